@@ -1,0 +1,39 @@
+// Package mmapindex implements Kafka's sparse segment indexes as memory-mapped
+// files: the offset index (.index) and the time index (.timeindex).
+//
+// # Format (part of the format: never change)
+//
+// Both files are arrays of fixed-size big-endian entries with no header.
+// Offsets are stored relative to the segment's base offset.
+//
+//	offset index entry (8 bytes)        time index entry (12 bytes)
+//	+--------------+---------------+    +-------------------+--------------+
+//	| int32 relOff | int32 position|    | int64 timestamp   | int32 relOff |
+//	+--------------+---------------+    +-------------------+--------------+
+//	 0             4               8     0                   8             12
+//
+// An offset index entry maps the last offset of a batch to the byte position
+// in the .log where that batch starts. A time index entry records the largest
+// timestamp seen so far in the segment and the offset of the batch holding it.
+//
+// # Invariants
+//
+//  1. Entries are strictly increasing: offset entries in both relOff and
+//     position, time entries in both timestamp and relOff.
+//  2. No valid entry is all zeros: the first batch of a segment never gets an
+//     entry, so relOff >= 1 and position >= 1. All-zero entries mark the unused
+//     tail of a preallocated file.
+//  3. A writable index is preallocated (fallocate) to its maximum size before
+//     it is mapped, so a store into the mapping never hits a hole: a full disk
+//     is reported by the preallocation, never by SIGBUS.
+//  4. Readers read only entries below the published count (an atomic), and the
+//     file is never shrunk below the largest count ever published for the
+//     mapping, so a reader never touches a page past end of file.
+//  5. A mapping is unmapped only by Close; the caller guarantees no lookup is
+//     running then (logfile reference-counts segments for this).
+//  6. Lookups do not allocate and take no lock.
+//
+// On open, an existing file must be a whole number of entries whose valid
+// prefix obeys invariant 1 followed only by zero bytes; anything else is
+// ErrCorrupt and the caller rebuilds the index from the log.
+package mmapindex

@@ -1,0 +1,253 @@
+package mmapindex
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"samsa/logfile/vfs"
+)
+
+func openFile(t testing.TB, path string) vfs.File {
+	t.Helper()
+	f, err := vfs.OS.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestOffsetIndexAppendLookup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "00000000000000000100.index")
+	x, err := OpenOffset(openFile(t, path), 100, 1024, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.MaxEntries() != 128 {
+		t.Fatalf("MaxEntries = %d, want 128", x.MaxEntries())
+	}
+	// Entries: offset 100+10i -> position 1000i, i = 1..20.
+	for i := int64(1); i <= 20; i++ {
+		if err := x.Append(100+10*i, 1000*i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		target, off, pos int64
+	}{
+		{0, 100, 0}, {100, 100, 0}, {109, 100, 0}, {110, 110, 1000}, {111, 110, 1000},
+		{199, 190, 9000}, {200, 200, 10000}, {300, 300, 20000}, {1 << 40, 300, 20000},
+	} {
+		off, pos := x.Lookup(tc.target)
+		if off != tc.off || pos != tc.pos {
+			t.Errorf("Lookup(%d) = (%d, %d), want (%d, %d)", tc.target, off, pos, tc.off, tc.pos)
+		}
+	}
+	for _, tc := range []struct{ pos, off, epos int64 }{
+		{0, 100, 0}, {999, 100, 0}, {1000, 110, 1000}, {1500, 110, 1000}, {50000, 300, 20000},
+	} {
+		off, pos := x.LookupPosition(tc.pos)
+		if off != tc.off || pos != tc.epos {
+			t.Errorf("LookupPosition(%d) = (%d, %d), want (%d, %d)", tc.pos, off, pos, tc.off, tc.epos)
+		}
+	}
+	if err := x.Append(300, 30000); !errors.Is(err, ErrNotIncreasing) {
+		t.Errorf("append of equal offset: %v, want ErrNotIncreasing", err)
+	}
+	if err := x.Append(310, 20000); !errors.Is(err, ErrNotIncreasing) {
+		t.Errorf("append of equal position: %v, want ErrNotIncreasing", err)
+	}
+	if err := x.Append(100+1<<31, 30000); !errors.Is(err, ErrNotIncreasing) {
+		t.Errorf("append of relative offset past int32: %v", err)
+	}
+
+	if err := x.TruncateTo(155); err != nil {
+		t.Fatal(err)
+	}
+	if x.Len() != 5 {
+		t.Fatalf("after TruncateTo(155) Len = %d, want 5", x.Len())
+	}
+	if off, _ := x.Lookup(1000); off != 150 {
+		t.Fatalf("after truncate Lookup = %d, want 150", off)
+	}
+	if err := x.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The file keeps the peak entry count with zeros after the valid prefix;
+	// reopening finds exactly the 5 entries.
+	fi, _ := os.Stat(path)
+	if fi.Size() != 20*OffsetEntrySize {
+		t.Fatalf("trimmed size %d, want %d", fi.Size(), 20*OffsetEntrySize)
+	}
+	y, err := OpenOffset(openFile(t, path), 100, 1024, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	if y.Len() != 5 {
+		t.Fatalf("reopened Len = %d, want 5", y.Len())
+	}
+	if err := y.Append(400, 40000); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("append to read-only index: %v", err)
+	}
+}
+
+func TestOffsetIndexFull(t *testing.T) {
+	x, err := OpenOffset(openFile(t, filepath.Join(t.TempDir(), "i")), 0, 20, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if x.MaxEntries() != 2 {
+		t.Fatalf("MaxEntries = %d", x.MaxEntries())
+	}
+	for i := int64(1); i <= 2; i++ {
+		if err := x.Append(i, i*10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !x.Full() || !errors.Is(x.Append(3, 30), ErrFull) {
+		t.Fatal("third append should be ErrFull")
+	}
+}
+
+// TestOffsetIndexGolden pins the byte layout: big-endian relative offset then position.
+func TestOffsetIndexGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "i")
+	x, err := OpenOffset(openFile(t, path), 1000, 64, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Append(1005, 4200)
+	x.Append(1300, 0x01020304)
+	x.Trim()
+	x.Close()
+	got, _ := os.ReadFile(path)
+	want := []byte{0, 0, 0, 5, 0, 0, 0x10, 0x68, 0, 0, 0x01, 0x2c, 1, 2, 3, 4}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("file bytes\n got %x\nwant %x", got, want)
+	}
+}
+
+func TestTimeIndexGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t")
+	x, err := OpenTime(openFile(t, path), 1000, 120, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range [][2]int64{{1700000000000, 1000}, {1700000000000, 1003}, {1700000000500, 1007}, {1600000000000, 1009}} {
+		if _, err := x.MaybeAppend(e[0], e[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if x.Len() != 2 {
+		t.Fatalf("Len = %d, want 2 (only growing timestamps are kept)", x.Len())
+	}
+	for _, tc := range []struct{ target, ts, off int64 }{
+		{0, NoTimestamp, 1000}, {1700000000000, 1700000000000, 1000},
+		{1700000000499, 1700000000000, 1000}, {1700000000500, 1700000000500, 1007}, {1 << 62, 1700000000500, 1007},
+	} {
+		ts, off := x.Lookup(tc.target)
+		if ts != tc.ts || off != tc.off {
+			t.Errorf("Lookup(%d) = (%d, %d), want (%d, %d)", tc.target, ts, off, tc.ts, tc.off)
+		}
+	}
+	x.Trim()
+	x.Close()
+	got, _ := os.ReadFile(path)
+	want := make([]byte, 24)
+	binary.BigEndian.PutUint64(want, 1700000000000)
+	binary.BigEndian.PutUint64(want[12:], 1700000000500)
+	binary.BigEndian.PutUint32(want[20:], 7)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("file bytes\n got %x\nwant %x", got, want)
+	}
+}
+
+func TestOpenRejectsCorrupt(t *testing.T) {
+	be := func(vals ...uint32) []byte {
+		b := make([]byte, 0, 4*len(vals))
+		for _, v := range vals {
+			b = binary.BigEndian.AppendUint32(b, v)
+		}
+		return b
+	}
+	for name, data := range map[string][]byte{
+		"partial entry":         {0, 0, 0, 1, 0, 0, 0},
+		"offset not increasing": be(2, 10, 2, 20),
+		"position decreasing":   be(2, 10, 3, 5),
+		"data after zero entry": be(2, 10, 0, 0, 4, 40),
+		"negative position":     be(2, 0xffffff00),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "i")
+			os.WriteFile(path, data, 0o644)
+			if _, err := OpenOffset(openFile(t, path), 0, 1024, false); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("read-only open: %v, want ErrCorrupt", err)
+			}
+			x, err := OpenOffset(openFile(t, path), 0, 1024, true)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("writable open: %v, want ErrCorrupt", err)
+			}
+			if len(data)%OffsetEntrySize != 0 {
+				return // not mappable as entries: nothing to rebuild in place
+			}
+			// A writable corrupt index can be reset and rebuilt in place.
+			if err := x.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if err := x.Append(7, 70); err != nil {
+				t.Fatal(err)
+			}
+			x.Trim()
+			x.Close()
+			y, err := OpenOffset(openFile(t, path), 0, 1024, false)
+			if err != nil {
+				t.Fatalf("reopen after rebuild: %v", err)
+			}
+			if off, pos := y.Lookup(100); off != 7 || pos != 70 {
+				t.Fatalf("rebuilt lookup (%d, %d)", off, pos)
+			}
+			y.Close()
+		})
+	}
+}
+
+func TestUntrimmedIndexReopens(t *testing.T) {
+	// A crash leaves the preallocated tail of zeros: the valid prefix is kept.
+	path := filepath.Join(t.TempDir(), "i")
+	x, _ := OpenOffset(openFile(t, path), 0, 4096, true)
+	x.Append(3, 300)
+	x.Append(9, 900)
+	x.Sync()
+	x.Close() // no Trim
+	y, err := OpenOffset(openFile(t, path), 0, 4096, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	if y.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", y.Len())
+	}
+	if err := y.Append(12, 1200); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPreallocateENOSPC(t *testing.T) {
+	fsys := vfs.NewFaulty(vfs.OS)
+	fsys.FailAfter(100, nil)
+	f, err := fsys.OpenFile(filepath.Join(t.TempDir(), "i"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenOffset(f, 0, 10<<20, true); err == nil {
+		t.Fatal("open with a full disk should fail at preallocation")
+	}
+}

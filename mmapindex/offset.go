@@ -1,0 +1,201 @@
+package mmapindex
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync/atomic"
+)
+
+// OffsetEntrySize is the size of one .index entry. Part of the format: never change.
+const OffsetEntrySize = 8
+
+// OffsetIndex maps offsets to .log positions for one segment.
+//
+// One goroutine appends and truncates; any number look up concurrently.
+type OffsetIndex struct {
+	base int64
+	m    mapped
+
+	// n is the published entry count; entries [0, n) are valid and stay
+	// readable (invariant 4).
+	n atomic.Int64
+}
+
+// OpenOffset maps an offset index for the segment whose first offset is base.
+// A writable index is preallocated to maxBytes. An existing file is checked
+// (see the package comment); a file that fails is ErrCorrupt and is left
+// untouched for the caller to rebuild (call Reset on a writable index).
+func OpenOffset(f File, base int64, maxBytes int, writable bool) (*OffsetIndex, error) {
+	x := &OffsetIndex{base: base}
+	size, err := x.m.open(f, OffsetEntrySize, maxBytes, writable)
+	if err != nil {
+		x.m.close()
+		return nil, err
+	}
+	n, err := x.m.validPrefix(int(size / OffsetEntrySize))
+	if err == nil {
+		err = x.checkIncreasing(n)
+	}
+	if err != nil {
+		if writable {
+			// Keep the mapping: the caller may Reset and rebuild.
+			x.m.peak = int(size / OffsetEntrySize)
+			return x, err
+		}
+		x.m.close()
+		return nil, err
+	}
+	x.m.peak = n
+	x.n.Store(int64(n))
+	return x, nil
+}
+
+func (x *OffsetIndex) checkIncreasing(n int) error {
+	var lastRel, lastPos int64 = -1, -1
+	for i := range n {
+		rel, pos := x.raw(i)
+		if rel <= lastRel || pos <= lastPos || rel < 0 || pos < 0 {
+			return fmt.Errorf("%w: %s: entry %d (%d, %d) does not increase", ErrCorrupt, x.m.f.Name(), i, rel, pos)
+		}
+		lastRel, lastPos = rel, pos
+	}
+	return nil
+}
+
+func (x *OffsetIndex) raw(i int) (rel, pos int64) {
+	e := x.m.data[i*OffsetEntrySize:]
+	return int64(int32(binary.BigEndian.Uint32(e))), int64(int32(binary.BigEndian.Uint32(e[4:])))
+}
+
+// Base returns the segment's base offset.
+func (x *OffsetIndex) Base() int64 { return x.base }
+
+// Len returns the number of valid entries.
+func (x *OffsetIndex) Len() int { return int(x.n.Load()) }
+
+// MaxEntries returns the capacity of the mapping.
+func (x *OffsetIndex) MaxEntries() int { return x.m.maxEntries }
+
+// Full reports whether Append would return ErrFull.
+func (x *OffsetIndex) Full() bool { return int(x.n.Load()) >= x.m.maxEntries }
+
+// Entry returns entry i as an absolute offset and a position.
+func (x *OffsetIndex) Entry(i int) (offset, pos int64) {
+	rel, pos := x.raw(i)
+	return x.base + rel, pos
+}
+
+// Last returns the last entry, or (base, 0) when the index is empty.
+func (x *OffsetIndex) Last() (offset, pos int64) {
+	n := int(x.n.Load())
+	if n == 0 {
+		return x.base, 0
+	}
+	return x.Entry(n - 1)
+}
+
+// Lookup returns the largest entry whose offset is <= target, or (base, 0)
+// when there is none: the position from which to scan for target.
+func (x *OffsetIndex) Lookup(target int64) (offset, pos int64) {
+	n := int(x.n.Load())
+	rel := target - x.base
+	// Largest i with rel(i) <= rel.
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if r, _ := x.raw(mid); r <= rel {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 {
+		return x.base, 0
+	}
+	return x.Entry(lo - 1)
+}
+
+// LookupPosition returns the largest entry whose position is <= pos, or
+// (base, 0) when there is none.
+func (x *OffsetIndex) LookupPosition(pos int64) (offset, position int64) {
+	n := int(x.n.Load())
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if _, p := x.raw(mid); p <= pos {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 {
+		return x.base, 0
+	}
+	return x.Entry(lo - 1)
+}
+
+// Append adds an entry mapping offset to pos. Both must exceed the last
+// entry's, the relative offset must fit an int32 and pos must fit an int32.
+func (x *OffsetIndex) Append(offset, pos int64) error {
+	if !x.m.writable {
+		return ErrReadOnly
+	}
+	n := int(x.n.Load())
+	if n >= x.m.maxEntries {
+		return ErrFull
+	}
+	rel := offset - x.base
+	if rel < 0 || rel > math.MaxInt32 || pos < 0 || pos > math.MaxInt32 || (rel == 0 && pos == 0) {
+		return fmt.Errorf("%w: (%d, %d) out of range for base %d", ErrNotIncreasing, offset, pos, x.base)
+	}
+	if n > 0 {
+		if lr, lp := x.raw(n - 1); rel <= lr || pos <= lp {
+			return fmt.Errorf("%w: (%d, %d) after (%d, %d)", ErrNotIncreasing, offset, pos, x.base+lr, lp)
+		}
+	}
+	e := x.m.data[n*OffsetEntrySize:]
+	binary.BigEndian.PutUint32(e, uint32(rel))
+	binary.BigEndian.PutUint32(e[4:], uint32(pos))
+	x.n.Store(int64(n + 1))
+	x.m.peak = max(x.m.peak, n+1)
+	return nil
+}
+
+// TruncateTo removes every entry whose offset is >= offset.
+func (x *OffsetIndex) TruncateTo(offset int64) error {
+	if !x.m.writable {
+		return ErrReadOnly
+	}
+	n := int(x.n.Load())
+	keep := n
+	for keep > 0 {
+		if r, _ := x.raw(keep - 1); x.base+r < offset {
+			break
+		}
+		keep--
+	}
+	x.n.Store(int64(keep))
+	x.m.zeroFrom(keep)
+	return nil
+}
+
+// Reset removes every entry, for a rebuild.
+func (x *OffsetIndex) Reset() error {
+	if !x.m.writable {
+		return ErrReadOnly
+	}
+	x.n.Store(0)
+	x.m.zeroFrom(0)
+	return nil
+}
+
+// Sync flushes the mapping to disk.
+func (x *OffsetIndex) Sync() error { return x.m.sync() }
+
+// Trim shrinks the file to its entries (never below what a reader may have
+// seen) so a closed or rolled segment's index holds no preallocated tail.
+func (x *OffsetIndex) Trim() error { return x.m.trim() }
+
+// Close unmaps and closes the file. No lookup may run concurrently.
+func (x *OffsetIndex) Close() error { return x.m.close() }
