@@ -1,0 +1,201 @@
+package netpoll
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Conn is one client connection of a Server.
+type Conn struct {
+	// Value is the handler's per-connection state (client id, SASL state,
+	// negotiated versions). netpoll never touches it. Serve calls for one
+	// connection are sequential, so the handler needs no lock to use it.
+	Value any
+
+	id  uint64
+	nc  net.Conn
+	srv *Server
+
+	// Owned by the connection's goroutine.
+	prefix [4]byte         // size prefix being read or written
+	iov    [][]byte        // writev scratch; holds no references between responses
+	nb     net.Buffers     // the iov being written; a field so WriteTo does not allocate
+	rc     syscall.RawConn // for TCP_CORK; set on the first response with a region
+
+	ctxMu  sync.Mutex
+	ctx    context.Context    // guarded by ctxMu; made on the first Context call
+	cancel context.CancelFunc // guarded by ctxMu
+	done   bool               // guarded by ctxMu; the connection has closed
+}
+
+// ID returns the connection's number, unique within its Server, from 1.
+func (c *Conn) ID() uint64 { return c.id }
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr returns the address of the listener the client connected to.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Context returns a context that is canceled when the connection closes
+// or the Server begins to shut down. Handlers that wait (long polls,
+// acks=-1 produce) select on it.
+func (c *Conn) Context() context.Context {
+	c.ctxMu.Lock()
+	defer c.ctxMu.Unlock()
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancel(c.srv.ctx)
+		if c.done {
+			c.cancel()
+		}
+	}
+	return c.ctx
+}
+
+// Close closes the connection at once; it is safe from any goroutine. A
+// response being written, or returned by the running handler, is dropped.
+// To answer and then close, use Response.CloseAfter.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// serve is the connection's goroutine: read a frame, call the handler,
+// write the response, until the connection ends.
+func (c *Conn) serve() {
+	s := c.srv
+	defer c.finish()
+	for {
+		// Set the deadline first, then look at closing: Shutdown sets
+		// closing first, then a deadline in the past, so either this
+		// goroutine sees closing or Shutdown's deadline overrides ours.
+		c.nc.SetReadDeadline(deadline(s.cfg.IdleTimeout))
+		if s.closing.Load() {
+			return
+		}
+		if _, err := io.ReadFull(c.nc, c.prefix[:]); err != nil {
+			c.readFailed(err, true)
+			return
+		}
+		size := int32(binary.BigEndian.Uint32(c.prefix[:]))
+		if size < 0 || size > s.cfg.MaxRequestBytes {
+			s.st.invalid.Add(1)
+			s.log.Warn("netpoll: request size out of range; closing connection",
+				"conn", c.id, "remote", c.nc.RemoteAddr(), "size", size, "max", s.cfg.MaxRequestBytes)
+			return
+		}
+		c.nc.SetReadDeadline(deadline(s.cfg.ReadTimeout))
+		buf, err := c.readFrame(int(size))
+		if err != nil {
+			c.readFailed(err, false)
+			return
+		}
+		s.st.bytesIn.Add(4 + uint64(size))
+		s.st.requests.Add(1)
+		resp, ok := c.call((*buf)[:size])
+		keep := ok
+		if ok && resp != nil {
+			keep = c.write(resp)
+		}
+		putBuf(buf)
+		if !keep {
+			return
+		}
+	}
+}
+
+// readFrame reads a frame of n bytes into a pooled buffer. Frames over
+// growFrom start with a growFrom buffer and double it as bytes arrive, so
+// memory follows the bytes received, not the size claimed.
+func (c *Conn) readFrame(n int) (*[]byte, error) {
+	if n <= growFrom {
+		b := getBuf(n)
+		if _, err := io.ReadFull(c.nc, (*b)[:n]); err != nil {
+			putBuf(b)
+			return nil, err
+		}
+		return b, nil
+	}
+	b := getBuf(growFrom)
+	for got := 0; got < n; {
+		if got == len(*b) {
+			nb := getBuf(min(2*len(*b), n))
+			copy(*nb, (*b)[:got])
+			putBuf(b)
+			b = nb
+		}
+		m, err := c.nc.Read((*b)[got:min(len(*b), n)])
+		got += m
+		if err != nil {
+			putBuf(b)
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// call runs the handler, turning a panic into a closed connection.
+func (c *Conn) call(req []byte) (resp *Response, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.st.panics.Add(1)
+			c.srv.log.Error("netpoll: handler panicked; closing connection",
+				"conn", c.id, "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+			resp, ok = nil, false
+		}
+	}()
+	return c.srv.h.Serve(c, req), true
+}
+
+// readFailed logs why reading ended; idle says whether the connection was
+// between frames.
+func (c *Conn) readFailed(err error, idle bool) {
+	s := c.srv
+	var msg string
+	switch {
+	case s.closing.Load():
+		msg = "server shutting down"
+	case idle && err == io.EOF:
+		msg = "closed by client"
+	case errors.Is(err, os.ErrDeadlineExceeded) && idle:
+		s.st.idle.Add(1)
+		msg = "idle timeout"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		msg = "request read timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "truncated request"
+	case errors.Is(err, net.ErrClosed):
+		msg = "closed"
+	default:
+		msg = "read failed"
+	}
+	s.log.Debug("netpoll: closing connection: "+msg, "conn", c.id, "remote", c.nc.RemoteAddr(), "err", err)
+}
+
+// finish closes the connection and tells the Server.
+func (c *Conn) finish() {
+	c.nc.Close()
+	c.ctxMu.Lock()
+	c.done = true
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.ctxMu.Unlock()
+	c.srv.forget(c)
+}
+
+// deadline turns a timeout into a deadline; negative means none.
+func deadline(d time.Duration) time.Time {
+	if d < 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}

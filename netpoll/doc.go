@@ -1,0 +1,61 @@
+// Package netpoll is the connection layer of the broker: it accepts TCP
+// connections, cuts the byte stream into Kafka request frames, hands each
+// frame to a [Handler] and writes the handler's [Response] back, with file
+// regions sent by sendfile(2) through package zerocopy.
+//
+// # Framing
+//
+// Kafka frames requests and responses the same way (part of the wire
+// format: never change):
+//
+//	+----------------+--------------------------------------+
+//	| size int32 BE  | size bytes                           |
+//	+----------------+--------------------------------------+
+//	  request:  size bytes = request header + request body
+//	  response: size bytes = response header + response body
+//
+// netpoll does not look inside a frame: the handler parses the request
+// header (api key, version, correlation id, client id) itself. A response
+// is a sequence of parts, byte slices and file regions; netpoll computes
+// its size prefix from the parts.
+//
+// # Model
+//
+// One goroutine serves one connection: read a frame, call the handler,
+// write the response, repeat. As in Kafka, a connection has at most one
+// request in processing at a time; requests a client pipelines wait in the
+// socket buffer. A handler may block (a long-polling fetch) without
+// holding up any other connection.
+//
+// # Invariants
+//
+//  1. A size prefix is checked against Config.MaxRequestBytes before any
+//     memory is taken for the frame. A negative size or one over the limit
+//     closes the connection (Kafka's InvalidReceiveException) and is logged;
+//     it never panics and never allocates the claimed size.
+//  2. Memory for a frame is taken only once its size has arrived, from
+//     size-classed pools, and returned after its response is written. A
+//     frame larger than 1 MiB grows its buffer as bytes arrive, so a size
+//     prefix alone cannot pin more than 1 MiB. An idle connection holds no
+//     frame buffer: its cost is a goroutine parked in a 4-byte read, the
+//     net.Conn and a Conn.
+//  3. Handler.Serve is called once per frame, in arrival order, never
+//     concurrently for one connection. Responses are written in the same
+//     order, each completely before the next frame is read.
+//  4. Every release callback of a region part, and the response's OnDone
+//     callback, runs exactly once: after the part has been written, or when
+//     the write fails, the connection closes or the response is dropped.
+//  5. A handler panic is recovered, logged with its stack, and closes only
+//     that connection.
+//  6. Time is bounded everywhere a peer can stall: waiting for the next
+//     frame (Config.IdleTimeout), receiving a frame once its size has been
+//     read (Config.ReadTimeout), writing one response, sendfile included
+//     (Config.WriteTimeout). Expiry closes the connection.
+//  7. At most Config.MaxConnections connections are served; one accepted
+//     beyond that is closed at once.
+//  8. Shutdown stops accepting, cancels every Conn.Context, lets handlers
+//     that are running finish and their responses be written, closes
+//     connections waiting for a frame, and force-closes the rest when its
+//     context ends. A frame still arriving when Shutdown begins is dropped
+//     with its connection; clients retry on another connection.
+package netpoll

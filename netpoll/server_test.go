@@ -1,0 +1,407 @@
+package netpoll
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestEcho(t *testing.T) {
+	ts := startServer(t, Config{}, echo)
+	c := dial(t, ts.addr)
+	rng := rand.NewChaCha8([32]byte{7})
+	var bytesIn uint64
+	for _, n := range []int{0, 1, 100, 511, 512, 513, 64 << 10, growFrom, growFrom + 1, 3*growFrom + 7} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			req := make([]byte, n)
+			rng.Read(req)
+			if resp := roundTrip(t, c, req); !bytes.Equal(resp, req) {
+				t.Fatalf("response of %d bytes differs from the request", len(resp))
+			}
+			bytesIn += 4 + uint64(n)
+		})
+	}
+	st := ts.Stats()
+	if st.BytesIn != bytesIn || st.BytesOut != bytesIn || st.Accepted != 1 || st.Open != 1 {
+		t.Fatalf("stats = %+v; want %d bytes each way on one open connection", st, bytesIn)
+	}
+}
+
+// TestPipelined sends many requests on each of several connections before
+// reading any response; responses come back in request order, and requests
+// with no response (acks=0) are skipped without disturbing the order.
+func TestPipelined(t *testing.T) {
+	const conns, reqs = 8, 300
+	var active sync.Map // conn id -> in a handler; to catch concurrent calls
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		if _, busy := active.LoadOrStore(c.ID(), true); busy {
+			panic("concurrent Serve calls for one connection")
+		}
+		defer active.Delete(c.ID())
+		if binary.BigEndian.Uint32(req)%3 == 2 {
+			return nil
+		}
+		return NewResponse(req)
+	}))
+	var wg sync.WaitGroup
+	for range conns {
+		c := dial(t, ts.addr)
+		wg.Go(func() {
+			var out []byte
+			for i := range reqs {
+				out = append(out, frame(binary.BigEndian.AppendUint32(nil, uint32(i)))...)
+			}
+			c.SetWriteDeadline(time.Now().Add(ioTimeout))
+			if _, err := c.Write(out); err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range reqs {
+				if i%3 == 2 {
+					continue
+				}
+				resp, err := readFrame(c)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := binary.BigEndian.Uint32(resp); got != uint32(i) {
+					t.Errorf("response %d answers request %d", i, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := ts.Stats(); st.Requests != conns*reqs || st.HandlerPanics != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+// TestInvalidFrames sends bad size prefixes: each closes its connection
+// only, is logged, never reaches the handler; other connections go on.
+func TestInvalidFrames(t *testing.T) {
+	const limit = 1000
+	var calls atomic.Int64
+	ts := startServer(t, Config{MaxRequestBytes: limit}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		calls.Add(1)
+		return NewResponse(req)
+	}))
+	other := dial(t, ts.addr)
+	roundTrip(t, other, []byte("before"))
+	cases := []struct {
+		name  string
+		bytes []byte
+	}{
+		{"over the limit", binary.BigEndian.AppendUint32(nil, limit+1)},
+		{"negative", binary.BigEndian.AppendUint32(nil, 0xffffffff)},
+		{"min int32", binary.BigEndian.AppendUint32(nil, 0x80000000)},
+		{"http request", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
+		{"tls client hello", []byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, ts.addr)
+			c.Write(tc.bytes)
+			expectClosed(t, c)
+			if got := ts.Stats().InvalidFrames; got != uint64(i+1) {
+				t.Fatalf("InvalidFrames = %d, want %d", got, i+1)
+			}
+			if resp := roundTrip(t, other, []byte(tc.name)); string(resp) != tc.name {
+				t.Fatalf("other connection got %q", resp)
+			}
+		})
+	}
+	if _, ok := ts.logs.find("WARN netpoll: request size out of range"); !ok {
+		t.Fatal("no warning logged")
+	}
+	// A frame of exactly the limit is served.
+	req := bytes.Repeat([]byte{'x'}, limit)
+	if resp := roundTrip(t, other, req); !bytes.Equal(resp, req) {
+		t.Fatal("frame at the limit not echoed")
+	}
+	if got := calls.Load(); got != int64(len(cases))+2 {
+		t.Fatalf("handler called %d times, want %d", got, len(cases)+2)
+	}
+}
+
+// TestClaimedSizeNotAllocated claims a 100 MiB frame and sends 10 bytes of
+// it: the server takes about growFrom bytes, not the size claimed.
+func TestClaimedSizeNotAllocated(t *testing.T) {
+	ts := startServer(t, Config{}, echo)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c := dial(t, ts.addr)
+	c.Write(append(binary.BigEndian.AppendUint32(nil, DefaultMaxRequestBytes), "0123456789"...))
+	c.Close()
+	waitFor(t, "connection closed", func() bool { return ts.Stats().Closed == 1 })
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4*growFrom {
+		t.Fatalf("allocated %d bytes for a frame claiming %d and sending 10", grew, DefaultMaxRequestBytes)
+	}
+}
+
+// TestTruncated closes the client side in the middle of a frame: the
+// server closes that connection without calling the handler.
+func TestTruncated(t *testing.T) {
+	var calls atomic.Int64
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		calls.Add(1)
+		return NewResponse(req)
+	}))
+	cases := []struct {
+		name  string
+		bytes []byte
+	}{
+		{"in the size", []byte{0, 0}},
+		{"in a small body", append(binary.BigEndian.AppendUint32(nil, 100), make([]byte, 50)...)},
+		{"in a growing body", append(binary.BigEndian.AppendUint32(nil, 3*growFrom), make([]byte, growFrom+10)...)},
+		{"after a whole frame", append(frame([]byte("ok")), 0, 0, 0, 9, 1)},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, ts.addr)
+			c.Write(tc.bytes)
+			c.(*net.TCPConn).CloseWrite()
+			waitFor(t, "connection closed", func() bool { return ts.Stats().Closed == uint64(i+1) })
+		})
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("handler called %d times, want 1", got)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   Config
+		send  []byte
+		idle  uint64 // expected IdleTimeouts
+		least time.Duration
+	}{
+		{"idle", Config{IdleTimeout: 200 * time.Millisecond}, nil, 1, 200 * time.Millisecond},
+		{"idle after a partial size", Config{IdleTimeout: 200 * time.Millisecond}, []byte{0, 0}, 1, 200 * time.Millisecond},
+		{"stalled frame", Config{ReadTimeout: 200 * time.Millisecond}, []byte{0, 0, 0, 10, 1, 2}, 0, 200 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, tc.cfg, echo)
+			start := time.Now()
+			c := dial(t, ts.addr)
+			c.Write(tc.send)
+			expectClosed(t, c)
+			if took := time.Since(start); took < tc.least {
+				t.Fatalf("closed after %v, before the %v timeout", took, tc.least)
+			}
+			waitFor(t, "close counted", func() bool { return ts.Stats().Closed == 1 })
+			if got := ts.Stats().IdleTimeouts; got != tc.idle {
+				t.Fatalf("IdleTimeouts = %d, want %d", got, tc.idle)
+			}
+		})
+	}
+}
+
+func TestMaxConnections(t *testing.T) {
+	ts := startServer(t, Config{MaxConnections: 3}, echo)
+	var cs []net.Conn
+	for i := range 3 {
+		c := dial(t, ts.addr)
+		roundTrip(t, c, []byte{byte(i)})
+		cs = append(cs, c)
+	}
+	extra := dial(t, ts.addr)
+	expectClosed(t, extra)
+	if st := ts.Stats(); st.Rejected != 1 || st.Open != 3 {
+		t.Fatalf("stats = %+v; want 1 rejected, 3 open", st)
+	}
+	cs[0].Close()
+	waitFor(t, "a slot to free", func() bool { return ts.NumConns() == 2 })
+	roundTrip(t, dial(t, ts.addr), []byte("again"))
+	for _, c := range cs[1:] {
+		roundTrip(t, c, []byte("still"))
+	}
+}
+
+func TestHandlerPanic(t *testing.T) {
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		if string(req) == "panic" {
+			panic("handler bug")
+		}
+		return NewResponse(req)
+	}))
+	a, b := dial(t, ts.addr), dial(t, ts.addr)
+	roundTrip(t, a, []byte("a"))
+	writeFrame(a, []byte("panic"))
+	expectClosed(t, a)
+	if resp := roundTrip(t, b, []byte("b")); string(resp) != "b" {
+		t.Fatalf("other connection got %q", resp)
+	}
+	if st := ts.Stats(); st.HandlerPanics != 1 {
+		t.Fatalf("HandlerPanics = %d", st.HandlerPanics)
+	}
+	rec, ok := ts.logs.find("ERROR netpoll: handler panicked")
+	if !ok || !strings.Contains(rec, "handler bug") || !strings.Contains(rec, "server_test.go") {
+		t.Fatalf("panic log = %q; want the value and the stack", rec)
+	}
+	roundTrip(t, dial(t, ts.addr), []byte("new"))
+}
+
+func TestConnInfo(t *testing.T) {
+	type seen struct {
+		id     uint64
+		remote string
+		n      int
+	}
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		n, _ := c.Value.(int)
+		c.Value = n + 1
+		return NewResponse([]byte(fmt.Sprintf("%d %s %d", c.ID(), c.RemoteAddr(), n+1)))
+	}))
+	a, b := dial(t, ts.addr), dial(t, ts.addr)
+	for i := 1; i <= 3; i++ {
+		for _, c := range []net.Conn{a, b} {
+			var s seen
+			fmt.Sscanf(string(roundTrip(t, c, nil)), "%d %s %d", &s.id, &s.remote, &s.n)
+			if s.remote != c.LocalAddr().String() || s.n != i {
+				t.Fatalf("handler saw remote %s count %d; want %s %d", s.remote, s.n, c.LocalAddr(), i)
+			}
+		}
+	}
+	var x, y uint64
+	fmt.Sscanf(string(roundTrip(t, a, nil)), "%d", &x)
+	fmt.Sscanf(string(roundTrip(t, b, nil)), "%d", &y)
+	if x == 0 || y == 0 || x == y {
+		t.Fatalf("connection ids %d and %d; want distinct and non-zero", x, y)
+	}
+}
+
+func TestCloseAfter(t *testing.T) {
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		r := NewResponse([]byte("denied"))
+		r.CloseAfter()
+		return r
+	}))
+	c := dial(t, ts.addr)
+	// The second request is never answered: the connection closes after
+	// the first response.
+	c.Write(append(frame([]byte("1")), frame([]byte("2"))...))
+	if resp, err := readFrame(c); err != nil || string(resp) != "denied" {
+		t.Fatalf("got %q, %v", resp, err)
+	}
+	expectClosed(t, c)
+	if st := ts.Stats(); st.Requests != 1 {
+		t.Fatalf("Requests = %d, want 1", st.Requests)
+	}
+}
+
+// TestShutdownWaits runs Shutdown while a handler is blocked: the server
+// stops accepting and closes idle connections at once, then waits for the
+// handler and writes its response before Shutdown returns.
+func TestShutdownWaits(t *testing.T) {
+	started, unblock := make(chan struct{}), make(chan struct{})
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		if string(req) == "slow" {
+			close(started)
+			<-unblock // ignores c.Context()
+		}
+		return NewResponse(req)
+	}))
+	busy, idle := dial(t, ts.addr), dial(t, ts.addr)
+	roundTrip(t, idle, []byte("hello"))
+	writeFrame(busy, []byte("slow"))
+	<-started
+
+	shut := make(chan error, 1)
+	go func() { shut <- ts.Shutdown(context.Background()) }()
+	expectClosed(t, idle)
+	if err := <-ts.served; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve = %v", err)
+	}
+	ts.served <- ErrServerClosed // for the cleanup
+	if c, err := net.DialTimeout("tcp", ts.addr, ioTimeout); err == nil {
+		expectClosed(t, c)
+		c.Close()
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v while a handler was running", err)
+	default:
+	}
+	close(unblock)
+	if resp, err := readFrame(busy); err != nil || string(resp) != "slow" {
+		t.Fatalf("in-flight response = %q, %v", resp, err)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	expectClosed(t, busy)
+	if n := ts.NumConns(); n != 0 {
+		t.Fatalf("%d connections open after Shutdown", n)
+	}
+}
+
+// TestShutdownCancelsContext: a long-polling handler sees its context end
+// when Shutdown begins and still gets its response out.
+func TestShutdownCancelsContext(t *testing.T) {
+	started := make(chan struct{})
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		close(started)
+		<-c.Context().Done()
+		return NewResponse([]byte("partial fetch"))
+	}))
+	c := dial(t, ts.addr)
+	writeFrame(c, []byte("fetch"))
+	<-started
+	if err := ts.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := readFrame(c); err != nil || string(resp) != "partial fetch" {
+		t.Fatalf("got %q, %v", resp, err)
+	}
+}
+
+// TestShutdownDeadline: a handler that never returns cannot hold Shutdown
+// past its context; the connection is closed.
+func TestShutdownDeadline(t *testing.T) {
+	started, unblock := make(chan struct{}), make(chan struct{})
+	defer close(unblock)
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		close(started)
+		<-unblock
+		return nil
+	}))
+	c := dial(t, ts.addr)
+	writeFrame(c, []byte("stuck"))
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := ts.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
+	}
+	expectClosed(t, c)
+}
+
+func TestServeAfterClose(t *testing.T) {
+	s := NewServer(Config{}, echo)
+	s.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve = %v", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Fatal("listener still open")
+	}
+}
