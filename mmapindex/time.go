@@ -69,6 +69,9 @@ func (x *TimeIndex) raw(i int) (ts, rel int64) {
 // Len returns the number of valid entries.
 func (x *TimeIndex) Len() int { return int(x.n.Load()) }
 
+// MaxEntries returns the capacity of the mapping.
+func (x *TimeIndex) MaxEntries() int { return x.m.maxEntries }
+
 // Full reports whether Append would return ErrFull.
 func (x *TimeIndex) Full() bool { return int(x.n.Load()) >= x.m.maxEntries }
 

@@ -1,0 +1,52 @@
+// Package logfile is one partition's log, stored as Kafka stores it: a
+// directory of segments, each a .log of RecordBatch v2 bytes exactly as the
+// producer sent them plus a sparse .index and a .timeindex (package
+// mmapindex).
+//
+// # Directory layout (part of the format: never change)
+//
+//	<log.dirs>/
+//	  recovery-point-offset-checkpoint   text: version, count, "topic partition offset" lines
+//	  log-start-offset-checkpoint        same format
+//	  .kafka_cleanshutdown               present only between a clean Close and the next open
+//	  <topic>-<partition>/
+//	    00000000000000000000.log         segment named by its base offset, %020d
+//	    00000000000000000000.index       int32 relOffset, int32 position
+//	    00000000000000000000.timeindex   int64 timestamp, int32 relOffset
+//
+// # RecordBatch v2 header (part of the format: never change)
+//
+//	offset size field
+//	     0    8 baseOffset            stamped by the log; outside the CRC
+//	     8    4 batchLength           bytes after this field
+//	    12    4 partitionLeaderEpoch  outside the CRC
+//	    16    1 magic                 must be 2
+//	    17    4 crc                   CRC-32C (Castagnoli) of bytes 21..end
+//	    21    2 attributes            bits 0-2 codec, 3 LogAppendTime, 4 transactional, 5 control
+//	    23    4 lastOffsetDelta
+//	    27    8 firstTimestamp
+//	    35    8 maxTimestamp
+//	    43    8 producerId
+//	    51    2 producerEpoch
+//	    53    4 baseSequence
+//	    57    4 recordCount
+//	    61    - records
+//
+// # Invariants
+//
+//  1. One goroutine at a time changes a Log (append, roll, truncate,
+//     retention; Log.mu). Readers take no lock: they load the segment list
+//     and the published end offset atomically, and read no byte past a
+//     segment's published size, so they never see a partial batch.
+//  2. Offsets are contiguous from a batch's baseOffset to baseOffset +
+//     lastOffsetDelta, and strictly increase across batches and segments.
+//  3. An index entry is written only after the batch it points to is in the
+//     .log; a published size is stored only after its bytes and entries.
+//  4. A segment's files stay open and mapped while any Region or lookup holds
+//     a reference to it, even after retention or truncation replaced it.
+//  5. A failed write makes the log refuse appends until it is reopened (the
+//     error is sticky), and nothing of the failed append becomes visible.
+//  6. Every segment from the recovery point on is scanned after an unclean
+//     shutdown; the log is cut at the first invalid batch and later segments
+//     are deleted. Everything below the recovery point has been fsynced.
+package logfile

@@ -1,0 +1,396 @@
+package logfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"samsa/logfile/vfs"
+)
+
+var (
+	// ErrOffsetOutOfRange: an offset below the log start or above the log end
+	// (Kafka's OFFSET_OUT_OF_RANGE).
+	ErrOffsetOutOfRange = errors.New("logfile: offset out of range")
+	// ErrClosed: the log was closed.
+	ErrClosed = errors.New("logfile: log closed")
+)
+
+// Log is one partition's log. Appends, rolls, truncation and retention are
+// serialized by the log; reads run concurrently without locks.
+type Log struct {
+	dir       string
+	topic     string
+	partition int32
+	opts      Options
+	fs        vfs.FS
+	cfg       atomic.Pointer[Config]
+
+	// Published state (invariant 1).
+	segs          atomic.Pointer[[]*segment] // ascending base offsets; the last is active
+	end           atomic.Int64               // log end offset: next offset to assign
+	start         atomic.Int64               // log start offset
+	hw            atomic.Int64               // high watermark, set by the broker
+	recoveryPoint atomic.Int64               // everything below is fsynced
+	lastFlushMs   atomic.Int64
+	werr          atomic.Pointer[error] // sticky write error (invariant 5)
+
+	// mu serializes every change to the segment list and to the active
+	// segment's bytes.
+	mu        sync.Mutex
+	closed    bool
+	unflushed int64 // records appended since the last flush
+
+	// flushMu serializes fsyncs and recovery point moves.
+	flushMu sync.Mutex
+	bg      sync.WaitGroup // background flushes after a roll
+}
+
+// ParseDirName splits a partition directory name, "<topic>-<partition>".
+func ParseDirName(name string) (topic string, partition int32, err error) {
+	i := strings.LastIndexByte(name, '-')
+	if i <= 0 {
+		return "", 0, fmt.Errorf("logfile: %q is not <topic>-<partition>", name)
+	}
+	p, err := strconv.ParseInt(name[i+1:], 10, 32)
+	if err != nil || p < 0 {
+		return "", 0, fmt.Errorf("logfile: %q is not <topic>-<partition>", name)
+	}
+	return name[:i], int32(p), nil
+}
+
+// Topic returns the topic parsed from the directory name.
+func (l *Log) Topic() string { return l.topic }
+
+// Partition returns the partition parsed from the directory name.
+func (l *Log) Partition() int32 { return l.partition }
+
+// Dir returns the partition directory.
+func (l *Log) Dir() string { return l.dir }
+
+// Config returns the current configuration.
+func (l *Log) Config() Config { return *l.cfg.Load() }
+
+// SetConfig changes the configuration; it applies to the next append, roll
+// and retention pass.
+func (l *Log) SetConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	l.cfg.Store(&cfg)
+	return nil
+}
+
+// StartOffset returns the log start offset.
+func (l *Log) StartOffset() int64 { return l.start.Load() }
+
+// EndOffset returns the log end offset (the next offset to be assigned).
+func (l *Log) EndOffset() int64 { return l.end.Load() }
+
+// HighWatermark returns the high watermark.
+func (l *Log) HighWatermark() int64 { return l.hw.Load() }
+
+// SetHighWatermark sets the high watermark, clamped to [start, end].
+func (l *Log) SetHighWatermark(off int64) {
+	l.hw.Store(min(max(off, l.start.Load()), l.end.Load()))
+}
+
+// RecoveryPoint returns the offset below which everything is fsynced.
+func (l *Log) RecoveryPoint() int64 { return l.recoveryPoint.Load() }
+
+// Size returns the bytes in all segments.
+func (l *Log) Size() int64 {
+	var n int64
+	for _, s := range *l.segs.Load() {
+		n += s.size.Load()
+	}
+	return n
+}
+
+// NumSegments returns the number of segments.
+func (l *Log) NumSegments() int { return len(*l.segs.Load()) }
+
+// SegmentBases returns the base offsets of the segments, ascending.
+func (l *Log) SegmentBases() []int64 {
+	segs := *l.segs.Load()
+	out := make([]int64, len(segs))
+	for i, s := range segs {
+		out[i] = s.base
+	}
+	return out
+}
+
+func (l *Log) active() *segment {
+	segs := *l.segs.Load()
+	return segs[len(segs)-1]
+}
+
+// Err returns the sticky write error, if any.
+func (l *Log) Err() error {
+	if p := l.werr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (l *Log) fail(err error) error {
+	l.werr.CompareAndSwap(nil, &err)
+	l.opts.Logger.Error("log write failed; appends refused until reopened", "dir", l.dir, "err", err)
+	return err
+}
+
+// AppendInfo describes an append.
+type AppendInfo struct {
+	FirstOffset    int64
+	LastOffset     int64
+	LogStartOffset int64
+	Batches        int
+	Records        int64
+}
+
+// Append validates a producer's record set (ValidateProduce) and appends it,
+// assigning offsets from the log end. It stamps each batch's baseOffset into
+// buf in place; nothing else of buf changes.
+func (l *Log) Append(buf []byte) (AppendInfo, error) {
+	bs, err := ValidateProduce(buf, l.cfg.Load().MaxMessageBytes)
+	if err != nil {
+		return AppendInfo{}, err
+	}
+	return l.AppendValidated(bs)
+}
+
+// AppendValidated appends batches that ValidateProduce accepted (the broker
+// may have changed them since, e.g. timestamps, keeping them valid).
+func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return AppendInfo{}, ErrClosed
+	}
+	if err := l.Err(); err != nil {
+		return AppendInfo{}, err
+	}
+	cfg := l.cfg.Load()
+	first := l.end.Load()
+	seg, err := l.maybeRoll(cfg, int64(len(bs.Buf)), bs.Count, first+bs.Records-1)
+	if err != nil {
+		return AppendInfo{}, err
+	}
+	buf := bs.Buf
+	next := first
+	for p := 0; p < len(buf); {
+		binary.BigEndian.PutUint64(buf[p+offBaseOffset:], uint64(next))
+		next += int64(int32(binary.BigEndian.Uint32(buf[p+offLastOffsetDelta:]))) + 1
+		p += LogOverhead + int(int32(binary.BigEndian.Uint32(buf[p+offLength:])))
+	}
+	pos := seg.size.Load()
+	if _, err := seg.log.WriteAt(buf, pos); err != nil {
+		// Nothing was published; cut whatever part reached the file.
+		_ = seg.log.Truncate(pos)
+		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.path(LogSuffix), pos, err))
+	}
+	for p := 0; p < len(buf); {
+		h, err := ParseHeader(buf[p:])
+		if err == nil {
+			err = seg.indexBatch(&h, pos+int64(p), cfg.IndexIntervalBytes)
+		}
+		if err != nil {
+			_ = seg.log.Truncate(pos)
+			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.path(IndexSuffix), err))
+		}
+		p += int(h.Size())
+	}
+	if seg.rollStart.IsZero() {
+		seg.rollStart = l.opts.Now()
+	}
+	seg.size.Store(pos + int64(len(buf)))
+	seg.next.Store(next)
+	l.end.Store(next)
+
+	l.unflushed += bs.Records
+	if l.unflushed >= cfg.FlushMessages {
+		l.unflushed = 0
+		if err := l.flushTo(next); err != nil {
+			return AppendInfo{}, err
+		}
+	}
+	return AppendInfo{
+		FirstOffset:    first,
+		LastOffset:     next - 1,
+		LogStartOffset: l.start.Load(),
+		Batches:        bs.Count,
+		Records:        bs.Records,
+	}, nil
+}
+
+// maybeRoll returns the segment to append size bytes of batches to, rolling
+// first when the active segment is full by bytes, index room, relative
+// offset range or age.
+func (l *Log) maybeRoll(cfg *Config, size int64, batches int, lastOffset int64) (*segment, error) {
+	seg := l.active()
+	cur := seg.size.Load()
+	if cur == 0 {
+		return seg, nil
+	}
+	roll := cur+size > cfg.SegmentBytes ||
+		seg.idx.MaxEntries()-seg.idx.Len() < batches ||
+		seg.tidx.MaxEntries()-seg.tidx.Len() < batches ||
+		lastOffset-seg.base > math.MaxInt32 ||
+		(!seg.rollStart.IsZero() && l.opts.Now().Sub(seg.rollStart) >= time.Duration(cfg.SegmentMs)*time.Millisecond)
+	if !roll {
+		return seg, nil
+	}
+	return l.roll()
+}
+
+// Roll starts a new segment at the log end (unless the active one is empty).
+func (l *Log) Roll() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if l.active().size.Load() == 0 {
+		return nil
+	}
+	_, err := l.roll()
+	return err
+}
+
+func (l *Log) roll() (*segment, error) {
+	old := l.active()
+	base := l.end.Load()
+	ns, _, err := openSegment(l.fs, l.dir, base, l.cfg.Load(), true, true)
+	if err != nil {
+		if !errors.Is(err, fs.ErrExist) {
+			for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+				_ = l.fs.Remove(filepath.Join(l.dir, SegmentName(base, suf)))
+			}
+		}
+		return nil, fmt.Errorf("logfile: roll %s at %d: %w", l.dir, base, err)
+	}
+	old.finish(l.opts.Logger)
+	segs := *l.segs.Load()
+	next := append(segs[:len(segs):len(segs)], ns)
+	l.segs.Store(&next)
+	l.bg.Add(1)
+	go func() {
+		defer l.bg.Done()
+		if err := l.flushTo(base); err != nil {
+			l.opts.Logger.Error("flush after roll", "dir", l.dir, "err", err)
+		}
+	}()
+	return ns, nil
+}
+
+// finish makes a segment inactive: the final time index entry, and indexes
+// trimmed to their entries.
+func (s *segment) finish(log interface{ Warn(string, ...any) }) {
+	if s.tidx.Len() < s.tidx.MaxEntries() {
+		if _, err := s.tidx.MaybeAppend(s.maxTs.Load(), s.maxTsOffset.Load()); err != nil {
+			log.Warn("final time index entry", "segment", s.path(TimeIndexSuffix), "err", err)
+		}
+	}
+	if err := s.idx.Trim(); err != nil {
+		log.Warn("trim index", "err", err)
+	}
+	if err := s.tidx.Trim(); err != nil {
+		log.Warn("trim time index", "err", err)
+	}
+}
+
+// Flush fsyncs everything appended so far and moves the recovery point to
+// the log end.
+func (l *Log) Flush() error { return l.flushTo(l.end.Load()) }
+
+// MaybeFlush flushes when flush.ms has passed since the last flush and there
+// is something to flush.
+func (l *Log) MaybeFlush(now time.Time) error {
+	cfg := l.cfg.Load()
+	if cfg.FlushMs == math.MaxInt64 || l.recoveryPoint.Load() >= l.end.Load() {
+		return nil
+	}
+	if now.UnixMilli()-l.lastFlushMs.Load() < cfg.FlushMs {
+		return nil
+	}
+	return l.Flush()
+}
+
+func (l *Log) flushTo(upTo int64) error {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	if upTo <= l.recoveryPoint.Load() {
+		return nil
+	}
+	for _, s := range *l.segs.Load() {
+		if s.base >= upTo || s.next.Load() <= l.recoveryPoint.Load() && s.size.Load() == s.synced {
+			continue
+		}
+		if !s.acquire() {
+			continue
+		}
+		err := s.sync()
+		s.release()
+		if err != nil {
+			return l.fail(err)
+		}
+	}
+	if upTo > l.recoveryPoint.Load() {
+		l.recoveryPoint.Store(upTo)
+	}
+	l.lastFlushMs.Store(l.opts.Now().UnixMilli())
+	return nil
+}
+
+func (s *segment) sync() error {
+	size := s.size.Load()
+	if err := s.log.Sync(); err != nil {
+		return fmt.Errorf("logfile: fsync %s: %w", s.path(LogSuffix), err)
+	}
+	if err := s.idx.Sync(); err != nil {
+		return err
+	}
+	if err := s.tidx.Sync(); err != nil {
+		return err
+	}
+	s.synced = size
+	return nil
+}
+
+// Close flushes the log, finishes the active segment and releases the
+// segments; outstanding Regions keep their segment open until released.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	l.bg.Wait()
+	var errs []error
+	if l.Err() == nil {
+		errs = append(errs, l.Flush())
+	}
+	act := l.active()
+	act.finish(l.opts.Logger)
+	errs = append(errs, act.tidx.Sync())
+	for _, s := range *l.segs.Load() {
+		s.release()
+	}
+	return errors.Join(errs...)
+}
+
+// segmentFor returns the segment holding offset: the last whose base is <=
+// offset. i is its position in segs.
+func segmentFor(segs []*segment, offset int64) int {
+	return sort.Search(len(segs), func(i int) bool { return segs[i].base > offset }) - 1
+}

@@ -1,0 +1,192 @@
+package logfile
+
+import (
+	"fmt"
+
+	"samsa/logfile/vfs"
+)
+
+// Region is a byte range of one segment file holding whole batches: what a
+// fetch sends with sendfile(2). It keeps its segment's files open until
+// Release, even if retention or truncation removes the segment meanwhile.
+type Region struct {
+	File vfs.File
+	Pos  int64
+	Len  int64
+	seg  *segment
+}
+
+// FD returns the file descriptor to send from.
+func (r *Region) FD() int { return int(r.File.Fd()) }
+
+// Release drops the region's reference to its segment. Idempotent.
+func (r *Region) Release() {
+	if r.seg != nil {
+		r.seg.release()
+		r.seg = nil
+	}
+}
+
+// Bytes copies the region into memory (tools and tests; the fetch path
+// sends regions without copying).
+func (r *Region) Bytes() ([]byte, error) {
+	b := make([]byte, r.Len)
+	if r.Len == 0 {
+		return b, nil
+	}
+	if _, err := r.File.ReadAt(b, r.Pos); err != nil {
+		return nil, fmt.Errorf("logfile: read region: %w", err)
+	}
+	return b, nil
+}
+
+// acquireFor returns the segment holding offset (or the next one holding
+// data past it), referenced; nil if offset is past every segment.
+func (l *Log) acquireFor(offset int64) *segment {
+	for {
+		segs := *l.segs.Load()
+		i := max(segmentFor(segs, offset), 0)
+		for ; i < len(segs); i++ {
+			if offset < segs[i].next.Load() {
+				break
+			}
+		}
+		if i == len(segs) {
+			return nil
+		}
+		if s := segs[i]; s.acquire() {
+			return s
+		}
+		// Retention or truncation replaced it: take the new list.
+	}
+}
+
+// Read returns a region of whole batches starting with the batch that holds
+// offset, at most maxBytes long unless its first batch alone is longer
+// (KIP-74: a reader always makes progress), and holding no batch that
+// reaches maxOffset (the high watermark for consumers, the log end for
+// followers). A region never spans two segments. Reading at or past
+// maxOffset, up to the log end, gives an empty region; an offset outside
+// [start, end] is ErrOffsetOutOfRange.
+//
+// The caller must Release the region.
+func (l *Log) Read(offset, maxBytes, maxOffset int64) (Region, error) {
+	end := l.end.Load()
+	if start := l.start.Load(); offset < start || offset > end {
+		return Region{}, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, start, end)
+	}
+	maxOffset = min(maxOffset, end)
+	if offset >= maxOffset {
+		return Region{}, nil
+	}
+	s := l.acquireFor(offset)
+	if s == nil {
+		return Region{}, nil
+	}
+	r, err := s.read(offset, maxBytes, maxOffset)
+	if err != nil || r.Len == 0 {
+		s.release()
+		return Region{}, err
+	}
+	r.seg = s
+	return r, nil
+}
+
+func (s *segment) read(offset, maxBytes, maxOffset int64) (Region, error) {
+	size := s.size.Load()
+	start, err := s.locate(offset, size)
+	if err != nil || start == size {
+		return Region{}, err
+	}
+	end := size
+	if maxOffset < s.next.Load() {
+		if end, err = s.locate(maxOffset, size); err != nil {
+			return Region{}, err
+		}
+	}
+	if end <= start {
+		return Region{}, nil
+	}
+	if end-start > maxBytes {
+		if end, err = s.boundaryBefore(start, start+max(maxBytes, 0), end); err != nil {
+			return Region{}, err
+		}
+	}
+	return Region{File: s.log, Pos: start, Len: end - start}, nil
+}
+
+// BatchInfo is a batch's header and where it lies.
+type BatchInfo struct {
+	Header
+	Pos int64
+}
+
+// OffsetForTimestamp finds the first batch whose maxTimestamp is >= ts, the
+// batch holding the first record at or after ts, and returns it as a region
+// for the caller to decode (its records, compressed or not, give the exact
+// offset). found is false when no batch reaches ts.
+func (l *Log) OffsetForTimestamp(ts int64) (info BatchInfo, region Region, found bool, err error) {
+	for _, s := range *l.segs.Load() {
+		if s.maxTs.Load() < ts || !s.acquire() {
+			continue
+		}
+		info, found, err = s.findTimestamp(ts, l.start.Load())
+		if err != nil || !found {
+			s.release()
+			if err != nil {
+				return info, Region{}, false, err
+			}
+			continue
+		}
+		return info, Region{File: s.log, Pos: info.Pos, Len: info.Size(), seg: s}, true, nil
+	}
+	return BatchInfo{}, Region{}, false, nil
+}
+
+func (s *segment) findTimestamp(ts, startOffset int64) (BatchInfo, bool, error) {
+	_, off := s.tidx.Lookup(ts)
+	_, pos := s.idx.Lookup(max(off, startOffset))
+	size := s.size.Load()
+	for pos < size {
+		h, err := s.headerAt(pos, size)
+		if err != nil {
+			return BatchInfo{}, false, err
+		}
+		if h.MaxTimestamp >= ts && h.LastOffset() >= startOffset {
+			return BatchInfo{Header: h, Pos: pos}, true, nil
+		}
+		pos += h.Size()
+	}
+	return BatchInfo{}, false, nil
+}
+
+// MaxTimestamp returns the largest batch maxTimestamp in the log and the last
+// offset of the first batch that has it; (-1, -1) for an empty log.
+func (l *Log) MaxTimestamp() (ts, offset int64) {
+	ts, offset = -1, -1
+	for _, s := range *l.segs.Load() {
+		if t := s.maxTs.Load(); t > ts && s.size.Load() > 0 {
+			ts, offset = t, s.maxTsOffset.Load()
+		}
+	}
+	return ts, offset
+}
+
+// ReadBatchAt returns a copy of the batch holding offset, for control paths
+// (tools, timestamp refinement); fetches use Read.
+func (l *Log) ReadBatchAt(offset int64) (BatchInfo, []byte, error) {
+	r, err := l.Read(offset, 1, l.end.Load())
+	if err != nil {
+		return BatchInfo{}, nil, err
+	}
+	defer r.Release()
+	if r.Len == 0 {
+		return BatchInfo{}, nil, fmt.Errorf("%w: no batch at %d", ErrOffsetOutOfRange, offset)
+	}
+	b, err := r.Bytes()
+	if err != nil {
+		return BatchInfo{}, nil, err
+	}
+	h, err := ParseHeader(b)
+	return BatchInfo{Header: h, Pos: r.Pos}, b, err
+}

@@ -1,0 +1,269 @@
+package logfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Open opens the log in dir (creating it if needed), recovering as
+// opts.Clean and opts.RecoveryPoint direct (invariant 6).
+func Open(dir string, cfg Config, opts Options) (*Log, error) {
+	opts.fill()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	topic, partition, err := ParseDirName(filepath.Base(dir))
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, topic: topic, partition: partition, opts: opts, fs: opts.FS}
+	l.cfg.Store(&cfg)
+	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	bases, err := l.listSegments()
+	if err != nil {
+		return nil, err
+	}
+	segs, err := l.loadSegments(bases, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		s, _, err := openSegment(l.fs, dir, max(opts.LogStartOffset, 0), &cfg, true, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.fs.SyncDir(dir); err != nil {
+			s.close()
+			return nil, fmt.Errorf("logfile: %w", err)
+		}
+		segs = append(segs, s)
+	}
+	l.segs.Store(&segs)
+	end := segs[len(segs)-1].next.Load()
+	l.end.Store(end)
+	l.start.Store(min(max(segs[0].base, opts.LogStartOffset), end))
+	l.hw.Store(end)
+	l.lastFlushMs.Store(opts.Now().UnixMilli())
+	if opts.Clean {
+		l.recoveryPoint.Store(end)
+	} else {
+		l.recoveryPoint.Store(min(opts.RecoveryPoint, end))
+		if err := l.Flush(); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// listSegments removes leftovers of interrupted deletes and writes and
+// returns the base offsets of the .log files, ascending.
+func (l *Log) listSegments() ([]int64, error) {
+	entries, err := l.fs.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	var bases []int64
+	logs := map[string]bool{}
+	var indexes []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, DeletedSuffix), strings.HasSuffix(name, ".tmp"):
+			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("logfile: remove leftover: %w", err)
+			}
+		case strings.HasSuffix(name, LogSuffix):
+			stem := strings.TrimSuffix(name, LogSuffix)
+			base, err := strconv.ParseInt(stem, 10, 64)
+			if err != nil || len(stem) != 20 || base < 0 {
+				l.opts.Logger.Warn("ignoring file with a non-offset name", "file", filepath.Join(l.dir, name))
+				continue
+			}
+			bases = append(bases, base)
+			logs[stem] = true
+		case strings.HasSuffix(name, IndexSuffix), strings.HasSuffix(name, TimeIndexSuffix):
+			indexes = append(indexes, name)
+		}
+	}
+	for _, name := range indexes {
+		stem := strings.TrimSuffix(strings.TrimSuffix(name, TimeIndexSuffix), IndexSuffix)
+		if !logs[stem] {
+			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil {
+				return nil, fmt.Errorf("logfile: remove orphan index: %w", err)
+			}
+		}
+	}
+	slices.Sort(bases)
+	return bases, nil
+}
+
+// loadSegments opens every segment. After an unclean shutdown, segments from
+// the one holding the recovery point on are scanned and their indexes
+// rebuilt; the log is cut at the first invalid batch and later segments are
+// deleted. Other segments get sanity checks, and a rebuild if they fail.
+func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err error) {
+	defer func() {
+		if err != nil {
+			for _, s := range segs {
+				s.close()
+			}
+			segs = nil
+		}
+	}()
+	firstRecover := len(bases)
+	if !l.opts.Clean {
+		firstRecover = 0
+		for i, b := range bases {
+			if b <= l.opts.RecoveryPoint {
+				firstRecover = i
+			}
+		}
+	}
+	prevNext := int64(0)
+	for i, base := range bases {
+		last := i == len(bases)-1
+		recovering := i >= firstRecover
+		s, rebuild, err := openSegment(l.fs, l.dir, base, cfg, false, last || recovering)
+		if err != nil {
+			return segs, err
+		}
+		if !recovering && !rebuild {
+			if terr := s.loadTail(); terr != nil {
+				l.opts.Logger.Warn("segment fails sanity check; rebuilding", "dir", l.dir, "base", base, "err", terr)
+				s.close()
+				if s, _, err = openSegment(l.fs, l.dir, base, cfg, false, true); err != nil {
+					return segs, err
+				}
+				rebuild = true
+			}
+		}
+		cut := false
+		if recovering || rebuild {
+			if cut, err = s.recover(cfg, prevNext, l.opts.Logger); err != nil {
+				s.close()
+				return segs, err
+			}
+		}
+		s.rollStart = s.firstTimestamp(l.opts.Now())
+		if !last && !cut {
+			s.finish(l.opts.Logger)
+		}
+		segs = append(segs, s)
+		prevNext = s.next.Load()
+		if cut {
+			for _, b := range bases[i+1:] {
+				l.opts.Logger.Warn("deleting segment after a cut", "dir", l.dir, "base", b)
+				for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+					if err := l.fs.Remove(filepath.Join(l.dir, SegmentName(b, suf))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+						return segs, fmt.Errorf("logfile: %w", err)
+					}
+				}
+			}
+			break
+		}
+	}
+	return segs, nil
+}
+
+// recover rebuilds a segment's indexes from its batches, checking each, and
+// cuts the file at the first invalid one; it reports whether it cut.
+func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(string, ...any) }) (bool, error) {
+	if err := s.resetIndexes(); err != nil {
+		return false, err
+	}
+	s.maxTs.Store(-1)
+	s.maxTsOffset.Store(s.base)
+	s.bytesSinceIndex = 0
+	next := s.base
+	size := s.size.Load()
+	end, err := s.scan(0, size, max(minOffset, s.base), func(h *Header, pos int64) error {
+		if h.LastOffset()-s.base > math.MaxInt32 {
+			return fmt.Errorf("%w: offset %d too far from base %d", ErrCorrupt, h.LastOffset(), s.base)
+		}
+		next = h.NextOffset()
+		return s.indexBatch(h, pos, cfg.IndexIntervalBytes)
+	})
+	s.next.Store(next)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, ErrCorrupt) {
+		return false, err
+	}
+	log.Warn("cutting log at the first invalid batch", "segment", s.path(LogSuffix), "position", end, "dropped_bytes", size-end, "reason", err)
+	if err := s.log.Truncate(end); err != nil {
+		return false, fmt.Errorf("logfile: cut %s: %w", s.path(LogSuffix), err)
+	}
+	if err := s.log.Sync(); err != nil {
+		return false, fmt.Errorf("logfile: cut %s: %w", s.path(LogSuffix), err)
+	}
+	s.size.Store(end)
+	return true, nil
+}
+
+// loadTail finds the end offset and largest timestamp of a cleanly closed
+// segment by scanning from its last index entry, checking that the indexes
+// agree with the log.
+func (s *segment) loadTail() error {
+	lastOff, pos := s.idx.Last()
+	size := s.size.Load()
+	if pos > size {
+		return fmt.Errorf("%w: index entry at %d past log size %d", ErrCorrupt, pos, size)
+	}
+	if ts, off := s.tidx.Last(); ts != -1 {
+		s.maxTs.Store(ts)
+		s.maxTsOffset.Store(off)
+	}
+	next := s.base
+	first := true
+	end, err := s.scan(pos, size, s.base, func(h *Header, p int64) error {
+		if first && s.idx.Len() > 0 && h.LastOffset() != lastOff {
+			return fmt.Errorf("%w: index entry (%d, %d) but batch there ends at %d", ErrCorrupt, lastOff, pos, h.LastOffset())
+		}
+		first = false
+		if h.MaxTimestamp > s.maxTs.Load() {
+			s.maxTs.Store(h.MaxTimestamp)
+			s.maxTsOffset.Store(h.LastOffset())
+		}
+		next = h.NextOffset()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if end != size {
+		return fmt.Errorf("%w: scan ended at %d of %d", ErrCorrupt, end, size)
+	}
+	if s.idx.Len() > 0 && first {
+		return fmt.Errorf("%w: index entry at %d with no batch there", ErrCorrupt, pos)
+	}
+	if _, off := s.tidx.Last(); s.tidx.Len() > 0 && off >= next {
+		return fmt.Errorf("%w: time index offset %d past segment end %d", ErrCorrupt, off, next)
+	}
+	s.next.Store(next)
+	s.bytesSinceIndex = size - pos
+	return nil
+}
+
+// firstTimestamp is when the segment started, for segment.ms: the first
+// batch's max timestamp when plausible, now otherwise.
+func (s *segment) firstTimestamp(now time.Time) time.Time {
+	if s.size.Load() == 0 {
+		return time.Time{}
+	}
+	h, err := s.headerAt(0, s.size.Load())
+	if err != nil || h.MaxTimestamp <= 0 || h.MaxTimestamp > now.UnixMilli() {
+		return now
+	}
+	return time.UnixMilli(h.MaxTimestamp)
+}

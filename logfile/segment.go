@@ -1,0 +1,323 @@
+package logfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"samsa/logfile/vfs"
+	"samsa/mmapindex"
+)
+
+// File name suffixes. Part of the format: never change.
+const (
+	LogSuffix       = ".log"
+	IndexSuffix     = ".index"
+	TimeIndexSuffix = ".timeindex"
+	DeletedSuffix   = ".deleted"
+)
+
+// SegmentName returns the file name of a segment file: base offset, %020d.
+func SegmentName(base int64, suffix string) string {
+	return fmt.Sprintf("%020d%s", base, suffix)
+}
+
+// segment is one .log with its two indexes.
+type segment struct {
+	base int64
+	dir  string
+	fs   vfs.FS
+	log  vfs.File
+	idx  *mmapindex.OffsetIndex
+	tidx *mmapindex.TimeIndex
+
+	// Published state, read without locks (invariant 1).
+	size        atomic.Int64 // bytes of whole batches
+	next        atomic.Int64 // offset after the last batch; base when empty
+	maxTs       atomic.Int64 // largest maxTimestamp of a batch; -1 if none
+	maxTsOffset atomic.Int64 // last offset of the first batch that reached maxTs
+
+	// refs counts the log's reference plus every Region and reader holding
+	// the segment; the files close when it drops to zero (invariant 4).
+	refs atomic.Int64
+	// removeFiles: the files were renamed to .deleted; remove them at close.
+	removeFiles atomic.Bool
+
+	// Writer state, guarded by Log.mu.
+	bytesSinceIndex int64
+	rollStart       time.Time // wall time of the first append; zero when empty
+	synced          int64     // size at the last fsync
+}
+
+func (s *segment) path(suffix string) string {
+	return filepath.Join(s.dir, SegmentName(s.base, suffix))
+}
+
+var hdrPool = sync.Pool{New: func() any { return new([HeaderSize]byte) }}
+
+// headerAt reads and parses the batch header at pos; limit is the end of the
+// readable bytes. A header or batch that runs past limit is ErrTornTail.
+func (s *segment) headerAt(pos, limit int64) (Header, error) {
+	if limit-pos < HeaderSize {
+		return Header{}, fmt.Errorf("%w: %s at %d: %d bytes left", ErrTornTail, s.path(LogSuffix), pos, limit-pos)
+	}
+	buf := hdrPool.Get().(*[HeaderSize]byte)
+	defer hdrPool.Put(buf)
+	if _, err := s.log.ReadAt(buf[:], pos); err != nil {
+		return Header{}, fmt.Errorf("logfile: read %s at %d: %w", s.path(LogSuffix), pos, err)
+	}
+	h, err := ParseHeader(buf[:])
+	if err != nil {
+		return h, fmt.Errorf("%s at %d: %w", s.path(LogSuffix), pos, err)
+	}
+	if h.Size() > limit-pos {
+		return h, fmt.Errorf("%w: %s at %d: batch of %d bytes, %d left", ErrTornTail, s.path(LogSuffix), pos, h.Size(), limit-pos)
+	}
+	return h, nil
+}
+
+// locate returns the position of the first batch whose last offset is >=
+// offset, scanning forward from the index hint; limit if there is none.
+func (s *segment) locate(offset, limit int64) (int64, error) {
+	_, pos := s.idx.Lookup(offset)
+	for pos < limit {
+		h, err := s.headerAt(pos, limit)
+		if err != nil {
+			return 0, err
+		}
+		if h.LastOffset() >= offset {
+			return pos, nil
+		}
+		pos += h.Size()
+	}
+	return limit, nil
+}
+
+// boundaryBefore returns the largest batch boundary in (start, limit], or
+// start plus the first batch when that batch alone passes limit (KIP-74).
+// end bounds the readable bytes.
+func (s *segment) boundaryBefore(start, limit, end int64) (int64, error) {
+	_, pos := s.idx.LookupPosition(limit)
+	if pos < start {
+		pos = start
+	}
+	for pos < end {
+		h, err := s.headerAt(pos, end)
+		if err != nil {
+			return 0, err
+		}
+		if pos+h.Size() > limit {
+			if pos == start {
+				return pos + h.Size(), nil
+			}
+			break
+		}
+		pos += h.Size()
+	}
+	return pos, nil
+}
+
+func (s *segment) acquire() bool {
+	for {
+		r := s.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+func (s *segment) release() {
+	if s.refs.Add(-1) == 0 {
+		s.close()
+	}
+}
+
+func (s *segment) close() error {
+	var errs []error
+	if s.idx != nil {
+		errs = append(errs, s.idx.Close())
+	}
+	if s.tidx != nil {
+		errs = append(errs, s.tidx.Close())
+	}
+	if s.log != nil {
+		errs = append(errs, s.log.Close())
+	}
+	if s.removeFiles.Load() {
+		for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+			if err := s.fs.Remove(s.path(suf) + DeletedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// markDeleted renames the files to .deleted so a restart removes them; the
+// files themselves go when the last reference is released.
+func (s *segment) markDeleted() error {
+	var errs []error
+	for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+		if err := s.fs.Rename(s.path(suf), s.path(suf)+DeletedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	s.removeFiles.Store(true)
+	return errors.Join(errs...)
+}
+
+// openSegment opens (or, with create, makes) a segment's files. Indexes are
+// writable when writable is set. A missing or corrupt index is reported as
+// needRebuild (then both indexes are open writable and empty).
+func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writable bool) (s *segment, needRebuild bool, err error) {
+	s = &segment{base: base, dir: dir, fs: fsys}
+	s.refs.Store(1)
+	s.maxTs.Store(-1)
+	s.maxTsOffset.Store(base)
+	s.next.Store(base)
+	defer func() {
+		if err != nil && s != nil {
+			s.close()
+			s = nil
+		}
+	}()
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE | os.O_EXCL
+	}
+	if s.log, err = fsys.OpenFile(s.path(LogSuffix), flag, 0o644); err != nil {
+		return nil, false, fmt.Errorf("logfile: open segment: %w", err)
+	}
+	fi, err := s.log.Stat()
+	if err != nil {
+		return nil, false, fmt.Errorf("logfile: stat: %w", err)
+	}
+	s.size.Store(fi.Size())
+	s.synced = fi.Size()
+
+	openIdx := func(suffix string, open func(f vfs.File, writable bool) error) error {
+		_, statErr := fsys.Stat(s.path(suffix))
+		missing := errors.Is(statErr, fs.ErrNotExist)
+		f, err := fsys.OpenFile(s.path(suffix), os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("logfile: open index: %w", err)
+		}
+		if missing && fi.Size() > 0 && !create {
+			needRebuild = true
+		}
+		err = open(f, writable || needRebuild)
+		if errors.Is(err, mmapindex.ErrCorrupt) && !writable {
+			// Reopen writable so that it can be rebuilt in place.
+			f, err2 := fsys.OpenFile(s.path(suffix), os.O_RDWR, 0o644)
+			if err2 != nil {
+				return err2
+			}
+			err = open(f, true)
+		}
+		if errors.Is(err, mmapindex.ErrCorrupt) {
+			needRebuild = true
+			return nil
+		}
+		return err
+	}
+	maxIdx := int(cfg.MaxIndexBytes)
+	err = openIdx(IndexSuffix, func(f vfs.File, w bool) error {
+		x, err := mmapindex.OpenOffset(f, base, maxIdx, w)
+		if x != nil {
+			s.idx = x
+		}
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	err = openIdx(TimeIndexSuffix, func(f vfs.File, w bool) error {
+		x, err := mmapindex.OpenTime(f, base, maxIdx, w)
+		if x != nil {
+			s.tidx = x
+		}
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if needRebuild && !writable {
+		// Both indexes must be writable to be rebuilt.
+		s.close()
+		if s, _, err = openSegment(fsys, dir, base, cfg, false, true); err != nil {
+			return nil, false, err
+		}
+	}
+	if needRebuild {
+		if err := s.resetIndexes(); err != nil {
+			return nil, false, err
+		}
+	}
+	return s, needRebuild, nil
+}
+
+func (s *segment) resetIndexes() error {
+	if err := s.idx.Reset(); err != nil {
+		return err
+	}
+	return s.tidx.Reset()
+}
+
+// indexBatch adds index entries for a batch written at pos (writer only).
+func (s *segment) indexBatch(h *Header, pos int64, interval int64) error {
+	if h.MaxTimestamp > s.maxTs.Load() {
+		s.maxTs.Store(h.MaxTimestamp)
+		s.maxTsOffset.Store(h.LastOffset())
+	}
+	if s.bytesSinceIndex > interval && !s.idx.Full() && !s.tidx.Full() {
+		// A full index only makes lookups scan further; appends roll first.
+		if err := s.idx.Append(h.LastOffset(), pos); err != nil {
+			return err
+		}
+		if _, err := s.tidx.MaybeAppend(s.maxTs.Load(), s.maxTsOffset.Load()); err != nil {
+			return err
+		}
+		s.bytesSinceIndex = 0
+	}
+	s.bytesSinceIndex += h.Size()
+	return nil
+}
+
+// scan reads batches in [from, limit) in order, checking each (size, magic,
+// CRC, offsets increasing from minOffset) and calling fn for it. It returns
+// the end of the last good batch and the first problem, if any;
+// io.EOF-free: a clean end returns a nil error.
+func (s *segment) scan(from, limit, minOffset int64, fn func(h *Header, pos int64) error) (int64, error) {
+	sc := newScanner(s.log, from, limit)
+	defer sc.free()
+	for {
+		h, batch, pos, err := sc.next()
+		if err == io.EOF {
+			return pos, nil
+		}
+		if err != nil {
+			return pos, fmt.Errorf("%s: %w", s.path(LogSuffix), err)
+		}
+		if h.BaseOffset < minOffset {
+			return pos, fmt.Errorf("%w: %s at %d: offset %d after %d", ErrCorrupt, s.path(LogSuffix), pos, h.BaseOffset, minOffset)
+		}
+		if err := CheckCRC(batch, &h); err != nil {
+			return pos, fmt.Errorf("%s at %d: %w", s.path(LogSuffix), pos, err)
+		}
+		if fn != nil {
+			if err := fn(&h, pos); err != nil {
+				return pos, err
+			}
+		}
+		minOffset = h.NextOffset()
+	}
+}

@@ -1,0 +1,108 @@
+package logfile
+
+import (
+	"fmt"
+)
+
+// TruncateTo removes every batch that holds an offset >= offset, as a
+// follower does when its log diverged from the leader's. Segments above it
+// are deleted; the segment holding it is cut and becomes the active one. A
+// batch that straddles offset goes whole, so the new log end may be below
+// offset. Readers holding regions of removed bytes keep valid descriptors
+// but may read short.
+func (l *Log) TruncateTo(offset int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.bg.Wait()
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	if offset >= l.end.Load() {
+		return nil
+	}
+	segs := *l.segs.Load()
+	if offset <= segs[0].base || offset < l.start.Load() {
+		return l.truncateFully(offset)
+	}
+	i := segmentFor(segs, offset)
+	old := segs[i]
+	cfg := l.cfg.Load()
+	pos, err := old.locate(offset, old.size.Load())
+	if err != nil {
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	// A fresh writable segment over the same files replaces the old object,
+	// which readers may still hold (invariant 4).
+	ns, rebuild, err := openSegment(l.fs, l.dir, old.base, cfg, false, true)
+	if err != nil {
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	if err := ns.log.Truncate(pos); err != nil {
+		ns.close()
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", ns.path(LogSuffix), err))
+	}
+	ns.size.Store(pos)
+	if rebuild {
+		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
+	} else {
+		if err = ns.idx.TruncateTo(offset); err == nil {
+			err = ns.tidx.TruncateTo(offset)
+		}
+		if err == nil {
+			err = ns.loadTail()
+		}
+		if err != nil {
+			_, err = ns.recover(cfg, ns.base, l.opts.Logger)
+		}
+	}
+	if err != nil {
+		ns.close()
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	ns.rollStart = ns.firstTimestamp(l.opts.Now())
+	if err := ns.log.Sync(); err != nil {
+		ns.close()
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	ns.synced = pos
+	next := append(append([]*segment(nil), segs[:i]...), ns)
+	l.segs.Store(&next)
+	end := ns.next.Load()
+	l.end.Store(end)
+	l.hw.Store(min(l.hw.Load(), end))
+	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
+	old.release()
+	for _, s := range segs[i+1:] {
+		if err := s.markDeleted(); err != nil {
+			l.opts.Logger.Warn("delete segment on truncate", "err", err)
+		}
+		s.release()
+	}
+	return nil
+}
+
+// truncateFully deletes every segment and starts the log empty at offset.
+// Called with l.mu and l.flushMu held.
+func (l *Log) truncateFully(offset int64) error {
+	segs := *l.segs.Load()
+	for _, s := range segs {
+		if err := s.markDeleted(); err != nil {
+			return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+		}
+	}
+	ns, _, err := openSegment(l.fs, l.dir, offset, l.cfg.Load(), true, true)
+	if err != nil {
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	l.segs.Store(&[]*segment{ns})
+	for _, s := range segs {
+		s.release()
+	}
+	l.end.Store(offset)
+	l.start.Store(offset)
+	l.hw.Store(offset)
+	l.recoveryPoint.Store(offset)
+	return nil
+}
