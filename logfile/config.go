@@ -72,6 +72,10 @@ type Options struct {
 	// Clean says the previous Close completed (the shutdown marker existed):
 	// no scan beyond index sanity checks.
 	Clean bool
+	// ManualHighWatermark leaves the high watermark to SetHighWatermark
+	// (replication: the ISR decides). Otherwise every append moves it to the
+	// log end, as on a single node where this broker is the whole ISR.
+	ManualHighWatermark bool
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().

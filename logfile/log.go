@@ -209,15 +209,29 @@ func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
 		}
 		p += int(h.Size())
 	}
+	newSize := pos + int64(len(buf))
+	flush := l.unflushed+bs.Records >= cfg.FlushMessages
+	if flush {
+		// flush.messages: durable before it is visible or acknowledged.
+		if err := seg.syncTo(newSize); err != nil {
+			_ = seg.log.Truncate(pos)
+			_ = seg.idx.TruncateTo(first)
+			_ = seg.tidx.TruncateTo(first)
+			return AppendInfo{}, l.fail(err)
+		}
+	}
 	if seg.rollStart.IsZero() {
 		seg.rollStart = l.opts.Now()
 	}
-	seg.size.Store(pos + int64(len(buf)))
+	seg.size.Store(newSize)
 	seg.next.Store(next)
 	l.end.Store(next)
+	if !l.opts.ManualHighWatermark {
+		l.hw.Store(next)
+	}
 
 	l.unflushed += bs.Records
-	if l.unflushed >= cfg.FlushMessages {
+	if flush {
 		l.unflushed = 0
 		if err := l.flushTo(next); err != nil {
 			return AppendInfo{}, err
@@ -332,7 +346,7 @@ func (l *Log) flushTo(upTo int64) error {
 		return nil
 	}
 	for _, s := range *l.segs.Load() {
-		if s.base >= upTo || s.next.Load() <= l.recoveryPoint.Load() && s.size.Load() == s.synced {
+		if s.base >= upTo || s.size.Load() == s.synced.Load() {
 			continue
 		}
 		if !s.acquire() {
@@ -351,8 +365,10 @@ func (l *Log) flushTo(upTo int64) error {
 	return nil
 }
 
-func (s *segment) sync() error {
-	size := s.size.Load()
+func (s *segment) sync() error { return s.syncTo(s.size.Load()) }
+
+// syncTo fsyncs the log and its indexes, which hold at least size bytes.
+func (s *segment) syncTo(size int64) error {
 	if err := s.log.Sync(); err != nil {
 		return fmt.Errorf("logfile: fsync %s: %w", s.path(LogSuffix), err)
 	}
@@ -362,7 +378,7 @@ func (s *segment) sync() error {
 	if err := s.tidx.Sync(); err != nil {
 		return err
 	}
-	s.synced = size
+	s.synced.Store(size)
 	return nil
 }
 

@@ -51,8 +51,8 @@ type segment struct {
 
 	// Writer state, guarded by Log.mu.
 	bytesSinceIndex int64
-	rollStart       time.Time // wall time of the first append; zero when empty
-	synced          int64     // size at the last fsync
+	rollStart       time.Time    // wall time of the first append; zero when empty
+	synced          atomic.Int64 // size at the last fsync (Log.flushMu or Log.mu)
 }
 
 func (s *segment) path(suffix string) string {
@@ -202,7 +202,7 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writa
 		return nil, false, fmt.Errorf("logfile: stat: %w", err)
 	}
 	s.size.Store(fi.Size())
-	s.synced = fi.Size()
+	s.synced.Store(fi.Size())
 
 	openIdx := func(suffix string, open func(f vfs.File, writable bool) error) error {
 		_, statErr := fsys.Stat(s.path(suffix))

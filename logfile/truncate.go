@@ -66,7 +66,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		ns.close()
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
-	ns.synced = pos
+	ns.synced.Store(pos)
 	next := append(append([]*segment(nil), segs[:i]...), ns)
 	l.segs.Store(&next)
 	end := ns.next.Load()

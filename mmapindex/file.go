@@ -61,8 +61,18 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 		return 0, fmt.Errorf("mmapindex: stat %s: %w", f.Name(), err)
 	}
 	size = fi.Size()
+	var corrupt error
 	if size%int64(entrySize) != 0 {
-		return size, fmt.Errorf("%w: %s: size %d is not a multiple of %d", ErrCorrupt, f.Name(), size, entrySize)
+		corrupt = fmt.Errorf("%w: %s: size %d is not a multiple of %d", ErrCorrupt, f.Name(), size, entrySize)
+		if !writable {
+			return size, corrupt
+		}
+		// Writable: drop the partial entry so the file can be mapped, reset
+		// and rebuilt by the caller; it gets ErrCorrupt all the same.
+		size -= size % int64(entrySize)
+		if err := f.Truncate(size); err != nil {
+			return size, fmt.Errorf("mmapindex: truncate %s: %w", f.Name(), err)
+		}
 	}
 	mapLen := size
 	if writable {
@@ -81,7 +91,7 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 		mapLen = want
 	}
 	if mapLen == 0 {
-		return size, nil
+		return size, corrupt
 	}
 	prot := unix.PROT_READ
 	if writable {
@@ -93,7 +103,7 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 	}
 	m.data = data
 	m.maxEntries = int(mapLen) / entrySize
-	return size, nil
+	return size, corrupt
 }
 
 // validPrefix returns the number of leading entries before the first all-zero

@@ -2,6 +2,7 @@ package mmapindex
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"sync/atomic"
@@ -29,11 +30,14 @@ type OffsetIndex struct {
 func OpenOffset(f File, base int64, maxBytes int, writable bool) (*OffsetIndex, error) {
 	x := &OffsetIndex{base: base}
 	size, err := x.m.open(f, OffsetEntrySize, maxBytes, writable)
-	if err != nil {
+	if err != nil && !(writable && errors.Is(err, ErrCorrupt) && x.m.data != nil) {
 		x.m.close()
 		return nil, err
 	}
-	n, err := x.m.validPrefix(int(size / OffsetEntrySize))
+	n := 0
+	if err == nil {
+		n, err = x.m.validPrefix(int(size / OffsetEntrySize))
+	}
 	if err == nil {
 		err = x.checkIncreasing(n)
 	}

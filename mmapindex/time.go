@@ -2,6 +2,7 @@ package mmapindex
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"sync/atomic"
@@ -28,11 +29,14 @@ type TimeIndex struct {
 func OpenTime(f File, base int64, maxBytes int, writable bool) (*TimeIndex, error) {
 	x := &TimeIndex{base: base}
 	size, err := x.m.open(f, TimeEntrySize, maxBytes, writable)
-	if err != nil {
+	if err != nil && !(writable && errors.Is(err, ErrCorrupt) && x.m.data != nil) {
 		x.m.close()
 		return nil, err
 	}
-	n, err := x.m.validPrefix(int(size / TimeEntrySize))
+	n := 0
+	if err == nil {
+		n, err = x.m.validPrefix(int(size / TimeEntrySize))
+	}
 	if err == nil {
 		err = x.checkIncreasing(n)
 	}

@@ -1,0 +1,140 @@
+package logfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"samsa/logfile/vfs"
+)
+
+func openDir(t testing.TB, path string) *Dir {
+	t.Helper()
+	d, err := OpenDir(path, DirOptions{Logger: quiet, ConfigFor: func(string) Config { return smallConfig() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDirCleanAndUncleanReopen(t *testing.T) {
+	path := t.TempDir()
+	d := openDir(t, path)
+	if d.WasClean() {
+		t.Fatal("a new directory is not a clean shutdown")
+	}
+	data := map[TopicPartition][]appended{}
+	for _, tp := range []TopicPartition{{"a", 0}, {"a", 1}, {"b.c_d", 0}} {
+		l, err := d.Create(tp, smallConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 100 {
+			data[tp] = append(data[tp], mustAppend(t, l, batch(2, 200, byte(i), int64(i))))
+		}
+	}
+	if _, err := OpenDir(path, DirOptions{Logger: quiet}); !errors.Is(err, ErrDirLocked) {
+		t.Fatalf("second open of a locked dir: %v", err)
+	}
+	if _, err := d.Get(TopicPartition{"a", 1}).DeleteRecordsBefore(7); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(path, CleanShutdownMarker)); err != nil {
+		t.Fatal("no clean-shutdown marker after Close")
+	}
+	rps, err := ReadCheckpoint(vfs.OS, filepath.Join(path, RecoveryPointCheckpoint))
+	if err != nil || len(rps) != 3 || rps[TopicPartition{"a", 0}] != 200 {
+		t.Fatalf("recovery points %v, %v", rps, err)
+	}
+
+	d = openDir(t, path)
+	if !d.WasClean() {
+		t.Fatal("clean shutdown not detected")
+	}
+	if _, err := os.Stat(filepath.Join(path, CleanShutdownMarker)); !os.IsNotExist(err) {
+		t.Fatal("marker must be removed while running")
+	}
+	if got := d.Get(TopicPartition{"a", 1}).StartOffset(); got != 7 {
+		t.Fatalf("log start offset %d after restart, want 7", got)
+	}
+	for tp, as := range data {
+		l := d.Get(tp)
+		if tp.Partition == 1 {
+			continue
+		}
+		mustEqual(t, readAll(t, l, 1<<20), concat(as))
+		data[tp] = append(data[tp], mustAppend(t, l, batch(1, 50, 0xfe, 1)))
+	}
+	// Crash: no Close. The lock is released by closing its descriptor, as
+	// the kernel would on process death.
+	d.lock.Close()
+	d2 := openDir(t, path)
+	defer d2.Close()
+	if d2.WasClean() {
+		t.Fatal("crash taken for a clean shutdown")
+	}
+	for tp, as := range data {
+		if tp.Partition == 1 {
+			continue
+		}
+		mustEqual(t, readAll(t, d2.Get(tp), 1<<20), concat(as))
+	}
+}
+
+func TestDirDelete(t *testing.T) {
+	path := t.TempDir()
+	d := openDir(t, path)
+	tp := TopicPartition{"gone", 0}
+	l, _ := d.Create(tp, smallConfig())
+	mustAppend(t, l, batch(1, 10, 1, 1))
+	if err := d.Delete(tp); err != nil {
+		t.Fatal(err)
+	}
+	if d.Get(tp) != nil {
+		t.Fatal("deleted log still listed")
+	}
+	d.Close()
+	d = openDir(t, path)
+	defer d.Close()
+	if len(d.Logs()) != 0 {
+		t.Fatalf("%d logs after delete and reopen", len(d.Logs()))
+	}
+	ents, _ := os.ReadDir(path)
+	for _, e := range ents {
+		if e.IsDir() {
+			t.Fatalf("directory %s left behind", e.Name())
+		}
+	}
+	if _, err := d.Create(TopicPartition{"../x", 0}, smallConfig()); err == nil {
+		t.Fatal("path separators accepted in a topic name")
+	}
+}
+
+func TestCheckpointFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cp")
+	in := map[TopicPartition]int64{{"t", 0}: 5, {"t", 10}: 1 << 40, {"a", 2}: 0}
+	if err := WriteCheckpoint(vfs.OS, path, in); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	want := "0\n3\na 2 0\nt 0 5\nt 10 1099511627776\n"
+	if string(got) != want {
+		t.Fatalf("checkpoint file:\n%s\nwant:\n%s", got, want)
+	}
+	out, err := ReadCheckpoint(vfs.OS, path)
+	if err != nil || len(out) != 3 || out[TopicPartition{"t", 10}] != 1<<40 {
+		t.Fatalf("read back %v, %v", out, err)
+	}
+	for _, bad := range []string{"", "1\n0\n", "0\n2\nt 0 1\n", "0\n1\nt x 1\n", "0\n1\nt 0\n", "0\n-1\n", "0\n1\nt 0 1\nextra 0 1\n"} {
+		if _, err := ParseCheckpoint([]byte(bad)); !errors.Is(err, ErrBadCheckpoint) {
+			t.Errorf("ParseCheckpoint(%q) = %v", bad, err)
+		}
+	}
+	if m, err := ReadCheckpoint(vfs.OS, path+".missing"); err != nil || len(m) != 0 {
+		t.Fatalf("missing checkpoint: %v %v", m, err)
+	}
+}
