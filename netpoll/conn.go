@@ -25,10 +25,21 @@ type Conn struct {
 	srv *Server
 
 	// Owned by the connection's goroutine.
-	prefix [4]byte         // size prefix being read or written
-	iov    [][]byte        // writev scratch; holds no references between responses
-	nb     net.Buffers     // the iov being written; a field so WriteTo does not allocate
-	rc     syscall.RawConn // for TCP_CORK; set on the first response with a region
+	prefix [4]byte // size prefix of the response being written
+	// head receives the first bytes that arrive on an idle connection: a
+	// small request fits whole, so it is read with one syscall, and no
+	// pooled buffer is held while waiting.
+	head [128]byte
+	// rbuf holds bytes received and not yet consumed, (*rbuf)[rpos:rend],
+	// starting with the frame being served. It is borrowed from the pools
+	// when bytes arrive on an idle connection and returned once every
+	// buffered frame has been answered: an idle connection has none.
+	rbuf       *[]byte
+	rpos, rend int
+	armed      bool            // the read deadline for the current frame is set
+	iov        [][]byte        // writev scratch; holds no references between responses
+	nb         net.Buffers     // the iov being written; a field so WriteTo does not allocate
+	rc         syscall.RawConn // for TCP_CORK; set on the first response with a region
 
 	ctxMu  sync.Mutex
 	ctx    context.Context    // guarded by ctxMu; made on the first Context call
@@ -71,75 +82,99 @@ func (c *Conn) serve() {
 	s := c.srv
 	defer c.finish()
 	for {
-		// Set the deadline first, then look at closing: Shutdown sets
-		// closing first, then a deadline in the past, so either this
-		// goroutine sees closing or Shutdown's deadline overrides ours.
-		c.nc.SetReadDeadline(deadline(s.cfg.IdleTimeout))
-		if s.closing.Load() {
+		if c.rbuf == nil {
+			// Nothing buffered: wait for the next frame holding no buffer.
+			// Set the deadline first, then look at closing: Shutdown sets
+			// closing first, then a deadline in the past, so either this
+			// goroutine sees closing or Shutdown's deadline overrides ours.
+			c.nc.SetReadDeadline(deadline(s.cfg.IdleTimeout))
+			if s.closing.Load() {
+				return
+			}
+			n, err := c.nc.Read(c.head[:])
+			if n == 0 {
+				c.readFailed(err, true)
+				return
+			}
+			c.rbuf = getBuf(readAhead)
+			c.rpos, c.rend = 0, copy(*c.rbuf, c.head[:n])
+		} else if s.closing.Load() {
 			return
 		}
-		if _, err := io.ReadFull(c.nc, c.prefix[:]); err != nil {
-			c.readFailed(err, true)
+		c.armed = false
+		if err := c.fill(4); err != nil {
+			c.readFailed(err, false)
 			return
 		}
-		size := int32(binary.BigEndian.Uint32(c.prefix[:]))
+		buf := *c.rbuf
+		size := int32(binary.BigEndian.Uint32(buf[c.rpos:]))
 		if size < 0 || size > s.cfg.MaxRequestBytes {
 			s.st.invalid.Add(1)
 			s.log.Warn("netpoll: request size out of range; closing connection",
 				"conn", c.id, "remote", c.nc.RemoteAddr(), "size", size, "max", s.cfg.MaxRequestBytes)
 			return
 		}
-		c.nc.SetReadDeadline(deadline(s.cfg.ReadTimeout))
-		buf, err := c.readFrame(int(size))
-		if err != nil {
+		if err := c.fill(4 + int(size)); err != nil {
 			c.readFailed(err, false)
 			return
 		}
+		buf = *c.rbuf
+		req := buf[c.rpos+4 : c.rpos+4+int(size) : c.rpos+4+int(size)]
+		c.rpos += 4 + int(size)
 		s.st.bytesIn.Add(4 + uint64(size))
 		s.st.requests.Add(1)
-		resp, ok := c.call((*buf)[:size])
-		keep := ok
+		resp, ok := c.call(req)
 		if ok && resp != nil {
-			keep = c.write(resp)
+			ok = c.write(resp)
 		}
-		putBuf(buf)
-		if !keep {
+		if !ok {
 			return
+		}
+		if c.rpos == c.rend {
+			putBuf(c.rbuf)
+			c.rbuf = nil
 		}
 	}
 }
 
-// readFrame reads a frame of n bytes into a pooled buffer. Frames over
-// growFrom start with a growFrom buffer and double it as bytes arrive, so
-// memory follows the bytes received, not the size claimed.
-func (c *Conn) readFrame(n int) (*[]byte, error) {
-	if n <= growFrom {
-		b := getBuf(n)
-		if _, err := io.ReadFull(c.nc, (*b)[:n]); err != nil {
-			putBuf(b)
-			return nil, err
+// fill reads until at least need bytes are buffered, making room in the
+// read buffer first: moving the unread bytes to its front, or moving them to
+// a larger buffer. Past growFrom the buffer at most doubles per step, so
+// memory follows the bytes received, not the size a prefix claims. It is
+// called only when no request or response refers to the buffer any more.
+func (c *Conn) fill(need int) error {
+	for c.rend-c.rpos < need {
+		buf := *c.rbuf
+		if c.rpos+need > len(buf) {
+			unread := c.rend - c.rpos
+			if need <= len(buf) {
+				copy(buf, buf[c.rpos:c.rend])
+			} else {
+				size := need
+				if need > growFrom {
+					size = min(need, max(2*len(buf), growFrom))
+				}
+				nb := getBuf(size)
+				copy(*nb, buf[c.rpos:c.rend])
+				putBuf(c.rbuf)
+				c.rbuf, buf = nb, *nb
+			}
+			c.rpos, c.rend = 0, unread
 		}
-		return b, nil
-	}
-	b := getBuf(growFrom)
-	for got := 0; got < n; {
-		if got == len(*b) {
-			nb := getBuf(min(2*len(*b), n))
-			copy(*nb, (*b)[:got])
-			putBuf(b)
-			b = nb
+		if !c.armed {
+			c.nc.SetReadDeadline(deadline(c.srv.cfg.ReadTimeout))
+			c.armed = true
 		}
-		m, err := c.nc.Read((*b)[got:min(len(*b), n)])
-		got += m
+		n, err := c.nc.Read(buf[c.rend:])
+		c.rend += n
 		if err != nil {
-			putBuf(b)
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return err
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // call runs the handler, turning a panic into a closed connection.

@@ -14,6 +14,9 @@ const (
 	// growFrom is the largest buffer taken on the word of a size prefix
 	// alone; bigger frames double their buffer as their bytes arrive.
 	growFrom = 1 << 20
+	// readAhead is the smallest read buffer: room for a few dozen small
+	// pipelined requests per read.
+	readAhead = 4 << 10
 )
 
 var pools [maxClass + 1]sync.Pool

@@ -30,9 +30,9 @@ type Config struct {
 	// IdleTimeout closes a connection that sends no frame for this long
 	// (connections.max.idle.ms). 0 means DefaultIdleTimeout; negative, never.
 	IdleTimeout time.Duration
-	// ReadTimeout bounds receiving one frame once its size prefix has been
-	// read. Clients write whole frames, so only a stalled or hostile peer
-	// meets it. 0 means DefaultReadTimeout; negative, no bound.
+	// ReadTimeout bounds receiving one frame once its first byte has
+	// arrived. Clients write whole frames, so only a stalled or hostile
+	// peer meets it. 0 means DefaultReadTimeout; negative, no bound.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds writing one response, file regions included.
 	// 0 means DefaultWriteTimeout; negative, no bound.

@@ -190,7 +190,7 @@ func TestTimeouts(t *testing.T) {
 		least time.Duration
 	}{
 		{"idle", Config{IdleTimeout: 200 * time.Millisecond}, nil, 1, 200 * time.Millisecond},
-		{"idle after a partial size", Config{IdleTimeout: 200 * time.Millisecond}, []byte{0, 0}, 1, 200 * time.Millisecond},
+		{"stalled size", Config{ReadTimeout: 200 * time.Millisecond}, []byte{0, 0}, 0, 200 * time.Millisecond},
 		{"stalled frame", Config{ReadTimeout: 200 * time.Millisecond}, []byte{0, 0, 0, 10, 1, 2}, 0, 200 * time.Millisecond},
 	}
 	for _, tc := range cases {
