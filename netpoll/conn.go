@@ -138,14 +138,16 @@ func (c *Conn) serve() {
 }
 
 // fill reads until at least need bytes are buffered, making room in the
-// read buffer first: moving the unread bytes to its front, or moving them to
-// a larger buffer. Past growFrom the buffer at most doubles per step, so
-// memory follows the bytes received, not the size a prefix claims. It is
-// called only when no request or response refers to the buffer any more.
+// read buffer when it must: moving the unread bytes to its front, or to a
+// larger buffer. Past growFrom the buffer grows only when it is full and
+// at most doubles, so memory follows the bytes received, not the size a
+// prefix claims. It is called only when no request or response refers to
+// the buffer any more.
 func (c *Conn) fill(need int) error {
 	for c.rend-c.rpos < need {
 		buf := *c.rbuf
-		if c.rpos+need > len(buf) {
+		full := c.rend == len(buf)
+		if c.rpos+need > len(buf) && (need <= len(buf) || full || len(buf) < growFrom) {
 			unread := c.rend - c.rpos
 			if need <= len(buf) {
 				copy(buf, buf[c.rpos:c.rend])
