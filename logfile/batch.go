@@ -191,3 +191,29 @@ func ValidateProduce(buf []byte, maxBatchBytes int64) (Batches, error) {
 	}
 	return bs, nil
 }
+
+// ValidateBatches checks stored batches, as a reader or a tool sees them:
+// whole batches with magic 2, matching CRCs and increasing offsets. It
+// returns the number of batches.
+func ValidateBatches(buf []byte) (int, error) {
+	n := 0
+	next := int64(-1)
+	for pos := 0; pos < len(buf); n++ {
+		h, err := ParseHeader(buf[pos:])
+		if err != nil {
+			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, err)
+		}
+		if h.Size() > int64(len(buf)-pos) {
+			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, ErrTornTail)
+		}
+		if err := CheckCRC(buf[pos:], &h); err != nil {
+			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, err)
+		}
+		if h.BaseOffset < next {
+			return n, fmt.Errorf("batch %d at byte %d: %w: offset %d after %d", n, pos, ErrCorrupt, h.BaseOffset, next)
+		}
+		next = h.NextOffset()
+		pos += int(h.Size())
+	}
+	return n, nil
+}
