@@ -56,9 +56,11 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // LocalAddr returns the address of the listener the client connected to.
 func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
-// Context returns a context that is canceled when the connection closes
-// or the Server begins to shut down. Handlers that wait (long polls,
-// acks=-1 produce) select on it.
+// Context returns a context that is canceled when the connection is
+// closed (by Close, a failure, or the Server) or the Server begins to shut
+// down. Handlers that wait (long polls, acks=-1 produce) select on it.
+// netpoll does not read from a connection while its handler runs, so a
+// client that goes away is noticed only once the handler has returned.
 func (c *Conn) Context() context.Context {
 	c.ctxMu.Lock()
 	defer c.ctxMu.Unlock()
@@ -74,7 +76,20 @@ func (c *Conn) Context() context.Context {
 // Close closes the connection at once; it is safe from any goroutine. A
 // response being written, or returned by the running handler, is dropped.
 // To answer and then close, use Response.CloseAfter.
-func (c *Conn) Close() error { return c.nc.Close() }
+func (c *Conn) Close() error {
+	err := c.nc.Close()
+	c.cancelContext()
+	return err
+}
+
+func (c *Conn) cancelContext() {
+	c.ctxMu.Lock()
+	c.done = true
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.ctxMu.Unlock()
+}
 
 // serve is the connection's goroutine: read a frame, call the handler,
 // write the response, until the connection ends.
@@ -220,12 +235,11 @@ func (c *Conn) readFailed(err error, idle bool) {
 // finish closes the connection and tells the Server.
 func (c *Conn) finish() {
 	c.nc.Close()
-	c.ctxMu.Lock()
-	c.done = true
-	if c.cancel != nil {
-		c.cancel()
+	if c.rbuf != nil {
+		putBuf(c.rbuf)
+		c.rbuf = nil
 	}
-	c.ctxMu.Unlock()
+	c.cancelContext()
 	c.srv.forget(c)
 }
 

@@ -53,9 +53,11 @@
 //  3. Handler.Serve is called once per frame, in arrival order, never
 //     concurrently for one connection. Responses are written in the same
 //     order, each completely before the next frame is read.
-//  4. Every release callback of a region part, and the response's OnDone
-//     callback, runs exactly once: after the part has been written, or when
-//     the write fails, the connection closes or the response is dropped.
+//  4. For every Response a handler returns, each region's release callback
+//     and the OnDone callback run exactly once: after the part has been
+//     written, or when the write fails or the connection has closed. (A
+//     handler that panics returns no Response; releasing what it had
+//     acquired is its own business.)
 //  5. A handler panic is recovered, logged with its stack, and closes only
 //     that connection.
 //  6. Time is bounded everywhere a peer can stall: waiting for the next

@@ -307,6 +307,6 @@ func (s *Server) closeAll() {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.nc.Close()
+		c.Close()
 	}
 }

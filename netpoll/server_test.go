@@ -267,32 +267,61 @@ func TestHandlerPanic(t *testing.T) {
 	roundTrip(t, dial(t, ts.addr), []byte("new"))
 }
 
+// TestConnInfo checks what a handler sees of its connection: a stable,
+// distinct id, the client's address, the listener's address, and Value
+// kept across requests.
 func TestConnInfo(t *testing.T) {
-	type seen struct {
-		id     uint64
-		remote string
-		n      int
-	}
 	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
 		n, _ := c.Value.(int)
 		c.Value = n + 1
-		return NewResponse([]byte(fmt.Sprintf("%d %s %d", c.ID(), c.RemoteAddr(), n+1)))
+		return NewResponse(fmt.Appendf(nil, "%d %s %s %d", c.ID(), c.RemoteAddr(), c.LocalAddr(), n+1))
 	}))
 	a, b := dial(t, ts.addr), dial(t, ts.addr)
+	ids := map[net.Conn]uint64{}
 	for i := 1; i <= 3; i++ {
 		for _, c := range []net.Conn{a, b} {
-			var s seen
-			fmt.Sscanf(string(roundTrip(t, c, nil)), "%d %s %d", &s.id, &s.remote, &s.n)
-			if s.remote != c.LocalAddr().String() || s.n != i {
-				t.Fatalf("handler saw remote %s count %d; want %s %d", s.remote, s.n, c.LocalAddr(), i)
+			var id uint64
+			var remote, local string
+			var n int
+			fmt.Sscanf(string(roundTrip(t, c, nil)), "%d %s %s %d", &id, &remote, &local, &n)
+			if remote != c.LocalAddr().String() || local != ts.addr || n != i {
+				t.Fatalf("handler saw %s -> %s, count %d; want %s -> %s, %d", remote, local, n, c.LocalAddr(), ts.addr, i)
 			}
+			if prev, ok := ids[c]; id == 0 || ok && prev != id {
+				t.Fatalf("connection id %d, was %d", id, prev)
+			}
+			ids[c] = id
 		}
 	}
-	var x, y uint64
-	fmt.Sscanf(string(roundTrip(t, a, nil)), "%d", &x)
-	fmt.Sscanf(string(roundTrip(t, b, nil)), "%d", &y)
-	if x == 0 || y == 0 || x == y {
-		t.Fatalf("connection ids %d and %d; want distinct and non-zero", x, y)
+	if ids[a] == ids[b] {
+		t.Fatalf("two connections share id %d", ids[a])
+	}
+}
+
+// TestConnClose closes a connection from another goroutine while its
+// handler waits on the connection's context: the handler wakes.
+func TestConnClose(t *testing.T) {
+	waiting := make(chan *Conn)
+	woke := make(chan error, 1)
+	ts := startServer(t, Config{}, HandlerFunc(func(c *Conn, req []byte) *Response {
+		waiting <- c
+		<-c.Context().Done()
+		woke <- c.Context().Err()
+		return NewResponse(req)
+	}))
+	c := dial(t, ts.addr)
+	writeFrame(c, []byte("long poll"))
+	sc := <-waiting
+	if err := sc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-woke; !errors.Is(err, context.Canceled) {
+		t.Fatalf("context error %v", err)
+	}
+	expectClosed(t, c)
+	waitFor(t, "connection closed", func() bool { return ts.NumConns() == 0 })
+	if st := ts.Stats(); st.WriteFailures != 1 {
+		t.Fatalf("WriteFailures = %d; the response to a closed connection is dropped", st.WriteFailures)
 	}
 }
 
