@@ -52,7 +52,7 @@
 //     size prefix alone cannot make the server take more than 1 MiB.
 //  3. Handler.Serve is called once per frame, in arrival order, never
 //     concurrently for one connection. Responses are written in the same
-//     order, each completely before the next frame is read.
+//     order, each completely before the next frame goes to the handler.
 //  4. For every Response a handler returns, each region's release callback
 //     and the OnDone callback run exactly once: after the part has been
 //     written, or when the write fails or the connection has closed. (A
