@@ -201,8 +201,8 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	if s.cfg.MaxConnections > 0 && len(s.conns) >= s.cfg.MaxConnections {
 		s.mu.Unlock()
-		nc.Close()
 		s.st.rejected.Add(1)
+		nc.Close()
 		s.log.Debug("netpoll: connection limit reached; closing new connection",
 			"remote", nc.RemoteAddr(), "max", s.cfg.MaxConnections)
 		return
