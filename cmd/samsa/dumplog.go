@@ -319,4 +319,3 @@ func (d *dumper) timeIndex(path string) error {
 	}
 	return nil
 }
-
