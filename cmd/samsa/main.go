@@ -9,7 +9,13 @@ import (
 const usage = `usage: samsa <command> [arguments]
 
 commands:
+  topic ...          create, list, describe, delete and alter topics
+  produce TOPIC      produce lines from stdin as records
+  consume TOPIC      print records of a topic's partitions
+  bench ...          producer and consumer benchmarks
   dump-log FILE...   print the batches and index entries of segment files
+
+Run 'samsa <command> -h' for the flags of a command.
 `
 
 func main() {
@@ -20,6 +26,14 @@ func main() {
 	switch os.Args[1] {
 	case "dump-log":
 		os.Exit(dumpLog(os.Args[2:]))
+	case "topic":
+		os.Exit(topicCmd(os.Args[2:]))
+	case "produce":
+		os.Exit(produce(os.Args[2:]))
+	case "consume":
+		os.Exit(consume(os.Args[2:]))
+	case "bench":
+		os.Exit(bench(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
