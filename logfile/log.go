@@ -111,7 +111,7 @@ func (l *Log) RecoveryPoint() int64 { return l.recoveryPoint.Load() }
 func (l *Log) Size() int64 {
 	var n int64
 	for _, s := range *l.segs.Load() {
-		n += s.size.Load()
+		n += s.sizeNow()
 	}
 	return n
 }
@@ -192,7 +192,7 @@ func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
 		next += int64(int32(binary.BigEndian.Uint32(buf[p+offLastOffsetDelta:]))) + 1
 		p += LogOverhead + int(int32(binary.BigEndian.Uint32(buf[p+offLength:])))
 	}
-	pos := seg.size.Load()
+	pos := seg.sizeNow()
 	if _, err := seg.log.WriteAt(buf, pos); err != nil {
 		// Nothing was published; cut whatever part reached the file.
 		_ = seg.log.Truncate(pos)
@@ -223,8 +223,7 @@ func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
 	if seg.rollStart.IsZero() {
 		seg.rollStart = l.opts.Now()
 	}
-	seg.size.Store(newSize)
-	seg.next.Store(next)
+	seg.publish(newSize, next)
 	l.end.Store(next)
 	if !l.opts.ManualHighWatermark {
 		l.hw.Store(next)
@@ -251,7 +250,7 @@ func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
 // offset range or age.
 func (l *Log) maybeRoll(cfg *Config, size int64, batches int, lastOffset int64) (*segment, error) {
 	seg := l.active()
-	cur := seg.size.Load()
+	cur := seg.sizeNow()
 	if cur == 0 {
 		return seg, nil
 	}
@@ -273,7 +272,7 @@ func (l *Log) Roll() error {
 	if l.closed {
 		return ErrClosed
 	}
-	if l.active().size.Load() == 0 {
+	if l.active().sizeNow() == 0 {
 		return nil
 	}
 	_, err := l.roll()
@@ -346,7 +345,7 @@ func (l *Log) flushTo(upTo int64) error {
 		return nil
 	}
 	for _, s := range *l.segs.Load() {
-		if s.base >= upTo || s.size.Load() == s.synced.Load() {
+		if s.base >= upTo || s.sizeNow() == s.synced.Load() {
 			continue
 		}
 		if !s.acquire() {
@@ -365,7 +364,7 @@ func (l *Log) flushTo(upTo int64) error {
 	return nil
 }
 
-func (s *segment) sync() error { return s.syncTo(s.size.Load()) }
+func (s *segment) sync() error { return s.syncTo(s.sizeNow()) }
 
 // syncTo fsyncs the log and its indexes, which hold at least size bytes.
 func (s *segment) syncTo(size int64) error {

@@ -85,7 +85,7 @@ func TestIndexEntryEveryInterval(t *testing.T) {
 	b := batch(1, 1000, 1, 1) // ~1 KiB batches
 	var positions []int64
 	for range 100 {
-		positions = append(positions, l.active().size.Load())
+		positions = append(positions, l.active().sizeNow())
 		mustAppend(t, l, append([]byte(nil), b...))
 	}
 	idx := l.active().idx

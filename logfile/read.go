@@ -13,7 +13,9 @@ type Region struct {
 	File vfs.File
 	Pos  int64
 	Len  int64
-	seg  *segment
+	// NextOffset is the offset after the region's last batch (Read only).
+	NextOffset int64
+	seg        *segment
 }
 
 // FD returns the file descriptor to send from.
@@ -41,21 +43,26 @@ func (r *Region) Bytes() ([]byte, error) {
 }
 
 // acquireFor returns the segment holding offset (or the next one holding
-// data past it), referenced; nil if offset is past every segment.
-func (l *Log) acquireFor(offset int64) *segment {
+// data past it), referenced; nil if offset is past every segment. An offset
+// below the first segment (retention removed it after the caller checked
+// the start offset) is ErrOffsetOutOfRange.
+func (l *Log) acquireFor(offset int64) (*segment, error) {
 	for {
 		segs := *l.segs.Load()
-		i := max(segmentFor(segs, offset), 0)
+		i := segmentFor(segs, offset)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %d is below the first segment %d", ErrOffsetOutOfRange, offset, segs[0].base)
+		}
 		for ; i < len(segs); i++ {
-			if offset < segs[i].next.Load() {
+			if offset < segs[i].nextNow() {
 				break
 			}
 		}
 		if i == len(segs) {
-			return nil
+			return nil, nil
 		}
 		if s := segs[i]; s.acquire() {
-			return s
+			return s, nil
 		}
 		// Retention or truncation replaced it: take the new list.
 	}
@@ -79,9 +86,9 @@ func (l *Log) Read(offset, maxBytes, maxOffset int64) (Region, error) {
 	if offset >= maxOffset {
 		return Region{}, nil
 	}
-	s := l.acquireFor(offset)
+	s, err := l.acquireFor(offset)
 	if s == nil {
-		return Region{}, nil
+		return Region{}, err
 	}
 	r, err := s.read(offset, maxBytes, maxOffset)
 	if err != nil || r.Len == 0 {
@@ -93,13 +100,13 @@ func (l *Log) Read(offset, maxBytes, maxOffset int64) (Region, error) {
 }
 
 func (s *segment) read(offset, maxBytes, maxOffset int64) (Region, error) {
-	size := s.size.Load()
+	size, next := s.load()
 	start, err := s.locate(offset, size)
 	if err != nil || start == size {
 		return Region{}, err
 	}
 	end := size
-	if maxOffset < s.next.Load() {
+	if maxOffset < next {
 		if end, err = s.locate(maxOffset, size); err != nil {
 			return Region{}, err
 		}
@@ -112,7 +119,15 @@ func (s *segment) read(offset, maxBytes, maxOffset int64) (Region, error) {
 			return Region{}, err
 		}
 	}
-	return Region{File: s.log, Pos: start, Len: end - start}, nil
+	if end < size {
+		// The batch at end is the first not sent; its base offset is next.
+		h, err := s.headerAt(end, size)
+		if err != nil {
+			return Region{}, err
+		}
+		next = h.BaseOffset
+	}
+	return Region{File: s.log, Pos: start, Len: end - start, NextOffset: next}, nil
 }
 
 // BatchInfo is a batch's header and where it lies.
@@ -146,7 +161,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (info BatchInfo, region Region, found
 func (s *segment) findTimestamp(ts, startOffset int64) (BatchInfo, bool, error) {
 	_, off := s.tidx.Lookup(ts)
 	_, pos := s.idx.Lookup(max(off, startOffset))
-	size := s.size.Load()
+	size := s.sizeNow()
 	for pos < size {
 		h, err := s.headerAt(pos, size)
 		if err != nil {
@@ -165,7 +180,7 @@ func (s *segment) findTimestamp(ts, startOffset int64) (BatchInfo, bool, error) 
 func (l *Log) MaxTimestamp() (ts, offset int64) {
 	ts, offset = -1, -1
 	for _, s := range *l.segs.Load() {
-		if t := s.maxTs.Load(); t > ts && s.size.Load() > 0 {
+		if t := s.maxTs.Load(); t > ts && s.sizeNow() > 0 {
 			ts, offset = t, s.maxTsOffset.Load()
 		}
 	}

@@ -48,7 +48,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		segs = append(segs, s)
 	}
 	l.segs.Store(&segs)
-	end := segs[len(segs)-1].next.Load()
+	end := segs[len(segs)-1].nextNow()
 	l.end.Store(end)
 	l.start.Store(min(max(segs[0].base, opts.LogStartOffset), end))
 	l.hw.Store(end)
@@ -159,7 +159,7 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 			s.finish(l.opts.Logger)
 		}
 		segs = append(segs, s)
-		prevNext = s.next.Load()
+		prevNext = s.nextNow()
 		if cut {
 			for _, b := range bases[i+1:] {
 				l.opts.Logger.Warn("deleting segment after a cut", "dir", l.dir, "base", b)
@@ -185,7 +185,7 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 	s.maxTsOffset.Store(s.base)
 	s.bytesSinceIndex = 0
 	next := s.base
-	size := s.size.Load()
+	size := s.sizeNow()
 	end, err := s.scan(0, size, max(minOffset, s.base), func(h *Header, pos int64) error {
 		if h.LastOffset()-s.base > math.MaxInt32 {
 			return fmt.Errorf("%w: offset %d too far from base %d", ErrCorrupt, h.LastOffset(), s.base)
@@ -193,8 +193,8 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 		next = h.NextOffset()
 		return s.indexBatch(h, pos, cfg.IndexIntervalBytes)
 	})
-	s.next.Store(next)
 	if err == nil {
+		s.publish(size, next)
 		return false, nil
 	}
 	if !errors.Is(err, ErrCorrupt) {
@@ -207,7 +207,7 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 	if err := s.log.Sync(); err != nil {
 		return false, fmt.Errorf("logfile: cut %s: %w", s.path(LogSuffix), err)
 	}
-	s.size.Store(end)
+	s.publish(end, next)
 	return true, nil
 }
 
@@ -216,7 +216,7 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 // agree with the log.
 func (s *segment) loadTail() error {
 	lastOff, pos := s.idx.Last()
-	size := s.size.Load()
+	size := s.sizeNow()
 	if pos > size {
 		return fmt.Errorf("%w: index entry at %d past log size %d", ErrCorrupt, pos, size)
 	}
@@ -250,7 +250,7 @@ func (s *segment) loadTail() error {
 	if _, off := s.tidx.Last(); s.tidx.Len() > 0 && off >= next {
 		return fmt.Errorf("%w: time index offset %d past segment end %d", ErrCorrupt, off, next)
 	}
-	s.next.Store(next)
+	s.publish(size, next)
 	s.bytesSinceIndex = size - pos
 	return nil
 }
@@ -258,10 +258,10 @@ func (s *segment) loadTail() error {
 // firstTimestamp is when the segment started, for segment.ms: the first
 // batch's max timestamp when plausible, now otherwise.
 func (s *segment) firstTimestamp(now time.Time) time.Time {
-	if s.size.Load() == 0 {
+	if s.sizeNow() == 0 {
 		return time.Time{}
 	}
-	h, err := s.headerAt(0, s.size.Load())
+	h, err := s.headerAt(0, s.sizeNow())
 	if err != nil || h.MaxTimestamp <= 0 || h.MaxTimestamp > now.UnixMilli() {
 		return now
 	}

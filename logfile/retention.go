@@ -34,7 +34,7 @@ func (l *Log) DeleteOldSegments() (int, error) {
 		return now.UnixMilli()-ts > cfg.RetentionMs
 	}
 	hw := l.hw.Load()
-	if act := l.active(); act.size.Load() > 0 && act.next.Load() <= hw && expired(act) && l.Err() == nil {
+	if act := l.active(); act.sizeNow() > 0 && act.nextNow() <= hw && expired(act) && l.Err() == nil {
 		if _, err := l.roll(); err != nil {
 			return 0, err
 		}
@@ -45,10 +45,10 @@ func (l *Log) DeleteOldSegments() (int, error) {
 	n := 0
 	for ; n < len(segs)-1; n++ {
 		s := segs[n]
-		if s.next.Load() > hw {
+		if s.nextNow() > hw {
 			break
 		}
-		size := s.size.Load()
+		size := s.sizeNow()
 		byStart := segs[n+1].base <= start
 		byBytes := cfg.RetentionBytes >= 0 && total-size >= cfg.RetentionBytes
 		if !byStart && !byBytes && !expired(s) {
@@ -76,7 +76,7 @@ func (l *Log) deleteFirst(n int) error {
 		if err := s.markDeleted(); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("logfile: delete segment: %w", err)
 		}
-		l.opts.Logger.Info("deleted segment", "dir", l.dir, "base", s.base, "next", s.next.Load(), "bytes", s.size.Load())
+		l.opts.Logger.Info("deleted segment", "dir", l.dir, "base", s.base, "next", s.nextNow(), "bytes", s.sizeNow())
 		s.release()
 	}
 	return firstErr

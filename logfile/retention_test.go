@@ -62,7 +62,7 @@ func TestRetentionByBytes(t *testing.T) {
 	}
 	// Kafka's rule: delete the oldest segment while the log without it is
 	// still at least retention.bytes.
-	first := (*l.segs.Load())[0].size.Load()
+	first := (*l.segs.Load())[0].sizeNow()
 	if l.Size() < cfg.RetentionBytes || l.Size()-first >= cfg.RetentionBytes || l.NumSegments() >= before {
 		t.Fatalf("size %d (first segment %d) after retention of %d (segments %d -> %d)", l.Size(), first, cfg.RetentionBytes, before, l.NumSegments())
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,9 +38,12 @@ type segment struct {
 	idx  *mmapindex.OffsetIndex
 	tidx *mmapindex.TimeIndex
 
-	// Published state, read without locks (invariant 1).
-	size        atomic.Int64 // bytes of whole batches
-	next        atomic.Int64 // offset after the last batch; base when empty
+	// Published state, read without locks (invariant 1). tail packs the
+	// size in bytes of whole batches (low 32 bits) and the offset after
+	// the last batch, relative to base (high 32 bits), so that a reader
+	// never pairs the size of one append with the offset of another. Both
+	// fit: positions and relative offsets are int32 in the index format.
+	tail        atomic.Uint64
 	maxTs       atomic.Int64 // largest maxTimestamp of a batch; -1 if none
 	maxTsOffset atomic.Int64 // last offset of the first batch that reached maxTs
 
@@ -54,6 +58,20 @@ type segment struct {
 	rollStart       time.Time    // wall time of the first append; zero when empty
 	synced          atomic.Int64 // size at the last fsync (Log.flushMu or Log.mu)
 }
+
+// publish makes size bytes and offsets up to next visible to readers.
+func (s *segment) publish(size, next int64) {
+	s.tail.Store(uint64(next-s.base)<<32 | uint64(size))
+}
+
+// load returns a consistent published size and next offset.
+func (s *segment) load() (size, next int64) {
+	t := s.tail.Load()
+	return int64(t & math.MaxUint32), s.base + int64(t>>32)
+}
+
+func (s *segment) sizeNow() int64 { size, _ := s.load(); return size }
+func (s *segment) nextNow() int64 { _, next := s.load(); return next }
 
 func (s *segment) path(suffix string) string {
 	return filepath.Join(s.dir, SegmentName(s.base, suffix))
@@ -183,7 +201,6 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writa
 	s.refs.Store(1)
 	s.maxTs.Store(-1)
 	s.maxTsOffset.Store(base)
-	s.next.Store(base)
 	defer func() {
 		if err != nil && s != nil {
 			s.close()
@@ -201,7 +218,10 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writa
 	if err != nil {
 		return nil, false, fmt.Errorf("logfile: stat: %w", err)
 	}
-	s.size.Store(fi.Size())
+	if fi.Size() > math.MaxInt32 {
+		return nil, false, fmt.Errorf("%w: %s is %d bytes, more than a segment can hold", ErrCorrupt, s.path(LogSuffix), fi.Size())
+	}
+	s.publish(fi.Size(), base)
 	s.synced.Store(fi.Size())
 
 	openIdx := func(suffix string, open func(f vfs.File, writable bool) error) error {

@@ -29,7 +29,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	i := segmentFor(segs, offset)
 	old := segs[i]
 	cfg := l.cfg.Load()
-	pos, err := old.locate(offset, old.size.Load())
+	pos, err := old.locate(offset, old.sizeNow())
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
@@ -43,7 +43,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		ns.close()
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", ns.path(LogSuffix), err))
 	}
-	ns.size.Store(pos)
+	ns.publish(pos, ns.base)
 	if rebuild {
 		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
 	} else {
@@ -69,7 +69,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	ns.synced.Store(pos)
 	next := append(append([]*segment(nil), segs[:i]...), ns)
 	l.segs.Store(&next)
-	end := ns.next.Load()
+	end := ns.nextNow()
 	l.end.Store(end)
 	l.hw.Store(min(l.hw.Load(), end))
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
