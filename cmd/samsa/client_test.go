@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +200,44 @@ func TestUnreachableBroker(t *testing.T) {
 	_, errOut, code := c.run(t, "", "topic", "list", "--timeout", "1s")
 	if code != 1 || !strings.HasPrefix(errOut, "samsa topic list: ") {
 		t.Fatalf("exit %d, stderr %q; want exit 1 and a prefixed error", code, errOut)
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		pos     []string
+		sep     string
+		verbose bool
+	}{
+		{[]string{"a", "-k", ":", "b"}, []string{"a", "b"}, ":", false},
+		{[]string{"-v", "a", "--key-separator=x"}, []string{"a"}, "x", true},
+		{[]string{"a", "--", "-v", "b"}, []string{"a", "-v", "b"}, "", false},
+		{[]string{"a", "-k", "--", "b"}, []string{"a", "b"}, "--", false},
+		{[]string{"-k", "--", "--", "-v"}, []string{"-v"}, "--", false},
+		{[]string{"-v", "--", "-k"}, []string{"-k"}, "", true},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		sep := fs.String("k", "", "")
+		fs.StringVar(sep, "key-separator", "", "")
+		verbose := fs.Bool("v", false, "")
+		pos, err := parseInterspersed(fs, tc.args)
+		if err != nil || !slices.Equal(pos, tc.pos) || *sep != tc.sep || *verbose != tc.verbose {
+			t.Errorf("%q: positional %q, -k %q, -v %v, err %v; want %q, %q, %v",
+				tc.args, pos, *sep, *verbose, err, tc.pos, tc.sep, tc.verbose)
+		}
+	}
+}
+
+// Without --brokers, the commands use $SAMSA_BROKERS.
+func TestBrokersFromEnv(t *testing.T) {
+	addr := startCluster(t)
+	topic := newTopic(t)
+	createTopic(t, addr, topic, 2)
+	cmd := exec.Command(samsaBin, "topic", "list")
+	cmd.Env = append(os.Environ(), brokersEnv+"="+addr)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !hasRow(string(out), topic, "2", "1") {
+		t.Fatalf("topic list with %s=%s: %v\n%s", brokersEnv, addr, err, out)
 	}
 }

@@ -49,6 +49,7 @@ flags:
       --max-message-bytes N  longest line accepted (default 1000012); a longer
                              line stops the producer with an error
   -v, --verbose              print partition@offset of each record to stdout
+                             (offset -1 with --acks 0)
 ` + producerFlagsUsage
 
 // producerFlags are the producer settings shared by produce and bench
@@ -247,7 +248,11 @@ func produce(args []string) int {
 			}
 			ok++
 			if verbose {
-				fmt.Fprintf(out, "%d@%d\n", r.Partition, r.Offset)
+				off := r.Offset
+				if pf.acks == "0" {
+					off = -1 // unknown without a response, as the Java client reports
+				}
+				fmt.Fprintf(out, "%d@%d\n", r.Partition, off)
 			}
 		}
 
