@@ -9,6 +9,7 @@ import (
 const usage = `usage: samsa <command> [arguments]
 
 commands:
+  broker             run the broker (Kafka's server.properties keys)
   topic ...          create, list, describe, delete and alter topics
   produce TOPIC      produce lines from stdin as records
   consume TOPIC      print records of a topic's partitions
@@ -24,6 +25,8 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
+	case "broker":
+		os.Exit(runBroker(os.Args[2:]))
 	case "dump-log":
 		os.Exit(dumpLog(os.Args[2:]))
 	case "topic":

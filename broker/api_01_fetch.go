@@ -1,0 +1,191 @@
+package broker
+
+// Fetch (key 1), versions 4-12.
+//
+// Zero-copy: each partition's records are a region of a segment file
+// (logfile.Read), written to the socket with sendfile by netpoll; the
+// response framing around them is written by hand (fetchresp.go). A region
+// holds whole batches, at least one for the first partition with data
+// even past the byte limits (KIP-74); later partitions stop at max_bytes
+// and partition_max_bytes. Consumers read up to the high watermark;
+// read_committed reads up to the last stable offset (the high watermark:
+// no transactions yet). Long polling: with fewer than min_bytes available
+// the request waits up to max_wait_ms for an append to any partition it
+// reads, woken by the append (no polling loop), or until the connection or
+// the broker shuts down. Fetch sessions (KIP-227) are not kept: the
+// response's session_id is 0, so clients send full fetches; an incremental
+// fetch gets FETCH_SESSION_ID_NOT_FOUND. Leader epochs are checked (v9+,
+// KIP-320).
+
+import (
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/logfile"
+	"samsa/netpoll"
+)
+
+func init() { registerHot(1, 4, 12, serveFetch) }
+
+func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.FetchRequest)
+	b := rc.b
+	if rc.version >= 7 && req.SessionID != 0 {
+		return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, nil)
+	}
+	var deadline time.Time
+	if req.MaxWaitMillis > 0 {
+		deadline = time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	}
+	for {
+		topics, bytes, anyErr := b.readFetch(req)
+		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) {
+			for _, t := range topics {
+				if ts := b.topic(t.name); ts != nil {
+					for _, p := range t.parts {
+						if p.region.Len > 0 {
+							ts.metricsOut(p.region.Len, p.region.NextOffset-fetchOffset(req, t.name, p.partition))
+						}
+					}
+				}
+			}
+			return encodeFetch(rc, 0, topics)
+		}
+		releaseFetch(topics)
+		if !b.waitForAppend(rc, topics, deadline) {
+			// The connection or the broker is closing: answer with what there is.
+			topics, _, _ := b.readFetch(req)
+			return encodeFetch(rc, 0, topics)
+		}
+	}
+}
+
+func fetchOffset(req *kmsg.FetchRequest, topic string, partition int32) int64 {
+	for _, t := range req.Topics {
+		if t.Topic == topic {
+			for _, p := range t.Partitions {
+				if p.Partition == partition {
+					return p.FetchOffset
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func releaseFetch(topics []fetchTopic) {
+	for _, t := range topics {
+		for i := range t.parts {
+			t.parts[i].region.Release()
+		}
+	}
+}
+
+// readFetch reads every requested partition once. It reports the record
+// bytes found and whether any partition has an error (which, as in Kafka,
+// ends the long poll).
+func (b *Broker) readFetch(req *kmsg.FetchRequest) (topics []fetchTopic, bytes int64, anyErr bool) {
+	maxBytes := int64(req.MaxBytes)
+	if maxBytes <= 0 {
+		maxBytes = 1<<31 - 1
+	}
+	committed := req.IsolationLevel == 1
+	for _, rt := range req.Topics {
+		ft := fetchTopic{name: rt.Topic}
+		ts := b.topic(rt.Topic)
+		for _, rp := range rt.Partitions {
+			fp := fetchPart{partition: rp.Partition, hw: -1, lso: -1, logStart: -1, abortedNull: !committed}
+			if ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.parts) {
+				fp.errCode = kerr.UnknownTopicOrPartition.Code
+				anyErr = true
+				ft.parts = append(ft.parts, fp)
+				continue
+			}
+			p := ts.parts[rp.Partition]
+			l := p.Log
+			fp.hw, fp.lso, fp.logStart = l.HighWatermark(), l.HighWatermark(), l.StartOffset()
+			if e := rp.CurrentLeaderEpoch; e >= 0 && e != p.LeaderEpoch {
+				fp.errCode = kerr.FencedLeaderEpoch.Code
+				if e > p.LeaderEpoch {
+					fp.errCode = kerr.UnknownLeaderEpoch.Code
+				}
+				anyErr = true
+				ft.parts = append(ft.parts, fp)
+				continue
+			}
+			budget := maxBytes - bytes
+			if budget <= 0 {
+				ft.parts = append(ft.parts, fp)
+				continue
+			}
+			limit := min(int64(rp.PartitionMaxBytes), budget)
+			upTo := fp.hw
+			if req.ReplicaID >= 0 {
+				upTo = l.EndOffset() // a follower reads to the log end
+			}
+			r, err := l.Read(rp.FetchOffset, limit, upTo)
+			switch {
+			case errors.Is(err, logfile.ErrOffsetOutOfRange):
+				fp.errCode = kerr.OffsetOutOfRange.Code
+				anyErr = true
+			case err != nil:
+				b.log.Error("fetch read", "topic", rt.Topic, "partition", rp.Partition, "offset", rp.FetchOffset, "err", err)
+				fp.errCode = kerr.KafkaStorageError.Code
+				anyErr = true
+			case r.Len > limit && bytes > 0:
+				// Only the first partition with data may pass the limits.
+				r.Release()
+			default:
+				fp.region = r
+				bytes += r.Len
+			}
+			ft.parts = append(ft.parts, fp)
+		}
+		topics = append(topics, ft)
+	}
+	return topics, bytes, anyErr
+}
+
+// waitForAppend blocks until an append to a fetched partition (a high
+// watermark past what the last read saw), the deadline, or the connection
+// or broker shutting down; false for the last.
+func (b *Broker) waitForAppend(rc *reqCtx, topics []fetchTopic, deadline time.Time) bool {
+	w := newWaiter()
+	type seen struct {
+		p  *Partition
+		hw int64
+	}
+	var parts []seen
+	for _, t := range topics {
+		for _, fp := range t.parts {
+			if p := b.partition(t.name, fp.partition); p != nil {
+				p.addWaiter(w)
+				parts = append(parts, seen{p, fp.hw})
+			}
+		}
+	}
+	defer func() {
+		for _, s := range parts {
+			s.p.removeWaiter(w)
+		}
+	}()
+	// An append between the read and the registration must not be missed.
+	for _, s := range parts {
+		if s.p.Log.HighWatermark() != s.hw {
+			return true
+		}
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-w.ch:
+		return true
+	case <-t.C:
+		return true
+	case <-rc.conn.Context().Done():
+		return false
+	}
+}

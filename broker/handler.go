@@ -1,0 +1,202 @@
+package broker
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// reqCtx is one request being served.
+type reqCtx struct {
+	b        *Broker
+	conn     *netpoll.Conn
+	key      int16
+	version  int16
+	corr     int32
+	clientID string
+	// flexibleResp: the response header has tagged fields (header v1).
+	flexibleResp bool
+}
+
+// apiHandler serves one API key over a range of versions.
+type apiHandler struct {
+	min, max int16
+	serve    func(rc *reqCtx, req kmsg.Request) *netpoll.Response
+	// unsafeDecode: the handler keeps no string or slice of the request
+	// past its response, so the request may alias the frame buffer.
+	unsafeDecode bool
+}
+
+// apis is filled by the api_NN_*.go files' init functions; ApiVersions
+// advertises exactly what is here.
+var apis = map[int16]apiHandler{}
+
+func register(key int16, min, max int16, serve func(rc *reqCtx, req kmsg.Request) *netpoll.Response) {
+	if _, dup := apis[key]; dup {
+		panic(fmt.Sprintf("api %d registered twice", key))
+	}
+	apis[key] = apiHandler{min: min, max: max, serve: serve}
+}
+
+// registerHot registers a hot-path API whose request may alias the frame.
+func registerHot(key int16, min, max int16, serve func(rc *reqCtx, req kmsg.Request) *netpoll.Response) {
+	register(key, min, max, serve)
+	h := apis[key]
+	h.unsafeDecode = true
+	apis[key] = h
+}
+
+var errMalformed = errors.New("malformed request header")
+
+// parseHeader reads a request header: api key, version, correlation id,
+// client id (header v1+) and, for flexible versions, tagged fields (v2).
+// It returns the body.
+func parseHeader(req []byte, flexible func(key, version int16) bool) (rc reqCtx, body []byte, err error) {
+	if len(req) < 10 {
+		return rc, nil, errMalformed
+	}
+	rc.key = int16(binary.BigEndian.Uint16(req))
+	rc.version = int16(binary.BigEndian.Uint16(req[2:]))
+	rc.corr = int32(binary.BigEndian.Uint32(req[4:]))
+	n := int16(binary.BigEndian.Uint16(req[8:]))
+	body = req[10:]
+	if n >= 0 {
+		if int(n) > len(body) {
+			return rc, nil, errMalformed
+		}
+		rc.clientID = string(body[:n])
+		body = body[n:]
+	}
+	if flexible(rc.key, rc.version) {
+		if body, err = skipTags(body); err != nil {
+			return rc, nil, err
+		}
+	}
+	return rc, body, nil
+}
+
+// skipTags skips a tagged-field section (KIP-482).
+func skipTags(b []byte) ([]byte, error) {
+	n, s := binary.Uvarint(b)
+	if s <= 0 || n > uint64(len(b)) {
+		return nil, errMalformed
+	}
+	b = b[s:]
+	for range n {
+		_, s := binary.Uvarint(b) // tag
+		if s <= 0 {
+			return nil, errMalformed
+		}
+		b = b[s:]
+		size, s := binary.Uvarint(b)
+		if s <= 0 || size > uint64(len(b)-s) {
+			return nil, errMalformed
+		}
+		b = b[s+int(size):]
+	}
+	return b, nil
+}
+
+func flexibleVersion(key, version int16) bool {
+	r := kmsg.RequestForKey(key)
+	if r == nil {
+		return false
+	}
+	r.SetVersion(version)
+	return r.IsFlexible()
+}
+
+// Serve is the netpoll.Handler: one request frame in, one response out (nil
+// for acks=0 produce). A frame that cannot be served closes the connection,
+// as Kafka does for unparsable requests and unsupported versions other than
+// ApiVersions'.
+func (b *Broker) Serve(c *netpoll.Conn, frame []byte) *netpoll.Response {
+	start := time.Now()
+	rc, body, err := parseHeader(frame, func(key, version int16) bool {
+		h, ok := apis[key]
+		if !ok || version < h.min || version > h.max {
+			return false // not served: the header is not read further
+		}
+		return flexibleVersion(key, version)
+	})
+	if err != nil {
+		b.log.Debug("closing connection: malformed request header", "conn", c.ID(), "remote", c.RemoteAddr())
+		c.Close()
+		return nil
+	}
+	rc.b, rc.conn = b, c
+	h, ok := apis[rc.key]
+	if !ok {
+		b.log.Debug("closing connection: unknown api key", "key", rc.key, "remote", c.RemoteAddr())
+		b.metrics.unknownRequests.Inc()
+		c.Close()
+		return nil
+	}
+	if rc.version < h.min || rc.version > h.max {
+		if rc.key == apiVersionsKey {
+			return unsupportedAPIVersions(&rc)
+		}
+		b.log.Debug("closing connection: unsupported api version", "key", rc.key, "version", rc.version, "remote", c.RemoteAddr())
+		b.metrics.unknownRequests.Inc()
+		c.Close()
+		return nil
+	}
+	req := kmsg.RequestForKey(rc.key)
+	req.SetVersion(rc.version)
+	var err2 error
+	if h.unsafeDecode {
+		// Strings alias the frame, valid until the response is written.
+		err2 = req.(kmsg.UnsafeReadFrom).UnsafeReadFrom(body)
+	} else {
+		err2 = req.ReadFrom(body)
+	}
+	if err := err2; err != nil {
+		b.log.Debug("closing connection: unparsable request", "key", rc.key, "version", rc.version, "err", err, "remote", c.RemoteAddr())
+		b.metrics.unknownRequests.Inc()
+		c.Close()
+		return nil
+	}
+	rc.flexibleResp = req.IsFlexible() && rc.key != apiVersionsKey
+	resp := b.serveSafely(&rc, h, req)
+	b.metrics.observe(rc.key, time.Since(start))
+	return resp
+}
+
+func (b *Broker) serveSafely(rc *reqCtx, h apiHandler, req kmsg.Request) (resp *netpoll.Response) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("request handler panic; closing connection", "key", rc.key, "version", rc.version, "panic", r, "stack", string(debug.Stack()))
+			rc.conn.Close()
+			resp = nil
+		}
+	}()
+	return h.serve(rc, req)
+}
+
+// respond encodes a kmsg response with its header.
+func (rc *reqCtx) respond(resp kmsg.Response) *netpoll.Response {
+	resp.SetVersion(rc.version)
+	buf := make([]byte, 0, 256)
+	buf = rc.appendHeader(buf)
+	buf = resp.AppendTo(buf)
+	return netpoll.NewResponse(buf)
+}
+
+// appendHeader appends the response header: correlation id and, for
+// flexible responses (except ApiVersions', always v0), empty tagged fields.
+func (rc *reqCtx) appendHeader(buf []byte) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(rc.corr))
+	if rc.flexibleResp {
+		buf = append(buf, 0)
+	}
+	return buf
+}

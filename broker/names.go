@@ -1,0 +1,33 @@
+package broker
+
+import (
+	"fmt"
+	"strings"
+)
+
+const maxTopicNameLen = 249
+
+// validTopicName applies Kafka's rules: 1-249 characters of [a-zA-Z0-9._-],
+// not "." or "..".
+func validTopicName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("topic name is empty")
+	case name == "." || name == "..":
+		return fmt.Errorf("topic name cannot be %q", name)
+	case len(name) > maxTopicNameLen:
+		return fmt.Errorf("topic name is longer than %d characters", maxTopicNameLen)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("topic name %q has a character other than ASCII alphanumerics, '.', '_' and '-'", name)
+		}
+	}
+	return nil
+}
+
+func strptr(s string) *string { return &s }
+
+func isInternal(name string) bool {
+	return strings.HasPrefix(name, "__") && (name == "__consumer_offsets" || name == "__transaction_state")
+}

@@ -1,0 +1,101 @@
+package broker
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"samsa/logfile"
+)
+
+// Record-level checks Kafka's LogValidator makes on an uncompressed batch.
+var (
+	errRecordFraming = errors.New("record framing does not match the batch")
+	errTimestamp     = errors.New("record timestamp out of range")
+)
+
+// recordWalker reads the records of a batch, after its header.
+type recordWalker struct {
+	b   []byte
+	err error
+}
+
+func (w *recordWalker) varint() int64 {
+	if w.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(w.b)
+	if n <= 0 {
+		w.err = errRecordFraming
+		return 0
+	}
+	w.b = w.b[n:]
+	return v
+}
+
+func (w *recordWalker) skip(n int64) {
+	if w.err != nil {
+		return
+	}
+	if n < 0 || n > int64(len(w.b)) {
+		w.err = errRecordFraming
+		return
+	}
+	w.b = w.b[n:]
+}
+
+// bytesField skips a varint-length-prefixed field; -1 is null.
+func (w *recordWalker) bytesField(nullable bool) {
+	n := w.varint()
+	if n == -1 && nullable {
+		return
+	}
+	w.skip(n)
+}
+
+// checkRecords walks the records of an uncompressed batch: every record's
+// length frames it exactly, offset deltas run 0, 1, 2, ..., the count
+// matches the header, and nothing trails the last record. With maxTsDiff
+// >= 0 every timestamp must be within maxTsDiff ms of now (CreateTime).
+// visit, if set, sees each record's offset delta and timestamp.
+func checkRecords(batch []byte, h *logfile.Header, now, maxTsDiff int64, visit func(delta int32, ts int64) bool) error {
+	w := recordWalker{b: batch[logfile.HeaderSize:h.Size()]}
+	for i := int32(0); i < h.RecordCount; i++ {
+		length := w.varint()
+		if w.err != nil || length < 0 || length > int64(len(w.b)) {
+			return fmt.Errorf("%w: record %d length", errRecordFraming, i)
+		}
+		rec := recordWalker{b: w.b[:length]}
+		w.b = w.b[length:]
+		rec.skip(1) // attributes
+		tsDelta := rec.varint()
+		delta := rec.varint()
+		rec.bytesField(true) // key
+		rec.bytesField(true) // value
+		headers := rec.varint()
+		if rec.err == nil && (headers < 0 || headers > int64(len(rec.b))) {
+			rec.err = errRecordFraming
+		}
+		for j := int64(0); j < headers && rec.err == nil; j++ {
+			rec.bytesField(false) // header key
+			rec.bytesField(true)  // header value
+		}
+		if rec.err != nil || len(rec.b) != 0 {
+			return fmt.Errorf("%w: record %d", errRecordFraming, i)
+		}
+		if delta != int64(i) {
+			return fmt.Errorf("%w: record %d has offset delta %d", errRecordFraming, i, delta)
+		}
+		ts := h.FirstTimestamp + tsDelta
+		if maxTsDiff >= 0 && h.Attributes&logfile.AttrLogAppendTime == 0 && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
+			return fmt.Errorf("%w: record %d timestamp %d is more than %d ms from the broker's %d", errTimestamp, i, ts, maxTsDiff, now)
+		}
+		if visit != nil && !visit(int32(delta), ts) {
+			return nil
+		}
+	}
+	if len(w.b) != 0 {
+		return fmt.Errorf("%w: %d bytes after the last record", errRecordFraming, len(w.b))
+	}
+	return nil
+}

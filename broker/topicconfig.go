@@ -1,0 +1,163 @@
+package broker
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"samsa/logfile"
+)
+
+// Config types as DescribeConfigs v3+ reports them.
+const (
+	configTypeBoolean = 1
+	configTypeString  = 2
+	configTypeInt     = 3
+	configTypeLong    = 5
+	configTypeDouble  = 6
+	configTypeList    = 7
+)
+
+// topicConfigDef describes one topic-level config key.
+type topicConfigDef struct {
+	def       string
+	typ       int8
+	brokerKey string // the broker-level key that sets its default
+	check     func(v string) error
+	doc       string
+}
+
+func longIn(lo, hi int64) func(string) error {
+	return func(v string) error {
+		_, err := parseInt(v, lo, hi)
+		return err
+	}
+}
+
+func oneOf(opts ...string) func(string) error {
+	return func(v string) error {
+		if !slices.Contains(opts, v) {
+			return fmt.Errorf("must be one of %s", strings.Join(opts, ", "))
+		}
+		return nil
+	}
+}
+
+func listOf(opts ...string) func(string) error {
+	return func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if !slices.Contains(opts, strings.TrimSpace(p)) {
+				return fmt.Errorf("each item must be one of %s", strings.Join(opts, ", "))
+			}
+		}
+		return nil
+	}
+}
+
+func doubleIn(lo, hi float64) func(string) error {
+	return func(v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < lo || f > hi {
+			return fmt.Errorf("must be a number in [%g, %g]", lo, hi)
+		}
+		return nil
+	}
+}
+
+const maxLong = math.MaxInt64
+
+// topicConfigDefs are the topic configs the broker knows, with Kafka's defaults.
+var topicConfigDefs = map[string]topicConfigDef{
+	"cleanup.policy":                      {"delete", configTypeList, "log.cleanup.policy", listOf("delete", "compact"), "Retention policy of old segments: delete or compact."},
+	"compression.type":                    {"producer", configTypeString, "compression.type", oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"), "Codec batches are stored with; producer keeps what the producer sent."},
+	"delete.retention.ms":                 {"86400000", configTypeLong, "log.cleaner.delete.retention.ms", longIn(0, maxLong), "How long tombstones are kept in compacted topics."},
+	"file.delete.delay.ms":                {"60000", configTypeLong, "", longIn(0, maxLong), "Time before a deleted segment's files are removed."},
+	"flush.messages":                      {strconv.FormatInt(maxLong, 10), configTypeLong, "log.flush.interval.messages", longIn(1, maxLong), "Records appended before an fsync of the log."},
+	"flush.ms":                            {strconv.FormatInt(maxLong, 10), configTypeLong, "log.flush.interval.ms", longIn(0, maxLong), "Milliseconds between fsyncs of the log."},
+	"index.interval.bytes":                {"4096", configTypeInt, "log.index.interval.bytes", longIn(0, math.MaxInt32), "Log bytes between two offset index entries."},
+	"max.message.bytes":                   {"1048588", configTypeInt, "message.max.bytes", longIn(0, math.MaxInt32), "Largest record batch the topic accepts."},
+	"message.timestamp.type":              {"CreateTime", configTypeString, "log.message.timestamp.type", oneOf("CreateTime", "LogAppendTime"), "Whether record timestamps are the producer's or the broker's append time."},
+	"message.timestamp.difference.max.ms": {strconv.FormatInt(maxLong, 10), configTypeLong, "log.message.timestamp.difference.max.ms", longIn(0, maxLong), "Largest allowed difference between a CreateTime timestamp and the broker's clock."},
+	"min.insync.replicas":                 {"1", configTypeInt, "min.insync.replicas", longIn(1, math.MaxInt32), "In-sync replicas needed for an acks=all write."},
+	"min.cleanable.dirty.ratio":           {"0.5", configTypeDouble, "", doubleIn(0, 1), "Dirty ratio that makes a compacted log eligible for cleaning."},
+	"min.compaction.lag.ms":               {"0", configTypeLong, "", longIn(0, maxLong), "Minimum age of a record before it can be compacted."},
+	"preallocate":                         {"false", configTypeBoolean, "", oneOf("true", "false"), "Preallocate segment files (not used: segments grow as written)."},
+	"retention.bytes":                     {"-1", configTypeLong, "log.retention.bytes", longIn(-1, maxLong), "Largest size of a partition's log before old segments are deleted; -1 for no limit."},
+	"retention.ms":                        {"604800000", configTypeLong, "log.retention.ms", longIn(-1, maxLong), "How long records are kept; -1 for no limit."},
+	"segment.bytes":                       {"1073741824", configTypeInt, "log.segment.bytes", longIn(14, math.MaxInt32), "Size at which a segment rolls."},
+	"segment.index.bytes":                 {"10485760", configTypeInt, "log.index.size.max.bytes", longIn(12, math.MaxInt32), "Size of each segment's preallocated index files."},
+	"segment.jitter.ms":                   {"0", configTypeLong, "", longIn(0, maxLong), "Random jitter subtracted from segment.ms (not used)."},
+	"segment.ms":                          {"604800000", configTypeLong, "log.roll.ms", longIn(1, maxLong), "Age at which a segment rolls."},
+	"unclean.leader.election.enable":      {"false", configTypeBoolean, "", oneOf("true", "false"), "Whether an out-of-sync replica may become leader."},
+}
+
+// TopicConfig holds the value of every known topic config.
+type TopicConfig map[string]string
+
+// DefaultTopicConfig returns Kafka's defaults.
+func DefaultTopicConfig() TopicConfig {
+	c := make(TopicConfig, len(topicConfigDefs))
+	for k, d := range topicConfigDefs {
+		c[k] = d.def
+	}
+	return c
+}
+
+// Set validates and sets one key.
+func (c TopicConfig) Set(key, value string) error {
+	d, ok := topicConfigDefs[key]
+	if !ok {
+		return fmt.Errorf("unknown topic config %s", key)
+	}
+	value = strings.TrimSpace(value)
+	if err := d.check(value); err != nil {
+		return fmt.Errorf("invalid value %q for %s: %w", value, key, err)
+	}
+	c[key] = value
+	return nil
+}
+
+// With returns c with overrides applied after validation.
+func (c TopicConfig) With(overrides map[string]string) (TopicConfig, error) {
+	out := make(TopicConfig, len(c))
+	for k, v := range c {
+		out[k] = v
+	}
+	keys := make([]string, 0, len(overrides))
+	for k := range overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := out.Set(k, overrides[k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (c TopicConfig) int64(key string) int64 {
+	n, _ := strconv.ParseInt(c[key], 10, 64)
+	return n
+}
+
+// LogConfig is the part of the topic config the log itself uses.
+func (c TopicConfig) LogConfig() logfile.Config {
+	return logfile.Config{
+		SegmentBytes:       c.int64("segment.bytes"),
+		SegmentMs:          c.int64("segment.ms"),
+		IndexIntervalBytes: c.int64("index.interval.bytes"),
+		MaxIndexBytes:      c.int64("segment.index.bytes"),
+		MaxMessageBytes:    c.int64("max.message.bytes"),
+		RetentionMs:        c.int64("retention.ms"),
+		RetentionBytes:     c.int64("retention.bytes"),
+		FlushMessages:      c.int64("flush.messages"),
+		FlushMs:            c.int64("flush.ms"),
+	}
+}
+
+// LogAppendTime reports message.timestamp.type=LogAppendTime.
+func (c TopicConfig) LogAppendTime() bool { return c["message.timestamp.type"] == "LogAppendTime" }
