@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -21,6 +22,7 @@ type metrics struct {
 	requests        *prometheus.CounterVec
 	latency         *prometheus.HistogramVec
 	unknownRequests prometheus.Counter
+	panics          prometheus.Counter
 	bytesIn         *prometheus.CounterVec
 	bytesOut        *prometheus.CounterVec
 	recordsIn       *prometheus.CounterVec
@@ -42,6 +44,9 @@ func newMetrics(b *Broker) *metrics {
 	m.unknownRequests = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "samsa_invalid_requests_total", Help: "Requests whose key, version or bytes could not be served; each closed its connection.",
 	})
+	m.panics = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "samsa_handler_panics_total", Help: "Request handlers that panicked (a bug); each closed its connection.",
+	})
 	perTopic := func(name, help string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"topic"})
 	}
@@ -49,7 +54,7 @@ func newMetrics(b *Broker) *metrics {
 	m.bytesOut = perTopic("samsa_topic_bytes_out_total", "Record batch bytes sent to consumers, by topic.")
 	m.recordsIn = perTopic("samsa_topic_records_in_total", "Records appended, by topic.")
 	m.recordsOut = perTopic("samsa_topic_records_out_total", "Offsets delivered to consumers, by topic.")
-	m.reg.MustRegister(m.requests, m.latency, m.unknownRequests, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
+	m.reg.MustRegister(m.requests, m.latency, m.unknownRequests, m.panics, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &brokerCollector{b})
 	m.reqByKey = map[int16]prometheus.Counter{}
 	m.latByKey = map[int16]prometheus.Observer{}
@@ -162,4 +167,11 @@ func (ts *topicState) metricsIn(b *Broker, bytes, records int64) {
 func (ts *topicState) metricsOut(bytes, records int64) {
 	ts.m.bytesOut.Add(float64(bytes))
 	ts.m.recordsOut.Add(float64(records))
+}
+
+// testCounter reads a counter's value (tests and fuzzing).
+func testCounter(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
 }
