@@ -1,0 +1,90 @@
+package broker
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "server.properties")
+	os.WriteFile(file, []byte(`# a comment
+broker.id=3
+listeners=PLAINTEXT://127.0.0.1:29092
+log.dirs = /tmp/x
+log.retention.hours=1
+log.retention.minutes : 30
+num.network.threads=8
+made.up.key=1
+! another comment
+log.segment.bytes=1048576
+`), 0o644)
+	c, err := LoadConfig(file, []string{"num.partitions=4", "log.dirs=/tmp/y", "auto.create.topics.enable=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BrokerID != 3 || c.NumPartitions != 4 || c.LogDirs[0] != "/tmp/y" || c.AutoCreateTopics {
+		t.Fatalf("config %+v", c)
+	}
+	if c.Listeners[0].Addr() != "127.0.0.1:29092" || c.AdvertisedListeners[0].Addr() != "127.0.0.1:29092" {
+		t.Fatalf("listeners %v / %v", c.Listeners, c.AdvertisedListeners)
+	}
+	// minutes win over hours, as in Kafka; ms would win over both.
+	if got := c.TopicDefaults["retention.ms"]; got != "1800000" {
+		t.Fatalf("retention.ms default %s", got)
+	}
+	if got := c.TopicDefaults.LogConfig().SegmentBytes; got != 1<<20 {
+		t.Fatalf("segment.bytes %d", got)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "made.up.key") {
+		t.Fatalf("warnings %v (num.network.threads is known to Kafka and ignored quietly)", c.Warnings)
+	}
+	if c.ConnectionsMaxIdle != 10*time.Minute || c.SocketRequestMaxBytes != 104857600 || c.AdminListener != "127.0.0.1:9644" {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := LoadConfig("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listeners[0].String() != "PLAINTEXT://127.0.0.1:9092" || c.LogDirs[0] != "./data" || !c.AutoCreateTopics || c.NumPartitions != 1 || c.ZookeeperConnect != "" {
+		t.Fatalf("defaults %+v", c)
+	}
+	if c.TopicDefaults.LogConfig() != DefaultTopicConfig().LogConfig() {
+		t.Fatal("topic defaults differ from Kafka's")
+	}
+}
+
+func TestInvalidConfigNamesTheKey(t *testing.T) {
+	for _, tc := range []struct{ override, key string }{
+		{"num.partitions=zero", "num.partitions"},
+		{"num.partitions=0", "num.partitions"},
+		{"listeners=127.0.0.1:9092", "listeners"},
+		{"listeners=SSL://127.0.0.1:9093", "listeners"},
+		{"auto.create.topics.enable=yes", "auto.create.topics.enable"},
+		{"log.segment.bytes=10", "log.segment.bytes"},
+		{"log.retention.ms=-5", "log.retention.ms"},
+		{"compression.type=brotli", "compression.type"},
+		{"admin.listener=nowhere", "admin.listener"},
+		{"log.dirs=a,b", "log.dirs"},
+		{"advertised.listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners"},
+		{"noequals", "noequals"},
+	} {
+		_, err := LoadConfig("", []string{tc.override})
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Key != tc.key {
+			t.Errorf("%s: got %v, want a ConfigError for %s", tc.override, err, tc.key)
+		}
+	}
+}
+
+func TestParsePropertiesRejectsGarbage(t *testing.T) {
+	if _, _, err := ParseProperties([]byte("just words\n")); err == nil {
+		t.Fatal("a line without = or : accepted")
+	}
+}
