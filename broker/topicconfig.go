@@ -110,7 +110,7 @@ func DefaultTopicConfig() TopicConfig {
 func (c TopicConfig) Set(key, value string) error {
 	d, ok := topicConfigDefs[key]
 	if !ok {
-		return fmt.Errorf("unknown topic config %s", key)
+		return fmt.Errorf("Unknown topic config name: %s", key)
 	}
 	value = strings.TrimSpace(value)
 	if err := d.check(value); err != nil {
@@ -161,3 +161,58 @@ func (c TopicConfig) LogConfig() logfile.Config {
 
 // LogAppendTime reports message.timestamp.type=LogAppendTime.
 func (c TopicConfig) LogAppendTime() bool { return c["message.timestamp.type"] == "LogAppendTime" }
+
+// Config sources, as DescribeConfigs v1+ and CreateTopics v5+ report them.
+const (
+	configSourceTopic        int8 = 1 // DYNAMIC_TOPIC_CONFIG: the topic's override
+	configSourceStaticBroker int8 = 4 // STATIC_BROKER_CONFIG: server.properties or --override
+	configSourceDefault      int8 = 5 // DEFAULT_CONFIG: Kafka's default
+)
+
+// configSynonym is one place a config's value can come from.
+type configSynonym struct {
+	name, value string
+	source      int8
+}
+
+// topicConfigSynonyms lists where a topic config's value can come from, the
+// one in effect first, as Kafka's DescribeConfigs does: the topic's override;
+// the broker-level key when the server configuration sets it (seen as a
+// value other than Kafka's default: setting a key to its default reads as
+// the default); Kafka's default, named by the broker-level key. A key with
+// no broker-level key and no override has no synonyms.
+func topicConfigSynonyms(key string, overrides map[string]string, broker TopicConfig) []configSynonym {
+	d, ok := topicConfigDefs[key]
+	if !ok {
+		return nil
+	}
+	var out []configSynonym
+	if v, ok := overrides[key]; ok {
+		out = append(out, configSynonym{key, strings.TrimSpace(v), configSourceTopic})
+	}
+	if d.brokerKey == "" {
+		return out
+	}
+	if v := broker[key]; v != "" && v != d.def {
+		out = append(out, configSynonym{d.brokerKey, v, configSourceStaticBroker})
+	}
+	return append(out, configSynonym{d.brokerKey, d.def, configSourceDefault})
+}
+
+// topicConfigSource is the source of the value in effect.
+func topicConfigSource(synonyms []configSynonym) int8 {
+	if len(synonyms) == 0 {
+		return configSourceDefault
+	}
+	return synonyms[0].source
+}
+
+// topicConfigKeys returns the known topic config keys, sorted.
+func topicConfigKeys() []string {
+	keys := make([]string, 0, len(topicConfigDefs))
+	for k := range topicConfigDefs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

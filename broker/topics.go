@@ -70,13 +70,13 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (meta.Topic, err
 		return meta.Topic{}, errf(kerr.InvalidTopicException, "%v", err)
 	}
 	if b.topic(spec.name) != nil {
-		return meta.Topic{}, errf(kerr.TopicAlreadyExists, "topic '%s' already exists", spec.name)
+		return meta.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
 	}
 	// Kafka refuses names that differ only in '.' versus '_' (metric names collide).
 	norm := strings.ReplaceAll(spec.name, ".", "_")
 	for _, n := range b.topicNames() {
 		if strings.ReplaceAll(n, ".", "_") == norm {
-			return meta.Topic{}, errf(kerr.InvalidTopicException, "topic '%s' collides with existing topic '%s'", spec.name, n)
+			return meta.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.name, n)
 		}
 	}
 	replicas, err := b.assign(spec)
@@ -137,16 +137,16 @@ func (b *Broker) assign(spec topicSpec) ([][]int32, error) {
 		rf = b.cfg.DefaultReplication
 	}
 	if n < 1 {
-		return nil, errf(kerr.InvalidPartitions, "number of partitions must be larger than 0")
+		return nil, errf(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
 	}
 	if n > 100000 {
 		return nil, errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", n)
 	}
 	if rf < 1 {
-		return nil, errf(kerr.InvalidReplicationFactor, "replication factor must be larger than 0")
+		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
 	}
 	if rf > 1 {
-		return nil, errf(kerr.InvalidReplicationFactor, "replication factor: %d larger than available brokers: 1", rf)
+		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor: %d larger than available brokers: 1.", rf)
 	}
 	out := make([][]int32, n)
 	for i := range out {
@@ -165,7 +165,7 @@ func (b *Broker) deleteTopic(name string) error {
 	delete(b.topics, name)
 	b.mu.Unlock()
 	if ts == nil {
-		return errf(kerr.UnknownTopicOrPartition, "topic '%s' does not exist", name)
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
 	for _, p := range ts.parts {
 		p.notify()
@@ -187,23 +187,34 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 	defer b.adminMu.Unlock()
 	ts := b.topic(name)
 	if ts == nil {
-		return errf(kerr.UnknownTopicOrPartition, "topic '%s' does not exist", name)
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
 	cur := int32(len(ts.parts))
-	if count <= cur {
-		return errf(kerr.InvalidPartitions, "topic currently has %d partitions, which is higher than the requested %d", cur, count)
+	if count < cur {
+		return errf(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", cur, count)
+	}
+	if count == cur {
+		return errf(kerr.InvalidPartitions, "Topic already has %d partitions.", cur)
 	}
 	if count > 100000 {
 		return errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", count)
 	}
 	add := make([][]int32, count-cur)
 	if assignment != nil {
+		// Kafka's order: unknown brokers, then the count, then each list.
+		for _, r := range assignment {
+			for _, id := range r {
+				if id != b.cfg.BrokerID {
+					return errf(kerr.InvalidReplicaAssignment, "Unknown broker(s) in replica assignment: %d.", id)
+				}
+			}
+		}
 		if len(assignment) != len(add) {
-			return errf(kerr.InvalidReplicaAssignment, "%d assignments for %d new partitions", len(assignment), len(add))
+			return errf(kerr.InvalidReplicaAssignment, "Increasing the number of partitions by %d but %d assignments provided.", len(add), len(assignment))
 		}
 		for i, r := range assignment {
-			if len(r) != 1 || r[0] != b.cfg.BrokerID {
-				return errf(kerr.InvalidReplicaAssignment, "new partition %d: replicas %v: the only broker is %d", i, r, b.cfg.BrokerID)
+			if len(r) != 1 {
+				return errf(kerr.InvalidReplicaAssignment, "new partition %d: replicas %v: the only broker is %d", cur+int32(i), r, b.cfg.BrokerID)
 			}
 		}
 	}
@@ -235,11 +246,22 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 // setTopicConfigs replaces a topic's config overrides and applies them to
 // its logs.
 func (b *Broker) setTopicConfigs(name string, configs map[string]string, validateOnly bool) error {
+	return b.updateTopicConfigs(name, func(map[string]string) (map[string]string, error) { return configs, nil }, validateOnly)
+}
+
+// updateTopicConfigs replaces a topic's config overrides with what edit
+// makes of a copy of the current ones (nil if none), under the admin lock so
+// that concurrent changes do not lose each other's updates.
+func (b *Broker) updateTopicConfigs(name string, edit func(cur map[string]string) (map[string]string, error), validateOnly bool) error {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
 	ts := b.topic(name)
 	if ts == nil {
-		return errf(kerr.UnknownTopicOrPartition, "topic '%s' does not exist", name)
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
+	}
+	configs, err := edit(maps.Clone(ts.meta.Configs))
+	if err != nil {
+		return err
 	}
 	cfg, err := b.cfg.TopicDefaults.With(configs)
 	if err != nil {
