@@ -282,7 +282,8 @@ func (b *broker) restart() {
 }
 
 // client returns a franz-go client for the broker, closed at the end of
-// the test. Idempotence is off: InitProducerId is a later stage.
+// the test. Idempotence is off (InitProducerId is a later stage) and
+// batches go uncompressed (compression checks are a later stage too).
 func (b *broker) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	all := append([]kgo.Opt{
@@ -290,6 +291,7 @@ func (b *broker) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 		kgo.DisableIdempotentWrite(),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.RetryTimeout(10 * time.Second),
 	}, opts...)
 	cl, err := kgo.NewClient(all...)

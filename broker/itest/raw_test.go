@@ -1,6 +1,7 @@
 package itest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -94,7 +95,19 @@ func decodeResponse(frame []byte, corr int32, resp kmsg.Response) error {
 		}
 		body = body[1:]
 	}
-	return resp.ReadFrom(body)
+	if err := resp.ReadFrom(body); err != nil {
+		return err
+	}
+	// kmsg ignores trailing bytes: re-encoding must give back the body
+	// exactly, or the broker sent something kmsg could not account for.
+	if again := resp.AppendTo(nil); !bytes.Equal(again, body) {
+		i := 0
+		for i < len(again) && i < len(body) && again[i] == body[i] {
+			i++
+		}
+		return fmt.Errorf("body of %d bytes re-encodes to %d bytes, first difference at byte %d", len(body), len(again), i)
+	}
+	return nil
 }
 
 // roundTrip sends req and returns its decoded response.
