@@ -147,7 +147,8 @@ def admin_op(adm, op):
                 "brokers": [{"id": b["node_id"], "host": b["host"], "port": b["port"]} for b in c["brokers"]]}
     if kind == "describe_configs":
         rtype = ConfigResourceType.BROKER if op.get("broker") else ConfigResourceType.TOPIC
-        resps = adm.describe_configs([ConfigResource(rtype, op["name"], op.get("keys"))])
+        keys = op.get("keys")
+        resps = adm.describe_configs([ConfigResource(rtype, op["name"], {k: None for k in keys} if keys else None)])
         res = {}
         for r in resps:
             for (err, msg, _rt, name, entries) in r.resources:
