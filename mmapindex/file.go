@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +51,56 @@ type mapped struct {
 	// peak is the largest entry count ever published over this file: the
 	// file is never trimmed below it (invariant 4). Writer-only.
 	peak int
+
+	// n is the published entry count; entries [0, n) are valid and stay
+	// readable (invariant 4).
+	n atomic.Int64
+}
+
+// load maps f and finds its valid entries, checking them with increasing.
+// A writable index whose contents are corrupt stays mapped, empty of valid
+// entries, and is returned with ErrCorrupt so that the caller may Reset
+// and rebuild it; otherwise an error closes it.
+func (m *mapped) load(f File, entrySize, maxBytes int, writable bool, increasing func(n int) error) error {
+	size, err := m.open(f, entrySize, maxBytes, writable)
+	if err != nil && !(writable && errors.Is(err, ErrCorrupt) && m.data != nil) {
+		m.close()
+		return err
+	}
+	n := 0
+	if err == nil {
+		n, err = m.validPrefix(int(size / int64(entrySize)))
+	}
+	if err == nil {
+		err = increasing(n)
+	}
+	if err != nil {
+		if !writable {
+			m.close()
+			return err
+		}
+		m.peak = int(size / int64(entrySize))
+		return err
+	}
+	m.peak = n
+	m.n.Store(int64(n))
+	return nil
+}
+
+// publish makes entry n-1 visible: its bytes were written first.
+func (m *mapped) publish(n int) {
+	m.n.Store(int64(n))
+	m.peak = max(m.peak, n)
+}
+
+// truncate keeps the first keep entries and zeroes the rest.
+func (m *mapped) truncate(keep int) error {
+	if !m.writable {
+		return ErrReadOnly
+	}
+	m.n.Store(int64(keep))
+	m.zeroFrom(keep)
+	return nil
 }
 
 // open maps f. A writable index is first grown to maxBytes (rounded down to a

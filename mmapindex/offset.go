@@ -2,10 +2,8 @@ package mmapindex
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"sync/atomic"
 )
 
 // OffsetEntrySize is the size of one .index entry. Part of the format: never change.
@@ -17,10 +15,6 @@ const OffsetEntrySize = 8
 type OffsetIndex struct {
 	base int64
 	m    mapped
-
-	// n is the published entry count; entries [0, n) are valid and stay
-	// readable (invariant 4).
-	n atomic.Int64
 }
 
 // OpenOffset maps an offset index for the segment whose first offset is base.
@@ -29,29 +23,12 @@ type OffsetIndex struct {
 // untouched for the caller to rebuild (call Reset on a writable index).
 func OpenOffset(f File, base int64, maxBytes int, writable bool) (*OffsetIndex, error) {
 	x := &OffsetIndex{base: base}
-	size, err := x.m.open(f, OffsetEntrySize, maxBytes, writable)
-	if err != nil && !(writable && errors.Is(err, ErrCorrupt) && x.m.data != nil) {
-		x.m.close()
-		return nil, err
-	}
-	n := 0
-	if err == nil {
-		n, err = x.m.validPrefix(int(size / OffsetEntrySize))
-	}
-	if err == nil {
-		err = x.checkIncreasing(n)
-	}
-	if err != nil {
-		if writable {
-			// Keep the mapping: the caller may Reset and rebuild.
-			x.m.peak = int(size / OffsetEntrySize)
-			return x, err
+	if err := x.m.load(f, OffsetEntrySize, maxBytes, writable, x.checkIncreasing); err != nil {
+		if writable && x.m.data != nil {
+			return x, err // mapped: the caller may Reset and rebuild
 		}
-		x.m.close()
 		return nil, err
 	}
-	x.m.peak = n
-	x.n.Store(int64(n))
 	return x, nil
 }
 
@@ -75,15 +52,6 @@ func (x *OffsetIndex) raw(i int) (rel, pos int64) {
 // Base returns the segment's base offset.
 func (x *OffsetIndex) Base() int64 { return x.base }
 
-// Len returns the number of valid entries.
-func (x *OffsetIndex) Len() int { return int(x.n.Load()) }
-
-// MaxEntries returns the capacity of the mapping.
-func (x *OffsetIndex) MaxEntries() int { return x.m.maxEntries }
-
-// Full reports whether Append would return ErrFull.
-func (x *OffsetIndex) Full() bool { return int(x.n.Load()) >= x.m.maxEntries }
-
 // Entry returns entry i as an absolute offset and a position.
 func (x *OffsetIndex) Entry(i int) (offset, pos int64) {
 	rel, pos := x.raw(i)
@@ -92,7 +60,7 @@ func (x *OffsetIndex) Entry(i int) (offset, pos int64) {
 
 // Last returns the last entry, or (base, 0) when the index is empty.
 func (x *OffsetIndex) Last() (offset, pos int64) {
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	if n == 0 {
 		return x.base, 0
 	}
@@ -102,7 +70,7 @@ func (x *OffsetIndex) Last() (offset, pos int64) {
 // Lookup returns the largest entry whose offset is <= target, or (base, 0)
 // when there is none: the position from which to scan for target.
 func (x *OffsetIndex) Lookup(target int64) (offset, pos int64) {
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	rel := target - x.base
 	// Largest i with rel(i) <= rel.
 	lo, hi := 0, n
@@ -123,7 +91,7 @@ func (x *OffsetIndex) Lookup(target int64) (offset, pos int64) {
 // LookupPosition returns the largest entry whose position is <= pos, or
 // (base, 0) when there is none.
 func (x *OffsetIndex) LookupPosition(pos int64) (offset, position int64) {
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	lo, hi := 0, n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -145,7 +113,7 @@ func (x *OffsetIndex) Append(offset, pos int64) error {
 	if !x.m.writable {
 		return ErrReadOnly
 	}
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	if n >= x.m.maxEntries {
 		return ErrFull
 	}
@@ -161,17 +129,13 @@ func (x *OffsetIndex) Append(offset, pos int64) error {
 	e := x.m.data[n*OffsetEntrySize:]
 	binary.BigEndian.PutUint32(e, uint32(rel))
 	binary.BigEndian.PutUint32(e[4:], uint32(pos))
-	x.n.Store(int64(n + 1))
-	x.m.peak = max(x.m.peak, n+1)
+	x.m.publish(n + 1)
 	return nil
 }
 
 // TruncateTo removes every entry whose offset is >= offset.
 func (x *OffsetIndex) TruncateTo(offset int64) error {
-	if !x.m.writable {
-		return ErrReadOnly
-	}
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	keep := n
 	for keep > 0 {
 		if r, _ := x.raw(keep - 1); x.base+r < offset {
@@ -179,26 +143,26 @@ func (x *OffsetIndex) TruncateTo(offset int64) error {
 		}
 		keep--
 	}
-	x.n.Store(int64(keep))
-	x.m.zeroFrom(keep)
-	return nil
+	return x.m.truncate(keep)
 }
 
+// Len returns the number of valid entries.
+func (x *OffsetIndex) Len() int { return int(x.m.n.Load()) }
+
+// MaxEntries returns the capacity of the mapping.
+func (x *OffsetIndex) MaxEntries() int { return x.m.maxEntries }
+
+// Full reports whether another entry would not fit.
+func (x *OffsetIndex) Full() bool { return x.Len() >= x.m.maxEntries }
+
 // Reset removes every entry, for a rebuild.
-func (x *OffsetIndex) Reset() error {
-	if !x.m.writable {
-		return ErrReadOnly
-	}
-	x.n.Store(0)
-	x.m.zeroFrom(0)
-	return nil
-}
+func (x *OffsetIndex) Reset() error { return x.m.truncate(0) }
 
 // Sync flushes the mapping to disk.
 func (x *OffsetIndex) Sync() error { return x.m.sync() }
 
-// Trim shrinks the file to its entries (never below what a reader may have
-// seen) so a closed or rolled segment's index holds no preallocated tail.
+// Trim shrinks the file to its entries, never below what a reader may have
+// seen, so a closed or rolled segment's index holds no preallocated tail.
 func (x *OffsetIndex) Trim() error { return x.m.trim() }
 
 // Close unmaps and closes the file. No lookup may run concurrently.

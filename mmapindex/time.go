@@ -2,10 +2,8 @@ package mmapindex
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"sync/atomic"
 )
 
 // TimeEntrySize is the size of one .timeindex entry. Part of the format: never change.
@@ -20,36 +18,17 @@ const NoTimestamp = -1
 type TimeIndex struct {
 	base int64
 	m    mapped
-
-	// n is the published entry count (invariant 4).
-	n atomic.Int64
 }
 
 // OpenTime maps a time index; see OpenOffset.
 func OpenTime(f File, base int64, maxBytes int, writable bool) (*TimeIndex, error) {
 	x := &TimeIndex{base: base}
-	size, err := x.m.open(f, TimeEntrySize, maxBytes, writable)
-	if err != nil && !(writable && errors.Is(err, ErrCorrupt) && x.m.data != nil) {
-		x.m.close()
-		return nil, err
-	}
-	n := 0
-	if err == nil {
-		n, err = x.m.validPrefix(int(size / TimeEntrySize))
-	}
-	if err == nil {
-		err = x.checkIncreasing(n)
-	}
-	if err != nil {
-		if writable {
-			x.m.peak = int(size / TimeEntrySize)
-			return x, err
+	if err := x.m.load(f, TimeEntrySize, maxBytes, writable, x.checkIncreasing); err != nil {
+		if writable && x.m.data != nil {
+			return x, err // mapped: the caller may Reset and rebuild
 		}
-		x.m.close()
 		return nil, err
 	}
-	x.m.peak = n
-	x.n.Store(int64(n))
 	return x, nil
 }
 
@@ -70,15 +49,6 @@ func (x *TimeIndex) raw(i int) (ts, rel int64) {
 	return int64(binary.BigEndian.Uint64(e)), int64(int32(binary.BigEndian.Uint32(e[8:])))
 }
 
-// Len returns the number of valid entries.
-func (x *TimeIndex) Len() int { return int(x.n.Load()) }
-
-// MaxEntries returns the capacity of the mapping.
-func (x *TimeIndex) MaxEntries() int { return x.m.maxEntries }
-
-// Full reports whether Append would return ErrFull.
-func (x *TimeIndex) Full() bool { return int(x.n.Load()) >= x.m.maxEntries }
-
 // Entry returns entry i as a timestamp and an absolute offset.
 func (x *TimeIndex) Entry(i int) (ts, offset int64) {
 	ts, rel := x.raw(i)
@@ -87,7 +57,7 @@ func (x *TimeIndex) Entry(i int) (ts, offset int64) {
 
 // Last returns the last entry, or (NoTimestamp, base) when empty.
 func (x *TimeIndex) Last() (ts, offset int64) {
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	if n == 0 {
 		return NoTimestamp, x.base
 	}
@@ -98,7 +68,7 @@ func (x *TimeIndex) Last() (ts, offset int64) {
 // (NoTimestamp, base) when there is none. Every batch before the returned
 // offset has a max timestamp <= the returned timestamp.
 func (x *TimeIndex) Lookup(target int64) (ts, offset int64) {
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	lo, hi := 0, n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -120,7 +90,7 @@ func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	if !x.m.writable {
 		return false, ErrReadOnly
 	}
-	n := int(x.n.Load())
+	n := int(x.m.n.Load())
 	rel := offset - x.base
 	if rel < 0 || rel > math.MaxInt32 {
 		return false, fmt.Errorf("%w: offset %d out of range for base %d", ErrNotIncreasing, offset, x.base)
@@ -144,42 +114,39 @@ func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	e := x.m.data[n*TimeEntrySize:]
 	binary.BigEndian.PutUint64(e, uint64(ts))
 	binary.BigEndian.PutUint32(e[8:], uint32(rel))
-	x.n.Store(int64(n + 1))
-	x.m.peak = max(x.m.peak, n+1)
+	x.m.publish(n + 1)
 	return true, nil
 }
 
 // TruncateTo removes every entry whose offset is >= offset.
 func (x *TimeIndex) TruncateTo(offset int64) error {
-	if !x.m.writable {
-		return ErrReadOnly
-	}
-	keep := int(x.n.Load())
+	keep := int(x.m.n.Load())
 	for keep > 0 {
 		if _, r := x.raw(keep - 1); x.base+r < offset {
 			break
 		}
 		keep--
 	}
-	x.n.Store(int64(keep))
-	x.m.zeroFrom(keep)
-	return nil
+	return x.m.truncate(keep)
 }
 
+// Len returns the number of valid entries.
+func (x *TimeIndex) Len() int { return int(x.m.n.Load()) }
+
+// MaxEntries returns the capacity of the mapping.
+func (x *TimeIndex) MaxEntries() int { return x.m.maxEntries }
+
+// Full reports whether another entry would not fit.
+func (x *TimeIndex) Full() bool { return x.Len() >= x.m.maxEntries }
+
 // Reset removes every entry, for a rebuild.
-func (x *TimeIndex) Reset() error {
-	if !x.m.writable {
-		return ErrReadOnly
-	}
-	x.n.Store(0)
-	x.m.zeroFrom(0)
-	return nil
-}
+func (x *TimeIndex) Reset() error { return x.m.truncate(0) }
 
 // Sync flushes the mapping to disk.
 func (x *TimeIndex) Sync() error { return x.m.sync() }
 
-// Trim shrinks the file to its entries; see OffsetIndex.Trim.
+// Trim shrinks the file to its entries, never below what a reader may have
+// seen, so a closed or rolled segment's index holds no preallocated tail.
 func (x *TimeIndex) Trim() error { return x.m.trim() }
 
 // Close unmaps and closes the file. No lookup may run concurrently.
