@@ -114,7 +114,7 @@ func (c TopicConfig) Set(key, value string) error {
 	}
 	value = strings.TrimSpace(value)
 	if err := d.check(value); err != nil {
-		return fmt.Errorf("invalid value %q for %s: %w", value, key, err)
+		return fmt.Errorf("Invalid value %s for configuration %s: %w", value, key, err)
 	}
 	c[key] = value
 	return nil
