@@ -1,0 +1,242 @@
+package itest
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Limits of the bad-input broker: small enough to exceed cheaply.
+const (
+	badRequestMax = 1024 // socket.request.max.bytes
+	badMessageMax = 512  // message.max.bytes
+)
+
+// frame prefixes payload with its size.
+func frame(payload []byte) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(payload))), payload...)
+}
+
+// header is a request header v1: key, version, correlation id, client id.
+func header(key, version int16, corr int32) []byte {
+	h := binary.BigEndian.AppendUint16(nil, uint16(key))
+	h = binary.BigEndian.AppendUint16(h, uint16(version))
+	h = binary.BigEndian.AppendUint32(h, uint32(corr))
+	return append(h, 0, 5, 'i', 't', 'e', 's', 't')
+}
+
+// healthCheck proves the broker still serves after a bad input: a new
+// connection produces a record and reads the whole topic back, which must
+// be exactly what was acknowledged so far (nothing lost, nothing of the
+// bad input appended).
+type healthCheck struct {
+	b     *broker
+	topic string
+	want  []string
+}
+
+func (h *healthCheck) check(t *testing.T, label string) {
+	t.Helper()
+	v := "after " + label
+	produceSync(t, h.b.client(t), &kgo.Record{Topic: h.topic, Value: []byte(v)})
+	h.want = append(h.want, v)
+	var got []string
+	for _, r := range h.b.consumeAll(t, h.topic) {
+		got = append(got, string(r.Value))
+	}
+	if !slices.Equal(got, h.want) {
+		t.Fatalf("after %s the topic holds\n %q\nwant\n %q", label, got, h.want)
+	}
+}
+
+// TestBadInput sends what no well-behaved client sends, on raw TCP
+// connections, and checks the broker's answer: a closed connection for
+// bytes it cannot frame or parse, an error code for records it refuses.
+// After each, another connection still produces and consumes, and the data
+// written before is intact.
+func TestBadInput(t *testing.T) {
+	b := startBroker(t, "socket.request.max.bytes="+strconv.Itoa(badRequestMax), "message.max.bytes="+strconv.Itoa(badMessageMax))
+	const topic = "bad.input"
+	b.newTopic(t, topic, 1, nil)
+	h := &healthCheck{b: b, topic: topic}
+	h.check(t, "the start")
+	// The clients above stay connected; no more than these may remain.
+	baseline := b.metric(t, "samsa_connections")
+
+	// Inputs that close the connection without an answer.
+	closers := []struct {
+		name string
+		send []byte
+		// halfClose: shut our write side after sending (a client that
+		// went away mid-request).
+		halfClose bool
+	}{
+		{name: "HTTP request", send: []byte("GET / HTTP/1.1\r\nHost: samsa\r\n\r\n")},
+		{name: "garbage in a frame", send: frame([]byte{0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0xba, 0xbe, 1, 2, 3, 4, 5, 6, 7, 8})},
+		{name: "frame over socket.request.max.bytes", send: frame(make([]byte, badRequestMax+1))},
+		{name: "1 GiB size prefix", send: []byte{0x40, 0, 0, 0, 0, 18, 0, 3}},
+		{name: "negative size", send: []byte{0xff, 0xff, 0xff, 0xff, 0, 18, 0, 3, 0, 0, 0, 1}},
+		{name: "zero size", send: []byte{0, 0, 0, 0}},
+		{name: "frame shorter than a header", send: []byte{0, 0, 0, 3, 0, 18, 0}},
+		{name: "truncated request", send: append([]byte{0, 0, 0, 100}, header(18, 3, 1)[:6]...), halfClose: true},
+		{name: "unknown api key", send: func() []byte {
+			p := append(header(999, 0, 1), 0, 0, 0, 0)
+			return frame(p)
+		}()},
+		{name: "negative api key", send: func() []byte {
+			p := append(header(-2, 0, 1), 0, 0, 0, 0)
+			return frame(p)
+		}()},
+		{name: "Produce v2 (below the served 3)", send: func() []byte {
+			req := produceRequest(3, topic, 0, recordBatch(batchSpec{records: simpleRecords(1, "v2")}))
+			p := append(header(0, 2, 1), req.AppendTo(nil)...)
+			return frame(p)
+		}()},
+		{name: "Produce v99", send: func() []byte {
+			req := produceRequest(9, topic, 0, recordBatch(batchSpec{records: simpleRecords(1, "v99")}))
+			p := append(header(0, 99, 1), req.AppendTo(nil)...)
+			return frame(p)
+		}()},
+		{name: "unparsable Metadata body", send: func() []byte {
+			p := append(header(3, 4, 1), 0, 0, 0, 9, 'x') // 9 topics, one byte of them
+			return frame(p)
+		}()},
+		{name: "client id longer than the frame", send: func() []byte {
+			p := append(header(18, 0, 1)[:8], 0x7f, 0xff, 'x')
+			return frame(p)
+		}()},
+	}
+	for _, c := range closers {
+		t.Run(c.name, func(t *testing.T) {
+			conn := b.dial(t)
+			conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := conn.Write(c.send); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			if c.halfClose {
+				conn.Conn.(interface{ CloseWrite() error }).CloseWrite()
+			}
+			conn.expectClosed(t)
+			h.check(t, c.name)
+		})
+	}
+
+	t.Run("ApiVersions v9 (KIP-511)", func(t *testing.T) {
+		conn := b.dial(t)
+		// A future version's body is unknown: the broker must not parse it.
+		p := append(header(18, 9, 77), 0xff, 0xfe, 0xfd)
+		if _, err := conn.Write(frame(p)); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := conn.readFrame(10 * time.Second)
+		if err != nil {
+			t.Fatalf("no answer to ApiVersions v9: %v", err)
+		}
+		resp := kmsg.NewPtrApiVersionsResponse()
+		resp.SetVersion(0) // answered at v0, header v0
+		if err := decodeResponse(raw, 77, resp); err != nil {
+			t.Fatalf("ApiVersions v9 answer is not a v0 response: %v (% x)", err, raw)
+		}
+		if resp.ErrorCode != kerr.UnsupportedVersion.Code {
+			t.Fatalf("error %d, want UNSUPPORTED_VERSION (35)", resp.ErrorCode)
+		}
+		versions := map[int16][2]int16{}
+		for _, k := range resp.ApiKeys {
+			versions[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
+		}
+		for key, want := range map[int16][2]int16{0: {3, 9}, 1: {4, 12}, 2: {0, 7}, 3: {0, 12}, 18: {0, 3}} {
+			if versions[key] != want {
+				t.Errorf("api %d: versions %v, want %v", key, versions[key], want)
+			}
+		}
+		// The connection stays usable: the client retries at a version listed.
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.SetVersion(3)
+		req.ClientSoftwareName, req.ClientSoftwareVersion = "itest", "1"
+		if r := conn.roundTrip(t, req).(*kmsg.ApiVersionsResponse); r.ErrorCode != 0 || len(r.ApiKeys) != len(resp.ApiKeys) {
+			t.Fatalf("ApiVersions v3 after v9: error %d, %d keys", r.ErrorCode, len(r.ApiKeys))
+		}
+		h.check(t, "ApiVersions v9")
+	})
+
+	// Records the broker refuses with an error code, keeping the connection.
+	big := simpleRecords(1, "big")
+	big[0].Value = make([]byte, badMessageMax)
+	control := recordBatch(batchSpec{records: simpleRecords(1, "ctl")})
+	control[22] |= 0x20 // attributes bit 5: control batch
+	fixCRC(control)
+	truncated := recordBatch(batchSpec{records: simpleRecords(3, "cut")})
+	truncated = truncated[:len(truncated)-5]
+	twoGood := append(recordBatch(batchSpec{records: simpleRecords(2, "ok")}), recordBatch(batchSpec{records: simpleRecords(2, "bad"), badCRC: true})...)
+	refusals := []struct {
+		name      string
+		partition int32
+		records   []byte
+		acks      int16
+		codes     []int16 // any of these
+	}{
+		{"CRC mismatch", 0, recordBatch(batchSpec{records: simpleRecords(3, "crc"), badCRC: true}), -1, []int16{kerr.CorruptMessage.Code}},
+		{"record count one too many", 0, recordBatch(batchSpec{records: simpleRecords(3, "cnt"), countDelta: 1}), -1, []int16{kerr.InvalidRecord.Code, kerr.CorruptMessage.Code}},
+		{"record count one too few", 0, recordBatch(batchSpec{records: simpleRecords(3, "cnt"), countDelta: -1}), -1, []int16{kerr.InvalidRecord.Code, kerr.CorruptMessage.Code}},
+		{"batch over max.message.bytes", 0, recordBatch(batchSpec{records: big}), -1, []int16{kerr.MessageTooLarge.Code}},
+		{"magic 1", 0, recordBatch(batchSpec{records: simpleRecords(1, "m1"), magic: 1}), -1, []int16{kerr.CorruptMessage.Code, kerr.InvalidRecord.Code, kerr.UnsupportedForMessageFormat.Code}},
+		{"control batch from a client", 0, control, -1, []int16{kerr.InvalidRecord.Code}},
+		{"truncated batch", 0, truncated, -1, []int16{kerr.CorruptMessage.Code}},
+		{"good batch then a corrupt one", 0, twoGood, -1, []int16{kerr.CorruptMessage.Code}},
+		{"empty record set", 0, []byte{}, -1, []int16{kerr.CorruptMessage.Code, kerr.InvalidRecord.Code}},
+		{"unknown partition", 7, recordBatch(batchSpec{records: simpleRecords(1, "p7")}), -1, []int16{kerr.UnknownTopicOrPartition.Code}},
+		{"negative partition", -1, recordBatch(batchSpec{records: simpleRecords(1, "pm1")}), -1, []int16{kerr.UnknownTopicOrPartition.Code}},
+		{"acks=2", 0, recordBatch(batchSpec{records: simpleRecords(1, "acks")}), 2, []int16{kerr.InvalidRequiredAcks.Code}},
+	}
+	for _, c := range refusals {
+		t.Run(c.name, func(t *testing.T) {
+			conn := b.dial(t)
+			req := produceRequest(9, topic, c.partition, c.records)
+			req.Acks = c.acks
+			resp := conn.roundTrip(t, req).(*kmsg.ProduceResponse)
+			p := resp.Topics[0].Partitions[0]
+			if !slices.Contains(c.codes, p.ErrorCode) {
+				t.Fatalf("error %d (%v), want one of %v", p.ErrorCode, kerr.ErrorForCode(p.ErrorCode), c.codes)
+			}
+			if p.BaseOffset != -1 {
+				t.Errorf("refused produce answered base offset %d, want -1", p.BaseOffset)
+			}
+			// The same connection still works.
+			good := recordBatch(batchSpec{records: simpleRecords(1, "same-conn")})
+			if code, _ := conn.produceCode(t, 9, topic, 0, good); code != 0 {
+				t.Fatalf("good produce on the same connection: error %d", code)
+			}
+			h.want = append(h.want, "same-conn-v0")
+			h.check(t, c.name)
+		})
+	}
+
+	t.Run("no connection leaked", func(t *testing.T) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := b.metric(t, "samsa_connections")
+			if n <= baseline {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%v connections open 10s after the bad inputs, %v before them", n, baseline)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := b.metric(t, "samsa_handler_panics_total"); n != 0 {
+			t.Fatalf("%v handler panics", n)
+		}
+	})
+}
+
+// fixCRC recomputes a batch's CRC after an edit.
+func fixCRC(batch []byte) {
+	binary.BigEndian.PutUint32(batch[17:], crc32.Checksum(batch[21:], crc32.MakeTable(crc32.Castagnoli)))
+}
