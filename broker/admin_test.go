@@ -22,6 +22,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/broker/meta"
+	"samsa/logfile"
+	"samsa/logfile/vfs"
 )
 
 func sp(s string) *string { return &s }
@@ -580,6 +582,15 @@ func TestDeleteRecords(t *testing.T) {
 	}
 	if n := l.NumSegments(); n >= segs {
 		t.Errorf("%d segments before, %d after: none deleted", segs, n)
+	}
+	// Checkpointed before the answer, not at the next periodic checkpoint:
+	// a crash cannot bring the records back.
+	ck, err := logfile.ReadCheckpoint(vfs.OS, filepath.Join(tb.dir, logfile.LogStartOffsetCheckpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := ck[logfile.TopicPartition{Topic: "recs", Partition: 0}]; s != 4 {
+		t.Errorf("log-start-offset-checkpoint has %d for recs-0, want 4", s)
 	}
 
 	for _, c := range []struct {
