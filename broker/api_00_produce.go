@@ -5,17 +5,20 @@ package broker
 // Record batches v2 only (magic 2, which Produce v3+ implies). Each
 // partition's record set is validated before anything is appended:
 // framing, magic, CRC-32C, record count against lastOffsetDelta, size
-// against max.message.bytes, and for uncompressed batches every record's
-// framing and offset delta and, with message.timestamp.difference.max.ms,
-// its timestamp. A topic with message.timestamp.type=LogAppendTime gets the
-// broker's time in the batch (and a new CRC). acks=0 gets no response;
-// acks=1 and acks=-1 answer once the append is done (standalone: this
-// broker is the whole ISR, so the high watermark moves with the append).
-// Errors per partition, with Kafka's codes; v8+ carries an error message.
-//
-// Not yet: compressed batches are stored as they came after the header
-// checks, without decompressing (the compression issue); idempotent and
-// transactional producer state (InitProducerId is not advertised).
+// against max.message.bytes; then every batch's records, decompressed
+// within a bound derived from max.message.bytes if compressed (gzip,
+// snappy raw or xerial, lz4 frames, zstd: Produce v7+): record framing,
+// count, offset deltas and, with message.timestamp.difference.max.ms,
+// timestamps (validate.go). compression.type other than producer
+// recompresses batches to that codec; LogAppendTime sets the broker's
+// time (and a new CRC). Idempotent producers (KIP-98): a retried batch
+// already written returns its original offsets, a sequence gap is
+// OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH, an
+// unknown producer not starting at sequence 0 UNKNOWN_PRODUCER_ID
+// (producerstate.go). acks=0 gets no response; acks=1 and acks=-1 answer
+// once the append is done (standalone: this broker is the whole ISR).
+// Errors per partition, with Kafka's codes; v8+ carries a message.
+// Transactional batches are refused until transactions land.
 
 import (
 	"errors"
@@ -53,7 +56,7 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			case ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.parts):
 				err = errf(kerr.UnknownTopicOrPartition, "this server does not host this topic-partition")
 			default:
-				err = b.produceTo(ts, ts.parts[rp.Partition], rp.Records, now, &sp)
+				err = b.produceTo(rc, ts, ts.parts[rp.Partition], rp.Records, now, &sp)
 			}
 			if err != nil {
 				sp.ErrorCode = codeOf(err)
@@ -70,7 +73,7 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 }
 
 // produceTo validates and appends one partition's record set.
-func (b *Broker) produceTo(ts *topicState, p *Partition, records []byte, now int64, sp *kmsg.ProduceResponseTopicPartition) error {
+func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []byte, now int64, sp *kmsg.ProduceResponseTopicPartition) error {
 	maxBytes := ts.cfg.int64("max.message.bytes")
 	if len(records) == 0 {
 		return errf(kerr.CorruptMessage, "empty record set")
@@ -79,41 +82,65 @@ func (b *Broker) produceTo(ts *topicState, p *Partition, records []byte, now int
 	if err != nil {
 		return produceError(err)
 	}
-	maxTsDiff := ts.cfg.int64("message.timestamp.difference.max.ms")
-	if maxTsDiff == maxLong {
-		maxTsDiff = -1
+	if bs, err = b.validateBatches(rc, ts, bs, now); err != nil {
+		return err
 	}
-	logAppend := ts.cfg.LogAppendTime()
-	for pos := 0; pos < len(records); {
-		h, _ := logfile.ParseHeader(records[pos:])
-		batch := records[pos : pos+int(h.Size())]
-		if h.Attributes&logfile.AttrControl != 0 {
-			return errf(kerr.InvalidRecord, "clients may not produce control batches")
-		}
-		if h.Codec() == 0 {
-			if err := checkRecords(batch, &h, now, maxTsDiff, nil); err != nil {
-				return produceError(err)
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	// Idempotent batches: a retry of a batch already written gets its
+	// original offsets; gaps and stale epochs are refused.
+	var idem []logfile.Header
+	for pos := 0; pos < len(bs.Buf); {
+		h, _ := logfile.ParseHeader(bs.Buf[pos:])
+		if h.ProducerID >= 0 {
+			dup, err := p.prod.state.check(&h)
+			if err != nil {
+				return err
 			}
-		} else if h.Codec() > 4 {
-			return errf(kerr.CorruptMessage, "unknown compression codec %d", h.Codec())
-		}
-		if logAppend {
-			logfile.SetLogAppendTime(batch, now)
+			if dup != nil {
+				if bs.Count != 1 {
+					return errf(kerr.OutOfOrderSequenceNumber, "a duplicate batch in a request of %d batches", bs.Count)
+				}
+				sp.BaseOffset, sp.LogStartOffset = dup.firstOffset, p.Log.StartOffset()
+				return nil
+			}
+			idem = append(idem, h)
 		}
 		pos += int(h.Size())
+	}
+	if len(idem) > 1 {
+		return errf(kerr.InvalidRecord, "%d idempotent batches for one partition in one request", len(idem))
 	}
 	info, err := p.Log.AppendValidated(bs)
 	if err != nil {
 		return produceError(err)
 	}
+	if len(idem) == 1 {
+		p.prod.state.update(&idem[0], info.FirstOffset, now)
+		b.maybeSnapshot(p)
+	}
 	p.notify()
-	ts.metricsIn(b, int64(len(records)), info.Records)
+	ts.metricsIn(b, int64(len(bs.Buf)), info.Records)
 	sp.BaseOffset = info.FirstOffset
 	sp.LogStartOffset = info.LogStartOffset
-	if logAppend {
+	if ts.cfg.LogAppendTime() {
 		sp.LogAppendTime = now
 	}
 	return nil
+}
+
+// maybeSnapshot writes a producer snapshot when the log has rolled since
+// the last one, so that rebuilding after a crash scans about one segment.
+// Called with p.prod.mu held.
+func (b *Broker) maybeSnapshot(p *Partition) {
+	segs := p.Log.SegmentBases()
+	if active := segs[len(segs)-1]; active != p.prod.snapBase {
+		if err := p.prod.snapshot(p.Log.EndOffset()); err != nil {
+			b.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
+			return
+		}
+		p.prod.snapBase = active
+	}
 }
 
 func produceError(err error) error {

@@ -15,7 +15,8 @@ package broker
 // the broker shuts down. Fetch sessions (KIP-227) are not kept: the
 // response's session_id is 0, so clients send full fetches; an incremental
 // fetch gets FETCH_SESSION_ID_NOT_FOUND. Leader epochs are checked (v9+,
-// KIP-320).
+// KIP-320). A Fetch below v10 whose data holds a zstd batch gets
+// UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
 
 import (
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/broker/codec"
 	"samsa/logfile"
 	"samsa/netpoll"
 )
@@ -41,7 +43,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		deadline = time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	}
 	for {
-		topics, bytes, anyErr := b.readFetch(req)
+		topics, bytes, anyErr := b.readFetch(rc, req)
 		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) {
 			for _, t := range topics {
 				if ts := b.topic(t.name); ts != nil {
@@ -57,7 +59,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		releaseFetch(topics)
 		if !b.waitForAppend(rc, topics, deadline) {
 			// The connection or the broker is closing: answer with what there is.
-			topics, _, _ := b.readFetch(req)
+			topics, _, _ := b.readFetch(rc, req)
 			return encodeFetch(rc, 0, topics)
 		}
 	}
@@ -87,7 +89,7 @@ func releaseFetch(topics []fetchTopic) {
 // readFetch reads every requested partition once. It reports the record
 // bytes found and whether any partition has an error (which, as in Kafka,
 // ends the long poll).
-func (b *Broker) readFetch(req *kmsg.FetchRequest) (topics []fetchTopic, bytes int64, anyErr bool) {
+func (b *Broker) readFetch(rc *reqCtx, req *kmsg.FetchRequest) (topics []fetchTopic, bytes int64, anyErr bool) {
 	maxBytes := int64(req.MaxBytes)
 	if maxBytes <= 0 {
 		maxBytes = 1<<31 - 1
@@ -138,6 +140,11 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (topics []fetchTopic, bytes i
 			case r.Len > limit && bytes > 0:
 				// Only the first partition with data may pass the limits.
 				r.Release()
+			case rc.version < 10 && hasZstd(&r):
+				// Clients before Fetch v10 cannot read zstd (KIP-110).
+				r.Release()
+				fp.errCode = kerr.UnsupportedCompressionType.Code
+				anyErr = true
 			default:
 				fp.region = r
 				bytes += r.Len
@@ -147,6 +154,16 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (topics []fetchTopic, bytes i
 		topics = append(topics, ft)
 	}
 	return topics, bytes, anyErr
+}
+
+// hasZstd reports whether a region holds a zstd batch.
+func hasZstd(r *logfile.Region) bool {
+	found := false
+	r.Headers(func(h *logfile.Header) bool {
+		found = h.Codec() == int(codec.Zstd)
+		return !found
+	})
+	return found
 }
 
 // waitForAppend blocks until an append to a fetched partition (a high

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/broker/codec"
 	"samsa/logfile"
 	"samsa/netpoll"
 )
@@ -115,11 +116,15 @@ func (b *Broker) offsetFor(p *Partition, ts int64) (int64, int64, error) {
 	}
 	defer region.Release()
 	off, rts := info.BaseOffset, info.MaxTimestamp
-	if info.Codec() == 0 && info.Attributes&logfile.AttrLogAppendTime == 0 {
+	if info.Attributes&logfile.AttrLogAppendTime == 0 {
 		// Find the first record at or after ts within the batch.
 		batch, err := region.Bytes()
+		var records []byte
 		if err == nil {
-			checkRecords(batch, &info.Header, 0, -1, func(delta int32, t int64) bool {
+			records, err = codec.Decompress(codec.Codec(info.Codec()), nil, batch[logfile.HeaderSize:], inflateLimit(l.Config().MaxMessageBytes))
+		}
+		if err == nil {
+			checkRecords(records, &info.Header, 0, -1, func(delta int32, t int64) bool {
 				if t >= ts {
 					off, rts = info.BaseOffset+int64(delta), t
 					return false

@@ -200,6 +200,10 @@ var brokerConfigDefs = map[string]brokerConfigDef{
 		"Interval between writes of the recovery-point and log-start-offset checkpoints."},
 	"offsets.topic.num.partitions": {configTypeInt, func(c *Config) *string { return describeInt(int64(c.OffsetsTopicNumPartitions)) }, "Partitions of __consumer_offsets."},
 	"zookeeper.connect":            {configTypeString, func(c *Config) *string { return describeStr(c.ZookeeperConnect) }, "ZooKeeper connection string; empty for a standalone broker."},
+	"producer.id.expiration.ms": {configTypeInt, func(c *Config) *string { return describeInt(c.ProducerIDExpiration.Milliseconds()) },
+		"Time after which a producer with no appends to a partition is forgotten there."},
+	"producer.id.expiration.check.interval.ms": {configTypeInt, func(c *Config) *string { return describeInt(c.ProducerIDExpirationCheck.Milliseconds()) },
+		"How often idle producers are expired."},
 
 	// Broker defaults of topic configs.
 	"log.segment.bytes":                       topicDefault("segment.bytes", configTypeInt, 1),

@@ -42,11 +42,16 @@ type Broker struct {
 	// adminMu serializes topic creation, deletion and changes.
 	adminMu sync.Mutex
 
+	pids pidAllocator
+
 	srv      *netpoll.Server
 	ln       net.Listener
 	admin    *http.Server
 	adminLn  net.Listener
 	serveErr chan error
+
+	stop chan struct{}  // closed by Shutdown: background loops end
+	bg   sync.WaitGroup // background loops
 }
 
 // topicState is a topic as the broker serves it.
@@ -66,7 +71,7 @@ func New(cfg *Config, logger *slog.Logger) (*Broker, error) {
 	if cfg.ZookeeperConnect != "" {
 		return nil, &ConfigError{Key: "zookeeper.connect", Value: cfg.ZookeeperConnect, Reason: "ZooKeeper mode is not implemented yet; leave it unset for a standalone broker"}
 	}
-	b := &Broker{cfg: cfg, log: logger, topics: map[string]*topicState{}, started: time.Now()}
+	b := &Broker{cfg: cfg, log: logger, topics: map[string]*topicState{}, started: time.Now(), stop: make(chan struct{})}
 	b.metrics = newMetrics(b)
 	dataDir := cfg.LogDirs[0]
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
@@ -203,7 +208,11 @@ func (b *Broker) openPartition(t meta.Topic, i int32, cfg TopicConfig) (*Partiti
 	} else if err := l.SetConfig(cfg.LogConfig()); err != nil {
 		return nil, err
 	}
-	return &Partition{Topic: t.Name, Index: i, Log: l}, nil
+	prod, err := loadProducers(l)
+	if err != nil {
+		return nil, err
+	}
+	return &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}, nil
 }
 
 // partition.metadata holds the topic ID in each partition directory, in
@@ -296,6 +305,8 @@ func (b *Broker) Start() error {
 			return err
 		}
 	}
+	b.bg.Add(1)
+	go b.expireProducers()
 	b.log.Info("broker started", "broker.id", b.cfg.BrokerID, "listener", ln.Addr().String(),
 		"advertised", b.cfg.AdvertisedListeners[0].String(), "log.dir", b.dir.Path(), "cluster.id", b.meta.ClusterID())
 	return nil
@@ -327,6 +338,9 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	close(b.stop)
+	b.bg.Wait()
+	b.snapshotProducers()
 	if err := b.dir.Close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -335,4 +349,49 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	}
 	b.log.Info("broker stopped", "clean", len(errs) == 0)
 	return errors.Join(errs...)
+}
+
+// snapshotProducers writes every partition's producer state as of its log
+// end, so that a clean restart needs no scan.
+func (b *Broker) snapshotProducers() {
+	for _, name := range b.topicNames() {
+		ts := b.topic(name)
+		if ts == nil {
+			continue
+		}
+		for _, p := range ts.parts {
+			p.prod.mu.Lock()
+			if err := p.prod.snapshot(p.Log.EndOffset()); err != nil {
+				b.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
+			}
+			p.prod.mu.Unlock()
+		}
+	}
+}
+
+// expireProducers forgets producers idle for producer.id.expiration.ms,
+// checking every producer.id.expiration.check.interval.ms.
+func (b *Broker) expireProducers() {
+	defer b.bg.Done()
+	t := time.NewTicker(b.cfg.ProducerIDExpirationCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-b.cfg.ProducerIDExpiration).UnixMilli()
+		for _, name := range b.topicNames() {
+			if ts := b.topic(name); ts != nil {
+				for _, p := range ts.parts {
+					p.prod.mu.Lock()
+					if n := p.prod.state.expire(cutoff); n > 0 {
+						b.log.Info("expired idle producers", "topic", name, "partition", p.Index, "producers", n)
+					}
+					p.prod.mu.Unlock()
+				}
+			}
+		}
+	}
 }

@@ -36,6 +36,9 @@ type Config struct {
 	OffsetsTopicNumPartitions int32
 	ZookeeperConnect          string
 
+	ProducerIDExpiration      time.Duration // producer.id.expiration.ms
+	ProducerIDExpirationCheck time.Duration // producer.id.expiration.check.interval.ms
+
 	// TopicDefaults are the broker-level defaults of topic configs
 	// (log.retention.ms becomes retention.ms, and so on).
 	TopicDefaults TopicConfig
@@ -152,20 +155,22 @@ var serverKeys = map[string]serverKey{
 		}
 		return nil
 	}},
-	"log.dir":                                 {def: "", set: func(c *Config, v string) error { c.LogDirs = []string{v}; return nil }},
-	"num.partitions":                          intKey("1", 1, math.MaxInt32, func(c *Config, n int64) { c.NumPartitions = int32(n) }),
-	"default.replication.factor":              intKey("1", 1, math.MaxInt16, func(c *Config, n int64) { c.DefaultReplication = int16(n) }),
-	"auto.create.topics.enable":               boolKey("true", func(c *Config, b bool) { c.AutoCreateTopics = b }),
-	"delete.topic.enable":                     boolKey("true", func(c *Config, b bool) { c.DeleteTopicEnable = b }),
-	"socket.request.max.bytes":                intKey("104857600", 1, math.MaxInt32, func(c *Config, n int64) { c.SocketRequestMaxBytes = int32(n) }),
-	"connections.max.idle.ms":                 msKey("600000", func(c *Config, d time.Duration) { c.ConnectionsMaxIdle = d }),
-	"max.connections":                         intKey("2147483647", 1, math.MaxInt32, func(c *Config, n int64) { c.MaxConnections = int(n) }),
-	"admin.listener":                          {def: "127.0.0.1:9644", set: setAdminListener},
-	"log.retention.check.interval.ms":         msKey("300000", func(c *Config, d time.Duration) { c.RetentionCheckInterval = d }),
-	"log.flush.scheduler.interval.ms":         msKey("1000", func(c *Config, d time.Duration) { c.FlushCheckInterval = d }),
-	"log.flush.offset.checkpoint.interval.ms": msKey("60000", func(c *Config, d time.Duration) { c.FlushCheckpointInterval = d }),
-	"offsets.topic.num.partitions":            intKey("50", 1, math.MaxInt32, func(c *Config, n int64) { c.OffsetsTopicNumPartitions = int32(n) }),
-	"zookeeper.connect":                       {def: "", set: func(c *Config, v string) error { c.ZookeeperConnect = strings.TrimSpace(v); return nil }},
+	"log.dir":                                  {def: "", set: func(c *Config, v string) error { c.LogDirs = []string{v}; return nil }},
+	"num.partitions":                           intKey("1", 1, math.MaxInt32, func(c *Config, n int64) { c.NumPartitions = int32(n) }),
+	"default.replication.factor":               intKey("1", 1, math.MaxInt16, func(c *Config, n int64) { c.DefaultReplication = int16(n) }),
+	"auto.create.topics.enable":                boolKey("true", func(c *Config, b bool) { c.AutoCreateTopics = b }),
+	"delete.topic.enable":                      boolKey("true", func(c *Config, b bool) { c.DeleteTopicEnable = b }),
+	"socket.request.max.bytes":                 intKey("104857600", 1, math.MaxInt32, func(c *Config, n int64) { c.SocketRequestMaxBytes = int32(n) }),
+	"connections.max.idle.ms":                  msKey("600000", func(c *Config, d time.Duration) { c.ConnectionsMaxIdle = d }),
+	"max.connections":                          intKey("2147483647", 1, math.MaxInt32, func(c *Config, n int64) { c.MaxConnections = int(n) }),
+	"admin.listener":                           {def: "127.0.0.1:9644", set: setAdminListener},
+	"log.retention.check.interval.ms":          msKey("300000", func(c *Config, d time.Duration) { c.RetentionCheckInterval = d }),
+	"log.flush.scheduler.interval.ms":          msKey("1000", func(c *Config, d time.Duration) { c.FlushCheckInterval = d }),
+	"log.flush.offset.checkpoint.interval.ms":  msKey("60000", func(c *Config, d time.Duration) { c.FlushCheckpointInterval = d }),
+	"offsets.topic.num.partitions":             intKey("50", 1, math.MaxInt32, func(c *Config, n int64) { c.OffsetsTopicNumPartitions = int32(n) }),
+	"producer.id.expiration.ms":                msKey("86400000", func(c *Config, d time.Duration) { c.ProducerIDExpiration = d }),
+	"producer.id.expiration.check.interval.ms": msKey("600000", func(c *Config, d time.Duration) { c.ProducerIDExpirationCheck = d }),
+	"zookeeper.connect":                        {def: "", set: func(c *Config, v string) error { c.ZookeeperConnect = strings.TrimSpace(v); return nil }},
 
 	// Broker defaults of topic configs.
 	"log.segment.bytes":                       topicKey("segment.bytes", 1),

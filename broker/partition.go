@@ -15,6 +15,10 @@ type Partition struct {
 	Log         *logfile.Log
 	LeaderEpoch int32
 
+	// prod is the idempotent producers' state; prod.mu serializes the
+	// check, append and update of a produce to this partition.
+	prod *producers
+
 	mu      sync.Mutex
 	waiters []*waiter
 }

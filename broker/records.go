@@ -58,8 +58,10 @@ func (w *recordWalker) bytesField(nullable bool) {
 // matches the header, and nothing trails the last record. With maxTsDiff
 // >= 0 every timestamp must be within maxTsDiff ms of now (CreateTime).
 // visit, if set, sees each record's offset delta and timestamp.
-func checkRecords(batch []byte, h *logfile.Header, now, maxTsDiff int64, visit func(delta int32, ts int64) bool) error {
-	w := recordWalker{b: batch[logfile.HeaderSize:h.Size()]}
+//
+// records is the batch's records section, decompressed if it was compressed.
+func checkRecords(records []byte, h *logfile.Header, now, maxTsDiff int64, visit func(delta int32, ts int64) bool) error {
+	w := recordWalker{b: records}
 	for i := int32(0); i < h.RecordCount; i++ {
 		length := w.varint()
 		if w.err != nil || length < 0 || length > int64(len(w.b)) {

@@ -217,3 +217,14 @@ func ValidateBatches(buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// SetCodec sets the compression bits of a batch's attributes (then SetCRC).
+func SetCodec(batch []byte, codec int) {
+	a := binary.BigEndian.Uint16(batch[offAttributes:])
+	binary.BigEndian.PutUint16(batch[offAttributes:], a&^CodecMask|uint16(codec)&CodecMask)
+}
+
+// SetLength sets a batch's length field: the bytes after it.
+func SetLength(batch []byte, n int32) {
+	binary.BigEndian.PutUint32(batch[offLength:], uint32(n))
+}

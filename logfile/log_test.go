@@ -283,3 +283,32 @@ func TestRollOnFullIndex(t *testing.T) {
 	}
 	readAll(t, l, 1<<20)
 }
+
+func TestScanBatches(t *testing.T) {
+	l := openLog(t, partDir(t), smallConfig(), Options{})
+	defer l.Close()
+	var all []appended
+	for i := range 100 {
+		all = append(all, mustAppend(t, l, batch(1+i%3, 300, byte(i), int64(i))))
+	}
+	for _, from := range []int64{0, 1, all[40].first, all[40].first + 1, all[99].last, l.EndOffset()} {
+		var got []int64
+		if err := l.ScanBatches(from, func(h *Header) bool { got = append(got, h.BaseOffset); return true }); err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		for _, a := range all {
+			if a.last >= from {
+				want = append(want, a.first)
+			}
+		}
+		if len(got) != len(want) || (len(got) > 0 && (got[0] != want[0] || got[len(got)-1] != want[len(want)-1])) {
+			t.Fatalf("from %d: %d batches %v..., want %d", from, len(got), got[:min(3, len(got))], len(want))
+		}
+	}
+	n := 0
+	l.ScanBatches(0, func(*Header) bool { n++; return n < 5 })
+	if n != 5 {
+		t.Fatalf("scan did not stop: %d", n)
+	}
+}

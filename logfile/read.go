@@ -205,3 +205,57 @@ func (l *Log) ReadBatchAt(offset int64) (BatchInfo, []byte, error) {
 	h, err := ParseHeader(b)
 	return BatchInfo{Header: h, Pos: r.Pos}, b, err
 }
+
+// ScanBatches calls fn with the header of every batch from the one holding
+// offset to the log end, in order, until fn returns false. It reads
+// headers only (one pread each): for rebuilding state such as producer
+// sequences, not for serving data.
+func (l *Log) ScanBatches(offset int64, fn func(h *Header) bool) error {
+	end := l.end.Load()
+	for offset < end {
+		s, err := l.acquireFor(max(offset, l.start.Load()))
+		if s == nil || err != nil {
+			return err
+		}
+		size, next := s.load()
+		pos, err := s.locate(offset, size)
+		for err == nil && pos < size {
+			var h Header
+			if h, err = s.headerAt(pos, size); err != nil {
+				break
+			}
+			if !fn(&h) {
+				s.release()
+				return nil
+			}
+			pos += h.Size()
+			offset = h.NextOffset()
+		}
+		s.release()
+		if err != nil {
+			return err
+		}
+		offset = max(offset, next)
+	}
+	return nil
+}
+
+// Headers calls fn with the header of each batch in the region, in order,
+// until fn returns false (one pread per batch).
+func (r *Region) Headers(fn func(h *Header) bool) error {
+	if r.seg == nil {
+		return nil
+	}
+	end := r.Pos + r.Len
+	for pos := r.Pos; pos < end; {
+		h, err := r.seg.headerAt(pos, end)
+		if err != nil {
+			return err
+		}
+		if !fn(&h) {
+			return nil
+		}
+		pos += h.Size()
+	}
+	return nil
+}

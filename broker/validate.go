@@ -1,0 +1,118 @@
+package broker
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/broker/codec"
+	"samsa/logfile"
+)
+
+// inflateLimit bounds what one batch may decompress to: 32 times
+// max.message.bytes, at least 64 MiB and at most 1 GiB. Past it the batch
+// is refused (RECORD_LIST_TOO_LARGE), so a decompression bomb costs at most
+// this much memory.
+func inflateLimit(maxMessageBytes int64) int {
+	return int(min(max(32*maxMessageBytes, 64<<20), 1<<30))
+}
+
+// inflateBufs recycles decompression buffers across requests.
+var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// validateBatches makes the record-level checks of Kafka's LogValidator on
+// a producer's batches (their headers are already checked): no control
+// batches, a known codec (zstd needs Produce v7+), and for every batch,
+// compressed or not, records that frame exactly with offset deltas
+// 0, 1, 2, ... and timestamps within message.timestamp.difference.max.ms.
+// Compressed batches are decompressed within inflateLimit. It then applies
+// the topic's compression.type, recompressing batches whose codec differs
+// (producer keeps them as they came), and LogAppendTime. It returns the
+// batches to append, which may be a new buffer.
+func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches, now int64) (logfile.Batches, error) {
+	maxTsDiff := ts.cfg.int64("message.timestamp.difference.max.ms")
+	if maxTsDiff == maxLong {
+		maxTsDiff = -1
+	}
+	target, recompress := codec.Parse(ts.cfg["compression.type"])
+	limit := inflateLimit(ts.cfg.int64("max.message.bytes"))
+	bufp := inflateBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bufp) <= 4<<20 { // keep the pool's buffers modest
+			inflateBufs.Put(bufp)
+		}
+	}()
+	var out []byte // the rebuilt set, when a batch is recompressed
+	for pos := 0; pos < len(bs.Buf); {
+		h, _ := logfile.ParseHeader(bs.Buf[pos:])
+		batch := bs.Buf[pos : pos+int(h.Size())]
+		pos += int(h.Size())
+		if h.Attributes&logfile.AttrControl != 0 {
+			return bs, errf(kerr.InvalidRecord, "clients may not produce control batches")
+		}
+		if h.Attributes&logfile.AttrTransactional != 0 {
+			return bs, errf(kerr.InvalidRecord, "transactional batches are not supported yet")
+		}
+		c := codec.Codec(h.Codec())
+		if c > codec.Zstd {
+			return bs, errf(kerr.CorruptMessage, "unknown compression codec %d", h.Codec())
+		}
+		if c == codec.Zstd && rc.version < 7 {
+			return bs, errf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", rc.version)
+		}
+		records := batch[logfile.HeaderSize:]
+		if c != codec.None {
+			var err error
+			if *bufp, err = codec.Decompress(c, (*bufp)[:0], records, limit); err != nil {
+				if errors.Is(err, codec.ErrTooLarge) {
+					return bs, errf(kerr.RecordListTooLarge, "batch at offset delta %d inflates past %d bytes", h.BaseOffset, limit)
+				}
+				return bs, errf(kerr.CorruptMessage, "%v batch: %v", c, err)
+			}
+			records = *bufp
+		}
+		if err := checkRecords(records, &h, now, maxTsDiff, nil); err != nil {
+			return bs, produceError(err)
+		}
+		if recompress && c != target {
+			if out == nil {
+				out = make([]byte, 0, len(bs.Buf)) // the batches before this one, as they were
+				out = append(out, bs.Buf[:pos-int(h.Size())]...)
+			}
+			var err error
+			if out, err = rebuildBatch(out, batch, target, records); err != nil {
+				return bs, errf(kerr.UnknownServerError, "recompress to %v: %v", target, err)
+			}
+		} else if out != nil {
+			out = append(out, batch...)
+		}
+	}
+	if out != nil {
+		bs.Buf = out
+	}
+	if ts.cfg.LogAppendTime() {
+		for pos := 0; pos < len(bs.Buf); {
+			h, _ := logfile.ParseHeader(bs.Buf[pos:])
+			logfile.SetLogAppendTime(bs.Buf[pos:pos+int(h.Size())], now)
+			pos += int(h.Size())
+		}
+	}
+	return bs, nil
+}
+
+// rebuildBatch appends batch to out with its records (already decompressed)
+// compressed with c: header fields kept, codec bits, length and CRC new.
+func rebuildBatch(out, batch []byte, c codec.Codec, records []byte) ([]byte, error) {
+	start := len(out)
+	out = append(out, batch[:logfile.HeaderSize]...)
+	out, err := codec.Compress(c, out, records)
+	if err != nil {
+		return out[:start], err
+	}
+	nb := out[start:]
+	logfile.SetCodec(nb, int(c))
+	logfile.SetLength(nb, int32(len(nb)-logfile.LogOverhead))
+	logfile.SetCRC(nb)
+	return out, nil
+}
