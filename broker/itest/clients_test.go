@@ -193,7 +193,7 @@ func needPyClient(t testing.TB, prefix string) {
 	}
 }
 
-func pyProduce(prefix string) func(t testing.TB, b *broker, topic string, recs []rec) []rec {
+func pyProduce(prefix string, env ...string) func(t testing.TB, b *broker, topic string, recs []rec) []rec {
 	return func(t testing.TB, b *broker, topic string, recs []rec) []rec {
 		t.Helper()
 		needPyClient(t, prefix)
@@ -202,19 +202,19 @@ func pyProduce(prefix string) func(t testing.TB, b *broker, topic string, recs [
 			t.Fatal(err)
 		}
 		var reports []rec
-		if err := json.Unmarshal(runPy(t, in, prefix+"-produce", b.addr, topic), &reports); err != nil {
+		if err := json.Unmarshal(runPyEnv(t, env, in, prefix+"-produce", b.addr, topic), &reports); err != nil {
 			t.Fatal(err)
 		}
 		return reports
 	}
 }
 
-func pyConsume(prefix string) func(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
+func pyConsume(prefix string, env ...string) func(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
 	return func(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
 		t.Helper()
 		needPyClient(t, prefix)
 		var got []rec
-		out := runPy(t, nil, prefix+"-consume", b.addr, topic, strconv.Itoa(int(parts)), strconv.Itoa(n))
+		out := runPyEnv(t, env, nil, prefix+"-consume", b.addr, topic, strconv.Itoa(int(parts)), strconv.Itoa(n))
 		if err := json.Unmarshal(out, &got); err != nil {
 			t.Fatalf("%s-consume output %q: %v", prefix, out, err)
 		}
@@ -224,10 +224,14 @@ func pyConsume(prefix string) func(t testing.TB, b *broker, topic string, parts 
 
 // ---- sarama
 
-func saramaConfig() *sarama.Config {
+func saramaConfig() *sarama.Config { return saramaConfigAt(sarama.V2_8_0_0) }
+
+// saramaConfigAt is sarama's configuration at a protocol version: sarama
+// picks its request versions from it.
+func saramaConfigAt(v sarama.KafkaVersion) *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.ClientID = "samsa-itest"
-	cfg.Version = sarama.V2_8_0_0
+	cfg.Version = v
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
@@ -239,7 +243,18 @@ func saramaConfig() *sarama.Config {
 
 func saramaProduce(t testing.TB, b *broker, topic string, recs []rec) []rec {
 	t.Helper()
-	p, err := sarama.NewSyncProducer([]string{b.addr}, saramaConfig())
+	return saramaProduceAt(sarama.V2_8_0_0)(t, b, topic, recs)
+}
+
+func saramaProduceAt(v sarama.KafkaVersion) func(t testing.TB, b *broker, topic string, recs []rec) []rec {
+	return func(t testing.TB, b *broker, topic string, recs []rec) []rec {
+		return saramaProduceWith(t, b, saramaConfigAt(v), topic, recs)
+	}
+}
+
+func saramaProduceWith(t testing.TB, b *broker, cfg *sarama.Config, topic string, recs []rec) []rec {
+	t.Helper()
+	p, err := sarama.NewSyncProducer([]string{b.addr}, cfg)
 	if err != nil {
 		t.Fatalf("sarama producer: %v", err)
 	}
@@ -272,7 +287,18 @@ func saramaProduce(t testing.TB, b *broker, topic string, recs []rec) []rec {
 
 func saramaConsume(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
 	t.Helper()
-	c, err := sarama.NewConsumer([]string{b.addr}, saramaConfig())
+	return saramaConsumeAt(sarama.V2_8_0_0)(t, b, topic, parts, n)
+}
+
+func saramaConsumeAt(v sarama.KafkaVersion) func(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
+	return func(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
+		return saramaConsumeWith(t, b, saramaConfigAt(v), topic, parts, n)
+	}
+}
+
+func saramaConsumeWith(t testing.TB, b *broker, cfg *sarama.Config, topic string, parts int32, n int) []rec {
+	t.Helper()
+	c, err := sarama.NewConsumer([]string{b.addr}, cfg)
 	if err != nil {
 		t.Fatalf("sarama consumer: %v", err)
 	}
@@ -386,6 +412,27 @@ func kgoConsume(t testing.TB, b *broker, topic string, parts int32, n int) []rec
 	return got
 }
 
+// roundTrip produces clientRecords with prod to a new topic and consumes
+// them with cons, comparing everything and the delivery reports.
+func roundTrip(t *testing.T, b *broker, topic string, prod, cons client) {
+	t.Helper()
+	const n, parts = 30, 3
+	b.newTopic(t, topic, parts, nil)
+	want := clientRecords(prod.name, n, parts)
+	if reports := prod.produce(t, b, topic, want); reports != nil {
+		if len(reports) != len(want) {
+			t.Fatalf("%s: %d delivery reports for %d records", prod.name, len(reports), len(want))
+		}
+		for i, r := range reports {
+			if r.Partition != want[i].Partition || r.Offset != want[i].Offset {
+				t.Fatalf("%s delivery report %d: p%d@%d, want p%d@%d", prod.name, i, r.Partition, r.Offset, want[i].Partition, want[i].Offset)
+			}
+		}
+	}
+	got := cons.consume(t, b, topic, parts, n)
+	compareRecs(t, cons.name+" consuming what "+prod.name+" produced", got, want)
+}
+
 // TestClientRoundTrip produces keyed records with headers to a
 // three-partition topic with one client and consumes them with another
 // (and with itself), comparing every partition, offset, key, value and
@@ -404,26 +451,35 @@ func TestClientRoundTrip(t *testing.T) {
 		{"sarama", "franz-go"},
 		{"franz-go", "kcat"},
 	}
-	const n, parts = 30, 3
 	for _, pair := range pairs {
 		prod, cons := clients[pair[0]], clients[pair[1]]
 		t.Run(prod.name+"_to_"+cons.name, func(t *testing.T) {
 			t.Parallel()
-			topic := "roundtrip." + prod.name + "." + cons.name
-			b.newTopic(t, topic, parts, nil)
-			want := clientRecords(prod.name, n, parts)
-			if reports := prod.produce(t, b, topic, want); reports != nil {
-				if len(reports) != len(want) {
-					t.Fatalf("%s: %d delivery reports for %d records", prod.name, len(reports), len(want))
-				}
-				for i, r := range reports {
-					if r.Partition != want[i].Partition || r.Offset != want[i].Offset {
-						t.Fatalf("%s delivery report %d: p%d@%d, want p%d@%d", prod.name, i, r.Partition, r.Offset, want[i].Partition, want[i].Offset)
-					}
-				}
-			}
-			got := cons.consume(t, b, topic, parts, n)
-			compareRecs(t, cons.name+" consuming what "+prod.name+" produced", got, want)
+			roundTrip(t, b, "roundtrip."+prod.name+"."+cons.name, prod, cons)
+		})
+	}
+}
+
+// TestClientProtocolVersions repeats the round trip with clients pinned to
+// older and newer protocol versions: sarama picks its request versions
+// from its configured Kafka version, kafka-python from api_version. The
+// oldest pins use the lowest versions the broker serves (Produce v3,
+// Fetch v4).
+func TestClientProtocolVersions(t *testing.T) {
+	b := startBroker(t, "num.partitions=3")
+	var cases []client
+	for _, v := range []sarama.KafkaVersion{sarama.V0_11_0_0, sarama.V1_0_0_0, sarama.V2_0_0_0, sarama.V2_4_0_0, sarama.V3_0_0_0, sarama.MaxVersion} {
+		name := "sarama-" + v.String()
+		cases = append(cases, client{name, saramaProduceAt(v), saramaConsumeAt(v)})
+	}
+	for _, v := range []string{"0.11.0", "1.0.0", "2.0.0", "2.4.0"} {
+		env := "KP_API_VERSION=" + v
+		cases = append(cases, client{"kafka-python-" + v, pyProduce("kp", env), pyConsume("kp", env)})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			roundTrip(t, b, "versions."+c.name, c, c)
 		})
 	}
 }

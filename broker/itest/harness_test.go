@@ -3,7 +3,8 @@
 // kcat (librdkafka), kafka-python and confluent-kafka. Nothing is mocked.
 //
 // TestMain builds bin/samsa once, without -race (the race detector slows
-// the test process, not the broker). Each test starts its own broker on
+// the test process, not the broker), unless SAMSA_ITEST_BIN names a binary
+// to test instead. Each test starts its own broker on
 // free loopback ports with a fresh data directory; see startBroker.
 //
 // The Python and kcat clients come from Debian packages that .ci/run
@@ -50,7 +51,14 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// binEnv names a prebuilt broker binary to test instead of building one.
+const binEnv = "SAMSA_ITEST_BIN"
+
 func runMain(m *testing.M) int {
+	if bin := os.Getenv(binEnv); bin != "" {
+		samsaBin = bin
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "samsa-itest-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "itest:", err)
@@ -542,9 +550,18 @@ func runCmd(t testing.TB, stdin []byte, name string, args ...string) []byte {
 // tryCmd runs a process with a 60s limit.
 func tryCmd(t testing.TB, stdin []byte, name string, args ...string) (stdout, stderr []byte, err error) {
 	t.Helper()
+	return tryCmdEnv(t, nil, stdin, name, args...)
+}
+
+// tryCmdEnv is tryCmd with extra environment variables (KEY=value).
+func tryCmdEnv(t testing.TB, env []string, stdin []byte, name string, args ...string) (stdout, stderr []byte, err error) {
+	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(c, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -589,7 +606,18 @@ var pyScript = filepath.Join("testdata", "pyclient.py")
 // returns its stdout (JSON).
 func runPy(t testing.TB, stdin []byte, args ...string) []byte {
 	t.Helper()
-	return runCmd(t, stdin, python, append([]string{pyScript}, args...)...)
+	return runPyEnv(t, nil, stdin, args...)
+}
+
+// runPyEnv is runPy with extra environment variables.
+func runPyEnv(t testing.TB, env []string, stdin []byte, args ...string) []byte {
+	t.Helper()
+	args = append([]string{pyScript}, args...)
+	out, errOut, err := tryCmdEnv(t, env, stdin, python, args...)
+	if err != nil {
+		t.Fatalf("%s %s (%s): %v\nstderr:\n%s\nstdout:\n%s", python, strings.Join(args, " "), strings.Join(env, " "), err, errOut, out)
+	}
+	return out
 }
 
 // readAll reads a connection until EOF or an error, with a deadline.

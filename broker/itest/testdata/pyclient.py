@@ -20,6 +20,7 @@ Every failure to meet a deadline exits non-zero with a message on stderr.
 """
 
 import json
+import os
 import sys
 import time
 
@@ -32,6 +33,13 @@ def enc(s):
 
 def dec(b):
     return None if b is None else b.decode("utf-8")
+
+
+def kp_opts():
+    """kafka-python options: KP_API_VERSION=0.11.0 pins the protocol
+    versions the client uses instead of probing the broker."""
+    v = os.environ.get("KP_API_VERSION")
+    return {"api_version": tuple(int(x) for x in v.split("."))} if v else {}
 
 
 def out(v):
@@ -47,7 +55,7 @@ def kp_produce(bootstrap, topic):
 
     recs = json.load(sys.stdin)
     p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", retries=0,
-                      linger_ms=0, max_in_flight_requests_per_connection=1)
+                      linger_ms=0, max_in_flight_requests_per_connection=1, **kp_opts())
     futs = []
     for r in recs:
         futs.append(p.send(topic, key=enc(r.get("key")), value=enc(r.get("value")),
@@ -67,7 +75,7 @@ def kp_consume(bootstrap, topic, parts, n):
     from kafka import KafkaConsumer, TopicPartition
 
     c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                      enable_auto_commit=False, auto_offset_reset="earliest")
+                      enable_auto_commit=False, auto_offset_reset="earliest", **kp_opts())
     tps = [TopicPartition(topic, p) for p in range(int(parts))]
     c.assign(tps)
     c.seek_to_beginning(*tps)
