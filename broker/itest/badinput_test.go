@@ -218,6 +218,19 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	t.Run("CRC mismatch through franz-go", func(t *testing.T) {
+		// The same refusal for a request sent by a real client's raw API.
+		req := produceRequest(9, topic, 0, recordBatch(batchSpec{records: simpleRecords(2, "kgo-crc"), badCRC: true}))
+		resp, err := req.RequestWith(ctx(t), b.client(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := resp.Topics[0].Partitions[0]; p.ErrorCode != kerr.CorruptMessage.Code {
+			t.Fatalf("error %d, want CORRUPT_MESSAGE", p.ErrorCode)
+		}
+		h.check(t, "CRC mismatch through franz-go")
+	})
+
 	t.Run("no connection leaked", func(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {

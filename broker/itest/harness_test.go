@@ -389,6 +389,7 @@ const (
 	keyCreateTopics            = 19
 	keyDeleteTopics            = 20
 	keyDeleteRecords           = 21
+	keyInitProducerID          = 22
 	keyDescribeConfigs         = 32
 	keyAlterConfigs            = 33
 	keyDescribeLogDirs         = 35

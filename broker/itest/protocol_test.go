@@ -161,6 +161,12 @@ func TestEveryVersion(t *testing.T) {
 			return req
 		},
 		keyDescribeCluster: func(v int16) kmsg.Request { return kmsg.NewPtrDescribeClusterRequest() },
+		keyInitProducerID: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrInitProducerIDRequest() // no transactional ID
+			req.TransactionTimeoutMillis = 60000
+			req.ProducerID, req.ProducerEpoch = -1, -1
+			return req
+		},
 	}
 
 	keys := make([]int16, 0, len(versions))
