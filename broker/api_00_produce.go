@@ -9,19 +9,20 @@ package broker
 // within a bound derived from max.message.bytes if compressed (gzip,
 // snappy raw or xerial, lz4 frames, zstd: Produce v7+): record framing,
 // count, offset deltas and, with message.timestamp.difference.max.ms,
-// timestamps (validate.go). compression.type other than producer
+// timestamps (validate.go, package records). compression.type other than producer
 // recompresses batches to that codec; LogAppendTime sets the broker's
 // time (and a new CRC). Idempotent producers (KIP-98): a retried batch
 // already written returns its original offsets, a sequence gap is
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH, an
 // unknown producer not starting at sequence 0 UNKNOWN_PRODUCER_ID
-// (producerstate.go). acks=0 gets no response; acks=1 and acks=-1 answer
+// (package producer). acks=0 gets no response; acks=1 and acks=-1 answer
 // once the append is done (standalone: this broker is the whole ISR).
 // Errors per partition, with Kafka's codes; v8+ carries a message.
 // Transactional batches are refused until transactions land.
 
 import (
 	"errors"
+	"samsa/broker/records"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -85,15 +86,15 @@ func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []b
 	if bs, err = b.validateBatches(rc, ts, bs, now); err != nil {
 		return err
 	}
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.prod.Mu.Lock()
+	defer p.prod.Mu.Unlock()
 	// Idempotent batches: a retry of a batch already written gets its
 	// original offsets; gaps and stale epochs are refused.
 	var idem []logfile.Header
 	for pos := 0; pos < len(bs.Buf); {
 		h, _ := logfile.ParseHeader(bs.Buf[pos:])
 		if h.ProducerID >= 0 {
-			dup, err := p.prod.state.check(&h)
+			dup, err := p.prod.State.Check(&h)
 			if err != nil {
 				return err
 			}
@@ -101,7 +102,7 @@ func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []b
 				if bs.Count != 1 {
 					return errf(kerr.OutOfOrderSequenceNumber, "a duplicate batch in a request of %d batches", bs.Count)
 				}
-				sp.BaseOffset, sp.LogStartOffset = dup.firstOffset, p.Log.StartOffset()
+				sp.BaseOffset, sp.LogStartOffset = dup.FirstOffset, p.Log.StartOffset()
 				return nil
 			}
 			idem = append(idem, h)
@@ -116,7 +117,7 @@ func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []b
 		return produceError(err)
 	}
 	if len(idem) == 1 {
-		p.prod.state.update(&idem[0], info.FirstOffset, now)
+		p.prod.State.Update(&idem[0], info.FirstOffset, now)
 		b.maybeSnapshot(p)
 	}
 	p.notify()
@@ -134,12 +135,12 @@ func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []b
 // Called with p.prod.mu held.
 func (b *Broker) maybeSnapshot(p *Partition) {
 	segs := p.Log.SegmentBases()
-	if active := segs[len(segs)-1]; active != p.prod.snapBase {
-		if err := p.prod.snapshot(p.Log.EndOffset()); err != nil {
+	if active := segs[len(segs)-1]; active != p.prod.SnapBase {
+		if err := p.prod.Snapshot(p.Log.EndOffset()); err != nil {
 			b.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
 			return
 		}
-		p.prod.snapBase = active
+		p.prod.SnapBase = active
 	}
 }
 
@@ -147,9 +148,9 @@ func produceError(err error) error {
 	switch {
 	case errors.Is(err, logfile.ErrBatchTooLarge):
 		return errf(kerr.MessageTooLarge, "%v", err)
-	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, errRecordFraming):
+	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, records.ErrFraming):
 		return errf(kerr.InvalidRecord, "%v", err)
-	case errors.Is(err, errTimestamp):
+	case errors.Is(err, records.ErrTimestamp):
 		return errf(kerr.InvalidTimestamp, "%v", err)
 	case errors.Is(err, logfile.ErrCorrupt):
 		return errf(kerr.CorruptMessage, "%v", err)

@@ -13,8 +13,8 @@ package broker
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"samsa/broker/records"
 
-	"samsa/broker/codec"
 	"samsa/logfile"
 	"samsa/netpoll"
 )
@@ -119,12 +119,12 @@ func (b *Broker) offsetFor(p *Partition, ts int64) (int64, int64, error) {
 	if info.Attributes&logfile.AttrLogAppendTime == 0 {
 		// Find the first record at or after ts within the batch.
 		batch, err := region.Bytes()
-		var records []byte
+		var recs []byte
 		if err == nil {
-			records, err = codec.Decompress(codec.Codec(info.Codec()), nil, batch[logfile.HeaderSize:], inflateLimit(l.Config().MaxMessageBytes))
+			recs, err = records.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
 		}
 		if err == nil {
-			checkRecords(records, &info.Header, 0, -1, func(delta int32, t int64) bool {
+			records.Check(recs, &info.Header, 0, -1, func(delta int32, t int64) bool {
 				if t >= ts {
 					off, rts = info.BaseOffset+int64(delta), t
 					return false

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"samsa/broker/producer"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,7 +209,7 @@ func (b *Broker) openPartition(t meta.Topic, i int32, cfg TopicConfig) (*Partiti
 	} else if err := l.SetConfig(cfg.LogConfig()); err != nil {
 		return nil, err
 	}
-	prod, err := loadProducers(l)
+	prod, err := producer.Load(l)
 	if err != nil {
 		return nil, err
 	}
@@ -360,11 +361,11 @@ func (b *Broker) snapshotProducers() {
 			continue
 		}
 		for _, p := range ts.parts {
-			p.prod.mu.Lock()
-			if err := p.prod.snapshot(p.Log.EndOffset()); err != nil {
+			p.prod.Mu.Lock()
+			if err := p.prod.Snapshot(p.Log.EndOffset()); err != nil {
 				b.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
 			}
-			p.prod.mu.Unlock()
+			p.prod.Mu.Unlock()
 		}
 	}
 }
@@ -385,11 +386,11 @@ func (b *Broker) expireProducers() {
 		for _, name := range b.topicNames() {
 			if ts := b.topic(name); ts != nil {
 				for _, p := range ts.parts {
-					p.prod.mu.Lock()
-					if n := p.prod.state.expire(cutoff); n > 0 {
+					p.prod.Mu.Lock()
+					if n := p.prod.State.Expire(cutoff); n > 0 {
 						b.log.Info("expired idle producers", "topic", name, "partition", p.Index, "producers", n)
 					}
-					p.prod.mu.Unlock()
+					p.prod.Mu.Unlock()
 				}
 			}
 		}

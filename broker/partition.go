@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"samsa/broker/producer"
 	"sync"
 	"sync/atomic"
 
@@ -17,7 +18,7 @@ type Partition struct {
 
 	// prod is the idempotent producers' state; prod.mu serializes the
 	// check, append and update of a produce to this partition.
-	prod *producers
+	prod *producer.Producers
 
 	mu      sync.Mutex
 	waiters []*waiter

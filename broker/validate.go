@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"samsa/broker/records"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -61,18 +62,17 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 		if c == codec.Zstd && rc.version < 7 {
 			return bs, errf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", rc.version)
 		}
-		records := batch[logfile.HeaderSize:]
-		if c != codec.None {
-			var err error
-			if *bufp, err = codec.Decompress(c, (*bufp)[:0], records, limit); err != nil {
-				if errors.Is(err, codec.ErrTooLarge) {
-					return bs, errf(kerr.RecordListTooLarge, "batch at offset delta %d inflates past %d bytes", h.BaseOffset, limit)
-				}
-				return bs, errf(kerr.CorruptMessage, "%v batch: %v", c, err)
+		recs, err := records.Inflate(batch, &h, *bufp, limit)
+		if err != nil {
+			if errors.Is(err, codec.ErrTooLarge) {
+				return bs, errf(kerr.RecordListTooLarge, "%v batch inflates past %d bytes", c, limit)
 			}
-			records = *bufp
+			return bs, errf(kerr.CorruptMessage, "%v batch: %v", c, err)
 		}
-		if err := checkRecords(records, &h, now, maxTsDiff, nil); err != nil {
+		if c != codec.None {
+			*bufp = recs
+		}
+		if err := records.Check(recs, &h, now, maxTsDiff, nil); err != nil {
 			return bs, produceError(err)
 		}
 		if recompress && c != target {
@@ -81,7 +81,7 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 				out = append(out, bs.Buf[:pos-int(h.Size())]...)
 			}
 			var err error
-			if out, err = rebuildBatch(out, batch, target, records); err != nil {
+			if out, err = rebuildBatch(out, batch, target, recs); err != nil {
 				return bs, errf(kerr.UnknownServerError, "recompress to %v: %v", target, err)
 			}
 		} else if out != nil {

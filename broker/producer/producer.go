@@ -1,4 +1,8 @@
-package broker
+// Package producer keeps idempotent Producers' state for a partition
+// (KIP-98): per producer ID the epoch and the last five batches' sequence
+// ranges and offsets, snapshotted in Kafka's .snapshot format and rebuilt
+// from the log after the last snapshot.
+package producer
 
 import (
 	"encoding/binary"
@@ -20,45 +24,46 @@ import (
 	"samsa/logfile/vfs"
 )
 
-// Idempotent producers (KIP-98): per partition and producer ID, the epoch
-// and the last five batches' sequence ranges and offsets, so that a retried
-// batch returns its original offsets instead of being written twice, and
-// a gap or an old epoch is refused.
-
 const (
 	maxProducerBatches = 5 // batches remembered per producer, as Kafka does
 	snapshotSuffix     = ".snapshot"
 	snapshotVersion    = 1
 )
 
-// producerBatch is one appended batch of a producer.
-type producerBatch struct {
-	firstSeq, lastSeq       int32
-	firstOffset, lastOffset int64
+// Batch is one appended batch of a producer.
+type Batch struct {
+	FirstSeq, LastSeq       int32
+	FirstOffset, LastOffset int64
 }
 
-// producerEntry is what a partition knows of one producer.
-type producerEntry struct {
+// entry is what a partition knows of one producer.
+type entry struct {
 	epoch   int16
-	batches []producerBatch // oldest first, at most maxProducerBatches
+	batches []Batch // oldest first, at most maxProducerBatches
 	// lastMs is the wall time of the producer's last append, for
 	// producer.id.expiration.ms.
 	lastMs int64
 }
 
-func (e *producerEntry) lastSeq() int32 { return e.batches[len(e.batches)-1].lastSeq }
+func (e *entry) lastSequence() int32 { return e.batches[len(e.batches)-1].LastSeq }
 
-// producerState is a partition's producer table. The partition's append
+// State is a partition's producer table. The partition's append
 // lock guards it; snapshots copy it under that lock.
-type producerState struct {
-	m map[int64]*producerEntry
+type State struct {
+	m map[int64]*entry
 }
 
-func newProducerState() *producerState { return &producerState{m: map[int64]*producerEntry{}} }
+func NewState() *State { return &State{m: map[int64]*entry{}} }
 
 // seqAdd adds to a sequence number, wrapping past MaxInt32 to 0 as Kafka does.
 func seqAdd(seq int32, n int32) int32 {
 	return int32((int64(seq) + int64(n)) % (math.MaxInt32 + 1))
+}
+
+// kerrf wraps a Kafka error code with a message; callers map it back to
+// the code with errors.As (*kerr.Error).
+func kerrf(code *kerr.Error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{code}, args...)...)
 }
 
 // seqSub subtracts from a sequence number, wrapping below 0.
@@ -72,49 +77,49 @@ func seqSub(seq, n int32) int32 {
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 
-// check decides what to do with an idempotent batch: append (nil, nil),
+// Check decides what to do with an idempotent batch: append (nil, nil),
 // answer with the offsets of the identical batch already written (dup),
 // or refuse it with Kafka's error.
-func (ps *producerState) check(h *logfile.Header) (dup *producerBatch, err error) {
+func (ps *State) Check(h *logfile.Header) (dup *Batch, err error) {
 	e := ps.m[h.ProducerID]
 	first, last := h.BaseSequence, seqAdd(h.BaseSequence, h.LastOffsetDelta)
 	if h.BaseSequence < 0 {
-		return nil, errf(kerr.InvalidRecord, "idempotent batch of producer %d without a sequence", h.ProducerID)
+		return nil, kerrf(kerr.InvalidRecord, "idempotent batch of producer %d without a sequence", h.ProducerID)
 	}
 	switch {
 	case e == nil:
 		if first != 0 {
-			return nil, errf(kerr.UnknownProducerID, "producer %d is unknown to this partition and its batch starts at sequence %d", h.ProducerID, first)
+			return nil, kerrf(kerr.UnknownProducerID, "producer %d is unknown to this partition and its batch starts at sequence %d", h.ProducerID, first)
 		}
 	case h.ProducerEpoch < e.epoch:
-		return nil, errf(kerr.InvalidProducerEpoch, "producer %d epoch %d is older than the current %d", h.ProducerID, h.ProducerEpoch, e.epoch)
+		return nil, kerrf(kerr.InvalidProducerEpoch, "producer %d epoch %d is older than the current %d", h.ProducerID, h.ProducerEpoch, e.epoch)
 	case h.ProducerEpoch > e.epoch:
 		if first != 0 {
-			return nil, errf(kerr.OutOfOrderSequenceNumber, "new epoch %d of producer %d must start at sequence 0, not %d", h.ProducerEpoch, h.ProducerID, first)
+			return nil, kerrf(kerr.OutOfOrderSequenceNumber, "new epoch %d of producer %d must start at sequence 0, not %d", h.ProducerEpoch, h.ProducerID, first)
 		}
 	default:
 		for i := range e.batches {
-			if b := &e.batches[i]; b.firstSeq == first && b.lastSeq == last {
+			if b := &e.batches[i]; b.FirstSeq == first && b.LastSeq == last {
 				return b, nil
 			}
 		}
-		if want := seqAdd(e.lastSeq(), 1); first != want {
-			return nil, errf(kerr.OutOfOrderSequenceNumber, "producer %d epoch %d: sequence %d, expected %d", h.ProducerID, h.ProducerEpoch, first, want)
+		if want := seqAdd(e.lastSequence(), 1); first != want {
+			return nil, kerrf(kerr.OutOfOrderSequenceNumber, "producer %d epoch %d: sequence %d, expected %d", h.ProducerID, h.ProducerEpoch, first, want)
 		}
 	}
 	return nil, nil
 }
 
-// update records an appended batch.
-func (ps *producerState) update(h *logfile.Header, firstOffset int64, nowMs int64) {
+// Update records an appended batch.
+func (ps *State) Update(h *logfile.Header, firstOffset int64, nowMs int64) {
 	e := ps.m[h.ProducerID]
 	if e == nil || h.ProducerEpoch != e.epoch {
-		e = &producerEntry{epoch: h.ProducerEpoch}
+		e = &entry{epoch: h.ProducerEpoch}
 		ps.m[h.ProducerID] = e
 	}
-	e.batches = append(e.batches, producerBatch{
-		firstSeq: h.BaseSequence, lastSeq: seqAdd(h.BaseSequence, h.LastOffsetDelta),
-		firstOffset: firstOffset, lastOffset: firstOffset + int64(h.LastOffsetDelta),
+	e.batches = append(e.batches, Batch{
+		FirstSeq: h.BaseSequence, LastSeq: seqAdd(h.BaseSequence, h.LastOffsetDelta),
+		FirstOffset: firstOffset, LastOffset: firstOffset + int64(h.LastOffsetDelta),
 	})
 	if len(e.batches) > maxProducerBatches {
 		e.batches = e.batches[1:]
@@ -122,8 +127,8 @@ func (ps *producerState) update(h *logfile.Header, firstOffset int64, nowMs int6
 	e.lastMs = nowMs
 }
 
-// expire forgets producers whose last append is older than cutoffMs.
-func (ps *producerState) expire(cutoffMs int64) int {
+// Expire forgets Producers whose last append is older than cutoffMs.
+func (ps *State) Expire(cutoffMs int64) int {
 	n := 0
 	for id, e := range ps.m {
 		if e.lastMs < cutoffMs {
@@ -146,11 +151,11 @@ func (ps *producerState) expire(cutoffMs int64) int {
 // snapshot are rebuilt from the log.
 const snapshotEntrySize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
 
-var errBadSnapshot = errors.New("producer snapshot corrupt")
+var ErrBadSnapshot = errors.New("producer snapshot corrupt")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func encodeSnapshot(ps *producerState) []byte {
+func EncodeSnapshot(ps *State) []byte {
 	ids := make([]int64, 0, len(ps.m))
 	for id := range ps.m {
 		ids = append(ids, id)
@@ -165,9 +170,9 @@ func encodeSnapshot(ps *producerState) []byte {
 		last := e.batches[len(e.batches)-1]
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
 		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
-		b = binary.BigEndian.AppendUint32(b, uint32(last.lastSeq))
-		b = binary.BigEndian.AppendUint64(b, uint64(last.lastOffset))
-		b = binary.BigEndian.AppendUint32(b, uint32(last.lastOffset-last.firstOffset))
+		b = binary.BigEndian.AppendUint32(b, uint32(last.LastSeq))
+		b = binary.BigEndian.AppendUint64(b, uint64(last.LastOffset))
+		b = binary.BigEndian.AppendUint32(b, uint32(last.LastOffset-last.FirstOffset))
 		b = binary.BigEndian.AppendUint64(b, uint64(e.lastMs))
 		b = binary.BigEndian.AppendUint32(b, ^uint32(0)) // coordinatorEpoch -1
 		b = binary.BigEndian.AppendUint64(b, ^uint64(0)) // no transaction
@@ -176,50 +181,51 @@ func encodeSnapshot(ps *producerState) []byte {
 	return b
 }
 
-// decodeSnapshot parses a snapshot file; it never panics (fuzzed).
-func decodeSnapshot(b []byte) (*producerState, error) {
+// DecodeSnapshot parses a snapshot file; it never panics (fuzzed).
+func DecodeSnapshot(b []byte) (*State, error) {
 	if len(b) < 10 {
-		return nil, fmt.Errorf("%w: %d bytes", errBadSnapshot, len(b))
+		return nil, fmt.Errorf("%w: %d bytes", ErrBadSnapshot, len(b))
 	}
 	if v := binary.BigEndian.Uint16(b); v != snapshotVersion {
-		return nil, fmt.Errorf("%w: version %d", errBadSnapshot, v)
+		return nil, fmt.Errorf("%w: version %d", ErrBadSnapshot, v)
 	}
 	if crc32.Checksum(b[6:], castagnoli) != binary.BigEndian.Uint32(b[2:]) {
-		return nil, fmt.Errorf("%w: crc mismatch", errBadSnapshot)
+		return nil, fmt.Errorf("%w: crc mismatch", ErrBadSnapshot)
 	}
 	n := int(int32(binary.BigEndian.Uint32(b[6:])))
 	if n < 0 || len(b)-10 != n*snapshotEntrySize {
-		return nil, fmt.Errorf("%w: %d entries in %d bytes", errBadSnapshot, n, len(b)-10)
+		return nil, fmt.Errorf("%w: %d entries in %d bytes", ErrBadSnapshot, n, len(b)-10)
 	}
-	ps := newProducerState()
+	ps := NewState()
 	for p := b[10:]; len(p) > 0; p = p[snapshotEntrySize:] {
 		id := int64(binary.BigEndian.Uint64(p))
 		lastSeq := int32(binary.BigEndian.Uint32(p[10:]))
 		lastOff := int64(binary.BigEndian.Uint64(p[14:]))
 		delta := int32(binary.BigEndian.Uint32(p[22:]))
 		if id < 0 || lastSeq < 0 || delta < 0 || lastOff < int64(delta) {
-			return nil, fmt.Errorf("%w: bad entry for producer %d", errBadSnapshot, id)
+			return nil, fmt.Errorf("%w: bad entry for producer %d", ErrBadSnapshot, id)
 		}
-		ps.m[id] = &producerEntry{
+		ps.m[id] = &entry{
 			epoch:  int16(binary.BigEndian.Uint16(p[8:])),
 			lastMs: int64(binary.BigEndian.Uint64(p[26:])),
-			batches: []producerBatch{{
-				firstSeq: seqSub(lastSeq, delta), lastSeq: lastSeq,
-				firstOffset: lastOff - int64(delta), lastOffset: lastOff,
+			batches: []Batch{{
+				FirstSeq: seqSub(lastSeq, delta), LastSeq: lastSeq,
+				FirstOffset: lastOff - int64(delta), LastOffset: lastOff,
 			}},
 		}
 	}
 	return ps, nil
 }
 
-// producers is a partition's producer state with its snapshot files.
-type producers struct {
-	dir   string
-	mu    sync.Mutex // the partition's append lock: check, append, update
-	state *producerState
-	// snapBase is the active segment base at the last snapshot, to take
+// Producers is a partition's producer state with its snapshot files.
+type Producers struct {
+	dir string
+	// Mu is the partition's append lock: Check, append, Update run under it.
+	Mu    sync.Mutex
+	State *State
+	// SnapBase is the active segment base at the last snapshot, to take
 	// one per segment roll.
-	snapBase int64
+	SnapBase int64
 }
 
 func snapshotPath(dir string, offset int64) string {
@@ -241,10 +247,10 @@ func snapshotOffsets(dir string) []int64 {
 	return out
 }
 
-// loadProducers restores a partition's producer state: the newest valid
+// Load restores a partition's producer state: the newest valid
 // snapshot at or below the log end, then every batch after it.
-func loadProducers(l *logfile.Log) (*producers, error) {
-	p := &producers{dir: l.Dir(), state: newProducerState()}
+func Load(l *logfile.Log) (*Producers, error) {
+	p := &Producers{dir: l.Dir(), State: NewState()}
 	end := l.EndOffset()
 	from := l.StartOffset()
 	offs := snapshotOffsets(p.dir)
@@ -258,16 +264,16 @@ func loadProducers(l *logfile.Log) (*producers, error) {
 		if err != nil {
 			continue
 		}
-		ps, err := decodeSnapshot(data)
+		ps, err := DecodeSnapshot(data)
 		if err != nil {
 			continue // an older snapshot, or the whole log, will do
 		}
-		p.state, from = ps, max(off, from)
+		p.State, from = ps, max(off, from)
 		break
 	}
 	err := l.ScanBatches(from, func(h *logfile.Header) bool {
 		if h.ProducerID >= 0 && h.BaseOffset >= from {
-			p.state.update(h, h.BaseOffset, 0)
+			p.State.Update(h, h.BaseOffset, 0)
 		}
 		return true
 	})
@@ -276,20 +282,20 @@ func loadProducers(l *logfile.Log) (*producers, error) {
 	}
 	// Entries rebuilt from the log carry no append time: count it from now.
 	now := nowMs()
-	for _, e := range p.state.m {
+	for _, e := range p.State.m {
 		if e.lastMs == 0 {
 			e.lastMs = now
 		}
 	}
 	segs := l.SegmentBases()
-	p.snapBase = segs[len(segs)-1]
+	p.SnapBase = segs[len(segs)-1]
 	return p, nil
 }
 
-// snapshot writes the state as of offset (the log end, under p.mu) and
+// Snapshot writes the state as of offset (the log end, under p.mu) and
 // keeps the two newest snapshot files.
-func (p *producers) snapshot(offset int64) error {
-	if err := vfs.WriteFileAtomic(vfs.OS, snapshotPath(p.dir, offset), encodeSnapshot(p.state)); err != nil {
+func (p *Producers) Snapshot(offset int64) error {
+	if err := vfs.WriteFileAtomic(vfs.OS, snapshotPath(p.dir, offset), EncodeSnapshot(p.State)); err != nil {
 		return err
 	}
 	offs := snapshotOffsets(p.dir)

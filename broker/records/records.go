@@ -1,17 +1,26 @@
-package broker
+// Package records checks the records inside a RecordBatch v2, after the
+// batch header has been validated (logfile.ValidateProduce) and its
+// records decompressed if they were compressed: the record-level checks of
+// Kafka's LogValidator.
+package records
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"samsa/broker/codec"
 
 	"samsa/logfile"
 )
 
 // Record-level checks Kafka's LogValidator makes on an uncompressed batch.
 var (
-	errRecordFraming = errors.New("record framing does not match the batch")
-	errTimestamp     = errors.New("record timestamp out of range")
+	// ErrFraming: the records do not frame exactly as the header says
+	// (Kafka's INVALID_RECORD).
+	ErrFraming = errors.New("records: record framing does not match the batch")
+	// ErrTimestamp: a CreateTime timestamp outside
+	// message.timestamp.difference.max.ms (INVALID_TIMESTAMP).
+	ErrTimestamp = errors.New("records: record timestamp out of range")
 )
 
 // recordWalker reads the records of a batch, after its header.
@@ -26,7 +35,7 @@ func (w *recordWalker) varint() int64 {
 	}
 	v, n := binary.Varint(w.b)
 	if n <= 0 {
-		w.err = errRecordFraming
+		w.err = ErrFraming
 		return 0
 	}
 	w.b = w.b[n:]
@@ -38,7 +47,7 @@ func (w *recordWalker) skip(n int64) {
 		return
 	}
 	if n < 0 || n > int64(len(w.b)) {
-		w.err = errRecordFraming
+		w.err = ErrFraming
 		return
 	}
 	w.b = w.b[n:]
@@ -53,19 +62,19 @@ func (w *recordWalker) bytesField(nullable bool) {
 	w.skip(n)
 }
 
-// checkRecords walks the records of an uncompressed batch: every record's
+// Check walks the records of an uncompressed batch: every record's
 // length frames it exactly, offset deltas run 0, 1, 2, ..., the count
 // matches the header, and nothing trails the last record. With maxTsDiff
 // >= 0 every timestamp must be within maxTsDiff ms of now (CreateTime).
 // visit, if set, sees each record's offset delta and timestamp.
 //
 // records is the batch's records section, decompressed if it was compressed.
-func checkRecords(records []byte, h *logfile.Header, now, maxTsDiff int64, visit func(delta int32, ts int64) bool) error {
+func Check(records []byte, h *logfile.Header, now, maxTsDiff int64, visit func(delta int32, ts int64) bool) error {
 	w := recordWalker{b: records}
 	for i := int32(0); i < h.RecordCount; i++ {
 		length := w.varint()
 		if w.err != nil || length < 0 || length > int64(len(w.b)) {
-			return fmt.Errorf("%w: record %d length", errRecordFraming, i)
+			return fmt.Errorf("%w: record %d length", ErrFraming, i)
 		}
 		rec := recordWalker{b: w.b[:length]}
 		w.b = w.b[length:]
@@ -76,28 +85,38 @@ func checkRecords(records []byte, h *logfile.Header, now, maxTsDiff int64, visit
 		rec.bytesField(true) // value
 		headers := rec.varint()
 		if rec.err == nil && (headers < 0 || headers > int64(len(rec.b))) {
-			rec.err = errRecordFraming
+			rec.err = ErrFraming
 		}
 		for j := int64(0); j < headers && rec.err == nil; j++ {
 			rec.bytesField(false) // header key
 			rec.bytesField(true)  // header value
 		}
 		if rec.err != nil || len(rec.b) != 0 {
-			return fmt.Errorf("%w: record %d", errRecordFraming, i)
+			return fmt.Errorf("%w: record %d", ErrFraming, i)
 		}
 		if delta != int64(i) {
-			return fmt.Errorf("%w: record %d has offset delta %d", errRecordFraming, i, delta)
+			return fmt.Errorf("%w: record %d has offset delta %d", ErrFraming, i, delta)
 		}
 		ts := h.FirstTimestamp + tsDelta
 		if maxTsDiff >= 0 && h.Attributes&logfile.AttrLogAppendTime == 0 && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
-			return fmt.Errorf("%w: record %d timestamp %d is more than %d ms from the broker's %d", errTimestamp, i, ts, maxTsDiff, now)
+			return fmt.Errorf("%w: record %d timestamp %d is more than %d ms from the broker's %d", ErrTimestamp, i, ts, maxTsDiff, now)
 		}
 		if visit != nil && !visit(int32(delta), ts) {
 			return nil
 		}
 	}
 	if len(w.b) != 0 {
-		return fmt.Errorf("%w: %d bytes after the last record", errRecordFraming, len(w.b))
+		return fmt.Errorf("%w: %d bytes after the last record", ErrFraming, len(w.b))
 	}
 	return nil
+}
+
+// Inflate returns a batch's records section, decompressed into buf (reused
+// when large enough) if the batch is compressed, within limit bytes.
+func Inflate(batch []byte, h *logfile.Header, buf []byte, limit int) ([]byte, error) {
+	recs := batch[logfile.HeaderSize:h.Size()]
+	if h.Codec() == 0 {
+		return recs, nil
+	}
+	return codec.Decompress(codec.Codec(h.Codec()), buf[:0], recs, limit)
 }
