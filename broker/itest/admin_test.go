@@ -556,3 +556,40 @@ func TestAdminSarama(t *testing.T) {
 		t.Errorf("delete again: %v, want %v", err, sarama.ErrUnknownTopicOrPartition)
 	}
 }
+
+// TestAdminBrokerDefaults: server.properties values that are topic-config
+// defaults show in DescribeConfigs with the source STATIC_BROKER_CONFIG,
+// for topics and for the broker.
+func TestAdminBrokerDefaults(t *testing.T) {
+	b := startBroker(t, "log.retention.hours=2", "num.partitions=2", "log.segment.bytes=1048576")
+	b.needAPIs(t, keyCreateTopics, keyDescribeConfigs)
+	const topic = "adm.defaults"
+	b.newTopic(t, topic, 2, nil)
+	adm := b.admin(t)
+	for key, want := range map[string]string{"retention.ms": "7200000", "segment.bytes": "1048576"} {
+		if v, src := configValue(t, adm, topic, key); v != want || src != kmsg.ConfigSourceStaticBrokerConfig {
+			t.Errorf("topic %s = %s from %v, want %s from STATIC_BROKER_CONFIG", key, v, src, want)
+		}
+	}
+	if v, src := configValue(t, adm, topic, "cleanup.policy"); v != "delete" || src != kmsg.ConfigSourceDefaultConfig {
+		t.Errorf("topic cleanup.policy = %s from %v, want delete from DEFAULT_CONFIG", v, src)
+	}
+	rcs, err := adm.DescribeBrokerConfigs(ctx(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On("0", nil)
+	if err != nil || rc.Err != nil {
+		t.Fatalf("broker configs: %v %v", err, rc.Err)
+	}
+	got := map[string]kadm.Config{}
+	for _, c := range rc.Configs {
+		got[c.Key] = c
+	}
+	for key, want := range map[string]string{"num.partitions": "2", "log.segment.bytes": "1048576"} {
+		c, ok := got[key]
+		if !ok || c.Value == nil || *c.Value != want || c.Source != kmsg.ConfigSourceStaticBrokerConfig {
+			t.Errorf("broker %s: %+v, want %s from STATIC_BROKER_CONFIG", key, c, want)
+		}
+	}
+}

@@ -218,6 +218,38 @@ func TestFetchLongPoll(t *testing.T) {
 		}
 	})
 
+	t.Run("topic deleted", func(t *testing.T) {
+		b.needAPIs(t, keyDeleteTopics)
+		const gone = "fetch.longpoll.gone"
+		b.newTopic(t, gone, 1, nil)
+		conn := b.dial(t)
+		req := fetchRequest(12, gone, 10000, 1, 1<<20, fetchPart{0, 0, 1 << 20})
+		start := time.Now()
+		corr := conn.send(t, req)
+		adm := b.admin(t)
+		deleted := make(chan error, 1)
+		go func() {
+			time.Sleep(200 * time.Millisecond) // let the fetch park first
+			r, err := adm.DeleteTopic(ctx(t), gone)
+			if err == nil {
+				err = r.Err
+			}
+			deleted <- err
+		}()
+		resp := conn.recv(t, req, corr).(*kmsg.FetchResponse)
+		d := time.Since(start)
+		if err := <-deleted; err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		p := resp.Topics[0].Partitions[0]
+		if p.ErrorCode != kerr.UnknownTopicOrPartition.Code && p.ErrorCode != kerr.NotLeaderForPartition.Code {
+			t.Errorf("long poll on a deleted topic: error %d, want UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER", p.ErrorCode)
+		}
+		if d > 5*time.Second {
+			t.Errorf("long poll on a deleted topic answered after %v of its 10 s", d)
+		}
+	})
+
 	t.Run("min_bytes", func(t *testing.T) {
 		// min_bytes larger than what is there: the broker waits for more
 		// (until max_wait), and answers with what it has.
