@@ -218,6 +218,20 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	t.Run("client-chosen base offset and epoch are overwritten", func(t *testing.T) {
+		// A producer's batch says base offset 0 by convention; one saying
+		// 999 (outside the CRC) is stored at the log's next offset.
+		batch := recordBatch(batchSpec{records: simpleRecords(2, "based")})
+		binary.BigEndian.PutUint64(batch[0:], 999)
+		conn := b.dial(t)
+		code, base := conn.produceCode(t, 9, topic, 0, batch)
+		if code != 0 || base != int64(len(h.want)) {
+			t.Fatalf("batch with base offset 999: error %d, base offset %d, want 0 and %d", code, base, len(h.want))
+		}
+		h.want = append(h.want, "based-v0", "based-v1")
+		h.check(t, "a batch with base offset 999")
+	})
+
 	t.Run("CRC mismatch through franz-go", func(t *testing.T) {
 		// The same refusal for a request sent by a real client's raw API.
 		req := produceRequest(9, topic, 0, recordBatch(batchSpec{records: simpleRecords(2, "kgo-crc"), badCRC: true}))

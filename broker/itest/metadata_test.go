@@ -261,3 +261,68 @@ func TestAutoCreateDisabled(t *testing.T) {
 		t.Fatalf("partition directory %s-0: %v, want none", topic, err)
 	}
 }
+
+// TestMetadataTopicLists: which topics a Metadata request lists: v0 reads
+// an empty list as every topic; v1+ read null as every topic and an empty
+// list as none; v10+ carry topic IDs, and v12 looks a topic up by ID alone
+// (KIP-516), the ID CreateTopics v7 answered with.
+func TestMetadataTopicLists(t *testing.T) {
+	b := startBroker(t)
+	b.newTopic(t, "lists.a", 1, nil)
+	b.newTopic(t, "lists.b", 2, nil)
+	conn := b.dial(t)
+	names := func(resp *kmsg.MetadataResponse) []string {
+		var out []string
+		for _, tp := range resp.Topics {
+			if tp.Topic != nil {
+				out = append(out, *tp.Topic)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range []struct {
+		v     int16
+		null  bool
+		empty bool
+		want  []string
+	}{
+		{0, false, true, []string{"lists.a", "lists.b"}},
+		{1, true, false, []string{"lists.a", "lists.b"}},
+		{1, false, true, nil},
+		{9, true, false, []string{"lists.a", "lists.b"}},
+		{12, false, true, nil},
+	} {
+		req := kmsg.NewPtrMetadataRequest()
+		req.SetVersion(c.v)
+		if c.empty {
+			req.Topics = []kmsg.MetadataRequestTopic{}
+		}
+		resp := conn.roundTrip(t, req).(*kmsg.MetadataResponse)
+		if got := names(resp); !slices.Equal(got, c.want) {
+			t.Errorf("v%d null=%v empty=%v: topics %q, want %q", c.v, c.null, c.empty, got, c.want)
+		}
+	}
+
+	// Topic IDs: the same in Metadata v10+ and in a lookup by ID.
+	resp := conn.roundTrip(t, metadataTopicRequest(12, "lists.b", false)).(*kmsg.MetadataResponse)
+	id := resp.Topics[0].TopicID
+	if id == [16]byte{} {
+		t.Fatal("Metadata v12 gives lists.b no topic ID")
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.SetVersion(12)
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.TopicID = id
+	req.Topics = append(req.Topics, mt)
+	resp = conn.roundTrip(t, req).(*kmsg.MetadataResponse)
+	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || resp.Topics[0].Topic == nil || *resp.Topics[0].Topic != "lists.b" || len(resp.Topics[0].Partitions) != 2 {
+		t.Fatalf("lookup by ID: %+v", resp.Topics)
+	}
+	mt.TopicID = [16]byte{1, 2, 3}
+	req.Topics = []kmsg.MetadataRequestTopic{mt}
+	resp = conn.roundTrip(t, req).(*kmsg.MetadataResponse)
+	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != kerr.UnknownTopicID.Code {
+		t.Fatalf("lookup by an unknown ID: %+v", resp.Topics)
+	}
+}
