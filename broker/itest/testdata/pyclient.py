@@ -37,9 +37,12 @@ def dec(b):
 
 def kp_opts():
     """kafka-python options: KP_API_VERSION=0.11.0 pins the protocol
-    versions the client uses instead of probing the broker."""
+    versions the client uses instead of probing the broker. The probe's
+    default 2 s limit is too tight on a loaded 2-core machine."""
     v = os.environ.get("KP_API_VERSION")
-    return {"api_version": tuple(int(x) for x in v.split("."))} if v else {}
+    if v:
+        return {"api_version": tuple(int(x) for x in v.split("."))}
+    return {"api_version_auto_timeout_ms": 15000}
 
 
 def out(v):
@@ -97,7 +100,7 @@ def kp_consume(bootstrap, topic, parts, n):
 def kp_metadata(bootstrap, topic):
     from kafka import KafkaConsumer, TopicPartition
 
-    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **kp_opts())
     deadline = time.time() + DEADLINE
     parts = c.partitions_for_topic(topic)
     while parts is None:
@@ -115,7 +118,7 @@ def kp_metadata(bootstrap, topic):
 def kp_offsets(bootstrap, topic, partition, ts):
     from kafka import KafkaConsumer, TopicPartition
 
-    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **kp_opts())
     tp = TopicPartition(topic, int(partition))
     res = {
         "beginning": c.beginning_offsets([tp])[tp],
@@ -173,7 +176,7 @@ def kp_admin(bootstrap):
     from kafka.admin import KafkaAdminClient
 
     ops = json.load(sys.stdin)
-    adm = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    adm = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000, **kp_opts())
     results = []
     for op in ops:
         try:
