@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,10 +20,21 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// defaultIdempotent is the default of --idempotent. It is off until the
-// broker implements InitProducerId; then flip it to match Kafka clients,
-// which produce idempotently by default.
-const defaultIdempotent = false
+// defaultIdempotent is the default of --idempotent: on, as in franz-go and
+// the Java client. With --acks 1 or 0 it turns itself off unless asked for
+// explicitly (idempotence needs acks=all).
+const defaultIdempotent = true
+
+// setBool is a boolean flag that remembers whether it was given.
+type setBool struct{ v, set bool }
+
+func (b *setBool) String() string   { return strconv.FormatBool(b.v) }
+func (b *setBool) IsBoolFlag() bool { return true }
+func (b *setBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	b.v, b.set = v, true
+	return err
+}
 
 const produceUsage = `usage: samsa produce TOPIC [flags]
 
@@ -59,7 +71,7 @@ type producerFlags struct {
 	compression   string
 	linger        time.Duration
 	batchMaxBytes int
-	idempotent    bool
+	idempotent    setBool
 }
 
 const producerFlagsUsage = `
@@ -70,7 +82,7 @@ producer flags:
                              (default 10ms)
       --batch-max-bytes N    largest record batch, before compression
                              (default 1000012)
-      --idempotent           idempotent writes (InitProducerId); needs --acks all
+      --idempotent           idempotent writes (default on with --acks all; =false to turn off)
 `
 
 const defaultBatchMaxBytes = 1000012
@@ -82,7 +94,8 @@ func (p *producerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.compression, "compression", "none", "")
 	fs.DurationVar(&p.linger, "linger", 10*time.Millisecond, "")
 	fs.IntVar(&p.batchMaxBytes, "batch-max-bytes", defaultBatchMaxBytes, "")
-	fs.BoolVar(&p.idempotent, "idempotent", defaultIdempotent, "")
+	p.idempotent.v = defaultIdempotent
+	fs.Var(&p.idempotent, "idempotent", "")
 }
 
 // opts validates the flags and returns them as kgo options.
@@ -107,11 +120,11 @@ func (p *producerFlags) opts() ([]kgo.Opt, error) {
 		kgo.ProducerLinger(p.linger),
 		kgo.ProducerBatchMaxBytes(int32(p.batchMaxBytes)),
 	}
-	if p.idempotent {
-		if p.acks != "all" && p.acks != "-1" {
-			return nil, usageErrorf("--idempotent needs --acks all")
-		}
-	} else {
+	allAcks := p.acks == "all" || p.acks == "-1"
+	if p.idempotent.v && !allAcks && p.idempotent.set {
+		return nil, usageErrorf("--idempotent needs --acks all")
+	}
+	if !p.idempotent.v || !allAcks {
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
 	return opts, nil
