@@ -20,6 +20,15 @@ type Config struct {
 	RetentionBytes     int64 // retention.bytes; -1: no limit
 	FlushMessages      int64 // flush.messages
 	FlushMs            int64 // flush.ms
+
+	// cleanup.policy: Compact keeps the latest record of each key
+	// (compact.go); NoDelete (a policy without "delete") turns off
+	// retention.ms and retention.bytes.
+	Compact            bool
+	NoDelete           bool
+	DeleteRetentionMs  int64   // delete.retention.ms: tombstones outlive compaction this long
+	MinCleanableRatio  float64 // min.cleanable.dirty.ratio
+	MinCompactionLagMs int64   // min.compaction.lag.ms
 }
 
 // DefaultConfig returns Kafka's defaults.
@@ -34,6 +43,8 @@ func DefaultConfig() Config {
 		RetentionBytes:     -1,
 		FlushMessages:      math.MaxInt64,
 		FlushMs:            math.MaxInt64,
+		DeleteRetentionMs:  24 * 3600 * 1000,
+		MinCleanableRatio:  0.5,
 	}
 }
 

@@ -8,11 +8,13 @@
 //	<log.dirs>/
 //	  recovery-point-offset-checkpoint   text: version, count, "topic partition offset" lines
 //	  log-start-offset-checkpoint        same format
+//	  cleaner-offset-checkpoint          same format: first dirty offset of compacted logs
 //	  .kafka_cleanshutdown               present only between a clean Close and the next open
 //	  <topic>-<partition>/
 //	    00000000000000000000.log         segment named by its base offset, %020d
 //	    00000000000000000000.index       int32 relOffset, int32 position
 //	    00000000000000000000.timeindex   int64 timestamp, int32 relOffset
+//	    <base>.log.cleaned, <base>.log.<next>.swap   compaction in progress (compact.go)
 //
 // # RecordBatch v2 header (part of the format: never change)
 //

@@ -54,7 +54,9 @@ func (l *Log) acquireFor(offset int64) (*segment, error) {
 			return nil, fmt.Errorf("%w: %d is below the first segment %d", ErrOffsetOutOfRange, offset, segs[0].base)
 		}
 		for ; i < len(segs); i++ {
-			if offset < segs[i].nextNow() {
+			// Compaction may leave a segment with no batch at or past
+			// offset, or none at all.
+			if size, next := segs[i].load(); offset < next && size > 0 {
 				break
 			}
 		}

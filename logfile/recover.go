@@ -28,6 +28,9 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
+	if err := l.finishSwaps(); err != nil {
+		return nil, err
+	}
 	bases, err := l.listSegments()
 	if err != nil {
 		return nil, err

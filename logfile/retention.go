@@ -10,7 +10,8 @@ import (
 // is older than retention.ms, or while the log is larger than
 // retention.bytes without it; only segments wholly below the high watermark
 // go, and never the active one (an expired active segment is rolled first,
-// as Kafka does, so that its data can expire).
+// as Kafka does, so that its data can expire). A compact-only log
+// (NoDelete) loses segments only to the log start offset.
 func (l *Log) DeleteOldSegments() (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -20,7 +21,7 @@ func (l *Log) DeleteOldSegments() (int, error) {
 	cfg := l.cfg.Load()
 	now := l.opts.Now()
 	expired := func(s *segment) bool {
-		if cfg.RetentionMs < 0 {
+		if cfg.RetentionMs < 0 || cfg.NoDelete {
 			return false
 		}
 		ts := s.maxTs.Load()
@@ -50,7 +51,7 @@ func (l *Log) DeleteOldSegments() (int, error) {
 		}
 		size := s.sizeNow()
 		byStart := segs[n+1].base <= start
-		byBytes := cfg.RetentionBytes >= 0 && total-size >= cfg.RetentionBytes
+		byBytes := cfg.RetentionBytes >= 0 && !cfg.NoDelete && total-size >= cfg.RetentionBytes
 		if !byStart && !byBytes && !expired(s) {
 			break
 		}

@@ -1,0 +1,662 @@
+package logfile
+
+// Log compaction (cleanup.policy=compact), as Kafka's log cleaner does it:
+// of every key, keep the record with the highest offset; drop null-key
+// records; drop tombstones (null values) once they are older than
+// delete.retention.ms. Offsets never change: a rewritten batch keeps its
+// base offset, its lastOffsetDelta and its producer fields, so fetches,
+// producer state and offset lookups see the same offsets as before, with
+// gaps. The active segment (and segments younger than
+// min.compaction.lag.ms) are never cleaned.
+//
+// # Swap (part of the format: never change)
+//
+// A group of adjacent segments [B, N) is rewritten into one segment:
+//
+//	<B>.log.cleaned                 being written; deleted at open
+//	<B>.log.<N>.swap                complete and fsynced: the commit point
+//
+// then the old segments are renamed to .deleted and the swap file to
+// <B>.log. Open finishes an interrupted swap: it removes the segment files
+// with a base in [B, N) and renames the swap file; their indexes are
+// rebuilt. So a crash at any step leaves either every old segment or the
+// cleaned one, never a mix.
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// File name suffixes of compaction. Part of the format: never change.
+const (
+	CleanedSuffix = ".cleaned"
+	SwapSuffix    = ".swap"
+	// CleanerCheckpoint is the file in log.dirs with each compacted log's
+	// first dirty offset (Kafka's cleaner-offset-checkpoint).
+	CleanerCheckpoint = "cleaner-offset-checkpoint"
+)
+
+// Codec decompresses and compresses the records of a batch, so that the
+// cleaner can compact compressed batches. codec is the attributes' bits
+// 0-2.
+type Codec interface {
+	Decompress(codec int, src []byte) ([]byte, error)
+	Compress(codec int, src []byte) ([]byte, error)
+}
+
+// CompactOptions are the inputs of one compaction that are not topic
+// configuration.
+type CompactOptions struct {
+	// Codec reads compressed batches; nil keeps them whole, unread, and
+	// then no tombstone is removed (an older value of its key may hide in
+	// a batch the cleaner could not read).
+	Codec Codec
+	// Now defaults to the log's clock.
+	Now time.Time
+}
+
+// CompactResult describes one compaction of a log.
+type CompactResult struct {
+	// CleanedTo is the end of the cleaned range: the base offset of the
+	// first segment not cleaned (the active one, or one younger than
+	// min.compaction.lag.ms). Zero if nothing was cleanable.
+	CleanedTo      int64
+	Segments       int   // segments rewritten
+	BytesBefore    int64 // bytes of the rewritten segments
+	BytesAfter     int64
+	RecordsRemoved int64
+}
+
+var errCompactRaced = errors.New("logfile: segments changed during compaction")
+
+// recordView is what the cleaner needs of a record: where it lies in the
+// records section, its offset, timestamp, key and whether it is a
+// tombstone.
+type recordView struct {
+	start, end int // bytes of the record in the records section, length prefix included
+	offset     int64
+	ts         int64
+	key        []byte
+	tombstone  bool
+}
+
+// walkRecords parses the records section of a batch (uncompressed bytes).
+func walkRecords(b []byte, h *Header, fn func(r *recordView)) error {
+	pos := 0
+	for i := int32(0); i < h.RecordCount; i++ {
+		var r recordView
+		r.start = pos
+		l, n := binary.Varint(b[pos:])
+		if n <= 0 || l < 0 || l > int64(len(b)-pos-n) {
+			return fmt.Errorf("%w: record %d length", ErrCorrupt, i)
+		}
+		rec := b[pos+n : pos+n+int(l)]
+		pos += n + int(l)
+		r.end = pos
+		if len(rec) < 1 {
+			return fmt.Errorf("%w: record %d is empty", ErrCorrupt, i)
+		}
+		rec = rec[1:]
+		var vals [2]int64
+		for k := range vals {
+			v, n := binary.Varint(rec)
+			if n <= 0 {
+				return fmt.Errorf("%w: record %d header", ErrCorrupt, i)
+			}
+			vals[k], rec = v, rec[n:]
+		}
+		r.ts = h.FirstTimestamp + vals[0]
+		if h.Attributes&AttrLogAppendTime != 0 {
+			r.ts = h.MaxTimestamp
+		}
+		r.offset = h.BaseOffset + vals[1]
+		kl, n := binary.Varint(rec)
+		if n <= 0 || kl > int64(len(rec)-n) {
+			return fmt.Errorf("%w: record %d key", ErrCorrupt, i)
+		}
+		rec = rec[n:]
+		if kl >= 0 {
+			r.key, rec = rec[:kl], rec[kl:]
+		}
+		vl, n := binary.Varint(rec)
+		if n <= 0 {
+			return fmt.Errorf("%w: record %d value", ErrCorrupt, i)
+		}
+		r.tombstone = vl < 0
+		fn(&r)
+	}
+	return nil
+}
+
+// batchRecords returns a batch's records section, decompressed if needed;
+// ok is false for a compressed batch without a codec.
+func batchRecords(batch []byte, h *Header, codec Codec) (recs []byte, ok bool, err error) {
+	body := batch[HeaderSize:h.Size()]
+	if h.Codec() == 0 {
+		return body, true, nil
+	}
+	if codec == nil {
+		return nil, false, nil
+	}
+	out, err := codec.Decompress(h.Codec(), body)
+	if err != nil {
+		return nil, false, fmt.Errorf("logfile: decompress batch at offset %d: %w", h.BaseOffset, err)
+	}
+	return out, true, nil
+}
+
+type keyHash [md5.Size]byte
+
+// offsetMap is the latest offset of every key in the cleanable range, and
+// what else the filter pass needs to know about the range.
+type offsetMap struct {
+	latest       map[keyHash]int64
+	lastOfProd   map[int64]int64 // producer id -> base offset of its last batch
+	opaque       bool            // a compressed batch could not be read
+	tombstoneMax int64           // tombstones with a timestamp below go
+}
+
+// Compact compacts the log's cleanable segments once (see the file
+// comment) and reports what it did. It runs beside appends and reads;
+// only the final swap holds the log's lock. A concurrent change to the
+// segments it works on (retention, truncation) makes it give up with no
+// change; the next run tries again.
+func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
+	if opts.Now.IsZero() {
+		opts.Now = l.opts.Now()
+	}
+	cfg := l.cfg.Load()
+	segs := l.cleanable(cfg, opts.Now)
+	if len(segs) == 0 {
+		return CompactResult{}, nil
+	}
+	held := 0
+	defer func() {
+		for _, s := range segs[:held] {
+			s.release()
+		}
+	}()
+	for _, s := range segs {
+		if !s.acquire() {
+			return CompactResult{}, nil // retention took it: next time
+		}
+		held++
+	}
+	res := CompactResult{CleanedTo: segs[len(segs)-1].nextNow()}
+	if next := l.segmentAfter(segs[len(segs)-1]); next != nil {
+		res.CleanedTo = next.base
+	}
+	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs}
+	for _, s := range segs {
+		if err := s.forEachBatch(func(h *Header, batch []byte) error {
+			if h.ProducerID >= 0 {
+				m.lastOfProd[h.ProducerID] = h.BaseOffset
+			}
+			if h.Attributes&AttrControl != 0 {
+				return nil
+			}
+			recs, ok, err := batchRecords(batch, h, opts.Codec)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				m.opaque = true
+				return nil
+			}
+			return walkRecords(recs, h, func(r *recordView) {
+				if r.key != nil {
+					m.latest[md5.Sum(r.key)] = r.offset
+				}
+			})
+		}); err != nil {
+			return res, err
+		}
+	}
+	for _, grp := range groupSegments(segs, cfg.SegmentBytes) {
+		n, err := l.compactGroup(grp, m, cfg, opts.Codec)
+		res.Segments += len(grp)
+		res.BytesBefore += n.before
+		res.BytesAfter += n.after
+		res.RecordsRemoved += n.removed
+		if errors.Is(err, errCompactRaced) {
+			return res, nil
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// cleanable returns the segments compaction may rewrite: not the active
+// one, none at or past one younger than min.compaction.lag.ms, none above
+// the high watermark.
+func (l *Log) cleanable(cfg *Config, now time.Time) []*segment {
+	segs := *l.segs.Load()
+	hw := l.hw.Load()
+	var out []*segment
+	for _, s := range segs[:len(segs)-1] {
+		if s.nextNow() > hw {
+			break
+		}
+		if cfg.MinCompactionLagMs > 0 && s.maxTs.Load() > now.UnixMilli()-cfg.MinCompactionLagMs {
+			break
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// segmentAfter returns the segment following s in the current list.
+func (l *Log) segmentAfter(s *segment) *segment {
+	segs := *l.segs.Load()
+	for i, x := range segs {
+		if x == s && i+1 < len(segs) {
+			return segs[i+1]
+		}
+	}
+	return nil
+}
+
+// groupSegments splits adjacent segments into groups that fit in one
+// segment: at most maxBytes (by their current size) and an offset range
+// that relative offsets can hold.
+func groupSegments(segs []*segment, maxBytes int64) [][]*segment {
+	var out [][]*segment
+	for i := 0; i < len(segs); {
+		j, size := i+1, segs[i].sizeNow()
+		for j < len(segs) && size+segs[j].sizeNow() <= maxBytes && segs[j].nextNow()-segs[i].base <= math.MaxInt32 {
+			size += segs[j].sizeNow()
+			j++
+		}
+		out = append(out, segs[i:j])
+		i = j
+	}
+	return out
+}
+
+// forEachBatch reads the segment's batches in order.
+func (s *segment) forEachBatch(fn func(h *Header, batch []byte) error) error {
+	sc := newScanner(s.log, 0, s.sizeNow())
+	defer sc.free()
+	for {
+		h, batch, _, err := sc.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.path(LogSuffix), err)
+		}
+		if err := fn(&h, batch); err != nil {
+			return err
+		}
+	}
+}
+
+type groupStats struct{ before, after, removed int64 }
+
+// compactGroup rewrites one group of segments and swaps it in. A single
+// segment from which nothing would go is left alone.
+func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, codec Codec) (groupStats, error) {
+	var st groupStats
+	for _, s := range grp {
+		st.before += s.sizeNow()
+	}
+	base := grp[0].base
+	cleaned := filepath.Join(l.dir, SegmentName(base, LogSuffix+CleanedSuffix))
+	f, err := l.fs.OpenFile(cleaned, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
+	if err != nil {
+		return st, fmt.Errorf("logfile: compact %s: %w", l.dir, err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			f.Close()
+		}
+		// Gone already if the swap took it.
+		_ = l.fs.Remove(cleaned)
+	}()
+	var out []byte
+	var pos int64
+	flush := func() error {
+		if len(out) == 0 {
+			return nil
+		}
+		if _, err := f.WriteAt(out, pos); err != nil {
+			return fmt.Errorf("logfile: compact %s: %w", cleaned, err)
+		}
+		pos += int64(len(out))
+		out = out[:0]
+		return nil
+	}
+	for _, s := range grp {
+		err := s.forEachBatch(func(h *Header, batch []byte) error {
+			nb, removed, err := filterBatch(batch, h, m, codec)
+			if err != nil {
+				return err
+			}
+			st.removed += removed
+			out = append(out, nb...)
+			if len(out) >= 1<<20 {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return st, err
+		}
+	}
+	if err := flush(); err != nil {
+		return st, err
+	}
+	st.after = pos
+	if st.removed == 0 && len(grp) == 1 {
+		return groupStats{before: st.before, after: st.before}, nil
+	}
+	if err := f.Sync(); err != nil {
+		return st, fmt.Errorf("logfile: compact %s: %w", cleaned, err)
+	}
+	closed = true
+	if err := f.Close(); err != nil {
+		return st, fmt.Errorf("logfile: compact %s: %w", cleaned, err)
+	}
+	return st, l.swapIn(grp, cleaned, cfg)
+}
+
+// swapIn replaces the group's segments with the cleaned file (see the file
+// comment). After the commit point a failure is sticky: the files on disk
+// are consistent and the next open completes the swap.
+func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if err := l.Err(); err != nil {
+		return err
+	}
+	segs := *l.segs.Load()
+	i := segmentFor(segs, grp[0].base)
+	if i < 0 || i+len(grp) >= len(segs) {
+		return errCompactRaced
+	}
+	for k, s := range grp {
+		if segs[i+k] != s {
+			return errCompactRaced
+		}
+	}
+	base, next := grp[0].base, segs[i+len(grp)].base
+	swap := filepath.Join(l.dir, swapName(base, next))
+	if err := l.fs.Rename(cleaned, swap); err != nil {
+		return fmt.Errorf("logfile: compact %s: %w", l.dir, err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
+	}
+	// Committed: from here the swap completes, now or at the next open.
+	for _, s := range grp {
+		if err := s.markDeleted(); err != nil {
+			return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
+		}
+	}
+	if err := l.fs.Rename(swap, filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
+	}
+	ns, _, err := openSegment(l.fs, l.dir, base, cfg, false, true)
+	if err != nil {
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
+	}
+	minOffset := int64(0)
+	if i > 0 {
+		minOffset = segs[i-1].nextNow()
+	}
+	if cut, err := ns.recover(cfg, max(minOffset, base), l.opts.Logger); err != nil || cut {
+		ns.close()
+		if err == nil {
+			err = fmt.Errorf("%w: cleaned segment %d does not scan", ErrCorrupt, base)
+		}
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
+	}
+	ns.finish(l.opts.Logger)
+	ns.synced.Store(ns.sizeNow())
+	ns.rollStart = ns.firstTimestamp(l.opts.Now())
+	rest := make([]*segment, 0, len(segs)-len(grp)+1)
+	rest = append(append(append(rest, segs[:i]...), ns), segs[i+len(grp):]...)
+	l.segs.Store(&rest)
+	for _, s := range grp {
+		s.release()
+	}
+	return nil
+}
+
+func swapName(base, next int64) string {
+	return fmt.Sprintf("%020d%s.%020d%s", base, LogSuffix, next, SwapSuffix)
+}
+
+// parseSwapName parses "<base>.log.<next>.swap".
+func parseSwapName(name string) (base, next int64, ok bool) {
+	stem, found := strings.CutSuffix(name, SwapSuffix)
+	if !found {
+		return 0, 0, false
+	}
+	b, n, found := strings.Cut(stem, LogSuffix+".")
+	if !found || len(b) != 20 || len(n) != 20 {
+		return 0, 0, false
+	}
+	base, err1 := strconv.ParseInt(b, 10, 64)
+	next, err2 := strconv.ParseInt(n, 10, 64)
+	if err1 != nil || err2 != nil || base < 0 || next <= base {
+		return 0, 0, false
+	}
+	return base, next, true
+}
+
+// finishSwaps completes compactions interrupted after their commit point
+// and removes unfinished cleaned files; Open calls it before listing
+// segments.
+func (l *Log) finishSwaps() error {
+	entries, err := l.fs.ReadDir(l.dir)
+	if err != nil {
+		return fmt.Errorf("logfile: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, CleanedSuffix) {
+			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("logfile: remove leftover: %w", err)
+			}
+			continue
+		}
+		base, next, ok := parseSwapName(name)
+		if !ok {
+			continue
+		}
+		l.opts.Logger.Warn("finishing an interrupted compaction", "dir", l.dir, "base", base, "next", next)
+		for _, o := range entries {
+			stem, suffix, found := strings.Cut(o.Name(), ".")
+			if !found || len(stem) != 20 || !(suffix == "log" || suffix == "index" || suffix == "timeindex") {
+				continue
+			}
+			if b, err := strconv.ParseInt(stem, 10, 64); err == nil && b >= base && b < next {
+				if err := l.fs.Remove(filepath.Join(l.dir, o.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("logfile: finish swap: %w", err)
+				}
+			}
+		}
+		if err := l.fs.Rename(filepath.Join(l.dir, name), filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
+			return fmt.Errorf("logfile: finish swap: %w", err)
+		}
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return fmt.Errorf("logfile: %w", err)
+		}
+	}
+	return nil
+}
+
+// filterBatch returns the batch with the records compaction keeps, and how
+// many it removed. A batch that keeps everything comes back unchanged; one
+// that keeps nothing goes, unless it is its producer's last batch in the
+// range (idempotent producers need its sequence: it stays, empty, as in
+// Kafka). Control batches and unreadable compressed batches stay whole.
+func filterBatch(batch []byte, h *Header, m *offsetMap, codec Codec) ([]byte, int64, error) {
+	if h.Attributes&AttrControl != 0 {
+		return batch, 0, nil
+	}
+	recs, ok, err := batchRecords(batch, h, codec)
+	if err != nil || !ok {
+		return batch, 0, err
+	}
+	var kept [][2]int
+	var removed int64
+	maxTs := int64(-1)
+	err = walkRecords(recs, h, func(r *recordView) {
+		keep := r.key != nil && m.latest[md5.Sum(r.key)] <= r.offset
+		if keep && r.tombstone && !m.opaque && r.ts < m.tombstoneMax {
+			keep = false
+		}
+		if !keep {
+			removed++
+			return
+		}
+		kept = append(kept, [2]int{r.start, r.end})
+		maxTs = max(maxTs, r.ts)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if removed == 0 {
+		return batch, 0, nil
+	}
+	if len(kept) == 0 && !(h.ProducerID >= 0 && m.lastOfProd[h.ProducerID] == h.BaseOffset) {
+		return nil, removed, nil
+	}
+	var body []byte
+	for _, k := range kept {
+		body = append(body, recs[k[0]:k[1]]...)
+	}
+	if h.Codec() != 0 && len(body) > 0 {
+		if body, err = codec.Compress(h.Codec(), body); err != nil {
+			return nil, 0, fmt.Errorf("logfile: recompress batch at offset %d: %w", h.BaseOffset, err)
+		}
+	}
+	nb := make([]byte, HeaderSize, HeaderSize+len(body))
+	copy(nb, batch[:HeaderSize])
+	nb = append(nb, body...)
+	if len(kept) == 0 {
+		SetCodec(nb, 0) // no records to compress
+	}
+	SetLength(nb, int32(len(nb)-LogOverhead))
+	binary.BigEndian.PutUint32(nb[offRecordCount:], uint32(len(kept)))
+	if h.Attributes&AttrLogAppendTime == 0 && maxTs >= 0 {
+		binary.BigEndian.PutUint64(nb[offMaxTimestamp:], uint64(maxTs))
+	}
+	SetCRC(nb)
+	return nb, removed, nil
+}
+
+// Cleaner compacts the logs of a Dir whose cleanup.policy includes
+// compact, each once its dirty ratio (the bytes written since its last
+// compaction over its cleanable bytes) reaches min.cleanable.dirty.ratio.
+// It keeps each log's first dirty offset in CleanerCheckpoint.
+type Cleaner struct {
+	d     *Dir
+	codec Codec
+
+	mu         sync.Mutex // one pass at a time; guards firstDirty
+	firstDirty map[TopicPartition]int64
+}
+
+// NewCleaner returns a cleaner for d, reading its checkpoint.
+func NewCleaner(d *Dir, codec Codec) (*Cleaner, error) {
+	fd, err := ReadCheckpoint(d.fs, filepath.Join(d.path, CleanerCheckpoint))
+	if err != nil {
+		return nil, err
+	}
+	return &Cleaner{d: d, codec: codec, firstDirty: fd}, nil
+}
+
+// CleanStats sums one pass of the cleaner.
+type CleanStats struct {
+	Logs           int // logs compacted
+	RecordsRemoved int64
+	BytesBefore    int64
+	BytesAfter     int64
+}
+
+// RunOnce compacts every compacted log that is dirty enough and writes the
+// checkpoint. force ignores min.cleanable.dirty.ratio.
+func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var st CleanStats
+	var errs []error
+	live := map[TopicPartition]bool{}
+	for _, l := range c.d.Logs() {
+		tp := TopicPartition{l.topic, l.partition}
+		live[tp] = true
+		cfg := l.Config()
+		if !cfg.Compact {
+			continue
+		}
+		if !force && l.dirtyRatio(c.firstDirty[tp], l.opts.Now()) < cfg.MinCleanableRatio {
+			continue
+		}
+		res, err := l.Compact(CompactOptions{Codec: c.codec})
+		if err != nil {
+			if !errors.Is(err, ErrClosed) {
+				errs = append(errs, fmt.Errorf("%s: %w", l.dir, err))
+			}
+			continue
+		}
+		if res.CleanedTo > c.firstDirty[tp] {
+			c.firstDirty[tp] = res.CleanedTo
+		}
+		if res.Segments > 0 {
+			st.Logs++
+			st.RecordsRemoved += res.RecordsRemoved
+			st.BytesBefore += res.BytesBefore
+			st.BytesAfter += res.BytesAfter
+			l.opts.Logger.Info("compacted log", "dir", l.dir, "segments", res.Segments, "records_removed", res.RecordsRemoved,
+				"bytes_before", res.BytesBefore, "bytes_after", res.BytesAfter)
+		}
+	}
+	for tp := range c.firstDirty {
+		if !live[tp] {
+			delete(c.firstDirty, tp)
+		}
+	}
+	if err := WriteCheckpoint(c.d.fs, filepath.Join(c.d.path, CleanerCheckpoint), c.firstDirty); err != nil {
+		errs = append(errs, err)
+	}
+	return st, errors.Join(errs...)
+}
+
+// dirtyRatio is the share of the cleanable bytes at or past firstDirty.
+func (l *Log) dirtyRatio(firstDirty int64, now time.Time) float64 {
+	var total, dirty int64
+	for _, s := range l.cleanable(l.cfg.Load(), now) {
+		size := s.sizeNow()
+		total += size
+		if s.base >= firstDirty {
+			dirty += size
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(dirty) / float64(total)
+}
