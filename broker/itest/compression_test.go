@@ -592,7 +592,7 @@ func TestCompressionClients(t *testing.T) {
 func bombZstdRLE(size int) []byte {
 	const block = 128 << 10
 	out := []byte{0x28, 0xb5, 0x2f, 0xfd, // magic
-		0x00,      // frame header descriptor: no content size, not single segment, no checksum
+		0x00,   // frame header descriptor: no content size, not single segment, no checksum
 		7 << 3} // window descriptor: 2^(10+7) = 128 KiB
 	for left := size; left > 0; left -= block {
 		n := min(left, block)
