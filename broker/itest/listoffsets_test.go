@@ -123,6 +123,34 @@ func TestListOffsetsRaw(t *testing.T) {
 	}
 }
 
+// TestListOffsetsMaxTimestampInBatch: KIP-734's max timestamp (-3) names
+// the record with the largest timestamp, not the batch's last record. One
+// hand-made batch of three records with timestamps T, T+100, T+50: the
+// answer is offset 1 with T+100 (Kafka 3.x; KAFKA-16310 fixed the same
+// mistake in Kafka 3.7.0).
+func TestListOffsetsMaxTimestampInBatch(t *testing.T) {
+	b := startBroker(t)
+	const topic = "lo.maxts"
+	b.newTopic(t, topic, 1, nil)
+	ts := time.Now().Add(-time.Minute).UnixMilli()
+	recs := simpleRecords(3, "m")
+	recs[1].TimestampDelta64, recs[2].TimestampDelta64 = 100, 50
+	conn := b.dial(t)
+	if code, base := conn.produceCode(t, 9, topic, 0, recordBatch(batchSpec{records: recs, firstTS: ts, maxTS: ts + 100})); code != 0 || base != 0 {
+		t.Fatalf("produce: error %d base offset %d", code, base)
+	}
+	p := listOffsets(t, conn, 7, topic, 0, -3)
+	if p.ErrorCode != 0 || p.Offset != 1 || p.Timestamp != ts+100 {
+		t.Fatalf("ListOffsets v7 timestamp -3: offset %d timestamp %d (error %d), want offset 1 timestamp %d", p.Offset, p.Timestamp, p.ErrorCode, ts+100)
+	}
+	// The timestamp lookups within the batch for comparison: these are right.
+	for _, c := range []struct{ ts, off int64 }{{ts, 0}, {ts + 1, 1}, {ts + 100, 1}} {
+		if p := listOffsets(t, conn, 7, topic, 0, c.ts); p.Offset != c.off {
+			t.Errorf("timestamp %d: offset %d, want %d", c.ts, p.Offset, c.off)
+		}
+	}
+}
+
 // TestListOffsetsClients asks the clients' own APIs: kadm, kafka-python's
 // offsets_for_times and beginning/end offsets, and kcat -o s@TS.
 func TestListOffsetsClients(t *testing.T) {

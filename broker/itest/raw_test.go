@@ -135,6 +135,9 @@ type batchSpec struct {
 	countDelta int32 // added to the true record count in the header
 	badCRC     bool  // flip one bit of the CRC
 	magic      int8  // 0: 2
+	// firstTS and maxTS set the header's timestamps (0: now); records'
+	// own timestamps are firstTS plus their TimestampDelta64.
+	firstTS, maxTS int64
 }
 
 // recordBatch encodes a v2 record batch the way producers do, optionally
@@ -163,6 +166,12 @@ func recordBatch(s batchSpec) []byte {
 	}
 	if s.magic != 0 {
 		b.Magic = s.magic
+	}
+	if s.firstTS != 0 {
+		b.FirstTimestamp = s.firstTS
+	}
+	if s.maxTS != 0 {
+		b.MaxTimestamp = s.maxTS
 	}
 	out := b.AppendTo(nil)
 	// Length and CRC as the format defines them: length counts the bytes
