@@ -218,6 +218,32 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	// acks=0: no response to carry the error, so Kafka closes the
+	// connection (KafkaApis.handleProduceRequest: "the server will close
+	// socket server so that the producer client will know that some error
+	// has happened and will refresh its metadata").
+	for _, c := range []struct {
+		name      string
+		partition int32
+		records   []byte
+	}{
+		{"acks=0 with a CRC mismatch", 0, recordBatch(batchSpec{records: simpleRecords(1, "a0crc"), badCRC: true})},
+		{"acks=0 to an unknown partition", 9, recordBatch(batchSpec{records: simpleRecords(1, "a0p9")})},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := b.dial(t)
+			req := produceRequest(9, topic, c.partition, c.records)
+			req.Acks = 0
+			conn.send(t, req)
+			// A request after it must find the connection closed.
+			apiv := kmsg.NewPtrApiVersionsRequest()
+			conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			conn.Write(conn.fmt.AppendRequest(nil, apiv, 99))
+			conn.expectClosed(t)
+			h.check(t, c.name)
+		})
+	}
+
 	t.Run("client-chosen base offset and epoch are overwritten", func(t *testing.T) {
 		// A producer's batch says base offset 0 by convention; one saying
 		// 999 (outside the CRC) is stored at the log's next offset.
