@@ -1,6 +1,7 @@
 package itest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"slices"
@@ -262,4 +263,49 @@ func TestPipelining(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRequestHeaders: header forms real clients send: a null client id
+// (length -1), and a flexible header (v2) carrying a tagged field the
+// broker does not know, which it must skip (KIP-482).
+func TestRequestHeaders(t *testing.T) {
+	b := startBroker(t)
+	const topic = "headers"
+	b.newTopic(t, topic, 1, nil)
+
+	t.Run("null client id", func(t *testing.T) {
+		conn := b.dial(t)
+		req := kmsg.NewPtrMetadataRequest()
+		req.SetVersion(1)
+		p := binary.BigEndian.AppendUint16(nil, 3)
+		p = binary.BigEndian.AppendUint16(p, 1)
+		p = binary.BigEndian.AppendUint32(p, 7)
+		p = append(p, 0xff, 0xff) // null client id
+		p = req.AppendTo(p)
+		if _, err := conn.Write(frame(p)); err != nil {
+			t.Fatal(err)
+		}
+		resp := conn.recv(t, req, 7).(*kmsg.MetadataResponse)
+		if len(resp.Brokers) != 1 {
+			t.Fatalf("metadata with a null client id: %d brokers", len(resp.Brokers))
+		}
+	})
+
+	t.Run("unknown header tag", func(t *testing.T) {
+		conn := b.dial(t)
+		req := metadataTopicRequest(12, topic, false)
+		p := binary.BigEndian.AppendUint16(nil, 3)
+		p = binary.BigEndian.AppendUint16(p, 12)
+		p = binary.BigEndian.AppendUint32(p, 8)
+		p = append(p, 0, 2, 'i', 't')
+		p = append(p, 1, 9, 3, 'x', 'y', 'z') // one tagged field: tag 9, 3 bytes
+		p = req.AppendTo(p)
+		if _, err := conn.Write(frame(p)); err != nil {
+			t.Fatal(err)
+		}
+		resp := conn.recv(t, req, 8).(*kmsg.MetadataResponse)
+		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+			t.Fatalf("metadata with an unknown header tag: %+v", resp.Topics)
+		}
+	})
 }
