@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"samsa/broker/group"
 	"samsa/broker/meta"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
@@ -44,6 +45,8 @@ type Broker struct {
 	adminMu sync.Mutex
 
 	pids pidAllocator
+
+	groups *group.Coordinator // set by Start (coordinator.go)
 
 	srv      *netpoll.Server
 	ln       net.Listener
@@ -292,6 +295,10 @@ func (b *Broker) Start() error {
 			}
 		}
 	}
+	if err := b.startGroups(); err != nil {
+		ln.Close()
+		return err
+	}
 	b.srv = netpoll.NewServer(netpoll.Config{
 		MaxRequestBytes: b.cfg.SocketRequestMaxBytes,
 		IdleTimeout:     b.cfg.ConnectionsMaxIdle,
@@ -338,6 +345,9 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		if err := b.admin.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if b.groups != nil {
+		b.groups.Close()
 	}
 	close(b.stop)
 	b.bg.Wait()

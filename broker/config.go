@@ -39,6 +39,10 @@ type Config struct {
 	ProducerIDExpiration      time.Duration // producer.id.expiration.ms
 	ProducerIDExpirationCheck time.Duration // producer.id.expiration.check.interval.ms
 
+	// Groups configures the group coordinator and the log cleaner
+	// (groupconfig.go).
+	Groups GroupConfig
+
 	// TopicDefaults are the broker-level defaults of topic configs
 	// (log.retention.ms becomes retention.ms, and so on).
 	TopicDefaults TopicConfig

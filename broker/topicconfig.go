@@ -82,8 +82,8 @@ var topicConfigDefs = map[string]topicConfigDef{
 	"message.timestamp.type":              {"CreateTime", configTypeString, "log.message.timestamp.type", oneOf("CreateTime", "LogAppendTime"), "Whether record timestamps are the producer's or the broker's append time."},
 	"message.timestamp.difference.max.ms": {strconv.FormatInt(maxLong, 10), configTypeLong, "log.message.timestamp.difference.max.ms", longIn(0, maxLong), "Largest allowed difference between a CreateTime timestamp and the broker's clock."},
 	"min.insync.replicas":                 {"1", configTypeInt, "min.insync.replicas", longIn(1, math.MaxInt32), "In-sync replicas needed for an acks=all write."},
-	"min.cleanable.dirty.ratio":           {"0.5", configTypeDouble, "", doubleIn(0, 1), "Dirty ratio that makes a compacted log eligible for cleaning."},
-	"min.compaction.lag.ms":               {"0", configTypeLong, "", longIn(0, maxLong), "Minimum age of a record before it can be compacted."},
+	"min.cleanable.dirty.ratio":           {"0.5", configTypeDouble, "log.cleaner.min.cleanable.ratio", doubleIn(0, 1), "Dirty ratio that makes a compacted log eligible for cleaning."},
+	"min.compaction.lag.ms":               {"0", configTypeLong, "log.cleaner.min.compaction.lag.ms", longIn(0, maxLong), "Minimum age of a record before it can be compacted."},
 	"preallocate":                         {"false", configTypeBoolean, "", oneOf("true", "false"), "Preallocate segment files (not used: segments grow as written)."},
 	"retention.bytes":                     {"-1", configTypeLong, "log.retention.bytes", longIn(-1, maxLong), "Largest size of a partition's log before old segments are deleted; -1 for no limit."},
 	"retention.ms":                        {"604800000", configTypeLong, "log.retention.ms", longIn(-1, maxLong), "How long records are kept; -1 for no limit."},
@@ -156,7 +156,26 @@ func (c TopicConfig) LogConfig() logfile.Config {
 		RetentionBytes:     c.int64("retention.bytes"),
 		FlushMessages:      c.int64("flush.messages"),
 		FlushMs:            c.int64("flush.ms"),
+		Compact:            slices.Contains(c.cleanupPolicy(), "compact"),
+		NoDelete:           !slices.Contains(c.cleanupPolicy(), "delete"),
+		DeleteRetentionMs:  c.int64("delete.retention.ms"),
+		MinCleanableRatio:  c.float64("min.cleanable.dirty.ratio"),
+		MinCompactionLagMs: c.int64("min.compaction.lag.ms"),
 	}
+}
+
+// cleanupPolicy is cleanup.policy as a list: delete, compact or both.
+func (c TopicConfig) cleanupPolicy() []string {
+	var out []string
+	for _, p := range strings.Split(c["cleanup.policy"], ",") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
+}
+
+func (c TopicConfig) float64(key string) float64 {
+	f, _ := strconv.ParseFloat(c[key], 64)
+	return f
 }
 
 // LogAppendTime reports message.timestamp.type=LogAppendTime.
