@@ -1,8 +1,12 @@
 package broker
 
-// Produce (key 0), versions 3-9.
+// Produce (key 0), versions 0-9.
 //
-// Record batches v2 only (magic 2, which Produce v3+ implies). Each
+// Record batches v2 only (magic 2, which Produce v3+ implies). v0-v2 are
+// served so that clients which infer features from the version range
+// (librdkafka 2.0 enables gzip and snappy only when Produce v0 is listed)
+// see them, but their message sets v0/v1 (magic 0 or 1) are refused with
+// UNSUPPORTED_FOR_MESSAGE_FORMAT: the old formats are not converted. Each
 // partition's record set is validated before anything is appended:
 // framing, magic, CRC-32C, record count against lastOffsetDelta, size
 // against max.message.bytes; then every batch's records, decompressed
@@ -32,7 +36,7 @@ import (
 	"samsa/netpoll"
 )
 
-func init() { registerHot(0, 3, 9, serveProduce) }
+func init() { registerHot(0, 0, 9, serveProduce) }
 
 func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ProduceRequest)
@@ -68,6 +72,17 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		resp.Topics = append(resp.Topics, st)
 	}
 	if req.Acks == 0 {
+		// No response carries the error, so Kafka closes the connection:
+		// the producer notices and refreshes its metadata.
+		for _, st := range resp.Topics {
+			for _, sp := range st.Partitions {
+				if sp.ErrorCode != 0 {
+					b.log.Debug("closing connection after a failed acks=0 produce", "topic", st.Topic, "partition", sp.Partition, "error", sp.ErrorCode, "remote", rc.conn.RemoteAddr())
+					rc.conn.Close()
+					return nil
+				}
+			}
+		}
 		return nil
 	}
 	return rc.respond(resp)
@@ -146,6 +161,8 @@ func (b *Broker) maybeSnapshot(p *Partition) {
 
 func produceError(err error) error {
 	switch {
+	case errors.Is(err, logfile.ErrMagic):
+		return errf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
 	case errors.Is(err, logfile.ErrBatchTooLarge):
 		return errf(kerr.MessageTooLarge, "%v", err)
 	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, records.ErrFraming):

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"runtime"
 	"samsa/broker/records"
 	"sync"
 
@@ -18,6 +19,11 @@ import (
 func inflateLimit(maxMessageBytes int64) int {
 	return int(min(max(32*maxMessageBytes, 64<<20), 1<<30))
 }
+
+// inflating bounds how many batches decompress at once, broker-wide. The
+// work is CPU-bound, so more than a few gains nothing, and each may hold
+// up to inflateLimit bytes: this bounds what concurrent bombs can take.
+var inflating = make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
 
 // inflateBufs recycles decompression buffers across requests.
 var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
@@ -62,7 +68,13 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 		if c == codec.Zstd && rc.version < 7 {
 			return bs, errf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", rc.version)
 		}
+		if c != codec.None {
+			inflating <- struct{}{}
+		}
 		recs, err := records.Inflate(batch, &h, *bufp, limit)
+		if c != codec.None {
+			<-inflating
+		}
 		if err != nil {
 			if errors.Is(err, codec.ErrTooLarge) {
 				return bs, errf(kerr.RecordListTooLarge, "%v batch inflates past %d bytes", c, limit)

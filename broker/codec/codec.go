@@ -138,7 +138,12 @@ func readAll(dst []byte, r io.Reader, limit int) ([]byte, error) {
 	start := len(dst)
 	for {
 		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
+			// Grow geometrically, but never past the limit: a bomb costs
+			// at most limit bytes of buffer.
+			nc := min(max(2*cap(dst), 64<<10), start+limit+1)
+			nb := make([]byte, len(dst), nc)
+			copy(nb, dst)
+			dst = nb
 		}
 		room := min(cap(dst)-len(dst), limit+1-(len(dst)-start))
 		n, err := r.Read(dst[len(dst) : len(dst)+room])

@@ -94,11 +94,6 @@ func TestBadInput(t *testing.T) {
 			p := append(header(-2, 0, 1), 0, 0, 0, 0)
 			return frame(p)
 		}()},
-		{name: "Produce v2 (below the served 3)", send: func() []byte {
-			req := produceRequest(3, topic, 0, recordBatch(batchSpec{records: simpleRecords(1, "v2")}))
-			p := append(header(0, 2, 1), req.AppendTo(nil)...)
-			return frame(p)
-		}()},
 		{name: "Produce v99", send: func() []byte {
 			req := produceRequest(9, topic, 0, recordBatch(batchSpec{records: simpleRecords(1, "v99")}))
 			p := append(header(0, 99, 1), req.AppendTo(nil)...)
@@ -151,7 +146,7 @@ func TestBadInput(t *testing.T) {
 		for _, k := range resp.ApiKeys {
 			versions[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
 		}
-		for key, want := range map[int16][2]int16{0: {3, 9}, 1: {4, 12}, 2: {0, 7}, 3: {0, 12}, 18: {0, 3}} {
+		for key, want := range map[int16][2]int16{0: {0, 9}, 1: {4, 12}, 2: {0, 7}, 3: {0, 12}, 18: {0, 3}} {
 			if versions[key] != want {
 				t.Errorf("api %d: versions %v, want %v", key, versions[key], want)
 			}
