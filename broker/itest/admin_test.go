@@ -79,6 +79,24 @@ func segmentBytes(t *testing.T, b *broker, topic string, partition int32) int64 
 	return n
 }
 
+// liveDirs lists a topic's partition directories, leaving out those
+// renamed for deletion (Kafka's "<topic>-<partition>.<id>-delete", removed
+// after file.delete.delay.ms).
+func liveDirs(t *testing.T, b *broker, topic string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(b.dir, topic+"-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []string
+	for _, d := range dirs {
+		if !strings.HasSuffix(d, "-delete") {
+			live = append(live, d)
+		}
+	}
+	return live
+}
+
 // TestAdminFranzGo drives every admin API through kadm (and raw kmsg for
 // DescribeCluster, which kadm does not wrap): topics created, refused,
 // grown, trimmed, reconfigured, described, and deleted; configs and
@@ -358,7 +376,7 @@ func TestAdminFranzGo(t *testing.T) {
 		if n := b.partitionCount(t, topic); n != -1 {
 			t.Fatalf("deleted topic still has %d partitions", n)
 		}
-		if dirs, _ := filepath.Glob(filepath.Join(b.dir, topic+"-*")); len(dirs) != 0 {
+		if dirs := liveDirs(t, b, topic); len(dirs) != 0 {
 			t.Errorf("partition directories left: %v", dirs)
 		}
 		r, _ = adm.DeleteTopic(ctx(t), topic)

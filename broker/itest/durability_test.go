@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,7 +50,7 @@ func TestCrashAdminDurability(t *testing.T) {
 	b.restart()
 
 	assertTopics(t, b, keep)
-	if dirs, _ := filepath.Glob(filepath.Join(b.dir, gone+"-*")); len(dirs) != 0 {
+	if dirs := liveDirs(t, b, gone); len(dirs) != 0 {
 		t.Errorf("directories of the deleted topic after the crash: %v", dirs)
 	}
 	if n := b.partitionCount(t, keep); n != 3 {
