@@ -73,8 +73,15 @@ func runMain(m *testing.M) int {
 	samsaBin = filepath.Join(dir, "samsa")
 	build := exec.Command("go", "build", "-o", samsaBin, "./cmd/samsa")
 	build.Dir = root
-	// The broker runs without the race detector whatever the test binary has.
-	build.Env = append(os.Environ(), "GOFLAGS=")
+	// The broker runs without the race detector whatever the test binary
+	// has; other GOFLAGS (-mod, -buildvcs) still apply.
+	var flags []string
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if f != "-race" && f != "--race" && f != "-race=true" {
+			flags = append(flags, f)
+		}
+	}
+	build.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "))
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "itest: building samsa: %v\n%s", err, out)
 		return 1
