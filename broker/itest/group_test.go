@@ -1,0 +1,807 @@
+package itest
+
+// Consumer groups against the real broker: the classic rebalance protocol
+// through franz-go (range, cooperative-sticky, static members), sarama,
+// kafka-python, confluent-kafka and kcat -G; committed offsets across
+// restarts and crashes; __consumer_offsets and its compaction; the samsa
+// group commands. Session timeouts are a few seconds and the initial
+// rebalance delay is off (startGroupBroker) so that the suite stays short.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// startGroupBroker starts a broker for group tests: no initial rebalance
+// delay, session timeouts down to 500 ms, a small __consumer_offsets.
+func startGroupBroker(t testing.TB, overrides ...string) *broker {
+	t.Helper()
+	return startBroker(t, append([]string{
+		"group.initial.rebalance.delay.ms=0",
+		"group.min.session.timeout.ms=500",
+		"offsets.topic.num.partitions=5",
+	}, overrides...)...)
+}
+
+// groupClient returns a franz-go group consumer of topic with short
+// timeouts; opts come last and win.
+func (b *broker) groupClient(t testing.TB, group, topic string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	return b.client(t, append([]kgo.Opt{
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(3 * time.Second),
+		kgo.HeartbeatInterval(250 * time.Millisecond),
+		kgo.RebalanceTimeout(5 * time.Second),
+		kgo.FetchMaxWait(200 * time.Millisecond),
+	}, opts...)...)
+}
+
+// assignment is a group's partitions of one topic by member id.
+type assignment map[string][]int32
+
+// describeAssignment returns the group's state and its members'
+// partitions of topic, through kadm's DescribeGroups.
+func describeAssignment(t testing.TB, adm *kadm.Client, group, topic string) (string, assignment) {
+	t.Helper()
+	dg, err := adm.DescribeGroups(ctx(t), group)
+	if err != nil {
+		t.Fatalf("describe %s: %v", group, err)
+	}
+	g := dg[group]
+	if g.Err != nil {
+		t.Fatalf("describe %s: %v", group, g.Err)
+	}
+	out := assignment{}
+	for _, m := range g.Members {
+		ca, ok := m.Assigned.AsConsumer()
+		if !ok {
+			out[m.MemberID] = nil
+			continue
+		}
+		var ps []int32
+		for _, at := range ca.Topics {
+			if at.Topic == topic {
+				ps = append(ps, at.Partitions...)
+			}
+		}
+		slices.Sort(ps)
+		out[m.MemberID] = ps
+	}
+	return g.State, out
+}
+
+// splits reports whether the members split partitions 0..n-1 with no
+// overlap and no gap, every member getting some when there are enough.
+func (a assignment) splits(n int32, members int) bool {
+	if len(a) != members {
+		return false
+	}
+	seen := map[int32]bool{}
+	for _, ps := range a {
+		if len(ps) == 0 && int(n) >= members {
+			return false
+		}
+		for _, p := range ps {
+			if seen[p] || p < 0 || p >= n {
+				return false
+			}
+			seen[p] = true
+		}
+	}
+	return len(seen) == int(n)
+}
+
+// waitSplit polls DescribeGroups until the group is Stable with members
+// members splitting the topic's n partitions, and returns the assignment.
+func waitSplit(t testing.TB, adm *kadm.Client, group, topic string, n int32, members int, within time.Duration) assignment {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		state, a := describeAssignment(t, adm, group, topic)
+		if state == "Stable" && a.splits(n, members) {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s: after %v state %s, assignment %v; want %d members splitting %d partitions", group, within, state, a, members, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// produceSpread produces n records round-robin over parts partitions,
+// value "<prefix>-<i>", and returns the values by partition.
+func produceSpread(t testing.TB, b *broker, topic string, parts int32, n int, prefix string) map[int32][]string {
+	t.Helper()
+	cl := b.client(t)
+	out := map[int32][]string{}
+	var recs []*kgo.Record
+	for i := range n {
+		p := int32(i) % parts
+		v := fmt.Sprintf("%s-%d", prefix, i)
+		recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: []byte(v)})
+		out[p] = append(out[p], v)
+	}
+	produceSync(t, cl, recs...)
+	return out
+}
+
+// consumed is what one member read.
+type consumed struct {
+	mu   sync.Mutex
+	recs []*kgo.Record
+}
+
+// pollMembers polls every client until want records arrived in total,
+// failing after 30 s; it returns each member's records.
+func pollMembers(t testing.TB, cls []*kgo.Client, want int) []*consumed {
+	t.Helper()
+	out := make([]*consumed, len(cls))
+	var total sync.WaitGroup
+	var mu sync.Mutex
+	got := 0
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, cl := range cls {
+		out[i] = &consumed{}
+		total.Add(1)
+		go func() {
+			defer total.Done()
+			for c.Err() == nil {
+				fs := cl.PollFetches(c)
+				recs := fs.Records()
+				out[i].mu.Lock()
+				out[i].recs = append(out[i].recs, recs...)
+				out[i].mu.Unlock()
+				mu.Lock()
+				got += len(recs)
+				if got >= want {
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	total.Wait()
+	if got < want {
+		t.Fatalf("members consumed %d of %d records in 30s", got, want)
+	}
+	return out
+}
+
+// checkOnce checks that the members together read every produced record
+// exactly once, each from the partitions assigned to it.
+func checkOnce(t testing.TB, produced map[int32][]string, members []*consumed, assigned [][]int32) {
+	t.Helper()
+	seen := map[string]int{}
+	for i, m := range members {
+		for _, r := range m.recs {
+			seen[string(r.Value)]++
+			if assigned != nil && !slices.Contains(assigned[i], r.Partition) {
+				t.Errorf("member %d read partition %d, assigned %v", i, r.Partition, assigned[i])
+			}
+		}
+	}
+	n := 0
+	for _, vs := range produced {
+		for _, v := range vs {
+			n++
+			if seen[v] != 1 {
+				t.Errorf("record %s read %d times, want once", v, seen[v])
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("read %d distinct records, produced %d", len(seen), n)
+	}
+}
+
+// memberPartitions returns, for each client, the partitions of topic
+// the group assigned to it (from DescribeGroups, by the client's member id).
+func memberPartitions(t testing.TB, cls []*kgo.Client, a assignment) [][]int32 {
+	t.Helper()
+	out := make([][]int32, len(cls))
+	for i, cl := range cls {
+		id, _ := cl.GroupMetadata()
+		ps, ok := a[id]
+		if !ok {
+			t.Fatalf("client %d's member id %q is not in the group: %v", i, id, a)
+		}
+		out[i] = ps
+	}
+	return out
+}
+
+// TestGroupFranzGoSplit: two and three franz-go members, with the range
+// and the cooperative-sticky balancer, split a topic's partitions with no
+// overlap and no gap, and read every record once.
+func TestGroupFranzGoSplit(t *testing.T) {
+	b := startGroupBroker(t)
+	const parts = 6
+	for _, bal := range []struct {
+		name string
+		opt  kgo.GroupBalancer
+	}{{"range", kgo.RangeBalancer()}, {"cooperative-sticky", kgo.CooperativeStickyBalancer()}} {
+		for _, members := range []int{2, 3} {
+			t.Run(fmt.Sprintf("%s/%d", bal.name, members), func(t *testing.T) {
+				topic := fmt.Sprintf("split-%s-%d", bal.name, members)
+				group := "g-" + topic
+				b.newTopic(t, topic, parts, nil)
+				var cls []*kgo.Client
+				for range members {
+					cls = append(cls, b.groupClient(t, group, topic, kgo.Balancers(bal.opt)))
+				}
+				// Joining happens in PollFetches: poll until the group settles.
+				c, cancel := context.WithCancel(context.Background())
+				var wg sync.WaitGroup
+				for _, cl := range cls {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for c.Err() == nil {
+							cl.PollFetches(c)
+						}
+					}()
+				}
+				a := waitSplit(t, b.admin(t), group, topic, parts, members, 20*time.Second)
+				cancel()
+				wg.Wait()
+				assigned := memberPartitions(t, cls, a)
+				produced := produceSpread(t, b, topic, parts, 300, topic)
+				got := pollMembers(t, cls, 300)
+				checkOnce(t, produced, got, assigned)
+				if state, again := describeAssignment(t, b.admin(t), group, topic); state != "Stable" || fmt.Sprint(again) != fmt.Sprint(a) {
+					t.Fatalf("after consuming: state %s, assignment %v; want Stable and %v", state, again, a)
+				}
+			})
+		}
+	}
+}
+
+// pollUntil keeps clients polling (which is how franz-go members join and
+// heartbeat) in the background until the returned stop is called.
+func pollUntil(cls ...*kgo.Client) (stop func()) {
+	c, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, cl := range cls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c.Err() == nil {
+				cl.PollFetches(c)
+			}
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// startKcatMember runs kcat as a balanced consumer (-G) of topic in group
+// with a short session timeout; the process is killed at the end of the
+// test.
+func startKcatMember(t *testing.T, b *broker, group, topic string) *exec.Cmd {
+	t.Helper()
+	kcat := needKcat(t)
+	cmd := exec.Command(kcat, "-b", b.addr, "-G", group, "-q",
+		"-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=300",
+		"-X", "partition.assignment.strategy=range", "-X", "auto.offset.reset=earliest", topic)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// TestGroupMemberLeavesOrDies: a member that leaves has its partitions
+// reassigned at once; one whose process is killed (kcat -G, SIGKILL) has
+// them reassigned once its session timeout (3 s) ends.
+func TestGroupMemberLeavesOrDies(t *testing.T) {
+	b := startGroupBroker(t)
+	const topic, parts = "leave-die", 4
+	b.newTopic(t, topic, parts, nil)
+	adm := b.admin(t)
+
+	survivor := b.groupClient(t, "g-leave", topic, kgo.Balancers(kgo.RangeBalancer()))
+	leaver := b.groupClient(t, "g-leave", topic, kgo.Balancers(kgo.RangeBalancer()))
+	stop := pollUntil(survivor, leaver)
+	waitSplit(t, adm, "g-leave", topic, parts, 2, 20*time.Second)
+	stop()
+	stop = pollUntil(survivor)
+	left := time.Now()
+	leaver.Close() // LeaveGroup
+	waitSplit(t, adm, "g-leave", topic, parts, 1, 10*time.Second)
+	if el := time.Since(left); el > 2*time.Second {
+		t.Errorf("partitions of a member that left reassigned after %v; want well within the 3s session timeout", el)
+	}
+	stop()
+
+	alive := b.groupClient(t, "g-die", topic, kgo.Balancers(kgo.RangeBalancer()))
+	stop = pollUntil(alive)
+	defer stop()
+	kc := startKcatMember(t, b, "g-die", topic)
+	a := waitSplit(t, adm, "g-die", topic, parts, 2, 20*time.Second)
+	id, _ := alive.GroupMetadata()
+	if len(a[id]) == parts {
+		t.Fatalf("franz-go member has every partition while kcat is in the group: %v", a)
+	}
+	killed := time.Now()
+	kc.Process.Kill()
+	a = waitSplit(t, adm, "g-die", topic, parts, 1, 15*time.Second)
+	el := time.Since(killed)
+	if len(a[id]) != parts {
+		t.Fatalf("after kcat died: %v; want the franz-go member %s to have all %d partitions", a, id, parts)
+	}
+	if el < 2*time.Second || el > 8*time.Second {
+		t.Errorf("partitions of the killed member reassigned after %v; want about its 3s session timeout", el)
+	}
+}
+
+// TestGroupStaticRestart: a static member (group.instance.id) that
+// restarts within its session timeout gets its partitions back without a
+// rebalance: the other member's generation and partitions do not change.
+func TestGroupStaticRestart(t *testing.T) {
+	b := startGroupBroker(t)
+	const topic, parts = "static", 4
+	b.newTopic(t, topic, parts, nil)
+	adm := b.admin(t)
+	var revokes sync.Map
+	static := func(inst string) *kgo.Client {
+		return b.groupClient(t, "g-static", topic, kgo.InstanceID(inst), kgo.SessionTimeout(10*time.Second),
+			kgo.Balancers(kgo.RangeBalancer()),
+			kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {
+				n, _ := revokes.LoadOrStore(inst, new(int))
+				*n.(*int)++
+			}))
+	}
+	a, other := static("a"), static("b")
+	stopOther := pollUntil(other)
+	defer stopOther()
+	stopA := pollUntil(a)
+	before := waitSplit(t, adm, "g-static", topic, parts, 2, 20*time.Second)
+	stopA()
+	aID, gen := a.GroupMetadata()
+	oID, ogen := other.GroupMetadata()
+	if gen != ogen {
+		t.Fatalf("members disagree on the generation: %d and %d", gen, ogen)
+	}
+	a.Close() // a static member does not leave the group on close
+	if state, now := describeAssignment(t, adm, "g-static", topic); state != "Stable" || len(now) != 2 {
+		t.Fatalf("after the static member closed: %s %v; want it still in the group", state, now)
+	}
+	revokes.Delete("b")
+	restarted := static("a")
+	stopR := pollUntil(restarted)
+	defer stopR()
+	deadline := time.Now().Add(10 * time.Second)
+	var after assignment
+	for {
+		var state string
+		state, after = describeAssignment(t, adm, "g-static", topic)
+		rID, _ := restarted.GroupMetadata()
+		if state == "Stable" && rID != "" && rID != aID && len(after[rID]) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted static member not back in 10s: %s %v", state, after)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rID, rgen := restarted.GroupMetadata()
+	if rgen != gen {
+		t.Errorf("restarted member has generation %d, want %d: a rebalance happened", rgen, gen)
+	}
+	if _, g := other.GroupMetadata(); g != gen {
+		t.Errorf("the other member moved to generation %d from %d: a rebalance happened", g, gen)
+	}
+	if fmt.Sprint(after[rID]) != fmt.Sprint(before[aID]) || fmt.Sprint(after[oID]) != fmt.Sprint(before[oID]) {
+		t.Errorf("assignment changed across the static restart: before %v, after %v", before, after)
+	}
+	if n, ok := revokes.Load("b"); ok {
+		t.Errorf("the other member had partitions revoked %d times during the static restart", *n.(*int))
+	}
+}
+
+// commitAt commits offsets for topic as a member of its group.
+func commitAt(t testing.TB, cl *kgo.Client, topic string, offsets map[int32]int64) {
+	t.Helper()
+	m := map[string]map[int32]kgo.EpochOffset{topic: {}}
+	for p, o := range offsets {
+		m[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: o}
+	}
+	var err error
+	cl.CommitOffsetsSync(ctx(t), m, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, e error) {
+		err = e
+		if e == nil {
+			for _, rt := range resp.Topics {
+				for _, rp := range rt.Partitions {
+					if rp.ErrorCode != 0 {
+						err = kerr.ErrorForCode(rp.ErrorCode)
+					}
+				}
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("commit %v: %v", offsets, err)
+	}
+}
+
+// fetchCommitted returns a group's committed offsets of topic via kadm.
+func fetchCommitted(t testing.TB, adm *kadm.Client, group, topic string) map[int32]int64 {
+	t.Helper()
+	resp, err := adm.FetchOffsets(ctx(t), group)
+	if err != nil {
+		t.Fatalf("fetch offsets of %s: %v", group, err)
+	}
+	out := map[int32]int64{}
+	resp.Each(func(o kadm.OffsetResponse) {
+		if o.Err != nil {
+			t.Fatalf("fetch offsets of %s: %s/%d: %v", group, o.Topic, o.Partition, o.Err)
+		}
+		if o.Topic == topic {
+			out[o.Partition] = o.At
+		}
+	})
+	return out
+}
+
+// firstOffsets consumes with a new member of group until every partition
+// gave a record, and returns the first offset read of each.
+func firstOffsets(t testing.TB, b *broker, group, topic string, parts int32) map[int32]int64 {
+	t.Helper()
+	cl := b.groupClient(t, group, topic, kgo.DisableAutoCommit())
+	defer cl.Close()
+	out := map[int32]int64{}
+	c := ctx(t)
+	for int32(len(out)) < parts {
+		fs := cl.PollFetches(c)
+		if c.Err() != nil {
+			t.Fatalf("first offsets: only %v before the deadline", out)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if _, ok := out[r.Partition]; !ok {
+				out[r.Partition] = r.Offset
+			}
+		})
+	}
+	return out
+}
+
+// TestGroupOffsetsSurviveRestart: committed offsets survive a clean
+// restart and a SIGKILL of the broker; a consumer resumes exactly after
+// the last commit; a member that was in the group when the broker died
+// carries on in its generation.
+func TestGroupOffsetsSurviveRestart(t *testing.T) {
+	b := startGroupBroker(t)
+	const topic, parts = "durable", 3
+	b.newTopic(t, topic, parts, nil)
+	produceSpread(t, b, topic, parts, 90, "d")
+	adm := b.admin(t)
+
+	m := b.groupClient(t, "g-durable", topic, kgo.DisableAutoCommit())
+	stop := pollUntil(m)
+	waitSplit(t, adm, "g-durable", topic, parts, 1, 20*time.Second)
+	stop()
+	want := map[int32]int64{0: 10, 1: 11, 2: 12}
+	commitAt(t, m, topic, want)
+	m.Close()
+
+	b.stop()
+	b.restart()
+	if got := fetchCommitted(t, b.admin(t), "g-durable", topic); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("offsets after a clean restart: %v, want %v", got, want)
+	}
+	if got := firstOffsets(t, b, "g-durable", topic, parts); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("resumed at %v after a clean restart, want %v", got, want)
+	}
+
+	m = b.groupClient(t, "g-durable", topic, kgo.DisableAutoCommit())
+	stop = pollUntil(m)
+	waitSplit(t, b.admin(t), "g-durable", topic, parts, 1, 20*time.Second)
+	stop()
+	memberID, gen := m.GroupMetadata()
+	want = map[int32]int64{0: 20, 1: 21, 2: 22}
+	commitAt(t, m, topic, want)
+	b.kill()
+	b.restart()
+	if got := fetchCommitted(t, b.admin(t), "g-durable", topic); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("offsets after SIGKILL: %v, want %v", got, want)
+	}
+	// The member reconnects and its generation is still the group's.
+	stop = pollUntil(m)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		state, a := describeAssignment(t, b.admin(t), "g-durable", topic)
+		if id, g := m.GroupMetadata(); state == "Stable" && id == memberID && g == gen && len(a[memberID]) == parts {
+			break
+		}
+		if time.Now().After(deadline) {
+			id, g := m.GroupMetadata()
+			t.Fatalf("member after the broker restarted: %s gen %d (was %s gen %d), group %s %v", id, g, memberID, gen, state, a)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	m.Close()
+	if got := firstOffsets(t, b, "g-durable", topic, parts); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("resumed at %v after SIGKILL, want %v", got, want)
+	}
+}
+
+// pyGroupResult is testdata/pygroup.py's output.
+type pyGroupResult struct {
+	Members []struct {
+		Assigned []int32 `json:"assigned"`
+		Records  [][]any `json:"records"`
+	} `json:"members"`
+}
+
+// runPyGroup runs testdata/pygroup.py: members Python consumers (client
+// "kp" kafka-python, "ck" confluent-kafka) in group; once they split the
+// partitions, ready runs (to produce), then they read total records,
+// commit and exit.
+func runPyGroup(t *testing.T, b *broker, client, group, topic string, members int, parts int32, total int, ready func()) pyGroupResult {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(c, python, filepath.Join("testdata", "pygroup.py"), client, b.addr, group, topic,
+		strconv.Itoa(members), strconv.Itoa(int(parts)), strconv.Itoa(total))
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	if !sc.Scan() || sc.Text() != "ready" {
+		cmd.Wait()
+		t.Fatalf("pygroup %s: no ready line (%q)\nstderr:\n%s", client, sc.Text(), stderr.String())
+	}
+	if ready != nil {
+		ready()
+	}
+	var res pyGroupResult
+	if !sc.Scan() {
+		cmd.Wait()
+		t.Fatalf("pygroup %s: no result\nstderr:\n%s", client, stderr.String())
+	}
+	if err := json.Unmarshal(sc.Bytes(), &res); err != nil {
+		t.Fatalf("pygroup %s: %v: %s", client, err, sc.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pygroup %s: %v\nstderr:\n%s", client, err, stderr.String())
+	}
+	return res
+}
+
+// TestGroupPython: two kafka-python and two confluent-kafka members (with
+// group_id) split a topic's partitions and read every record once; their
+// commits hold, and a consumer of the group started later reads exactly
+// the records produced after them.
+func TestGroupPython(t *testing.T) {
+	b := startGroupBroker(t)
+	const parts = 4
+	for _, client := range []struct{ name, module, pkg string }{
+		{"kp", "kafka", "python3-kafka"}, {"ck", "confluent_kafka", "python3-confluent-kafka"},
+	} {
+		t.Run(client.name, func(t *testing.T) {
+			needPython(t, client.module, client.pkg)
+			topic, group := "py-"+client.name, "g-py-"+client.name
+			b.newTopic(t, topic, parts, nil)
+			var produced map[int32][]string
+			res := runPyGroup(t, b, client.name, group, topic, 2, parts, 200, func() {
+				produced = produceSpread(t, b, topic, parts, 200, topic)
+			})
+			var members []*consumed
+			var assigned [][]int32
+			seen := map[int32]bool{}
+			for i, m := range res.Members {
+				for _, p := range m.Assigned {
+					if seen[p] {
+						t.Fatalf("partition %d assigned twice: %+v", p, res.Members)
+					}
+					seen[p] = true
+				}
+				if len(m.Assigned) == 0 {
+					t.Fatalf("member %d has no partition: %+v", i, res.Members)
+				}
+				assigned = append(assigned, m.Assigned)
+				c := &consumed{}
+				for _, r := range m.Records {
+					c.recs = append(c.recs, &kgo.Record{Partition: int32(r[0].(float64)), Offset: int64(r[1].(float64)), Value: []byte(r[2].(string))})
+				}
+				members = append(members, c)
+			}
+			if len(seen) != parts {
+				t.Fatalf("members were assigned %d of %d partitions", len(seen), parts)
+			}
+			checkOnce(t, produced, members, assigned)
+			got := fetchCommitted(t, b.admin(t), group, topic)
+			for p := range int32(parts) {
+				if got[p] != int64(len(produced[p])) {
+					t.Fatalf("committed offsets %v; want each partition's end, %d", got, len(produced[p]))
+				}
+			}
+			// A later consumer of the group resumes after the commits.
+			later := produceSpread(t, b, topic, parts, 20, "later")
+			res = runPyGroup(t, b, client.name, group, topic, 0, parts, 20, nil)
+			c := &consumed{}
+			for _, r := range res.Members[0].Records {
+				c.recs = append(c.recs, &kgo.Record{Partition: int32(r[0].(float64)), Value: []byte(r[2].(string))})
+			}
+			checkOnce(t, later, []*consumed{c}, nil)
+		})
+	}
+}
+
+// saramaHandler is a sarama consumer group member that records what it
+// reads and marks it for commit.
+type saramaHandler struct {
+	mu      sync.Mutex
+	claims  []int32
+	got     *consumed
+	onRecvd func()
+}
+
+func (h *saramaHandler) Setup(s sarama.ConsumerGroupSession) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.claims = nil
+	for _, ps := range s.Claims() {
+		h.claims = append(h.claims, ps...)
+	}
+	slices.Sort(h.claims)
+	return nil
+}
+
+func (h *saramaHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (h *saramaHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	for m := range c.Messages() {
+		h.got.mu.Lock()
+		h.got.recs = append(h.got.recs, &kgo.Record{Partition: m.Partition, Offset: m.Offset, Value: m.Value})
+		h.got.mu.Unlock()
+		s.MarkMessage(m, "")
+		h.onRecvd()
+	}
+	return nil
+}
+
+// TestGroupSarama: two sarama consumer group members split a topic's
+// partitions, read every record once and commit them.
+func TestGroupSarama(t *testing.T) {
+	b := startGroupBroker(t)
+	const topic, group, parts = "sarama-group", "g-sarama", 4
+	b.newTopic(t, topic, parts, nil)
+	cfg := saramaConfig()
+	cfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	cfg.Consumer.Group.Session.Timeout = 3 * time.Second
+	cfg.Consumer.Group.Heartbeat.Interval = 300 * time.Millisecond
+	cfg.Consumer.Group.Rebalance.Timeout = 5 * time.Second
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Offsets.AutoCommit.Interval = 100 * time.Millisecond
+	cfg.Consumer.MaxWaitTime = 200 * time.Millisecond
+
+	var total sync.WaitGroup
+	total.Add(200)
+	c, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var handlers []*saramaHandler
+	var wg sync.WaitGroup
+	for range 2 {
+		cg, err := sarama.NewConsumerGroup([]string{b.addr}, group, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &saramaHandler{got: &consumed{}, onRecvd: total.Done}
+		handlers = append(handlers, h)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer cg.Close()
+			for c.Err() == nil {
+				if err := cg.Consume(c, []string{topic}, h); err != nil && c.Err() == nil {
+					t.Logf("sarama consume: %v", err)
+				}
+			}
+		}()
+	}
+	a := waitSplit(t, b.admin(t), group, topic, parts, 2, 20*time.Second)
+	produced := produceSpread(t, b, topic, parts, 200, topic)
+	done := make(chan struct{})
+	go func() { total.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("sarama members did not read 200 records in 30s")
+	}
+	var members []*consumed
+	var claims [][]int32
+	for _, h := range handlers {
+		members = append(members, h.got)
+		h.mu.Lock()
+		claims = append(claims, h.claims)
+		h.mu.Unlock()
+	}
+	checkOnce(t, produced, members, claims)
+	if state, again := describeAssignment(t, b.admin(t), group, topic); state != "Stable" || fmt.Sprint(again) != fmt.Sprint(a) {
+		t.Fatalf("after consuming: %s %v; want Stable %v", state, again, a)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := fetchCommitted(t, b.admin(t), group, topic)
+		if len(got) == parts && got[0] == 50 && got[1] == 50 && got[2] == 50 && got[3] == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sarama's commits: %v; want 50 for each partition", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+}
+
+// TestGroupKcat: kcat -G (librdkafka's balanced consumer) reads a topic as
+// a group member, commits on exit, and a second run reads only what came
+// after.
+func TestGroupKcat(t *testing.T) {
+	kcat := needKcat(t)
+	b := startGroupBroker(t)
+	const topic, group, parts = "kcat-group", "g-kcat", 3
+	b.newTopic(t, topic, parts, nil)
+	run := func(n int) map[string]int {
+		out := runCmd(t, nil, kcat, "-b", b.addr, "-G", group, "-q", "-e", "-f", "%s\n",
+			"-X", "auto.offset.reset=earliest", "-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=300", topic)
+		seen := map[string]int{}
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l != "" {
+				seen[l]++
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("kcat -G read %d distinct records, want %d", len(seen), n)
+		}
+		return seen
+	}
+	produced := produceSpread(t, b, topic, parts, 60, "first")
+	seen := run(60)
+	for _, vs := range produced {
+		for _, v := range vs {
+			if seen[v] != 1 {
+				t.Fatalf("record %s read %d times", v, seen[v])
+			}
+		}
+	}
+	if got := fetchCommitted(t, b.admin(t), group, topic); got[0] != 20 || got[1] != 20 || got[2] != 20 {
+		t.Fatalf("kcat's commits: %v; want 20 per partition", got)
+	}
+	produceSpread(t, b, topic, parts, 9, "second")
+	for v := range run(9) {
+		if !strings.HasPrefix(v, "second-") {
+			t.Fatalf("second kcat run read %s, produced before its group's commit", v)
+		}
+	}
+}
