@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -803,5 +804,129 @@ func TestGroupKcat(t *testing.T) {
 		if !strings.HasPrefix(v, "second-") {
 			t.Fatalf("second kcat run read %s, produced before its group's commit", v)
 		}
+	}
+}
+
+// tryGroupCLI runs a samsa client command against the broker and returns
+// its stdout, stderr and error without failing the test.
+func (b *broker) trySamsa(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	o, e, err := tryCmd(t, nil, samsaBin, append(args, "--brokers", b.addr)...)
+	return string(o), string(e), err
+}
+
+// committedEquals polls the group's commits until they equal want.
+func committedEquals(t *testing.T, adm *kadm.Client, group, topic string, want map[int32]int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := fetchCommitted(t, adm, group, topic)
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s commits %v, want %v", group, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestGroupCLI: samsa consume --group reads as a member and commits what it
+// printed; samsa group list, describe (members, assignments, offsets,
+// lag), seek (earliest, latest, offset, time) and delete, beside kadm.
+func TestGroupCLI(t *testing.T) {
+	b := startGroupBroker(t)
+	const topic, group, parts = "cli-group", "cg", 3
+	b.newTopic(t, topic, parts, nil)
+	produced := produceSpread(t, b, topic, parts, 30, "v")
+	adm := b.admin(t)
+
+	parse := func(out string) (*consumed, map[int32]int64) {
+		c := &consumed{}
+		next := map[int32]int64{}
+		for _, f := range fields(out) {
+			if len(f) != 3 {
+				t.Fatalf("consume output line %q", f)
+			}
+			p, _ := strconv.Atoi(f[0])
+			o, _ := strconv.ParseInt(f[1], 10, 64)
+			c.recs = append(c.recs, &kgo.Record{Partition: int32(p), Offset: o, Value: []byte(f[2])})
+			next[int32(p)] = max(next[int32(p)], o+1)
+		}
+		return c, next
+	}
+	first, next := parse(b.samsa(t, "", "consume", topic, "--group", group, "-n", "12", "--format", `%p %o %v\n`))
+	if len(first.recs) != 12 {
+		t.Fatalf("consume -n 12 printed %d records", len(first.recs))
+	}
+	committedEquals(t, adm, group, topic, next)
+	rest, _ := parse(b.samsa(t, "", "consume", topic, "--group", group, "-e", "--format", `%p %o %v\n`))
+	checkOnce(t, produced, []*consumed{first, rest}, nil)
+	committedEquals(t, adm, group, topic, map[int32]int64{0: 10, 1: 10, 2: 10})
+
+	if out := b.samsa(t, "", "group", "list"); !slices.ContainsFunc(fields(out), func(f []string) bool {
+		return slices.Equal(f, []string{group, "Empty", "consumer"})
+	}) {
+		t.Fatalf("group list:\n%s", out)
+	}
+	produceSpread(t, b, topic, parts, 6, "more")
+	desc := b.samsa(t, "", "group", "describe", group)
+	for _, want := range [][]string{{"STATE", "Empty"}, {"TOTAL-LAG", "6"}, {topic, "1", "10", "0", "12", "2", "-"}} {
+		if !slices.ContainsFunc(fields(desc), func(f []string) bool { return slices.Equal(f, want) }) {
+			t.Fatalf("group describe lacks %v:\n%s", want, desc)
+		}
+	}
+
+	// With a member: describe shows it; delete and seek refuse.
+	m := b.groupClient(t, group, topic)
+	stop := pollUntil(m)
+	waitSplit(t, adm, group, topic, parts, 1, 20*time.Second)
+	id, _ := m.GroupMetadata()
+	desc = b.samsa(t, "", "group", "describe", group)
+	if !strings.Contains(desc, id) || !strings.Contains(desc, topic+":0,1,2") || !slices.ContainsFunc(fields(desc), func(f []string) bool { return slices.Equal(f, []string{"STATE", "Stable"}) }) {
+		t.Fatalf("describe with a member %s:\n%s", id, desc)
+	}
+	if _, _, err := b.trySamsa(t, "group", "delete", group); err == nil {
+		t.Fatal("group delete of a group with a member succeeded")
+	}
+	if _, _, err := b.trySamsa(t, "group", "seek", group, "--to", "earliest"); err == nil {
+		t.Fatal("group seek of a group with a member succeeded")
+	}
+	dg, err := adm.DeleteGroup(ctx(t), group)
+	if !errors.Is(dg.Err, kerr.NonEmptyGroup) {
+		t.Fatalf("kadm delete of a group with a member: %v %v; want NON_EMPTY_GROUP", err, dg.Err)
+	}
+	stop()
+	m.Close()
+
+	b.samsa(t, "", "group", "seek", group, "--to", "earliest")
+	committedEquals(t, adm, group, topic, map[int32]int64{0: 0, 1: 0, 2: 0})
+	b.samsa(t, "", "group", "seek", group, "--to", "latest")
+	committedEquals(t, adm, group, topic, map[int32]int64{0: 12, 1: 12, 2: 12})
+	b.samsa(t, "", "group", "seek", group, "--to", "offset:5", "--topics", topic, "--partitions", "1")
+	committedEquals(t, adm, group, topic, map[int32]int64{0: 12, 1: 5, 2: 12})
+	b.samsa(t, "", "group", "seek", group, "--to", "time:0")
+	committedEquals(t, adm, group, topic, map[int32]int64{0: 0, 1: 0, 2: 0})
+	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+	out := b.samsa(t, "", "group", "seek", group, "--to", "time:"+future, "--dry-run")
+	if !slices.ContainsFunc(fields(out), func(f []string) bool { return slices.Equal(f, []string{topic, "2", "0", "12"}) }) {
+		t.Fatalf("seek --dry-run:\n%s", out)
+	}
+	committedEquals(t, adm, group, topic, map[int32]int64{0: 0, 1: 0, 2: 0})
+
+	// kadm sees the same group; delete it with samsa, then it is gone.
+	lg, err := adm.ListGroups(ctx(t))
+	if err != nil || lg[group].State != "Empty" || lg[group].ProtocolType != "consumer" {
+		t.Fatalf("kadm list: %v %+v", err, lg)
+	}
+	b.samsa(t, "", "group", "delete", group)
+	if _, _, err := b.trySamsa(t, "group", "describe", group); err == nil {
+		t.Fatal("describe of a deleted group succeeded")
+	}
+	if lg, _ := adm.ListGroups(ctx(t)); len(lg) != 0 {
+		t.Fatalf("groups after delete: %+v", lg)
+	}
+	if got := fetchCommitted(t, adm, group, topic); len(got) != 0 {
+		t.Fatalf("offsets of the deleted group: %v", got)
 	}
 }

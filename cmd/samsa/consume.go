@@ -1,7 +1,8 @@
 package main
 
-// samsa consume: read partitions directly (no consumer group) and print
-// each record through a format string, like kcat -C and rpk topic consume.
+// samsa consume: read partitions directly, or as a member of a consumer
+// group with --group (group.go), and print each record through a format
+// string, like kcat -C and rpk topic consume.
 
 import (
 	"bufio"
@@ -20,8 +21,8 @@ import (
 
 const consumeUsage = `usage: samsa consume TOPIC [flags]
 
-Reads the partitions of TOPIC directly, without a consumer group, and
-prints each record with --format. Runs until interrupted, unless -n or -e
+Reads the partitions of TOPIC directly (or, with --group, as a member of a
+consumer group) and prints each record with --format. Runs until interrupted, unless -n or -e
 says when to stop. Records of different partitions interleave.
 
 flags:
@@ -39,6 +40,12 @@ flags:
   -n, --num N                exit after N records
   -e, --exit-at-end          exit once every partition has been read up to
                              its high watermark as of when it caught up
+  -g, --group G              consume as a member of consumer group G: the
+                             group's members share the partitions, reading
+                             starts at the group's committed offsets (--from
+                             applies to partitions without one), and the
+                             printed records are committed every 5s and on
+                             exit; not with --partitions
 `
 
 func consume(args []string) int {
@@ -50,6 +57,7 @@ func consume(args []string) int {
 		format    string
 		num       int
 		exitAtEnd bool
+		groupID   string
 	)
 	c.fs.StringVar(&partList, "partitions", "", "")
 	c.fs.StringVar(&from, "from", "beginning", "")
@@ -58,6 +66,8 @@ func consume(args []string) int {
 	c.fs.IntVar(&num, "num", 0, "")
 	c.fs.BoolVar(&exitAtEnd, "e", false, "")
 	c.fs.BoolVar(&exitAtEnd, "exit-at-end", false, "")
+	c.fs.StringVar(&groupID, "g", "", "")
+	c.fs.StringVar(&groupID, "group", "", "")
 	return c.run(args, func(pos []string) error {
 		if len(pos) != 1 {
 			return usageErrorf("want exactly one TOPIC, got %d arguments", len(pos))
@@ -73,6 +83,12 @@ func consume(args []string) int {
 		}
 		if num < 0 {
 			return usageErrorf("--num %d: want a positive count", num)
+		}
+		if groupID != "" {
+			if partList != "" {
+				return usageErrorf("--partitions and --group do not go together: the group assigns partitions")
+			}
+			return consumeGroup(cf, topic, groupID, parts, start, num, exitAtEnd)
 		}
 		var want []int32
 		if partList != "" {

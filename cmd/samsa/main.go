@@ -13,6 +13,7 @@ commands:
   topic ...          create, list, describe, delete and alter topics
   produce TOPIC      produce lines from stdin as records
   consume TOPIC      print records of a topic's partitions
+  group ...          list, describe, delete consumer groups; reset their offsets
   bench ...          producer and consumer benchmarks
   dump-log FILE...   print the batches and index entries of segment files
 
@@ -35,6 +36,8 @@ func main() {
 		os.Exit(produce(os.Args[2:]))
 	case "consume":
 		os.Exit(consume(os.Args[2:]))
+	case "group":
+		os.Exit(groupCmd(os.Args[2:]))
 	case "bench":
 		os.Exit(bench(os.Args[2:]))
 	case "-h", "--help", "help":
