@@ -106,7 +106,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 		Logger: quiet, Now: e.clock.now, RetentionCheckInterval: time.Hour,
 		// Members that join together land in one generation.
 		InitialRebalanceDelay: 100 * time.Millisecond,
-		PartitionExists: func(topic string, p int32) bool { return topic != "nope" },
+		PartitionExists:       func(topic string, p int32) bool { return topic != "nope" },
 	}
 	if mod != nil {
 		mod(&e.cfg)
