@@ -2,7 +2,8 @@ package broker
 
 // Produce (key 0), versions 0-9.
 //
-// Record batches v2 only (magic 2, which Produce v3+ implies). v0-v2 are
+// Record batches v2 only (magic 2, which Produce v3+ implies); v3+ carries
+// exactly one batch per partition (INVALID_RECORD otherwise, as in Kafka). v0-v2 are
 // served so that clients which infer features from the version range
 // (librdkafka 2.0 enables gzip and snappy only when Produce v0 is listed)
 // see them, but their message sets v0/v1 (magic 0 or 1) are refused with
@@ -91,7 +92,19 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 // produceTo validates and appends one partition's record set.
 func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []byte, now int64, sp *kmsg.ProduceResponseTopicPartition) error {
 	maxBytes := ts.cfg.int64("max.message.bytes")
-	if len(records) == 0 {
+	if rc.version >= 3 {
+		// Kafka: v3+ carries exactly one batch of magic 2 per partition.
+		if len(records) == 0 {
+			return errf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
+		}
+		h, err := logfile.ParseHeader(records)
+		switch {
+		case errors.Is(err, logfile.ErrMagic):
+			return errf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
+		case err == nil && h.Size() < int64(len(records)):
+			return errf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
+		}
+	} else if len(records) == 0 {
 		return errf(kerr.CorruptMessage, "empty record set")
 	}
 	bs, err := logfile.ValidateProduce(records, maxBytes)

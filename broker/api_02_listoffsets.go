@@ -102,6 +102,11 @@ func (b *Broker) offsetFor(p *Partition, ts int64) (int64, int64, error) {
 		if off < 0 || off >= hw {
 			return -1, -1, nil
 		}
+		// off is the batch's last offset; answer with the record that has
+		// the timestamp (KIP-734, as Kafka does since KAFKA-16310).
+		if rec, ok := recordAtTimestamp(l, off, t); ok {
+			off = rec
+		}
 		return off, t, nil
 	}
 	if ts < 0 {
@@ -140,4 +145,28 @@ func (b *Broker) offsetFor(p *Partition, ts int64) (int64, int64, error) {
 		return -1, -1, nil
 	}
 	return off, rts, nil
+}
+
+// recordAtTimestamp returns the offset of the first record of the batch
+// holding offset whose timestamp is ts (LogAppendTime batches: the first).
+func recordAtTimestamp(l *logfile.Log, offset, ts int64) (int64, bool) {
+	info, batch, err := l.ReadBatchAt(offset)
+	if err != nil {
+		return 0, false
+	}
+	if info.Attributes&logfile.AttrLogAppendTime != 0 {
+		return info.BaseOffset, true
+	}
+	recs, err := records.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
+	if err != nil {
+		return 0, false
+	}
+	found, at := false, int64(0)
+	records.Check(recs, &info.Header, 0, -1, func(delta int32, t int64) bool {
+		if t == ts {
+			found, at = true, info.BaseOffset+int64(delta)
+		}
+		return !found
+	})
+	return at, found
 }

@@ -6,9 +6,11 @@ package broker
 // more (apis is the registry). KIP-511: a request at a version above 3 gets
 // a v0 response with UNSUPPORTED_VERSION and the list, so that the client
 // can retry with a version we speak; its body is not parsed. The response
-// header is always v0, even for flexible versions (KIP-482).
+// header is always v0, even for flexible versions (KIP-482). v3 checks the
+// client software name and version as Kafka does (INVALID_REQUEST).
 
 import (
+	"regexp"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -36,8 +38,17 @@ func apiVersionsList() []kmsg.ApiVersionsResponseApiKey {
 	return out
 }
 
-func serveAPIVersions(rc *reqCtx, req kmsg.Request) *netpoll.Response {
+// softwareNameRe is what Kafka accepts as client software name and version
+// (KIP-511); anything else is INVALID_REQUEST.
+var softwareNameRe = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
+
+func serveAPIVersions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.ApiVersionsRequest)
 	resp := kmsg.NewPtrApiVersionsResponse()
+	if rc.version >= 3 && (!softwareNameRe.MatchString(req.ClientSoftwareName) || !softwareNameRe.MatchString(req.ClientSoftwareVersion)) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return rc.respond(resp)
+	}
 	resp.ApiKeys = apiVersionsList()
 	return rc.respond(resp)
 }
