@@ -9,7 +9,9 @@ package itest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -929,4 +931,470 @@ func TestGroupCLI(t *testing.T) {
 	if got := fetchCommitted(t, adm, group, topic); len(got) != 0 {
 		t.Fatalf("offsets of the deleted group: %v", got)
 	}
+}
+
+// offsetsRecord is a record of __consumer_offsets, decoded with kmsg's
+// schemas of Kafka's keys and values.
+type offsetsRecord struct {
+	partition int32
+	offset    int64
+	key       string // "group/topic/partition" or "group"
+	group     string
+	commit    *kmsg.OffsetCommitValue  // nil for group records and tombstones
+	meta      *kmsg.GroupMetadataValue // nil for offset records and tombstones
+	tombstone bool
+}
+
+// readOffsetsTopic reads every record of __consumer_offsets from the log
+// start to the end, decoding keys and values as Kafka's tools do.
+func readOffsetsTopic(t testing.TB, b *broker) []offsetsRecord {
+	t.Helper()
+	adm := b.admin(t)
+	ends, err := adm.ListEndOffsets(ctx(t), "__consumer_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts, err := adm.ListStartOffsets(ctx(t), "__consumer_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[int32]kgo.Offset{}
+	todo := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		parts[o.Partition] = kgo.NewOffset().AtStart()
+		if s, _ := starts.Lookup(o.Topic, o.Partition); o.Offset > s.Offset {
+			todo[o.Partition] = o.Offset
+		}
+	})
+	cl := b.client(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"__consumer_offsets": parts}))
+	var out []offsetsRecord
+	c := ctx(t)
+	for len(todo) > 0 {
+		fs := cl.PollFetches(c)
+		if c.Err() != nil {
+			t.Fatalf("reading __consumer_offsets: partitions %v not read to their end", todo)
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Fatalf("fetch %s/%d: %v", topic, p, err) })
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Offset+1 >= todo[r.Partition] {
+				delete(todo, r.Partition)
+			}
+			or := offsetsRecord{partition: r.Partition, offset: r.Offset, tombstone: r.Value == nil}
+			switch v := int16(binary.BigEndian.Uint16(r.Key)); v {
+			case 0, 1:
+				var k kmsg.OffsetCommitKey
+				if err := k.ReadFrom(r.Key); err != nil {
+					t.Fatalf("offset key at %d/%d: %v", r.Partition, r.Offset, err)
+				}
+				or.group, or.key = k.Group, fmt.Sprintf("%s/%s/%d", k.Group, k.Topic, k.Partition)
+				if r.Value != nil {
+					or.commit = new(kmsg.OffsetCommitValue)
+					if err := or.commit.ReadFrom(r.Value); err != nil {
+						t.Fatalf("offset value at %d/%d: %v", r.Partition, r.Offset, err)
+					}
+				}
+			case 2:
+				var k kmsg.GroupMetadataKey
+				if err := k.ReadFrom(r.Key); err != nil {
+					t.Fatalf("group key at %d/%d: %v", r.Partition, r.Offset, err)
+				}
+				or.group, or.key = k.Group, k.Group
+				if r.Value != nil {
+					or.meta = new(kmsg.GroupMetadataValue)
+					if err := or.meta.ReadFrom(r.Value); err != nil {
+						t.Fatalf("group value at %d/%d: %v", r.Partition, r.Offset, err)
+					}
+				}
+			default:
+				t.Fatalf("key version %d at %d/%d", v, r.Partition, r.Offset)
+			}
+			out = append(out, or)
+		})
+	}
+	return out
+}
+
+// activeBases returns the base offset of each __consumer_offsets
+// partition's active (last) segment, from the files in the data directory.
+func activeBases(t testing.TB, b *broker) map[int32]int64 {
+	t.Helper()
+	out := map[int32]int64{}
+	dirs, _ := filepath.Glob(filepath.Join(b.dir, "__consumer_offsets-*"))
+	for _, d := range dirs {
+		p, err := strconv.Atoi(d[strings.LastIndexByte(d, '-')+1:])
+		if err != nil {
+			continue
+		}
+		logs, _ := filepath.Glob(filepath.Join(d, "*.log"))
+		for _, l := range logs {
+			base, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(l), ".log"), 10, 64)
+			if err == nil && base >= out[int32(p)] {
+				out[int32(p)] = base
+			}
+		}
+	}
+	return out
+}
+
+// TestGroupOffsetsCompaction: after many commits __consumer_offsets is
+// compacted to about one record per group, topic and partition (the
+// active segment aside), in Kafka's key and value schemas; every group
+// still fetches its latest offsets, after restarts too; deleting a group
+// writes tombstones and it stays gone.
+func TestGroupOffsetsCompaction(t *testing.T) {
+	b := startGroupBroker(t, "offsets.topic.segment.bytes=4096", "log.cleaner.backoff.ms=200", "offsets.topic.num.partitions=2")
+	const topic, parts, rounds = "compact-src", 4, 60
+	b.newTopic(t, topic, parts, nil)
+	adm := b.admin(t)
+	groups := []string{"c0", "c1", "c2", "c3"}
+	latest := map[string]map[int32]int64{}
+	for r := range rounds {
+		for _, g := range groups {
+			off := kadm.Offsets{}
+			latest[g] = map[int32]int64{}
+			for p := range int32(parts) {
+				o := int64(r*100) + int64(p)
+				off.AddOffset(topic, p, o, -1)
+				latest[g][p] = o
+			}
+			if resps, err := adm.CommitOffsets(ctx(t), g, off); err != nil || resps.Error() != nil {
+				t.Fatalf("commit: %v %v", err, resps.Error())
+			}
+		}
+	}
+	// A member group: its group metadata records are compacted too.
+	m := b.groupClient(t, "cm", topic, kgo.DisableAutoCommit())
+	stop := pollUntil(m)
+	waitSplit(t, adm, "cm", topic, parts, 1, 20*time.Second)
+	stop()
+	latest["cm"] = map[int32]int64{}
+	for r := range rounds {
+		offs := map[int32]int64{}
+		for p := range int32(parts) {
+			offs[p] = int64(r)
+			latest["cm"][p] = int64(r)
+		}
+		commitAt(t, m, topic, offs)
+	}
+	written := rounds * parts * (len(groups) + 1)
+
+	// Keys: one per group, topic and partition, plus cm's group record.
+	keys := len(groups)*parts + parts + 1
+	deadline := time.Now().Add(30 * time.Second)
+	var recs []offsetsRecord
+	for {
+		recs = readOffsetsTopic(t, b)
+		active := activeBases(t, b)
+		below := map[string]int{}
+		dups, inActive := 0, 0
+		for _, r := range recs {
+			if r.offset >= active[r.partition] {
+				inActive++
+				continue
+			}
+			if below[r.key]++; below[r.key] > 1 {
+				dups++
+			}
+		}
+		if dups == 0 && len(recs) <= keys+inActive && len(recs) < written/4 {
+			t.Logf("__consumer_offsets: %d records after %d commits of %d keys (%d in active segments)", len(recs), written, keys, inActive)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("__consumer_offsets not compacted in 30s: %d records (%d in active segments, %d duplicate keys below them) for %d keys", len(recs), inActive, dups, keys)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The last record of every key holds the latest value.
+	last := map[string]offsetsRecord{}
+	for _, r := range recs {
+		last[r.key] = r
+	}
+	for g, ps := range latest {
+		for p, o := range ps {
+			r, ok := last[fmt.Sprintf("%s/%s/%d", g, topic, p)]
+			if !ok || r.commit == nil || r.commit.Offset != o || r.commit.Version != 3 {
+				t.Fatalf("last record of %s/%d: %+v (commit %+v), want OffsetCommitValue v3 with offset %d", g, p, r, r.commit, o)
+			}
+		}
+	}
+	if r := last["cm"]; r.meta == nil || r.meta.Version != 3 || r.meta.ProtocolType != "consumer" || len(r.meta.Members) != 1 {
+		t.Fatalf("cm's group record: %+v", r.meta)
+	}
+	check := func(what string) {
+		t.Helper()
+		adm := b.admin(t)
+		for g, ps := range latest {
+			if got := fetchCommitted(t, adm, g, topic); fmt.Sprint(got) != fmt.Sprint(ps) {
+				t.Fatalf("%s: group %s fetches %v, want %v", what, g, got, ps)
+			}
+		}
+	}
+	check("after compaction")
+	m.Close()
+	b.stop()
+	b.restart()
+	check("after a clean restart")
+	b.kill()
+	b.restart()
+	check("after SIGKILL")
+
+	adm = b.admin(t)
+	if dg, err := adm.DeleteGroup(ctx(t), "c3"); err != nil || dg.Err != nil {
+		t.Fatalf("delete c3: %v %v", err, dg.Err)
+	}
+	tombs := map[string]bool{}
+	for _, r := range readOffsetsTopic(t, b) {
+		if r.group == "c3" && r.tombstone {
+			tombs[r.key] = true
+		}
+	}
+	if len(tombs) != parts+1 {
+		t.Fatalf("tombstones of the deleted group: %v; want its %d offsets and its group key", tombs, parts)
+	}
+	delete(latest, "c3")
+	b.stop()
+	b.restart()
+	check("after deleting c3 and restarting")
+	if got := fetchCommitted(t, b.admin(t), "c3", topic); len(got) != 0 {
+		t.Fatalf("deleted group's offsets after a restart: %v", got)
+	}
+	if lg, _ := b.admin(t).ListGroups(ctx(t)); len(lg) != len(latest) {
+		t.Fatalf("groups after deleting c3: %v", lg)
+	}
+}
+
+// rawJoin sends a JoinGroup at version v on its own connection (it may
+// wait in a rebalance) and returns the response.
+func rawJoin(t *testing.T, b *broker, v int16, group, member string, instance *string, session int32, meta []byte) *kmsg.JoinGroupResponse {
+	t.Helper()
+	req := kmsg.NewPtrJoinGroupRequest()
+	req.SetVersion(v)
+	req.Group, req.MemberID, req.InstanceID = group, member, instance
+	req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = session, 5000
+	req.ProtocolType = "consumer"
+	p := kmsg.NewJoinGroupRequestProtocol()
+	p.Name, p.Metadata = "range", meta
+	req.Protocols = append(req.Protocols, p)
+	return b.dial(t).roundTrip(t, req).(*kmsg.JoinGroupResponse)
+}
+
+func wantErr(t *testing.T, what string, got int16, want *kerr.Error) {
+	t.Helper()
+	var w int16
+	if want != nil {
+		w = want.Code
+	}
+	if got != w {
+		t.Fatalf("%s: error %v, want %v", what, kerr.ErrorForCode(got), want)
+	}
+}
+
+// TestGroupProtocolVersions: every version of every group API, old and
+// flexible, decodes as kmsg's schema exactly (raw requests, byte-exact
+// responses), with Kafka's error codes for the cases clients rely on.
+func TestGroupProtocolVersions(t *testing.T) {
+	b := startGroupBroker(t)
+	const topic = "raw-groups"
+	b.newTopic(t, topic, 2, nil)
+	meta := kmsg.NewConsumerMemberMetadata()
+	meta.Topics = []string{topic}
+	md := meta.AppendTo(nil)
+	conn := b.dial(t)
+	host, port, _ := strings.Cut(b.addr, ":")
+
+	for v := int16(0); v <= 4; v++ {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.SetVersion(v)
+		req.CoordinatorKey = "raw"
+		req.CoordinatorKeys = []string{"raw", "other"}
+		resp := conn.roundTrip(t, req).(*kmsg.FindCoordinatorResponse)
+		if v < 4 {
+			if resp.ErrorCode != 0 || resp.Host != host || strconv.Itoa(int(resp.Port)) != port || resp.NodeID != 0 {
+				t.Fatalf("FindCoordinator v%d: %+v", v, resp)
+			}
+		} else if len(resp.Coordinators) != 2 || resp.Coordinators[1].Key != "other" || resp.Coordinators[1].ErrorCode != 0 {
+			t.Fatalf("FindCoordinator v4: %+v", resp.Coordinators)
+		}
+	}
+	txn := kmsg.NewPtrFindCoordinatorRequest()
+	txn.SetVersion(3)
+	txn.CoordinatorType = 1
+	wantErr(t, "transaction coordinator", conn.roundTrip(t, txn).(*kmsg.FindCoordinatorResponse).ErrorCode, kerr.CoordinatorNotAvailable)
+
+	for v := int16(0); v <= 9; v++ {
+		group := fmt.Sprintf("raw-v%d", v)
+		var inst *string
+		if v >= 5 {
+			inst = kmsg.StringPtr("i" + group)
+		}
+		wantErr(t, fmt.Sprintf("JoinGroup v%d with a 1ms session", v), rawJoin(t, b, v, group, "", nil, 1, md).ErrorCode, kerr.InvalidSessionTimeout)
+		j := rawJoin(t, b, v, group, "", inst, 3000, md)
+		if v >= 4 && inst == nil {
+			wantErr(t, fmt.Sprintf("JoinGroup v%d without a member id", v), j.ErrorCode, kerr.MemberIDRequired)
+			j = rawJoin(t, b, v, group, j.MemberID, nil, 3000, md)
+		}
+		if j.ErrorCode != 0 || j.Generation != 1 || j.LeaderID != j.MemberID || len(j.Members) != 1 || !bytes.Equal(j.Members[0].ProtocolMetadata, md) {
+			t.Fatalf("JoinGroup v%d: %+v", v, j)
+		}
+		if v >= 7 && (j.ProtocolType == nil || *j.ProtocolType != "consumer") {
+			t.Fatalf("JoinGroup v%d protocol type %v", v, j.ProtocolType)
+		}
+		sv := min(v, 5)
+		sync := kmsg.NewPtrSyncGroupRequest()
+		sync.SetVersion(sv)
+		sync.Group, sync.MemberID, sync.Generation, sync.InstanceID = group, j.MemberID, j.Generation, inst
+		sa := kmsg.NewSyncGroupRequestGroupAssignment()
+		sa.MemberID, sa.MemberAssignment = j.MemberID, []byte("assigned")
+		sync.GroupAssignment = append(sync.GroupAssignment, sa)
+		if sr := conn.roundTrip(t, sync).(*kmsg.SyncGroupResponse); sr.ErrorCode != 0 || string(sr.MemberAssignment) != "assigned" {
+			t.Fatalf("SyncGroup v%d: %+v", sv, sr)
+		}
+		hv := min(v, 4)
+		hb := kmsg.NewPtrHeartbeatRequest()
+		hb.SetVersion(hv)
+		hb.Group, hb.MemberID, hb.Generation, hb.InstanceID = group, j.MemberID, j.Generation, inst
+		wantErr(t, fmt.Sprintf("Heartbeat v%d", hv), conn.roundTrip(t, hb).(*kmsg.HeartbeatResponse).ErrorCode, nil)
+		hb.Generation = 7
+		wantErr(t, fmt.Sprintf("Heartbeat v%d of another generation", hv), conn.roundTrip(t, hb).(*kmsg.HeartbeatResponse).ErrorCode, kerr.IllegalGeneration)
+		hb.Generation, hb.MemberID = j.Generation, "stranger"
+		want := kerr.UnknownMemberID
+		if inst != nil {
+			want = kerr.FencedInstanceID // the instance id belongs to another member id
+		}
+		wantErr(t, fmt.Sprintf("Heartbeat v%d of a stranger", hv), conn.roundTrip(t, hb).(*kmsg.HeartbeatResponse).ErrorCode, want)
+
+		cv := min(v, 8)
+		oc := kmsg.NewPtrOffsetCommitRequest()
+		oc.SetVersion(cv)
+		oc.Group, oc.MemberID, oc.Generation, oc.InstanceID = group, j.MemberID, j.Generation, inst
+		oc.RetentionTimeMillis = -1
+		ot := kmsg.NewOffsetCommitRequestTopic()
+		ot.Topic = topic
+		op := kmsg.NewOffsetCommitRequestTopicPartition()
+		op.Partition, op.Offset, op.Metadata = 1, int64(100+v), kmsg.StringPtr("md")
+		ot.Partitions = append(ot.Partitions, op)
+		oc.Topics = append(oc.Topics, ot)
+		wantCode := int16(0)
+		if cv == 0 {
+			wantCode = kerr.UnknownMemberID.Code // v0 has no member fields: a simple commit to a group with members
+		}
+		if r := conn.roundTrip(t, oc).(*kmsg.OffsetCommitResponse); r.Topics[0].Partitions[0].ErrorCode != wantCode {
+			t.Fatalf("OffsetCommit v%d: %v", cv, kerr.ErrorForCode(r.Topics[0].Partitions[0].ErrorCode))
+		}
+
+		lv := kmsg.NewPtrLeaveGroupRequest()
+		lv.SetVersion(min(v, 5))
+		lv.Group, lv.MemberID = group, j.MemberID
+		lm := kmsg.NewLeaveGroupRequestMember()
+		lm.MemberID, lm.InstanceID = j.MemberID, inst
+		lv.Members = append(lv.Members, lm)
+		if r := conn.roundTrip(t, lv).(*kmsg.LeaveGroupResponse); r.ErrorCode != 0 || (lv.Version >= 3 && (len(r.Members) != 1 || r.Members[0].ErrorCode != 0)) {
+			t.Fatalf("LeaveGroup v%d: %+v", lv.Version, r)
+		}
+	}
+
+	// OffsetFetch at every version reads back the commits made above.
+	for v := int16(0); v <= 8; v++ {
+		group := fmt.Sprintf("raw-v%d", max(v, 1))
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.SetVersion(v)
+		req.Group = group
+		rt := kmsg.NewOffsetFetchRequestTopic()
+		rt.Topic, rt.Partitions = topic, []int32{0, 1}
+		req.Topics = append(req.Topics, rt)
+		rg := kmsg.NewOffsetFetchRequestGroup()
+		rg.Group = group
+		rg2 := kmsg.NewOffsetFetchRequestGroup()
+		rg2.Group = "raw-v9"
+		req.Groups = append(req.Groups, rg, rg2)
+		resp := conn.roundTrip(t, req).(*kmsg.OffsetFetchResponse)
+		if v < 8 {
+			ps := resp.Topics[0].Partitions
+			if resp.ErrorCode != 0 || ps[0].Offset != -1 || ps[1].Offset != int64(100+max(v, 1)) {
+				t.Fatalf("OffsetFetch v%d: %+v", v, resp)
+			}
+			continue
+		}
+		if len(resp.Groups) != 2 || resp.Groups[1].Topics[0].Partitions[0].Offset != 109 || resp.Groups[0].Topics[0].Partitions[0].Offset != 108 {
+			t.Fatalf("OffsetFetch v8 (null topics: all): %+v", resp.Groups)
+		}
+	}
+
+	for v := int16(0); v <= 5; v++ {
+		req := kmsg.NewPtrListGroupsRequest()
+		req.SetVersion(v)
+		resp := conn.roundTrip(t, req).(*kmsg.ListGroupsResponse)
+		if resp.ErrorCode != 0 || len(resp.Groups) != 10 {
+			t.Fatalf("ListGroups v%d: %+v", v, resp)
+		}
+		if v >= 4 && resp.Groups[0].GroupState != "Empty" {
+			t.Fatalf("ListGroups v%d: state %q", v, resp.Groups[0].GroupState)
+		}
+		dg := kmsg.NewPtrDescribeGroupsRequest()
+		dg.SetVersion(v)
+		dg.Groups = []string{"raw-v3", "nobody"}
+		dr := conn.roundTrip(t, dg).(*kmsg.DescribeGroupsResponse)
+		if dr.Groups[0].State != "Empty" || dr.Groups[0].ProtocolType != "consumer" || dr.Groups[1].State != "Dead" || dr.Groups[1].ErrorCode != 0 {
+			t.Fatalf("DescribeGroups v%d: %+v", v, dr.Groups)
+		}
+	}
+	filter := kmsg.NewPtrListGroupsRequest()
+	filter.SetVersion(4)
+	filter.StatesFilter = []string{"stable"}
+	if r := conn.roundTrip(t, filter).(*kmsg.ListGroupsResponse); len(r.Groups) != 0 {
+		t.Fatalf("ListGroups of stable groups: %+v", r.Groups)
+	}
+
+	// A stable group with a member: DeleteGroups refuses; OffsetDelete
+	// keeps the subscribed topic; REBALANCE_IN_PROGRESS reaches the member
+	// when another joins.
+	j := rawJoin(t, b, 3, "busy", "", nil, 3000, md)
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.SetVersion(3)
+	sync.Group, sync.MemberID, sync.Generation = "busy", j.MemberID, j.Generation
+	conn.roundTrip(t, sync)
+	for v := int16(0); v <= 2; v++ {
+		dg := kmsg.NewPtrDeleteGroupsRequest()
+		dg.SetVersion(v)
+		dg.Groups = []string{"busy", "raw-v1", "nobody"}
+		r := conn.roundTrip(t, dg).(*kmsg.DeleteGroupsResponse)
+		wantDel := kerr.GroupIDNotFound
+		if v == 0 {
+			wantDel = nil
+		}
+		wantErr(t, "delete busy", r.Groups[0].ErrorCode, kerr.NonEmptyGroup)
+		wantErr(t, fmt.Sprintf("DeleteGroups v%d of raw-v1", v), r.Groups[1].ErrorCode, wantDel)
+		wantErr(t, "delete nobody", r.Groups[2].ErrorCode, kerr.GroupIDNotFound)
+	}
+	od := kmsg.NewPtrOffsetDeleteRequest()
+	od.Group = "busy"
+	odt := kmsg.NewOffsetDeleteRequestTopic()
+	odt.Topic = topic
+	odt.Partitions = []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}
+	od.Topics = append(od.Topics, odt)
+	if r := conn.roundTrip(t, od).(*kmsg.OffsetDeleteResponse); r.ErrorCode != 0 || r.Topics[0].Partitions[0].ErrorCode != kerr.GroupSubscribedToTopic.Code {
+		t.Fatalf("OffsetDelete of a subscribed topic: %+v", r)
+	}
+	other := make(chan *kmsg.JoinGroupResponse, 1)
+	go func() { other <- rawJoin(t, b, 3, "busy", "", nil, 3000, md) }()
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.SetVersion(2)
+	hb.Group, hb.MemberID, hb.Generation = "busy", j.MemberID, j.Generation
+	deadline := time.Now().Add(10 * time.Second)
+	for conn.roundTrip(t, hb).(*kmsg.HeartbeatResponse).ErrorCode != kerr.RebalanceInProgress.Code {
+		if time.Now().After(deadline) {
+			t.Fatal("no REBALANCE_IN_PROGRESS for the member after another joined")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	again := rawJoin(t, b, 3, "busy", j.MemberID, nil, 3000, md)
+	o := <-other
+	if again.ErrorCode != 0 || o.ErrorCode != 0 || again.Generation != 2 || o.Generation != 2 {
+		t.Fatalf("rejoin: %+v / %+v", again, o)
+	}
+	old := kmsg.NewPtrSyncGroupRequest()
+	old.SetVersion(3)
+	old.Group, old.MemberID, old.Generation = "busy", j.MemberID, 1
+	wantErr(t, "SyncGroup of the old generation", conn.roundTrip(t, old).(*kmsg.SyncGroupResponse).ErrorCode, kerr.IllegalGeneration)
 }
