@@ -91,6 +91,7 @@ def main():
     assigned = [[] for _ in range(n)]
     records = [[] for _ in range(n)]
     done = threading.Event()
+    barrier = threading.Barrier(n)
 
     def run(i):
         try:
@@ -107,6 +108,10 @@ def main():
                     if state["phase"] == "consume" and state["got"] >= total:
                         done.set()
             commit()
+            # Nobody leaves before everyone committed: a leave would
+            # rebalance, and a member given another's partitions would
+            # read them again from the last commit.
+            barrier.wait(DEADLINE)
             close()
         except Exception as e:  # reported by the main thread
             with lock:
