@@ -69,15 +69,20 @@ func waitPort(b *testing.B, addr string) {
 	b.Fatalf("%s never accepted connections", addr)
 }
 
-func startSamsa(b *testing.B) *server {
+// startSamsa starts the broker; overrides are extra key=value settings.
+func startSamsa(b *testing.B, overrides ...string) *server {
 	bin := buildBinary(b, "./cmd/samsa")
 	port := freePort(b)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "broker",
-		"--override", "log.dirs="+b.TempDir(),
-		"--override", "listeners=PLAINTEXT://"+addr,
+	args := []string{"broker",
+		"--override", "log.dirs=" + b.TempDir(),
+		"--override", "listeners=PLAINTEXT://" + addr,
 		"--override", "admin.listener=",
-		"--log-level", "warn")
+		"--log-level", "warn"}
+	for _, o := range overrides {
+		args = append(args, "--override", o)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -176,6 +176,9 @@ func (b *Broker) deleteTopic(name string) error {
 	if err := b.meta.DeleteTopic(name); err != nil && !errors.Is(err, meta.ErrUnknownTopic) {
 		return err
 	}
+	if b.groups != nil && name != offsetsTopic {
+		b.groups.DeleteTopicOffsets(name) // as Kafka: no stale offsets for a new topic of the name
+	}
 	b.metrics.dropTopic(name)
 	b.log.Info("topic deleted", "topic", name)
 	return nil

@@ -783,3 +783,25 @@ func TestExpireAndDelete(t *testing.T) {
 		t.Fatalf("groups listed after expiry and deletion: %+v", lg.Groups)
 	}
 }
+
+// TestDeleteTopicOffsets: a deleted topic's committed offsets go from every
+// group, with tombstones that hold across a restart.
+func TestDeleteTopicOffsets(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, g := range []string{"a", "b", "c"} {
+		e.commit(g, "", -1, "gone", map[int32]int64{0: 1, 1: 2})
+		e.commit(g, "", -1, "kept", map[int32]int64{0: 3})
+	}
+	if n := e.c.DeleteTopicOffsets("gone"); n != 6 {
+		t.Fatalf("removed %d offsets, want 6", n)
+	}
+	e.restart()
+	for _, g := range []string{"a", "b", "c"} {
+		if got, _ := e.fetch(g, "gone"); len(got) != 0 {
+			t.Fatalf("%s still has offsets of the deleted topic: %v", g, got)
+		}
+		if got, _ := e.fetch(g, "kept"); got[0] != 3 {
+			t.Fatalf("%s lost the other topic's offsets: %v", g, got)
+		}
+	}
+}

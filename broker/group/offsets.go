@@ -433,3 +433,41 @@ func (c *Coordinator) expireLoop() {
 		}
 	}
 }
+
+// DeleteTopicOffsets removes every group's committed offsets of a deleted
+// topic, with tombstones, as Kafka does when a topic goes: a topic created
+// again under the name must not inherit them. It returns how many went.
+func (c *Coordinator) DeleteTopicOffsets(topic string) int {
+	parts, _ := c.loadedPartitions()
+	n := 0
+	for _, p := range parts {
+		for _, g := range p.groupsSnapshot() {
+			n += g.dropTopic(topic)
+		}
+	}
+	return n
+}
+
+func (g *group) dropTopic(topic string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.is(stateDead) {
+		return 0
+	}
+	var recs []rec
+	var drop []topicPartition
+	for tp := range g.offsets {
+		if tp.topic == topic {
+			recs = append(recs, rec{key: offsetKey(g.name, tp.topic, tp.partition)})
+			drop = append(drop, tp)
+		}
+	}
+	if err := g.part.append(recs); err != nil {
+		g.c.log.Warn("writing tombstones of a deleted topic's offsets failed", "group", g.name, "topic", topic, "err", err)
+		return 0
+	}
+	for _, tp := range drop {
+		delete(g.offsets, tp)
+	}
+	return len(drop)
+}

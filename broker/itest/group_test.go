@@ -547,6 +547,13 @@ func TestGroupOffsetsSurviveRestart(t *testing.T) {
 	if got := firstOffsets(t, b, "g-durable", topic, parts); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("resumed at %v after SIGKILL, want %v", got, want)
 	}
+	// Deleting the topic deletes the group's offsets of it, as in Kafka.
+	if resps, err := b.admin(t).DeleteTopics(ctx(t), topic); err != nil || resps.Error() != nil {
+		t.Fatalf("delete %s: %v %v", topic, err, resps.Error())
+	}
+	if got := fetchCommitted(t, b.admin(t), "g-durable", topic); len(got) != 0 {
+		t.Fatalf("offsets of a deleted topic: %v", got)
+	}
 }
 
 // pyGroupResult is testdata/pygroup.py's output.
