@@ -23,7 +23,8 @@ package broker
 // (package producer). acks=0 gets no response; acks=1 and acks=-1 answer
 // once the append is done (standalone: this broker is the whole ISR).
 // Errors per partition, with Kafka's codes; v8+ carries a message.
-// Transactional batches are refused until transactions land.
+// Transactional batches are refused until transactions land. Internal
+// topics refuse client appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
 
 import (
 	"errors"
@@ -61,6 +62,9 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 				err = errf(kerr.TransactionalIDAuthorizationFailed, "transactions are not supported yet")
 			case ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.parts):
 				err = errf(kerr.UnknownTopicOrPartition, "this server does not host this topic-partition")
+			case ts.meta.Internal:
+				// The group coordinator alone writes __consumer_offsets.
+				err = errf(kerr.InvalidTopicException, "Cannot append to internal topic %s", rt.Topic)
 			default:
 				err = b.produceTo(rc, ts, ts.parts[rp.Partition], rp.Records, now, &sp)
 			}

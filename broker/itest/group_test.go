@@ -1224,6 +1224,11 @@ func TestGroupProtocolVersions(t *testing.T) {
 			t.Fatalf("FindCoordinator v4: %+v", resp.Coordinators)
 		}
 	}
+	// Clients may not write __consumer_offsets.
+	pr := b.client(t).ProduceSync(ctx(t), &kgo.Record{Topic: "__consumer_offsets", Value: []byte("x")})
+	if err := pr.FirstErr(); !errors.Is(err, kerr.InvalidTopicException) {
+		t.Fatalf("produce to __consumer_offsets: %v, want INVALID_TOPIC_EXCEPTION", err)
+	}
 	txn := kmsg.NewPtrFindCoordinatorRequest()
 	txn.SetVersion(3)
 	txn.CoordinatorType = 1
