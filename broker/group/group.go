@@ -441,8 +441,8 @@ func (g *group) completeJoin() {
 			r.members = g.memberList()
 		}
 		g.answerJoin(m, r)
-		g.heartbeat(m)
 		m.isNew = false
+		g.heartbeat(m)
 	}
 	gen := g.generation
 	g.syncTimer = g.after(g.maxRebalanceTimeout(), func() { g.onSyncExpired(gen) })
