@@ -1410,3 +1410,94 @@ func TestGroupProtocolVersions(t *testing.T) {
 	old.Group, old.MemberID, old.Generation = "busy", j.MemberID, 1
 	wantErr(t, "SyncGroup of the old generation", conn.roundTrip(t, old).(*kmsg.SyncGroupResponse).ErrorCode, kerr.IllegalGeneration)
 }
+
+// TestCompactedTopic: a user topic with cleanup.policy=compact is
+// compacted by the broker's cleaner like __consumer_offsets: franz-go and
+// kcat read one record per key below the active segment, each key's
+// latest value, with offsets unchanged.
+func TestCompactedTopic(t *testing.T) {
+	kcat := needKcat(t)
+	b := startGroupBroker(t, "log.cleaner.backoff.ms=200")
+	const topic = "compacted"
+	b.newTopic(t, topic, 1, map[string]*string{"cleanup.policy": kmsg.StringPtr("compact"), "segment.bytes": kmsg.StringPtr("2048")})
+	cl := b.client(t)
+	const keys, rounds = 10, 50
+	latest := map[string]int64{}
+	for r := range rounds {
+		var recs []*kgo.Record
+		for k := range keys {
+			recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("k%d", k)), Value: []byte(fmt.Sprintf("r%d", r))})
+		}
+		for _, rec := range produceSync(t, cl, recs...) {
+			latest[string(rec.Key)] = rec.Offset
+		}
+	}
+	end := int64(keys * rounds)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		recs := b.consumeCompacted(t, topic, end)
+		active := int64(0)
+		logs, _ := filepath.Glob(filepath.Join(b.dir, topic+"-0", "*.log"))
+		for _, l := range logs {
+			if base, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(l), ".log"), 10, 64); err == nil {
+				active = max(active, base)
+			}
+		}
+		seen, dups := map[string]bool{}, 0
+		for _, r := range recs {
+			if r.Offset < active {
+				if seen[string(r.Key)] {
+					dups++
+				}
+				seen[string(r.Key)] = true
+			}
+		}
+		if dups == 0 && len(recs) < int(end)/2 {
+			last := map[string]*kgo.Record{}
+			for _, r := range recs {
+				last[string(r.Key)] = r
+			}
+			for k, off := range latest {
+				if r := last[k]; r == nil || r.Offset != off || string(r.Value) != fmt.Sprintf("r%d", rounds-1) {
+					t.Fatalf("key %s: %+v, want offset %d value r%d", k, r, off, rounds-1)
+				}
+			}
+			out := runCmd(t, nil, kcat, "-C", "-b", b.addr, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%o %k %s\n")
+			if rows := fields(string(out)); len(rows) != len(recs) || rows[len(rows)-1][0] != strconv.FormatInt(end-1, 10) {
+				t.Fatalf("kcat read %d records (last %v), franz-go %d", len(rows), rows[len(rows)-1], len(recs))
+			}
+			needPython(t, "kafka", "python3-kafka")
+			var py []map[string]any
+			if err := json.Unmarshal(runPy(t, nil, "kp-consume", b.addr, topic, "1", strconv.Itoa(len(recs))), &py); err != nil {
+				t.Fatal(err)
+			}
+			if len(py) != len(recs) || py[len(py)-1]["value"] != fmt.Sprintf("r%d", rounds-1) {
+				t.Fatalf("kafka-python read %d records (want %d), last %v", len(py), len(recs), py[len(py)-1])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic not compacted in 30s: %d records of %d, %d duplicate keys below the active segment at %d", len(recs), end, dups, active)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// consumeCompacted reads partition 0 of topic from the start until the
+// record at end-1, with gaps allowed.
+func (b *broker) consumeCompacted(t *testing.T, topic string, end int64) []*kgo.Record {
+	t.Helper()
+	cl := b.client(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	defer cl.Close()
+	var out []*kgo.Record
+	c := ctx(t)
+	for len(out) == 0 || out[len(out)-1].Offset < end-1 {
+		fs := cl.PollFetches(c)
+		if c.Err() != nil {
+			t.Fatalf("read %d records of compacted %s before the deadline", len(out), topic)
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Fatalf("fetch %s/%d: %v", topic, p, err) })
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
