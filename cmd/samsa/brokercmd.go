@@ -74,6 +74,10 @@ func runBroker(args []string) int {
 		}
 		return 1
 	}
+	// Catch signals before Start logs "broker started": a SIGTERM right
+	// after that line must get a clean shutdown, not the default exit.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	if err := b.Start(); err != nil {
 		logger.Error("cannot start", "err", err)
 		b.Shutdown(context.Background())
@@ -83,8 +87,6 @@ func runBroker(args []string) int {
 		}
 		return 1
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	sig := <-sigs
 	logger.Info("shutting down", "signal", sig.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
