@@ -805,3 +805,15 @@ func TestDeleteTopicOffsets(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupMaxSize: a join past group.max.size is GROUP_MAX_SIZE_REACHED;
+// members already in the group may rejoin.
+func TestGroupMaxSize(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxGroupSize = 1 })
+	ids, gen := e.stableGroup("g", 1)
+	wantCode(t, "a second member", e.join(joinReq{group: "g", version: 3}).ErrorCode, kerr.GroupMaxSizeReached)
+	r := e.join(joinReq{group: "g", member: ids[0], version: 3})
+	if r.ErrorCode != 0 || r.Generation != gen+1 {
+		t.Fatalf("the member rejoining: %s gen %d", errName(r.ErrorCode), r.Generation)
+	}
+}
