@@ -28,7 +28,7 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) ./fuzz/run.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./bench/ ./zerocopy/ ./netpoll/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./bench/ ./zerocopy/ ./netpoll/ ./broker/records/
 
 # Standalone broker: embedded metadata, data in ./data, 127.0.0.1:9092.
 run: build
