@@ -191,13 +191,11 @@ func benchProduce(args []string) int {
 
 // ensureTopic creates topic unless it exists.
 func ensureTopic(cf *clientFlags, topic string, partitions, replicas int) error {
-	adm, err := cf.newAdmin()
+	adm, ctx, done, err := cf.admin()
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := cf.ctx()
-	defer cancel()
+	defer done()
 	tds, err := adm.ListTopics(ctx, topic)
 	if err != nil {
 		return err

@@ -308,10 +308,52 @@ func newTable(w io.Writer) *tabwriter.Writer {
 
 // errText renders a Kafka error by its name and the broker's message, or
 // the error's description when the broker sent none.
+// errOf is err with the broker's message, nil when err is nil.
+func errOf(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(errText(err, msg))
+}
+
 func errText(err error, msg string) string {
 	var ke *kerr.Error
 	if errors.As(err, &ke) && msg != "" {
 		return ke.Message + ": " + msg
 	}
 	return err.Error()
+}
+
+// admin returns an admin client, a context bounded by --timeout, and a
+// function that releases both.
+func (c *clientFlags) admin() (*kadm.Client, context.Context, func(), error) {
+	adm, err := c.newAdmin()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := c.ctx()
+	return adm, ctx, func() { cancel(); adm.Close() }, nil
+}
+
+// printStatuses prints one "NAME STATUS" row per name (OK, or the error
+// that status returns; missing from the response when found is false) and
+// returns an error counting the failures.
+func printStatuses(kind, done string, names []string, status func(name string) (found bool, err error)) error {
+	tw := newTable(os.Stdout)
+	fmt.Fprintf(tw, "%s\tSTATUS\n", strings.ToUpper(kind))
+	failed := 0
+	for _, name := range names {
+		msg := "OK"
+		if found, err := status(name); !found {
+			msg, failed = "no response from broker", failed+1
+		} else if err != nil {
+			msg, failed = err.Error(), failed+1
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", name, msg)
+	}
+	tw.Flush()
+	if failed > 0 {
+		return fmt.Errorf("%d of %d %ss not %s", failed, len(names), kind, done)
+	}
+	return nil
 }

@@ -68,13 +68,11 @@ func groupList(args []string) int {
 				filter = append(filter, s)
 			}
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		gs, err := adm.ListGroups(ctx, filter...)
 		if err != nil {
 			return err
@@ -105,13 +103,11 @@ func groupDescribe(args []string) int {
 		if len(names) == 0 {
 			return usageErrorf("no group named")
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		lags, err := adm.Lag(ctx, names...)
 		if err != nil {
 			return err
@@ -242,34 +238,19 @@ func groupDelete(args []string) int {
 		if len(names) == 0 {
 			return usageErrorf("no group named")
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		resps, err := adm.DeleteGroups(ctx, names...)
 		if err != nil {
 			return err
 		}
-		tw := newTable(os.Stdout)
-		fmt.Fprintln(tw, "GROUP\tSTATUS")
-		failed := 0
-		for _, name := range names {
-			status := "OK"
-			if r, ok := resps[name]; !ok {
-				status, failed = "no response from broker", failed+1
-			} else if r.Err != nil {
-				status, failed = r.Err.Error(), failed+1
-			}
-			fmt.Fprintf(tw, "%s\t%s\n", name, status)
-		}
-		tw.Flush()
-		if failed > 0 {
-			return fmt.Errorf("%d of %d groups not deleted", failed, len(names))
-		}
-		return nil
+		return printStatuses("group", "deleted", names, func(name string) (bool, error) {
+			r, ok := resps[name]
+			return ok, r.Err
+		})
 	})
 }
 
@@ -332,13 +313,11 @@ func groupSeek(args []string) int {
 				return err
 			}
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 
 		dg, err := adm.DescribeGroups(ctx, name)
 		if err != nil {

@@ -80,34 +80,19 @@ func topicCreate(args []string) int {
 			}
 			cfg[k] = kadm.StringPtr(v)
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		resps, err := adm.CreateTopics(ctx, int32(partitions), int16(replicas), cfg, names...)
 		if err != nil {
 			return err
 		}
-		tw := newTable(os.Stdout)
-		fmt.Fprintln(tw, "TOPIC\tSTATUS")
-		failed := 0
-		for _, name := range names {
-			status := "OK"
-			if r, ok := resps[name]; !ok {
-				status, failed = "no response from broker", failed+1
-			} else if r.Err != nil {
-				status, failed = errText(r.Err, r.ErrMessage), failed+1
-			}
-			fmt.Fprintf(tw, "%s\t%s\n", name, status)
-		}
-		tw.Flush()
-		if failed > 0 {
-			return fmt.Errorf("%d of %d topics not created", failed, len(names))
-		}
-		return nil
+		return printStatuses("topic", "created", names, func(name string) (bool, error) {
+			r, ok := resps[name]
+			return ok, errOf(r.Err, r.ErrMessage)
+		})
 	})
 }
 
@@ -129,13 +114,11 @@ func topicList(args []string) int {
 		if len(pos) > 0 {
 			return usageErrorf("unexpected argument %q", pos[0])
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		var tds kadm.TopicDetails
 		if internal {
 			tds, err = adm.ListTopicsWithInternal(ctx)
@@ -179,13 +162,11 @@ func topicDescribe(args []string) int {
 		if len(names) == 0 {
 			return usageErrorf("no topic named")
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		tds, err := adm.ListTopics(ctx, names...)
 		if err != nil {
 			return err
@@ -316,34 +297,19 @@ func topicDelete(args []string) int {
 		if len(names) == 0 {
 			return usageErrorf("no topic named")
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		resps, err := adm.DeleteTopics(ctx, names...)
 		if err != nil {
 			return err
 		}
-		tw := newTable(os.Stdout)
-		fmt.Fprintln(tw, "TOPIC\tSTATUS")
-		failed := 0
-		for _, name := range names {
-			status := "OK"
-			if r, ok := resps[name]; !ok {
-				status, failed = "no response from broker", failed+1
-			} else if r.Err != nil {
-				status, failed = errText(r.Err, r.ErrMessage), failed+1
-			}
-			fmt.Fprintf(tw, "%s\t%s\n", name, status)
-		}
-		tw.Flush()
-		if failed > 0 {
-			return fmt.Errorf("%d of %d topics not deleted", failed, len(names))
-		}
-		return nil
+		return printStatuses("topic", "deleted", names, func(name string) (bool, error) {
+			r, ok := resps[name]
+			return ok, errOf(r.Err, r.ErrMessage)
+		})
 	})
 }
 
@@ -388,13 +354,11 @@ func topicAlterConfig(args []string) int {
 			}
 			alters = append(alters, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
 		}
-		adm, err := cf.newAdmin()
+		adm, ctx, done, err := cf.admin()
 		if err != nil {
 			return err
 		}
-		defer adm.Close()
-		ctx, cancel := cf.ctx()
-		defer cancel()
+		defer done()
 		resps, err := adm.AlterTopicConfigs(ctx, alters, names...)
 		if err != nil {
 			return err
