@@ -54,8 +54,9 @@ type Broker struct {
 	adminLn  net.Listener
 	serveErr chan error
 
-	stop chan struct{}  // closed by Shutdown: background loops end
-	bg   sync.WaitGroup // background loops
+	shutdown sync.Once
+	stop     chan struct{}  // closed by Shutdown: background loops end
+	bg       sync.WaitGroup // background loops
 }
 
 // topicState is a topic as the broker serves it.
@@ -335,6 +336,12 @@ func (b *Broker) AdminAddr() net.Addr {
 // ctx), flushes every log, writes the checkpoints and the clean-shutdown
 // marker.
 func (b *Broker) Shutdown(ctx context.Context) error {
+	err := errors.New("broker: already shut down")
+	b.shutdown.Do(func() { err = b.shutdownOnce(ctx) })
+	return err
+}
+
+func (b *Broker) shutdownOnce(ctx context.Context) error {
 	var errs []error
 	if b.srv != nil {
 		if err := b.srv.Shutdown(ctx); err != nil {
