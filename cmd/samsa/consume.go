@@ -123,45 +123,58 @@ func consume(args []string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 
-		out := bufio.NewWriterSize(os.Stdout, 64<<10)
-		var buf []byte
-		count := 0
-		for {
-			fetches := cl.PollFetches(ctx)
-			if ctx.Err() != nil {
-				return out.Flush()
+		return printLoop(ctx, cl, parts, num, nil,
+			func(p int32) { delete(pending, p) },
+			func() bool { return exitAtEnd && len(pending) == 0 })
+	})
+}
+
+// printLoop prints, in --format, the records cl fetches until ctx ends, num
+// records are printed (num > 0), or done reports true after a poll. Each
+// printed record goes to printed (if set); a partition read up to its high
+// watermark goes to caughtUp.
+func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int, printed func(*kgo.Record), caughtUp func(partition int32), done func() bool) error {
+	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	var buf []byte
+	count := 0
+	for {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return out.Flush()
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
+				fmt.Fprintf(os.Stderr, "samsa consume: %s partition %d: %v\n", t, p, err)
 			}
-			fetches.EachError(func(t string, p int32, err error) {
-				if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
-					fmt.Fprintf(os.Stderr, "samsa consume: %s partition %d: %v\n", t, p, err)
+		})
+		full := false
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if full || fp.Err != nil || len(fp.Records) == 0 {
+				return
+			}
+			for _, r := range fp.Records {
+				buf = formatRecord(buf[:0], parts, r)
+				out.Write(buf)
+				if printed != nil {
+					printed(r)
 				}
-			})
-			full := false
-			fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-				if full || fp.Err != nil || len(fp.Records) == 0 {
+				count++
+				if num > 0 && count >= num {
+					full = true
 					return
 				}
-				for _, r := range fp.Records {
-					buf = formatRecord(buf[:0], parts, r)
-					out.Write(buf)
-					count++
-					if num > 0 && count >= num {
-						full = true
-						return
-					}
-				}
-				if last := fp.Records[len(fp.Records)-1]; last.Offset+1 >= fp.HighWatermark {
-					delete(pending, fp.Partition)
-				}
-			})
-			if err := out.Flush(); err != nil {
-				return err
 			}
-			if full || exitAtEnd && len(pending) == 0 {
-				return nil
+			if last := fp.Records[len(fp.Records)-1]; last.Offset+1 >= fp.HighWatermark {
+				caughtUp(fp.Partition)
 			}
+		})
+		if err := out.Flush(); err != nil {
+			return err
 		}
-	})
+		if full || done() {
+			return nil
+		}
+	}
 }
 
 // startAt is a parsed --from: one of the kinds with its argument.

@@ -8,7 +8,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -469,53 +468,16 @@ func consumeGroup(cf *clientFlags, topic, group string, parts []formatPart, from
 		cl.Close()
 	}()
 
-	out := bufio.NewWriterSize(os.Stdout, 64<<10)
-	var buf []byte
-	count := 0
-	for {
-		fetches := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return out.Flush()
-		}
-		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
-				fmt.Fprintf(os.Stderr, "samsa consume: %s partition %d: %v\n", t, p, err)
-			}
-		})
-		full := false
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-			if full || fp.Err != nil || len(fp.Records) == 0 {
-				return
-			}
-			for _, r := range fp.Records {
-				buf = formatRecord(buf[:0], parts, r)
-				out.Write(buf)
-				cl.MarkCommitRecords(r)
-				count++
-				if num > 0 && count >= num {
-					full = true
-					return
-				}
-			}
-			if last := fp.Records[len(fp.Records)-1]; last.Offset+1 >= fp.HighWatermark {
-				mu.Lock()
-				delete(pending, fp.Partition)
-				mu.Unlock()
-			}
-		})
-		if err := out.Flush(); err != nil {
-			return err
-		}
-		if full {
-			return nil
-		}
-		if exitAtEnd {
+	return printLoop(ctx, cl, parts, num,
+		func(r *kgo.Record) { cl.MarkCommitRecords(r) },
+		func(p int32) {
 			mu.Lock()
-			done := assignedOnce && len(pending) == 0
+			delete(pending, p)
 			mu.Unlock()
-			if done {
-				return nil
-			}
-		}
-	}
+		},
+		func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return exitAtEnd && assignedOnce && len(pending) == 0
+		})
 }
