@@ -49,7 +49,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 				if ts := b.topic(t.name); ts != nil {
 					for _, p := range t.parts {
 						if p.region.Len > 0 {
-							ts.metricsOut(p.region.Len, p.region.NextOffset-fetchOffset(req, t.name, p.partition))
+							ts.metricsOut(p.region.Len, p.region.NextOffset-p.offset)
 						}
 					}
 				}
@@ -63,19 +63,6 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			return encodeFetch(rc, 0, topics)
 		}
 	}
-}
-
-func fetchOffset(req *kmsg.FetchRequest, topic string, partition int32) int64 {
-	for _, t := range req.Topics {
-		if t.Topic == topic {
-			for _, p := range t.Partitions {
-				if p.Partition == partition {
-					return p.FetchOffset
-				}
-			}
-		}
-	}
-	return 0
 }
 
 func releaseFetch(topics []fetchTopic) {
@@ -99,7 +86,7 @@ func (b *Broker) readFetch(rc *reqCtx, req *kmsg.FetchRequest) (topics []fetchTo
 		ft := fetchTopic{name: rt.Topic}
 		ts := b.topic(rt.Topic)
 		for _, rp := range rt.Partitions {
-			fp := fetchPart{partition: rp.Partition, hw: -1, lso: -1, logStart: -1, abortedNull: !committed}
+			fp := fetchPart{partition: rp.Partition, offset: rp.FetchOffset, hw: -1, lso: -1, logStart: -1, abortedNull: !committed}
 			if ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.parts) {
 				fp.errCode = kerr.UnknownTopicOrPartition.Code
 				anyErr = true

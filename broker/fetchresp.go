@@ -77,6 +77,7 @@ func (e *fetchEncoder) finish() *netpoll.Response {
 // fetchPart is one partition's part of a fetch response.
 type fetchPart struct {
 	partition int32
+	offset    int64 // the fetch offset asked for
 	errCode   int16
 	hw        int64
 	lso       int64
