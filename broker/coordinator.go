@@ -34,28 +34,7 @@ func (o offsetsLog) Append(batch []byte) error {
 }
 
 func (o offsetsLog) Replay(fn func(batches []byte) error) error {
-	l := o.p.Log
-	off, end := l.StartOffset(), l.EndOffset()
-	for off < end {
-		r, err := l.Read(off, 1<<20, end)
-		if err != nil {
-			return err
-		}
-		if r.Len == 0 {
-			return nil
-		}
-		b, err := r.Bytes()
-		next := r.NextOffset
-		r.Release()
-		if err != nil {
-			return err
-		}
-		if err := fn(b); err != nil {
-			return err
-		}
-		off = next
-	}
-	return nil
+	return o.p.Log.ReadChunks(1<<20, fn)
 }
 
 // startGroups creates the coordinator, loads the partitions of an existing

@@ -312,3 +312,34 @@ func TestScanBatches(t *testing.T) {
 		t.Fatalf("scan did not stop: %d", n)
 	}
 }
+
+func TestReadChunks(t *testing.T) {
+	l := openLog(t, partDir(t), smallConfig(), Options{})
+	defer l.Close()
+	var all []appended
+	for i := range 200 {
+		all = append(all, mustAppend(t, l, batch(2, 200, byte(i), int64(i))))
+	}
+	l.DeleteRecordsBefore(all[10].first)
+	var got []byte
+	chunks := 0
+	if err := l.ReadChunks(3000, func(b []byte) error {
+		checkBatches(t, b, firstOffset(b))
+		got = append(got, b...)
+		chunks++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustEqual(t, got, readAll(t, l, 1<<20))
+	if chunks < 10 {
+		t.Fatalf("%d chunks of at most 3000 bytes for %d bytes", chunks, len(got))
+	}
+	stop := errors.New("stop")
+	if err := l.ReadChunks(3000, func([]byte) error { return stop }); err != stop {
+		t.Fatalf("fn's error not returned: %v", err)
+	}
+}
+
+// firstOffset is the base offset of the first batch in b.
+func firstOffset(b []byte) int64 { h, _ := ParseHeader(b); return h.BaseOffset }

@@ -261,3 +261,27 @@ func (r *Region) Headers(fn func(h *Header) bool) error {
 	}
 	return nil
 }
+
+// ReadChunks reads the log from its start to its end as of the call, in
+// regions of up to chunk bytes of whole batches, copying each into memory
+// for fn. It is for replaying state (control paths), not for serving data.
+func (l *Log) ReadChunks(chunk int64, fn func(batches []byte) error) error {
+	off, end := l.StartOffset(), l.EndOffset()
+	for off < end {
+		r, err := l.Read(off, chunk, end)
+		if err != nil || r.Len == 0 {
+			return err
+		}
+		b, err := r.Bytes()
+		next := r.NextOffset
+		r.Release()
+		if err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+		off = next
+	}
+	return nil
+}

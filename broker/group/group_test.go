@@ -32,24 +32,7 @@ func (f *fileLog) Replay(fn func([]byte) error) error {
 	if f.block != nil {
 		<-f.block
 	}
-	off, end := f.l.StartOffset(), f.l.EndOffset()
-	for off < end {
-		r, err := f.l.Read(off, 1<<20, end)
-		if err != nil || r.Len == 0 {
-			return err
-		}
-		b, err := r.Bytes()
-		next := r.NextOffset
-		r.Release()
-		if err != nil {
-			return err
-		}
-		if err := fn(b); err != nil {
-			return err
-		}
-		off = next
-	}
-	return nil
+	return f.l.ReadChunks(1<<20, fn)
 }
 
 // records returns every (key, value) in the log, in order.
