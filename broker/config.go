@@ -75,7 +75,6 @@ func (e *ConfigError) Error() string {
 type serverKey struct {
 	def string
 	set func(c *Config, v string) error
-	doc string
 }
 
 func parseInt(v string, lo, hi int64) (int64, error) {

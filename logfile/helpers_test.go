@@ -2,7 +2,6 @@ package logfile
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -129,8 +128,6 @@ func mustEqual(t testing.TB, got, want []byte) {
 		t.Fatalf("bytes differ at %d: got %d bytes, want %d", n, len(got), len(want))
 	}
 }
-
-func isErr(err, target error) bool { return errors.Is(err, target) }
 
 // clock is a settable Now.
 type clock struct {

@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -626,10 +625,4 @@ func runPyEnv(t testing.TB, env []string, stdin []byte, args ...string) []byte {
 		t.Fatalf("%s %s (%s): %v\nstderr:\n%s\nstdout:\n%s", python, strings.Join(args, " "), strings.Join(env, " "), err, errOut, out)
 	}
 	return out
-}
-
-// readAll reads a connection until EOF or an error, with a deadline.
-func readAll(c net.Conn, d time.Duration) ([]byte, error) {
-	c.SetReadDeadline(time.Now().Add(d))
-	return io.ReadAll(c)
 }
