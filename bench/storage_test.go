@@ -154,9 +154,10 @@ func BenchmarkAppend16KiB(b *testing.B) {
 	})
 }
 
-// fullOffsetIndex returns a full 10 MiB offset index: entry i maps offset
-// 16i+15 to position 4200i.
-func fullOffsetIndex(b *testing.B) *mmapindex.OffsetIndex {
+// fullOffsetIndex returns a full 10 MiB offset index (1,310,720 entries)
+// whose entry i maps offset o(i) to position 1600i, where o grows by
+// step(i) per entry: the number of records in ~4 KiB of batches.
+func fullOffsetIndex(b *testing.B, step func(i int64) int64) *mmapindex.OffsetIndex {
 	f, err := vfs.OS.OpenFile(filepath.Join(b.TempDir(), "x.index"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		b.Fatal(err)
@@ -165,8 +166,10 @@ func fullOffsetIndex(b *testing.B) *mmapindex.OffsetIndex {
 	if err != nil {
 		b.Fatal(err)
 	}
+	off := int64(15)
 	for i := int64(1); !x.Full(); i++ {
-		if err := x.Append(16*i+15, 1600*i); err != nil {
+		off += step(i)
+		if err := x.Append(off, 1600*i); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -174,65 +177,144 @@ func fullOffsetIndex(b *testing.B) *mmapindex.OffsetIndex {
 	return x
 }
 
-// BenchmarkIndexLookup: offset lookups in a full 10 MiB index (1,310,720
-// entries): uniformly random targets, and targets near the tail (recent
-// offsets, what consumers that keep up ask for).
-func BenchmarkIndexLookup(b *testing.B) {
-	x := fullOffsetIndex(b)
-	last, _ := x.Last()
-	rng := rand.New(rand.NewPCG(1, 1))
-	targets := make([]int64, 1<<16)
-	b.Run("random", func(b *testing.B) {
-		for i := range targets {
-			targets[i] = rng.Int64N(last + 16)
+// binaryLookup is the plain binary search over the index's entries, the
+// baseline for OffsetIndex.Lookup in the same run.
+func binaryLookup(x *mmapindex.OffsetIndex, target int64) (offset, pos int64) {
+	lo, hi := 0, x.Len()
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if o, _ := x.Entry(mid); o <= target {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			x.Lookup(targets[i&(len(targets)-1)])
-			i++
-		}
-	})
-	b.Run("tail", func(b *testing.B) {
-		for i := range targets {
-			targets[i] = last - rng.Int64N(16*1024)
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			x.Lookup(targets[i&(len(targets)-1)])
-			i++
-		}
-	})
+	}
+	if lo == 0 {
+		return x.Base(), 0
+	}
+	return x.Entry(lo - 1)
 }
 
-// BenchmarkTimeIndexLookup: timestamp lookups in a full 10 MiB time index.
-func BenchmarkTimeIndexLookup(b *testing.B) {
-	f, err := vfs.OS.OpenFile(filepath.Join(b.TempDir(), "x.timeindex"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkIndexLookup: offset lookups in a full 10 MiB index, for three
+// shapes of index (16 records per entry throughout; 1 to 64 records per
+// entry at random, as batch sizes vary; 4 per entry for the first half
+// and 64 for the second, as when a producer changes its batching), with
+// uniformly random targets and targets near the tail (what consumers that
+// keep up ask for). Each runs the index's Lookup and, as the baseline, a
+// plain binary search over the same mapping.
+func BenchmarkIndexLookup(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	shapes := []struct {
+		name string
+		step func(i int64) int64
+	}{
+		{"linear", func(int64) int64 { return 16 }},
+		{"varied", func(int64) int64 { return 1 + rng.Int64N(64) }},
+		{"two-rates", func(i int64) int64 {
+			if i < 655360 {
+				return 4
+			}
+			return 64
+		}},
 	}
-	x, err := mmapindex.OpenTime(f, 0, 10<<20, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
-	for i := int64(1); !x.Full(); i++ {
-		x.MaybeAppend(1_700_000_000_000+10*i, 16*i)
-	}
-	n := int64(x.Len())
-	rng := rand.New(rand.NewPCG(2, 2))
-	targets := make([]int64, 1<<16)
-	for i := range targets {
-		targets[i] = 1_700_000_000_000 + rng.Int64N(10*n)
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		x.Lookup(targets[i&(len(targets)-1)])
-		i++
+	for _, sh := range shapes {
+		x := fullOffsetIndex(b, sh.step)
+		last, _ := x.Last()
+		targets := map[string][]int64{"random": make([]int64, 1<<16), "tail": make([]int64, 1<<16)}
+		for i := range 1 << 16 {
+			targets["random"][i] = rng.Int64N(last + 16)
+			targets["tail"][i] = last - rng.Int64N(16*1024)
+		}
+		for _, where := range []string{"random", "tail"} {
+			ts := targets[where]
+			b.Run(sh.name+"/"+where+"/index", func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					x.Lookup(ts[i&(len(ts)-1)])
+					i++
+				}
+			})
+			b.Run(sh.name+"/"+where+"/binary", func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					binaryLookup(x, ts[i&(len(ts)-1)])
+					i++
+				}
+			})
+		}
 	}
 }
+
+// BenchmarkTimeIndexLookup: timestamp lookups at random times in a full
+// 10 MiB time index, for a steady producer (an entry every 10 ms) and a
+// bursty one (entries 1 ms apart, with a pause of up to a minute before one
+// entry in ten), beside a plain binary search over the same mapping.
+func BenchmarkTimeIndexLookup(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	shapes := []struct {
+		name string
+		gap  func() int64
+	}{
+		{"steady", func() int64 { return 10 }},
+		{"bursty", func() int64 {
+			if rng.IntN(10) == 0 {
+				return 1 + rng.Int64N(60_000)
+			}
+			return 1
+		}},
+	}
+	for _, sh := range shapes {
+		f, err := vfs.OS.OpenFile(filepath.Join(b.TempDir(), "x.timeindex"), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, err := mmapindex.OpenTime(f, 0, 10<<20, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer x.Close()
+		ts := int64(1_700_000_000_000)
+		for i := int64(1); !x.Full(); i++ {
+			ts += sh.gap()
+			if _, err := x.MaybeAppend(ts, 16*i); err != nil {
+				b.Fatal(err)
+			}
+		}
+		first, _ := x.Entry(0)
+		targets := make([]int64, 1<<16)
+		for i := range targets {
+			targets[i] = first + rng.Int64N(ts-first+1)
+		}
+		b.Run(sh.name+"/index", func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				x.Lookup(targets[i&(len(targets)-1)])
+				i++
+			}
+		})
+		b.Run(sh.name+"/binary", func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				lo, hi := 0, x.Len()
+				for lo < hi {
+					mid := int(uint(lo+hi) >> 1)
+					if t, _ := x.Entry(mid); t <= targets[i&(len(targets)-1)] {
+						lo = mid + 1
+					} else {
+						hi = mid
+					}
+				}
+				sink += lo
+				i++
+			}
+		})
+	}
+}
+
+// sink keeps benchmark results alive.
+var sink int
 
 // BenchmarkReadRegion: Log.Read of up to 1 MiB at a random offset of a
 // 256 MiB log (index lookup, header scan to the batch, boundary search).

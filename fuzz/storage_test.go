@@ -76,15 +76,30 @@ func FuzzOffsetIndex(f *testing.F) {
 					t.Fatalf("entry (%d, %d) not in the file", off, pos)
 				}
 			}
-			x.LookupPosition(target)
+			// LookupPosition: the last entry whose position is <= target.
+			want := -1
+			for i := range x.Len() {
+				if _, p := x.Entry(i); p <= target {
+					want = i
+				}
+			}
+			gotOff, gotPos := x.LookupPosition(target)
+			if want < 0 && (gotOff != fuzzBase || gotPos != 0) {
+				t.Fatalf("LookupPosition(%d) = (%d, %d), want none", target, gotOff, gotPos)
+			}
+			if want >= 0 {
+				if o, p := x.Entry(want); o != gotOff || p != gotPos {
+					t.Fatalf("LookupPosition(%d) = (%d, %d), want entry %d (%d, %d)", target, gotOff, gotPos, want, o, p)
+				}
+			}
 			x.Close()
 		}
 	})
 }
 
 // FuzzTimeIndex opens arbitrary bytes as a .timeindex file.
-// Invariants: opening never panics; on success every lookup returns
-// (NoTimestamp, base) or an entry present in the file.
+// Invariants: opening never panics; on success a lookup returns the last
+// entry whose timestamp is <= the target, or (NoTimestamp, base).
 func FuzzTimeIndex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, target int64) {
 		for _, writable := range []bool{false, true} {
@@ -95,16 +110,20 @@ func FuzzTimeIndex(f *testing.F) {
 				}
 				continue
 			}
-			ts, off := x.Lookup(target)
-			if ts != mmapindex.NoTimestamp || off != fuzzBase {
-				found := false
-				for i := range x.Len() {
-					if t2, o := x.Entry(i); t2 == ts && o == off {
-						found = true
-					}
+			// The answer is the last entry whose timestamp is <= target.
+			want := -1
+			for i := range x.Len() {
+				if t2, _ := x.Entry(i); t2 <= target {
+					want = i
 				}
-				if !found || ts > target {
-					t.Fatalf("Lookup(%d) = (%d, %d): not an entry <= target", target, ts, off)
+			}
+			ts, off := x.Lookup(target)
+			if want < 0 && (ts != mmapindex.NoTimestamp || off != fuzzBase) {
+				t.Fatalf("Lookup(%d) = (%d, %d), want none", target, ts, off)
+			}
+			if want >= 0 {
+				if t2, o := x.Entry(want); t2 != ts || o != off {
+					t.Fatalf("Lookup(%d) = (%d, %d), want entry %d (%d, %d)", target, ts, off, want, t2, o)
 				}
 			}
 			x.Close()

@@ -13,8 +13,9 @@ const OffsetEntrySize = 8
 //
 // One goroutine appends and truncates; any number look up concurrently.
 type OffsetIndex struct {
-	base int64
-	m    mapped
+	base     int64
+	m        mapped
+	rel, pos fence
 }
 
 // OpenOffset maps an offset index for the segment whose first offset is base.
@@ -29,6 +30,9 @@ func OpenOffset(f File, base int64, maxBytes int, writable bool) (*OffsetIndex, 
 		}
 		return nil, err
 	}
+	n := int(x.m.n.Load())
+	x.rel.build(x.m.data, OffsetEntrySize, offsetStride, n, relOffsetKey)
+	x.pos.build(x.m.data, OffsetEntrySize, offsetStride, n, positionKey)
 	return x, nil
 }
 
@@ -70,41 +74,21 @@ func (x *OffsetIndex) Last() (offset, pos int64) {
 // Lookup returns the largest entry whose offset is <= target, or (base, 0)
 // when there is none: the position from which to scan for target.
 func (x *OffsetIndex) Lookup(target int64) (offset, pos int64) {
-	n := int(x.m.n.Load())
-	rel := target - x.base
-	// Largest i with rel(i) <= rel.
-	lo, hi := 0, n
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if r, _ := x.raw(mid); r <= rel {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo == 0 {
+	i := x.rel.search(x.m.data, OffsetEntrySize, offsetStride, int(x.m.n.Load()), relOffsetKey, target-x.base)
+	if i < 0 {
 		return x.base, 0
 	}
-	return x.Entry(lo - 1)
+	return x.Entry(i)
 }
 
 // LookupPosition returns the largest entry whose position is <= pos, or
 // (base, 0) when there is none.
 func (x *OffsetIndex) LookupPosition(pos int64) (offset, position int64) {
-	n := int(x.m.n.Load())
-	lo, hi := 0, n
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if _, p := x.raw(mid); p <= pos {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo == 0 {
+	i := x.pos.search(x.m.data, OffsetEntrySize, offsetStride, int(x.m.n.Load()), positionKey, pos)
+	if i < 0 {
 		return x.base, 0
 	}
-	return x.Entry(lo - 1)
+	return x.Entry(i)
 }
 
 // Append adds an entry mapping offset to pos. Both must exceed the last
@@ -129,6 +113,10 @@ func (x *OffsetIndex) Append(offset, pos int64) error {
 	e := x.m.data[n*OffsetEntrySize:]
 	binary.BigEndian.PutUint32(e, uint32(rel))
 	binary.BigEndian.PutUint32(e[4:], uint32(pos))
+	if n%offsetStride == 0 {
+		x.rel.set(n/offsetStride, rel)
+		x.pos.set(n/offsetStride, pos)
+	}
 	x.m.publish(n + 1)
 	return nil
 }
@@ -143,7 +131,16 @@ func (x *OffsetIndex) TruncateTo(offset int64) error {
 		}
 		keep--
 	}
-	return x.m.truncate(keep)
+	return x.truncate(keep)
+}
+
+func (x *OffsetIndex) truncate(keep int) error {
+	if err := x.m.truncate(keep); err != nil {
+		return err
+	}
+	x.rel.truncate(keep, offsetStride, true)
+	x.pos.truncate(keep, offsetStride, true)
+	return nil
 }
 
 // Len returns the number of valid entries.
@@ -156,14 +153,18 @@ func (x *OffsetIndex) MaxEntries() int { return x.m.maxEntries }
 func (x *OffsetIndex) Full() bool { return x.Len() >= x.m.maxEntries }
 
 // Reset removes every entry, for a rebuild.
-func (x *OffsetIndex) Reset() error { return x.m.truncate(0) }
+func (x *OffsetIndex) Reset() error { return x.truncate(0) }
 
 // Sync flushes the mapping to disk.
 func (x *OffsetIndex) Sync() error { return x.m.sync() }
 
 // Trim shrinks the file to its entries, never below what a reader may have
 // seen, so a closed or rolled segment's index holds no preallocated tail.
-func (x *OffsetIndex) Trim() error { return x.m.trim() }
+func (x *OffsetIndex) Trim() error {
+	x.rel.truncate(x.Len(), offsetStride, false)
+	x.pos.truncate(x.Len(), offsetStride, false)
+	return x.m.trim()
+}
 
 // Close unmaps and closes the file. No lookup may run concurrently.
 func (x *OffsetIndex) Close() error { return x.m.close() }

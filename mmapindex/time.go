@@ -18,6 +18,7 @@ const NoTimestamp = -1
 type TimeIndex struct {
 	base int64
 	m    mapped
+	ts   fence
 }
 
 // OpenTime maps a time index; see OpenOffset.
@@ -29,6 +30,7 @@ func OpenTime(f File, base int64, maxBytes int, writable bool) (*TimeIndex, erro
 		}
 		return nil, err
 	}
+	x.ts.build(x.m.data, TimeEntrySize, timeStride, int(x.m.n.Load()), timestampKey)
 	return x, nil
 }
 
@@ -68,20 +70,11 @@ func (x *TimeIndex) Last() (ts, offset int64) {
 // (NoTimestamp, base) when there is none. Every batch before the returned
 // offset has a max timestamp <= the returned timestamp.
 func (x *TimeIndex) Lookup(target int64) (ts, offset int64) {
-	n := int(x.m.n.Load())
-	lo, hi := 0, n
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if t, _ := x.raw(mid); t <= target {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo == 0 {
+	i := x.ts.search(x.m.data, TimeEntrySize, timeStride, int(x.m.n.Load()), timestampKey, target)
+	if i < 0 {
 		return NoTimestamp, x.base
 	}
-	return x.Entry(lo - 1)
+	return x.Entry(i)
 }
 
 // MaybeAppend adds (ts, offset) if ts exceeds the last entry's timestamp, as
@@ -114,6 +107,9 @@ func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	e := x.m.data[n*TimeEntrySize:]
 	binary.BigEndian.PutUint64(e, uint64(ts))
 	binary.BigEndian.PutUint32(e[8:], uint32(rel))
+	if n%timeStride == 0 {
+		x.ts.set(n/timeStride, ts)
+	}
 	x.m.publish(n + 1)
 	return true, nil
 }
@@ -127,7 +123,15 @@ func (x *TimeIndex) TruncateTo(offset int64) error {
 		}
 		keep--
 	}
-	return x.m.truncate(keep)
+	return x.truncate(keep)
+}
+
+func (x *TimeIndex) truncate(keep int) error {
+	if err := x.m.truncate(keep); err != nil {
+		return err
+	}
+	x.ts.truncate(keep, timeStride, true)
+	return nil
 }
 
 // Len returns the number of valid entries.
@@ -140,14 +144,17 @@ func (x *TimeIndex) MaxEntries() int { return x.m.maxEntries }
 func (x *TimeIndex) Full() bool { return x.Len() >= x.m.maxEntries }
 
 // Reset removes every entry, for a rebuild.
-func (x *TimeIndex) Reset() error { return x.m.truncate(0) }
+func (x *TimeIndex) Reset() error { return x.truncate(0) }
 
 // Sync flushes the mapping to disk.
 func (x *TimeIndex) Sync() error { return x.m.sync() }
 
 // Trim shrinks the file to its entries, never below what a reader may have
 // seen, so a closed or rolled segment's index holds no preallocated tail.
-func (x *TimeIndex) Trim() error { return x.m.trim() }
+func (x *TimeIndex) Trim() error {
+	x.ts.truncate(x.Len(), timeStride, false)
+	return x.m.trim()
+}
 
 // Close unmaps and closes the file. No lookup may run concurrently.
 func (x *TimeIndex) Close() error { return x.m.close() }
