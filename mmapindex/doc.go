@@ -31,7 +31,9 @@
 //     mapping, so a reader never touches a page past end of file.
 //  5. A mapping is unmapped only by Close; the caller guarantees no lookup is
 //     running then (logfile reference-counts segments for this).
-//  6. Lookups do not allocate and take no lock.
+//  6. Lookups do not allocate and take no lock. Each index keeps the key of
+//     every 512th (time index: 256th) entry in Go memory, a fence that
+//     narrows a lookup to one page of the mapping (see search.go).
 //
 // On open, an existing file must be a whole number of entries whose valid
 // prefix obeys invariant 1 followed only by zero bytes; anything else is
