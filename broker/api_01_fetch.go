@@ -182,6 +182,8 @@ func (b *Broker) waitForAppend(rc *reqCtx, topics []fetchTopic, deadline time.Ti
 			return true
 		}
 	}
+	b.metrics.fetchWaiting.Inc()
+	defer b.metrics.fetchWaiting.Dec()
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {

@@ -23,6 +23,7 @@ type metrics struct {
 	latency         *prometheus.HistogramVec
 	unknownRequests prometheus.Counter
 	panics          prometheus.Counter
+	fetchWaiting    prometheus.Gauge
 	bytesIn         *prometheus.CounterVec
 	bytesOut        *prometheus.CounterVec
 	recordsIn       *prometheus.CounterVec
@@ -47,6 +48,9 @@ func newMetrics(b *Broker) *metrics {
 	m.panics = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "samsa_handler_panics_total", Help: "Request handlers that panicked (a bug); each closed its connection.",
 	})
+	m.fetchWaiting = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "samsa_fetch_purgatory_size", Help: "Fetches parked until data arrives or their max wait ends (long polls), as Kafka's fetch purgatory.",
+	})
 	perTopic := func(name, help string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"topic"})
 	}
@@ -54,7 +58,7 @@ func newMetrics(b *Broker) *metrics {
 	m.bytesOut = perTopic("samsa_topic_bytes_out_total", "Record batch bytes sent to consumers, by topic.")
 	m.recordsIn = perTopic("samsa_topic_records_in_total", "Records appended, by topic.")
 	m.recordsOut = perTopic("samsa_topic_records_out_total", "Offsets delivered to consumers, by topic.")
-	m.reg.MustRegister(m.requests, m.latency, m.unknownRequests, m.panics, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
+	m.reg.MustRegister(m.requests, m.latency, m.unknownRequests, m.panics, m.fetchWaiting, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &brokerCollector{b})
 	m.reqByKey = map[int16]prometheus.Counter{}
 	m.latByKey = map[int16]prometheus.Observer{}

@@ -226,20 +226,21 @@ func TestFetchLongPoll(t *testing.T) {
 		req := fetchRequest(12, gone, 10000, 1, 1<<20, fetchPart{0, 0, 1 << 20})
 		start := time.Now()
 		corr := conn.send(t, req)
-		adm := b.admin(t)
-		deleted := make(chan error, 1)
-		go func() {
-			time.Sleep(200 * time.Millisecond) // let the fetch park first
-			r, err := adm.DeleteTopic(ctx(t), gone)
-			if err == nil {
-				err = r.Err
+		// Delete once the fetch is parked, so that the delete must wake it.
+		for b.metric(t, "samsa_fetch_purgatory_size") < 1 {
+			if time.Since(start) > 5*time.Second {
+				t.Fatal("the fetch did not park within 5 s")
 			}
-			deleted <- err
-		}()
+			time.Sleep(5 * time.Millisecond)
+		}
+		adm := b.admin(t)
+		if r, err := adm.DeleteTopic(ctx(t), gone); err != nil || r.Err != nil {
+			t.Fatalf("delete: %v %v", err, r.Err)
+		}
 		resp := conn.recv(t, req, corr).(*kmsg.FetchResponse)
 		d := time.Since(start)
-		if err := <-deleted; err != nil {
-			t.Fatalf("delete: %v", err)
+		if v := b.metric(t, "samsa_fetch_purgatory_size"); v != 0 {
+			t.Errorf("%v fetches still parked after the answer", v)
 		}
 		p := resp.Topics[0].Partitions[0]
 		if p.ErrorCode != kerr.UnknownTopicOrPartition.Code && p.ErrorCode != kerr.NotLeaderForPartition.Code {
