@@ -182,7 +182,7 @@ func produceError(err error) error {
 		return errf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
 	case errors.Is(err, logfile.ErrBatchTooLarge):
 		return errf(kerr.MessageTooLarge, "%v", err)
-	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, records.ErrFraming):
+	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, records.ErrFraming), errors.Is(err, records.ErrNoKey):
 		return errf(kerr.InvalidRecord, "%v", err)
 	case errors.Is(err, records.ErrTimestamp):
 		return errf(kerr.InvalidTimestamp, "%v", err)

@@ -129,7 +129,7 @@ func (b *Broker) offsetFor(p *Partition, ts int64) (int64, int64, error) {
 			recs, err = records.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
 		}
 		if err == nil {
-			records.Check(recs, &info.Header, 0, -1, func(delta int32, t int64) bool {
+			records.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
 				if t >= ts {
 					off, rts = info.BaseOffset+int64(delta), t
 					return false
@@ -162,7 +162,7 @@ func recordAtTimestamp(l *logfile.Log, offset, ts int64) (int64, bool) {
 		return 0, false
 	}
 	found, at := false, int64(0)
-	records.Check(recs, &info.Header, 0, -1, func(delta int32, t int64) bool {
+	records.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
 		if t == ts {
 			found, at = true, info.BaseOffset+int64(delta)
 		}

@@ -84,7 +84,7 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 		if c != codec.None {
 			*bufp = recs
 		}
-		if err := records.Check(recs, &h, now, maxTsDiff, nil); err != nil {
+		if err := records.Check(recs, &h, now, maxTsDiff, ts.cfg.Compact(), nil); err != nil {
 			return bs, produceError(err)
 		}
 		if recompress && c != target {

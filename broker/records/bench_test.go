@@ -61,7 +61,7 @@ func BenchmarkValidate(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := Check(inner, &h, 0, -1, nil); err != nil {
+				if err := Check(inner, &h, 0, -1, false, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

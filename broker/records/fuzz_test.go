@@ -51,7 +51,7 @@ func FuzzValidateCompressed(f *testing.F) {
 			t.Fatalf("inflated to %d bytes past the %d limit", len(inner), limit)
 		}
 		n := int32(0)
-		err = Check(inner, &h, 0, -1, func(delta int32, _ int64) bool {
+		err = Check(inner, &h, 0, -1, false, func(delta int32, _ int64) bool {
 			if delta != n {
 				t.Fatalf("record %d has offset delta %d", n, delta)
 			}

@@ -21,6 +21,9 @@ var (
 	// ErrTimestamp: a CreateTime timestamp outside
 	// message.timestamp.difference.max.ms (INVALID_TIMESTAMP).
 	ErrTimestamp = errors.New("records: record timestamp out of range")
+	// ErrNoKey: a record without a key for a compacted topic, which
+	// compaction could never keep (INVALID_RECORD).
+	ErrNoKey = errors.New("records: a compacted topic cannot accept a record without a key")
 )
 
 // recordWalker reads the records of a batch, after its header.
@@ -66,10 +69,11 @@ func (w *recordWalker) bytesField(nullable bool) {
 // length frames it exactly, offset deltas run 0, 1, 2, ..., the count
 // matches the header, and nothing trails the last record. With maxTsDiff
 // >= 0 every timestamp must be within maxTsDiff ms of now (CreateTime).
+// With requireKey (a compacted topic) every record must have a key.
 // visit, if set, sees each record's offset delta and timestamp.
 //
 // records is the batch's records section, decompressed if it was compressed.
-func Check(records []byte, h *logfile.Header, now, maxTsDiff int64, visit func(delta int32, ts int64) bool) error {
+func Check(records []byte, h *logfile.Header, now, maxTsDiff int64, requireKey bool, visit func(delta int32, ts int64) bool) error {
 	w := recordWalker{b: records}
 	for i := int32(0); i < h.RecordCount; i++ {
 		length := w.varint()
@@ -81,7 +85,10 @@ func Check(records []byte, h *logfile.Header, now, maxTsDiff int64, visit func(d
 		rec.skip(1) // attributes
 		tsDelta := rec.varint()
 		delta := rec.varint()
-		rec.bytesField(true) // key
+		keyLen := rec.varint()
+		if keyLen != -1 {
+			rec.skip(keyLen)
+		}
 		rec.bytesField(true) // value
 		headers := rec.varint()
 		if rec.err == nil && (headers < 0 || headers > int64(len(rec.b))) {
@@ -96,6 +103,9 @@ func Check(records []byte, h *logfile.Header, now, maxTsDiff int64, visit func(d
 		}
 		if delta != int64(i) {
 			return fmt.Errorf("%w: record %d has offset delta %d", ErrFraming, i, delta)
+		}
+		if requireKey && keyLen == -1 {
+			return fmt.Errorf("%w (record %d)", ErrNoKey, i)
 		}
 		ts := h.FirstTimestamp + tsDelta
 		if maxTsDiff >= 0 && h.Attributes&logfile.AttrLogAppendTime == 0 && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
