@@ -61,7 +61,7 @@ func (b *Broker) startGroups() error {
 		b.loadOffsetsPartitions(ts)
 	}
 	if gc.CleanerEnable {
-		cl, err := logfile.NewCleaner(b.dir, cleanerCodec{})
+		cl, err := logfile.NewCleaner(b.dir, cleanerCodec{}, gc.CleanerMaxKeys())
 		if err != nil {
 			return err
 		}

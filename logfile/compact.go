@@ -64,13 +64,24 @@ type CompactOptions struct {
 	Codec Codec
 	// Now defaults to the log's clock.
 	Now time.Time
+	// FirstDirty is where the last compaction's key map ended: the
+	// records below it hold one record per key already (the clean
+	// section), so the key map is built from here. 0 builds it from the
+	// log start. A log truncated below it must be given 0.
+	FirstDirty int64
+	// MaxKeys bounds the key map (Kafka's log.cleaner.dedupe.buffer.size);
+	// 0 leaves it unbounded. When it fills, this compaction cleans up to
+	// the record where it stopped and the next one goes on from there.
+	MaxKeys int
 }
 
 // CompactResult describes one compaction of a log.
 type CompactResult struct {
-	// CleanedTo is the end of the cleaned range: the base offset of the
-	// first segment not cleaned (the active one, or one younger than
-	// min.compaction.lag.ms). Zero if nothing was cleanable.
+	// CleanedTo is the end of the cleaned range, the next compaction's
+	// FirstDirty: the base offset of the first segment not cleaned (the
+	// active one, or one younger than min.compaction.lag.ms), or the
+	// first record the key map had no room for. Zero if nothing was
+	// cleanable.
 	CleanedTo      int64
 	Segments       int   // segments rewritten
 	BytesBefore    int64 // bytes of the rewritten segments
@@ -165,6 +176,9 @@ type offsetMap struct {
 	lastOfProd   map[int64]int64 // producer id -> base offset of its last batch
 	opaque       bool            // a compressed batch could not be read
 	tombstoneMax int64           // tombstones with a timestamp below go
+	// end: the map holds the keys of [FirstDirty, end); records at or
+	// past end are kept as they are, whatever their key.
+	end int64
 }
 
 // Compact compacts the log's cleanable segments once (see the file
@@ -197,13 +211,18 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	if next := l.segmentAfter(segs[len(segs)-1]); next != nil {
 		res.CleanedTo = next.base
 	}
-	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs}
+	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs, end: res.CleanedTo}
+	firstDirty := opts.FirstDirty
+	if firstDirty < segs[0].base || firstDirty >= res.CleanedTo {
+		firstDirty = 0 // unknown or stale: build the map from the start
+	}
+	full := false
 	for _, s := range segs {
 		if err := s.forEachBatch(func(h *Header, batch []byte) error {
 			if h.ProducerID >= 0 {
 				m.lastOfProd[h.ProducerID] = h.BaseOffset
 			}
-			if h.Attributes&AttrControl != 0 {
+			if full || h.Attributes&AttrControl != 0 || h.LastOffset() < firstDirty {
 				return nil
 			}
 			recs, ok, err := batchRecords(batch, h, opts.Codec)
@@ -215,21 +234,33 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 				return nil
 			}
 			return walkRecords(recs, h, func(r *recordView) {
-				if r.key != nil {
-					m.latest[md5.Sum(r.key)] = r.offset
+				if full || r.key == nil || r.offset < firstDirty {
+					return
 				}
+				k := md5.Sum(r.key)
+				if _, seen := m.latest[k]; !seen && opts.MaxKeys > 0 && len(m.latest) >= opts.MaxKeys {
+					full, m.end, res.CleanedTo = true, r.offset, r.offset
+					return
+				}
+				m.latest[k] = r.offset
 			})
 		}); err != nil {
 			return res, err
 		}
 	}
-	for _, grp := range groupSegments(segs, cfg.SegmentBytes) {
+	clean := segs
+	for len(clean) > 1 && clean[len(clean)-1].base >= m.end {
+		clean = clean[:len(clean)-1] // wholly past the map: nothing to clean
+	}
+	for _, grp := range groupSegments(clean, cfg.SegmentBytes) {
 		n, err := l.compactGroup(grp, m, cfg, opts.Codec)
 		res.Segments += len(grp)
 		res.BytesBefore += n.before
 		res.BytesAfter += n.after
 		res.RecordsRemoved += n.removed
 		if errors.Is(err, errCompactRaced) {
+			// What is below this group is clean; it and the rest are not.
+			res.CleanedTo = grp[0].base
 			return res, nil
 		}
 		if err != nil {
@@ -524,6 +555,11 @@ func filterBatch(batch []byte, h *Header, m *offsetMap, codec Codec) ([]byte, in
 	var removed int64
 	maxTs := int64(-1)
 	err = walkRecords(recs, h, func(r *recordView) {
+		if r.offset >= m.end {
+			kept = append(kept, [2]int{r.start, r.end})
+			maxTs = max(maxTs, r.ts)
+			return
+		}
 		keep := r.key != nil && m.latest[md5.Sum(r.key)] <= r.offset
 		if keep && r.tombstone && !m.opaque && r.ts < m.tombstoneMax {
 			keep = false
@@ -573,20 +609,22 @@ func filterBatch(batch []byte, h *Header, m *offsetMap, codec Codec) ([]byte, in
 // compaction over its cleanable bytes) reaches min.cleanable.dirty.ratio.
 // It keeps each log's first dirty offset in CleanerCheckpoint.
 type Cleaner struct {
-	d     *Dir
-	codec Codec
+	d       *Dir
+	codec   Codec
+	maxKeys int
 
 	mu         sync.Mutex // one pass at a time; guards firstDirty
 	firstDirty map[TopicPartition]int64
 }
 
-// NewCleaner returns a cleaner for d, reading its checkpoint.
-func NewCleaner(d *Dir, codec Codec) (*Cleaner, error) {
+// NewCleaner returns a cleaner for d, reading its checkpoint. maxKeys
+// bounds each compaction's key map (see CompactOptions.MaxKeys).
+func NewCleaner(d *Dir, codec Codec, maxKeys int) (*Cleaner, error) {
 	fd, err := ReadCheckpoint(d.fs, filepath.Join(d.path, CleanerCheckpoint))
 	if err != nil {
 		return nil, err
 	}
-	return &Cleaner{d: d, codec: codec, firstDirty: fd}, nil
+	return &Cleaner{d: d, codec: codec, maxKeys: maxKeys, firstDirty: fd}, nil
 }
 
 // CleanStats sums one pass of the cleaner.
@@ -615,14 +653,14 @@ func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
 		if !force && l.dirtyRatio(c.firstDirty[tp], l.opts.Now()) < cfg.MinCleanableRatio {
 			continue
 		}
-		res, err := l.Compact(CompactOptions{Codec: c.codec})
+		res, err := l.Compact(CompactOptions{Codec: c.codec, FirstDirty: c.firstDirty[tp], MaxKeys: c.maxKeys})
 		if err != nil {
 			if !errors.Is(err, ErrClosed) {
 				errs = append(errs, fmt.Errorf("%s: %w", l.dir, err))
 			}
 			continue
 		}
-		if res.CleanedTo > c.firstDirty[tp] {
+		if res.CleanedTo > 0 {
 			c.firstDirty[tp] = res.CleanedTo
 		}
 		if res.Segments > 0 {

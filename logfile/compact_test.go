@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -613,7 +614,7 @@ func TestCleaner(t *testing.T) {
 	if n, err := lc.DeleteOldSegments(); n != 0 || err != nil {
 		t.Fatalf("retention deleted %d segments of a compact-only log (%v)", n, err)
 	}
-	c, err := NewCleaner(d, nil)
+	c, err := NewCleaner(d, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -641,7 +642,7 @@ func TestCleaner(t *testing.T) {
 	if st, _ := c.RunOnce(false); st.Logs != 0 {
 		t.Fatalf("a pass below the dirty ratio compacted %d logs", st.Logs)
 	}
-	c2, err := NewCleaner(d, nil)
+	c2, err := NewCleaner(d, nil, 0)
 	if err != nil || c2.firstDirty[TopicPartition{"c", 0}] != ck[TopicPartition{"c", 0}] {
 		t.Fatalf("a new cleaner did not read the checkpoint: %v %v", c2.firstDirty, err)
 	}
@@ -663,7 +664,7 @@ func FuzzFilterBatch(f *testing.F) {
 			return
 		}
 		batch := in[:h.Size()]
-		m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: 10}
+		m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: 10, end: math.MaxInt64}
 		m.latest[keyHash{}] = 0
 		out, _, err := filterBatch(batch, &h, m, gzipCodec{})
 		if err != nil || out == nil {
@@ -680,4 +681,75 @@ func FuzzFilterBatch(f *testing.F) {
 			t.Fatalf("offsets changed: [%d,+%d] to [%d,+%d]", h.BaseOffset, h.LastOffsetDelta, oh.BaseOffset, oh.LastOffsetDelta)
 		}
 	})
+}
+
+// TestCompactBoundedKeyMap: with a key map of 7 keys, each compaction
+// cleans up to where its map filled (holding at most 7 distinct keys of
+// the dirty range) and the next goes on from there. After every pass each
+// key's latest value is intact and a deleted key never shows an older
+// value; when the passes reach the active segment, every key below it
+// appears once.
+func TestCompactBoundedKeyMap(t *testing.T) {
+	dir := partDir(t)
+	clk := newClock(1_000_000)
+	cfg := compactConfig()
+	l := openLog(t, dir, cfg, Options{Now: clk.Now})
+	defer l.Close()
+	mustAppend(t, l, kvBatch(clk.Now().UnixMilli(), -1, -1, kv{key: "gone", value: "old"}))
+	fill(t, l, clk, 15, 20)
+	mustAppend(t, l, kvBatch(clk.Now().UnixMilli(), -1, -1, kv{key: "gone", tomb: true}))
+	fill(t, l, clk, 15, 20)
+	if err := l.Roll(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Minute) // the tombstone may go
+	before := readRecords(t, l)
+	want := latestOf(before)
+	delete(want, "gone")
+	bases := l.SegmentBases()
+	active := bases[len(bases)-1]
+
+	const maxKeys = 7
+	firstDirty := int64(0)
+	for pass := 0; firstDirty < active; pass++ {
+		if pass > len(before) {
+			t.Fatalf("no end to compaction after %d passes (cleaned to %d of %d)", pass, firstDirty, active)
+		}
+		res, err := l.Compact(CompactOptions{FirstDirty: firstDirty, MaxKeys: maxKeys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.CleanedTo <= firstDirty {
+			t.Fatalf("pass %d: cleaned to %d from %d: no progress", pass, res.CleanedTo, firstDirty)
+		}
+		keys := map[string]bool{}
+		for _, r := range before {
+			if r.offset >= firstDirty && r.offset < res.CleanedTo {
+				keys[r.key] = true
+			}
+		}
+		if len(keys) > maxKeys {
+			t.Fatalf("pass %d: map covered %d keys in [%d, %d), bound %d", pass, len(keys), firstDirty, res.CleanedTo, maxKeys)
+		}
+		got := latestOf(readRecords(t, l))
+		if g, ok := got["gone"]; ok && !g.tomb {
+			t.Fatalf("pass %d: the deleted key shows %q again", pass, g.value)
+		}
+		delete(got, "gone")
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("pass %d: latest values differ:\n got %v\nwant %v", pass, got, want)
+		}
+		firstDirty = res.CleanedTo
+	}
+	seen := map[string]int{}
+	for _, r := range readRecords(t, l) {
+		if r.offset < active {
+			seen[r.key]++
+		}
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("key %s appears %d times below the active segment after the passes", k, n)
+		}
+	}
 }
