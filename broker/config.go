@@ -351,13 +351,14 @@ func NewConfig(props map[string]string, order []string) (*Config, error) {
 		}
 	}
 	if len(c.AdvertisedListeners) == 0 {
-		c.AdvertisedListeners = c.Listeners
+		// A copy: the broker fills in the port of an advertised :0 once
+		// bound, and listeners must still show what was configured.
+		c.AdvertisedListeners = append([]Listener(nil), c.Listeners...)
 	}
-	for i, l := range c.AdvertisedListeners {
+	for _, l := range c.AdvertisedListeners {
 		if l.Host == "" || l.Host == "0.0.0.0" || l.Host == "::" {
 			return nil, &ConfigError{Key: "advertised.listeners", Value: l.String(), Reason: "clients cannot connect to a wildcard or empty host; set advertised.listeners"}
 		}
-		c.AdvertisedListeners[i] = l
 	}
 	return c, nil
 }
