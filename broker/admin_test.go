@@ -813,7 +813,7 @@ func TestDescribeTopicConfigs(t *testing.T) {
 }
 
 func TestDescribeBrokerConfigs(t *testing.T) {
-	tb := startTestBroker(t, map[string]string{"num.partitions": "2", "log.retention.bytes": "123456789", "log.retention.hours": "24"})
+	tb := startTestBroker(t, map[string]string{"num.partitions": "2", "log.retention.bytes": "123456789", "log.retention.hours": "24", "log.roll.hours": "168"})
 	rcs, err := tb.adm.DescribeBrokerConfigs(tb.ctx(), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -843,7 +843,7 @@ func TestDescribeBrokerConfigs(t *testing.T) {
 		{"log.retention.hours", "24", kmsg.ConfigSourceStaticBrokerConfig},
 		{"log.retention.ms", "86400000", kmsg.ConfigSourceStaticBrokerConfig},
 		{"log.segment.bytes", "1073741824", kmsg.ConfigSourceDefaultConfig},
-		{"log.roll.hours", "168", kmsg.ConfigSourceDefaultConfig},
+		{"log.roll.hours", "168", kmsg.ConfigSourceStaticBrokerConfig}, // set, at Kafka's default
 		{"delete.topic.enable", "true", kmsg.ConfigSourceDefaultConfig},
 		{"log.cleanup.policy", "delete", kmsg.ConfigSourceDefaultConfig},
 	} {

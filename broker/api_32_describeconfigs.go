@@ -127,7 +127,9 @@ func describeBrokerConfigs(b *Broker, r kmsg.DescribeConfigsRequestResource, syn
 		c.ReadOnly = true
 		c.Source = kmsg.ConfigSourceDefaultConfig
 		defVal := d.get(def)
-		if !sameConfigValue(c.Value, defVal) {
+		if b.cfg.explicit[k] || !sameConfigValue(c.Value, defVal) {
+			// Set, or derived from a key that was (log.retention.ms
+			// from log.retention.hours).
 			c.Source = kmsg.ConfigSourceStaticBrokerConfig
 		}
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig

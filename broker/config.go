@@ -49,6 +49,10 @@ type Config struct {
 
 	// Warnings lists unknown keys and similar non-fatal findings.
 	Warnings []string
+	// explicit holds the keys set by the file or an override, which
+	// DescribeConfigs reports as STATIC_BROKER_CONFIG even at Kafka's
+	// default value.
+	explicit map[string]bool
 }
 
 // Listener is one entry of listeners or advertised.listeners.
@@ -349,6 +353,10 @@ func NewConfig(props map[string]string, order []string) (*Config, error) {
 		if err := sk.set(c, v); err != nil {
 			return nil, &ConfigError{Key: k, Value: v, Reason: err.Error()}
 		}
+		if c.explicit == nil {
+			c.explicit = map[string]bool{}
+		}
+		c.explicit[k] = true
 	}
 	if len(c.AdvertisedListeners) == 0 {
 		// A copy: the broker fills in the port of an advertised :0 once
