@@ -13,8 +13,11 @@ package broker
 // the request waits up to max_wait_ms for an append to any partition it
 // reads, woken by the append (no polling loop), or until the connection or
 // the broker shuts down. Fetch sessions (KIP-227) are not kept: the
-// response's session_id is 0, so clients send full fetches; an incremental
-// fetch gets FETCH_SESSION_ID_NOT_FOUND. Leader epochs are checked (v9+,
+// response's session_id is 0, so clients send full fetches. The session
+// epoch tells the two kinds apart, as in Kafka: 0 and -1 make a full fetch,
+// served whatever session_id it names (Kafka closes that session; kafka-go
+// sends -1 with epoch -1); any other epoch is an incremental fetch and gets
+// FETCH_SESSION_ID_NOT_FOUND. Leader epochs are checked (v9+,
 // KIP-320). A Fetch below v10 whose data holds a zstd batch gets
 // UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
 
@@ -35,7 +38,7 @@ func init() { registerHot(1, 4, 12, serveFetch) }
 func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.FetchRequest)
 	b := rc.b
-	if rc.version >= 7 && req.SessionID != 0 {
+	if rc.version >= 7 && req.SessionEpoch != 0 && req.SessionEpoch != -1 {
 		return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, nil)
 	}
 	var deadline time.Time

@@ -3,6 +3,7 @@ package itest
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -391,14 +392,42 @@ func TestFetchErrors(t *testing.T) {
 		}
 	})
 
-	t.Run("incremental session", func(t *testing.T) {
-		req := fetchRequest(12, topic, 0, 1, 1<<20, fetchPart{0, 0, 1 << 20})
-		req.SessionID, req.SessionEpoch = 12345, 1
-		resp := conn.roundTrip(t, req).(*kmsg.FetchResponse)
-		if resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
-			t.Fatalf("unknown session: error %d, want FETCH_SESSION_ID_NOT_FOUND", resp.ErrorCode)
-		}
-	})
+	// KIP-227: a session epoch of 0 or -1 makes a full fetch, whatever
+	// session id it names (Kafka closes that session, if any, and serves
+	// the fetch; kafka-go's Client.Fetch sends id -1, epoch -1); any other
+	// epoch is an incremental fetch, in a session the broker never opened.
+	for _, c := range []struct {
+		id, epoch int32
+		code      int16
+	}{
+		{0, -1, 0},
+		{0, 0, 0},
+		{-1, -1, 0},
+		{12345, -1, 0},
+		{12345, 0, 0},
+		{12345, 1, kerr.FetchSessionIDNotFound.Code},
+		{0, 1, kerr.FetchSessionIDNotFound.Code},
+		{12345, -2, kerr.FetchSessionIDNotFound.Code},
+	} {
+		t.Run(fmt.Sprintf("session %d epoch %d", c.id, c.epoch), func(t *testing.T) {
+			req := fetchRequest(12, topic, 0, 1, 1<<20, fetchPart{0, 0, 1 << 20})
+			req.SessionID, req.SessionEpoch = c.id, c.epoch
+			resp := conn.roundTrip(t, req).(*kmsg.FetchResponse)
+			if resp.ErrorCode != c.code || resp.SessionID != 0 {
+				t.Fatalf("error %d, session id %d; want error %d, session id 0 (no session kept)", resp.ErrorCode, resp.SessionID, c.code)
+			}
+			if c.code != 0 {
+				return
+			}
+			if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+				t.Fatalf("full fetch answered with %d topics, want the one asked for", len(resp.Topics))
+			}
+			p := resp.Topics[0].Partitions[0]
+			if p.ErrorCode != 0 || p.HighWatermark != 5 || len(splitBatches(t, p.RecordBatches)) == 0 {
+				t.Fatalf("full fetch: error %d, high watermark %d, %d bytes of records", p.ErrorCode, p.HighWatermark, len(p.RecordBatches))
+			}
+		})
+	}
 
 	t.Run("franz-go resets an out-of-range offset", func(t *testing.T) {
 		c := b.client(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(50)}}),
