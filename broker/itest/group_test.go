@@ -130,6 +130,23 @@ func waitSplit(t testing.TB, adm *kadm.Client, group, topic string, n int32, mem
 	}
 }
 
+// waitEmpty polls DescribeGroups until the group is Empty, with no
+// members.
+func waitEmpty(t testing.TB, adm *kadm.Client, group, topic string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		state, members := describeAssignment(t, adm, group, topic)
+		if state == "Empty" && len(members) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s after %v: state %s, members %v; want Empty", group, within, state, members)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // produceSpread produces n records round-robin over parts partitions,
 // value "<prefix>-<i>", and returns the values by partition.
 func produceSpread(t testing.TB, b *broker, topic string, parts int32, n int, prefix string) map[int32][]string {

@@ -1,15 +1,17 @@
 // Package itest runs the real samsa binary as a child process and drives it
 // with Kafka clients nobody here wrote: franz-go (kgo, kadm), IBM/sarama,
-// kcat (librdkafka), kafka-python and confluent-kafka. Nothing is mocked.
+// segmentio/kafka-go, kcat (librdkafka), kafka-python, confluent-kafka and
+// kafkajs. Nothing is mocked.
 //
 // TestMain builds bin/samsa once, without -race (the race detector slows
 // the test process, not the broker), unless SAMSA_ITEST_BIN names a binary
 // to test instead. Each test starts its own broker on
 // free loopback ports with a fresh data directory; see startBroker.
 //
-// The Python and kcat clients come from Debian packages that .ci/run
-// installs; a test that needs one fails with a message naming the package
-// when it is missing.
+// The Python and kcat clients, and node and npm for kafkajs, come from
+// Debian packages that .ci/run installs; a test that needs one fails with a
+// message naming the package when it is missing. kafkajs itself is pinned
+// in testdata/kafkajs and installed there with npm ci on first use.
 package itest
 
 import (
@@ -509,6 +511,29 @@ func (b *broker) consumeAll(t testing.TB, topic string, opts ...kgo.Opt) []*kgo.
 	}
 	cl := b.client(t, append([]kgo.Opt{kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts})}, opts...)...)
 	return pollN(t, cl, want)
+}
+
+// waitEnds polls until the topic's partitions hold n records together:
+// for producers that do not wait for acknowledgements.
+func (b *broker) waitEnds(t testing.TB, topic string, n int64) {
+	t.Helper()
+	adm := b.admin(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ends, err := adm.ListEndOffsets(ctx(t), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := int64(0)
+		ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+		if total == n {
+			return
+		}
+		if total > n || time.Now().After(deadline) {
+			t.Fatalf("%s holds %d records, want %d", topic, total, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // pollN polls until n records arrived (failing after 30s or on more), and
