@@ -170,3 +170,32 @@ func (c *Coordinator) deleteGroup(name string) *kerr.Error {
 	c.log.Info("group deleted", "group", name)
 	return nil
 }
+
+// Stats counts the loaded groups for metrics.
+type Stats struct {
+	Groups  map[string]int // by state name; every state but Dead is present
+	Members int
+	Offsets int // committed offsets held
+}
+
+// Stats counts groups by state, their members and committed offsets, as
+// Kafka's NumGroups* and NumOffsets metrics.
+func (c *Coordinator) Stats() Stats {
+	st := Stats{Groups: map[string]int{}}
+	for _, s := range stateNames[:stateDead] {
+		st.Groups[s] = 0
+	}
+	parts, _ := c.loadedPartitions()
+	for _, p := range parts {
+		for _, g := range p.groupsSnapshot() {
+			g.mu.Lock()
+			if !g.is(stateDead) {
+				st.Groups[g.state.String()]++
+				st.Members += len(g.members)
+				st.Offsets += len(g.offsets)
+			}
+			g.mu.Unlock()
+		}
+	}
+	return st
+}
