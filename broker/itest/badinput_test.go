@@ -121,6 +121,13 @@ func TestBadInput(t *testing.T) {
 			p := append(header(3, 4, 1), 0, 0, 0, 9, 'x') // 9 topics, one byte of them
 			return frame(p)
 		}()},
+		{name: "Metadata v12 claiming 2^32-1 tagged fields", send: func() []byte {
+			// kmsg alone would loop over the count for minutes after the
+			// bytes run out; the broker must refuse it at once.
+			p := append(header(3, 12, 1), 0)                              // flexible header: no tags
+			p = append(p, 0x01, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f) // no topics, two bools, the count
+			return frame(p)
+		}()},
 		{name: "client id longer than the frame", send: func() []byte {
 			p := append(header(18, 0, 1)[:8], 0x7f, 0xff, 'x')
 			return frame(p)
