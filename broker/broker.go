@@ -9,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"samsa/broker/producer"
@@ -300,11 +303,17 @@ func (b *Broker) Start() error {
 		ln.Close()
 		return err
 	}
+	perIP, err := connectionsPerIP(b.cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	b.srv = netpoll.NewServer(netpoll.Config{
-		MaxRequestBytes: b.cfg.SocketRequestMaxBytes,
-		IdleTimeout:     b.cfg.ConnectionsMaxIdle,
-		MaxConnections:  b.cfg.MaxConnections,
-		Logger:          b.log,
+		MaxRequestBytes:  b.cfg.SocketRequestMaxBytes,
+		IdleTimeout:      b.cfg.ConnectionsMaxIdle,
+		MaxConnections:   b.cfg.MaxConnections,
+		ConnectionsPerIP: perIP,
+		Logger:           b.log,
 	}, b)
 	b.serveErr = make(chan error, 1)
 	go func() { b.serveErr <- b.srv.Serve(ln) }()
@@ -412,4 +421,37 @@ func (b *Broker) expireProducers() {
 			}
 		}
 	}
+}
+
+// connectionsPerIP is max.connections.per.ip with its overrides, host names
+// resolved now, as Kafka resolves them when it reads its configuration.
+func connectionsPerIP(cfg *Config) (func(netip.Addr) int, error) {
+	if cfg.MaxConnectionsPerIP == math.MaxInt32 && len(cfg.MaxConnectionsPerIPOverrides) == 0 {
+		return nil, nil // Kafka's default: no bound
+	}
+	over := map[netip.Addr]int{}
+	literal := map[netip.Addr]int{} // applied last: an address named wins over a host resolving to it
+	for host, n := range cfg.MaxConnectionsPerIPOverrides {
+		if ip, err := netip.ParseAddr(host); err == nil {
+			literal[ip.Unmap()] = n
+			continue
+		}
+		ips, err := net.LookupIP(host)
+		if err != nil {
+			return nil, &ConfigError{Key: "max.connections.per.ip.overrides", Value: host, Reason: err.Error()}
+		}
+		for _, ip := range ips {
+			if a, ok := netip.AddrFromSlice(ip); ok {
+				over[a.Unmap()] = n
+			}
+		}
+	}
+	maps.Copy(over, literal)
+	def := cfg.MaxConnectionsPerIP
+	return func(ip netip.Addr) int {
+		if n, ok := over[ip]; ok {
+			return n
+		}
+		return def
+	}, nil
 }

@@ -24,10 +24,13 @@ type Config struct {
 	AutoCreateTopics    bool
 	DeleteTopicEnable   bool
 
-	SocketRequestMaxBytes int32
-	ConnectionsMaxIdle    time.Duration
-	MaxConnections        int
-	AdminListener         string // host:port of the HTTP admin listener; empty disables it
+	SocketRequestMaxBytes        int32
+	ConnectionsMaxIdle           time.Duration
+	MaxConnections               int
+	MaxConnectionsPerIP          int            // max.connections.per.ip
+	MaxConnectionsPerIPOverrides map[string]int // max.connections.per.ip.overrides: host or IP -> limit
+	connectionsPerIPText         string         // the overrides as configured, for DescribeConfigs
+	AdminListener                string         // host:port of the HTTP admin listener; empty disables it
 
 	RetentionCheckInterval  time.Duration
 	FlushCheckInterval      time.Duration
@@ -170,6 +173,8 @@ var serverKeys = map[string]serverKey{
 	"socket.request.max.bytes":                 intKey("104857600", 1, math.MaxInt32, func(c *Config, n int64) { c.SocketRequestMaxBytes = int32(n) }),
 	"connections.max.idle.ms":                  msKey("600000", func(c *Config, d time.Duration) { c.ConnectionsMaxIdle = d }),
 	"max.connections":                          intKey("2147483647", 1, math.MaxInt32, func(c *Config, n int64) { c.MaxConnections = int(n) }),
+	"max.connections.per.ip":                   intKey("2147483647", 0, math.MaxInt32, func(c *Config, n int64) { c.MaxConnectionsPerIP = int(n) }),
+	"max.connections.per.ip.overrides":         {def: "", set: setConnectionsPerIPOverrides},
 	"admin.listener":                           {def: "127.0.0.1:9644", set: setAdminListener},
 	"log.retention.check.interval.ms":          msKey("300000", func(c *Config, d time.Duration) { c.RetentionCheckInterval = d }),
 	"log.flush.scheduler.interval.ms":          msKey("1000", func(c *Config, d time.Duration) { c.FlushCheckInterval = d }),
@@ -218,6 +223,30 @@ func boolKey(def string, set func(c *Config, b bool)) serverKey {
 		set(c, b)
 		return nil
 	}}
+}
+
+// setConnectionsPerIPOverrides parses Kafka's "host:limit,ip:limit" list.
+// Host names are resolved when the broker starts.
+func setConnectionsPerIPOverrides(c *Config, v string) error {
+	c.MaxConnectionsPerIPOverrides, c.connectionsPerIPText = nil, strings.TrimSpace(v)
+	for entry := range strings.SplitSeq(c.connectionsPerIPText, ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		i := strings.LastIndexByte(entry, ':')
+		if i <= 0 {
+			return fmt.Errorf("%q: want host:limit", entry)
+		}
+		n, err := parseInt(entry[i+1:], 0, math.MaxInt32)
+		if err != nil {
+			return fmt.Errorf("%q: %v", entry, err)
+		}
+		if c.MaxConnectionsPerIPOverrides == nil {
+			c.MaxConnectionsPerIPOverrides = map[string]int{}
+		}
+		c.MaxConnectionsPerIPOverrides[strings.Trim(entry[:i], "[]")] = int(n)
+	}
+	return nil
 }
 
 func setAdminListener(c *Config, v string) error {
@@ -357,6 +386,9 @@ func NewConfig(props map[string]string, order []string) (*Config, error) {
 			c.explicit = map[string]bool{}
 		}
 		c.explicit[k] = true
+	}
+	if c.MaxConnectionsPerIP == 0 && len(c.MaxConnectionsPerIPOverrides) == 0 {
+		return nil, &ConfigError{Key: "max.connections.per.ip", Value: "0", Reason: "0 refuses every connection; it is allowed only with max.connections.per.ip.overrides"}
 	}
 	if len(c.AdvertisedListeners) == 0 {
 		// A copy: the broker fills in the port of an advertised :0 once

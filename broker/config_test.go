@@ -2,6 +2,8 @@ package broker
 
 import (
 	"errors"
+	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,12 +76,44 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"log.dirs=a,b", "log.dirs"},
 		{"advertised.listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners"},
 		{"noequals", "noequals"},
+		{"max.connections.per.ip=0", "max.connections.per.ip"},
+		{"max.connections.per.ip=-1", "max.connections.per.ip"},
+		{"max.connections.per.ip.overrides=127.0.0.1", "max.connections.per.ip.overrides"},
+		{"max.connections.per.ip.overrides=127.0.0.1:many", "max.connections.per.ip.overrides"},
+		{"max.connections.per.ip.overrides=:5", "max.connections.per.ip.overrides"},
 	} {
 		_, err := LoadConfig("", []string{tc.override})
 		var ce *ConfigError
 		if !errors.As(err, &ce) || ce.Key != tc.key {
 			t.Errorf("%s: got %v, want a ConfigError for %s", tc.override, err, tc.key)
 		}
+	}
+}
+
+func TestConnectionsPerIPConfig(t *testing.T) {
+	c, err := LoadConfig("", []string{"max.connections.per.ip=0", "max.connections.per.ip.overrides=127.0.0.9:3, [::1]:2,localhost:7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"127.0.0.9": 3, "::1": 2, "localhost": 7}
+	if !maps.Equal(c.MaxConnectionsPerIPOverrides, want) || c.MaxConnectionsPerIP != 0 {
+		t.Fatalf("overrides %v, default %d; want %v and 0", c.MaxConnectionsPerIPOverrides, c.MaxConnectionsPerIP, want)
+	}
+	limit, err := connectionsPerIP(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ip, n := range map[string]int{"127.0.0.9": 3, "::1": 2, "::ffff:127.0.0.9": 3, "10.1.2.3": 0} {
+		if got := limit(netip.MustParseAddr(ip).Unmap()); got != n {
+			t.Errorf("limit for %s = %d, want %d", ip, got, n)
+		}
+	}
+	if got := limit(netip.MustParseAddr("127.0.0.1")); got != 7 {
+		t.Errorf("limit for 127.0.0.1 (localhost) = %d, want 7", got)
+	}
+	def, _ := LoadConfig("", nil)
+	if f, err := connectionsPerIP(def); f != nil || err != nil {
+		t.Errorf("Kafka's default should set no per-address bound; got %v, %v", f != nil, err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -23,6 +24,7 @@ type Conn struct {
 	id  uint64
 	nc  net.Conn
 	srv *Server
+	ip  netip.Addr // the peer's, for Config.ConnectionsPerIP
 
 	// Owned by the connection's goroutine.
 	prefix [4]byte // size prefix of the response being written

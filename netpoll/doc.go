@@ -64,8 +64,9 @@
 //     frame (Config.IdleTimeout), receiving a frame once its first byte has
 //     arrived (Config.ReadTimeout), writing one response, sendfile included
 //     (Config.WriteTimeout). Expiry closes the connection.
-//  7. At most Config.MaxConnections connections are served; one accepted
-//     beyond that is closed at once.
+//  7. At most Config.MaxConnections connections are served, and at most
+//     Config.ConnectionsPerIP(ip) from one peer address; one accepted
+//     beyond either is closed at once.
 //  8. Shutdown stops accepting, cancels every Conn.Context, lets handlers
 //     that are running finish and their responses be written, closes
 //     connections waiting for a frame, and force-closes the rest when its

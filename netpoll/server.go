@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,6 +41,10 @@ type Config struct {
 	// MaxConnections bounds the connections served at once; connections
 	// accepted beyond it are closed at once. 0 means no bound.
 	MaxConnections int
+	// ConnectionsPerIP, if set, bounds the connections served at once from
+	// one peer address: a connection accepted from an address that has
+	// that many already is closed at once. A negative limit is no bound.
+	ConnectionsPerIP func(ip netip.Addr) int
 	// Logger receives connection errors. nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -84,7 +89,7 @@ func (f HandlerFunc) Serve(c *Conn, req []byte) *Response { return f(c, req) }
 type Stats struct {
 	Open          int64  // connections being served now
 	Accepted      uint64 // connections accepted and served
-	Rejected      uint64 // connections closed at accept: MaxConnections reached
+	Rejected      uint64 // connections closed at accept: MaxConnections or ConnectionsPerIP reached
 	Closed        uint64 // served connections closed, for any reason
 	Requests      uint64 // frames handed to the handler
 	BytesIn       uint64 // request bytes read, size prefixes included
@@ -118,6 +123,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{} // guarded by mu
 	conns     map[*Conn]struct{}        // guarded by mu; the served connections
+	perIP     map[netip.Addr]int        // guarded by mu; connections by peer address
 	wg        sync.WaitGroup            // one per served connection; Add under mu while !closing
 
 	st struct {
@@ -136,6 +142,7 @@ func NewServer(cfg Config, h Handler) *Server {
 		cork:      true,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*Conn]struct{}),
+		perIP:     make(map[netip.Addr]int),
 	}
 	s.log = s.cfg.Logger
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -207,7 +214,19 @@ func (s *Server) serveConn(nc net.Conn) {
 			"remote", nc.RemoteAddr(), "max", s.cfg.MaxConnections)
 		return
 	}
-	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s}
+	ip := peerIP(nc)
+	if s.cfg.ConnectionsPerIP != nil {
+		if limit := s.cfg.ConnectionsPerIP(ip); limit >= 0 && s.perIP[ip] >= limit {
+			s.mu.Unlock()
+			s.st.rejected.Add(1)
+			nc.Close()
+			s.log.Info("netpoll: connection limit of the address reached; closing new connection",
+				"remote", nc.RemoteAddr(), "max", limit)
+			return
+		}
+		s.perIP[ip]++
+	}
+	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s, ip: ip}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -220,6 +239,11 @@ func (s *Server) serveConn(nc net.Conn) {
 func (s *Server) forget(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if s.cfg.ConnectionsPerIP != nil {
+		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+			delete(s.perIP, c.ip)
+		}
+	}
 	s.mu.Unlock()
 	s.st.open.Add(-1)
 	s.st.closed.Add(1)
@@ -309,4 +333,13 @@ func (s *Server) closeAll() {
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// peerIP is the address a connection comes from, IPv4 unmapped; the zero
+// Addr for a connection that is not IP.
+func peerIP(nc net.Conn) netip.Addr {
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }

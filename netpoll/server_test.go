@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -246,6 +247,45 @@ func TestMaxConnections(t *testing.T) {
 	for _, c := range cs[1:] {
 		roundTrip(t, c, []byte("still"))
 	}
+}
+
+// TestConnectionsPerIP: each peer address gets as many connections as
+// ConnectionsPerIP allows it (loopback has 127.0.0.0/8 to dial from); a
+// closed one frees its address's slot, and other addresses are unaffected.
+func TestConnectionsPerIP(t *testing.T) {
+	limits := map[string]int{"127.0.0.2": 1, "127.0.0.3": 0}
+	ts := startServer(t, Config{ConnectionsPerIP: func(ip netip.Addr) int {
+		if n, ok := limits[ip.String()]; ok {
+			return n
+		}
+		return 2
+	}}, echo)
+	from := func(src string) net.Conn {
+		t.Helper()
+		d := net.Dialer{Timeout: ioTimeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		c, err := d.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	a1, a2 := from("127.0.0.1"), from("127.0.0.1")
+	roundTrip(t, a1, []byte("a1"))
+	roundTrip(t, a2, []byte("a2"))
+	expectClosed(t, from("127.0.0.1"))
+	b1 := from("127.0.0.2")
+	roundTrip(t, b1, []byte("b1"))
+	expectClosed(t, from("127.0.0.2"))
+	expectClosed(t, from("127.0.0.3"))
+	if st := ts.Stats(); st.Rejected != 3 || st.Open != 3 {
+		t.Fatalf("stats = %+v; want 3 rejected, 3 open", st)
+	}
+	a1.Close()
+	waitFor(t, "127.0.0.1's slot to free", func() bool { return ts.NumConns() == 2 })
+	roundTrip(t, from("127.0.0.1"), []byte("again"))
+	roundTrip(t, a2, []byte("still"))
+	roundTrip(t, b1, []byte("still"))
 }
 
 func TestHandlerPanic(t *testing.T) {

@@ -164,3 +164,37 @@ func TestRecoveryFromDamage(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxConnectionsPerIP: max.connections.per.ip and its overrides bound
+// the connections from each address (loopback has 127.0.0.0/8 to dial
+// from): beyond its limit a connection is closed at once, and other
+// addresses are served.
+func TestMaxConnectionsPerIP(t *testing.T) {
+	b := startBroker(t, "max.connections.per.ip=2", "max.connections.per.ip.overrides=127.0.0.5:1,127.0.0.6:0")
+	ping := func(c *rawConn) { c.roundTrip(t, kmsg.NewPtrApiVersionsRequest()) }
+	a := b.dialFrom(t, "127.0.0.5")
+	ping(a)
+	b.dialFrom(t, "127.0.0.5").expectClosed(t)
+	b.dialFrom(t, "127.0.0.6").expectClosed(t)
+	c1, c2 := b.dialFrom(t, "127.0.0.7"), b.dialFrom(t, "127.0.0.7")
+	ping(c1)
+	ping(c2)
+	b.dialFrom(t, "127.0.0.7").expectClosed(t)
+	ping(a)
+	a.Close()
+	// Its slot comes back once the broker has seen the close.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		again := b.dialFrom(t, "127.0.0.5")
+		again.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := again.Write(again.fmt.AppendRequest(nil, kmsg.NewPtrApiVersionsRequest(), 1)); err == nil {
+			if _, err := again.readFrame(5 * time.Second); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("127.0.0.5 refused 10s after closing its only connection")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

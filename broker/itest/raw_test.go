@@ -24,9 +24,19 @@ type rawConn struct {
 
 func (b *broker) dial(t testing.TB) *rawConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", b.addr, 5*time.Second)
+	return b.dialFrom(t, "")
+}
+
+// dialFrom connects from a local address of 127.0.0.0/8 ("" for any).
+func (b *broker) dialFrom(t testing.TB, src string) *rawConn {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := d.Dial("tcp", b.addr)
 	if err != nil {
-		t.Fatalf("dial %s: %v", b.addr, err)
+		t.Fatalf("dial %s from %q: %v", b.addr, src, err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return &rawConn{Conn: c, fmt: kmsg.NewRequestFormatter(kmsg.FormatterClientID("samsa-itest"))}
