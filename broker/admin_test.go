@@ -1069,6 +1069,7 @@ func TestIncrementalAlterConfigs(t *testing.T) {
 		{"set unknown", []op{{set, "no.such", "x"}}, kerr.InvalidConfig, "Unknown topic config name: no.such", nil},
 		{"set bad value", []op{{set, "retention.ms", "abc"}}, kerr.InvalidConfig, "retention.ms", nil},
 		{"bad list item", []op{{appendOp, "cleanup.policy", "shred"}}, kerr.InvalidConfig, "cleanup.policy", nil},
+		{"compaction lags crossed", []op{{set, "min.compaction.lag.ms", "5000"}, {set, "max.compaction.lag.ms", "1000"}}, kerr.InvalidConfig, "exceeds max.compaction.lag.ms", nil},
 		{"set null", []op{{set, "retention.ms", "<nil>"}}, kerr.InvalidRequest, "Null value not supported for : retention.ms", nil},
 		{"unknown op", []op{{9, "retention.ms", "1"}}, kerr.InvalidRequest, "", nil},
 		{"key twice", []op{{set, "retention.ms", "1"}, {del, "retention.ms", ""}}, kerr.InvalidRequest, "Error due to duplicate config keys", nil},

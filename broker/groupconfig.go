@@ -93,6 +93,7 @@ func init() {
 			"Memory for the log cleaner's key map (24 bytes per key): a compaction that fills it cleans up to where it stopped and the next goes on."),
 		"log.cleaner.min.cleanable.ratio":   {key: topicKey("min.cleanable.dirty.ratio", 1), desc: topicDefault("min.cleanable.dirty.ratio", configTypeDouble, 1)},
 		"log.cleaner.min.compaction.lag.ms": {key: topicKey("min.compaction.lag.ms", 1), desc: topicDefault("min.compaction.lag.ms", configTypeLong, 1)},
+		"log.cleaner.max.compaction.lag.ms": {key: topicKey("max.compaction.lag.ms", 1), desc: topicDefault("max.compaction.lag.ms", configTypeLong, 1)},
 	}
 	for k, v := range keys {
 		serverKeys[k] = v.key
@@ -105,7 +106,7 @@ func init() {
 		"offsets.topic.compression.codec", "offsets.commit.timeout.ms", "offsets.commit.required.acks",
 		"offsets.load.buffer.size", "log.cleaner.threads",
 		"log.cleaner.io.buffer.size", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.max.bytes.per.second",
-		"log.cleaner.max.compaction.lag.ms", "group.coordinator.rebalance.protocols", "group.coordinator.new.enable",
+		"group.coordinator.rebalance.protocols", "group.coordinator.new.enable",
 	} {
 		ignoredKeys[k] = true
 	}

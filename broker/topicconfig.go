@@ -82,6 +82,7 @@ var topicConfigDefs = map[string]topicConfigDef{
 	"message.timestamp.type":              {"CreateTime", configTypeString, "log.message.timestamp.type", oneOf("CreateTime", "LogAppendTime"), "Whether record timestamps are the producer's or the broker's append time."},
 	"message.timestamp.difference.max.ms": {strconv.FormatInt(maxLong, 10), configTypeLong, "log.message.timestamp.difference.max.ms", longIn(0, maxLong), "Largest allowed difference between a CreateTime timestamp and the broker's clock."},
 	"min.insync.replicas":                 {"1", configTypeInt, "min.insync.replicas", longIn(1, math.MaxInt32), "In-sync replicas needed for an acks=all write."},
+	"max.compaction.lag.ms":               {strconv.FormatInt(maxLong, 10), configTypeLong, "log.cleaner.max.compaction.lag.ms", longIn(1, maxLong), "Maximum time a record stays ineligible for compaction: a compacted log whose oldest dirty record is older is cleaned whatever its dirty ratio."},
 	"min.cleanable.dirty.ratio":           {"0.5", configTypeDouble, "log.cleaner.min.cleanable.ratio", doubleIn(0, 1), "Dirty ratio that makes a compacted log eligible for cleaning."},
 	"min.compaction.lag.ms":               {"0", configTypeLong, "log.cleaner.min.compaction.lag.ms", longIn(0, maxLong), "Minimum age of a record before it can be compacted."},
 	"preallocate":                         {"false", configTypeBoolean, "", oneOf("true", "false"), "Preallocate segment files (not used: segments grow as written)."},
@@ -136,6 +137,12 @@ func (c TopicConfig) With(overrides map[string]string) (TopicConfig, error) {
 			return nil, err
 		}
 	}
+	// Checks across keys (min.compaction.lag.ms <= max.compaction.lag.ms),
+	// before anything is stored.
+	lc := out.LogConfig()
+	if err := lc.Validate(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -161,6 +168,7 @@ func (c TopicConfig) LogConfig() logfile.Config {
 		DeleteRetentionMs:  c.int64("delete.retention.ms"),
 		MinCleanableRatio:  c.float64("min.cleanable.dirty.ratio"),
 		MinCompactionLagMs: c.int64("min.compaction.lag.ms"),
+		MaxCompactionLagMs: c.int64("max.compaction.lag.ms"),
 	}
 }
 

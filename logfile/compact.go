@@ -650,7 +650,8 @@ func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
 		if !cfg.Compact {
 			continue
 		}
-		if !force && l.dirtyRatio(c.firstDirty[tp], l.opts.Now()) < cfg.MinCleanableRatio {
+		now := l.opts.Now()
+		if !force && l.dirtyRatio(c.firstDirty[tp], now) < cfg.MinCleanableRatio && !l.compactionOverdue(c.firstDirty[tp], now) {
 			continue
 		}
 		res, err := l.Compact(CompactOptions{Codec: c.codec, FirstDirty: c.firstDirty[tp], MaxKeys: c.maxKeys})
@@ -681,6 +682,23 @@ func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
 		errs = append(errs, err)
 	}
 	return st, errors.Join(errs...)
+}
+
+// compactionOverdue reports whether the first cleanable segment holding
+// dirty records began longer than max.compaction.lag.ms ago.
+func (l *Log) compactionOverdue(firstDirty int64, now time.Time) bool {
+	cfg := l.cfg.Load()
+	if cfg.MaxCompactionLagMs == math.MaxInt64 {
+		return false
+	}
+	for _, s := range l.cleanable(cfg, now) {
+		if s.nextNow() <= firstDirty {
+			continue
+		}
+		h, err := s.headerAt(0, s.sizeNow())
+		return err == nil && h.FirstTimestamp >= 0 && h.FirstTimestamp < now.UnixMilli()-cfg.MaxCompactionLagMs
+	}
+	return false
 }
 
 // dirtyRatio is the share of the cleanable bytes at or past firstDirty.

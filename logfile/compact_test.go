@@ -651,6 +651,56 @@ func TestCleaner(t *testing.T) {
 	}
 }
 
+// TestCleanerMaxCompactionLag: with max.compaction.lag.ms a compacted log
+// whose dirty records are below min.cleanable.dirty.ratio is still cleaned
+// once its oldest dirty record is older than the lag, and its active
+// segment rolls after the lag rather than segment.ms.
+func TestCleanerMaxCompactionLag(t *testing.T) {
+	clk := newClock(1_000_000)
+	cfg := compactConfig()
+	cfg.MinCleanableRatio = 1 // never by ratio once anything is clean
+	cfg.MaxCompactionLagMs = 60_000
+	d, err := OpenDir(t.TempDir(), DirOptions{Logger: quiet, Now: clk.Now, ConfigFor: func(string) Config { return cfg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	l, err := d.Create(TopicPartition{"lagged", 0}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCleaner(d, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, l, clk, 20, 5)
+	if st, err := c.RunOnce(true); err != nil || st.Logs != 1 {
+		t.Fatalf("first, forced pass: %+v, %v", st, err)
+	}
+	// New updates: dirty, but below the ratio of 1 and younger than the lag.
+	segs := l.NumSegments()
+	fill(t, l, clk, 20, 5)
+	if l.NumSegments() <= segs {
+		t.Fatal("no segment rolled by size; the test needs dirty segments")
+	}
+	if st, _ := c.RunOnce(false); st.Logs != 0 {
+		t.Fatalf("cleaned %d logs before max.compaction.lag.ms", st.Logs)
+	}
+	clk.Advance(61 * time.Second)
+	if st, err := c.RunOnce(false); err != nil || st.Logs != 1 || st.RecordsRemoved == 0 {
+		t.Fatalf("after max.compaction.lag.ms: %+v, %v; want the log cleaned", st, err)
+	}
+	// The active segment rolls once it is older than the lag (segment.ms
+	// is 7 days), so that its records can be cleaned in time.
+	mustAppend(t, l, kvBatch(clk.Now().UnixMilli(), -1, -1, kv{key: "k0", value: "a"}))
+	segs = l.NumSegments()
+	clk.Advance(61 * time.Second)
+	mustAppend(t, l, kvBatch(clk.Now().UnixMilli(), -1, -1, kv{key: "k0", value: "b"}))
+	if l.NumSegments() != segs+1 {
+		t.Fatalf("%d segments after an append past max.compaction.lag.ms, want %d", l.NumSegments(), segs+1)
+	}
+}
+
 // FuzzFilterBatch feeds arbitrary bytes with a valid header to the
 // cleaner's batch filter. Invariants: it never panics; whatever it returns
 // is a batch whose header parses, whose CRC matches and whose offsets are

@@ -29,6 +29,20 @@ type Config struct {
 	DeleteRetentionMs  int64   // delete.retention.ms: tombstones outlive compaction this long
 	MinCleanableRatio  float64 // min.cleanable.dirty.ratio
 	MinCompactionLagMs int64   // min.compaction.lag.ms
+	// MaxCompactionLagMs (max.compaction.lag.ms): a compacted log whose
+	// oldest dirty record is older is cleaned whatever its dirty ratio,
+	// and its segments roll at least this often. math.MaxInt64: never.
+	MaxCompactionLagMs int64
+}
+
+// rollMs is how long a segment may take appends: segment.ms, or
+// max.compaction.lag.ms when compacted and shorter, as in Kafka, so that
+// records leave the active segment, which is never cleaned, in time.
+func (c *Config) rollMs() int64 {
+	if c.Compact && c.MaxCompactionLagMs < c.SegmentMs {
+		return c.MaxCompactionLagMs
+	}
+	return c.SegmentMs
 }
 
 // DefaultConfig returns Kafka's defaults.
@@ -45,6 +59,7 @@ func DefaultConfig() Config {
 		FlushMs:            math.MaxInt64,
 		DeleteRetentionMs:  24 * 3600 * 1000,
 		MinCleanableRatio:  0.5,
+		MaxCompactionLagMs: math.MaxInt64,
 	}
 }
 
@@ -67,6 +82,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("logfile: flush.messages %d must be >= 1", c.FlushMessages)
 	case c.FlushMs < 0:
 		return fmt.Errorf("logfile: flush.ms %d must be >= 0", c.FlushMs)
+	case c.MaxCompactionLagMs < 1:
+		return fmt.Errorf("logfile: max.compaction.lag.ms %d must be >= 1", c.MaxCompactionLagMs)
+	case c.MinCompactionLagMs > c.MaxCompactionLagMs:
+		return fmt.Errorf("logfile: min.compaction.lag.ms %d exceeds max.compaction.lag.ms %d", c.MinCompactionLagMs, c.MaxCompactionLagMs)
 	}
 	return nil
 }

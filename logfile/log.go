@@ -258,7 +258,7 @@ func (l *Log) maybeRoll(cfg *Config, size int64, batches int, lastOffset int64) 
 		seg.idx.MaxEntries()-seg.idx.Len() < batches ||
 		seg.tidx.MaxEntries()-seg.tidx.Len() < batches ||
 		lastOffset-seg.base > math.MaxInt32 ||
-		(!seg.rollStart.IsZero() && l.opts.Now().Sub(seg.rollStart) >= time.Duration(cfg.SegmentMs)*time.Millisecond)
+		(!seg.rollStart.IsZero() && l.opts.Now().Sub(seg.rollStart) >= time.Duration(cfg.rollMs())*time.Millisecond)
 	if !roll {
 		return seg, nil
 	}
