@@ -12,12 +12,8 @@ package broker
 // no transactions yet). Long polling: with fewer than min_bytes available
 // the request waits up to max_wait_ms for an append to any partition it
 // reads, woken by the append (no polling loop), or until the connection or
-// the broker shuts down. Fetch sessions (KIP-227) are not kept: the
-// response's session_id is 0, so clients send full fetches. The session
-// epoch tells the two kinds apart, as in Kafka: 0 and -1 make a full fetch,
-// served whatever session_id it names (Kafka closes that session; kafka-go
-// sends -1 with epoch -1); any other epoch is an incremental fetch and gets
-// FETCH_SESSION_ID_NOT_FOUND. Leader epochs are checked (v9+,
+// the broker shuts down. Fetch sessions (KIP-227, v7+): see
+// fetchsession.go. Leader epochs are checked (v9+,
 // KIP-320). A Fetch below v10 whose data holds a zstd batch gets
 // UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
 
@@ -38,8 +34,37 @@ func init() { registerHot(1, 4, 12, serveFetch) }
 func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.FetchRequest)
 	b := rc.b
-	if rc.version >= 7 && req.SessionEpoch != 0 && req.SessionEpoch != -1 {
-		return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, nil)
+	var (
+		sess  *fetchSession
+		epoch int32 // the session epoch this fetch used
+		full  = true
+	)
+	if rc.version >= 7 {
+		now := time.Now()
+		switch req.SessionEpoch {
+		case -1, 0:
+			if req.SessionID != 0 {
+				b.sessions.remove(req.SessionID)
+			}
+			if req.SessionEpoch == 0 {
+				sess = b.sessions.open(req, now)
+			}
+		default:
+			if sess = b.sessions.get(req.SessionID); sess == nil {
+				return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, 0, nil)
+			}
+			topics, e, err := sess.update(req, now)
+			if err != nil {
+				return encodeFetch(rc, err.Code, 0, nil)
+			}
+			inc := *req
+			inc.Topics, req = topics, &inc
+			epoch, full = e, false
+		}
+	}
+	sessionID := int32(0)
+	if sess != nil {
+		sessionID = sess.id
 	}
 	var deadline time.Time
 	if req.MaxWaitMillis > 0 {
@@ -48,6 +73,9 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for {
 		topics, bytes, anyErr := b.readFetch(rc, req)
 		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) {
+			if sess != nil {
+				topics = sess.respond(topics, epoch, full)
+			}
 			for _, t := range topics {
 				if ts := b.topic(t.name); ts != nil {
 					for _, p := range t.parts {
@@ -57,13 +85,16 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 					}
 				}
 			}
-			return encodeFetch(rc, 0, topics)
+			return encodeFetch(rc, 0, sessionID, topics)
 		}
 		releaseFetch(topics)
 		if !b.waitForAppend(rc, topics, deadline) {
 			// The connection or the broker is closing: answer with what there is.
 			topics, _, _ := b.readFetch(rc, req)
-			return encodeFetch(rc, 0, topics)
+			if sess != nil {
+				topics = sess.respond(topics, epoch, full)
+			}
+			return encodeFetch(rc, 0, sessionID, topics)
 		}
 	}
 }

@@ -51,6 +51,8 @@ type Broker struct {
 
 	groups *group.Coordinator // set by Start (coordinator.go)
 
+	sessions *fetchSessions // fetch sessions (fetchsession.go)
+
 	srv      *netpoll.Server
 	ln       net.Listener
 	admin    *http.Server
@@ -79,7 +81,8 @@ func New(cfg *Config, logger *slog.Logger) (*Broker, error) {
 	if cfg.ZookeeperConnect != "" {
 		return nil, &ConfigError{Key: "zookeeper.connect", Value: cfg.ZookeeperConnect, Reason: "ZooKeeper mode is not implemented yet; leave it unset for a standalone broker"}
 	}
-	b := &Broker{cfg: cfg, log: logger, topics: map[string]*topicState{}, started: time.Now(), stop: make(chan struct{})}
+	b := &Broker{cfg: cfg, log: logger, topics: map[string]*topicState{}, started: time.Now(), stop: make(chan struct{}),
+		sessions: newFetchSessions(cfg.FetchSessionSlots, fetchSessionEvictionIdle)}
 	b.metrics = newMetrics(b)
 	dataDir := cfg.LogDirs[0]
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {

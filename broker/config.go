@@ -28,6 +28,7 @@ type Config struct {
 	ConnectionsMaxIdle           time.Duration
 	MaxConnections               int
 	MaxConnectionsPerIP          int            // max.connections.per.ip
+	FetchSessionSlots            int            // max.incremental.fetch.session.cache.slots
 	MaxConnectionsPerIPOverrides map[string]int // max.connections.per.ip.overrides: host or IP -> limit
 	connectionsPerIPText         string         // the overrides as configured, for DescribeConfigs
 	AdminListener                string         // host:port of the HTTP admin listener; empty disables it
@@ -165,24 +166,25 @@ var serverKeys = map[string]serverKey{
 		}
 		return nil
 	}},
-	"log.dir":                                  {def: "", set: func(c *Config, v string) error { c.LogDirs = []string{v}; return nil }},
-	"num.partitions":                           intKey("1", 1, math.MaxInt32, func(c *Config, n int64) { c.NumPartitions = int32(n) }),
-	"default.replication.factor":               intKey("1", 1, math.MaxInt16, func(c *Config, n int64) { c.DefaultReplication = int16(n) }),
-	"auto.create.topics.enable":                boolKey("true", func(c *Config, b bool) { c.AutoCreateTopics = b }),
-	"delete.topic.enable":                      boolKey("true", func(c *Config, b bool) { c.DeleteTopicEnable = b }),
-	"socket.request.max.bytes":                 intKey("104857600", 1, math.MaxInt32, func(c *Config, n int64) { c.SocketRequestMaxBytes = int32(n) }),
-	"connections.max.idle.ms":                  msKey("600000", func(c *Config, d time.Duration) { c.ConnectionsMaxIdle = d }),
-	"max.connections":                          intKey("2147483647", 1, math.MaxInt32, func(c *Config, n int64) { c.MaxConnections = int(n) }),
-	"max.connections.per.ip":                   intKey("2147483647", 0, math.MaxInt32, func(c *Config, n int64) { c.MaxConnectionsPerIP = int(n) }),
-	"max.connections.per.ip.overrides":         {def: "", set: setConnectionsPerIPOverrides},
-	"admin.listener":                           {def: "127.0.0.1:9644", set: setAdminListener},
-	"log.retention.check.interval.ms":          msKey("300000", func(c *Config, d time.Duration) { c.RetentionCheckInterval = d }),
-	"log.flush.scheduler.interval.ms":          msKey("1000", func(c *Config, d time.Duration) { c.FlushCheckInterval = d }),
-	"log.flush.offset.checkpoint.interval.ms":  msKey("60000", func(c *Config, d time.Duration) { c.FlushCheckpointInterval = d }),
-	"offsets.topic.num.partitions":             intKey("50", 1, math.MaxInt32, func(c *Config, n int64) { c.OffsetsTopicNumPartitions = int32(n) }),
-	"producer.id.expiration.ms":                msKey("86400000", func(c *Config, d time.Duration) { c.ProducerIDExpiration = d }),
-	"producer.id.expiration.check.interval.ms": msKey("600000", func(c *Config, d time.Duration) { c.ProducerIDExpirationCheck = d }),
-	"zookeeper.connect":                        {def: "", set: func(c *Config, v string) error { c.ZookeeperConnect = strings.TrimSpace(v); return nil }},
+	"log.dir":                                   {def: "", set: func(c *Config, v string) error { c.LogDirs = []string{v}; return nil }},
+	"num.partitions":                            intKey("1", 1, math.MaxInt32, func(c *Config, n int64) { c.NumPartitions = int32(n) }),
+	"default.replication.factor":                intKey("1", 1, math.MaxInt16, func(c *Config, n int64) { c.DefaultReplication = int16(n) }),
+	"auto.create.topics.enable":                 boolKey("true", func(c *Config, b bool) { c.AutoCreateTopics = b }),
+	"delete.topic.enable":                       boolKey("true", func(c *Config, b bool) { c.DeleteTopicEnable = b }),
+	"socket.request.max.bytes":                  intKey("104857600", 1, math.MaxInt32, func(c *Config, n int64) { c.SocketRequestMaxBytes = int32(n) }),
+	"connections.max.idle.ms":                   msKey("600000", func(c *Config, d time.Duration) { c.ConnectionsMaxIdle = d }),
+	"max.connections":                           intKey("2147483647", 1, math.MaxInt32, func(c *Config, n int64) { c.MaxConnections = int(n) }),
+	"max.incremental.fetch.session.cache.slots": intKey("1000", 0, math.MaxInt32, func(c *Config, n int64) { c.FetchSessionSlots = int(n) }),
+	"max.connections.per.ip":                    intKey("2147483647", 0, math.MaxInt32, func(c *Config, n int64) { c.MaxConnectionsPerIP = int(n) }),
+	"max.connections.per.ip.overrides":          {def: "", set: setConnectionsPerIPOverrides},
+	"admin.listener":                            {def: "127.0.0.1:9644", set: setAdminListener},
+	"log.retention.check.interval.ms":           msKey("300000", func(c *Config, d time.Duration) { c.RetentionCheckInterval = d }),
+	"log.flush.scheduler.interval.ms":           msKey("1000", func(c *Config, d time.Duration) { c.FlushCheckInterval = d }),
+	"log.flush.offset.checkpoint.interval.ms":   msKey("60000", func(c *Config, d time.Duration) { c.FlushCheckpointInterval = d }),
+	"offsets.topic.num.partitions":              intKey("50", 1, math.MaxInt32, func(c *Config, n int64) { c.OffsetsTopicNumPartitions = int32(n) }),
+	"producer.id.expiration.ms":                 msKey("86400000", func(c *Config, d time.Duration) { c.ProducerIDExpiration = d }),
+	"producer.id.expiration.check.interval.ms":  msKey("600000", func(c *Config, d time.Duration) { c.ProducerIDExpirationCheck = d }),
+	"zookeeper.connect":                         {def: "", set: func(c *Config, v string) error { c.ZookeeperConnect = strings.TrimSpace(v); return nil }},
 
 	// Broker defaults of topic configs.
 	"log.segment.bytes":                       topicKey("segment.bytes", 1),

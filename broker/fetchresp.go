@@ -94,13 +94,13 @@ type fetchTopic struct {
 
 // encodeFetch builds the response: header, throttle, error, session, then
 // per topic and partition the fixed fields and the records region.
-func encodeFetch(rc *reqCtx, errCode int16, topics []fetchTopic) *netpoll.Response {
+func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []fetchTopic) *netpoll.Response {
 	e := &fetchEncoder{version: rc.version, flexible: rc.version >= 12, resp: netpoll.NewResponse(), buf: make([]byte, 0, 256)}
 	e.buf = rc.appendHeader(e.buf)
 	e.i32(0) // throttle_time_ms (v1+)
 	if e.version >= 7 {
 		e.i16(errCode)
-		e.i32(0) // session_id: sessions are not kept
+		e.i32(sessionID)
 	}
 	e.arrayLen(len(topics))
 	for _, t := range topics {

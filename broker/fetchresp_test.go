@@ -42,7 +42,7 @@ func TestFetchResponseDecodesWithKmsg(t *testing.T) {
 			t.Error(err)
 		}
 		rc := &reqCtx{version: v, corr: 77, flexibleResp: v >= 12}
-		return encodeFetch(rc, 0, []fetchTopic{
+		return encodeFetch(rc, 0, 0, []fetchTopic{
 			{name: "t", parts: []fetchPart{
 				{partition: 0, hw: 15, lso: 15, logStart: 3, region: r, abortedNull: !committed},
 				{partition: 1, errCode: kerr.OffsetOutOfRange.Code, hw: 7, lso: 7, logStart: 0, abortedNull: !committed},

@@ -89,13 +89,14 @@ var (
 	descHW       = prometheus.NewDesc("samsa_high_watermark", "High watermark.", []string{"topic", "partition"}, nil)
 	descSize     = prometheus.NewDesc("samsa_log_size_bytes", "Bytes in the partition's segments.", []string{"topic", "partition"}, nil)
 	descSegments = prometheus.NewDesc("samsa_log_segments", "Segments in the partition's log.", []string{"topic", "partition"}, nil)
+	descSessions = prometheus.NewDesc("samsa_fetch_sessions", "Fetch sessions (KIP-227) in the cache.", nil, nil)
 	descGroups   = prometheus.NewDesc("samsa_groups", "Consumer groups this coordinator holds, by state.", []string{"state"}, nil)
 	descMembers  = prometheus.NewDesc("samsa_group_members", "Members of the consumer groups this coordinator holds.", nil, nil)
 	descOffsets  = prometheus.NewDesc("samsa_group_offsets", "Committed offsets this coordinator holds.", nil, nil)
 )
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descGroups, descMembers, descOffsets} {
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets} {
 		ch <- d
 	}
 }
@@ -106,6 +107,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(srv.NumConns()))
 		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(st.Accepted))
 	}
+	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(c.b.sessions.len()))
 	if g := c.b.groups; g != nil {
 		st := g.Stats()
 		for state, n := range st.Groups {

@@ -394,8 +394,9 @@ func TestFetchErrors(t *testing.T) {
 
 	// KIP-227: a session epoch of 0 or -1 makes a full fetch, whatever
 	// session id it names (Kafka closes that session, if any, and serves
-	// the fetch; kafka-go's Client.Fetch sends id -1, epoch -1); any other
-	// epoch is an incremental fetch, in a session the broker never opened.
+	// the fetch; kafka-go's Client.Fetch sends id -1, epoch -1); epoch 0
+	// also opens a session, whose id the response carries. Any other epoch
+	// is an incremental fetch, in a session the broker never opened.
 	for _, c := range []struct {
 		id, epoch int32
 		code      int16
@@ -413,8 +414,8 @@ func TestFetchErrors(t *testing.T) {
 			req := fetchRequest(12, topic, 0, 1, 1<<20, fetchPart{0, 0, 1 << 20})
 			req.SessionID, req.SessionEpoch = c.id, c.epoch
 			resp := conn.roundTrip(t, req).(*kmsg.FetchResponse)
-			if resp.ErrorCode != c.code || resp.SessionID != 0 {
-				t.Fatalf("error %d, session id %d; want error %d, session id 0 (no session kept)", resp.ErrorCode, resp.SessionID, c.code)
+			if opens := c.epoch == 0; resp.ErrorCode != c.code || (resp.SessionID != 0) != opens {
+				t.Fatalf("error %d, session id %d; want error %d and a session opened: %v", resp.ErrorCode, resp.SessionID, c.code, opens)
 			}
 			if c.code != 0 {
 				return
@@ -437,4 +438,117 @@ func TestFetchErrors(t *testing.T) {
 			t.Fatalf("after reset: offsets %d..%d", got[0].Offset, got[4].Offset)
 		}
 	})
+}
+
+// TestFetchSessions: a full fetch with epoch 0 opens a session (KIP-227);
+// incremental fetches in it name only what changed and are answered with
+// only the partitions that have news; forgotten partitions drop out; a
+// wrong epoch or a closed session is refused with Kafka's codes.
+func TestFetchSessions(t *testing.T) {
+	b := startBroker(t)
+	const topic = "fetch.sessions"
+	b.newTopic(t, topic, 2, nil)
+	cl := b.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	for i := range 5 {
+		produceSync(t, cl, &kgo.Record{Topic: topic, Partition: 0, Value: []byte(strconv.Itoa(i))})
+	}
+	conn := b.dial(t)
+	fetch := func(id, epoch, maxWait int32, parts []fetchPart, forget ...int32) *kmsg.FetchResponse {
+		t.Helper()
+		req := fetchRequest(12, topic, maxWait, 1, 1<<20, parts...)
+		if len(parts) == 0 {
+			req.Topics = nil
+		}
+		req.SessionID, req.SessionEpoch = id, epoch
+		if len(forget) > 0 {
+			ft := kmsg.NewFetchRequestForgottenTopic()
+			ft.Topic, ft.Partitions = topic, forget
+			req.ForgottenTopics = append(req.ForgottenTopics, ft)
+		}
+		return conn.roundTrip(t, req).(*kmsg.FetchResponse)
+	}
+	// returned lists the partitions of a response with their record counts.
+	returned := func(resp *kmsg.FetchResponse) map[int32]int {
+		t.Helper()
+		if resp.ErrorCode != 0 {
+			t.Fatalf("fetch error %d", resp.ErrorCode)
+		}
+		out := map[int32]int{}
+		for _, rt := range resp.Topics {
+			for _, p := range rt.Partitions {
+				n := 0
+				for _, fb := range splitBatches(t, p.RecordBatches) {
+					n += len(fb.recs)
+				}
+				out[p.Partition] = n
+			}
+		}
+		return out
+	}
+
+	open := fetch(0, 0, 0, []fetchPart{{0, 0, 1 << 20}, {1, 0, 1 << 20}})
+	id := open.SessionID
+	if got := returned(open); id == 0 || fmt.Sprint(got) != "map[0:5 1:0]" {
+		t.Fatalf("opening fetch: session %d, partitions %v; want a session and both partitions", id, got)
+	}
+	if n := b.metric(t, "samsa_fetch_sessions"); n != 1 {
+		t.Errorf("samsa_fetch_sessions = %v, want 1", n)
+	}
+	// Partition 0's offset moves past what was read: nothing has news, so
+	// the long poll runs out and the answer names no partition.
+	start := time.Now()
+	if got := returned(fetch(id, 1, 300, []fetchPart{{0, 5, 1 << 20}})); len(got) != 0 {
+		t.Fatalf("incremental fetch with no news returned %v", got)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("incremental fetch with no news answered after %v, before its 300 ms wait", d)
+	}
+	// A record on partition 1: an incremental fetch that names nothing
+	// gets that partition only, woken from its long poll.
+	produceSync(t, cl, &kgo.Record{Topic: topic, Partition: 1, Value: []byte("p1")})
+	if r := fetch(id, 2, 5000, nil); fmt.Sprint(returned(r)) != "map[1:1]" {
+		t.Fatalf("after a record on partition 1: %v, want only partition 1 with 1 record (%+v)", returned(r), r.Topics)
+	}
+	// Wrong epochs and unknown sessions.
+	if r := fetch(id, 9, 0, nil); r.ErrorCode != kerr.InvalidFetchSessionEpoch.Code {
+		t.Fatalf("epoch 9 of a session at 3: error %d, want INVALID_FETCH_SESSION_EPOCH", r.ErrorCode)
+	}
+	if r := fetch(id+1, 1, 0, nil); r.ErrorCode != kerr.FetchSessionIDNotFound.Code {
+		t.Fatalf("an unknown session: error %d, want FETCH_SESSION_ID_NOT_FOUND", r.ErrorCode)
+	}
+	// Forget partition 1 and move on from its record; a new record there
+	// is then not returned, while one on partition 0 is.
+	if got := returned(fetch(id, 3, 0, []fetchPart{{1, 1, 1 << 20}}, 1)); len(got) != 0 {
+		t.Fatalf("forgetting partition 1: %v", got)
+	}
+	produceSync(t, cl, &kgo.Record{Topic: topic, Partition: 1, Value: []byte("p1 again")})
+	produceSync(t, cl, &kgo.Record{Topic: topic, Partition: 0, Value: []byte("p0")})
+	if got := returned(fetch(id, 4, 5000, nil)); fmt.Sprint(got) != "map[0:1]" {
+		t.Fatalf("after forgetting partition 1: %v, want only partition 0 with its new record", got)
+	}
+	// Epoch -1 closes the session and is itself a full fetch.
+	if got := returned(fetch(id, -1, 0, []fetchPart{{1, 0, 1 << 20}})); fmt.Sprint(got) != "map[1:2]" {
+		t.Fatalf("closing full fetch: %v", got)
+	}
+	if r := fetch(id, 5, 0, nil); r.ErrorCode != kerr.FetchSessionIDNotFound.Code {
+		t.Fatalf("a closed session: error %d, want FETCH_SESSION_ID_NOT_FOUND", r.ErrorCode)
+	}
+	if n := b.metric(t, "samsa_fetch_sessions"); n != 0 {
+		t.Errorf("samsa_fetch_sessions = %v after closing, want 0", n)
+	}
+	// franz-go fetches in a session and reads everything, then more as it
+	// is produced (incremental fetches woken by appends).
+	c := b.client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if got := pollN(t, c, 8); len(got) != 8 {
+		t.Fatalf("franz-go read %d records, want 8", len(got))
+	}
+	if n := b.metric(t, "samsa_fetch_sessions"); n != 1 {
+		t.Errorf("samsa_fetch_sessions = %v with a franz-go consumer, want 1", n)
+	}
+	for i := range 4 {
+		produceSync(t, cl, &kgo.Record{Topic: topic, Partition: int32(i % 2), Value: []byte("more")})
+		if got := pollN(t, c, 1); string(got[0].Value) != "more" {
+			t.Fatalf("franz-go read %q after record %d, want it", got[0].Value, i)
+		}
+	}
 }

@@ -1,0 +1,261 @@
+package broker
+
+// Fetch sessions (KIP-227). A consumer's fetch names every partition it
+// reads; with hundreds of partitions that is most of each request and
+// response. In a session the broker remembers the partitions and what it
+// last told the client about each, so that an incremental fetch names only
+// the partitions whose fetch offset changed (or that are added or
+// forgotten) and its response holds only the partitions with news:
+// records, an error, or a new high watermark or log start offset.
+//
+// The session epoch in a request says what it is, as in Kafka:
+//
+//	epoch -1  a full fetch without a session; closes session_id if set
+//	epoch  0  a full fetch that opens a session (closing session_id if
+//	          set); the response carries the new id, or 0 if the cache
+//	          has no room
+//	epoch  n  an incremental fetch in session_id, the n-th since it opened:
+//	          FETCH_SESSION_ID_NOT_FOUND for a session not in the cache,
+//	          INVALID_FETCH_SESSION_EPOCH for the wrong n
+//
+// The cache holds max.incremental.fetch.session.cache.slots sessions (0
+// turns sessions off). When it is full, a new session takes the place of
+// the least recently used one if that has been idle for
+// min.incremental.fetch.session.eviction.ms; otherwise the client gets no
+// session and keeps sending full fetches. Partitions that returned records
+// move to the end of the session's order, so that a response's byte limits
+// do not starve the partitions after them.
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// fetchSessionEvictionIdle is how long a session must have been idle before
+// a new one may take its place in a full cache (Kafka's constant
+// MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS).
+const fetchSessionEvictionIdle = 2 * time.Minute
+
+type sessionKey struct {
+	topic     string
+	partition int32
+}
+
+// sessionPart is a partition of a session: the client's last fetch
+// parameters for it, and what the broker last told the client.
+type sessionPart struct {
+	sessionKey
+	fetchOffset int64
+	maxBytes    int32
+	leaderEpoch int32
+	// Sent in the last response that included the partition (-1: never).
+	hw, logStart int64
+}
+
+type fetchSession struct {
+	id int32
+
+	mu       sync.Mutex
+	epoch    int32 // the epoch the next incremental fetch must carry
+	parts    []sessionPart
+	lastUsed time.Time
+}
+
+// fetchSessions is the broker's session cache.
+type fetchSessions struct {
+	slots   int
+	idleMin time.Duration
+
+	mu   sync.Mutex
+	byID map[int32]*fetchSession
+}
+
+func newFetchSessions(slots int, idleMin time.Duration) *fetchSessions {
+	return &fetchSessions{slots: slots, idleMin: idleMin, byID: map[int32]*fetchSession{}}
+}
+
+func (c *fetchSessions) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byID)
+}
+
+func (c *fetchSessions) remove(id int32) {
+	c.mu.Lock()
+	delete(c.byID, id)
+	c.mu.Unlock()
+}
+
+func (c *fetchSessions) get(id int32) *fetchSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byID[id]
+}
+
+// open creates a session for the partitions of a full fetch, or returns
+// nil when the cache has no room.
+func (c *fetchSessions) open(req *kmsg.FetchRequest, now time.Time) *fetchSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.slots <= 0 {
+		return nil
+	}
+	if len(c.byID) >= c.slots {
+		var lru *fetchSession
+		for _, s := range c.byID {
+			s.mu.Lock()
+			if lru == nil || s.lastUsed.Before(lru.lastUsed) {
+				lru = s
+			}
+			s.mu.Unlock()
+		}
+		lru.mu.Lock()
+		idle := now.Sub(lru.lastUsed)
+		lru.mu.Unlock()
+		if idle < c.idleMin {
+			return nil
+		}
+		delete(c.byID, lru.id)
+	}
+	s := &fetchSession{epoch: 1, lastUsed: now}
+	for s.id == 0 || c.byID[s.id] != nil {
+		s.id = rand.Int32()
+	}
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			s.parts = append(s.parts, newSessionPart(t.Topic, p))
+		}
+	}
+	c.byID[s.id] = s
+	return s
+}
+
+// newSessionPart copies the topic name: Fetch requests are decoded with
+// their strings aliasing the request frame, which is reused once answered.
+func newSessionPart(topic string, p kmsg.FetchRequestTopicPartition) sessionPart {
+	return sessionPart{
+		sessionKey:  sessionKey{strings.Clone(topic), p.Partition},
+		fetchOffset: p.FetchOffset,
+		maxBytes:    p.PartitionMaxBytes,
+		leaderEpoch: p.CurrentLeaderEpoch,
+		hw:          -1,
+		logStart:    -1,
+	}
+}
+
+// update applies an incremental fetch to the session: the partitions it
+// names are added or get their new parameters, the forgotten ones go. It
+// returns the session's partitions as the topics of a full fetch, in the
+// session's order, and the epoch this fetch used.
+func (s *fetchSession) update(req *kmsg.FetchRequest, now time.Time) ([]kmsg.FetchRequestTopic, int32, *kerr.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if req.SessionEpoch != s.epoch {
+		return nil, 0, kerr.InvalidFetchSessionEpoch
+	}
+	epoch := s.epoch
+	s.epoch = nextEpoch(s.epoch)
+	s.lastUsed = now
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			k := sessionKey{t.Topic, p.Partition}
+			if i := s.find(k); i >= 0 {
+				s.parts[i].fetchOffset = p.FetchOffset
+				s.parts[i].maxBytes = p.PartitionMaxBytes
+				s.parts[i].leaderEpoch = p.CurrentLeaderEpoch
+			} else {
+				s.parts = append(s.parts, newSessionPart(t.Topic, p))
+			}
+		}
+	}
+	for _, t := range req.ForgottenTopics {
+		for _, p := range t.Partitions {
+			if i := s.find(sessionKey{t.Topic, p}); i >= 0 {
+				s.parts = slices.Delete(s.parts, i, i+1)
+			}
+		}
+	}
+	return s.fetchTopics(), epoch, nil
+}
+
+// nextEpoch follows Kafka: after MaxInt32 comes 1.
+func nextEpoch(e int32) int32 {
+	if e == 1<<31-1 {
+		return 1
+	}
+	return e + 1
+}
+
+func (s *fetchSession) find(k sessionKey) int {
+	for i := range s.parts {
+		if s.parts[i].sessionKey == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// fetchTopics is the session's partitions as request topics; adjacent
+// partitions of one topic share an entry.
+func (s *fetchSession) fetchTopics() []kmsg.FetchRequestTopic {
+	var out []kmsg.FetchRequestTopic
+	for _, p := range s.parts {
+		if len(out) == 0 || out[len(out)-1].Topic != p.topic {
+			t := kmsg.NewFetchRequestTopic()
+			t.Topic = p.topic
+			out = append(out, t)
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = p.partition, p.fetchOffset, p.maxBytes, p.leaderEpoch
+		t := &out[len(out)-1]
+		t.Partitions = append(t.Partitions, rp)
+	}
+	return out
+}
+
+// respond records what a response tells the client and keeps, of topics
+// read for the whole session, the partitions with news (all of them for
+// the full fetch that opened the session: full). Partitions that returned
+// records move to the end of the session's order. A fetch that is no
+// longer the session's latest (epoch) changes nothing and keeps all.
+func (s *fetchSession) respond(topics []fetchTopic, epoch int32, full bool) []fetchTopic {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if nextEpoch(epoch) != s.epoch {
+		return topics
+	}
+	var moved []sessionPart
+	out := topics[:0]
+	for _, t := range topics {
+		kept := t.parts[:0]
+		for _, fp := range t.parts {
+			i := s.find(sessionKey{t.name, fp.partition})
+			news := full || fp.region.Len > 0 || fp.errCode != 0
+			if i >= 0 {
+				sp := &s.parts[i]
+				news = news || fp.hw != sp.hw || fp.logStart != sp.logStart
+				sp.hw, sp.logStart = fp.hw, fp.logStart
+				if fp.region.Len > 0 {
+					moved = append(moved, *sp)
+					s.parts = slices.Delete(s.parts, i, i+1)
+				}
+			}
+			if news {
+				kept = append(kept, fp)
+			} else {
+				fp.region.Release()
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, fetchTopic{name: t.name, parts: kept})
+		}
+	}
+	s.parts = append(s.parts, moved...)
+	return out
+}
