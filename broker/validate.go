@@ -39,6 +39,7 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // batches to append, which may be a new buffer.
 func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches, now int64) (logfile.Batches, error) {
 	maxTsDiff := ts.cfg.int64("message.timestamp.difference.max.ms")
+	requireKey := ts.cfg.Compact()
 	if maxTsDiff == maxLong {
 		maxTsDiff = -1
 	}
@@ -84,7 +85,7 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 		if c != codec.None {
 			*bufp = recs
 		}
-		if err := records.Check(recs, &h, now, maxTsDiff, ts.cfg.Compact(), nil); err != nil {
+		if err := records.Check(recs, &h, now, maxTsDiff, requireKey, nil); err != nil {
 			return bs, produceError(err)
 		}
 		if recompress && c != target {
