@@ -162,24 +162,31 @@ func (s *fetchSession) update(req *kmsg.FetchRequest, now time.Time) ([]kmsg.Fet
 	epoch := s.epoch
 	s.epoch = nextEpoch(s.epoch)
 	s.lastUsed = now
-	for _, t := range req.Topics {
-		for _, p := range t.Partitions {
-			k := sessionKey{t.Topic, p.Partition}
-			if i := s.find(k); i >= 0 {
-				s.parts[i].fetchOffset = p.FetchOffset
-				s.parts[i].maxBytes = p.PartitionMaxBytes
-				s.parts[i].leaderEpoch = p.CurrentLeaderEpoch
-			} else {
-				s.parts = append(s.parts, newSessionPart(t.Topic, p))
+	if len(req.Topics) > 0 {
+		at := make(map[sessionKey]int, len(s.parts))
+		for i, p := range s.parts {
+			at[p.sessionKey] = i
+		}
+		for _, t := range req.Topics {
+			for _, p := range t.Partitions {
+				if i, ok := at[sessionKey{t.Topic, p.Partition}]; ok {
+					sp := &s.parts[i]
+					sp.fetchOffset, sp.maxBytes, sp.leaderEpoch = p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch
+				} else {
+					at[sessionKey{t.Topic, p.Partition}] = len(s.parts)
+					s.parts = append(s.parts, newSessionPart(t.Topic, p))
+				}
 			}
 		}
 	}
-	for _, t := range req.ForgottenTopics {
-		for _, p := range t.Partitions {
-			if i := s.find(sessionKey{t.Topic, p}); i >= 0 {
-				s.parts = slices.Delete(s.parts, i, i+1)
+	if len(req.ForgottenTopics) > 0 {
+		forget := map[sessionKey]bool{}
+		for _, t := range req.ForgottenTopics {
+			for _, p := range t.Partitions {
+				forget[sessionKey{t.Topic, p}] = true
 			}
 		}
+		s.parts = slices.DeleteFunc(s.parts, func(p sessionPart) bool { return forget[p.sessionKey] })
 	}
 	return s.fetchTopics(), epoch, nil
 }
@@ -190,15 +197,6 @@ func nextEpoch(e int32) int32 {
 		return 1
 	}
 	return e + 1
-}
-
-func (s *fetchSession) find(k sessionKey) int {
-	for i := range s.parts {
-		if s.parts[i].sessionKey == k {
-			return i
-		}
-	}
-	return -1
 }
 
 // fetchTopics is the session's partitions as request topics; adjacent
@@ -224,27 +222,33 @@ func (s *fetchSession) fetchTopics() []kmsg.FetchRequestTopic {
 // the full fetch that opened the session: full). Partitions that returned
 // records move to the end of the session's order. A fetch that is no
 // longer the session's latest (epoch) changes nothing and keeps all.
+//
+// The topics were read from the session's partitions in its order, and
+// no fetch has changed the session since (the epoch says so), so the
+// n-th partition read is s.parts[n].
 func (s *fetchSession) respond(topics []fetchTopic, epoch int32, full bool) []fetchTopic {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if nextEpoch(epoch) != s.epoch {
 		return topics
 	}
-	var moved []sessionPart
+	stay, moved := make([]sessionPart, 0, len(s.parts)), []sessionPart(nil)
+	n := 0
 	out := topics[:0]
 	for _, t := range topics {
 		kept := t.parts[:0]
 		for _, fp := range t.parts {
-			i := s.find(sessionKey{t.name, fp.partition})
 			news := full || fp.region.Len > 0 || fp.errCode != 0
-			if i >= 0 {
-				sp := &s.parts[i]
+			if n < len(s.parts) && s.parts[n].sessionKey == (sessionKey{t.name, fp.partition}) {
+				sp := s.parts[n]
 				news = news || fp.hw != sp.hw || fp.logStart != sp.logStart
 				sp.hw, sp.logStart = fp.hw, fp.logStart
 				if fp.region.Len > 0 {
-					moved = append(moved, *sp)
-					s.parts = slices.Delete(s.parts, i, i+1)
+					moved = append(moved, sp)
+				} else {
+					stay = append(stay, sp)
 				}
+				n++
 			}
 			if news {
 				kept = append(kept, fp)
@@ -256,6 +260,6 @@ func (s *fetchSession) respond(topics []fetchTopic, epoch int32, full bool) []fe
 			out = append(out, fetchTopic{name: t.name, parts: kept})
 		}
 	}
-	s.parts = append(s.parts, moved...)
+	s.parts = append(append(stay, s.parts[n:]...), moved...)
 	return out
 }
