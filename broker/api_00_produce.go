@@ -28,7 +28,7 @@ package broker
 
 import (
 	"errors"
-	"samsa/broker/records"
+	"samsa/record"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -182,9 +182,9 @@ func produceError(err error) error {
 		return errf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
 	case errors.Is(err, logfile.ErrBatchTooLarge):
 		return errf(kerr.MessageTooLarge, "%v", err)
-	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, records.ErrFraming), errors.Is(err, records.ErrNoKey):
+	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, record.ErrFraming), errors.Is(err, record.ErrNoKey):
 		return errf(kerr.InvalidRecord, "%v", err)
-	case errors.Is(err, records.ErrTimestamp):
+	case errors.Is(err, record.ErrTimestamp):
 		return errf(kerr.InvalidTimestamp, "%v", err)
 	case errors.Is(err, logfile.ErrCorrupt):
 		return errf(kerr.CorruptMessage, "%v", err)

@@ -24,7 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/broker/codec"
+	"samsa/record/codec"
 	"samsa/logfile"
 	"samsa/netpoll"
 )

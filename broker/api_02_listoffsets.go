@@ -13,7 +13,7 @@ package broker
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"samsa/broker/records"
+	"samsa/record"
 
 	"samsa/logfile"
 	"samsa/netpoll"
@@ -126,10 +126,10 @@ func (b *Broker) offsetFor(p *Partition, ts int64) (int64, int64, error) {
 		batch, err := region.Bytes()
 		var recs []byte
 		if err == nil {
-			recs, err = records.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
+			recs, err = record.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
 		}
 		if err == nil {
-			records.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
+			record.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
 				if t >= ts {
 					off, rts = info.BaseOffset+int64(delta), t
 					return false
@@ -157,12 +157,12 @@ func recordAtTimestamp(l *logfile.Log, offset, ts int64) (int64, bool) {
 	if info.Attributes&logfile.AttrLogAppendTime != 0 {
 		return info.BaseOffset, true
 	}
-	recs, err := records.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
+	recs, err := record.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
 	if err != nil {
 		return 0, false
 	}
 	found, at := false, int64(0)
-	records.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
+	record.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
 		if t == ts {
 			found, at = true, info.BaseOffset+int64(delta)
 		}

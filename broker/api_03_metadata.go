@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/broker/meta"
+	"samsa/metadata"
 	"samsa/netpoll"
 )
 
@@ -59,7 +59,7 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 				ts = b.autoCreate(*rt.Topic)
 			}
 		case rt.TopicID != [16]byte{}:
-			if t, ok := b.meta.TopicByID(meta.TopicID(rt.TopicID)); ok {
+			if t, ok := b.meta.TopicByID(metadata.TopicID(rt.TopicID)); ok {
 				ts = b.topic(t.Name)
 			}
 		}

@@ -28,7 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/broker/meta"
+	"samsa/metadata"
 	"samsa/netpoll"
 )
 
@@ -45,7 +45,7 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
-		var t meta.Topic
+		var t metadata.Topic
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Found multiple entries for this topic.")

@@ -17,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/broker/meta"
+	"samsa/metadata"
 	"samsa/netpoll"
 )
 
@@ -67,9 +67,9 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 // and deletes the topic unless this request already did.
 func deleteOneTopic(b *Broker, st *kmsg.DeleteTopicsResponseTopic, deleted map[string]bool) error {
 	if st.TopicID != [16]byte{} {
-		t, ok := b.meta.TopicByID(meta.TopicID(st.TopicID))
+		t, ok := b.meta.TopicByID(metadata.TopicID(st.TopicID))
 		if !ok {
-			return errf(kerr.UnknownTopicID, "Topic ID %s does not exist.", meta.TopicID(st.TopicID))
+			return errf(kerr.UnknownTopicID, "Topic ID %s does not exist.", metadata.TopicID(st.TopicID))
 		}
 		st.Topic = strptr(t.Name)
 	}

@@ -1,7 +1,7 @@
 // Package broker is the Kafka broker: the protocol handlers (one file per
 // API key, api_NN_name.go), the topic and partition manager over logfile,
 // configuration, metrics and the admin HTTP listener. Cluster metadata goes
-// through meta.Store: kept in the data directory when standalone.
+// through metadata.Store: kept in the data directory when standalone.
 package broker
 
 import (
@@ -16,15 +16,15 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"samsa/broker/producer"
+	"samsa/producerstate"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"samsa/broker/group"
-	"samsa/broker/meta"
+	"samsa/coordinator/group"
+	"samsa/metadata"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
 	"samsa/netpoll"
@@ -34,7 +34,7 @@ import (
 type Broker struct {
 	cfg     *Config
 	log     *slog.Logger
-	meta    meta.Store
+	meta    metadata.Store
 	dir     *logfile.Dir
 	metrics *metrics
 	started time.Time
@@ -66,7 +66,7 @@ type Broker struct {
 
 // topicState is a topic as the broker serves it.
 type topicState struct {
-	meta  meta.Topic
+	meta  metadata.Topic
 	cfg   TopicConfig
 	parts []*Partition
 	m     *topicMetrics
@@ -88,7 +88,7 @@ func New(cfg *Config, logger *slog.Logger) (*Broker, error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
-	store, err := meta.OpenLocal(dataDir)
+	store, err := metadata.OpenLocal(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (b *Broker) loadTopics() error {
 		}
 	}
 	for name, n := range strays {
-		t := meta.Topic{Name: name, ID: readPartitionMetadata(b.dir, name), Replicas: make([][]int32, n)}
+		t := metadata.Topic{Name: name, ID: readPartitionMetadata(b.dir, name), Replicas: make([][]int32, n)}
 		for i := range t.Replicas {
 			t.Replicas[i] = []int32{b.cfg.BrokerID}
 		}
@@ -189,7 +189,7 @@ func (b *Broker) loadTopics() error {
 }
 
 // openTopic opens (or creates) the logs of a topic's partitions.
-func (b *Broker) openTopic(t meta.Topic) (*topicState, error) {
+func (b *Broker) openTopic(t metadata.Topic) (*topicState, error) {
 	cfg, err := b.cfg.TopicDefaults.With(t.Configs)
 	if err != nil {
 		return nil, fmt.Errorf("topic %s: %w", t.Name, err)
@@ -205,7 +205,7 @@ func (b *Broker) openTopic(t meta.Topic) (*topicState, error) {
 	return ts, nil
 }
 
-func (b *Broker) openPartition(t meta.Topic, i int32, cfg TopicConfig) (*Partition, error) {
+func (b *Broker) openPartition(t metadata.Topic, i int32, cfg TopicConfig) (*Partition, error) {
 	tp := logfile.TopicPartition{Topic: t.Name, Partition: i}
 	l := b.dir.Get(tp)
 	if l == nil {
@@ -219,7 +219,7 @@ func (b *Broker) openPartition(t meta.Topic, i int32, cfg TopicConfig) (*Partiti
 	} else if err := l.SetConfig(cfg.LogConfig()); err != nil {
 		return nil, err
 	}
-	prod, err := producer.Load(l)
+	prod, err := producerstate.Load(l)
 	if err != nil {
 		return nil, err
 	}
@@ -228,12 +228,12 @@ func (b *Broker) openPartition(t meta.Topic, i int32, cfg TopicConfig) (*Partiti
 
 // partition.metadata holds the topic ID in each partition directory, in
 // Kafka's format.
-func writePartitionMetadata(dir string, id meta.TopicID) error {
+func writePartitionMetadata(dir string, id metadata.TopicID) error {
 	return vfs.WriteFileAtomic(vfs.OS, filepath.Join(dir, "partition.metadata"),
 		[]byte("version: 0\ntopic_id: "+id.String()+"\n"))
 }
 
-func readPartitionMetadata(d *logfile.Dir, topic string) meta.TopicID {
+func readPartitionMetadata(d *logfile.Dir, topic string) metadata.TopicID {
 	data, err := os.ReadFile(filepath.Join(d.Path(), topic+"-0", "partition.metadata"))
 	if err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
@@ -244,11 +244,11 @@ func readPartitionMetadata(d *logfile.Dir, topic string) meta.TopicID {
 			}
 		}
 	}
-	return meta.NewTopicID()
+	return metadata.NewTopicID()
 }
 
-func parseTopicID(s string) (meta.TopicID, error) {
-	var id meta.TopicID
+func parseTopicID(s string) (metadata.TopicID, error) {
+	var id metadata.TopicID
 	b, err := base64RawURL(s)
 	if err != nil || len(b) != 16 {
 		return id, fmt.Errorf("bad topic id %q", s)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/broker/codec"
-	"samsa/broker/group"
+	"samsa/record/codec"
+	"samsa/coordinator/group"
 	"samsa/logfile"
 )
 

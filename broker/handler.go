@@ -10,7 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/broker/reqcheck"
+	"samsa/kafkaapi/reqcheck"
 	"samsa/netpoll"
 )
 

@@ -1,7 +1,7 @@
 package broker
 
 import (
-	"samsa/broker/producer"
+	"samsa/producerstate"
 	"sync"
 	"sync/atomic"
 
@@ -18,7 +18,7 @@ type Partition struct {
 
 	// prod is the idempotent producers' state; prod.mu serializes the
 	// check, append and update of a produce to this partition.
-	prod *producer.Producers
+	prod *producerstate.Producers
 
 	mu      sync.Mutex
 	waiters []*waiter

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"samsa/broker/reqcheck"
+	"samsa/kafkaapi/reqcheck"
 )
 
 // TestReqcheckKnowsServedAPIs: reqcheck has the layout of every flexible

@@ -8,7 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/broker/meta"
+	"samsa/metadata"
 	"samsa/logfile"
 )
 
@@ -63,30 +63,30 @@ type topicSpec struct {
 
 // createTopic validates spec and, unless validateOnly, creates the topic:
 // metadata first (durable), then the partitions' logs.
-func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (meta.Topic, error) {
+func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic, error) {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
 	if err := validTopicName(spec.name); err != nil {
-		return meta.Topic{}, errf(kerr.InvalidTopicException, "%v", err)
+		return metadata.Topic{}, errf(kerr.InvalidTopicException, "%v", err)
 	}
 	if b.topic(spec.name) != nil {
-		return meta.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
+		return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
 	}
 	// Kafka refuses names that differ only in '.' versus '_' (metric names collide).
 	norm := strings.ReplaceAll(spec.name, ".", "_")
 	for _, n := range b.topicNames() {
 		if strings.ReplaceAll(n, ".", "_") == norm {
-			return meta.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.name, n)
+			return metadata.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.name, n)
 		}
 	}
 	replicas, err := b.assign(spec)
 	if err != nil {
-		return meta.Topic{}, err
+		return metadata.Topic{}, err
 	}
 	if _, err := b.cfg.TopicDefaults.With(spec.configs); err != nil {
-		return meta.Topic{}, errf(kerr.InvalidConfig, "%v", err)
+		return metadata.Topic{}, errf(kerr.InvalidConfig, "%v", err)
 	}
-	t := meta.Topic{Name: spec.name, ID: meta.NewTopicID(), Replicas: replicas, Configs: maps.Clone(spec.configs), Internal: isInternal(spec.name)}
+	t := metadata.Topic{Name: spec.name, ID: metadata.NewTopicID(), Replicas: replicas, Configs: maps.Clone(spec.configs), Internal: isInternal(spec.name)}
 	if t.Configs == nil {
 		t.Configs = map[string]string{}
 	}
@@ -94,7 +94,7 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (meta.Topic, err
 		return t, nil
 	}
 	if err := b.meta.CreateTopic(t); err != nil {
-		return meta.Topic{}, err
+		return metadata.Topic{}, err
 	}
 	ts, err := b.openTopic(t)
 	if err != nil {
@@ -103,7 +103,7 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (meta.Topic, err
 			b.dir.Delete(logfile.TopicPartition{Topic: t.Name, Partition: int32(i)})
 		}
 		b.meta.DeleteTopic(t.Name)
-		return meta.Topic{}, errf(kerr.KafkaStorageError, "%v", err)
+		return metadata.Topic{}, errf(kerr.KafkaStorageError, "%v", err)
 	}
 	b.mu.Lock()
 	b.topics[t.Name] = ts
@@ -173,7 +173,7 @@ func (b *Broker) deleteTopic(name string) error {
 			b.log.Error("delete partition", "topic", name, "partition", p.Index, "err", err)
 		}
 	}
-	if err := b.meta.DeleteTopic(name); err != nil && !errors.Is(err, meta.ErrUnknownTopic) {
+	if err := b.meta.DeleteTopic(name); err != nil && !errors.Is(err, metadata.ErrUnknownTopic) {
 		return err
 	}
 	if b.groups != nil && name != offsetsTopic {

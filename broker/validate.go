@@ -3,12 +3,12 @@ package broker
 import (
 	"errors"
 	"runtime"
-	"samsa/broker/records"
+	"samsa/record"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/broker/codec"
+	"samsa/record/codec"
 	"samsa/logfile"
 )
 
@@ -72,7 +72,7 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 		if c != codec.None {
 			inflating <- struct{}{}
 		}
-		recs, err := records.Inflate(batch, &h, *bufp, limit)
+		recs, err := record.Inflate(batch, &h, *bufp, limit)
 		if c != codec.None {
 			<-inflating
 		}
@@ -85,7 +85,7 @@ func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches,
 		if c != codec.None {
 			*bufp = recs
 		}
-		if err := records.Check(recs, &h, now, maxTsDiff, requireKey, nil); err != nil {
+		if err := record.Check(recs, &h, now, maxTsDiff, requireKey, nil); err != nil {
 			return bs, produceError(err)
 		}
 		if recompress && c != target {
