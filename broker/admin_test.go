@@ -188,7 +188,7 @@ func TestCreateTopics(t *testing.T) {
 	resp := createTopics(tb, 7, false, newCreatable("sourced", 1, 1, map[string]string{"retention.ms": "5000"}))
 	st := resp.Topics[0]
 	checkErr(t, "sourced", st.ErrorCode, st.ErrorMessage, nil, "")
-	if st.NumPartitions != 1 || st.ReplicationFactor != 1 || st.TopicID != tb.topic("sourced").metadata.ID {
+	if st.NumPartitions != 1 || st.ReplicationFactor != 1 || st.TopicID != tb.topic("sourced").meta.ID {
 		t.Errorf("sourced: %d partitions, rf %d, id %x", st.NumPartitions, st.ReplicationFactor, st.TopicID)
 	}
 	if len(st.Configs) != len(topicConfigDefs) {
@@ -391,7 +391,7 @@ func TestDeleteTopics(t *testing.T) {
 	}
 
 	// By ID (v6).
-	bID := tb.topic("b").metadata.ID
+	bID := tb.topic("b").meta.ID
 	resp := deleteTopicsAt(tb, 6, byID(bID), byID(metadata.NewTopicID()))
 	if st := resp.Topics[0]; st.ErrorCode != 0 || deref(st.Topic) != "b" || st.TopicID != bID {
 		t.Errorf("delete by id: code %d name %s id %x", st.ErrorCode, deref(st.Topic), st.TopicID)
@@ -403,7 +403,7 @@ func TestDeleteTopics(t *testing.T) {
 
 	// Name and ID in one entry fail the whole request.
 	bad := byName("c")
-	bad.TopicID = tb.topic("c").metadata.ID
+	bad.TopicID = tb.topic("c").meta.ID
 	resp = deleteTopicsAt(tb, 6, byName("a"), bad)
 	for _, st := range resp.Topics {
 		checkErr(t, "name and id", st.ErrorCode, st.ErrorMessage, kerr.InvalidRequest, "can not both be specified")
@@ -485,7 +485,7 @@ func TestCreatePartitions(t *testing.T) {
 	if n := len(tb.topic("grow").parts); n != 3 {
 		t.Fatalf("grow has %d partitions, want 3", n)
 	}
-	if n := len(tb.topic("grow").metadata.Replicas); n != 3 {
+	if n := len(tb.topic("grow").meta.Replicas); n != 3 {
 		t.Fatalf("metadata has %d partitions, want 3", n)
 	}
 	produce(tb, "grow", 2, 2)
@@ -1275,7 +1275,7 @@ func TestAdminChangesSurviveRestart(t *testing.T) {
 	ctx := tb.ctx()
 	mustCreate(tb, "kept", 1, map[string]string{"retention.ms": "1000", "segment.bytes": "1048576"})
 	mustCreate(tb, "gone", 1, nil)
-	id := tb.topic("kept").metadata.ID
+	id := tb.topic("kept").meta.ID
 	if _, err := tb.adm.CreatePartitions(ctx, 2, "kept"); err != nil {
 		t.Fatal(err)
 	}
