@@ -21,9 +21,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata"
+	"samsa/config"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
+	"samsa/metadata"
 )
 
 func sp(s string) *string { return &s }
@@ -191,8 +192,8 @@ func TestCreateTopics(t *testing.T) {
 	if st.NumPartitions != 1 || st.ReplicationFactor != 1 || st.TopicID != tb.topic("sourced").meta.ID {
 		t.Errorf("sourced: %d partitions, rf %d, id %x", st.NumPartitions, st.ReplicationFactor, st.TopicID)
 	}
-	if len(st.Configs) != len(topicConfigDefs) {
-		t.Errorf("sourced: %d configs, want %d", len(st.Configs), len(topicConfigDefs))
+	if len(st.Configs) != len(config.TopicDefs) {
+		t.Errorf("sourced: %d configs, want %d", len(st.Configs), len(config.TopicDefs))
 	}
 	wantSrc := map[string]struct {
 		v   string
@@ -707,8 +708,8 @@ func TestDescribeTopicConfigs(t *testing.T) {
 	if err != nil || rc.Err != nil {
 		t.Fatalf("describe cfg: %v %v", err, rc.Err)
 	}
-	if len(rc.Configs) != len(topicConfigDefs) {
-		t.Errorf("%d configs, want %d", len(rc.Configs), len(topicConfigDefs))
+	if len(rc.Configs) != len(config.TopicDefs) {
+		t.Errorf("%d configs, want %d", len(rc.Configs), len(config.TopicDefs))
 	}
 	got := map[string]kadm.Config{}
 	for _, c := range rc.Configs {
@@ -761,7 +762,7 @@ func TestDescribeTopicConfigs(t *testing.T) {
 	}
 	// An empty list asks for all, as a null one does.
 	resp = describeConfigsAt(tb, 4, false, false, configResource(kmsg.ConfigResourceTypeTopic, "cfg", []string{}...))
-	if n := len(resp.Resources[0].Configs); n != len(topicConfigDefs) {
+	if n := len(resp.Resources[0].Configs); n != len(config.TopicDefs) {
 		t.Errorf("empty names list: %d configs", n)
 	}
 
@@ -826,7 +827,7 @@ func TestDescribeBrokerConfigs(t *testing.T) {
 	for _, c := range rc.Configs {
 		got[c.Key] = c
 	}
-	for k := range serverKeys {
+	for _, k := range config.Keys() {
 		if _, ok := got[k]; !ok {
 			t.Errorf("server key %s not described", k)
 		}
@@ -880,35 +881,6 @@ func TestDescribeBrokerConfigs(t *testing.T) {
 	resp := describeConfigsAt(tb, 4, true, false, configResource(kmsg.ConfigResourceTypeBroker, ""))
 	if r := resp.Resources[0]; r.ErrorCode != 0 || len(r.Configs) != 0 {
 		t.Errorf("cluster defaults: error %d, %d configs", r.ErrorCode, len(r.Configs))
-	}
-}
-
-// Every server key is described, and nothing else.
-func TestBrokerConfigDefsCoverServerKeys(t *testing.T) {
-	for k := range serverKeys {
-		if _, ok := brokerConfigDefs[k]; !ok {
-			t.Errorf("server key %s missing from brokerConfigDefs", k)
-		}
-	}
-	for k, d := range brokerConfigDefs {
-		if _, ok := serverKeys[k]; !ok {
-			t.Errorf("brokerConfigDefs has %s, which is not a server key", k)
-		}
-		if d.doc == "" || d.typ == 0 {
-			t.Errorf("%s: no documentation or type", k)
-		}
-	}
-	// Coarser units are derived only when exact.
-	c := defaultBrokerConfig()
-	for _, x := range []struct {
-		ms, hours string
-	}{{"3600000", "1"}, {"5400000", "<nil>"}, {"-1", "-1"}} {
-		cc := *c
-		cc.TopicDefaults = DefaultTopicConfig()
-		cc.TopicDefaults["retention.ms"] = x.ms
-		if got := deref(brokerConfigDefs["log.retention.hours"].get(&cc)); got != x.hours {
-			t.Errorf("retention.ms %s: log.retention.hours %s, want %s", x.ms, got, x.hours)
-		}
 	}
 }
 

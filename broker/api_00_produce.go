@@ -28,8 +28,9 @@ package broker
 
 import (
 	"errors"
-	"samsa/record"
 	"time"
+
+	"samsa/record"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -95,7 +96,7 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 
 // produceTo validates and appends one partition's record set.
 func (b *Broker) produceTo(rc *reqCtx, ts *topicState, p *Partition, records []byte, now int64, sp *kmsg.ProduceResponseTopicPartition) error {
-	maxBytes := ts.cfg.int64("max.message.bytes")
+	maxBytes := ts.cfg.Int64("max.message.bytes")
 	if rc.version >= 3 {
 		// Kafka: v3+ carries exactly one batch of magic 2 per partition.
 		if len(records) == 0 {

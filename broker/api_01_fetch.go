@@ -24,9 +24,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/record/codec"
 	"samsa/logfile"
 	"samsa/netpoll"
+	"samsa/record/codec"
 )
 
 func init() { registerHot(1, 4, 12, serveFetch) }

@@ -13,6 +13,7 @@ package broker
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"samsa/record"
 
 	"samsa/logfile"

@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/config"
 	"samsa/metadata"
 	"samsa/netpoll"
 )
@@ -125,13 +126,13 @@ func createdTopicConfigs(b *Broker, overrides map[string]string) []kmsg.CreateTo
 	if err != nil {
 		return nil // createTopic validated the overrides
 	}
-	keys := topicConfigKeys()
+	keys := config.TopicKeys()
 	out := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(keys))
 	for _, k := range keys {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
 		c.Name = k
 		c.Value = strptr(cfg[k])
-		c.Source = topicConfigSource(topicConfigSynonyms(k, overrides, b.cfg.TopicDefaults))
+		c.Source = config.TopicSource(config.TopicSynonyms(k, overrides, b.cfg.TopicDefaults))
 		out = append(out, c)
 	}
 	return out

@@ -2,7 +2,7 @@ package broker
 
 // DescribeConfigs (key 32), versions 0-4.
 //
-// Topic resources (type 2): every topic config in topicConfigDefs with its
+// Topic resources (type 2): every topic config in config.TopicDefs with its
 // value in effect, read_only false, is_sensitive false; config_source (v1+)
 // is DYNAMIC_TOPIC_CONFIG for a topic override, STATIC_BROKER_CONFIG for a
 // default the server configuration changed, DEFAULT_CONFIG otherwise
@@ -28,12 +28,11 @@ package broker
 import (
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/config"
 	"samsa/netpoll"
 )
 
@@ -82,26 +81,26 @@ func describeTopicConfigs(b *Broker, r kmsg.DescribeConfigsRequestResource, syno
 		return nil, errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", r.ResourceName)
 	}
 	var out []kmsg.DescribeConfigsResponseResourceConfig
-	for _, k := range topicConfigKeys() {
+	for _, k := range config.TopicKeys() {
 		if !configWanted(r.ConfigNames, k) {
 			continue
 		}
-		d := topicConfigDefs[k]
-		syns := topicConfigSynonyms(k, ts.meta.Configs, b.cfg.TopicDefaults)
+		d := config.TopicDefs[k]
+		syns := config.TopicSynonyms(k, ts.meta.Configs, b.cfg.TopicDefaults)
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
 		c.Name, c.Value = k, strptr(ts.cfg[k])
-		c.Source = kmsg.ConfigSource(topicConfigSource(syns))
+		c.Source = kmsg.ConfigSource(config.TopicSource(syns))
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
-		c.ConfigType = kmsg.ConfigType(d.typ)
+		c.ConfigType = kmsg.ConfigType(d.Type)
 		if synonyms {
 			for _, s := range syns {
 				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-				cs.Name, cs.Value, cs.Source = s.name, strptr(s.value), kmsg.ConfigSource(s.source)
+				cs.Name, cs.Value, cs.Source = s.Name, strptr(s.Value), kmsg.ConfigSource(s.Source)
 				c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
 			}
 		}
 		if docs {
-			c.Documentation = strptr(d.doc)
+			c.Documentation = strptr(d.Doc)
 		}
 		out = append(out, c)
 	}
@@ -115,25 +114,25 @@ func describeBrokerConfigs(b *Broker, r kmsg.DescribeConfigsRequestResource, syn
 	if err := checkBrokerResource(b, r.ResourceName); err != nil {
 		return nil, err
 	}
-	def := defaultBrokerConfig()
+	def := config.Default()
 	var out []kmsg.DescribeConfigsResponseResourceConfig
-	for _, k := range brokerConfigKeys() {
+	for _, k := range config.BrokerKeys() {
 		if !configWanted(r.ConfigNames, k) {
 			continue
 		}
-		d := brokerConfigDefs[k]
+		d := config.BrokerDefs[k]
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
-		c.Name, c.Value = k, d.get(b.cfg)
+		c.Name, c.Value = k, d.Get(b.cfg)
 		c.ReadOnly = true
 		c.Source = kmsg.ConfigSourceDefaultConfig
-		defVal := d.get(def)
-		if b.cfg.explicit[k] || !sameConfigValue(c.Value, defVal) {
+		defVal := d.Get(def)
+		if b.cfg.Explicit(k) || !sameConfigValue(c.Value, defVal) {
 			// Set, or derived from a key that was (log.retention.ms
 			// from log.retention.hours).
 			c.Source = kmsg.ConfigSourceStaticBrokerConfig
 		}
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
-		c.ConfigType = kmsg.ConfigType(d.typ)
+		c.ConfigType = kmsg.ConfigType(d.Type)
 		if synonyms {
 			if c.Source == kmsg.ConfigSourceStaticBrokerConfig {
 				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
@@ -147,7 +146,7 @@ func describeBrokerConfigs(b *Broker, r kmsg.DescribeConfigsRequestResource, syn
 			}
 		}
 		if docs {
-			c.Documentation = strptr(d.doc)
+			c.Documentation = strptr(d.Doc)
 		}
 		out = append(out, c)
 	}
@@ -169,121 +168,4 @@ func checkBrokerResource(b *Broker, name string) error {
 
 func sameConfigValue(a, b *string) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
-}
-
-// brokerConfigDef describes how DescribeConfigs reports a server key.
-type brokerConfigDef struct {
-	typ int8
-	get func(c *Config) *string // nil: not set
-	doc string
-}
-
-// brokerConfigDefs covers every key of serverKeys (a test checks).
-var brokerConfigDefs = map[string]brokerConfigDef{
-	"broker.id":                  {configTypeInt, func(c *Config) *string { return describeInt(int64(c.BrokerID)) }, "The broker's ID."},
-	"node.id":                    {configTypeInt, func(c *Config) *string { return describeInt(int64(c.BrokerID)) }, "The broker's ID (alias of broker.id)."},
-	"listeners":                  {configTypeString, func(c *Config) *string { return describeListeners(c.Listeners) }, "The listener the broker binds: PLAINTEXT://host:port."},
-	"advertised.listeners":       {configTypeString, func(c *Config) *string { return describeListeners(c.AdvertisedListeners) }, "The listener clients are told to connect to."},
-	"log.dirs":                   {configTypeString, func(c *Config) *string { return describeStr(strings.Join(c.LogDirs, ",")) }, "The directory holding the logs and the metadata."},
-	"log.dir":                    {configTypeString, func(c *Config) *string { return describeStr(strings.Join(c.LogDirs, ",")) }, "The log directory (alias of log.dirs)."},
-	"num.partitions":             {configTypeInt, func(c *Config) *string { return describeInt(int64(c.NumPartitions)) }, "Partitions of a topic created without a count."},
-	"default.replication.factor": {configTypeInt, func(c *Config) *string { return describeInt(int64(c.DefaultReplication)) }, "Replication factor of a topic created without one."},
-	"auto.create.topics.enable":  {configTypeBoolean, func(c *Config) *string { return strptr(strconv.FormatBool(c.AutoCreateTopics)) }, "Whether Metadata requests create unknown topics."},
-	"delete.topic.enable":        {configTypeBoolean, func(c *Config) *string { return strptr(strconv.FormatBool(c.DeleteTopicEnable)) }, "Whether DeleteTopics may delete topics."},
-	"socket.request.max.bytes":   {configTypeInt, func(c *Config) *string { return describeInt(int64(c.SocketRequestMaxBytes)) }, "Largest request the broker reads."},
-	"connections.max.idle.ms":    {configTypeLong, func(c *Config) *string { return describeInt(c.ConnectionsMaxIdle.Milliseconds()) }, "Idle time after which a connection is closed."},
-	"max.connections":            {configTypeInt, func(c *Config) *string { return describeInt(int64(c.MaxConnections)) }, "Most connections the broker accepts at once."},
-	"max.incremental.fetch.session.cache.slots": {configTypeInt, func(c *Config) *string { return describeInt(int64(c.FetchSessionSlots)) },
-		"Most fetch sessions (KIP-227) kept at once; 0 turns them off."},
-	"max.connections.per.ip": {configTypeInt, func(c *Config) *string { return describeInt(int64(c.MaxConnectionsPerIP)) }, "Most connections the broker accepts at once from one address; 0 only with overrides."},
-	"max.connections.per.ip.overrides": {configTypeString, func(c *Config) *string { return describeStr(c.connectionsPerIPText) },
-		"Per-address exceptions to max.connections.per.ip: host:limit or ip:limit, comma-separated."},
-	"admin.listener": {configTypeString, func(c *Config) *string { return describeStr(c.AdminListener) }, "host:port of the HTTP admin listener (metrics, health, pprof); empty disables it."},
-	"log.retention.check.interval.ms": {configTypeLong, func(c *Config) *string { return describeInt(c.RetentionCheckInterval.Milliseconds()) },
-		"Interval between retention passes."},
-	"log.flush.scheduler.interval.ms": {configTypeLong, func(c *Config) *string { return describeInt(c.FlushCheckInterval.Milliseconds()) },
-		"Interval between checks for logs due an fsync."},
-	"log.flush.offset.checkpoint.interval.ms": {configTypeInt, func(c *Config) *string { return describeInt(c.FlushCheckpointInterval.Milliseconds()) },
-		"Interval between writes of the recovery-point and log-start-offset checkpoints."},
-	"offsets.topic.num.partitions": {configTypeInt, func(c *Config) *string { return describeInt(int64(c.OffsetsTopicNumPartitions)) }, "Partitions of __consumer_offsets."},
-	"zookeeper.connect":            {configTypeString, func(c *Config) *string { return describeStr(c.ZookeeperConnect) }, "ZooKeeper connection string; empty for a standalone broker."},
-	"producer.id.expiration.ms": {configTypeInt, func(c *Config) *string { return describeInt(c.ProducerIDExpiration.Milliseconds()) },
-		"Time after which a producer with no appends to a partition is forgotten there."},
-	"producer.id.expiration.check.interval.ms": {configTypeInt, func(c *Config) *string { return describeInt(c.ProducerIDExpirationCheck.Milliseconds()) },
-		"How often idle producers are expired."},
-
-	// Broker defaults of topic configs.
-	"log.segment.bytes":                       topicDefault("segment.bytes", configTypeInt, 1),
-	"log.roll.ms":                             topicDefault("segment.ms", configTypeLong, 1),
-	"log.roll.hours":                          topicDefault("segment.ms", configTypeInt, 3600*1000),
-	"log.retention.ms":                        topicDefault("retention.ms", configTypeLong, 1),
-	"log.retention.minutes":                   topicDefault("retention.ms", configTypeInt, 60*1000),
-	"log.retention.hours":                     topicDefault("retention.ms", configTypeInt, 3600*1000),
-	"log.retention.bytes":                     topicDefault("retention.bytes", configTypeLong, 1),
-	"log.index.interval.bytes":                topicDefault("index.interval.bytes", configTypeInt, 1),
-	"log.index.size.max.bytes":                topicDefault("segment.index.bytes", configTypeInt, 1),
-	"log.flush.interval.messages":             topicDefault("flush.messages", configTypeLong, 1),
-	"log.flush.interval.ms":                   topicDefault("flush.ms", configTypeLong, 1),
-	"message.max.bytes":                       topicDefault("max.message.bytes", configTypeInt, 1),
-	"compression.type":                        topicDefault("compression.type", configTypeString, 1),
-	"log.cleanup.policy":                      topicDefault("cleanup.policy", configTypeList, 1),
-	"log.message.timestamp.type":              topicDefault("message.timestamp.type", configTypeString, 1),
-	"log.message.timestamp.difference.max.ms": topicDefault("message.timestamp.difference.max.ms", configTypeLong, 1),
-	"min.insync.replicas":                     topicDefault("min.insync.replicas", configTypeInt, 1),
-	"log.cleaner.delete.retention.ms":         topicDefault("delete.retention.ms", configTypeLong, 1),
-}
-
-// topicDefault reports a broker key that sets a topic config's default, in
-// the broker key's unit (scale milliseconds for hours and minutes).
-func topicDefault(topicKey string, typ int8, scale int64) brokerConfigDef {
-	return brokerConfigDef{typ: typ, doc: topicConfigDefs[topicKey].doc, get: func(c *Config) *string {
-		v := c.TopicDefaults[topicKey]
-		if scale == 1 {
-			return strptr(v)
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		switch {
-		case err != nil:
-			return nil
-		case n < 0: // -1: no limit, in any unit
-			return strptr(v)
-		case n%scale != 0:
-			return nil
-		}
-		return describeInt(n / scale)
-	}}
-}
-
-var defaultBrokerConfig = sync.OnceValue(func() *Config {
-	c, err := NewConfig(map[string]string{}, nil)
-	if err != nil {
-		panic("broker: default configuration: " + err.Error())
-	}
-	return c
-})
-
-func brokerConfigKeys() []string {
-	keys := make([]string, 0, len(brokerConfigDefs))
-	for k := range brokerConfigDefs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func describeInt(n int64) *string { return strptr(strconv.FormatInt(n, 10)) }
-
-func describeStr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func describeListeners(ls []Listener) *string {
-	parts := make([]string, len(ls))
-	for i, l := range ls {
-		parts[i] = l.String()
-	}
-	return describeStr(strings.Join(parts, ","))
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/config"
 	"samsa/netpoll"
 )
 
@@ -88,7 +89,7 @@ func incrementalAlterConfigs(b *Broker, r kmsg.IncrementalAlterConfigsRequestRes
 }
 
 // applyConfigOp applies one operation to a topic's overrides.
-func applyConfigOp(overrides map[string]string, c kmsg.IncrementalAlterConfigsRequestResourceConfig, defaults TopicConfig) error {
+func applyConfigOp(overrides map[string]string, c kmsg.IncrementalAlterConfigsRequestResourceConfig, defaults config.TopicConfig) error {
 	switch c.Op {
 	case kmsg.IncrementalAlterConfigOpSet:
 		overrides[c.Name] = *c.Value
@@ -104,11 +105,11 @@ func applyConfigOp(overrides map[string]string, c kmsg.IncrementalAlterConfigsRe
 	if c.Op == kmsg.IncrementalAlterConfigOpSubtract {
 		verb = "subtract"
 	}
-	d, ok := topicConfigDefs[c.Name]
+	d, ok := config.TopicDefs[c.Name]
 	if !ok {
 		return errf(kerr.InvalidConfig, "Unknown topic config name: %s", c.Name)
 	}
-	if d.typ != configTypeList {
+	if d.Type != config.TypeList {
 		return errf(kerr.InvalidRequest, "Config value %s is not allowed for config key: %s", verb, c.Name)
 	}
 	cur, ok := overrides[c.Name]

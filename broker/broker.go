@@ -9,30 +9,29 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"math"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"samsa/producerstate"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"samsa/config"
+	"samsa/producerstate"
+
 	"samsa/coordinator/group"
-	"samsa/metadata"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
+	"samsa/metadata"
 	"samsa/netpoll"
 )
 
 // Broker is one running broker.
 type Broker struct {
-	cfg     *Config
+	cfg     *config.Config
 	log     *slog.Logger
 	meta    metadata.Store
 	dir     *logfile.Dir
@@ -67,19 +66,19 @@ type Broker struct {
 // topicState is a topic as the broker serves it.
 type topicState struct {
 	meta  metadata.Topic
-	cfg   TopicConfig
+	cfg   config.TopicConfig
 	parts []*Partition
 	m     *topicMetrics
 }
 
 // New opens the data directory, the metadata and every log, and recovers
 // them as needed. It does not listen yet: see Start.
-func New(cfg *Config, logger *slog.Logger) (*Broker, error) {
+func New(cfg *config.Config, logger *slog.Logger) (*Broker, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	if cfg.ZookeeperConnect != "" {
-		return nil, &ConfigError{Key: "zookeeper.connect", Value: cfg.ZookeeperConnect, Reason: "ZooKeeper mode is not implemented yet; leave it unset for a standalone broker"}
+		return nil, &config.Error{Key: "zookeeper.connect", Value: cfg.ZookeeperConnect, Reason: "ZooKeeper mode is not implemented yet; leave it unset for a standalone broker"}
 	}
 	b := &Broker{cfg: cfg, log: logger, topics: map[string]*topicState{}, started: time.Now(), stop: make(chan struct{}),
 		sessions: newFetchSessions(cfg.FetchSessionSlots, fetchSessionEvictionIdle)}
@@ -140,7 +139,7 @@ func (b *Broker) checkMetaProperties(dir string) error {
 	if err != nil {
 		return err
 	}
-	props, _, err := ParseProperties(data)
+	props, _, err := config.ParseProperties(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -205,7 +204,7 @@ func (b *Broker) openTopic(t metadata.Topic) (*topicState, error) {
 	return ts, nil
 }
 
-func (b *Broker) openPartition(t metadata.Topic, i int32, cfg TopicConfig) (*Partition, error) {
+func (b *Broker) openPartition(t metadata.Topic, i int32, cfg config.TopicConfig) (*Partition, error) {
 	tp := logfile.TopicPartition{Topic: t.Name, Partition: i}
 	l := b.dir.Get(tp)
 	if l == nil {
@@ -306,7 +305,7 @@ func (b *Broker) Start() error {
 		ln.Close()
 		return err
 	}
-	perIP, err := connectionsPerIP(b.cfg)
+	perIP, err := b.cfg.ConnectionsPerIP()
 	if err != nil {
 		ln.Close()
 		return err
@@ -424,37 +423,4 @@ func (b *Broker) expireProducers() {
 			}
 		}
 	}
-}
-
-// connectionsPerIP is max.connections.per.ip with its overrides, host names
-// resolved now, as Kafka resolves them when it reads its configuration.
-func connectionsPerIP(cfg *Config) (func(netip.Addr) int, error) {
-	if cfg.MaxConnectionsPerIP == math.MaxInt32 && len(cfg.MaxConnectionsPerIPOverrides) == 0 {
-		return nil, nil // Kafka's default: no bound
-	}
-	over := map[netip.Addr]int{}
-	literal := map[netip.Addr]int{} // applied last: an address named wins over a host resolving to it
-	for host, n := range cfg.MaxConnectionsPerIPOverrides {
-		if ip, err := netip.ParseAddr(host); err == nil {
-			literal[ip.Unmap()] = n
-			continue
-		}
-		ips, err := net.LookupIP(host)
-		if err != nil {
-			return nil, &ConfigError{Key: "max.connections.per.ip.overrides", Value: host, Reason: err.Error()}
-		}
-		for _, ip := range ips {
-			if a, ok := netip.AddrFromSlice(ip); ok {
-				over[a.Unmap()] = n
-			}
-		}
-	}
-	maps.Copy(over, literal)
-	def := cfg.MaxConnectionsPerIP
-	return func(ip netip.Addr) int {
-		if n, ok := over[ip]; ok {
-			return n
-		}
-		return def
-	}, nil
 }

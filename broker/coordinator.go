@@ -13,9 +13,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/record/codec"
 	"samsa/coordinator/group"
 	"samsa/logfile"
+	"samsa/record/codec"
 )
 
 const offsetsTopic = "__consumer_offsets"

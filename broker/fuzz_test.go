@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/config"
 	"samsa/internal/testbatch"
 )
 
@@ -123,7 +124,7 @@ func startFuzzBroker(t testing.TB) (*Broker, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := NewConfig(map[string]string{
+	cfg, err := config.New(map[string]string{
 		"log.dirs": dir, "listeners": "PLAINTEXT://127.0.0.1:0", "admin.listener": "",
 		"socket.request.max.bytes": "1048576",
 	}, []string{"log.dirs", "listeners", "admin.listener", "socket.request.max.bytes"})

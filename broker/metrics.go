@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"samsa/config"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -137,7 +139,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 func (b *Broker) startAdmin() error {
 	ln, err := net.Listen("tcp", b.cfg.AdminListener)
 	if err != nil {
-		return &ConfigError{Key: "admin.listener", Value: b.cfg.AdminListener, Reason: err.Error()}
+		return &config.Error{Key: "admin.listener", Value: b.cfg.AdminListener, Reason: err.Error()}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(b.metrics.reg, promhttp.HandlerOpts{}))

@@ -1,9 +1,10 @@
 package broker
 
 import (
-	"samsa/producerstate"
 	"sync"
 	"sync/atomic"
+
+	"samsa/producerstate"
 
 	"samsa/logfile"
 )

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"samsa/config"
+
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -51,7 +53,7 @@ func (tb *testBroker) start() {
 	for k := range props {
 		order = append(order, k)
 	}
-	cfg, err := NewConfig(props, order)
+	cfg, err := config.New(props, order)
 	if err != nil {
 		tb.t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/metadata"
 	"samsa/logfile"
+	"samsa/metadata"
 )
 
 // apiError is a Kafka error code with a message for the client.

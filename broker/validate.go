@@ -3,13 +3,15 @@ package broker
 import (
 	"errors"
 	"runtime"
-	"samsa/record"
 	"sync"
+
+	"samsa/config"
+	"samsa/record"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/record/codec"
 	"samsa/logfile"
+	"samsa/record/codec"
 )
 
 // inflateLimit bounds what one batch may decompress to: 32 times
@@ -38,13 +40,13 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // (producer keeps them as they came), and LogAppendTime. It returns the
 // batches to append, which may be a new buffer.
 func (b *Broker) validateBatches(rc *reqCtx, ts *topicState, bs logfile.Batches, now int64) (logfile.Batches, error) {
-	maxTsDiff := ts.cfg.int64("message.timestamp.difference.max.ms")
+	maxTsDiff := ts.cfg.Int64("message.timestamp.difference.max.ms")
 	requireKey := ts.cfg.Compact()
-	if maxTsDiff == maxLong {
+	if maxTsDiff == config.MaxLong {
 		maxTsDiff = -1
 	}
 	target, recompress := codec.Parse(ts.cfg["compression.type"])
-	limit := inflateLimit(ts.cfg.int64("max.message.bytes"))
+	limit := inflateLimit(ts.cfg.Int64("max.message.bytes"))
 	bufp := inflateBufs.Get().(*[]byte)
 	defer func() {
 		if cap(*bufp) <= 4<<20 { // keep the pool's buffers modest

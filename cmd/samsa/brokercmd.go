@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"samsa/broker"
+	"samsa/config"
 )
 
 const brokerUsage = `usage: samsa broker [--config FILE | FILE] [--override key=value]... [--log-level LEVEL]
@@ -33,14 +34,14 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runBroker(args []string) int {
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
-	config := fs.String("config", "", "server.properties file")
+	configFile := fs.String("config", "", "server.properties file")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	var overrides multiFlag
 	fs.Var(&overrides, "override", "key=value (repeatable)")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, brokerUsage); fs.PrintDefaults() }
 	// Accept the properties file as a leading positional argument too.
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		*config = args[0]
+		*configFile = args[0]
 		args = args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +58,7 @@ func runBroker(args []string) int {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 
-	cfg, err := broker.LoadConfig(*config, overrides)
+	cfg, err := config.Load(*configFile, overrides)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samsa broker: %v\n", err)
 		return 2
@@ -68,7 +69,7 @@ func runBroker(args []string) int {
 	b, err := broker.New(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		var ce *broker.ConfigError
+		var ce *config.Error
 		if errors.As(err, &ce) {
 			return 2
 		}
@@ -81,7 +82,7 @@ func runBroker(args []string) int {
 	if err := b.Start(); err != nil {
 		logger.Error("cannot start", "err", err)
 		b.Shutdown(context.Background())
-		var ce *broker.ConfigError
+		var ce *config.Error
 		if errors.As(err, &ce) {
 			return 2
 		}

@@ -1,4 +1,4 @@
-package broker
+package config
 
 import (
 	"errors"
@@ -24,7 +24,7 @@ made.up.key=1
 ! another comment
 log.segment.bytes=1048576
 `), 0o644)
-	c, err := LoadConfig(file, []string{"num.partitions=4", "log.dirs=/tmp/y", "auto.create.topics.enable=false"})
+	c, err := Load(file, []string{"num.partitions=4", "log.dirs=/tmp/y", "auto.create.topics.enable=false"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ log.segment.bytes=1048576
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c, err := LoadConfig("", nil)
+	c, err := Load("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,16 +82,16 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"max.connections.per.ip.overrides=127.0.0.1:many", "max.connections.per.ip.overrides"},
 		{"max.connections.per.ip.overrides=:5", "max.connections.per.ip.overrides"},
 	} {
-		_, err := LoadConfig("", []string{tc.override})
-		var ce *ConfigError
+		_, err := Load("", []string{tc.override})
+		var ce *Error
 		if !errors.As(err, &ce) || ce.Key != tc.key {
-			t.Errorf("%s: got %v, want a ConfigError for %s", tc.override, err, tc.key)
+			t.Errorf("%s: got %v, want a Error for %s", tc.override, err, tc.key)
 		}
 	}
 }
 
 func TestConnectionsPerIPConfig(t *testing.T) {
-	c, err := LoadConfig("", []string{"max.connections.per.ip=0", "max.connections.per.ip.overrides=127.0.0.9:3, [::1]:2,localhost:7"})
+	c, err := Load("", []string{"max.connections.per.ip=0", "max.connections.per.ip.overrides=127.0.0.9:3, [::1]:2,localhost:7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestConnectionsPerIPConfig(t *testing.T) {
 	if !maps.Equal(c.MaxConnectionsPerIPOverrides, want) || c.MaxConnectionsPerIP != 0 {
 		t.Fatalf("overrides %v, default %d; want %v and 0", c.MaxConnectionsPerIPOverrides, c.MaxConnectionsPerIP, want)
 	}
-	limit, err := connectionsPerIP(c)
+	limit, err := c.ConnectionsPerIP()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,8 @@ func TestConnectionsPerIPConfig(t *testing.T) {
 	if got := limit(netip.MustParseAddr("127.0.0.1")); got != 7 {
 		t.Errorf("limit for 127.0.0.1 (localhost) = %d, want 7", got)
 	}
-	def, _ := LoadConfig("", nil)
-	if f, err := connectionsPerIP(def); f != nil || err != nil {
+	def, _ := Load("", nil)
+	if f, err := def.ConnectionsPerIP(); f != nil || err != nil {
 		t.Errorf("Kafka's default should set no per-address bound; got %v, %v", f != nil, err)
 	}
 }

@@ -1,4 +1,4 @@
-package broker
+package config
 
 import (
 	"bufio"
@@ -70,12 +70,12 @@ func (l Listener) Addr() string { return net.JoinHostPort(l.Host, strconv.Itoa(i
 
 func (l Listener) String() string { return l.Name + "://" + l.Addr() }
 
-// ConfigError is an invalid configuration value; the broker exits 2 on it.
-type ConfigError struct {
+// Error is an invalid configuration value; the broker exits 2 on it.
+type Error struct {
 	Key, Value, Reason string
 }
 
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	return fmt.Sprintf("invalid value %q for configuration %s: %s", e.Value, e.Key, e.Reason)
 }
 
@@ -324,9 +324,9 @@ func ParseProperties(data []byte) (map[string]string, []string, error) {
 	return props, order, sc.Err()
 }
 
-// LoadConfig builds a Config from defaults, an optional properties file and
+// Load builds a Config from defaults, an optional properties file and
 // --override key=value pairs (applied in order, later wins).
-func LoadConfig(file string, overrides []string) (*Config, error) {
+func Load(file string, overrides []string) (*Config, error) {
 	props := map[string]string{}
 	var order []string
 	if file != "" {
@@ -344,18 +344,18 @@ func LoadConfig(file string, overrides []string) (*Config, error) {
 		k, v, ok := strings.Cut(ov, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, &ConfigError{Key: ov, Value: "", Reason: "--override wants key=value"}
+			return nil, &Error{Key: ov, Value: "", Reason: "--override wants key=value"}
 		}
 		if _, dup := props[k]; !dup {
 			order = append(order, k)
 		}
 		props[k] = strings.TrimSpace(v)
 	}
-	return NewConfig(props, order)
+	return New(props, order)
 }
 
-// NewConfig applies props (in order) over the defaults.
-func NewConfig(props map[string]string, order []string) (*Config, error) {
+// New applies props (in order) over the defaults.
+func New(props map[string]string, order []string) (*Config, error) {
 	c := &Config{TopicDefaults: DefaultTopicConfig()}
 	keys := make([]string, 0, len(serverKeys))
 	for k := range serverKeys {
@@ -382,7 +382,7 @@ func NewConfig(props map[string]string, order []string) (*Config, error) {
 			continue
 		}
 		if err := sk.set(c, v); err != nil {
-			return nil, &ConfigError{Key: k, Value: v, Reason: err.Error()}
+			return nil, &Error{Key: k, Value: v, Reason: err.Error()}
 		}
 		if c.explicit == nil {
 			c.explicit = map[string]bool{}
@@ -390,7 +390,7 @@ func NewConfig(props map[string]string, order []string) (*Config, error) {
 		c.explicit[k] = true
 	}
 	if c.MaxConnectionsPerIP == 0 && len(c.MaxConnectionsPerIPOverrides) == 0 {
-		return nil, &ConfigError{Key: "max.connections.per.ip", Value: "0", Reason: "0 refuses every connection; it is allowed only with max.connections.per.ip.overrides"}
+		return nil, &Error{Key: "max.connections.per.ip", Value: "0", Reason: "0 refuses every connection; it is allowed only with max.connections.per.ip.overrides"}
 	}
 	if len(c.AdvertisedListeners) == 0 {
 		// A copy: the broker fills in the port of an advertised :0 once
@@ -399,7 +399,7 @@ func NewConfig(props map[string]string, order []string) (*Config, error) {
 	}
 	for _, l := range c.AdvertisedListeners {
 		if l.Host == "" || l.Host == "0.0.0.0" || l.Host == "::" {
-			return nil, &ConfigError{Key: "advertised.listeners", Value: l.String(), Reason: "clients cannot connect to a wildcard or empty host; set advertised.listeners"}
+			return nil, &Error{Key: "advertised.listeners", Value: l.String(), Reason: "clients cannot connect to a wildcard or empty host; set advertised.listeners"}
 		}
 	}
 	return c, nil
@@ -413,4 +413,17 @@ func keyRank(k string) int {
 		return 1
 	}
 	return 2
+}
+
+// Explicit reports whether key was set by the file or an override.
+func (c *Config) Explicit(key string) bool { return c.explicit[key] }
+
+// Keys returns every server key the broker understands, sorted.
+func Keys() []string {
+	keys := make([]string, 0, len(serverKeys))
+	for k := range serverKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
