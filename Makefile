@@ -28,7 +28,7 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) ./fuzz/run.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./bench/ ./zerocopy/ ./netpoll/ ./broker/records/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./bench/ ./zerocopy/ ./netpoll/ ./record/
 
 # Standalone broker: embedded metadata, data in ./data, 127.0.0.1:9092.
 run: build

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 )
 
 var (
@@ -91,4 +92,16 @@ type Store interface {
 	// out before, even across restarts, and returns the first.
 	NextProducerIDBlock(size int64) (int64, error)
 	Close() error
+}
+
+// ParseTopicID reads the form String writes (base64, URL alphabet, no
+// padding), as Kafka writes topic IDs in partition.metadata and ZooKeeper.
+func ParseTopicID(s string) (TopicID, error) {
+	var id TopicID
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return id, fmt.Errorf("metadata: bad topic id %q", s)
+	}
+	copy(id[:], b)
+	return id, nil
 }

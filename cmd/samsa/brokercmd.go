@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"samsa/broker"
 	"samsa/config"
+	"samsa/server"
 )
 
 const brokerUsage = `usage: samsa broker [--config FILE | FILE] [--override key=value]... [--log-level LEVEL]
@@ -66,7 +66,7 @@ func runBroker(args []string) int {
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
-	b, err := broker.New(cfg, logger)
+	b, err := server.New(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		var ce *config.Error

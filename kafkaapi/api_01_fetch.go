@@ -1,0 +1,98 @@
+package kafkaapi
+
+// Fetch (key 1), versions 4-12.
+//
+// Zero-copy: each partition's records are a region of a segment file
+// (logfile.Read), written to the socket with sendfile by netpoll; the
+// response framing around them is written by hand (fetchresp.go). A region
+// holds whole batches, at least one for the first partition with data
+// even past the byte limits (KIP-74); later partitions stop at max_bytes
+// and partition_max_bytes. Consumers read up to the high watermark;
+// read_committed reads up to the last stable offset (the high watermark:
+// no transactions yet). Long polling: with fewer than min_bytes available
+// the request waits up to max_wait_ms for an append to any partition it
+// reads, woken by the append (no polling loop), or until the connection or
+// the broker shuts down. Fetch sessions (KIP-227, v7+): see
+// fetchsession.go. Leader epochs are checked (v9+,
+// KIP-320). A Fetch below v10 whose data holds a zstd batch gets
+// UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
+
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+	"samsa/replica"
+)
+
+func init() { registerHot(1, 4, 12, serveFetch) }
+
+func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.FetchRequest)
+	h := rc.h
+	var (
+		sess  *replica.Session
+		epoch int32 // the session epoch this fetch used
+		full  = true
+	)
+	if rc.version >= 7 {
+		now := time.Now()
+		switch req.SessionEpoch {
+		case -1, 0:
+			if req.SessionID != 0 {
+				h.rm.Sessions.Remove(req.SessionID)
+			}
+			if req.SessionEpoch == 0 {
+				sess = h.rm.Sessions.Open(req, now)
+			}
+		default:
+			if sess = h.rm.Sessions.Get(req.SessionID); sess == nil {
+				return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, 0, nil)
+			}
+			topics, e, err := sess.Update(req, now)
+			if err != nil {
+				return encodeFetch(rc, err.Code, 0, nil)
+			}
+			inc := *req
+			inc.Topics, req = topics, &inc
+			epoch, full = e, false
+		}
+	}
+	sessionID := int32(0)
+	if sess != nil {
+		sessionID = sess.ID
+	}
+	var deadline time.Time
+	if req.MaxWaitMillis > 0 {
+		deadline = time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	}
+	for {
+		topics, bytes, anyErr := h.rm.ReadFetch(rc.version, req)
+		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) {
+			if sess != nil {
+				topics = sess.Respond(topics, epoch, full)
+			}
+			for _, t := range topics {
+				if ts := h.rm.Topic(t.Name); ts != nil {
+					for _, p := range t.Parts {
+						if p.Region.Len > 0 {
+							ts.C.Out(p.Region.Len, p.Region.NextOffset-p.Offset)
+						}
+					}
+				}
+			}
+			return encodeFetch(rc, 0, sessionID, topics)
+		}
+		replica.ReleaseFetch(topics)
+		if !h.rm.WaitForAppend(rc.conn.Context(), topics, deadline) {
+			// The connection or the broker is closing: answer with what there is.
+			topics, _, _ := h.rm.ReadFetch(rc.version, req)
+			if sess != nil {
+				topics = sess.Respond(topics, epoch, full)
+			}
+			return encodeFetch(rc, 0, sessionID, topics)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package kafkaapi
+
+// ListOffsets (key 2), versions 0-7.
+//
+// Timestamp -2 is the log start offset, -1 the high watermark (the last
+// stable offset for read_committed, v2+: the same, no transactions yet),
+// -3 (v7+, KIP-734) the offset and time of the largest timestamp, and any
+// other timestamp the first offset whose record timestamp is >= it, found
+// with the time index and then the records of the batch. v0 answers with
+// the old offsets array (max_num_offsets: the start and end offsets).
+// Leader epochs are checked (v4+).
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+	"samsa/replica"
+)
+
+func init() { register(2, 0, 7, serveListOffsets) }
+
+func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.ListOffsetsRequest)
+	h := rc.h
+	resp := kmsg.NewPtrListOffsetsResponse()
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Timestamp, sp.Offset = -1, -1
+			p := h.rm.Partition(rt.Topic, rp.Partition)
+			switch {
+			case p == nil:
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case rp.CurrentLeaderEpoch >= 0 && rp.CurrentLeaderEpoch != p.LeaderEpoch:
+				sp.ErrorCode = kerr.FencedLeaderEpoch.Code
+				if rp.CurrentLeaderEpoch > p.LeaderEpoch {
+					sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+				}
+			default:
+				sp.LeaderEpoch = p.LeaderEpoch
+				off, ts, err := replica.OffsetFor(p, rp.Timestamp)
+				if err != nil {
+					sp.ErrorCode = codeOf(err)
+					break
+				}
+				sp.Offset, sp.Timestamp = off, ts
+				if rc.version == 0 {
+					sp.OldStyleOffsets = replica.OldStyleOffsets(p, rp.Timestamp, rp.MaxNumOffsets)
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return rc.respond(resp)
+}

@@ -1,0 +1,76 @@
+package kafkaapi
+
+// FindCoordinator (key 10), versions 0-4.
+//
+// Group keys (key type 0; v0 has only groups) name this broker once it
+// leads the group's partition of __consumer_offsets, Kafka's
+// abs(hashCode(group)) % offsets.topic.num.partitions; the first request
+// creates __consumer_offsets, as Kafka does. A partition still loading is
+// still this broker's: the group APIs answer COORDINATOR_LOAD_IN_PROGRESS
+// meanwhile. v4 (KIP-699) batches keys. Transaction keys (type 1) are
+// COORDINATOR_NOT_AVAILABLE until transactions land; other types are
+// INVALID_REQUEST.
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func init() { register(10, 0, 4, serveFindCoordinator) }
+
+func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.FindCoordinatorRequest)
+	resp := kmsg.NewPtrFindCoordinatorResponse()
+	keys := req.CoordinatorKeys
+	if rc.version < 4 {
+		keys = []string{req.CoordinatorKey}
+	}
+	for _, key := range keys {
+		c := rc.h.findCoordinator(req.CoordinatorType, key)
+		if rc.version < 4 {
+			resp.ErrorCode, resp.ErrorMessage = c.ErrorCode, c.ErrorMessage
+			resp.NodeID, resp.Host, resp.Port = c.NodeID, c.Host, c.Port
+			break
+		}
+		resp.Coordinators = append(resp.Coordinators, c)
+	}
+	return rc.respond(resp)
+}
+
+func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinatorResponseCoordinator {
+	c := kmsg.NewFindCoordinatorResponseCoordinator()
+	c.Key = key
+	c.NodeID, c.Port = -1, -1
+	var err error
+	switch keyType {
+	case 0:
+		if _, err = h.offsetsTopicState(); err == nil {
+			if owned, _ := h.groups.Owns(h.groups.PartitionFor(key)); !owned {
+				err = errf(kerr.CoordinatorNotAvailable, "partition %d of %s is not led by this broker", h.groups.PartitionFor(key), offsetsTopic)
+			}
+		} else if codeOf(err) != kerr.CoordinatorNotAvailable.Code {
+			h.log.Warn("creating "+offsetsTopic+" failed", "err", err)
+			err = errf(kerr.CoordinatorNotAvailable, "%v", err)
+		}
+	case 1:
+		err = errf(kerr.CoordinatorNotAvailable, "transactions are not supported yet")
+	default:
+		err = errf(kerr.InvalidRequest, "unknown coordinator type %d", keyType)
+	}
+	if err != nil {
+		c.ErrorCode, c.ErrorMessage = codeOf(err), msgOf(err)
+		return c
+	}
+	snap := h.cache.Load()
+	st, _ := snap.Partition(offsetsTopic, h.groups.PartitionFor(key))
+	b, ok := snap.Broker(st.Leader)
+	if !ok {
+		c.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		c.ErrorMessage = strptr("the leader of the group's partition of " + offsetsTopic + " is not available")
+		return c
+	}
+	c.NodeID, c.Host, c.Port = b.ID, b.Host, b.Port
+	return c
+}

@@ -1,0 +1,20 @@
+package kafkaapi
+
+// Heartbeat (key 12), versions 0-4.
+//
+// Keeps a member's session alive: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and
+// FENCED_INSTANCE_ID (v3+) fence stale members; REBALANCE_IN_PROGRESS tells
+// a member to rejoin. While the group's partition loads the answer is
+// success, as in Kafka.
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func init() { register(12, 0, 4, serveHeartbeat) }
+
+func serveHeartbeat(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	return rc.respond(rc.h.groups.Heartbeat(kreq.(*kmsg.HeartbeatRequest)))
+}

@@ -1,0 +1,139 @@
+package kafkaapi
+
+// CreateTopics (key 19), versions 0-7.
+//
+// Creation is synchronous: when the answer leaves, the topic's metadata is
+// durable and its logs exist, so timeout_ms has nothing left to wait for.
+// num_partitions and replication_factor -1 take num.partitions and
+// default.replication.factor (KIP-464; Kafka's broker honours -1 at any
+// version, only its client refuses to send it below v4). An explicit
+// replica assignment names partitions 0..n-1, each on this broker, and
+// excludes a partition count or replication factor. Configs are checked as
+// AlterConfigs checks them. validate_only (v1+) checks everything and
+// creates nothing. A name given twice in one request fails at each entry
+// with INVALID_REQUEST, as in Kafka. v5+ answers with the partition count,
+// the replication factor and every config with its source (KIP-525), v7
+// with the topic ID (KIP-516; zero for validate_only).
+//
+// Errors, with Kafka's messages (v1+): TOPIC_ALREADY_EXISTS,
+// INVALID_TOPIC_EXCEPTION (a bad name, or one that collides with another
+// when '.' and '_' are equated), INVALID_PARTITIONS,
+// INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG
+// (unknown key, bad or null value), INVALID_REQUEST.
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/config"
+	"samsa/metadata"
+	"samsa/netpoll"
+)
+
+func init() { register(19, 0, 7, serveCreateTopics) }
+
+func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.CreateTopicsRequest)
+	h := rc.h
+	resp := kmsg.NewPtrCreateTopicsResponse()
+	count := make(map[string]int, len(req.Topics))
+	for _, rt := range req.Topics {
+		count[rt.Topic]++
+	}
+	for _, rt := range req.Topics {
+		st := kmsg.NewCreateTopicsResponseTopic()
+		st.Topic = rt.Topic
+		var t metadata.Topic
+		var err error
+		if count[rt.Topic] > 1 {
+			err = errf(kerr.InvalidRequest, "Found multiple entries for this topic.")
+		} else if h.rm.Topic(rt.Topic) != nil {
+			err = errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", rt.Topic)
+		} else {
+			var spec topicSpec
+			if spec, err = createTopicSpec(rt); err == nil {
+				t, err = h.createTopic(spec, req.ValidateOnly)
+			}
+		}
+		if err != nil {
+			st.ErrorCode, st.ErrorMessage = codeOf(err), msgOf(err)
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		if !req.ValidateOnly {
+			st.TopicID = t.ID
+		}
+		st.NumPartitions = int32(len(t.Replicas))
+		st.ReplicationFactor = int16(len(t.Replicas[0]))
+		st.Configs = createdTopicConfigs(h, t.Configs)
+		resp.Topics = append(resp.Topics, st)
+	}
+	return rc.respond(resp)
+}
+
+// createTopicSpec checks what Kafka checks of a request's topic before
+// creating it, and converts it.
+func createTopicSpec(rt kmsg.CreateTopicsRequestTopic) (topicSpec, error) {
+	spec := topicSpec{name: rt.Topic, partitions: rt.NumPartitions, replication: rt.ReplicationFactor}
+	var nulls []string
+	for _, c := range rt.Configs {
+		if c.Value == nil {
+			nulls = append(nulls, c.Name)
+			continue
+		}
+		if spec.configs == nil {
+			spec.configs = make(map[string]string, len(rt.Configs))
+		}
+		spec.configs[c.Name] = *c.Value
+	}
+	if len(nulls) > 0 {
+		return spec, errf(kerr.InvalidConfig, "Null value not supported for topic configs: %s", strings.Join(nulls, ","))
+	}
+	if len(rt.ReplicaAssignment) == 0 {
+		return spec, nil
+	}
+	if rt.NumPartitions != -1 || rt.ReplicationFactor != -1 {
+		return spec, errf(kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+	}
+	n := len(rt.ReplicaAssignment)
+	spec.assignment = make([][]int32, n)
+	for _, a := range rt.ReplicaAssignment {
+		if a.Partition < 0 || int(a.Partition) >= n || spec.assignment[a.Partition] != nil {
+			return spec, errf(kerr.InvalidReplicaAssignment, "partitions should be a consecutive 0-based integer sequence")
+		}
+		spec.assignment[a.Partition] = append([]int32{}, a.Replicas...)
+	}
+	for _, r := range spec.assignment {
+		if len(r) != len(spec.assignment[0]) {
+			return spec, errf(kerr.InvalidReplicaAssignment, "All partitions should have the same number of replicas")
+		}
+		s := slices.Clone(r)
+		slices.Sort(s)
+		if len(slices.Compact(s)) != len(r) {
+			return spec, errf(kerr.InvalidReplicaAssignment, "Duplicate replica assignment found: %v", spec.assignment)
+		}
+	}
+	return spec, nil
+}
+
+// createdTopicConfigs is every config of a new topic with its source, as
+// CreateTopics v5+ returns it.
+func createdTopicConfigs(h *Handler, overrides map[string]string) []kmsg.CreateTopicsResponseTopicConfig {
+	cfg, err := h.cfg.TopicDefaults.With(overrides)
+	if err != nil {
+		return nil // createTopic validated the overrides
+	}
+	keys := config.TopicKeys()
+	out := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(keys))
+	for _, k := range keys {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name = k
+		c.Value = strptr(cfg[k])
+		c.Source = config.TopicSource(config.TopicSynonyms(k, overrides, h.cfg.TopicDefaults))
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+package kafkaapi
+
+// DeleteTopics (key 20), versions 0-6.
+//
+// Topics by name, or (v6, KIP-516) by name or topic ID. Deletion is
+// synchronous: the topic stops being served, its partition directories are
+// removed, then its metadata; timeout_ms has nothing to wait for. A topic
+// named twice is deleted once and both entries succeed. With
+// delete.topic.enable=false every topic fails with TOPIC_DELETION_DISABLED
+// (v3+) or INVALID_REQUEST (v0-v2), as in Kafka 2.1+. An entry with both a
+// name and an ID fails the whole request with INVALID_REQUEST. Internal
+// topics may be deleted: Kafka's broker allows it (only its command-line
+// tool refuses). Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID,
+// with a message from v5.
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/metadata"
+	"samsa/netpoll"
+)
+
+func init() { register(20, 0, 6, serveDeleteTopics) }
+
+func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.DeleteTopicsRequest)
+	h := rc.h
+	resp := kmsg.NewPtrDeleteTopicsResponse()
+	topics := req.Topics
+	if rc.version < 6 {
+		topics = make([]kmsg.DeleteTopicsRequestTopic, len(req.TopicNames))
+		for i := range req.TopicNames {
+			topics[i].Topic = &req.TopicNames[i]
+		}
+	}
+	var all error // an error for every topic
+	for _, t := range topics {
+		if t.Topic != nil && t.TopicID != [16]byte{} {
+			all = errf(kerr.InvalidRequest, "Topic name and topic ID can not both be specified.")
+		}
+	}
+	if all == nil && !h.cfg.DeleteTopicEnable {
+		code := kerr.TopicDeletionDisabled
+		if rc.version < 3 {
+			code = kerr.InvalidRequest
+		}
+		all = errf(code, "Topic deletion is disabled.")
+	}
+	deleted := map[string]bool{}
+	for _, t := range topics {
+		st := kmsg.NewDeleteTopicsResponseTopic()
+		st.Topic, st.TopicID = t.Topic, t.TopicID
+		err := all
+		if err == nil {
+			err = deleteOneTopic(h, &st, deleted)
+		}
+		if err != nil {
+			st.ErrorCode, st.ErrorMessage = codeOf(err), msgOf(err)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return rc.respond(resp)
+}
+
+// deleteOneTopic resolves an entry to a topic name (filling it in for an ID)
+// and deletes the topic unless this request already did.
+func deleteOneTopic(h *Handler, st *kmsg.DeleteTopicsResponseTopic, deleted map[string]bool) error {
+	if st.TopicID != [16]byte{} {
+		t, ok := h.meta.TopicByID(metadata.TopicID(st.TopicID))
+		if !ok {
+			return errf(kerr.UnknownTopicID, "Topic ID %s does not exist.", metadata.TopicID(st.TopicID))
+		}
+		st.Topic = strptr(t.Name)
+	}
+	if st.Topic == nil {
+		return errf(kerr.UnknownTopicOrPartition, "no topic name or ID given")
+	}
+	name := *st.Topic
+	if deleted[name] {
+		return nil
+	}
+	if err := h.deleteTopic(name); err != nil {
+		return err
+	}
+	deleted[name] = true
+	return nil
+}

@@ -1,0 +1,172 @@
+package kafkaapi
+
+// DescribeConfigs (key 32), versions 0-4.
+//
+// Topic resources (type 2): every topic config in config.TopicDefs with its
+// value in effect, read_only false, is_sensitive false; config_source (v1+)
+// is DYNAMIC_TOPIC_CONFIG for a topic override, STATIC_BROKER_CONFIG for a
+// default the server configuration changed, DEFAULT_CONFIG otherwise
+// (is_default in v0). include_synonyms (v1+, KIP-226) lists those sources in
+// order of precedence, broker-level ones named by their broker key (KIP-226:
+// log.segment.bytes for segment.bytes). config_type and, when asked,
+// documentation are v3+ (KIP-569).
+//
+// Broker resources (type 4) named by this broker's ID: every server key the
+// broker understands with its current value, STATIC_BROKER_CONFIG when it
+// differs from the default, and read_only true, since this broker has no
+// dynamic broker configs. log.retention.hours and similar coarser synonyms
+// are derived from the millisecond value (null if it is not a whole number
+// of them). An empty name asks, as in Kafka, for the cluster-wide dynamic
+// defaults: there are none, so the list is empty.
+//
+// A null or empty config name list asks for every config. Errors per
+// resource, as in Kafka: UNKNOWN_TOPIC_OR_PARTITION (without a message),
+// INVALID_TOPIC_EXCEPTION, and INVALID_REQUEST for another broker's ID, a
+// name that is not an ID, or a resource type other than topic and broker
+// (BROKER_LOGGER, CLIENT_METRICS and GROUP are not implemented).
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/config"
+	"samsa/metadata"
+	"samsa/netpoll"
+)
+
+func init() { register(32, 0, 4, serveDescribeConfigs) }
+
+func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.DescribeConfigsRequest)
+	h := rc.h
+	resp := kmsg.NewPtrDescribeConfigsResponse()
+	for _, r := range req.Resources {
+		sr := kmsg.NewDescribeConfigsResponseResource()
+		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		var err error
+		switch r.ResourceType {
+		case kmsg.ConfigResourceTypeTopic:
+			sr.Configs, err = describeTopicConfigs(h, r, req.IncludeSynonyms, req.IncludeDocumentation)
+		case kmsg.ConfigResourceTypeBroker:
+			sr.Configs, err = describeBrokerConfigs(h, r, req.IncludeSynonyms, req.IncludeDocumentation)
+		default:
+			err = errf(kerr.InvalidRequest, "Unsupported resource type: %s", r.ResourceType)
+		}
+		if err != nil {
+			sr.Configs = nil
+			sr.ErrorCode = codeOf(err)
+			if sr.ErrorCode != kerr.UnknownTopicOrPartition.Code {
+				sr.ErrorMessage = msgOf(err)
+			}
+		}
+		resp.Resources = append(resp.Resources, sr)
+	}
+	return rc.respond(resp)
+}
+
+// wanted reports whether a config is asked for: a null or empty list asks
+// for all.
+func configWanted(names []string, name string) bool {
+	return len(names) == 0 || slices.Contains(names, name)
+}
+
+func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) ([]kmsg.DescribeConfigsResponseResourceConfig, error) {
+	if err := metadata.ValidTopicName(r.ResourceName); err != nil {
+		return nil, errf(kerr.InvalidTopicException, "%v", err)
+	}
+	ts := h.rm.Topic(r.ResourceName)
+	if ts == nil {
+		return nil, errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", r.ResourceName)
+	}
+	var out []kmsg.DescribeConfigsResponseResourceConfig
+	for _, k := range config.TopicKeys() {
+		if !configWanted(r.ConfigNames, k) {
+			continue
+		}
+		d := config.TopicDefs[k]
+		syns := config.TopicSynonyms(k, ts.Meta.Configs, h.cfg.TopicDefaults)
+		c := kmsg.NewDescribeConfigsResponseResourceConfig()
+		c.Name, c.Value = k, strptr(ts.Config[k])
+		c.Source = kmsg.ConfigSource(config.TopicSource(syns))
+		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
+		c.ConfigType = kmsg.ConfigType(d.Type)
+		if synonyms {
+			for _, s := range syns {
+				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+				cs.Name, cs.Value, cs.Source = s.Name, strptr(s.Value), kmsg.ConfigSource(s.Source)
+				c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
+			}
+		}
+		if docs {
+			c.Documentation = strptr(d.Doc)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) ([]kmsg.DescribeConfigsResponseResourceConfig, error) {
+	if r.ResourceName == "" {
+		return nil, nil // no dynamic cluster-wide defaults
+	}
+	if err := checkBrokerResource(h, r.ResourceName); err != nil {
+		return nil, err
+	}
+	def := config.Default()
+	var out []kmsg.DescribeConfigsResponseResourceConfig
+	for _, k := range config.BrokerKeys() {
+		if !configWanted(r.ConfigNames, k) {
+			continue
+		}
+		d := config.BrokerDefs[k]
+		c := kmsg.NewDescribeConfigsResponseResourceConfig()
+		c.Name, c.Value = k, d.Get(h.cfg)
+		c.ReadOnly = true
+		c.Source = kmsg.ConfigSourceDefaultConfig
+		defVal := d.Get(def)
+		if h.cfg.Explicit(k) || !sameConfigValue(c.Value, defVal) {
+			// Set, or derived from a key that was (log.retention.ms
+			// from log.retention.hours).
+			c.Source = kmsg.ConfigSourceStaticBrokerConfig
+		}
+		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
+		c.ConfigType = kmsg.ConfigType(d.Type)
+		if synonyms {
+			if c.Source == kmsg.ConfigSourceStaticBrokerConfig {
+				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+				cs.Name, cs.Value, cs.Source = k, c.Value, kmsg.ConfigSourceStaticBrokerConfig
+				c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
+			}
+			if defVal != nil {
+				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+				cs.Name, cs.Value, cs.Source = k, defVal, kmsg.ConfigSourceDefaultConfig
+				c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
+			}
+		}
+		if docs {
+			c.Documentation = strptr(d.Doc)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// checkBrokerResource accepts this broker's ID as a resource name, with
+// Kafka's errors for anything else.
+func checkBrokerResource(h *Handler, name string) error {
+	id, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
+		return errf(kerr.InvalidRequest, "Broker id must be an integer, but it is: %s", name)
+	}
+	if int32(id) != h.cfg.BrokerID {
+		return errf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", h.cfg.BrokerID, name)
+	}
+	return nil
+}
+
+func sameConfigValue(a, b *string) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}

@@ -1,0 +1,81 @@
+package kafkaapi
+
+// The broker's side of the group coordinator (package group): the
+// internal topic __consumer_offsets, created on the first FindCoordinator
+// as Kafka does, and its partitions handed to the coordinator, which
+// replays them before it serves their groups.
+
+import (
+	"net"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/replica"
+)
+
+const offsetsTopic = "__consumer_offsets"
+
+// offsetsLog is one partition of __consumer_offsets as the coordinator
+// writes and replays it.
+type offsetsLog struct{ p *replica.Partition }
+
+func (o offsetsLog) Append(batch []byte) error { return o.p.AppendInternal(batch) }
+
+func (o offsetsLog) Replay(fn func(batches []byte) error) error {
+	return o.p.Log.ReadChunks(1<<20, fn)
+}
+
+// LoadOffsetsPartitions hands the coordinator the partitions of
+// __consumer_offsets this broker hosts; it replays them in the background.
+func (h *Handler) LoadOffsetsPartitions() {
+	if ts := h.rm.Topic(offsetsTopic); ts != nil {
+		h.loadOffsetsPartitions(ts)
+	}
+}
+
+func (h *Handler) loadOffsetsPartitions(ts *replica.Topic) {
+	for i, p := range ts.Parts {
+		if int32(i) < h.groups.Partitions() {
+			h.groups.Load(int32(i), offsetsLog{p})
+		}
+	}
+}
+
+// offsetsTopicState returns __consumer_offsets, creating it the first time
+// (offsets.topic.num.partitions partitions, compacted,
+// offsets.topic.segment.bytes segments) and making sure the coordinator
+// owns its partitions.
+func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
+	ts := h.rm.Topic(offsetsTopic)
+	if ts == nil {
+		_, err := h.createTopic(topicSpec{
+			name: offsetsTopic, partitions: h.groups.Partitions(), replication: -1,
+			configs: map[string]string{
+				"cleanup.policy":   "compact",
+				"segment.bytes":    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
+				"compression.type": "producer",
+				// Kafka keeps the 10 MiB default; 1 MiB indexes a 100 MiB
+				// segment many times over and reserves far less disk for
+				// 50 partitions.
+				"segment.index.bytes": "1048576",
+			},
+		}, false)
+		if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
+			return nil, err
+		}
+		if ts = h.rm.Topic(offsetsTopic); ts == nil {
+			return nil, errf(kerr.CoordinatorNotAvailable, "%s is being created", offsetsTopic)
+		}
+	}
+	h.loadOffsetsPartitions(ts)
+	return ts, nil
+}
+
+// clientHost is a member's host as Kafka shows it: "/" and the address.
+func clientHost(rc *reqCtx) string {
+	if a, ok := rc.conn.RemoteAddr().(*net.TCPAddr); ok {
+		return "/" + a.IP.String()
+	}
+	return "/" + rc.conn.RemoteAddr().String()
+}

@@ -1,0 +1,72 @@
+// Package kafkaapi serves the Kafka protocol (Kafka's KafkaApis): one file
+// per API key (api_NN_name.go, each opening with the versions it serves,
+// its behaviour and the KIPs it follows), the request context, the
+// zero-copy Fetch response encoder and the mapping of errors to Kafka's
+// codes. It keeps no partition state of its own: hosted partitions are the
+// replica layer's, cluster facts (brokers, leaders, ISR, controller) come
+// from the metadata cache, groups from the group coordinator.
+//
+// Invariants:
+//  1. A handler never blocks the connection's reader past its response:
+//     long polls park in the replica purgatory, woken by appends.
+//  2. Requests decoded with unsafeDecode alias the frame; nothing of them
+//     outlives the response (fetch sessions copy the names they keep).
+//  3. Topic changes (create, delete, partitions, configs) are serialized by
+//     adminMu and written to the metadata store before they are served.
+//
+// Lock order: adminMu, then the replica manager's locks, then the
+// coordinator's.
+package kafkaapi
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/config"
+	"samsa/coordinator/group"
+	"samsa/internal/apierr"
+	"samsa/metadata"
+	"samsa/replica"
+)
+
+// Handler serves the Kafka APIs of one broker.
+type Handler struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	meta    metadata.Store
+	cache   *metadata.Cache
+	rm      *replica.Manager
+	groups  *group.Coordinator
+	metrics *Metrics
+
+	// adminMu serializes topic creation, deletion and changes.
+	adminMu sync.Mutex
+
+	pids pidAllocator
+}
+
+// Deps are what a Handler serves from.
+type Deps struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Store    metadata.Store
+	Cache    *metadata.Cache
+	Replicas *replica.Manager
+	Groups   *group.Coordinator
+	Metrics  *Metrics
+}
+
+// New returns a Handler over the layers in d.
+func New(d Deps) *Handler {
+	return &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics}
+}
+
+func errf(code *kerr.Error, format string, args ...any) *apierr.Error {
+	return apierr.Errorf(code, format, args...)
+}
+
+func codeOf(err error) int16 { return apierr.Code(err) }
+
+func msgOf(err error) *string { return apierr.Message(err) }

@@ -1,0 +1,243 @@
+package kafkaapi
+
+import (
+	"errors"
+	"maps"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/metadata"
+	"samsa/replica"
+)
+
+// topicSpec is a topic to create.
+type topicSpec struct {
+	name        string
+	partitions  int32     // -1: num.partitions
+	replication int16     // -1: default.replication.factor
+	assignment  [][]int32 // explicit replicas per partition, or nil
+	configs     map[string]string
+}
+
+// createTopic validates spec and, unless validateOnly, creates the topic:
+// metadata first (durable), then the partitions' logs.
+func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic, error) {
+	h.adminMu.Lock()
+	defer h.adminMu.Unlock()
+	if err := metadata.ValidTopicName(spec.name); err != nil {
+		return metadata.Topic{}, errf(kerr.InvalidTopicException, "%v", err)
+	}
+	if h.rm.Topic(spec.name) != nil {
+		return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
+	}
+	// Kafka refuses names that differ only in '.' versus '_' (metric names collide).
+	norm := strings.ReplaceAll(spec.name, ".", "_")
+	for _, n := range h.rm.TopicNames() {
+		if strings.ReplaceAll(n, ".", "_") == norm {
+			return metadata.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.name, n)
+		}
+	}
+	replicas, err := h.assign(spec)
+	if err != nil {
+		return metadata.Topic{}, err
+	}
+	if _, err := h.cfg.TopicDefaults.With(spec.configs); err != nil {
+		return metadata.Topic{}, errf(kerr.InvalidConfig, "%v", err)
+	}
+	t := metadata.Topic{Name: spec.name, ID: metadata.NewTopicID(), Replicas: replicas, Configs: maps.Clone(spec.configs), Internal: metadata.IsInternal(spec.name)}
+	if t.Configs == nil {
+		t.Configs = map[string]string{}
+	}
+	if validateOnly {
+		return t, nil
+	}
+	if err := h.meta.CreateTopic(t); err != nil {
+		return metadata.Topic{}, err
+	}
+	ts, err := h.rm.OpenTopic(t)
+	if err != nil {
+		h.log.Error("creating topic logs failed; rolling back", "topic", t.Name, "err", err)
+		h.rm.DropTopic(t.Name)
+		h.meta.DeleteTopic(t.Name)
+		return metadata.Topic{}, errf(kerr.KafkaStorageError, "%v", err)
+	}
+	h.publish(ts)
+	h.log.Info("topic created", "topic", t.Name, "partitions", len(t.Replicas), "id", t.ID.String())
+	return t, nil
+}
+
+// assign returns the replica assignment for a new topic: this broker for
+// every partition, or the explicit assignment if it is valid.
+func (h *Handler) assign(spec topicSpec) ([][]int32, error) {
+	if spec.assignment != nil {
+		if spec.partitions != -1 || spec.replication != -1 {
+			return nil, errf(kerr.InvalidRequest, "both a replica assignment and partitions or replication factor were given")
+		}
+		for i, r := range spec.assignment {
+			if len(r) == 0 || len(r) > 1 || r[0] != h.cfg.BrokerID {
+				return nil, errf(kerr.InvalidReplicaAssignment, "partition %d: replicas %v: the only broker is %d", i, r, h.cfg.BrokerID)
+			}
+		}
+		if len(spec.assignment) == 0 {
+			return nil, errf(kerr.InvalidPartitions, "empty replica assignment")
+		}
+		return spec.assignment, nil
+	}
+	n, rf := spec.partitions, spec.replication
+	if n == -1 {
+		n = h.cfg.NumPartitions
+	}
+	if rf == -1 {
+		rf = h.cfg.DefaultReplication
+	}
+	if n < 1 {
+		return nil, errf(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
+	}
+	if n > 100000 {
+		return nil, errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", n)
+	}
+	if rf < 1 {
+		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
+	}
+	if rf > 1 {
+		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor: %d larger than available brokers: 1.", rf)
+	}
+	out := make([][]int32, n)
+	for i := range out {
+		out[i] = []int32{h.cfg.BrokerID}
+	}
+	return out, nil
+}
+
+// deleteTopic removes a topic: it stops being served at once, its logs are
+// deleted, then its metadata.
+func (h *Handler) deleteTopic(name string) error {
+	h.adminMu.Lock()
+	defer h.adminMu.Unlock()
+	if !h.rm.DropTopic(name) {
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
+	}
+	h.cache.Update(func(e *metadata.Edit) { e.DeleteTopic(name) })
+	if err := h.meta.DeleteTopic(name); err != nil && !errors.Is(err, metadata.ErrUnknownTopic) {
+		return err
+	}
+	if h.groups != nil && name != offsetsTopic {
+		h.groups.DeleteTopicOffsets(name) // as Kafka: no stale offsets for a new topic of the name
+	}
+	h.log.Info("topic deleted", "topic", name)
+	return nil
+}
+
+// addPartitions grows a topic to count partitions.
+func (h *Handler) addPartitions(name string, count int32, assignment [][]int32, validateOnly bool) error {
+	h.adminMu.Lock()
+	defer h.adminMu.Unlock()
+	ts := h.rm.Topic(name)
+	if ts == nil {
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
+	}
+	cur := int32(len(ts.Parts))
+	if count < cur {
+		return errf(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", cur, count)
+	}
+	if count == cur {
+		return errf(kerr.InvalidPartitions, "Topic already has %d partitions.", cur)
+	}
+	if count > 100000 {
+		return errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", count)
+	}
+	add := make([][]int32, count-cur)
+	if assignment != nil {
+		// Kafka's order: unknown brokers, then the count, then each list.
+		for _, r := range assignment {
+			for _, id := range r {
+				if id != h.cfg.BrokerID {
+					return errf(kerr.InvalidReplicaAssignment, "Unknown broker(s) in replica assignment: %d.", id)
+				}
+			}
+		}
+		if len(assignment) != len(add) {
+			return errf(kerr.InvalidReplicaAssignment, "Increasing the number of partitions by %d but %d assignments provided.", len(add), len(assignment))
+		}
+		for i, r := range assignment {
+			if len(r) != 1 {
+				return errf(kerr.InvalidReplicaAssignment, "new partition %d: replicas %v: the only broker is %d", cur+int32(i), r, h.cfg.BrokerID)
+			}
+		}
+	}
+	for i := range add {
+		add[i] = []int32{h.cfg.BrokerID}
+	}
+	if validateOnly {
+		return nil
+	}
+	if err := h.meta.AddPartitions(name, add); err != nil {
+		return err
+	}
+	t, _ := h.meta.Topic(name)
+	if err := h.rm.AddPartitions(t); err != nil {
+		return errf(kerr.KafkaStorageError, "%v", err)
+	}
+	h.publish(h.rm.Topic(name))
+	h.log.Info("partitions added", "topic", name, "from", cur, "to", count)
+	return nil
+}
+
+// setTopicConfigs replaces a topic's config overrides and applies them to
+// its logs.
+func (h *Handler) setTopicConfigs(name string, configs map[string]string, validateOnly bool) error {
+	return h.updateTopicConfigs(name, func(map[string]string) (map[string]string, error) { return configs, nil }, validateOnly)
+}
+
+// updateTopicConfigs replaces a topic's config overrides with what edit
+// makes of a copy of the current ones (nil if none), under the admin lock so
+// that concurrent changes do not lose each other's updates.
+func (h *Handler) updateTopicConfigs(name string, edit func(cur map[string]string) (map[string]string, error), validateOnly bool) error {
+	h.adminMu.Lock()
+	defer h.adminMu.Unlock()
+	ts := h.rm.Topic(name)
+	if ts == nil {
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
+	}
+	configs, err := edit(maps.Clone(ts.Meta.Configs))
+	if err != nil {
+		return err
+	}
+	cfg, err := h.cfg.TopicDefaults.With(configs)
+	if err != nil {
+		return errf(kerr.InvalidConfig, "%v", err)
+	}
+	if validateOnly {
+		return nil
+	}
+	if err := h.meta.SetTopicConfigs(name, configs); err != nil {
+		return err
+	}
+	t, _ := h.meta.Topic(name)
+	if err := h.rm.SetTopicConfig(t, cfg); err != nil {
+		return errf(kerr.InvalidConfig, "%v", err)
+	}
+	h.log.Info("topic config changed", "topic", name, "configs", configs)
+	return nil
+}
+
+// publish puts a topic this broker serves into the metadata cache, as the
+// standalone broker's own controller: it leads every partition, and the
+// in-sync replicas are the replicas.
+func (h *Handler) publish(ts *replica.Topic) {
+	h.cache.Update(func(e *metadata.Edit) { e.PutTopic(TopicInfo(ts)) })
+}
+
+// TopicInfo is a hosted topic as a standalone broker's metadata cache
+// shows it.
+func TopicInfo(ts *replica.Topic) *metadata.TopicInfo {
+	t := &metadata.TopicInfo{Name: ts.Meta.Name, ID: ts.Meta.ID, Internal: ts.Meta.Internal}
+	for i, p := range ts.Parts {
+		r := ts.Meta.Replicas[i]
+		t.Partitions = append(t.Partitions, metadata.PartitionState{
+			Leader: r[0], LeaderEpoch: p.LeaderEpoch, Replicas: r, ISR: r,
+		})
+	}
+	return t
+}

@@ -1,0 +1,128 @@
+package replica
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/internal/apierr"
+	"samsa/logfile"
+	"samsa/record"
+)
+
+// Appended is where a produce's records went.
+type Appended struct {
+	BaseOffset     int64
+	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
+	LogStartOffset int64
+}
+
+// Append validates one partition's record set from a Produce request of
+// the given version and appends it (Kafka's LogValidator, then the append
+// under the partition's producer-state lock). Errors carry Kafka's code
+// (apierr).
+func (m *Manager) Append(ts *Topic, p *Partition, version int16, records []byte, now int64) (Appended, error) {
+	res := Appended{BaseOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
+	err := m.append(ts, p, version, records, now, &res)
+	return res, err
+}
+
+func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, sp *Appended) error {
+	maxBytes := ts.Config.Int64("max.message.bytes")
+	if version >= 3 {
+		// Kafka: v3+ carries exactly one batch of magic 2 per partition.
+		if len(records) == 0 {
+			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
+		}
+		h, err := logfile.ParseHeader(records)
+		switch {
+		case errors.Is(err, logfile.ErrMagic):
+			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
+		case err == nil && h.Size() < int64(len(records)):
+			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
+		}
+	} else if len(records) == 0 {
+		return apierr.Errorf(kerr.CorruptMessage, "empty record set")
+	}
+	bs, err := logfile.ValidateProduce(records, maxBytes)
+	if err != nil {
+		return produceError(err)
+	}
+	if bs, err = validateBatches(version, ts, bs, now); err != nil {
+		return err
+	}
+	p.prod.Mu.Lock()
+	defer p.prod.Mu.Unlock()
+	// Idempotent batches: a retry of a batch already written gets its
+	// original offsets; gaps and stale epochs are refused.
+	var idem []logfile.Header
+	for pos := 0; pos < len(bs.Buf); {
+		h, _ := logfile.ParseHeader(bs.Buf[pos:])
+		if h.ProducerID >= 0 {
+			dup, err := p.prod.State.Check(&h)
+			if err != nil {
+				return err
+			}
+			if dup != nil {
+				if bs.Count != 1 {
+					return apierr.Errorf(kerr.OutOfOrderSequenceNumber, "a duplicate batch in a request of %d batches", bs.Count)
+				}
+				sp.BaseOffset, sp.LogStartOffset = dup.FirstOffset, p.Log.StartOffset()
+				return nil
+			}
+			idem = append(idem, h)
+		}
+		pos += int(h.Size())
+	}
+	if len(idem) > 1 {
+		return apierr.Errorf(kerr.InvalidRecord, "%d idempotent batches for one partition in one request", len(idem))
+	}
+	info, err := p.Log.AppendValidated(bs)
+	if err != nil {
+		return produceError(err)
+	}
+	if len(idem) == 1 {
+		p.prod.State.Update(&idem[0], info.FirstOffset, now)
+		m.maybeSnapshot(p)
+	}
+	p.notify()
+	ts.C.in(int64(len(bs.Buf)), info.Records)
+	sp.BaseOffset = info.FirstOffset
+	sp.LogStartOffset = info.LogStartOffset
+	if ts.Config.LogAppendTime() {
+		sp.LogAppendTime = now
+	}
+	return nil
+}
+
+// maybeSnapshot writes a producer snapshot when the log has rolled since
+// the last one, so that rebuilding after a crash scans about one segment.
+// Called with p.prod.mu held.
+func (m *Manager) maybeSnapshot(p *Partition) {
+	segs := p.Log.SegmentBases()
+	if active := segs[len(segs)-1]; active != p.prod.SnapBase {
+		if err := p.prod.Snapshot(p.Log.EndOffset()); err != nil {
+			m.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
+			return
+		}
+		p.prod.SnapBase = active
+	}
+}
+
+func produceError(err error) error {
+	switch {
+	case errors.Is(err, logfile.ErrMagic):
+		return apierr.Errorf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
+	case errors.Is(err, logfile.ErrBatchTooLarge):
+		return apierr.Errorf(kerr.MessageTooLarge, "%v", err)
+	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, record.ErrFraming), errors.Is(err, record.ErrNoKey):
+		return apierr.Errorf(kerr.InvalidRecord, "%v", err)
+	case errors.Is(err, record.ErrTimestamp):
+		return apierr.Errorf(kerr.InvalidTimestamp, "%v", err)
+	case errors.Is(err, logfile.ErrCorrupt):
+		return apierr.Errorf(kerr.CorruptMessage, "%v", err)
+	case errors.Is(err, logfile.ErrClosed):
+		return apierr.Errorf(kerr.NotLeaderForPartition, "partition is closing")
+	}
+	return apierr.Errorf(kerr.KafkaStorageError, "%v", err)
+}

@@ -1,0 +1,145 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/logfile"
+	"samsa/record/codec"
+)
+
+// ReleaseFetch releases the regions of a fetch that is not sent.
+func ReleaseFetch(topics []FetchTopic) {
+	for _, t := range topics {
+		for i := range t.Parts {
+			t.Parts[i].Region.Release()
+		}
+	}
+}
+
+// ReadFetch reads every partition of a Fetch request of the given version
+// once. It reports the record bytes found and whether any partition has an
+// error (which, as in Kafka, ends the long poll).
+func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []FetchTopic, bytes int64, anyErr bool) {
+	maxBytes := int64(req.MaxBytes)
+	if maxBytes <= 0 {
+		maxBytes = 1<<31 - 1
+	}
+	committed := req.IsolationLevel == 1
+	for _, rt := range req.Topics {
+		ft := FetchTopic{Name: rt.Topic}
+		ts := m.Topic(rt.Topic)
+		for _, rp := range rt.Partitions {
+			fp := FetchPart{Partition: rp.Partition, Offset: rp.FetchOffset, HW: -1, LSO: -1, LogStart: -1, AbortedNull: !committed}
+			if ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.Parts) {
+				fp.ErrCode = kerr.UnknownTopicOrPartition.Code
+				anyErr = true
+				ft.Parts = append(ft.Parts, fp)
+				continue
+			}
+			p := ts.Parts[rp.Partition]
+			l := p.Log
+			fp.HW, fp.LSO, fp.LogStart = l.HighWatermark(), l.HighWatermark(), l.StartOffset()
+			if e := rp.CurrentLeaderEpoch; e >= 0 && e != p.LeaderEpoch {
+				fp.ErrCode = kerr.FencedLeaderEpoch.Code
+				if e > p.LeaderEpoch {
+					fp.ErrCode = kerr.UnknownLeaderEpoch.Code
+				}
+				anyErr = true
+				ft.Parts = append(ft.Parts, fp)
+				continue
+			}
+			budget := maxBytes - bytes
+			if budget <= 0 {
+				ft.Parts = append(ft.Parts, fp)
+				continue
+			}
+			limit := min(int64(rp.PartitionMaxBytes), budget)
+			upTo := fp.HW
+			if req.ReplicaID >= 0 {
+				upTo = l.EndOffset() // a follower reads to the log end
+			}
+			r, err := l.Read(rp.FetchOffset, limit, upTo)
+			switch {
+			case errors.Is(err, logfile.ErrOffsetOutOfRange):
+				fp.ErrCode = kerr.OffsetOutOfRange.Code
+				anyErr = true
+			case err != nil:
+				m.log.Error("fetch read", "topic", rt.Topic, "partition", rp.Partition, "offset", rp.FetchOffset, "err", err)
+				fp.ErrCode = kerr.KafkaStorageError.Code
+				anyErr = true
+			case r.Len > limit && bytes > 0:
+				// Only the first partition with data may pass the limits.
+				r.Release()
+			case version < 10 && hasZstd(&r):
+				// Clients before Fetch v10 cannot read zstd (KIP-110).
+				r.Release()
+				fp.ErrCode = kerr.UnsupportedCompressionType.Code
+				anyErr = true
+			default:
+				fp.Region = r
+				bytes += r.Len
+			}
+			ft.Parts = append(ft.Parts, fp)
+		}
+		topics = append(topics, ft)
+	}
+	return topics, bytes, anyErr
+}
+
+// hasZstd reports whether a region holds a zstd batch.
+func hasZstd(r *logfile.Region) bool {
+	found := false
+	r.Headers(func(h *logfile.Header) bool {
+		found = h.Codec() == int(codec.Zstd)
+		return !found
+	})
+	return found
+}
+
+// WaitForAppend parks a fetch until an append to a partition it read (a
+// high watermark past what the last read saw), the deadline, or ctx ends
+// (the connection or the broker closing); false for the last.
+func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadline time.Time) bool {
+	var parts []*Partition
+	var hws []int64
+	for _, t := range topics {
+		for _, fp := range t.Parts {
+			if p := m.Partition(t.Name, fp.Partition); p != nil {
+				parts = append(parts, p)
+				hws = append(hws, fp.HW)
+			}
+		}
+	}
+	return m.Purgatory.Wait(ctx, parts, func() bool {
+		for i, p := range parts {
+			if p.Log.HighWatermark() != hws[i] {
+				return true
+			}
+		}
+		return false
+	}, deadline)
+}
+
+// FetchPart is one partition's part of a fetch response.
+type FetchPart struct {
+	Partition int32
+	Offset    int64 // the fetch offset asked for
+	ErrCode   int16
+	HW        int64
+	LSO       int64
+	LogStart  int64
+	Region    logfile.Region // Len 0: no records
+	// AbortedNull: write a null aborted-transactions array (read_uncommitted).
+	AbortedNull bool
+}
+
+// FetchTopic is one topic's part of a fetch response.
+type FetchTopic struct {
+	Name  string
+	Parts []FetchPart
+}

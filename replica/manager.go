@@ -1,0 +1,295 @@
+package replica
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"samsa/config"
+	"samsa/logfile"
+	"samsa/logfile/vfs"
+	"samsa/metadata"
+	"samsa/producerstate"
+)
+
+// Manager is the set of partitions this broker hosts, by topic (Kafka's
+// ReplicaManager). A Topic is replaced, never mutated, when its partitions
+// or configuration change, so readers may keep one after Topic returns.
+type Manager struct {
+	log      *slog.Logger
+	dir      *logfile.Dir
+	defaults config.TopicConfig
+	counters func(topic string) *TopicCounters
+	drop     func(topic string)
+
+	// Sessions is the fetch session cache (KIP-227).
+	Sessions *Sessions
+	// Purgatory parks fetches until an append or their deadline.
+	Purgatory *Purgatory
+
+	// mu guards topics.
+	mu     sync.RWMutex
+	topics map[string]*Topic
+}
+
+// Options configure a Manager.
+type Options struct {
+	Logger *slog.Logger
+	// Defaults are the broker-level defaults of topic configs.
+	Defaults config.TopicConfig
+	// FetchSessionSlots is max.incremental.fetch.session.cache.slots.
+	FetchSessionSlots int
+	// Counters returns a topic's traffic counters; nil counts nothing.
+	Counters func(topic string) *TopicCounters
+	// FetchWaiting is told when a fetch parks (+1) and leaves (-1).
+	FetchWaiting func(delta int)
+	// DropCounters forgets a deleted topic's counters.
+	DropCounters func(topic string)
+}
+
+// Topic is a topic as this broker serves it.
+type Topic struct {
+	Meta   metadata.Topic
+	Config config.TopicConfig
+	Parts  []*Partition
+	C      *TopicCounters
+}
+
+// NewManager returns a manager of the logs in dir.
+func NewManager(dir *logfile.Dir, opts Options) *Manager {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Counters == nil {
+		opts.Counters = func(string) *TopicCounters { return nil }
+	}
+	if opts.DropCounters == nil {
+		opts.DropCounters = func(string) {}
+	}
+	return &Manager{
+		log: opts.Logger, dir: dir, defaults: opts.Defaults, counters: opts.Counters, drop: opts.DropCounters,
+		Sessions:  NewSessions(opts.FetchSessionSlots, FetchSessionEvictionIdle),
+		Purgatory: &Purgatory{waiting: opts.FetchWaiting},
+		topics:    map[string]*Topic{},
+	}
+}
+
+// Dir returns the log directory.
+func (m *Manager) Dir() *logfile.Dir { return m.dir }
+
+// Topic returns a topic's state, or nil.
+func (m *Manager) Topic(name string) *Topic {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.topics[name]
+}
+
+// Partition returns a hosted partition, or nil.
+func (m *Manager) Partition(topic string, p int32) *Partition {
+	t := m.Topic(topic)
+	if t == nil || p < 0 || int(p) >= len(t.Parts) {
+		return nil
+	}
+	return t.Parts[p]
+}
+
+// TopicNames returns the names of the hosted topics, sorted.
+func (m *Manager) TopicNames() []string {
+	m.mu.RLock()
+	names := make([]string, 0, len(m.topics))
+	for n := range m.topics {
+		names = append(names, n)
+	}
+	m.mu.RUnlock()
+	slices.Sort(names)
+	return names
+}
+
+// Topics calls fn for every hosted topic, in name order.
+func (m *Manager) Topics(fn func(t *Topic)) {
+	for _, name := range m.TopicNames() {
+		if t := m.Topic(name); t != nil {
+			fn(t)
+		}
+	}
+}
+
+// LogConfigFor is the log configuration of a topic found on disk: the
+// defaults with the topic's stored overrides.
+func LogConfigFor(defaults config.TopicConfig, store metadata.Store, log *slog.Logger) func(topic string) logfile.Config {
+	return func(topic string) logfile.Config {
+		t, ok := store.Topic(topic)
+		if !ok {
+			return defaults.LogConfig()
+		}
+		c, err := defaults.With(t.Configs)
+		if err != nil {
+			log.Warn("invalid stored topic config; using defaults", "topic", topic, "err", err)
+			return defaults.LogConfig()
+		}
+		return c.LogConfig()
+	}
+}
+
+// OpenTopic opens (or creates) the logs of a topic's partitions and serves
+// them. On error nothing is served and the logs it created are removed.
+func (m *Manager) OpenTopic(t metadata.Topic) (*Topic, error) {
+	cfg, err := m.defaults.With(t.Configs)
+	if err != nil {
+		return nil, fmt.Errorf("topic %s: %w", t.Name, err)
+	}
+	ts := &Topic{Meta: t, Config: cfg, C: m.counters(t.Name)}
+	for i := range t.Replicas {
+		p, err := m.openPartition(t, int32(i), cfg)
+		if err != nil {
+			return nil, err
+		}
+		ts.Parts = append(ts.Parts, p)
+	}
+	m.mu.Lock()
+	m.topics[t.Name] = ts
+	m.mu.Unlock()
+	return ts, nil
+}
+
+func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfig) (*Partition, error) {
+	tp := logfile.TopicPartition{Topic: t.Name, Partition: i}
+	l := m.dir.Get(tp)
+	if l == nil {
+		var err error
+		if l, err = m.dir.Create(tp, cfg.LogConfig()); err != nil {
+			return nil, fmt.Errorf("create %s: %w", tp, err)
+		}
+		if err := writePartitionMetadata(l.Dir(), t.ID); err != nil {
+			return nil, err
+		}
+	} else if err := l.SetConfig(cfg.LogConfig()); err != nil {
+		return nil, err
+	}
+	prod, err := producerstate.Load(l)
+	if err != nil {
+		return nil, err
+	}
+	return &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}, nil
+}
+
+// DropTopic stops serving a topic and deletes its logs. It returns false if
+// the topic was not served.
+func (m *Manager) DropTopic(name string) bool {
+	m.mu.Lock()
+	ts := m.topics[name]
+	delete(m.topics, name)
+	m.mu.Unlock()
+	if ts == nil {
+		// Logs of a failed OpenTopic may exist without a served topic.
+		for _, l := range m.dir.Logs() {
+			if l.Topic() == name {
+				m.dir.Delete(logfile.TopicPartition{Topic: name, Partition: l.Partition()})
+			}
+		}
+		return false
+	}
+	for _, p := range ts.Parts {
+		p.notify()
+		if err := m.dir.Delete(logfile.TopicPartition{Topic: name, Partition: p.Index}); err != nil {
+			m.log.Error("delete partition", "topic", name, "partition", p.Index, "err", err)
+		}
+	}
+	m.drop(name)
+	return true
+}
+
+// AddPartitions opens the partitions of t (the topic's new metadata) that
+// are not served yet.
+func (m *Manager) AddPartitions(t metadata.Topic) error {
+	cur := m.Topic(t.Name)
+	if cur == nil {
+		return fmt.Errorf("replica: topic %s is not served", t.Name)
+	}
+	next := &Topic{Meta: t, Config: cur.Config, Parts: slices.Clone(cur.Parts), C: cur.C}
+	for i := int32(len(cur.Parts)); i < int32(len(t.Replicas)); i++ {
+		p, err := m.openPartition(t, i, cur.Config)
+		if err != nil {
+			return err
+		}
+		next.Parts = append(next.Parts, p)
+	}
+	m.mu.Lock()
+	m.topics[t.Name] = next
+	m.mu.Unlock()
+	return nil
+}
+
+// SetTopicConfig applies a topic's new metadata and configuration (already
+// validated) to its logs and serves it.
+func (m *Manager) SetTopicConfig(t metadata.Topic, cfg config.TopicConfig) error {
+	cur := m.Topic(t.Name)
+	if cur == nil {
+		return fmt.Errorf("replica: topic %s is not served", t.Name)
+	}
+	for _, p := range cur.Parts {
+		if err := p.Log.SetConfig(cfg.LogConfig()); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	m.topics[t.Name] = &Topic{Meta: t, Config: cfg, Parts: cur.Parts, C: cur.C}
+	m.mu.Unlock()
+	return nil
+}
+
+// SnapshotProducers writes every partition's producer state as of its log
+// end, so that a clean restart needs no scan.
+func (m *Manager) SnapshotProducers() {
+	m.Topics(func(ts *Topic) {
+		for _, p := range ts.Parts {
+			p.prod.Mu.Lock()
+			if err := p.prod.Snapshot(p.Log.EndOffset()); err != nil {
+				m.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
+			}
+			p.prod.Mu.Unlock()
+		}
+	})
+}
+
+// ExpireProducers forgets producers idle since before cutoff.
+func (m *Manager) ExpireProducers(cutoff time.Time) {
+	ms := cutoff.UnixMilli()
+	m.Topics(func(ts *Topic) {
+		for _, p := range ts.Parts {
+			p.prod.Mu.Lock()
+			if n := p.prod.State.Expire(ms); n > 0 {
+				m.log.Info("expired idle producers", "topic", ts.Meta.Name, "partition", p.Index, "producers", n)
+			}
+			p.prod.Mu.Unlock()
+		}
+	})
+}
+
+// partition.metadata holds the topic ID in each partition directory, in
+// Kafka's format.
+func writePartitionMetadata(dir string, id metadata.TopicID) error {
+	return vfs.WriteFileAtomic(vfs.OS, filepath.Join(dir, "partition.metadata"),
+		[]byte("version: 0\ntopic_id: "+id.String()+"\n"))
+}
+
+// ReadPartitionMetadata returns the topic ID recorded in the directory of
+// a topic's partition 0, or a new ID if there is none.
+func ReadPartitionMetadata(d *logfile.Dir, topic string) metadata.TopicID {
+	data, err := os.ReadFile(filepath.Join(d.Path(), topic+"-0", "partition.metadata"))
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "topic_id: "); ok {
+				if id, err := metadata.ParseTopicID(strings.TrimSpace(v)); err == nil {
+					return id
+				}
+			}
+		}
+	}
+	return metadata.NewTopicID()
+}

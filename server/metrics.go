@@ -1,0 +1,143 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"samsa/config"
+	"samsa/replica"
+)
+
+// metrics are the broker's Prometheus metrics, served on the admin
+// listener's /metrics; the request metrics are kafkaapi's, registered in
+// the same registry.
+type metrics struct {
+	reg          *prometheus.Registry
+	fetchWaiting prometheus.Gauge
+	bytesIn      *prometheus.CounterVec
+	bytesOut     *prometheus.CounterVec
+	recordsIn    *prometheus.CounterVec
+	recordsOut   *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.fetchWaiting = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "samsa_fetch_purgatory_size", Help: "Fetches parked until data arrives or their max wait ends (long polls), as Kafka's fetch purgatory.",
+	})
+	perTopic := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"topic"})
+	}
+	m.bytesIn = perTopic("samsa_topic_bytes_in_total", "Record batch bytes appended, by topic.")
+	m.bytesOut = perTopic("samsa_topic_bytes_out_total", "Record batch bytes sent to consumers, by topic.")
+	m.recordsIn = perTopic("samsa_topic_records_in_total", "Records appended, by topic.")
+	m.recordsOut = perTopic("samsa_topic_records_out_total", "Offsets delivered to consumers, by topic.")
+	m.reg.MustRegister(m.fetchWaiting, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &brokerCollector{s})
+	return m
+}
+
+// forTopic resolves a topic's counters once.
+func (m *metrics) forTopic(name string) *replica.TopicCounters {
+	return &replica.TopicCounters{
+		BytesIn:    m.bytesIn.WithLabelValues(name),
+		BytesOut:   m.bytesOut.WithLabelValues(name),
+		RecordsIn:  m.recordsIn.WithLabelValues(name),
+		RecordsOut: m.recordsOut.WithLabelValues(name),
+	}
+}
+
+func (m *metrics) dropTopic(name string) {
+	for _, v := range []*prometheus.CounterVec{m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut} {
+		v.DeleteLabelValues(name)
+	}
+}
+
+// brokerCollector reports gauges read at scrape time: connections and
+// every partition's offsets and size.
+type brokerCollector struct{ s *Server }
+
+var (
+	descConns    = prometheus.NewDesc("samsa_connections", "Open client connections.", nil, nil)
+	descAccepted = prometheus.NewDesc("samsa_connections_accepted_total", "Client connections accepted.", nil, nil)
+	descEnd      = prometheus.NewDesc("samsa_log_end_offset", "Log end offset.", []string{"topic", "partition"}, nil)
+	descStart    = prometheus.NewDesc("samsa_log_start_offset", "Log start offset.", []string{"topic", "partition"}, nil)
+	descHW       = prometheus.NewDesc("samsa_high_watermark", "High watermark.", []string{"topic", "partition"}, nil)
+	descSize     = prometheus.NewDesc("samsa_log_size_bytes", "Bytes in the partition's segments.", []string{"topic", "partition"}, nil)
+	descSegments = prometheus.NewDesc("samsa_log_segments", "Segments in the partition's log.", []string{"topic", "partition"}, nil)
+	descSessions = prometheus.NewDesc("samsa_fetch_sessions", "Fetch sessions (KIP-227) in the cache.", nil, nil)
+	descGroups   = prometheus.NewDesc("samsa_groups", "Consumer groups this coordinator holds, by state.", []string{"state"}, nil)
+	descMembers  = prometheus.NewDesc("samsa_group_members", "Members of the consumer groups this coordinator holds.", nil, nil)
+	descOffsets  = prometheus.NewDesc("samsa_group_offsets", "Committed offsets this coordinator holds.", nil, nil)
+)
+
+func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets} {
+		ch <- d
+	}
+}
+
+func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.s
+	if srv := s.srv; srv != nil {
+		st := srv.Stats()
+		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(srv.NumConns()))
+		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(st.Accepted))
+	}
+	if s.rm == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(s.rm.Sessions.Len()))
+	if g := s.groups; g != nil {
+		st := g.Stats()
+		for state, n := range st.Groups {
+			ch <- prometheus.MustNewConstMetric(descGroups, prometheus.GaugeValue, float64(n), state)
+		}
+		ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(st.Members))
+		ch <- prometheus.MustNewConstMetric(descOffsets, prometheus.GaugeValue, float64(st.Offsets))
+	}
+	s.rm.Topics(func(ts *replica.Topic) {
+		name := ts.Meta.Name
+		for _, p := range ts.Parts {
+			part := strconv.Itoa(int(p.Index))
+			l := p.Log
+			ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(l.EndOffset()), name, part)
+			ch <- prometheus.MustNewConstMetric(descStart, prometheus.GaugeValue, float64(l.StartOffset()), name, part)
+			ch <- prometheus.MustNewConstMetric(descHW, prometheus.GaugeValue, float64(l.HighWatermark()), name, part)
+			ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(l.Size()), name, part)
+			ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(l.NumSegments()), name, part)
+		}
+	})
+}
+
+// startAdmin serves /metrics, /healthz, /livez and /debug/pprof/ on
+// admin.listener.
+func (s *Server) startAdmin() error {
+	ln, err := net.Listen("tcp", s.cfg.AdminListener)
+	if err != nil {
+		return &config.Error{Key: "admin.listener", Value: s.cfg.AdminListener, Reason: err.Error()}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", s.serveReady)
+	mux.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.adminLn = ln
+	s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go s.admin.Serve(ln)
+	return nil
+}

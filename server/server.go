@@ -1,0 +1,371 @@
+// Package server builds and wires one broker process (Kafka's
+// KafkaServer): the log directory, the metadata store and cache, the
+// replica manager, the group coordinator, the Kafka listener with the
+// protocol handlers, the admin HTTP listener, the background loops, and
+// the order in which they start and stop.
+//
+// Start order: metadata store, meta.properties check, log directory
+// (recovery), replica manager with every stored topic, metadata cache,
+// group coordinator, Kafka listener, admin listener, background loops.
+// Shutdown runs it backwards: listeners stop accepting and in-flight
+// requests finish, the coordinator stops, the loops end, producer state is
+// snapshotted, the logs are flushed and closed (clean-shutdown marker),
+// the store is closed.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"samsa/config"
+	"samsa/coordinator/group"
+	"samsa/kafkaapi"
+	"samsa/logfile"
+	"samsa/logfile/vfs"
+	"samsa/metadata"
+	"samsa/netpoll"
+	"samsa/record/codec"
+	"samsa/replica"
+)
+
+// Server is one running broker.
+type Server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	meta    metadata.Store
+	cache   *metadata.Cache
+	dir     *logfile.Dir
+	rm      *replica.Manager
+	api     *kafkaapi.Handler
+	groups  *group.Coordinator
+	metrics *metrics
+	started time.Time
+
+	// closing is set when Shutdown begins: readiness fails from then on.
+	closing chan struct{}
+
+	srv      *netpoll.Server
+	ln       net.Listener
+	admin    *http.Server
+	adminLn  net.Listener
+	serveErr chan error
+
+	shutdown sync.Once
+	stop     chan struct{}  // closed by Shutdown: background loops end
+	bg       sync.WaitGroup // background loops
+}
+
+// New opens the data directory, the metadata and every log, and recovers
+// them as needed. It does not listen yet: see Start.
+func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if cfg.ZookeeperConnect != "" {
+		return nil, &config.Error{Key: "zookeeper.connect", Value: cfg.ZookeeperConnect, Reason: "ZooKeeper mode is not implemented yet; leave it unset for a standalone broker"}
+	}
+	s := &Server{cfg: cfg, log: logger, started: time.Now(), stop: make(chan struct{}), closing: make(chan struct{})}
+	s.metrics = newMetrics(s)
+	dataDir := cfg.LogDirs[0]
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	store, err := metadata.OpenLocal(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.meta = store
+	if err := s.checkMetaProperties(dataDir); err != nil {
+		return nil, err
+	}
+	s.dir, err = logfile.OpenDir(dataDir, logfile.DirOptions{
+		Logger:                 logger,
+		ConfigFor:              replica.LogConfigFor(cfg.TopicDefaults, store, logger),
+		RetentionCheckInterval: cfg.RetentionCheckInterval,
+		CheckpointInterval:     cfg.FlushCheckpointInterval,
+		FlushCheckInterval:     cfg.FlushCheckInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.rm = replica.NewManager(s.dir, replica.Options{
+		Logger:            logger,
+		Defaults:          cfg.TopicDefaults,
+		FetchSessionSlots: cfg.FetchSessionSlots,
+		Counters:          s.metrics.forTopic,
+		DropCounters:      s.metrics.dropTopic,
+		FetchWaiting:      func(d int) { s.metrics.fetchWaiting.Add(float64(d)) },
+	})
+	s.cache = metadata.NewCache(store.ClusterID())
+	if err := s.loadTopics(); err != nil {
+		s.dir.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkMetaProperties writes meta.properties on first start and refuses a
+// data directory that belongs to another broker or cluster, as Kafka does.
+func (s *Server) checkMetaProperties(dir string) error {
+	path := filepath.Join(dir, "meta.properties")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		content := fmt.Sprintf("#\n#%s\ncluster.id=%s\nversion=0\nbroker.id=%d\n",
+			time.Now().UTC().Format(time.UnixDate), s.meta.ClusterID(), s.cfg.BrokerID)
+		return vfs.WriteFileAtomic(vfs.OS, path, []byte(content))
+	}
+	if err != nil {
+		return err
+	}
+	props, _, err := config.ParseProperties(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if id := props["broker.id"]; id != "" && id != strconv.Itoa(int(s.cfg.BrokerID)) {
+		return fmt.Errorf("configured broker.id %d does not match broker.id %s stored in %s", s.cfg.BrokerID, id, path)
+	}
+	if cid := props["cluster.id"]; cid != "" && cid != s.meta.ClusterID() {
+		return fmt.Errorf("cluster.id %s in %s does not match the cluster's %s", cid, path, s.meta.ClusterID())
+	}
+	return nil
+}
+
+// loadTopics opens the partitions of every topic in the metadata, creating
+// missing logs, and adopts partition directories the metadata lacks (a lost
+// metadata file) rather than serving or deleting them blindly. The metadata
+// cache then shows this broker leading them all.
+func (s *Server) loadTopics() error {
+	known := map[string]bool{}
+	for _, t := range s.meta.Topics() {
+		known[t.Name] = true
+	}
+	strays := map[string]int32{}
+	for _, l := range s.dir.Logs() {
+		if !known[l.Topic()] {
+			strays[l.Topic()] = max(strays[l.Topic()], l.Partition()+1)
+		}
+	}
+	for name, n := range strays {
+		t := metadata.Topic{Name: name, ID: replica.ReadPartitionMetadata(s.dir, name), Replicas: make([][]int32, n)}
+		for i := range t.Replicas {
+			t.Replicas[i] = []int32{s.cfg.BrokerID}
+		}
+		s.log.Warn("adopting partition directories missing from the metadata", "topic", name, "partitions", n)
+		if err := s.meta.CreateTopic(t); err != nil {
+			return err
+		}
+	}
+	var infos []*metadata.TopicInfo
+	for _, t := range s.meta.Topics() {
+		ts, err := s.rm.OpenTopic(t)
+		if err != nil {
+			return err
+		}
+		infos = append(infos, kafkaapi.TopicInfo(ts))
+	}
+	s.cache.Update(func(e *metadata.Edit) {
+		for _, t := range infos {
+			e.PutTopic(t)
+		}
+	})
+	s.log.Info("topics loaded", "topics", len(infos))
+	return nil
+}
+
+// Start listens on the listener and the admin listener and serves in the
+// background.
+func (s *Server) Start() error {
+	l := s.cfg.Listeners[0]
+	ln, err := net.Listen("tcp", l.Addr())
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", l, err)
+	}
+	s.ln = ln
+	// A port of 0 takes any free port; advertise the one we got.
+	if port := ln.Addr().(*net.TCPAddr).Port; l.Port == 0 {
+		for i := range s.cfg.AdvertisedListeners {
+			if s.cfg.AdvertisedListeners[i].Port == 0 {
+				s.cfg.AdvertisedListeners[i].Port = int32(port)
+			}
+		}
+	}
+	adv := s.cfg.AdvertisedListeners[0]
+	s.cache.Update(func(e *metadata.Edit) {
+		e.SetBrokers([]metadata.Broker{{ID: s.cfg.BrokerID, Host: adv.Host, Port: adv.Port, Epoch: -1}})
+		e.SetController(s.cfg.BrokerID)
+	})
+	if err := s.startGroups(); err != nil {
+		ln.Close()
+		return err
+	}
+	perIP, err := s.cfg.ConnectionsPerIP()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.api = kafkaapi.New(kafkaapi.Deps{
+		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
+		Metrics: kafkaapi.NewMetrics(s.metrics.reg),
+	})
+	s.api.LoadOffsetsPartitions()
+	s.srv = netpoll.NewServer(netpoll.Config{
+		MaxRequestBytes:  s.cfg.SocketRequestMaxBytes,
+		IdleTimeout:      s.cfg.ConnectionsMaxIdle,
+		MaxConnections:   s.cfg.MaxConnections,
+		ConnectionsPerIP: perIP,
+		Logger:           s.log,
+	}, s.api)
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.srv.Serve(ln) }()
+	if s.cfg.AdminListener != "" {
+		if err := s.startAdmin(); err != nil {
+			s.srv.Close()
+			return err
+		}
+	}
+	s.bg.Add(1)
+	go s.expireProducers()
+	s.log.Info("broker started", "broker.id", s.cfg.BrokerID, "listener", ln.Addr().String(),
+		"advertised", s.cfg.AdvertisedListeners[0].String(), "log.dir", s.dir.Path(), "cluster.id", s.meta.ClusterID())
+	return nil
+}
+
+// startGroups creates the group coordinator and starts the log cleaner.
+func (s *Server) startGroups() error {
+	gc := s.cfg.Groups
+	n := s.cfg.OffsetsTopicNumPartitions
+	if ts := s.rm.Topic("__consumer_offsets"); ts != nil {
+		n = int32(len(ts.Parts)) // the topic's count wins, as in Kafka
+	}
+	s.groups = group.New(group.Config{
+		Partitions:             n,
+		MinSessionTimeout:      gc.MinSessionTimeout,
+		MaxSessionTimeout:      gc.MaxSessionTimeout,
+		InitialRebalanceDelay:  gc.InitialRebalanceDelay,
+		MaxGroupSize:           gc.MaxSize,
+		OffsetsRetention:       gc.OffsetsRetention,
+		RetentionCheckInterval: gc.OffsetsRetentionCheck,
+		MaxMetadataSize:        max(gc.OffsetMetadataMaxBytes, 1),
+		PartitionExists:        func(t string, p int32) bool { return s.rm.Partition(t, p) != nil },
+		Logger:                 s.log,
+	})
+	if gc.CleanerEnable {
+		cl, err := logfile.NewCleaner(s.dir, cleanerCodec{}, gc.CleanerMaxKeys())
+		if err != nil {
+			return err
+		}
+		s.bg.Add(1)
+		go s.runCleaner(cl)
+	}
+	return nil
+}
+
+// runCleaner compacts logs every log.cleaner.backoff.ms.
+func (s *Server) runCleaner(cl *logfile.Cleaner) {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.Groups.CleanerBackoff)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if _, err := cl.RunOnce(false); err != nil {
+			s.log.Error("log cleaner", "err", err)
+		}
+	}
+}
+
+// cleanerCodec lets the cleaner read and rewrite compressed batches.
+type cleanerCodec struct{}
+
+// maxCleanerBatch bounds what one batch may inflate to during cleaning.
+const maxCleanerBatch = 256 << 20
+
+func (cleanerCodec) Decompress(c int, src []byte) ([]byte, error) {
+	return codec.Decompress(codec.Codec(c), nil, src, maxCleanerBatch)
+}
+
+func (cleanerCodec) Compress(c int, src []byte) ([]byte, error) {
+	return codec.Compress(codec.Codec(c), nil, src)
+}
+
+// Addr returns the address the Kafka listener is bound to.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// AdminAddr returns the admin listener's address, or nil.
+func (s *Server) AdminAddr() net.Addr {
+	if s.adminLn == nil {
+		return nil
+	}
+	return s.adminLn.Addr()
+}
+
+// Shutdown stops accepting, lets in-flight requests finish (bounded by
+// ctx), flushes every log, writes the checkpoints and the clean-shutdown
+// marker.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := errors.New("server: already shut down")
+	s.shutdown.Do(func() { err = s.shutdownOnce(ctx) })
+	return err
+}
+
+func (s *Server) shutdownOnce(ctx context.Context) error {
+	close(s.closing)
+	var errs []error
+	if s.srv != nil {
+		if err := s.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.admin != nil {
+		if err := s.admin.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.groups != nil {
+		s.groups.Close()
+	}
+	close(s.stop)
+	s.bg.Wait()
+	s.rm.SnapshotProducers()
+	if err := s.dir.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.meta.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	s.log.Info("broker stopped", "clean", len(errs) == 0)
+	return errors.Join(errs...)
+}
+
+// expireProducers forgets producers idle for producer.id.expiration.ms,
+// checking every producer.id.expiration.check.interval.ms.
+func (s *Server) expireProducers() {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.ProducerIDExpirationCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		s.rm.ExpireProducers(time.Now().Add(-s.cfg.ProducerIDExpiration))
+	}
+}
+
+// Metrics returns the broker's metrics, as /metrics serves them.
+func (s *Server) Metrics() prometheus.Gatherer { return s.metrics.reg }
