@@ -47,25 +47,23 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
-		ts := h.rm.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
-			var err error
+			ts, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			switch {
 			case badAcks:
 				err = errf(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1, not %d", req.Acks)
 			case req.TransactionID != nil:
 				err = errf(kerr.TransactionalIDAuthorizationFailed, "transactions are not supported yet")
-			case ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.Parts):
-				err = errf(kerr.UnknownTopicOrPartition, "this server does not host this topic-partition")
+			case err != nil:
 			case ts.Meta.Internal:
 				// The group coordinator alone writes __consumer_offsets.
 				err = errf(kerr.InvalidTopicException, "Cannot append to internal topic %s", rt.Topic)
 			default:
 				var a replica.Appended
-				a, err = h.rm.Append(ts, ts.Parts[rp.Partition], rc.version, rp.Records, now)
+				a, err = h.rm.Append(ts, p, rc.version, rp.Records, now)
 				sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = a.BaseOffset, a.LogAppendTime, a.LogStartOffset
 			}
 			if err != nil {

@@ -11,7 +11,6 @@ package kafkaapi
 // Leader epochs are checked (v4+).
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
@@ -31,17 +30,15 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset = -1, -1
-			p := h.rm.Partition(rt.Topic, rp.Partition)
+			_, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
+			if err == nil {
+				err = p.CheckLeader(rp.CurrentLeaderEpoch)
+			}
 			switch {
-			case p == nil:
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case rp.CurrentLeaderEpoch >= 0 && rp.CurrentLeaderEpoch != p.LeaderEpoch:
-				sp.ErrorCode = kerr.FencedLeaderEpoch.Code
-				if rp.CurrentLeaderEpoch > p.LeaderEpoch {
-					sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
-				}
+			case err != nil:
+				sp.ErrorCode = codeOf(err)
 			default:
-				sp.LeaderEpoch = p.LeaderEpoch
+				sp.LeaderEpoch = p.LeaderEpoch()
 				off, ts, err := replica.OffsetFor(p, rp.Timestamp)
 				if err != nil {
 					sp.ErrorCode = codeOf(err)

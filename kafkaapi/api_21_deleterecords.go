@@ -21,7 +21,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
-	"samsa/replica"
 )
 
 func init() { register(21, 0, 2, serveDeleteRecords) }
@@ -34,11 +33,10 @@ func serveDeleteRecords(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
-		ts := h.rm.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
-			low, err := replica.DeleteRecords(ts, rp.Partition, rp.Offset)
+			low, err := h.rm.DeleteRecords(rt.Topic, rp.Partition, rp.Offset)
 			if err != nil {
 				sp.ErrorCode, sp.LowWatermark = codeOf(err), -1
 				h.log.Debug("delete records failed", "topic", rt.Topic, "partition", rp.Partition, "offset", rp.Offset, "err", err)

@@ -63,7 +63,7 @@ func serveDescribeLogDirs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		dt := kmsg.NewDescribeLogDirsResponseDirTopic()
 		dt.Topic = name
 		for _, p := range ts.Parts {
-			if asked != nil && !asked[name][p.Index] {
+			if p == nil || asked != nil && !asked[name][p.Index] {
 				continue
 			}
 			dp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()

@@ -36,7 +36,7 @@ func (h *Handler) LoadOffsetsPartitions() {
 
 func (h *Handler) loadOffsetsPartitions(ts *replica.Topic) {
 	for i, p := range ts.Parts {
-		if int32(i) < h.groups.Partitions() {
+		if p != nil && p.IsLeader() && int32(i) < h.groups.Partitions() {
 			h.groups.Load(int32(i), offsetsLog{p})
 		}
 	}

@@ -235,9 +235,12 @@ func TopicInfo(ts *replica.Topic) *metadata.TopicInfo {
 	t := &metadata.TopicInfo{Name: ts.Meta.Name, ID: ts.Meta.ID, Internal: ts.Meta.Internal}
 	for i, p := range ts.Parts {
 		r := ts.Meta.Replicas[i]
-		t.Partitions = append(t.Partitions, metadata.PartitionState{
-			Leader: r[0], LeaderEpoch: p.LeaderEpoch, Replicas: r, ISR: r,
-		})
+		st := metadata.PartitionState{Leader: -1, Replicas: r, ISR: r}
+		if p != nil {
+			s := p.State()
+			st.Leader, st.LeaderEpoch = s.Leader, s.LeaderEpoch
+		}
+		t.Partitions = append(t.Partitions, st)
 	}
 	return t
 }

@@ -53,6 +53,13 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	}
 	p.prod.Mu.Lock()
 	defer p.prod.Mu.Unlock()
+	// Leadership holds for the whole append: a LeaderAndIsr that moves it
+	// waits, so every batch carries the epoch of the leader that took it.
+	p.stateMu.RLock()
+	defer p.stateMu.RUnlock()
+	if !p.st.IsLeader {
+		return apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
+	}
 	// Idempotent batches: a retry of a batch already written gets its
 	// original offsets; gaps and stale epochs are refused.
 	var idem []logfile.Header
@@ -76,6 +83,11 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	}
 	if len(idem) > 1 {
 		return apierr.Errorf(kerr.InvalidRecord, "%d idempotent batches for one partition in one request", len(idem))
+	}
+	for pos := 0; pos < len(bs.Buf); {
+		h, _ := logfile.ParseHeader(bs.Buf[pos:])
+		logfile.SetLeaderEpoch(bs.Buf[pos:pos+int(h.Size())], p.st.LeaderEpoch)
+		pos += int(h.Size())
 	}
 	info, err := p.Log.AppendValidated(bs)
 	if err != nil {

@@ -13,9 +13,13 @@ import (
 )
 
 // DeleteRecords moves one partition's start offset and returns the new one.
-func DeleteRecords(ts *Topic, partition int32, offset int64) (int64, error) {
-	if ts == nil || partition < 0 || int(partition) >= len(ts.Parts) {
-		return -1, apierr.Errorf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
+func (m *Manager) DeleteRecords(topic string, partition int32, offset int64) (int64, error) {
+	ts, p, err := m.Lookup(topic, partition)
+	if err == nil {
+		err = p.CheckLeader(-1)
+	}
+	if err != nil {
+		return -1, err
 	}
 	name := ts.Meta.Name
 	if metadata.IsInternal(name) {
@@ -24,7 +28,7 @@ func DeleteRecords(ts *Topic, partition int32, offset int64) (int64, error) {
 	if !slices.Contains(strings.Split(strings.ReplaceAll(ts.Config["cleanup.policy"], " ", ""), ","), "delete") {
 		return -1, apierr.Errorf(kerr.PolicyViolation, "Records of partition %s-%d can not be deleted due to the configured policy", name, partition)
 	}
-	l := ts.Parts[partition].Log
+	l := p.Log
 	if offset == -1 {
 		offset = l.HighWatermark()
 	}

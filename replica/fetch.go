@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/record/codec"
 )
@@ -35,24 +36,19 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 		ts := m.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			fp := FetchPart{Partition: rp.Partition, Offset: rp.FetchOffset, HW: -1, LSO: -1, LogStart: -1, AbortedNull: !committed}
-			if ts == nil || rp.Partition < 0 || int(rp.Partition) >= len(ts.Parts) {
-				fp.ErrCode = kerr.UnknownTopicOrPartition.Code
+			p, err := m.hosted(ts, rt.Topic, rp.Partition)
+			if err == nil {
+				l := p.Log
+				fp.HW, fp.LSO, fp.LogStart = l.HighWatermark(), l.HighWatermark(), l.StartOffset()
+				err = p.CheckLeader(rp.CurrentLeaderEpoch)
+			}
+			if err != nil {
+				fp.ErrCode = apierr.Code(err)
 				anyErr = true
 				ft.Parts = append(ft.Parts, fp)
 				continue
 			}
-			p := ts.Parts[rp.Partition]
 			l := p.Log
-			fp.HW, fp.LSO, fp.LogStart = l.HighWatermark(), l.HighWatermark(), l.StartOffset()
-			if e := rp.CurrentLeaderEpoch; e >= 0 && e != p.LeaderEpoch {
-				fp.ErrCode = kerr.FencedLeaderEpoch.Code
-				if e > p.LeaderEpoch {
-					fp.ErrCode = kerr.UnknownLeaderEpoch.Code
-				}
-				anyErr = true
-				ft.Parts = append(ft.Parts, fp)
-				continue
-			}
 			budget := maxBytes - bytes
 			if budget <= 0 {
 				ft.Parts = append(ft.Parts, fp)

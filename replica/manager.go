@@ -10,7 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"samsa/config"
+	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
 	"samsa/metadata"
@@ -21,6 +24,8 @@ import (
 // ReplicaManager). A Topic is replaced, never mutated, when its partitions
 // or configuration change, so readers may keep one after Topic returns.
 type Manager struct {
+	id       int32 // this broker
+	cache    *metadata.Cache
 	log      *slog.Logger
 	dir      *logfile.Dir
 	defaults config.TopicConfig
@@ -35,10 +40,21 @@ type Manager struct {
 	// mu guards topics.
 	mu     sync.RWMutex
 	topics map[string]*Topic
+
+	// stateMu serializes changes of leadership (LeaderAndIsr, StopReplica)
+	// and guards controllerEpoch, the newest controller epoch seen: a
+	// request from an older controller is refused (a zombie controller).
+	stateMu         sync.Mutex
+	controllerEpoch int32
 }
 
 // Options configure a Manager.
 type Options struct {
+	// BrokerID is this broker's ID.
+	BrokerID int32
+	// Cache is the cluster's metadata, to tell a partition this broker
+	// does not host from one that does not exist.
+	Cache  *metadata.Cache
 	Logger *slog.Logger
 	// Defaults are the broker-level defaults of topic configs.
 	Defaults config.TopicConfig
@@ -56,8 +72,19 @@ type Options struct {
 type Topic struct {
 	Meta   metadata.Topic
 	Config config.TopicConfig
-	Parts  []*Partition
-	C      *TopicCounters
+	// Parts holds the hosted partitions by index; nil where this broker
+	// hosts no replica of the partition (cluster mode).
+	Parts []*Partition
+	C     *TopicCounters
+}
+
+// Hosted calls fn for each partition of the topic this broker hosts.
+func (t *Topic) Hosted(fn func(p *Partition)) {
+	for _, p := range t.Parts {
+		if p != nil {
+			fn(p)
+		}
+	}
 }
 
 // NewManager returns a manager of the logs in dir.
@@ -72,7 +99,7 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 		opts.DropCounters = func(string) {}
 	}
 	return &Manager{
-		log: opts.Logger, dir: dir, defaults: opts.Defaults, counters: opts.Counters, drop: opts.DropCounters,
+		id: opts.BrokerID, cache: opts.Cache, log: opts.Logger, dir: dir, defaults: opts.Defaults, counters: opts.Counters, drop: opts.DropCounters,
 		Sessions:  NewSessions(opts.FetchSessionSlots, FetchSessionEvictionIdle),
 		Purgatory: &Purgatory{waiting: opts.FetchWaiting},
 		topics:    map[string]*Topic{},
@@ -96,6 +123,28 @@ func (m *Manager) Partition(topic string, p int32) *Partition {
 		return nil
 	}
 	return t.Parts[p]
+}
+
+// Lookup returns a topic and one of its partitions that this broker hosts,
+// or Kafka's error: NOT_LEADER_OR_FOLLOWER when the cluster has the
+// partition but this broker holds no replica of it (the client's metadata
+// is stale), UNKNOWN_TOPIC_OR_PARTITION when nobody has it.
+func (m *Manager) Lookup(topic string, partition int32) (*Topic, *Partition, error) {
+	ts := m.Topic(topic)
+	p, err := m.hosted(ts, topic, partition)
+	return ts, p, err
+}
+
+func (m *Manager) hosted(ts *Topic, topic string, partition int32) (*Partition, error) {
+	if ts != nil && partition >= 0 && int(partition) < len(ts.Parts) && ts.Parts[partition] != nil {
+		return ts.Parts[partition], nil
+	}
+	if m.cache != nil {
+		if _, ok := m.cache.Load().Partition(topic, partition); ok {
+			return nil, apierr.Errorf(kerr.NotLeaderForPartition, "broker %d holds no replica of %s-%d", m.id, topic, partition)
+		}
+	}
+	return nil, apierr.Errorf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
 }
 
 // TopicNames returns the names of the hosted topics, sorted.
@@ -136,8 +185,9 @@ func LogConfigFor(defaults config.TopicConfig, store metadata.Store, log *slog.L
 	}
 }
 
-// OpenTopic opens (or creates) the logs of a topic's partitions and serves
-// them. On error nothing is served and the logs it created are removed.
+// OpenTopic opens (or creates) the logs of all of a topic's partitions and
+// leads them: a standalone broker is its own controller, at leader epoch 0
+// with itself as the only replica.
 func (m *Manager) OpenTopic(t metadata.Topic) (*Topic, error) {
 	cfg, err := m.defaults.With(t.Configs)
 	if err != nil {
@@ -175,7 +225,9 @@ func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfi
 	if err != nil {
 		return nil, err
 	}
-	return &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}, nil
+	p := &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}
+	p.st = State{Leader: m.id, IsLeader: true, Replicas: []int32{m.id}, ISR: []int32{m.id}}
+	return p, nil
 }
 
 // DropTopic stops serving a topic and deletes its logs. It returns false if
@@ -195,6 +247,9 @@ func (m *Manager) DropTopic(name string) bool {
 		return false
 	}
 	for _, p := range ts.Parts {
+		if p == nil {
+			continue
+		}
 		p.notify()
 		if err := m.dir.Delete(logfile.TopicPartition{Topic: name, Partition: p.Index}); err != nil {
 			m.log.Error("delete partition", "topic", name, "partition", p.Index, "err", err)
@@ -233,6 +288,9 @@ func (m *Manager) SetTopicConfig(t metadata.Topic, cfg config.TopicConfig) error
 		return fmt.Errorf("replica: topic %s is not served", t.Name)
 	}
 	for _, p := range cur.Parts {
+		if p == nil {
+			continue
+		}
 		if err := p.Log.SetConfig(cfg.LogConfig()); err != nil {
 			return err
 		}
@@ -247,13 +305,13 @@ func (m *Manager) SetTopicConfig(t metadata.Topic, cfg config.TopicConfig) error
 // end, so that a clean restart needs no scan.
 func (m *Manager) SnapshotProducers() {
 	m.Topics(func(ts *Topic) {
-		for _, p := range ts.Parts {
+		ts.Hosted(func(p *Partition) {
 			p.prod.Mu.Lock()
 			if err := p.prod.Snapshot(p.Log.EndOffset()); err != nil {
 				m.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
 			}
 			p.prod.Mu.Unlock()
-		}
+		})
 	})
 }
 
@@ -261,13 +319,13 @@ func (m *Manager) SnapshotProducers() {
 func (m *Manager) ExpireProducers(cutoff time.Time) {
 	ms := cutoff.UnixMilli()
 	m.Topics(func(ts *Topic) {
-		for _, p := range ts.Parts {
+		ts.Hosted(func(p *Partition) {
 			p.prod.Mu.Lock()
 			if n := p.prod.State.Expire(ms); n > 0 {
 				m.log.Info("expired idle producers", "topic", ts.Meta.Name, "partition", p.Index, "producers", n)
 			}
 			p.prod.Mu.Unlock()
-		}
+		})
 	})
 }
 

@@ -1,27 +1,115 @@
 package replica
 
 import (
+	"slices"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/producerstate"
 )
 
-// Partition is one partition this broker hosts: its log, its producers'
-// state, and the operations parked until it changes.
+// Partition is one partition this broker hosts, as leader or follower: its
+// log, its producers' state, its leadership as the controller last told
+// it, and the operations parked until it changes.
 type Partition struct {
-	Topic       string
-	Index       int32
-	Log         *logfile.Log
-	LeaderEpoch int32
+	Topic string
+	Index int32
+	Log   *logfile.Log
 
 	// prod is the idempotent producers' state; prod.Mu serializes the
 	// check, append and update of a produce to this partition.
 	prod *producerstate.Producers
 
+	// stateMu guards st. Appends read the leader epoch under it (read
+	// lock), so that a batch is stamped with the epoch of the leadership
+	// that accepted it.
+	stateMu sync.RWMutex
+	st      State
+
 	// mu guards watchers.
 	mu       sync.Mutex
 	watchers []*Waiter
+}
+
+// State is a partition's leadership as this broker applies it: from the
+// controller's LeaderAndIsr in cluster mode; a standalone broker leads at
+// epoch 0 with itself as the only replica.
+type State struct {
+	Leader      int32 // -1: none
+	LeaderEpoch int32
+	// PartitionEpoch is the version of the partition's state znode: it
+	// orders ISR changes within one leader epoch.
+	PartitionEpoch  int32
+	ControllerEpoch int32
+	Replicas        []int32
+	ISR             []int32
+	// IsLeader: this broker leads the partition.
+	IsLeader bool
+}
+
+// State returns a copy of the partition's leadership.
+func (p *Partition) State() State {
+	p.stateMu.RLock()
+	defer p.stateMu.RUnlock()
+	st := p.st
+	st.Replicas, st.ISR = slices.Clone(st.Replicas), slices.Clone(st.ISR)
+	return st
+}
+
+// LeaderEpoch returns the current leader epoch.
+func (p *Partition) LeaderEpoch() int32 {
+	p.stateMu.RLock()
+	defer p.stateMu.RUnlock()
+	return p.st.LeaderEpoch
+}
+
+// IsLeader reports whether this broker leads the partition.
+func (p *Partition) IsLeader() bool {
+	p.stateMu.RLock()
+	defer p.stateMu.RUnlock()
+	return p.st.IsLeader
+}
+
+func (p *Partition) setState(st State) {
+	p.stateMu.Lock()
+	p.st = st
+	p.stateMu.Unlock()
+	p.notify() // parked fetches and produces re-check their leadership
+}
+
+// CheckLeader answers whether a request for this partition may be served
+// by this broker as leader, with Kafka's errors: NOT_LEADER_OR_FOLLOWER
+// when it does not lead; for a current leader epoch the client sent
+// (KIP-320, -1 for none) FENCED_LEADER_EPOCH when it is older than ours and
+// UNKNOWN_LEADER_EPOCH when it is newer (the client knows of a leadership
+// this broker has not learned yet).
+func (p *Partition) CheckLeader(currentLeaderEpoch int32) error {
+	p.stateMu.RLock()
+	st := p.st
+	p.stateMu.RUnlock()
+	if err := checkEpoch(currentLeaderEpoch, st.LeaderEpoch); err != nil {
+		return err
+	}
+	if !st.IsLeader {
+		return apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d (leader %d, epoch %d)", p.Topic, p.Index, st.Leader, st.LeaderEpoch)
+	}
+	return nil
+}
+
+// checkEpoch is KIP-320's fencing of a request's current leader epoch.
+func checkEpoch(requested, ours int32) error {
+	switch {
+	case requested < 0:
+		return nil
+	case requested < ours:
+		return apierr.Errorf(kerr.FencedLeaderEpoch, "leader epoch %d is older than the current %d", requested, ours)
+	case requested > ours:
+		return apierr.Errorf(kerr.UnknownLeaderEpoch, "leader epoch %d is newer than the current %d", requested, ours)
+	}
+	return nil
 }
 
 // notify wakes every operation watching the partition; with nobody
@@ -36,8 +124,7 @@ func (p *Partition) notify() {
 	}
 }
 
-// Notify wakes the operations watching the partition: call it after a
-// write that did not go through Append (the group coordinator's).
+// Notify wakes the operations watching the partition.
 func (p *Partition) Notify() { p.notify() }
 
 func (p *Partition) watch(w *Waiter) {
@@ -59,8 +146,14 @@ func (p *Partition) unwatch(w *Waiter) {
 
 // AppendInternal appends batches the broker itself built (the group
 // coordinator's), stamped with the leader epoch, and wakes the watchers.
+// It refuses when this broker no longer leads.
 func (p *Partition) AppendInternal(batch []byte) error {
-	logfile.SetLeaderEpoch(batch, p.LeaderEpoch)
+	p.stateMu.RLock()
+	defer p.stateMu.RUnlock()
+	if !p.st.IsLeader {
+		return apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
+	}
+	logfile.SetLeaderEpoch(batch, p.st.LeaderEpoch)
 	if _, err := p.Log.Append(batch); err != nil {
 		return err
 	}

@@ -26,11 +26,11 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		problems = append(problems, "not serving yet")
 	}
 	s.rm.Topics(func(ts *replica.Topic) {
-		for _, p := range ts.Parts {
+		ts.Hosted(func(p *replica.Partition) {
 			if err := p.Log.Err(); err != nil {
 				problems = append(problems, fmt.Sprintf("partition %s-%d: %v", ts.Meta.Name, p.Index, err))
 			}
-		}
+		})
 	})
 	if len(problems) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)

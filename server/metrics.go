@@ -105,7 +105,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	s.rm.Topics(func(ts *replica.Topic) {
 		name := ts.Meta.Name
-		for _, p := range ts.Parts {
+		ts.Hosted(func(p *replica.Partition) {
 			part := strconv.Itoa(int(p.Index))
 			l := p.Log
 			ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(l.EndOffset()), name, part)
@@ -113,7 +113,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descHW, prometheus.GaugeValue, float64(l.HighWatermark()), name, part)
 			ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(l.Size()), name, part)
 			ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(l.NumSegments()), name, part)
-		}
+		})
 	})
 }
 

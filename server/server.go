@@ -99,7 +99,10 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.cache = metadata.NewCache(store.ClusterID())
 	s.rm = replica.NewManager(s.dir, replica.Options{
+		BrokerID:          cfg.BrokerID,
+		Cache:             s.cache,
 		Logger:            logger,
 		Defaults:          cfg.TopicDefaults,
 		FetchSessionSlots: cfg.FetchSessionSlots,
@@ -107,7 +110,6 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		DropCounters:      s.metrics.dropTopic,
 		FetchWaiting:      func(d int) { s.metrics.fetchWaiting.Add(float64(d)) },
 	})
-	s.cache = metadata.NewCache(store.ClusterID())
 	if err := s.loadTopics(); err != nil {
 		s.dir.Close()
 		return nil, err
