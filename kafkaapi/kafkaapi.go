@@ -40,6 +40,7 @@ type Handler struct {
 	rm      *replica.Manager
 	groups  *group.Coordinator
 	metrics *Metrics
+	cluster Cluster // nil standalone
 
 	// adminMu serializes topic creation, deletion and changes.
 	adminMu sync.Mutex
@@ -56,11 +57,13 @@ type Deps struct {
 	Replicas *replica.Manager
 	Groups   *group.Coordinator
 	Metrics  *Metrics
+	// Cluster is ZooKeeper mode's part; nil for a standalone broker.
+	Cluster Cluster
 }
 
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
-	return &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics}
+	return &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster}
 }
 
 func errf(code *kerr.Error, format string, args ...any) *apierr.Error {

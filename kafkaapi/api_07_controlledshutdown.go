@@ -1,0 +1,51 @@
+package kafkaapi
+
+// ControlledShutdown (key 7), versions 1-3: a stopping broker asks the
+// controller to move its leaderships away first (KIP-... Kafka's
+// controlled.shutdown.enable).
+//
+// Served by the active controller: it answers with the partitions the
+// broker still leads (none once every leadership moved; a partition with no
+// other in-sync replica stays). Any other broker answers NOT_CONTROLLER, a
+// standalone one CLUSTER_AUTHORIZATION_FAILED; a broker epoch that is not
+// the broker's current one STALE_BROKER_EPOCH (v2+).
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func init() { register(7, 1, 3, serveControlledShutdown) }
+
+func serveControlledShutdown(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.ControlledShutdownRequest)
+	h := rc.h
+	resp := kmsg.NewPtrControlledShutdownResponse()
+	if h.cluster == nil {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
+	ctl := h.cluster.Controller()
+	if ctl == nil {
+		resp.ErrorCode = kerr.NotController.Code
+		return rc.respond(resp)
+	}
+	epoch := req.BrokerEpoch
+	if rc.version < 2 {
+		epoch = -1
+	}
+	ctx, cancel := context.WithTimeout(rc.conn.Context(), 30*time.Second)
+	defer cancel()
+	remaining, err := ctl.ControlledShutdown(ctx, req.BrokerID, epoch)
+	if err != nil {
+		resp.ErrorCode = codeOf(err)
+		return rc.respond(resp)
+	}
+	resp.PartitionsRemaining = remaining
+	return rc.respond(resp)
+}

@@ -1,0 +1,252 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/logfile"
+	"samsa/metadata"
+)
+
+// ErrStaleController: a request from a controller older than one already
+// heard from (STALE_CONTROLLER_EPOCH): a deposed controller that has not
+// noticed yet.
+var ErrStaleController = errors.New("replica: stale controller epoch")
+
+// Change is one partition whose leadership a LeaderAndIsr changed.
+type Change struct {
+	Topic     string
+	Partition int32
+	Leader    bool // this broker now leads it
+	Epoch     int32
+}
+
+// PartitionUpdate is one partition's new leadership, from the controller.
+type PartitionUpdate struct {
+	Topic     string
+	TopicID   metadata.TopicID
+	Partition int32
+	State     State
+	IsNew     bool
+}
+
+// TopicLookup returns a topic's stored metadata (its ID, assignment and
+// config overrides), for partitions a LeaderAndIsr asks this broker to host.
+type TopicLookup func(topic string) (metadata.Topic, bool)
+
+// ApplyLeaderAndIsr makes this broker leader or follower of the partitions
+// a controller's LeaderAndIsr names (Kafka's becomeLeaderOrFollower).
+//
+// Fencing: the request's controller epoch must not be older than the
+// newest seen (ErrStaleController: a zombie controller); the caller checks
+// the broker epoch. A partition's state is applied only if its leader
+// epoch is newer than the one this broker holds, so a repeated or
+// reordered request changes nothing (STALE_CONTROLLER_EPOCH for that
+// partition, as Kafka answers). A partition this broker does not host yet
+// is opened, its log created if missing.
+func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpdate, lookup TopicLookup) (errs map[int]int16, changes []Change, err error) {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	if controllerEpoch < m.controllerEpoch {
+		return nil, nil, fmt.Errorf("%w: %d, newest seen %d", ErrStaleController, controllerEpoch, m.controllerEpoch)
+	}
+	m.controllerEpoch = controllerEpoch
+	errs = map[int]int16{}
+	for i, u := range parts {
+		p := m.Partition(u.Topic, u.Partition)
+		if p != nil {
+			cur := p.State()
+			if u.State.LeaderEpoch <= cur.LeaderEpoch && !(u.State.LeaderEpoch == cur.LeaderEpoch && u.State.PartitionEpoch > cur.PartitionEpoch) {
+				m.log.Debug("ignoring LeaderAndIsr for a leader epoch already applied", "topic", u.Topic, "partition", u.Partition,
+					"epoch", u.State.LeaderEpoch, "current", cur.LeaderEpoch)
+				errs[i] = kerr.StaleControllerEpoch.Code
+				continue
+			}
+		} else {
+			var err error
+			if p, err = m.host(u, lookup); err != nil {
+				m.log.Error("cannot host partition", "topic", u.Topic, "partition", u.Partition, "err", err)
+				errs[i] = kerr.KafkaStorageError.Code
+				continue
+			}
+		}
+		st := u.State
+		st.IsLeader = st.Leader == m.id
+		st.Replicas, st.ISR = slices.Clone(st.Replicas), slices.Clone(st.ISR)
+		if st.IsLeader {
+			m.makeLeader(p, st)
+		} else {
+			m.makeFollower(p, st)
+		}
+		changes = append(changes, Change{Topic: u.Topic, Partition: u.Partition, Leader: st.IsLeader, Epoch: st.LeaderEpoch})
+	}
+	return errs, changes, nil
+}
+
+// makeLeader applies a leadership this broker takes or keeps. With one
+// replica in sync the high watermark is the log end.
+func (m *Manager) makeLeader(p *Partition, st State) {
+	p.setState(st)
+	if len(st.ISR) <= 1 {
+		p.Log.SetHighWatermark(p.Log.EndOffset())
+	}
+	m.log.Info("leading partition", "topic", p.Topic, "partition", p.Index, "epoch", st.LeaderEpoch, "isr", st.ISR)
+}
+
+// makeFollower applies a leadership another broker holds (or none).
+func (m *Manager) makeFollower(p *Partition, st State) {
+	p.setState(st)
+	m.log.Info("following partition", "topic", p.Topic, "partition", p.Index, "leader", st.Leader, "epoch", st.LeaderEpoch)
+}
+
+// host opens (or creates) a partition's log and adds it to the hosted
+// partitions, with no leadership yet.
+func (m *Manager) host(u PartitionUpdate, lookup TopicLookup) (*Partition, error) {
+	t, ok := lookup(u.Topic)
+	if !ok {
+		t = metadata.Topic{Name: u.Topic, ID: u.TopicID}
+	}
+	if u.TopicID != (metadata.TopicID{}) && t.ID != u.TopicID {
+		return nil, fmt.Errorf("topic %s: the controller names topic ID %s, the store %s", u.Topic, u.TopicID, t.ID)
+	}
+	cur := m.Topic(u.Topic)
+	cfg := m.defaults
+	if cur != nil {
+		cfg = cur.Config
+	} else if c, err := m.defaults.With(t.Configs); err == nil {
+		cfg = c
+	} else {
+		m.log.Warn("invalid stored topic config; using defaults", "topic", u.Topic, "err", err)
+	}
+	p, err := m.openPartition(t, u.Partition, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.st = State{Leader: -1, LeaderEpoch: -1, PartitionEpoch: -1}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := &Topic{Meta: t, Config: cfg, C: m.counters(t.Name)}
+	if cur = m.topics[u.Topic]; cur != nil {
+		next.Config, next.C = cur.Config, cur.C
+		next.Parts = slices.Clone(cur.Parts)
+	}
+	if n := int(u.Partition) + 1; len(next.Parts) < n {
+		next.Parts = append(next.Parts, make([]*Partition, n-len(next.Parts))...)
+	}
+	next.Parts[u.Partition] = p
+	m.topics[u.Topic] = next
+	return p, nil
+}
+
+// StopReplica is one partition a StopReplica names.
+type StopReplica struct {
+	Topic       string
+	Partition   int32
+	LeaderEpoch int32 // -1: no check; -2: the topic is being deleted
+	Delete      bool
+}
+
+// ApplyStopReplica stops hosting partitions (Kafka's stopReplicas): the
+// partition stops being served, and its log is deleted when asked (topic
+// deletion, reassignment away). Fencing as ApplyLeaderAndIsr: an older
+// controller epoch is refused whole, and a partition whose leader epoch is
+// newer than the request's is left alone (FENCED_LEADER_EPOCH).
+func (m *Manager) ApplyStopReplica(controllerEpoch int32, parts []StopReplica) (map[int]int16, error) {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	if controllerEpoch < m.controllerEpoch {
+		return nil, fmt.Errorf("%w: %d, newest seen %d", ErrStaleController, controllerEpoch, m.controllerEpoch)
+	}
+	m.controllerEpoch = controllerEpoch
+	errs := map[int]int16{}
+	for i, s := range parts {
+		p := m.Partition(s.Topic, s.Partition)
+		if p != nil && s.LeaderEpoch >= 0 && s.LeaderEpoch < p.LeaderEpoch() {
+			errs[i] = kerr.FencedLeaderEpoch.Code
+			continue
+		}
+		m.unhost(s.Topic, s.Partition, p)
+		if s.Delete {
+			tp := logfile.TopicPartition{Topic: s.Topic, Partition: s.Partition}
+			if m.dir.Get(tp) != nil {
+				if err := m.dir.Delete(tp); err != nil {
+					m.log.Error("delete partition", "topic", s.Topic, "partition", s.Partition, "err", err)
+					errs[i] = kerr.KafkaStorageError.Code
+					continue
+				}
+			}
+			m.log.Info("partition deleted", "topic", s.Topic, "partition", s.Partition)
+		}
+	}
+	return errs, nil
+}
+
+// unhost stops serving a partition (p, if hosted) and drops the topic
+// entry once no partition of it is hosted.
+func (m *Manager) unhost(topic string, partition int32, p *Partition) {
+	if p == nil {
+		return
+	}
+	p.setState(State{Leader: -1, LeaderEpoch: p.LeaderEpoch()})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.topics[topic]
+	if cur == nil || int(partition) >= len(cur.Parts) {
+		return
+	}
+	next := *cur
+	next.Parts = slices.Clone(cur.Parts)
+	next.Parts[partition] = nil
+	if slices.IndexFunc(next.Parts, func(p *Partition) bool { return p != nil }) < 0 {
+		delete(m.topics, topic)
+		m.drop(topic)
+		return
+	}
+	m.topics[topic] = &next
+}
+
+// ControllerEpoch returns the newest controller epoch this broker heard from.
+func (m *Manager) ControllerEpoch() int32 {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	return m.controllerEpoch
+}
+
+// LeaderAndIsrUpdates flattens a LeaderAndIsr request (any version) into
+// per-partition updates.
+func LeaderAndIsrUpdates(req *kmsg.LeaderAndISRRequest) []PartitionUpdate {
+	var out []PartitionUpdate
+	add := func(topic string, id [16]byte, ps kmsg.LeaderAndISRRequestTopicPartition) {
+		out = append(out, PartitionUpdate{
+			Topic: topic, TopicID: metadata.TopicID(id), Partition: ps.Partition, IsNew: ps.IsNew,
+			State: State{Leader: ps.Leader, LeaderEpoch: ps.LeaderEpoch, PartitionEpoch: ps.ZKVersion,
+				ControllerEpoch: ps.ControllerEpoch, Replicas: ps.Replicas, ISR: ps.ISR},
+		})
+	}
+	for _, ps := range req.PartitionStates {
+		add(ps.Topic, [16]byte{}, ps)
+	}
+	for _, t := range req.TopicStates {
+		for _, ps := range t.PartitionStates {
+			add(t.Topic, t.TopicID, ps)
+		}
+	}
+	return out
+}
+
+// ObserveControllerEpoch fences a controller request that changes no
+// partition (UpdateMetadata): ErrStaleController if the epoch is older than
+// the newest seen; otherwise it becomes the newest.
+func (m *Manager) ObserveControllerEpoch(epoch int32) error {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	if epoch < m.controllerEpoch {
+		return fmt.Errorf("%w: %d, newest seen %d", ErrStaleController, epoch, m.controllerEpoch)
+	}
+	m.controllerEpoch = epoch
+	return nil
+}
