@@ -1,0 +1,203 @@
+// Package kclient is the broker's own Kafka protocol client, for requests
+// one broker sends another: the controller's LeaderAndIsr, UpdateMetadata
+// and StopReplica, a broker's ControlledShutdown and AlterPartition, a
+// follower's Fetch. Messages are kmsg's; a Conn holds one connection, sends
+// one request at a time and negotiates each request's version against the
+// peer's ApiVersions (the highest both know).
+//
+// A Conn redials after any error, so a caller retries by calling Request
+// again; it never retries by itself (a controller request must not be
+// applied twice unknowingly: the epochs in it make a repeat harmless).
+package kclient
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ErrUnsupported: the peer does not serve the request's API key.
+var ErrUnsupported = errors.New("kclient: API not served by the peer")
+
+// maxResponse bounds a response frame (a follower's fetch answers at most
+// replica.fetch.response.max.bytes, 10 MiB by default).
+const maxResponse = 256 << 20
+
+// Conn is a connection to one broker.
+type Conn struct {
+	addr     string
+	clientID string
+	dialTO   time.Duration
+
+	mu       sync.Mutex // one request at a time
+	c        net.Conn
+	versions map[int16]int16 // the peer's max version per key
+	corr     int32
+}
+
+// New returns a Conn to addr (host:port); it dials on first use.
+func New(addr, clientID string) *Conn {
+	return &Conn{addr: addr, clientID: clientID, dialTO: 10 * time.Second}
+}
+
+// Addr is the peer's address.
+func (c *Conn) Addr() string { return c.addr }
+
+// Close closes the connection; a later Request dials again.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeLocked()
+}
+
+func (c *Conn) closeLocked() error {
+	if c.c == nil {
+		return nil
+	}
+	err := c.c.Close()
+	c.c, c.versions = nil, nil
+	return err
+}
+
+// Request sends req at the highest version both sides know and returns the
+// response. The context bounds dialing, writing and reading.
+func (c *Conn) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.c == nil {
+		if err := c.dial(ctx); err != nil {
+			return nil, err
+		}
+	}
+	max, ok := c.versions[req.Key()]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s at %s", ErrUnsupported, kmsg.NameForKey(req.Key()), c.addr)
+	}
+	req.SetVersion(min(req.MaxVersion(), max))
+	resp, err := c.roundTrip(ctx, req)
+	if err != nil {
+		c.closeLocked()
+		return nil, fmt.Errorf("kclient: %s to %s: %w", kmsg.NameForKey(req.Key()), c.addr, err)
+	}
+	return resp, nil
+}
+
+func (c *Conn) dial(ctx context.Context) error {
+	d := net.Dialer{Timeout: c.dialTO}
+	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("kclient: dial %s: %w", c.addr, err)
+	}
+	c.c = nc
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.SetVersion(3)
+	av.ClientSoftwareName, av.ClientSoftwareVersion = "samsa", "1"
+	resp, err := c.roundTrip(ctx, av)
+	if err == nil {
+		r := resp.(*kmsg.ApiVersionsResponse)
+		if r.ErrorCode != 0 {
+			err = fmt.Errorf("ApiVersions error %d", r.ErrorCode)
+		} else {
+			c.versions = make(map[int16]int16, len(r.ApiKeys))
+			for _, k := range r.ApiKeys {
+				c.versions[k.ApiKey] = k.MaxVersion
+			}
+		}
+	}
+	if err != nil {
+		c.closeLocked()
+		return fmt.Errorf("kclient: ApiVersions to %s: %w", c.addr, err)
+	}
+	return nil
+}
+
+func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	c.c.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	c.corr++
+	corr := c.corr
+	buf := make([]byte, 4, 64)
+	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Key()))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(req.GetVersion()))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(corr))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(c.clientID)))
+	buf = append(buf, c.clientID...)
+	if req.IsFlexible() {
+		buf = append(buf, 0) // no header tags
+	}
+	buf = req.AppendTo(buf)
+	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+	if _, err := c.c.Write(buf); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	var size [4]byte
+	if _, err := io.ReadFull(c.c, size[:]); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	n := binary.BigEndian.Uint32(size[:])
+	if n < 4 || n > maxResponse {
+		return nil, fmt.Errorf("response size %d", n)
+	}
+	frame := make([]byte, n)
+	if _, err := io.ReadFull(c.c, frame); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	if got := int32(binary.BigEndian.Uint32(frame)); got != corr {
+		return nil, fmt.Errorf("correlation id %d, want %d", got, corr)
+	}
+	body := frame[4:]
+	resp := req.ResponseKind()
+	resp.SetVersion(req.GetVersion())
+	if resp.IsFlexible() && req.Key() != 18 { // ApiVersions answers with header v0
+		var err error
+		if body, err = skipTags(body); err != nil {
+			return nil, err
+		}
+	}
+	if err := resp.ReadFrom(body); err != nil {
+		return nil, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(req.Key()), req.GetVersion(), err)
+	}
+	return resp, nil
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// skipTags skips a response header's tag section.
+func skipTags(b []byte) ([]byte, error) {
+	n, s := binary.Uvarint(b)
+	if s <= 0 || n > uint64(len(b)) {
+		return nil, errors.New("bad header tags")
+	}
+	b = b[s:]
+	for range n {
+		_, s := binary.Uvarint(b)
+		if s <= 0 {
+			return nil, errors.New("bad header tag")
+		}
+		b = b[s:]
+		size, s := binary.Uvarint(b)
+		if s <= 0 || size > uint64(len(b)-s) {
+			return nil, errors.New("bad header tag size")
+		}
+		b = b[s+int(size):]
+	}
+	return b, nil
+}
