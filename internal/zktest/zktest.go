@@ -268,7 +268,7 @@ forceSync=no
 	return os.WriteFile(s.cfgPath, []byte(cfg), 0o644)
 }
 
-// start launches the JVM and waits until it answers ruok.
+// start launches the JVM and waits until it serves requests.
 func (s *Server) start() error {
 	s.mu.Lock()
 	if s.proc != nil {
@@ -312,7 +312,9 @@ func (s *Server) start() error {
 
 	deadline := time.Now().Add(startDeadline)
 	for {
-		if ans, err := fourLetter(s.Addr(), "ruok", time.Second); err == nil && ans == "imok" {
+		// ruok answers before the server takes sessions; srvr reports a
+		// mode only once it serves requests.
+		if ans, err := fourLetter(s.Addr(), "srvr", time.Second); err == nil && strings.Contains(ans, "Mode: ") {
 			return nil
 		}
 		select {
@@ -322,7 +324,7 @@ func (s *Server) start() error {
 		}
 		if time.Now().After(deadline) {
 			s.stop(syscall.SIGKILL)
-			return fmt.Errorf("ZooKeeper did not answer ruok on %s within %v; log tail:\n%s", s.Addr(), startDeadline, s.LogTail(40))
+			return fmt.Errorf("ZooKeeper did not serve on %s within %v; log tail:\n%s", s.Addr(), startDeadline, s.LogTail(40))
 		}
 		select {
 		case <-p.done:

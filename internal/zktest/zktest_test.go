@@ -12,7 +12,7 @@ func TestMain(m *testing.M) { Main(m) }
 
 func connect(t *testing.T, addr string, timeout time.Duration) *zk.Conn {
 	t.Helper()
-	c, _, err := zk.Connect([]string{addr}, timeout, zk.WithLogInfo(false))
+	c, _, err := zk.Connect([]string{addr}, timeout, zk.WithLogger(quiet{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,3 +119,7 @@ func TestProxyCutAndHeal(t *testing.T) {
 		t.Fatalf("session %x became %x across a short cut", sid, c.SessionID())
 	}
 }
+
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
