@@ -1,0 +1,125 @@
+package zktest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+func TestMain(m *testing.M) { Main(m) }
+
+func connect(t *testing.T, addr string, timeout time.Duration) *zk.Conn {
+	t.Helper()
+	c, _, err := zk.Connect([]string{addr}, timeout, zk.WithLogger(quiet{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// waitState polls until the connection is in state st.
+func waitState(t *testing.T, c *zk.Conn, st zk.State, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for c.State() != st {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection state %v, want %v after %v", c.State(), st, within)
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval
+	}
+}
+
+func TestClasspathNamesThePackage(t *testing.T) {
+	_, err := Classpath(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "Debian package `zookeeper`") {
+		t.Fatalf("err = %v, want one naming the Debian package `zookeeper`", err)
+	}
+	if _, err := Classpath(JarDir); err != nil {
+		t.Fatalf("this machine lacks ZooKeeper: %v", err)
+	}
+}
+
+func TestServerAnswersAndSurvivesRestartAndKill(t *testing.T) {
+	s := Start(t)
+	ans, err := s.FourLetter("srvr")
+	if err != nil || !strings.Contains(ans, "Mode: standalone") {
+		t.Fatalf("srvr = %q, %v", ans, err)
+	}
+	if !strings.Contains(s.LogTail(200), "minSessionTimeout 400 ms") {
+		t.Fatalf("the server does not run with tickTime 200 ms; log:\n%s", s.LogTail(40))
+	}
+
+	c := connect(t, s.Addr(), 2*time.Second)
+	if _, err := c.Create("/kept", []byte("v1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	addr := s.Addr()
+	s.Restart()
+	if s.Addr() != addr {
+		t.Fatalf("restart moved the server from %s to %s", addr, s.Addr())
+	}
+	data, _, err := c.Get("/kept") // the client reconnects by itself
+	if err != nil || string(data) != "v1" {
+		t.Fatalf("after restart: %q, %v", data, err)
+	}
+
+	s.Kill()
+	if s.Running() {
+		t.Fatal("Running after Kill")
+	}
+	if _, err := s.FourLetter("ruok"); err == nil {
+		t.Fatal("a killed server answers")
+	}
+	s.Start()
+	waitState(t, c, zk.StateHasSession, 10*time.Second)
+	data, _, err = c.Get("/kept")
+	if err != nil || string(data) != "v1" {
+		t.Fatalf("after kill and start: %q, %v", data, err)
+	}
+}
+
+func TestSharedServerAndChroots(t *testing.T) {
+	a, b := Shared(t), Shared(t)
+	if a != b {
+		t.Fatal("Shared started two servers")
+	}
+	c1, c2 := a.ConnectString(t), a.ConnectString(t)
+	if c1 == c2 || !strings.HasPrefix(c1, a.Addr()+"/zktest/TestSharedServerAndChroots-") {
+		t.Fatalf("chroots %q and %q", c1, c2)
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("Stop on the shared server did not panic")
+		}
+	}()
+	a.Stop()
+}
+
+func TestProxyCutAndHeal(t *testing.T) {
+	s := Shared(t)
+	p := NewProxy(t, s.Addr())
+	c := connect(t, p.Addr(), 4*time.Second)
+	waitState(t, c, zk.StateHasSession, 10*time.Second)
+	sid := c.SessionID()
+
+	p.Cut()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.State() == zk.StateHasSession {
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not notice the cut")
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval
+	}
+	p.Heal()
+	waitState(t, c, zk.StateHasSession, 10*time.Second)
+	if c.SessionID() != sid {
+		t.Fatalf("session %x became %x across a short cut", sid, c.SessionID())
+	}
+}
+
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}

@@ -1,0 +1,122 @@
+package kafkazk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	pathpkg "path"
+	"slices"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// SetTopicConfig replaces a topic's config overrides and tells the brokers,
+// as Kafka's AdminZkClient.changeTopicConfig: it writes /config/topics/<t>,
+// then creates a change notification /config/changes/config_change_<seq>
+// naming "topics/<t>". A notification whose reply was lost may be created
+// twice; brokers re-read the config either way. ErrNotFound if the topic does
+// not exist.
+func (c *Client) SetTopicConfig(ctx context.Context, topic string, config map[string]string) error {
+	if err := validTopic(topic); err != nil {
+		return err
+	}
+	if ok, err := c.exists(ctx, TopicPath(topic)); err != nil {
+		return err
+	} else if !ok {
+		return pathErr(TopicPath(topic), ErrNotFound)
+	}
+	if err := c.setOrCreate(ctx, TopicConfigPath(topic), encodeConfig(config)); err != nil {
+		return err
+	}
+	_, err := c.notifyConfigChange(ctx, ConfigTopics+"/"+topic)
+	return err
+}
+
+// notifyConfigChange creates a persistent sequential change notification
+// and returns its sequence number.
+func (c *Client) notifyConfigChange(ctx context.Context, entityPath string) (int64, error) {
+	var name string
+	err := c.retry(ctx, func(bool) error {
+		n, err := c.conn.Create(c.abs(ConfigChangesPath+"/"+ConfigChangePrefix), encodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
+		if errors.Is(err, zk.ErrNoNode) {
+			if err := c.ensureAbs(ctx, c.abs(ConfigChangesPath)); err != nil {
+				return err
+			}
+			n, err = c.conn.Create(c.abs(ConfigChangesPath+"/"+ConfigChangePrefix), encodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
+		}
+		name = n
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("kafkazk: config change notification for %s: %w", entityPath, err)
+	}
+	seq, ok := parseSeq(pathpkg.Base(name), ConfigChangePrefix)
+	if !ok {
+		return 0, fmt.Errorf("kafkazk: ZooKeeper named the notification %q", name)
+	}
+	return seq, nil
+}
+
+// TopicConfig reads a topic's config overrides; none (an empty map) when
+// /config/topics/<t> does not exist.
+func (c *Client) TopicConfig(ctx context.Context, topic string) (map[string]string, error) {
+	if err := validTopic(topic); err != nil {
+		return nil, err
+	}
+	path := TopicConfigPath(topic)
+	data, _, err := c.get(ctx, path)
+	if errors.Is(err, ErrNotFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := decodeConfig(data)
+	if err != nil {
+		return nil, corrupt(path, data, err)
+	}
+	return cfg, nil
+}
+
+// ConfigChangesSince returns the change notifications with a sequence
+// number above seq (-1 for all), oldest first. Notifications deleted while
+// they are read are left out.
+func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigChange, error) {
+	kids, err := c.children(ctx, ConfigChangesPath)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []ConfigChange
+	for _, k := range kids {
+		n, ok := parseSeq(k, ConfigChangePrefix)
+		if !ok || n <= seq {
+			continue // not a notification, or an old one
+		}
+		path := ConfigChangesPath + "/" + k
+		data, _, err := c.get(ctx, path)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		entity, err := decodeConfigChange(data)
+		if err != nil {
+			return nil, corrupt(path, data, err)
+		}
+		out = append(out, ConfigChange{Seq: n, EntityPath: entity})
+	}
+	slices.SortFunc(out, func(a, b ConfigChange) int {
+		switch {
+		case a.Seq < b.Seq:
+			return -1
+		case a.Seq > b.Seq:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}

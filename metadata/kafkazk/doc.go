@@ -1,0 +1,112 @@
+// Package kafkazk is Samsa's counterpart of Kafka's KafkaZkClient and
+// ZkData: Kafka's ZooKeeper-mode znode layout (Kafka 3.x), read and written
+// with typed methods over github.com/go-zookeeper/zk, so that Kafka's own
+// tools and brokers can read what Samsa writes and the other way round.
+//
+// # Layout
+//
+// Paths are relative to the chroot of zookeeper.connect. The layout and the
+// JSON shapes are part of the format shared with Kafka: never change them.
+// JSON key order carries no meaning; decoders ignore unknown keys.
+//
+//	znode                                        kind        content (written by)
+//	-------------------------------------------  ----------  ---------------------------------------------------------------
+//	/brokers/ids/<id>                            ephemeral   {"version":5,"host":h|null,"port":p|-1,"endpoints":["L://h:p"],
+//	                                                         "listener_security_protocol_map":{"L":"PROTO"},"jmx_port":-1,
+//	                                                         "timestamp":"<ms>","rack":r (only when set),"features":{}}
+//	                                                         (the broker; czxid = broker epoch)
+//	/brokers/seqid                               persistent  empty; its version generates broker ids (brokers)
+//	/brokers/topics/<t>                          persistent  {"version":3,"partitions":{"0":[1,2]},"adding_replicas":{},
+//	                                                         "removing_replicas":{},"topic_id":"<base64url uuid>"}
+//	                                                         (admin: create, add partitions; controller: reassignment)
+//	/brokers/topics/<t>/partitions/<p>/state     persistent  {"version":1,"leader":1,"leader_epoch":4,"isr":[1,2],
+//	                                                         "controller_epoch":3[,"leader_recovery_state":1]}
+//	                                                         (controller; znode version = partition epoch)
+//	/controller                                  ephemeral   {"version":2,"brokerid":N,"timestamp":"<ms>","kraftControllerEpoch":-1}
+//	/controller_epoch                            persistent  decimal text, e.g. 3 (the election)
+//	/config/topics/<t>                           persistent  {"version":1,"config":{"k":"v"}} (admin)
+//	/config/changes/config_change_<10 digits>    sequential  {"version":2,"entity_path":"topics/<t>"} (admin)
+//	/config/{clients,users,brokers,ips}          persistent  created empty at start
+//	/admin/delete_topics/<t>                     persistent  empty: deletion requested (admin; removed by controller)
+//	/admin/reassign_partitions                   persistent  {"version":1,"partitions":[{"topic":t,"partition":p,
+//	                                                         "replicas":[..]}]} (admin creates; controller rewrites, deletes)
+//	/cluster/id                                  persistent  {"version":"1","id":"<base64url uuid>"} (first broker)
+//	/latest_producer_id_block                    persistent  {"version":1,"broker":N,"block_start":"0","block_end":"999"}
+//	                                                         (brokers; numbers as strings)
+//	/isr_change_notification, /log_dir_event_notification, /consumers
+//	                                             persistent  created empty at start, for Kafka tools
+//
+// # Epochs and what each write checks
+//
+//	write                                   fenced by
+//	--------------------------------------  ----------------------------------------------------------------
+//	RegisterBroker                          ownership: the znode is new, or its ephemeral owner is our session
+//	ElectController                         /controller absent (create) and /controller_epoch at the version read
+//	CreatePartitionStates                   /controller_epoch at token.ZkVersion (controller epoch)
+//	UpdatePartitionStates                   controller epoch, and each state znode at its PartitionEpoch
+//	SetTopicAssignment, DeleteTopic,        controller epoch
+//	RemoveDeletionMarkers, Resign,
+//	Set/DeletePartitionReassignment
+//	NextProducerIDBlock                     /latest_producer_id_block at the version read
+//	AddPartitions                           /brokers/topics/<t> at the version read
+//	CreateTopic, SetTopicConfig,            none (admin writes; Kafka's are unconditional too)
+//	MarkTopicForDeletion, GenerateBrokerID,
+//	CreatePartitionReassignment,
+//	GetOrCreateClusterID
+//
+// # Invariants
+//
+//  1. The broker epoch is the czxid of /brokers/ids/<id>. RegisterBroker
+//     creates the znode and sets its data in one multi, so the epoch comes
+//     from the multi's own result; every registration in a new session
+//     gets a larger epoch.
+//  2. One session holds /brokers/ids/<id>. An existing registration is
+//     replaced only when a session of this Client owns it (ZooKeeper has not
+//     yet removed an expired session's ephemerals); any other owner is
+//     ErrBrokerIDInUse.
+//  3. /controller and the increment of /controller_epoch are written in one
+//     multi, so the controller epoch grows by exactly one per election, and
+//     /controller_epoch's mzxid equals /controller's czxid for the sitting
+//     controller. The token (epoch, /controller_epoch version) is valid until
+//     the next election.
+//  4. Every controller write is a multi whose first op checks
+//     /controller_epoch at the token's version. If another controller has
+//     been elected since, the whole multi fails and the call returns
+//     ErrControllerMoved: a deposed (zombie) controller cannot write.
+//  5. A partition state is written only on condition that its znode is at
+//     the PartitionEpoch the controller read; a stale write fails with
+//     ErrBadVersion for that partition alone and changes nothing.
+//  6. Producer-id blocks are allocated by a conditional write of
+//     /latest_producer_id_block: blocks never overlap across the cluster and
+//     follow each other without gaps.
+//  7. A write whose reply was lost (connection closed, session moved or
+//     expired) may have been applied. Before trying it again the client
+//     re-reads: a create counts as applied when the znode holds our bytes; a
+//     set when it holds our bytes one version on; a registration or
+//     election when the znode's ephemeral owner is our session (and, for the
+//     election, the epoch was written in the same transaction). Lost replies
+//     of idempotent writes (unconditional sets, deletes) are simply retried;
+//     a lost config change notification may be created twice, and a lost
+//     /brokers/seqid write skips a broker id.
+//  8. Reads of any znode return a value or an error: bytes that are not the
+//     znode's shape give an error matching ErrCorrupt that names the path.
+//     Decoders never panic (FuzzDecoders), and what they accept re-encodes to
+//     bytes that decode to the same value.
+//
+// # go-zookeeper's pitfalls, and what this package does about them
+//
+//   - On session expiry go-zookeeper silently opens a new session: the
+//     ephemerals are gone. OnNewSession hooks run then (re-register the
+//     broker, run the election again); SessionID tells the current session.
+//   - Watches fire once and belong to a session: WatchChildren and WatchData
+//     re-arm after every event and after a new session, re-read, and deliver
+//     the latest state to a callback, folding bursts of events together.
+//   - Its event channel drops events when full: session states come through
+//     zk.WithEventCallback, which queues them without blocking.
+//   - A request cut off by a lost connection may have been applied:
+//     invariant 7.
+//   - Calls retry a lost connection until their ctx ends (waiting at most
+//     SessionTimeout at a time when ctx has no deadline); Connect waits
+//     ConnectionTimeout for the first session.
+//   - It has no chroot: the Client prefixes paths, and creates the chroot.
+package kafkazk
