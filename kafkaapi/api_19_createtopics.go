@@ -50,7 +50,7 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Found multiple entries for this topic.")
-		} else if h.rm.Topic(rt.Topic) != nil {
+		} else if h.topicExists(rt.Topic) {
 			err = errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", rt.Topic)
 		} else {
 			var spec topicSpec

@@ -67,8 +67,8 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 // and deletes the topic unless this request already did.
 func deleteOneTopic(h *Handler, st *kmsg.DeleteTopicsResponseTopic, deleted map[string]bool) error {
 	if st.TopicID != [16]byte{} {
-		t, ok := h.meta.TopicByID(metadata.TopicID(st.TopicID))
-		if !ok {
+		t := h.cache.Load().TopicByID(metadata.TopicID(st.TopicID))
+		if t == nil {
 			return errf(kerr.UnknownTopicID, "Topic ID %s does not exist.", metadata.TopicID(st.TopicID))
 		}
 		st.Topic = strptr(t.Name)

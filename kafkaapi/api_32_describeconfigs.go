@@ -77,9 +77,13 @@ func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, syn
 	if err := metadata.ValidTopicName(r.ResourceName); err != nil {
 		return nil, errf(kerr.InvalidTopicException, "%v", err)
 	}
-	ts := h.rm.Topic(r.ResourceName)
-	if ts == nil {
+	stored, ok := h.meta.Topic(r.ResourceName)
+	if !ok || !h.topicExists(r.ResourceName) {
 		return nil, errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", r.ResourceName)
+	}
+	cfg, err := h.cfg.TopicDefaults.With(stored.Configs)
+	if err != nil {
+		return nil, errf(kerr.InvalidConfig, "stored configs of %s: %v", r.ResourceName, err)
 	}
 	var out []kmsg.DescribeConfigsResponseResourceConfig
 	for _, k := range config.TopicKeys() {
@@ -87,9 +91,9 @@ func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, syn
 			continue
 		}
 		d := config.TopicDefs[k]
-		syns := config.TopicSynonyms(k, ts.Meta.Configs, h.cfg.TopicDefaults)
+		syns := config.TopicSynonyms(k, stored.Configs, h.cfg.TopicDefaults)
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
-		c.Name, c.Value = k, strptr(ts.Config[k])
+		c.Name, c.Value = k, strptr(cfg[k])
 		c.Source = kmsg.ConfigSource(config.TopicSource(syns))
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 		c.ConfigType = kmsg.ConfigType(d.Type)

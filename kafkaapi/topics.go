@@ -28,12 +28,12 @@ func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic
 	if err := metadata.ValidTopicName(spec.name); err != nil {
 		return metadata.Topic{}, errf(kerr.InvalidTopicException, "%v", err)
 	}
-	if h.rm.Topic(spec.name) != nil {
+	if h.topicExists(spec.name) {
 		return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
 	}
 	// Kafka refuses names that differ only in '.' versus '_' (metric names collide).
 	norm := strings.ReplaceAll(spec.name, ".", "_")
-	for _, n := range h.rm.TopicNames() {
+	for _, n := range h.cache.Load().TopicNames() {
 		if strings.ReplaceAll(n, ".", "_") == norm {
 			return metadata.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.name, n)
 		}
@@ -53,7 +53,16 @@ func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic
 		return t, nil
 	}
 	if err := h.meta.CreateTopic(t); err != nil {
+		if errors.Is(err, metadata.ErrTopicExists) {
+			return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
+		}
 		return metadata.Topic{}, err
+	}
+	if h.cluster != nil {
+		// The controller makes the partitions: brokers learn them with
+		// LeaderAndIsr and UpdateMetadata.
+		h.log.Info("topic created", "topic", t.Name, "partitions", len(t.Replicas), "id", t.ID.String())
+		return t, nil
 	}
 	ts, err := h.rm.OpenTopic(t)
 	if err != nil {
@@ -70,6 +79,9 @@ func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic
 // assign returns the replica assignment for a new topic: this broker for
 // every partition, or the explicit assignment if it is valid.
 func (h *Handler) assign(spec topicSpec) ([][]int32, error) {
+	if h.cluster != nil {
+		return h.assignCluster(spec)
+	}
 	if spec.assignment != nil {
 		if spec.partitions != -1 || spec.replication != -1 {
 			return nil, errf(kerr.InvalidRequest, "both a replica assignment and partitions or replication factor were given")
@@ -115,6 +127,18 @@ func (h *Handler) assign(spec topicSpec) ([][]int32, error) {
 func (h *Handler) deleteTopic(name string) error {
 	h.adminMu.Lock()
 	defer h.adminMu.Unlock()
+	if !h.topicExists(name) {
+		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
+	}
+	if h.cluster != nil {
+		// The controller deletes it: every replica stops and deletes its
+		// log, then the znodes go.
+		if err := h.meta.DeleteTopic(name); err != nil {
+			return err
+		}
+		h.log.Info("topic marked for deletion", "topic", name)
+		return nil
+	}
 	if !h.rm.DropTopic(name) {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
@@ -133,11 +157,11 @@ func (h *Handler) deleteTopic(name string) error {
 func (h *Handler) addPartitions(name string, count int32, assignment [][]int32, validateOnly bool) error {
 	h.adminMu.Lock()
 	defer h.adminMu.Unlock()
-	ts := h.rm.Topic(name)
-	if ts == nil {
+	info := h.cache.Load().Topic(name)
+	if info == nil {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
-	cur := int32(len(ts.Parts))
+	cur := int32(len(info.Partitions))
 	if count < cur {
 		return errf(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", cur, count)
 	}
@@ -148,6 +172,20 @@ func (h *Handler) addPartitions(name string, count int32, assignment [][]int32, 
 		return errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", count)
 	}
 	add := make([][]int32, count-cur)
+	if h.cluster != nil {
+		var err error
+		if add, err = h.assignNewPartitions(info, count-cur, assignment); err != nil {
+			return err
+		}
+		if validateOnly {
+			return nil
+		}
+		if err := h.meta.AddPartitions(name, add); err != nil {
+			return err
+		}
+		h.log.Info("partitions added", "topic", name, "from", cur, "to", count)
+		return nil
+	}
 	if assignment != nil {
 		// Kafka's order: unknown brokers, then the count, then each list.
 		for _, r := range assignment {
@@ -196,11 +234,11 @@ func (h *Handler) setTopicConfigs(name string, configs map[string]string, valida
 func (h *Handler) updateTopicConfigs(name string, edit func(cur map[string]string) (map[string]string, error), validateOnly bool) error {
 	h.adminMu.Lock()
 	defer h.adminMu.Unlock()
-	ts := h.rm.Topic(name)
-	if ts == nil {
+	stored, ok := h.meta.Topic(name)
+	if !ok || !h.topicExists(name) {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
-	configs, err := edit(maps.Clone(ts.Meta.Configs))
+	configs, err := edit(maps.Clone(stored.Configs))
 	if err != nil {
 		return err
 	}
@@ -215,8 +253,11 @@ func (h *Handler) updateTopicConfigs(name string, edit func(cur map[string]strin
 		return err
 	}
 	t, _ := h.meta.Topic(name)
-	if err := h.rm.SetTopicConfig(t, cfg); err != nil {
-		return errf(kerr.InvalidConfig, "%v", err)
+	if h.rm.Topic(name) != nil {
+		// Other brokers apply it when ZooKeeper announces the change.
+		if err := h.rm.SetTopicConfig(t, cfg); err != nil {
+			return errf(kerr.InvalidConfig, "%v", err)
+		}
 	}
 	h.log.Info("topic config changed", "topic", name, "configs", configs)
 	return nil
@@ -243,4 +284,98 @@ func TopicInfo(ts *replica.Topic) *metadata.TopicInfo {
 		t.Partitions = append(t.Partitions, st)
 	}
 	return t
+}
+
+// topicExists: the cluster has the topic (the metadata cache; a standalone
+// broker's cache shows every topic it serves).
+func (h *Handler) topicExists(name string) bool { return h.cache.Load().Topic(name) != nil }
+
+// assignCluster is the replica assignment of a new topic in cluster mode:
+// an explicit one is checked against the registered brokers; otherwise
+// Kafka's rack-aware spread over the live brokers.
+func (h *Handler) assignCluster(spec topicSpec) ([][]int32, error) {
+	snap := h.cache.Load()
+	if spec.assignment != nil {
+		if len(spec.assignment) == 0 {
+			return nil, errf(kerr.InvalidPartitions, "empty replica assignment")
+		}
+		for i, r := range spec.assignment {
+			if len(r) == 0 {
+				return nil, errf(kerr.InvalidReplicaAssignment, "partition %d has no replicas", i)
+			}
+			for _, id := range r {
+				if !snap.Alive(id) {
+					return nil, errf(kerr.InvalidReplicaAssignment, "Unknown broker(s) in replica assignment: %d.", id)
+				}
+			}
+		}
+		return spec.assignment, nil
+	}
+	n, rf := spec.partitions, spec.replication
+	if n == -1 {
+		n = h.cfg.NumPartitions
+	}
+	if rf == -1 {
+		rf = h.cfg.DefaultReplication
+	}
+	if n < 1 {
+		return nil, errf(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
+	}
+	if n > 100000 {
+		return nil, errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", n)
+	}
+	if rf < 1 {
+		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
+	}
+	a, err := metadata.AssignReplicas(assignBrokers(snap), n, rf, -1, -1)
+	if err != nil {
+		if errors.Is(err, metadata.ErrNotEnoughBrokers) {
+			return nil, errf(kerr.InvalidReplicationFactor, "Replication factor: %d larger than available brokers: %d.", rf, len(snap.Brokers))
+		}
+		return nil, errf(kerr.InvalidReplicaAssignment, "%v", err)
+	}
+	return a, nil
+}
+
+func assignBrokers(snap *metadata.Snapshot) []metadata.AssignBroker {
+	out := make([]metadata.AssignBroker, 0, len(snap.Brokers))
+	for _, b := range snap.Brokers {
+		ab := metadata.AssignBroker{ID: b.ID}
+		if b.Rack != nil {
+			ab.Rack = *b.Rack
+		}
+		out = append(out, ab)
+	}
+	return out
+}
+
+// assignNewPartitions places n new partitions of a topic in cluster mode:
+// an explicit assignment checked against the live brokers, or the spread
+// of a new topic with the topic's replication factor.
+func (h *Handler) assignNewPartitions(info *metadata.TopicInfo, n int32, assignment [][]int32) ([][]int32, error) {
+	snap := h.cache.Load()
+	rf := int16(len(info.Partitions[0].Replicas))
+	if assignment != nil {
+		for _, r := range assignment {
+			for _, id := range r {
+				if !snap.Alive(id) {
+					return nil, errf(kerr.InvalidReplicaAssignment, "Unknown broker(s) in replica assignment: %d.", id)
+				}
+			}
+		}
+		if int32(len(assignment)) != n {
+			return nil, errf(kerr.InvalidReplicaAssignment, "Increasing the number of partitions by %d but %d assignments provided.", n, len(assignment))
+		}
+		for i, r := range assignment {
+			if len(r) != int(rf) {
+				return nil, errf(kerr.InvalidReplicaAssignment, "new partition %d: %d replicas, the topic has %d", i, len(r), rf)
+			}
+		}
+		return assignment, nil
+	}
+	a, err := metadata.AssignReplicas(assignBrokers(snap), n, rf, -1, -1)
+	if err != nil {
+		return nil, errf(kerr.InvalidReplicationFactor, "%v", err)
+	}
+	return a, nil
 }

@@ -81,7 +81,6 @@ type Store interface {
 	// Topics returns copies of every topic, sorted by name.
 	Topics() []Topic
 	Topic(name string) (Topic, bool)
-	TopicByID(id TopicID) (Topic, bool)
 	CreateTopic(t Topic) error
 	DeleteTopic(name string) error
 	// AddPartitions appends partitions with the given replicas.

@@ -1,0 +1,334 @@
+package controller
+
+import (
+	"context"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/internal/apierr"
+	"samsa/metadata/kafkazk"
+)
+
+// onDeletions starts deleting topics marked in /admin/delete_topics: their
+// partitions leave every broker's metadata (leader -2), every replica is
+// asked to stop and delete its log, and the znodes go once all have (a
+// replica on a dead broker is asked again when it returns).
+func (c *Controller) onDeletions(names []string) error {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	var start []string
+	var drop []string
+	for _, t := range names {
+		switch {
+		case !c.cfg.DeleteTopicEnable:
+			c.log.Warn("topic deletion is disabled (delete.topic.enable=false); dropping the request", "topic", t)
+			drop = append(drop, t)
+		case c.s.topics[t] == nil:
+			drop = append(drop, t)
+		case !c.s.deleting[t]:
+			start = append(start, t)
+		}
+	}
+	if len(drop) > 0 {
+		if err := c.zk.RemoveDeletionMarkers(ctx, c.token, drop...); err != nil {
+			return err
+		}
+	}
+	for _, t := range start {
+		c.log.Info("deleting topic", "topic", t)
+		c.s.deleting[t] = true
+		pending := map[int32]bool{}
+		for _, pc := range c.s.topics[t].parts {
+			for _, r := range pc.replicas {
+				pending[r] = true
+			}
+		}
+		c.s.pendingStops[t] = pending
+		c.sendUpdateMetadata(c.s.liveIDs(), c.s.topicPartitions(t))
+	}
+	if len(start) > 0 {
+		return c.retryDeletions()
+	}
+	return nil
+}
+
+// retryDeletions asks the live replicas of topics being deleted that have
+// not yet stopped to stop and delete.
+func (c *Controller) retryDeletions() error {
+	for t, pending := range c.s.pendingStops {
+		if len(pending) == 0 {
+			if err := c.finishDeletion(t); err != nil {
+				return err
+			}
+			continue
+		}
+		for id := range pending {
+			if !c.s.alive(id) {
+				continue
+			}
+			var parts []int32
+			for p, pc := range c.s.topics[t].parts {
+				if contains(pc.replicas, id) {
+					parts = append(parts, p)
+				}
+			}
+			slices.Sort(parts)
+			c.sendStopReplica(id, t, parts, true)
+		}
+	}
+	return nil
+}
+
+func (c *Controller) onStopReplicaDone(broker int32, topic string, ok bool) error {
+	pending := c.s.pendingStops[topic]
+	if pending == nil || !ok {
+		return nil
+	}
+	delete(pending, broker)
+	if len(pending) > 0 {
+		return nil
+	}
+	return c.finishDeletion(topic)
+}
+
+func (c *Controller) finishDeletion(t string) error {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	if err := c.zk.DeleteTopic(ctx, c.token, t); err != nil {
+		return err
+	}
+	delete(c.s.pendingStops, t)
+	c.forgetTopic(t)
+	c.log.Info("topic deleted", "topic", t)
+	return nil
+}
+
+// ControlledShutdown moves a stopping broker's leaderships to other in-sync
+// replicas and takes it out of ISRs (Kafka's doControlledShutdown). It
+// returns the partitions the broker still leads: those with no other live
+// in-sync replica.
+func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) (remaining []kmsg.ControlledShutdownResponsePartitionsRemaining, err error) {
+	cerr := c.call(ctx, func() {
+		if !c.active {
+			err = apierr.Errorf(kerr.NotController, "broker %d is not the controller", c.cfg.BrokerID)
+			return
+		}
+		b, ok := c.s.brokers[broker]
+		switch {
+		case !ok:
+			err = apierr.Errorf(kerr.BrokerNotAvailable, "broker %d is not alive", broker)
+			return
+		case brokerEpoch != -1 && brokerEpoch < b.Epoch:
+			err = apierr.Errorf(kerr.StaleBrokerEpoch, "broker epoch %d is older than %d", brokerEpoch, b.Epoch)
+			return
+		}
+		c.log.Info("controlled shutdown", "broker", broker)
+		c.s.shuttingDown[broker] = true
+		updates := map[tpKey]kafkazk.LeaderAndISR{}
+		var changed []tpKey
+		for _, k := range c.s.allPartitions() {
+			pc := c.s.part(k)
+			if pc.state == nil || !contains(pc.replicas, broker) || c.s.deleting[k.topic] {
+				continue
+			}
+			st := *pc.state
+			switch {
+			case st.Leader == broker:
+				if len(pc.replicas) < 2 {
+					continue // nowhere to move it
+				}
+				next := st
+				next.Leader = -1
+				for _, r := range pc.replicas {
+					if r != broker && c.s.alive(r) && !c.s.shuttingDown[r] && contains(st.ISR, r) {
+						next.Leader = r
+						break
+					}
+				}
+				if next.Leader < 0 {
+					continue
+				}
+				next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(x int32) bool { return c.s.shuttingDown[x] })
+				next.LeaderEpoch++
+				updates[k] = next
+			case contains(st.ISR, broker) && len(st.ISR) > 1:
+				next := st
+				next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(x int32) bool { return x == broker })
+				next.LeaderEpoch++
+				updates[k] = next
+			}
+		}
+		wctx, cancel := c.ctx()
+		defer cancel()
+		if err = c.writeStates(wctx, updates); err != nil {
+			return
+		}
+		changed = keysOf(updates)
+		c.sendLeaderAndIsr(changed, c.s.liveIDs(), false)
+		c.sendUpdateMetadata(c.s.liveIDs(), changed)
+		for _, k := range c.s.allPartitions() {
+			if pc := c.s.part(k); pc.state != nil && pc.state.Leader == broker {
+				r := kmsg.NewControlledShutdownResponsePartitionsRemaining()
+				r.Topic, r.Partition = k.topic, k.part
+				remaining = append(remaining, r)
+			}
+		}
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	return remaining, err
+}
+
+// ElectLeaders runs preferred (electionType 0) or unclean (1) elections for
+// the partitions named, or for every partition when parts is nil (Kafka's
+// ElectLeaders API, KIP-460). It answers per partition: no error when the
+// leader changed, ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
+// ELIGIBLE_LEADERS_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION.
+func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (result map[string]map[int32]int16, err error) {
+	cerr := c.call(ctx, func() {
+		if !c.active {
+			err = apierr.Errorf(kerr.NotController, "broker %d is not the controller", c.cfg.BrokerID)
+			return
+		}
+		result = map[string]map[int32]int16{}
+		set := func(k tpKey, code int16) {
+			if result[k.topic] == nil {
+				result[k.topic] = map[int32]int16{}
+			}
+			result[k.topic][k.part] = code
+		}
+		var keys []tpKey
+		if parts == nil {
+			keys = c.s.allPartitions()
+		} else {
+			for t, ps := range parts {
+				for _, p := range ps {
+					keys = append(keys, tpKey{t, p})
+				}
+			}
+		}
+		updates := map[tpKey]kafkazk.LeaderAndISR{}
+		for _, k := range keys {
+			pc := c.s.part(k)
+			if pc == nil || c.s.deleting[k.topic] {
+				set(k, kerr.UnknownTopicOrPartition.Code)
+				continue
+			}
+			if pc.state == nil {
+				set(k, kerr.EligibleLeadersNotAvailable.Code)
+				continue
+			}
+			st := *pc.state
+			if electionType == 0 {
+				pref := pc.replicas[0]
+				switch {
+				case st.Leader == pref:
+					if parts != nil {
+						set(k, kerr.ElectionNotNeeded.Code)
+					}
+				case c.s.alive(pref) && !c.s.shuttingDown[pref] && contains(st.ISR, pref):
+					next := st
+					next.Leader = pref
+					next.LeaderEpoch++
+					updates[k] = next
+				default:
+					if parts != nil {
+						set(k, kerr.PreferredLeaderNotAvailable.Code)
+					}
+				}
+				continue
+			}
+			if st.Leader >= 0 && c.s.alive(st.Leader) {
+				set(k, kerr.ElectionNotNeeded.Code)
+				continue
+			}
+			next := st
+			next.Leader = -1
+			for _, r := range pc.replicas {
+				if c.s.alive(r) && !c.s.shuttingDown[r] {
+					next.Leader, next.ISR = r, []int32{r}
+					break
+				}
+			}
+			if next.Leader < 0 {
+				set(k, kerr.EligibleLeadersNotAvailable.Code)
+				continue
+			}
+			next.LeaderEpoch++
+			updates[k] = next
+		}
+		wctx, cancel := c.ctx()
+		defer cancel()
+		if err = c.writeStates(wctx, updates); err != nil {
+			return
+		}
+		changed := keysOf(updates)
+		for _, k := range changed {
+			if pc := c.s.part(k); pc.state != nil && pc.state.Leader == updates[k].Leader {
+				set(k, 0)
+			} else {
+				set(k, kerr.UnknownServerError.Code)
+			}
+		}
+		c.sendLeaderAndIsr(changed, c.s.liveIDs(), false)
+		c.sendUpdateMetadata(c.s.liveIDs(), changed)
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	return result, err
+}
+
+// rebalance is auto.leader.rebalance.enable: for each broker whose share of
+// preferred partitions led by another passes leader.imbalance.per.broker.percentage,
+// run preferred elections where the preferred leader can lead.
+func (c *Controller) rebalance() error {
+	byPref := map[int32][]tpKey{}
+	for _, k := range c.s.allPartitions() {
+		pc := c.s.part(k)
+		if pc.state == nil || c.s.deleting[k.topic] || len(pc.replicas) == 0 {
+			continue
+		}
+		byPref[pc.replicas[0]] = append(byPref[pc.replicas[0]], k)
+	}
+	updates := map[tpKey]kafkazk.LeaderAndISR{}
+	for b, keys := range byPref {
+		var off []tpKey
+		for _, k := range keys {
+			if c.s.part(k).state.Leader != b {
+				off = append(off, k)
+			}
+		}
+		if len(off)*100 <= c.cfg.ImbalancePercent*len(keys) {
+			continue
+		}
+		if !c.s.alive(b) || c.s.shuttingDown[b] {
+			continue
+		}
+		for _, k := range off {
+			st := *c.s.part(k).state
+			if contains(st.ISR, b) {
+				next := st
+				next.Leader = b
+				next.LeaderEpoch++
+				updates[k] = next
+			}
+		}
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	c.log.Info("preferred leader rebalance", "partitions", len(updates))
+	ctx, cancel := c.ctx()
+	defer cancel()
+	if err := c.writeStates(ctx, updates); err != nil {
+		return err
+	}
+	changed := keysOf(updates)
+	c.sendLeaderAndIsr(changed, c.s.liveIDs(), false)
+	c.sendUpdateMetadata(c.s.liveIDs(), changed)
+	return nil
+}
