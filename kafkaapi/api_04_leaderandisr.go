@@ -44,7 +44,7 @@ func serveLeaderAndIsr(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		return fail(kerr.StaleControllerEpoch.Code)
 	}
 	for _, c := range changes {
-		h.cluster.OnLeadershipChange(c.Topic, c.Partition, c.Leader, c.Epoch)
+		h.leadershipChanged(c.Topic, c.Partition, c.Leader)
 	}
 	leaderAndIsrPartitions(rc.version, resp, req, errs, 0)
 	return rc.respond(resp)

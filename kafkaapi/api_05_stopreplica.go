@@ -56,7 +56,7 @@ func serveStopReplica(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	}
 	for i, s := range stops {
 		if errs[i] == 0 {
-			h.cluster.OnLeadershipChange(s.Topic, s.Partition, false, -1)
+			h.leadershipChanged(s.Topic, s.Partition, false)
 		}
 	}
 	return answer(errs, 0)

@@ -46,11 +46,14 @@ func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinator
 	var err error
 	switch keyType {
 	case 0:
-		if _, err = h.offsetsTopicState(); err == nil {
+		if h.cluster != nil {
+			err = h.ensureOffsetsTopic()
+		} else if _, err = h.offsetsTopicState(); err == nil {
 			if owned, _ := h.groups.Owns(h.groups.PartitionFor(key)); !owned {
 				err = errf(kerr.CoordinatorNotAvailable, "partition %d of %s is not led by this broker", h.groups.PartitionFor(key), offsetsTopic)
 			}
-		} else if codeOf(err) != kerr.CoordinatorNotAvailable.Code {
+		}
+		if err != nil && codeOf(err) != kerr.CoordinatorNotAvailable.Code {
 			h.log.Warn("creating "+offsetsTopic+" failed", "err", err)
 			err = errf(kerr.CoordinatorNotAvailable, "%v", err)
 		}
@@ -64,8 +67,9 @@ func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinator
 		return c
 	}
 	snap := h.cache.Load()
-	st, _ := snap.Partition(offsetsTopic, h.groups.PartitionFor(key))
+	st, found := snap.Partition(offsetsTopic, h.groups.PartitionFor(key))
 	b, ok := snap.Broker(st.Leader)
+	ok = ok && found
 	if !ok {
 		c.ErrorCode = kerr.CoordinatorNotAvailable.Code
 		c.ErrorMessage = strptr("the leader of the group's partition of " + offsetsTopic + " is not available")

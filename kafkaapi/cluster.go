@@ -18,9 +18,6 @@ type Cluster interface {
 	// Controller is this broker's active controller, or nil when another
 	// broker is the controller.
 	Controller() Controller
-	// OnLeadershipChange is told, after a LeaderAndIsr, which partitions
-	// this broker now leads or follows.
-	OnLeadershipChange(topic string, partition int32, leader bool, epoch int32)
 }
 
 // Controller is the part of the active controller that brokers reach with
@@ -29,8 +26,9 @@ type Controller interface {
 	// ControlledShutdown moves the leaderships of a stopping broker away
 	// and returns the partitions it still leads.
 	ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) ([]kmsg.ControlledShutdownResponsePartitionsRemaining, error)
-	// AlterPartition applies a leader's ISR changes.
-	AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error)
+	// ElectLeaders runs preferred (0) or unclean (1) elections for the
+	// partitions named, or all when nil; the error code per partition.
+	ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (map[string]map[int32]int16, error)
 }
 
 // fromController checks a controller request's epochs: the broker epoch
@@ -45,4 +43,21 @@ func (h *Handler) fromController(brokerEpoch int64) *kerr.Error {
 		return kerr.StaleBrokerEpoch
 	}
 	return nil
+}
+
+// leadershipChanged follows partitions of __consumer_offsets this broker
+// comes to lead (the group coordinator loads their groups; requests for
+// them get COORDINATOR_LOAD_IN_PROGRESS meanwhile) or stops leading (their
+// groups are dropped; requests get NOT_COORDINATOR).
+func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) {
+	if topic != offsetsTopic || h.groups == nil || partition >= h.groups.Partitions() {
+		return
+	}
+	if leader {
+		if p := h.rm.Partition(topic, partition); p != nil {
+			h.groups.Load(partition, offsetsLog{p})
+		}
+		return
+	}
+	h.groups.Unload(partition)
 }

@@ -49,18 +49,7 @@ func (h *Handler) loadOffsetsPartitions(ts *replica.Topic) {
 func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
 	ts := h.rm.Topic(offsetsTopic)
 	if ts == nil {
-		_, err := h.createTopic(topicSpec{
-			name: offsetsTopic, partitions: h.groups.Partitions(), replication: -1,
-			configs: map[string]string{
-				"cleanup.policy":   "compact",
-				"segment.bytes":    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
-				"compression.type": "producer",
-				// Kafka keeps the 10 MiB default; 1 MiB indexes a 100 MiB
-				// segment many times over and reserves far less disk for
-				// 50 partitions.
-				"segment.index.bytes": "1048576",
-			},
-		}, false)
+		_, err := h.createTopic(h.offsetsTopicSpec(), false)
 		if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 			return nil, err
 		}
@@ -70,6 +59,39 @@ func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
 	}
 	h.loadOffsetsPartitions(ts)
 	return ts, nil
+}
+
+// ensureOffsetsTopic, in cluster mode, asks for __consumer_offsets to be
+// created the first time a coordinator is looked for: the controller makes
+// its partitions and FindCoordinator answers COORDINATOR_NOT_AVAILABLE until
+// their leaders are known, as Kafka does.
+func (h *Handler) ensureOffsetsTopic() error {
+	if h.topicExists(offsetsTopic) {
+		return nil
+	}
+	_, err := h.createTopic(h.offsetsTopicSpec(), false)
+	if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
+		return err
+	}
+	return errf(kerr.CoordinatorNotAvailable, "%s is being created", offsetsTopic)
+}
+
+// offsetsTopicSpec is __consumer_offsets as Kafka creates it:
+// offsets.topic.num.partitions partitions, compacted,
+// offsets.topic.segment.bytes segments.
+func (h *Handler) offsetsTopicSpec() topicSpec {
+	return topicSpec{
+		name: offsetsTopic, partitions: h.groups.Partitions(), replication: -1,
+		configs: map[string]string{
+			"cleanup.policy":   "compact",
+			"segment.bytes":    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
+			"compression.type": "producer",
+			// Kafka keeps the 10 MiB default; 1 MiB indexes a 100 MiB
+			// segment many times over and reserves far less disk for 50
+			// partitions.
+			"segment.index.bytes": "1048576",
+		},
+	}
 }
 
 // clientHost is a member's host as Kafka shows it: "/" and the address.
