@@ -194,10 +194,13 @@ func TestSessionExpiryReRegisters(t *testing.T) {
 	if _, st := e.get("/brokers/ids/1"); st.Czxid != epoch2 || st.EphemeralOwner != c.SessionID() {
 		t.Fatalf("registration czxid %d owner %s; want %d, %s", st.Czxid, hex(st.EphemeralOwner), epoch2, hex(c.SessionID()))
 	}
-	waitFor(t, "the watcher to see the broker again", 10*time.Second, func() bool {
+	// The watcher was set by the expired session: it must have re-armed.
+	_, err = e.client().RegisterBroker(ctx, BrokerInfo{ID: 2, JMXPort: -1})
+	must(t, err)
+	waitFor(t, "the watcher to see broker 2 join", 10*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(seen) > 0 && slices.Equal(seen[len(seen)-1], []string{"1"})
+		return len(seen) > 0 && slices.Equal(seen[len(seen)-1], []string{"1", "2"})
 	})
 }
 
