@@ -46,7 +46,7 @@ type Config struct {
 type Client struct {
 	conn   *zk.Conn
 	connP  atomic.Pointer[zk.Conn] // conn, for the event callback, which can run before Connect returns
-	chroot string // "" or "/a/b": prefixed to every path
+	chroot string                  // "" or "/a/b": prefixed to every path
 	cfg    Config
 	log    *slog.Logger
 	quit   chan struct{} // closed by Close
