@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -44,7 +45,8 @@ type Config struct {
 // tried again: see doc.go, invariant 7.
 type Client struct {
 	conn   *zk.Conn
-	chroot string // "" or "/a/b": prefixed to every path
+	connP  atomic.Pointer[zk.Conn] // conn, for the event callback, which can run before Connect returns
+	chroot string                  // "" or "/a/b": prefixed to every path
 	cfg    Config
 	log    *slog.Logger
 	quit   chan struct{} // closed by Close
@@ -52,7 +54,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	changed  chan struct{}      // closed and replaced at every connection state event
-	events   []zk.State         // session states not yet seen by sessionLoop
+	events   []sessionEvent     // not yet seen by sessionLoop
 	wake     chan struct{}      // cap 1: events is non-empty
 	session  int64              // the current (last established) session, 0 before the first
 	sessions map[int64]struct{} // every session this client has held
@@ -99,6 +101,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("kafkazk: connect %s: %w", cfg.Connect, err)
 	}
 	c.conn = conn
+	c.connP.Store(conn)
 	go c.sessionLoop()
 
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectionTimeout)
@@ -192,16 +195,30 @@ func (c *Client) ownSession(sid int64) bool {
 	return ok || (sid != 0 && sid == c.conn.SessionID())
 }
 
+type sessionEvent struct {
+	state zk.State
+	sid   int64 // the session at StateHasSession; 0 if not known yet
+}
+
 // onEvent is go-zookeeper's event callback. It must not block: it records
 // session states for sessionLoop and wakes whoever waits for a session.
+// The session ID is taken here, at the event, so that no session goes
+// unrecorded however fast they follow each other.
 func (c *Client) onEvent(ev zk.Event) {
 	if ev.Type != zk.EventSession {
 		return
 	}
+	se := sessionEvent{state: ev.State}
+	if conn := c.connP.Load(); conn != nil && ev.State == zk.StateHasSession {
+		se.sid = conn.SessionID()
+	}
 	c.mu.Lock()
 	close(c.changed)
 	c.changed = make(chan struct{})
-	c.events = append(c.events, ev.State)
+	c.events = append(c.events, se)
+	if se.sid != 0 {
+		c.sessions[se.sid] = struct{}{}
+	}
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -223,14 +240,17 @@ func (c *Client) sessionLoop() {
 		states := c.events
 		c.events = nil
 		c.mu.Unlock()
-		for _, st := range states {
-			switch st {
+		for _, ev := range states {
+			switch ev.state {
 			case zk.StateExpired:
 				c.log.Warn("kafkazk: ZooKeeper session expired; its ephemeral znodes are gone")
 			case zk.StateDisconnected:
 				c.log.Info("kafkazk: disconnected from ZooKeeper")
 			case zk.StateHasSession:
-				sid := c.conn.SessionID()
+				sid := ev.sid
+				if sid == 0 {
+					sid = c.conn.SessionID() // the event came before Connect returned
+				}
 				if sid == 0 {
 					continue
 				}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"samsa/internal/zktest"
 )
 
@@ -194,10 +196,13 @@ func TestSessionExpiryReRegisters(t *testing.T) {
 	if _, st := e.get("/brokers/ids/1"); st.Czxid != epoch2 || st.EphemeralOwner != c.SessionID() {
 		t.Fatalf("registration czxid %d owner %s; want %d, %s", st.Czxid, hex(st.EphemeralOwner), epoch2, hex(c.SessionID()))
 	}
-	waitFor(t, "the watcher to see the broker again", 10*time.Second, func() bool {
+	// The watcher was set by the expired session: it must have re-armed.
+	_, err = e.client().RegisterBroker(ctx, BrokerInfo{ID: 2, JMXPort: -1})
+	must(t, err)
+	waitFor(t, "the watcher to see broker 2 join", 10*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(seen) > 0 && slices.Equal(seen[len(seen)-1], []string{"1"})
+		return len(seen) > 0 && slices.Equal(seen[len(seen)-1], []string{"1", "2"})
 	})
 }
 
@@ -873,5 +878,44 @@ func TestConnectTimeout(t *testing.T) {
 	_, err := Connect(context.Background(), Config{Connect: "127.0.0.1:1", SessionTimeout: time.Second, ConnectionTimeout: 500 * time.Millisecond})
 	if !errors.Is(err, ErrNotConnected) || time.Since(start) > 5*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+// An ephemeral left by an earlier session of this client (ZooKeeper has not
+// removed it yet) is replaced; the same znode held by a session that was
+// never ours is not. The leftover is made by a second connection whose
+// session the client is told it once had.
+func TestReplaceOwnStaleEphemerals(t *testing.T) {
+	e := sharedEnv(t)
+	c := e.client()
+	ctx := ctxT(t)
+	stale := rawConn(t, e.srv.Addr())
+	e.set(BrokerIDsPath, nil)
+	for _, p := range []string{BrokerPath(1), ControllerPath} {
+		if _, err := stale.Create(e.chroot+p, []byte(`{"version":2,"brokerid":9,"jmx_port":-1,"endpoints":[]}`), zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1}); !errors.Is(err, ErrBrokerIDInUse) {
+		t.Fatalf("registration over a stranger's znode: %v", err)
+	}
+	if el, err := c.ElectController(ctx, 1); err != nil || el.Won || el.ControllerID != 9 {
+		t.Fatalf("election against a stranger's /controller: %+v, %v", el, err)
+	}
+
+	c.mu.Lock()
+	c.sessions[stale.SessionID()] = struct{}{} // as if it had been ours before an expiry
+	c.mu.Unlock()
+	epoch, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
+	must(t, err)
+	if _, st := e.get(BrokerPath(1)); st.EphemeralOwner != c.SessionID() || st.Czxid != epoch {
+		t.Fatalf("registration owner %s czxid %d; want %s, %d", hex(st.EphemeralOwner), st.Czxid, hex(c.SessionID()), epoch)
+	}
+	el, err := c.ElectController(ctx, 1)
+	if err != nil || !el.Won {
+		t.Fatalf("election over our stale /controller: %+v, %v", el, err)
+	}
+	if _, st := e.get(ControllerPath); st.EphemeralOwner != c.SessionID() {
+		t.Fatalf("/controller owned by %s", hex(st.EphemeralOwner))
 	}
 }
