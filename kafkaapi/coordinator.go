@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"samsa/config"
 	"samsa/replica"
 )
 
@@ -49,16 +50,22 @@ func (h *Handler) loadOffsetsPartitions(ts *replica.Topic) {
 func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
 	ts := h.rm.Topic(offsetsTopic)
 	if ts == nil {
+		// offsets.topic.replication.factor, capped at the live brokers
+		// only by a standalone broker (config.OffsetsTopicReplication).
+		rf, ok := h.cfg.OffsetsTopicReplication(len(h.cache.Load().Brokers))
+		if !ok {
+			return nil, errf(kerr.CoordinatorNotAvailable, "%s needs %d live brokers (offsets.topic.replication.factor)", offsetsTopic, rf)
+		}
 		_, err := h.createTopic(topicSpec{
-			name: offsetsTopic, partitions: h.groups.Partitions(), replication: -1,
+			name: offsetsTopic, partitions: h.groups.Partitions(), replication: rf,
 			configs: map[string]string{
-				"cleanup.policy":   "compact",
-				"segment.bytes":    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
-				"compression.type": "producer",
+				config.KeyCleanupPolicy:   "compact",
+				config.KeySegmentBytes:    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
+				config.KeyCompressionType: "producer",
 				// Kafka keeps the 10 MiB default; 1 MiB indexes a 100 MiB
 				// segment many times over and reserves far less disk for
 				// 50 partitions.
-				"segment.index.bytes": "1048576",
+				config.KeySegmentIndexBytes: "1048576",
 			},
 		}, false)
 		if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
