@@ -261,7 +261,7 @@ func atLeast[T integer](typ Type, lo int64) kind[T] { return intIn[T](typ, lo, m
 // duration is an int or long count of unit, at least lo of them.
 func duration(typ Type, unit time.Duration, lo int64) kind[time.Duration] {
 	hi := min(typeMax(typ), math.MaxInt64/int64(unit))
-	return kind[time.Duration]{typ: typ, valid: rangeText(lo, hi),
+	return kind[time.Duration]{typ: typ, valid: rangeText(lo, typeMax(typ)),
 		parse: func(v string) (time.Duration, error) {
 			n, err := parseInt(v, lo, hi)
 			return time.Duration(n) * unit, err
@@ -272,7 +272,7 @@ func duration(typ Type, unit time.Duration, lo int64) kind[time.Duration] {
 
 func ms(typ Type, lo int64) kind[time.Duration] { return duration(typ, time.Millisecond, lo) }
 
-var boolean = kind[bool]{typ: TypeBoolean, options: []string{"true", "false"},
+var boolean = kind[bool]{typ: TypeBoolean, options: []string{"true", "false"}, valid: "true, false",
 	parse: func(v string) (bool, error) {
 		switch strings.ToLower(v) {
 		case "true":

@@ -25,4 +25,3 @@ type GroupConfig struct {
 func (gc GroupConfig) CleanerMaxKeys() int {
 	return max(1, int(float64(gc.CleanerDedupeBufferSize)*0.9/24))
 }
-

@@ -30,7 +30,7 @@ var defs = []*Def{
 			c.Listeners, err = parseListeners(v)
 			return err
 		}, func(c *Config) *string { return describeListeners(c.Listeners) })},
-	{Name: "advertised.listeners", DefaultFrom: "listeners", Doc: "The listener clients are told to connect to; listeners when unset. (The broker fills in the port of an advertised port 0 once bound: listeners still shows what was configured.)",
+	{Name: "advertised.listeners", DefaultFrom: "listeners", Doc: "The listener clients are told to connect to; listeners when unset. The broker fills in an advertised port 0 with the port it bound; listeners still shows what was configured.",
 		bind: custom(TypeString, "PLAINTEXT://host:port", func(c *Config, v string) (err error) {
 			c.AdvertisedListeners, err = parseListeners(v)
 			return err
@@ -300,23 +300,23 @@ const (
 // ignoredKeys are Kafka broker keys the broker accepts without a warning
 // and without effect, with the reason the reference page gives.
 var ignoredKeys = map[string]string{
-	"num.network.threads":                    "one network poller serves every connection",
-	"num.io.threads":                         "requests are handled on the connection's goroutine",
-	"socket.send.buffer.bytes":               "the operating system's defaults apply",
-	"socket.receive.buffer.bytes":            "the operating system's defaults apply",
-	"num.recovery.threads.per.data.dir":      "recovery runs in one goroutine per log directory",
+	"num.network.threads":                    "the Go runtime schedules connections: there is no thread pool to size",
+	"num.io.threads":                         "the Go runtime schedules requests: there is no thread pool to size",
+	"socket.send.buffer.bytes":               "the operating system's socket buffer sizes apply",
+	"socket.receive.buffer.bytes":            "the operating system's socket buffer sizes apply",
+	"num.recovery.threads.per.data.dir":      "there is no thread pool to size",
 	"transaction.state.log.min.isr":          "no transactions yet",
-	"log.retention.check.interval.ms.jitter": "not a Kafka key; accepted for old Samsa configurations",
+	"log.retention.check.interval.ms.jitter": "not a Kafka key; accepted because earlier Samsa configurations carried it",
 	"offsets.topic.compression.codec":        "the coordinator writes uncompressed batches",
-	"offsets.commit.timeout.ms":              "commits are written to a local log at once",
-	"offsets.commit.required.acks":           "commits are written to a local log at once",
-	"offsets.load.buffer.size":               "offsets load batch by batch",
+	"offsets.commit.timeout.ms":              "the coordinator writes to its single-replica log",
+	"offsets.commit.required.acks":           "the coordinator writes to its single-replica log",
+	"offsets.load.buffer.size":               "no effect here",
 	"log.cleaner.threads":                    "the cleaner is one goroutine",
-	"log.cleaner.io.buffer.size":             "the cleaner reads segments through their memory maps",
-	"log.cleaner.io.buffer.load.factor":      "the cleaner reads segments through their memory maps",
+	"log.cleaner.io.buffer.size":             "no effect here",
+	"log.cleaner.io.buffer.load.factor":      "no effect here",
 	"log.cleaner.io.max.bytes.per.second":    "the cleaner is not throttled",
-	"group.coordinator.rebalance.protocols":  "only the classic protocol is served",
-	"group.coordinator.new.enable":           "only the classic protocol is served",
+	"group.coordinator.rebalance.protocols":  "only the classic rebalance protocol is served",
+	"group.coordinator.new.enable":           "only the classic rebalance protocol is served",
 }
 
 func checkHostPort(v string) error {

@@ -98,12 +98,22 @@ func brokerTable(b *bytes.Buffer, ds []*Def) {
 				unit = ", in minutes"
 			}
 			doc = fmt.Sprintf("Default of topic key `%s`%s. %s", d.TopicKey, unit, doc)
-		}
-		if d.Alias != "" {
-			doc += fmt.Sprintf(" Alias of `%s`.", d.Alias)
+			if siblings(d) {
+				doc += " Of the keys setting it, the one with the smallest unit wins."
+			}
 		}
 		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s |\n", d.Name, d.Type, cell(defaultText(d)), cell(d.Valid), mode(d), cell(doc))
 	}
+}
+
+// siblings reports whether another broker key sets d's topic key too.
+func siblings(d *Def) bool {
+	for _, o := range BrokerDefs {
+		if o != d && o.TopicKey == d.TopicKey {
+			return true
+		}
+	}
+	return false
 }
 
 func defaultText(d *Def) string {
