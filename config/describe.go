@@ -11,6 +11,3 @@ var Default = sync.OnceValue(func() *Config {
 	}
 	return c
 })
-
-// BrokerKeys returns every broker key, sorted.
-func BrokerKeys() []string { return Keys() }

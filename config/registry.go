@@ -48,15 +48,6 @@ func LookupTopic(name string) (*Def, bool) {
 	return d, ok
 }
 
-// TopicKeys returns the topic keys, sorted.
-func TopicKeys() []string {
-	keys := make([]string, len(TopicDefs))
-	for i, d := range TopicDefs {
-		keys[i] = d.Name
-	}
-	return keys
-}
-
 func byName(ds []*Def) map[string]*Def {
 	m := make(map[string]*Def, len(ds))
 	for _, d := range ds {
