@@ -4,201 +4,253 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"samsa/logfile"
+	"samsa/record/codec"
 )
 
-// Config types as DescribeConfigs v3+ reports them.
-const (
-	TypeBoolean = 1
-	TypeString  = 2
-	TypeInt     = 3
-	TypeLong    = 5
-	TypeDouble  = 6
-	TypeList    = 7
-)
-
-// TopicDef describes one topic-level config key.
-type TopicDef struct {
-	Default   string
-	Type      int8
-	BrokerKey string // the broker-level key that sets its default
-	Check     func(v string) error
-	Doc       string
-}
-
-func longIn(lo, hi int64) func(string) error {
-	return func(v string) error {
-		_, err := parseInt(v, lo, hi)
-		return err
-	}
-}
-
-func oneOf(opts ...string) func(string) error {
-	return func(v string) error {
-		if !slices.Contains(opts, v) {
-			return fmt.Errorf("must be one of %s", strings.Join(opts, ", "))
-		}
-		return nil
-	}
-}
-
-func listOf(opts ...string) func(string) error {
-	return func(v string) error {
-		for _, p := range strings.Split(v, ",") {
-			if !slices.Contains(opts, strings.TrimSpace(p)) {
-				return fmt.Errorf("each item must be one of %s", strings.Join(opts, ", "))
-			}
-		}
-		return nil
-	}
-}
-
-func doubleIn(lo, hi float64) func(string) error {
-	return func(v string) error {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < lo || f > hi {
-			return fmt.Errorf("must be a number in [%g, %g]", lo, hi)
-		}
-		return nil
-	}
-}
-
+// MaxLong is Kafka's Long.MAX_VALUE, the default of limits that are off.
 const MaxLong = math.MaxInt64
 
-// TopicDefs are the topic configs the broker knows, with Kafka's defaults.
-var TopicDefs = map[string]TopicDef{
-	"cleanup.policy":                      {"delete", TypeList, "log.cleanup.policy", listOf("delete", "compact"), "Retention policy of old segments: delete or compact."},
-	"compression.type":                    {"producer", TypeString, "compression.type", oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"), "Codec batches are stored with; producer keeps what the producer sent."},
-	"delete.retention.ms":                 {"86400000", TypeLong, "log.cleaner.delete.retention.ms", longIn(0, MaxLong), "How long tombstones are kept in compacted topics."},
-	"file.delete.delay.ms":                {"60000", TypeLong, "", longIn(0, MaxLong), "Time before a deleted segment's files are removed."},
-	"flush.messages":                      {strconv.FormatInt(MaxLong, 10), TypeLong, "log.flush.interval.messages", longIn(1, MaxLong), "Records appended before an fsync of the log."},
-	"flush.ms":                            {strconv.FormatInt(MaxLong, 10), TypeLong, "log.flush.interval.ms", longIn(0, MaxLong), "Milliseconds between fsyncs of the log."},
-	"index.interval.bytes":                {"4096", TypeInt, "log.index.interval.bytes", longIn(0, math.MaxInt32), "Log bytes between two offset index entries."},
-	"max.message.bytes":                   {"1048588", TypeInt, "message.max.bytes", longIn(0, math.MaxInt32), "Largest record batch the topic accepts."},
-	"message.timestamp.type":              {"CreateTime", TypeString, "log.message.timestamp.type", oneOf("CreateTime", "LogAppendTime"), "Whether record timestamps are the producer's or the broker's append time."},
-	"message.timestamp.difference.max.ms": {strconv.FormatInt(MaxLong, 10), TypeLong, "log.message.timestamp.difference.max.ms", longIn(0, MaxLong), "Largest allowed difference between a CreateTime timestamp and the broker's clock."},
-	"min.insync.replicas":                 {"1", TypeInt, "min.insync.replicas", longIn(1, math.MaxInt32), "In-sync replicas needed for an acks=all write."},
-	"max.compaction.lag.ms":               {strconv.FormatInt(MaxLong, 10), TypeLong, "log.cleaner.max.compaction.lag.ms", longIn(1, MaxLong), "Maximum time a record stays ineligible for compaction: a compacted log whose oldest dirty record is older is cleaned whatever its dirty ratio."},
-	"min.cleanable.dirty.ratio":           {"0.5", TypeDouble, "log.cleaner.min.cleanable.ratio", doubleIn(0, 1), "Dirty ratio that makes a compacted log eligible for cleaning."},
-	"min.compaction.lag.ms":               {"0", TypeLong, "log.cleaner.min.compaction.lag.ms", longIn(0, MaxLong), "Minimum age of a record before it can be compacted."},
-	"preallocate":                         {"false", TypeBoolean, "", oneOf("true", "false"), "Preallocate segment files (not used: segments grow as written)."},
-	"retention.bytes":                     {"-1", TypeLong, "log.retention.bytes", longIn(-1, MaxLong), "Largest size of a partition's log before old segments are deleted; -1 for no limit."},
-	"retention.ms":                        {"604800000", TypeLong, "log.retention.ms", longIn(-1, MaxLong), "How long records are kept; -1 for no limit."},
-	"segment.bytes":                       {"1073741824", TypeInt, "log.segment.bytes", longIn(14, math.MaxInt32), "Size at which a segment rolls."},
-	"segment.index.bytes":                 {"10485760", TypeInt, "log.index.size.max.bytes", longIn(12, math.MaxInt32), "Size of each segment's preallocated index files."},
-	"segment.jitter.ms":                   {"0", TypeLong, "", longIn(0, MaxLong), "Random jitter subtracted from segment.ms (not used)."},
-	"segment.ms":                          {"604800000", TypeLong, "log.roll.ms", longIn(1, MaxLong), "Age at which a segment rolls."},
-	"unclean.leader.election.enable":      {"false", TypeBoolean, "", oneOf("true", "false"), "Whether an out-of-sync replica may become leader."},
+// TopicConfig is a topic's configuration resolved into typed values: the
+// broker's defaults of every topic key with the topic's overrides applied
+// (With). It is built when a topic is opened or its configuration changes,
+// so the produce path reads fields, never strings. The overrides as set
+// are kept beside it (metadata.Topic.Configs) for DescribeConfigs and
+// storage. The zero value is not a valid configuration: start from
+// DefaultTopicConfig or Config.TopicDefaults. Values are comparable.
+type TopicConfig struct {
+	CleanupPolicy                        CleanupPolicy     // cleanup.policy
+	CompressionType                      CompressionType   // compression.type
+	DeleteRetentionMs                    int64             // delete.retention.ms
+	FileDeleteDelayMs                    int64             // file.delete.delay.ms
+	FlushMessages                        int64             // flush.messages
+	FlushMs                              int64             // flush.ms
+	FollowerReplicationThrottledReplicas ThrottledReplicas // follower.replication.throttled.replicas
+	IndexIntervalBytes                   int32             // index.interval.bytes
+	LeaderReplicationThrottledReplicas   ThrottledReplicas // leader.replication.throttled.replicas
+	MaxCompactionLagMs                   int64             // max.compaction.lag.ms
+	MaxMessageBytes                      int32             // max.message.bytes
+	MessageTimestampType                 TimestampType     // message.timestamp.type
+	// TimestampDifferenceMaxMs is message.timestamp.difference.max.ms;
+	// MaxLong: no limit.
+	TimestampDifferenceMaxMs int64
+	MinCleanableDirtyRatio   float64 // min.cleanable.dirty.ratio
+	MinCompactionLagMs       int64   // min.compaction.lag.ms
+	MinInSyncReplicas        int32   // min.insync.replicas
+	Preallocate              bool    // preallocate
+	RetentionBytes           int64   // retention.bytes; -1: no limit
+	RetentionMs              int64   // retention.ms; -1: no limit
+	SegmentBytes             int32   // segment.bytes
+	SegmentIndexBytes        int32   // segment.index.bytes
+	SegmentJitterMs          int64   // segment.jitter.ms
+	SegmentMs                int64   // segment.ms
+	UncleanLeaderElection    bool    // unclean.leader.election.enable
 }
 
-// TopicConfig holds the value of every known topic config.
-type TopicConfig map[string]string
+// CleanupPolicy is cleanup.policy: delete, compact or both.
+type CleanupPolicy struct {
+	Delete  bool // retention.ms and retention.bytes delete old segments
+	Compact bool // the log cleaner keeps the latest record of each key
+	list    string
+}
 
-// DefaultTopicConfig returns Kafka's defaults.
-func DefaultTopicConfig() TopicConfig {
-	c := make(TopicConfig, len(TopicDefs))
-	for k, d := range TopicDefs {
-		c[k] = d.Default
+// String is the policy as configured: its items, trimmed, comma-joined.
+func (p CleanupPolicy) String() string { return p.list }
+
+var cleanupPolicy = kind[CleanupPolicy]{typ: TypeList, valid: "[delete, compact]", options: []string{"delete", "compact"},
+	parse: func(v string) (CleanupPolicy, error) {
+		items := splitList(v)
+		if len(items) == 0 {
+			return CleanupPolicy{}, fmt.Errorf("each item must be one of delete, compact")
+		}
+		var p CleanupPolicy
+		for _, it := range items {
+			switch it {
+			case "delete":
+				p.Delete = true
+			case "compact":
+				p.Compact = true
+			default:
+				return CleanupPolicy{}, fmt.Errorf("each item must be one of delete, compact")
+			}
+		}
+		p.list = strings.Join(items, ",")
+		return p, nil
+	},
+	format: CleanupPolicy.String,
+}
+
+// CompressionType is compression.type: with Producer, batches are stored
+// with the codec the producer used; otherwise every batch is stored with
+// Codec, recompressed when it came with another.
+type CompressionType struct {
+	Producer bool
+	Codec    codec.Codec
+}
+
+func (c CompressionType) String() string {
+	switch {
+	case c.Producer:
+		return "producer"
+	case c.Codec == codec.None:
+		return "uncompressed"
 	}
-	return c
+	return c.Codec.String()
 }
 
-// Set validates and sets one key.
-func (c TopicConfig) Set(key, value string) error {
-	d, ok := TopicDefs[key]
+var compressionType = kind[CompressionType]{typ: TypeString,
+	options: []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"},
+	valid:   "uncompressed, zstd, lz4, snappy, gzip, producer",
+	parse: func(v string) (CompressionType, error) {
+		if v == "producer" {
+			return CompressionType{Producer: true}, nil
+		}
+		if c, ok := codec.Parse(v); ok && v != "none" {
+			return CompressionType{Codec: c}, nil
+		}
+		return CompressionType{}, fmt.Errorf("must be one of uncompressed, zstd, lz4, snappy, gzip, producer")
+	},
+	format: CompressionType.String,
+}
+
+// TimestampType is message.timestamp.type.
+type TimestampType int8
+
+const (
+	CreateTime    TimestampType = 0 // the producer's timestamps are kept
+	LogAppendTime TimestampType = 1 // the broker stamps batches with its clock
+)
+
+func (t TimestampType) String() string {
+	if t == LogAppendTime {
+		return "LogAppendTime"
+	}
+	return "CreateTime"
+}
+
+var timestampType = kind[TimestampType]{typ: TypeString, options: []string{"CreateTime", "LogAppendTime"},
+	valid: "CreateTime, LogAppendTime",
+	parse: func(v string) (TimestampType, error) {
+		switch v {
+		case "CreateTime":
+			return CreateTime, nil
+		case "LogAppendTime":
+			return LogAppendTime, nil
+		}
+		return 0, fmt.Errorf("must be one of CreateTime, LogAppendTime")
+	},
+	format: TimestampType.String,
+}
+
+// ThrottledReplicas is leader.replication.throttled.replicas or
+// follower.replication.throttled.replicas: "" (none), "*" (all), or
+// partition:broker pairs, comma-separated, as configured.
+type ThrottledReplicas string
+
+// Includes reports whether the replica of partition on broker is throttled.
+func (r ThrottledReplicas) Includes(partition, broker int32) bool {
+	if r == "*" {
+		return true
+	}
+	want := strconv.Itoa(int(partition)) + ":" + strconv.Itoa(int(broker))
+	return slices.Contains(splitList(string(r)), want)
+}
+
+var throttledReplicas = kind[ThrottledReplicas]{typ: TypeList,
+	valid: "[partitionId]:[brokerId],[partitionId]:[brokerId],... or *",
+	parse: func(v string) (ThrottledReplicas, error) {
+		items := splitList(v)
+		if len(items) == 1 && items[0] == "*" {
+			return "*", nil
+		}
+		for _, it := range items {
+			p, b, ok := strings.Cut(it, ":")
+			if !ok || !digits(p) || !digits(b) {
+				return "", fmt.Errorf("must be the wildcard (*) or a list of [partitionId]:[brokerId] pairs")
+			}
+		}
+		return ThrottledReplicas(strings.Join(items, ",")), nil
+	},
+	format: func(r ThrottledReplicas) string { return string(r) },
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultTopicConfig returns Kafka's defaults of the topic keys.
+func DefaultTopicConfig() TopicConfig { return defaultTopic }
+
+// defaultTopic is built from the table's defaults when the package
+// initialises.
+var defaultTopic TopicConfig
+
+// Set validates one key's value and stores it.
+func (t *TopicConfig) Set(key, value string) error {
+	d, ok := LookupTopic(key)
 	if !ok {
 		return fmt.Errorf("Unknown topic config name: %s", key)
 	}
-	value = strings.TrimSpace(value)
-	if err := d.Check(value); err != nil {
-		return fmt.Errorf("Invalid value %s for configuration %s: %w", value, key, err)
+	if err := d.setT(t, value); err != nil {
+		return fmt.Errorf("Invalid value %s for configuration %s: %w", strings.TrimSpace(value), key, err)
 	}
-	c[key] = value
 	return nil
 }
 
-// With returns c with overrides applied after validation.
-func (c TopicConfig) With(overrides map[string]string) (TopicConfig, error) {
-	out := make(TopicConfig, len(c))
-	for k, v := range c {
-		out[k] = v
-	}
+// With returns t with overrides applied after validation, in key order so
+// that the first bad key named is always the same.
+func (t TopicConfig) With(overrides map[string]string) (TopicConfig, error) {
+	out := t
 	keys := make([]string, 0, len(overrides))
 	for k := range overrides {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		if err := out.Set(k, overrides[k]); err != nil {
-			return nil, err
+			return TopicConfig{}, err
 		}
 	}
 	// Checks across keys (min.compaction.lag.ms <= max.compaction.lag.ms),
 	// before anything is stored.
 	lc := out.LogConfig()
 	if err := lc.Validate(); err != nil {
-		return nil, err
+		return TopicConfig{}, err
 	}
 	return out, nil
 }
 
-func (c TopicConfig) Int64(key string) int64 {
-	n, _ := strconv.ParseInt(c[key], 10, 64)
-	return n
-}
-
 // LogConfig is the part of the topic config the log itself uses.
-func (c TopicConfig) LogConfig() logfile.Config {
+func (t TopicConfig) LogConfig() logfile.Config {
 	return logfile.Config{
-		SegmentBytes:       c.Int64("segment.bytes"),
-		SegmentMs:          c.Int64("segment.ms"),
-		IndexIntervalBytes: c.Int64("index.interval.bytes"),
-		MaxIndexBytes:      c.Int64("segment.index.bytes"),
-		MaxMessageBytes:    c.Int64("max.message.bytes"),
-		RetentionMs:        c.Int64("retention.ms"),
-		RetentionBytes:     c.Int64("retention.bytes"),
-		FlushMessages:      c.Int64("flush.messages"),
-		FlushMs:            c.Int64("flush.ms"),
-		Compact:            c.Compact(),
-		NoDelete:           !slices.Contains(c.cleanupPolicy(), "delete"),
-		DeleteRetentionMs:  c.Int64("delete.retention.ms"),
-		MinCleanableRatio:  c.Float64("min.cleanable.dirty.ratio"),
-		MinCompactionLagMs: c.Int64("min.compaction.lag.ms"),
-		MaxCompactionLagMs: c.Int64("max.compaction.lag.ms"),
+		SegmentBytes:       int64(t.SegmentBytes),
+		SegmentMs:          t.SegmentMs,
+		IndexIntervalBytes: int64(t.IndexIntervalBytes),
+		MaxIndexBytes:      int64(t.SegmentIndexBytes),
+		MaxMessageBytes:    int64(t.MaxMessageBytes),
+		RetentionMs:        t.RetentionMs,
+		RetentionBytes:     t.RetentionBytes,
+		FlushMessages:      t.FlushMessages,
+		FlushMs:            t.FlushMs,
+		Compact:            t.CleanupPolicy.Compact,
+		NoDelete:           !t.CleanupPolicy.Delete,
+		DeleteRetentionMs:  t.DeleteRetentionMs,
+		MinCleanableRatio:  t.MinCleanableDirtyRatio,
+		MinCompactionLagMs: t.MinCompactionLagMs,
+		MaxCompactionLagMs: t.MaxCompactionLagMs,
 	}
 }
-
-// Compact reports whether cleanup.policy includes compact. It does not
-// allocate: the produce path asks it for every request.
-func (c TopicConfig) Compact() bool {
-	for p := range strings.SplitSeq(c["cleanup.policy"], ",") {
-		if strings.TrimSpace(p) == "compact" {
-			return true
-		}
-	}
-	return false
-}
-
-// cleanupPolicy is cleanup.policy as a list: delete, compact or both.
-func (c TopicConfig) cleanupPolicy() []string {
-	var out []string
-	for _, p := range strings.Split(c["cleanup.policy"], ",") {
-		out = append(out, strings.TrimSpace(p))
-	}
-	return out
-}
-
-func (c TopicConfig) Float64(key string) float64 {
-	f, _ := strconv.ParseFloat(c[key], 64)
-	return f
-}
-
-// LogAppendTime reports message.timestamp.type=LogAppendTime.
-func (c TopicConfig) LogAppendTime() bool { return c["message.timestamp.type"] == "LogAppendTime" }
 
 // Config sources, as DescribeConfigs v1+ and CreateTopics v5+ report them.
 const (
@@ -213,28 +265,35 @@ type Synonym struct {
 	Source      int8
 }
 
-// TopicSynonyms lists where a topic config's value can come from, the
-// one in effect first, as Kafka's DescribeConfigs does: the topic's override;
+// TopicSynonyms lists where topic key d's value can come from, the one in
+// effect first, as Kafka's DescribeConfigs does: the topic's override;
 // the broker-level key when the server configuration sets it (seen as a
 // value other than Kafka's default: setting a key to its default reads as
 // the default); Kafka's default, named by the broker-level key. A key with
-// no broker-level key and no override has no synonyms.
-func TopicSynonyms(key string, overrides map[string]string, broker TopicConfig) []Synonym {
-	d, ok := TopicDefs[key]
-	if !ok {
-		return nil
-	}
+// no broker-level key and no override has no synonyms. Values are shown
+// as Kafka shows parsed values (items of a list trimmed, and so on).
+func TopicSynonyms(d *Def, overrides map[string]string, broker *TopicConfig) []Synonym {
 	var out []Synonym
-	if v, ok := overrides[key]; ok {
-		out = append(out, Synonym{key, strings.TrimSpace(v), SourceTopic})
+	if v, ok := overrides[d.Name]; ok {
+		out = append(out, Synonym{d.Name, canonical(d, v), SourceTopic})
 	}
 	if d.BrokerKey == "" {
 		return out
 	}
-	if v := broker[key]; v != "" && v != d.Default {
+	if v := d.getT(broker); v != "" && v != d.Default {
 		out = append(out, Synonym{d.BrokerKey, v, SourceStaticBroker})
 	}
 	return append(out, Synonym{d.BrokerKey, d.Default, SourceDefault})
+}
+
+// canonical is a topic key's value as its type prints it, or v trimmed
+// if it does not parse.
+func canonical(d *Def, v string) string {
+	t := defaultTopic
+	if d.setT(&t, v) != nil {
+		return strings.TrimSpace(v)
+	}
+	return d.getT(&t)
 }
 
 // TopicSource is the source of the value in effect.
@@ -243,14 +302,4 @@ func TopicSource(synonyms []Synonym) int8 {
 		return SourceDefault
 	}
 	return synonyms[0].Source
-}
-
-// TopicKeys returns the known topic config keys, sorted.
-func TopicKeys() []string {
-	keys := make([]string, 0, len(TopicDefs))
-	for k := range TopicDefs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

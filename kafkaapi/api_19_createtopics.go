@@ -126,13 +126,13 @@ func createdTopicConfigs(h *Handler, overrides map[string]string) []kmsg.CreateT
 	if err != nil {
 		return nil // createTopic validated the overrides
 	}
-	keys := config.TopicKeys()
-	out := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(keys))
-	for _, k := range keys {
+	out := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(config.TopicDefs))
+	for _, d := range config.TopicDefs {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
-		c.Name = k
-		c.Value = strptr(cfg[k])
-		c.Source = config.TopicSource(config.TopicSynonyms(k, overrides, h.cfg.TopicDefaults))
+		c.Name = d.Name
+		c.Value = strptr(d.TopicValue(&cfg))
+		c.ReadOnly = !d.Dynamic
+		c.Source = config.TopicSource(config.TopicSynonyms(d, overrides, &h.cfg.TopicDefaults))
 		out = append(out, c)
 	}
 	return out

@@ -2,7 +2,7 @@ package kafkaapi
 
 // DescribeConfigs (key 32), versions 0-4.
 //
-// Topic resources (type 2): every topic config in config.TopicDefs with its
+// Topic resources (type 2): every topic key in config.TopicDefs with its
 // value in effect, read_only false, is_sensitive false; config_source (v1+)
 // is DYNAMIC_TOPIC_CONFIG for a topic override, STATIC_BROKER_CONFIG for a
 // default the server configuration changed, DEFAULT_CONFIG otherwise
@@ -86,14 +86,14 @@ func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, syn
 		return nil, errf(kerr.InvalidConfig, "stored configs of %s: %v", r.ResourceName, err)
 	}
 	var out []kmsg.DescribeConfigsResponseResourceConfig
-	for _, k := range config.TopicKeys() {
-		if !configWanted(r.ConfigNames, k) {
+	for _, d := range config.TopicDefs {
+		if !configWanted(r.ConfigNames, d.Name) {
 			continue
 		}
-		d := config.TopicDefs[k]
-		syns := config.TopicSynonyms(k, stored.Configs, h.cfg.TopicDefaults)
+		syns := config.TopicSynonyms(d, stored.Configs, &h.cfg.TopicDefaults)
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
-		c.Name, c.Value = k, strptr(cfg[k])
+		c.Name, c.Value = d.Name, strptr(d.TopicValue(&cfg))
+		c.ReadOnly = !d.Dynamic
 		c.Source = kmsg.ConfigSource(config.TopicSource(syns))
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 		c.ConfigType = kmsg.ConfigType(d.Type)
@@ -121,16 +121,16 @@ func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, sy
 	}
 	def := config.Default()
 	var out []kmsg.DescribeConfigsResponseResourceConfig
-	for _, k := range config.BrokerKeys() {
+	for _, d := range config.BrokerDefs {
+		k := d.Name
 		if !configWanted(r.ConfigNames, k) {
 			continue
 		}
-		d := config.BrokerDefs[k]
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
-		c.Name, c.Value = k, d.Get(h.cfg)
-		c.ReadOnly = true
+		c.Name, c.Value = k, d.Value(h.cfg)
+		c.ReadOnly = !d.Dynamic
 		c.Source = kmsg.ConfigSourceDefaultConfig
-		defVal := d.Get(def)
+		defVal := d.Value(def)
 		if h.cfg.Explicit(k) || !sameConfigValue(c.Value, defVal) {
 			// Set, or derived from a key that was (log.retention.ms
 			// from log.retention.hours).

@@ -105,7 +105,7 @@ func applyConfigOp(overrides map[string]string, c kmsg.IncrementalAlterConfigsRe
 	if c.Op == kmsg.IncrementalAlterConfigOpSubtract {
 		verb = "subtract"
 	}
-	d, ok := config.TopicDefs[c.Name]
+	d, ok := config.LookupTopic(c.Name)
 	if !ok {
 		return errf(kerr.InvalidConfig, "Unknown topic config name: %s", c.Name)
 	}
@@ -114,7 +114,7 @@ func applyConfigOp(overrides map[string]string, c kmsg.IncrementalAlterConfigsRe
 	}
 	cur, ok := overrides[c.Name]
 	if !ok {
-		cur = defaults[c.Name]
+		cur = d.TopicValue(&defaults)
 	}
 	list := splitList(cur)
 	for _, item := range splitList(*c.Value) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"samsa/config"
 	"samsa/replica"
 )
 
@@ -49,7 +50,11 @@ func (h *Handler) loadOffsetsPartitions(ts *replica.Topic) {
 func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
 	ts := h.rm.Topic(offsetsTopic)
 	if ts == nil {
-		_, err := h.createTopic(h.offsetsTopicSpec(), false)
+		spec, err := h.offsetsTopicSpec()
+		if err != nil {
+			return nil, err
+		}
+		_, err = h.createTopic(spec, false)
 		if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 			return nil, err
 		}
@@ -69,8 +74,11 @@ func (h *Handler) ensureOffsetsTopic() error {
 	if h.topicExists(offsetsTopic) {
 		return nil
 	}
-	_, err := h.createTopic(h.offsetsTopicSpec(), false)
-	if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
+	spec, err := h.offsetsTopicSpec()
+	if err != nil {
+		return err
+	}
+	if _, err := h.createTopic(spec, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 		return err
 	}
 	return errf(kerr.CoordinatorNotAvailable, "%s is being created", offsetsTopic)
@@ -78,20 +86,26 @@ func (h *Handler) ensureOffsetsTopic() error {
 
 // offsetsTopicSpec is __consumer_offsets as Kafka creates it:
 // offsets.topic.num.partitions partitions, compacted,
-// offsets.topic.segment.bytes segments.
-func (h *Handler) offsetsTopicSpec() topicSpec {
+// offsets.topic.segment.bytes segments, offsets.topic.replication.factor
+// replicas (capped at the live brokers only by a standalone broker; in
+// cluster mode the topic waits for enough brokers, as in Kafka).
+func (h *Handler) offsetsTopicSpec() (topicSpec, error) {
+	rf, ok := h.cfg.OffsetsTopicReplication(len(h.cache.Load().Brokers))
+	if !ok {
+		return topicSpec{}, errf(kerr.CoordinatorNotAvailable, "%s needs %d live brokers (offsets.topic.replication.factor)", offsetsTopic, rf)
+	}
 	return topicSpec{
-		name: offsetsTopic, partitions: h.groups.Partitions(), replication: -1,
+		name: offsetsTopic, partitions: h.groups.Partitions(), replication: rf,
 		configs: map[string]string{
-			"cleanup.policy":   "compact",
-			"segment.bytes":    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
-			"compression.type": "producer",
+			config.KeyCleanupPolicy:   "compact",
+			config.KeySegmentBytes:    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
+			config.KeyCompressionType: "producer",
 			// Kafka keeps the 10 MiB default; 1 MiB indexes a 100 MiB
 			// segment many times over and reserves far less disk for 50
 			// partitions.
-			"segment.index.bytes": "1048576",
+			config.KeySegmentIndexBytes: "1048576",
 		},
-	}
+	}, nil
 }
 
 // clientHost is a member's host as Kafka shows it: "/" and the address.

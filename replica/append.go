@@ -5,6 +5,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"samsa/config"
 	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/record"
@@ -28,7 +29,7 @@ func (m *Manager) Append(ts *Topic, p *Partition, version int16, records []byte,
 }
 
 func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, sp *Appended) error {
-	maxBytes := ts.Config.Int64("max.message.bytes")
+	maxBytes := int64(ts.Config.MaxMessageBytes)
 	if version >= 3 {
 		// Kafka: v3+ carries exactly one batch of magic 2 per partition.
 		if len(records) == 0 {
@@ -101,7 +102,7 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	ts.C.in(int64(len(bs.Buf)), info.Records)
 	sp.BaseOffset = info.FirstOffset
 	sp.LogStartOffset = info.LogStartOffset
-	if ts.Config.LogAppendTime() {
+	if ts.Config.MessageTimestampType == config.LogAppendTime {
 		sp.LogAppendTime = now
 	}
 	return nil

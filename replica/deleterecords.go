@@ -2,8 +2,6 @@ package replica
 
 import (
 	"errors"
-	"slices"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -25,7 +23,7 @@ func (m *Manager) DeleteRecords(topic string, partition int32, offset int64) (in
 	if metadata.IsInternal(name) {
 		return -1, apierr.Errorf(kerr.InvalidTopicException, "Cannot delete records of internal topic %s", name)
 	}
-	if !slices.Contains(strings.Split(strings.ReplaceAll(ts.Config["cleanup.policy"], " ", ""), ","), "delete") {
+	if !ts.Config.CleanupPolicy.Delete {
 		return -1, apierr.Errorf(kerr.PolicyViolation, "Records of partition %s-%d can not be deleted due to the configured policy", name, partition)
 	}
 	l := p.Log

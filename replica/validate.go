@@ -41,13 +41,13 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // (producer keeps them as they came), and LogAppendTime. It returns the
 // batches to append, which may be a new buffer.
 func validateBatches(version int16, ts *Topic, bs logfile.Batches, now int64) (logfile.Batches, error) {
-	maxTsDiff := ts.Config.Int64("message.timestamp.difference.max.ms")
-	requireKey := ts.Config.Compact()
+	maxTsDiff := ts.Config.TimestampDifferenceMaxMs
+	requireKey := ts.Config.CleanupPolicy.Compact
 	if maxTsDiff == config.MaxLong {
 		maxTsDiff = -1
 	}
-	target, recompress := codec.Parse(ts.Config["compression.type"])
-	limit := inflateLimit(ts.Config.Int64("max.message.bytes"))
+	target, recompress := ts.Config.CompressionType.Codec, !ts.Config.CompressionType.Producer
+	limit := inflateLimit(int64(ts.Config.MaxMessageBytes))
 	bufp := inflateBufs.Get().(*[]byte)
 	defer func() {
 		if cap(*bufp) <= 4<<20 { // keep the pool's buffers modest
@@ -107,7 +107,7 @@ func validateBatches(version int16, ts *Topic, bs logfile.Batches, now int64) (l
 	if out != nil {
 		bs.Buf = out
 	}
-	if ts.Config.LogAppendTime() {
+	if ts.Config.MessageTimestampType == config.LogAppendTime {
 		for pos := 0; pos < len(bs.Buf); {
 			h, _ := logfile.ParseHeader(bs.Buf[pos:])
 			logfile.SetLogAppendTime(bs.Buf[pos:pos+int(h.Size())], now)

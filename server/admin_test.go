@@ -171,7 +171,7 @@ func TestCreateTopics(t *testing.T) {
 	if ms, _, _ := logConfig(tb, "configured", 1); ms != 1000 {
 		t.Errorf("configured: log retention.ms %d, want 1000", ms)
 	}
-	if got := tb.topic("configured").Config["cleanup.policy"]; got != "compact" {
+	if got := tb.topic("configured").Config.CleanupPolicy.String(); got != "compact" {
 		t.Errorf("configured: cleanup.policy %q", got)
 	}
 	md, err := tb.adm.Metadata(ctx, "configured")
@@ -1070,7 +1070,7 @@ func TestIncrementalAlterConfigs(t *testing.T) {
 	if l.RetentionMs != 604800000 || l.SegmentMs != 60000 || l.SegmentBytes != 65536 || l.MaxMessageBytes != 2048 || l.RetentionBytes != 4096 {
 		t.Errorf("log config %+v", l)
 	}
-	if ts := tb.topic("inc"); !ts.Config.LogAppendTime() || ts.Config["compression.type"] != "gzip" || ts.Config["cleanup.policy"] != "delete" {
+	if ts := tb.topic("inc"); ts.Config.MessageTimestampType != config.LogAppendTime || ts.Config.CompressionType.String() != "gzip" || ts.Config.CleanupPolicy.String() != "delete" {
 		t.Errorf("topic config %v", ts.Config)
 	}
 	topicConfigIs(t, tb, "inc", "segment.ms", "60000", kmsg.ConfigSourceDynamicTopicConfig)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -11,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"samsa/config"
 	"samsa/replica"
 )
 
@@ -118,11 +118,13 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // startAdmin serves /metrics, /healthz, /livez and /debug/pprof/ on
-// admin.listener.
+// admin.listener. A port it cannot bind is the same fault as a Kafka
+// listener's, reported the same way (Start): the configuration is valid,
+// the machine is not ready for it.
 func (s *Server) startAdmin() error {
 	ln, err := net.Listen("tcp", s.cfg.AdminListener)
 	if err != nil {
-		return &config.Error{Key: "admin.listener", Value: s.cfg.AdminListener, Reason: err.Error()}
+		return fmt.Errorf("listen admin http://%s: %w", s.cfg.AdminListener, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

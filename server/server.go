@@ -238,8 +238,12 @@ func (s *Server) Start() error {
 	}
 	s.bg.Add(1)
 	go s.expireProducers()
+	admin := "disabled"
+	if s.adminLn != nil {
+		admin = s.adminLn.Addr().String()
+	}
 	s.log.Info("broker started", "broker.id", s.cfg.BrokerID, "listener", ln.Addr().String(),
-		"advertised", s.cfg.AdvertisedListeners[0].String(), "log.dir", s.dir.Path(), "cluster.id", s.meta.ClusterID())
+		"advertised", s.cfg.AdvertisedListeners[0].String(), "admin", admin, "log.dir", s.dir.Path(), "cluster.id", s.meta.ClusterID())
 	return nil
 }
 

@@ -56,12 +56,15 @@ func runBroker(args []string) int {
 		fmt.Fprintf(os.Stderr, "samsa broker: --log-level: %v\n", err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-
 	cfg, err := config.Load(*configFile, overrides)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samsa broker: %v\n", err)
 		return 2
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, opts))
+	if cfg.LogFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
