@@ -50,6 +50,7 @@ type Server struct {
 	api     *kafkaapi.Handler
 	groups  *group.Coordinator
 	metrics *metrics
+	cl      *cluster // nil standalone
 	started time.Time
 
 	// closing is set when Shutdown begins: readiness fails from then on.
@@ -72,23 +73,29 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if cfg.ZookeeperConnect != "" {
-		return nil, &config.Error{Key: "zookeeper.connect", Value: cfg.ZookeeperConnect, Reason: "ZooKeeper mode is not implemented yet; leave it unset for a standalone broker"}
-	}
 	s := &Server{cfg: cfg, log: logger, started: time.Now(), stop: make(chan struct{}), closing: make(chan struct{})}
 	s.metrics = newMetrics(s)
 	dataDir := cfg.LogDirs[0]
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
-	store, err := metadata.OpenLocal(dataDir)
-	if err != nil {
-		return nil, err
+	if cfg.ZookeeperConnect != "" {
+		if err := s.newCluster(); err != nil {
+			return nil, err
+		}
+	} else {
+		store, err := metadata.OpenLocal(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.meta = store
 	}
-	s.meta = store
+	store := s.meta
 	if err := s.checkMetaProperties(dataDir); err != nil {
+		s.closeStore()
 		return nil, err
 	}
+	var err error
 	s.dir, err = logfile.OpenDir(dataDir, logfile.DirOptions{
 		Logger:                 logger,
 		ConfigFor:              replica.LogConfigFor(cfg.TopicDefaults, store, logger),
@@ -97,6 +104,7 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		FlushCheckInterval:     cfg.FlushCheckInterval,
 	})
 	if err != nil {
+		s.closeStore()
 		return nil, err
 	}
 	s.cache = metadata.NewCache(store.ClusterID())
@@ -110,11 +118,33 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		DropCounters:      s.metrics.dropTopic,
 		FetchWaiting:      func(d int) { s.metrics.fetchWaiting.Add(float64(d)) },
 	})
-	if err := s.loadTopics(); err != nil {
-		s.dir.Close()
-		return nil, err
+	if s.cl == nil {
+		// Standalone: this broker is its own controller and leads every
+		// partition. In cluster mode the controller's LeaderAndIsr says.
+		if err := s.loadTopics(); err != nil {
+			s.dir.Close()
+			s.closeStore()
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+func (s *Server) closeStore() {
+	s.meta.Close()
+	if s.cl != nil {
+		s.cl.zk.Close()
+	}
+}
+
+// readMetaProperties reads the data directory's meta.properties.
+func readMetaProperties(dir string) (map[string]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "meta.properties"))
+	if err != nil {
+		return nil, err
+	}
+	props, _, err := config.ParseProperties(data)
+	return props, err
 }
 
 // checkMetaProperties writes meta.properties on first start and refuses a
@@ -138,6 +168,10 @@ func (s *Server) checkMetaProperties(dir string) error {
 		return fmt.Errorf("configured broker.id %d does not match broker.id %s stored in %s", s.cfg.BrokerID, id, path)
 	}
 	if cid := props["cluster.id"]; cid != "" && cid != s.meta.ClusterID() {
+		if s.cl != nil {
+			// Kafka's words, so that operators find them.
+			return fmt.Errorf("The Cluster ID %s doesn't match stored clusterId Some(%s) in meta.properties. The broker is trying to join the wrong cluster. Configured zookeeper.connect may be wrong.", s.meta.ClusterID(), cid)
+		}
 		return fmt.Errorf("cluster.id %s in %s does not match the cluster's %s", cid, path, s.meta.ClusterID())
 	}
 	return nil
@@ -204,8 +238,11 @@ func (s *Server) Start() error {
 	}
 	adv := s.cfg.AdvertisedListeners[0]
 	s.cache.Update(func(e *metadata.Edit) {
-		e.SetBrokers([]metadata.Broker{{ID: s.cfg.BrokerID, Host: adv.Host, Port: adv.Port, Epoch: -1}})
-		e.SetController(s.cfg.BrokerID)
+		// In cluster mode the controller's UpdateMetadata replaces this.
+		e.SetBrokers([]metadata.Broker{{ID: s.cfg.BrokerID, Host: adv.Host, Port: adv.Port, Rack: rackOf(s.cfg), Epoch: -1}})
+		if s.cl == nil {
+			e.SetController(s.cfg.BrokerID)
+		}
 	})
 	if err := s.startGroups(); err != nil {
 		ln.Close()
@@ -216,10 +253,14 @@ func (s *Server) Start() error {
 		ln.Close()
 		return err
 	}
-	s.api = kafkaapi.New(kafkaapi.Deps{
+	deps := kafkaapi.Deps{
 		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
 		Metrics: kafkaapi.NewMetrics(s.metrics.reg),
-	})
+	}
+	if s.cl != nil {
+		deps.Cluster = s.cl
+	}
+	s.api = kafkaapi.New(deps)
 	s.api.LoadOffsetsPartitions()
 	s.srv = netpoll.NewServer(netpoll.Config{
 		MaxRequestBytes:  s.cfg.SocketRequestMaxBytes,
@@ -232,6 +273,12 @@ func (s *Server) Start() error {
 	go func() { s.serveErr <- s.srv.Serve(ln) }()
 	if s.cfg.AdminListener != "" {
 		if err := s.startAdmin(); err != nil {
+			s.srv.Close()
+			return err
+		}
+	}
+	if s.cl != nil {
+		if err := s.cl.start(); err != nil {
 			s.srv.Close()
 			return err
 		}
@@ -263,8 +310,12 @@ func (s *Server) startGroups() error {
 		OffsetsRetention:       gc.OffsetsRetention,
 		RetentionCheckInterval: gc.OffsetsRetentionCheck,
 		MaxMetadataSize:        max(gc.OffsetMetadataMaxBytes, 1),
-		PartitionExists:        func(t string, p int32) bool { return s.rm.Partition(t, p) != nil },
-		Logger:                 s.log,
+		PartitionExists: func(t string, p int32) bool {
+			// Any partition of the cluster, wherever it is led.
+			_, ok := s.cache.Load().Partition(t, p)
+			return ok
+		},
+		Logger: s.log,
 	})
 	if gc.CleanerEnable {
 		cl, err := logfile.NewCleaner(s.dir, cleanerCodec{}, gc.CleanerMaxKeys())
@@ -330,6 +381,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) shutdownOnce(ctx context.Context) error {
 	close(s.closing)
+	if s.cl != nil && s.srv != nil {
+		s.cl.controlledShutdown(ctx)
+	}
 	var errs []error
 	if s.srv != nil {
 		if err := s.srv.Shutdown(ctx); err != nil {
@@ -353,6 +407,9 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 	if err := s.meta.Close(); err != nil {
 		errs = append(errs, err)
 	}
+	if s.cl != nil {
+		s.cl.stop()
+	}
 	s.log.Info("broker stopped", "clean", len(errs) == 0)
 	return errors.Join(errs...)
 }
@@ -375,3 +432,11 @@ func (s *Server) expireProducers() {
 
 // Metrics returns the broker's metrics, as /metrics serves them.
 func (s *Server) Metrics() prometheus.Gatherer { return s.metrics.reg }
+
+func rackOf(cfg *config.Config) *string {
+	if cfg.BrokerRack == "" {
+		return nil
+	}
+	r := cfg.BrokerRack
+	return &r
+}

@@ -1,0 +1,336 @@
+package server
+
+// ZooKeeper mode: the broker's part of the cluster. At start it connects to
+// ZooKeeper, checks the cluster ID against meta.properties, registers under
+// /brokers/ids (again, with a new broker epoch, after every session expiry)
+// and runs a controller candidate. Partitions are not opened from the store:
+// the controller's LeaderAndIsr tells the broker which it leads or follows,
+// and UpdateMetadata fills its metadata cache. Topic config changes reach it
+// through /config/changes. At stop it asks the controller to move its
+// leaderships away first (controlled shutdown).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/config"
+	"samsa/controller"
+	"samsa/kafkaapi"
+	"samsa/kclient"
+	"samsa/metadata"
+	"samsa/metadata/kafkazk"
+	"samsa/metadata/zkstore"
+)
+
+// cluster is a broker's part of ZooKeeper mode; it is the kafkaapi.Cluster.
+type cluster struct {
+	s   *Server
+	zk  *kafkazk.Client
+	ctl *controller.Controller
+	log *slog.Logger
+
+	epoch atomic.Int64 // broker epoch: the czxid of our registration
+
+	regMu       sync.Mutex // serializes registrations
+	dropSession func()
+	configW     *kafkazk.Watcher
+	configMu    sync.Mutex
+	lastChange  int64 // the newest config change applied
+}
+
+var _ kafkaapi.Cluster = (*cluster)(nil)
+
+func (cl *cluster) BrokerEpoch() int64  { return cl.epoch.Load() }
+func (cl *cluster) ControllerID() int32 { return cl.ctl.ControllerID() }
+
+func (cl *cluster) Controller() kafkaapi.Controller {
+	if cl.ctl.IsActive() {
+		return cl.ctl
+	}
+	return nil
+}
+
+// connectZK connects to ZooKeeper, creates Kafka's top-level paths and
+// returns the cluster ID, creating it on the first broker's start.
+func connectZK(cfg *config.Config, logger *slog.Logger) (*kafkazk.Client, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ZookeeperConnectionTimeout+cfg.ZookeeperSessionTimeout)
+	defer cancel()
+	zk, err := kafkazk.Connect(ctx, kafkazk.Config{
+		Connect:           cfg.ZookeeperConnect,
+		SessionTimeout:    cfg.ZookeeperSessionTimeout,
+		ConnectionTimeout: cfg.ZookeeperConnectionTimeout,
+		Logger:            logger,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("connect to ZooKeeper at %s: %w", cfg.ZookeeperConnect, err)
+	}
+	if err := zk.CreateTopLevelPaths(ctx); err != nil {
+		zk.Close()
+		return nil, "", err
+	}
+	id, err := zk.GetOrCreateClusterID(ctx)
+	if err != nil {
+		zk.Close()
+		return nil, "", err
+	}
+	return zk, id, nil
+}
+
+// newCluster opens ZooKeeper mode for a server being built: the store is
+// ZooKeeper's.
+func (s *Server) newCluster() error {
+	zk, clusterID, err := connectZK(s.cfg, s.log)
+	if err != nil {
+		return err
+	}
+	if err := s.brokerIDFor(zk); err != nil {
+		zk.Close()
+		return err
+	}
+	s.cl = &cluster{s: s, zk: zk, log: s.log.With("component", "cluster")}
+	s.meta = zkstore.New(zk, s.cfg.BrokerID, clusterID, s.cfg.ZookeeperSessionTimeout)
+	return nil
+}
+
+// brokerIDFor sets broker.id when it is not configured: the one in
+// meta.properties, else a new one from /brokers/seqid, as Kafka does with
+// broker.id.generation.enable.
+func (s *Server) brokerIDFor(zk *kafkazk.Client) error {
+	if s.cfg.Explicit("broker.id") || s.cfg.Explicit("node.id") || !s.cfg.BrokerIDGenerationEnable {
+		return nil
+	}
+	if props, err := readMetaProperties(s.cfg.LogDirs[0]); err == nil {
+		if id, err := strconv.ParseInt(props["broker.id"], 10, 32); err == nil {
+			s.cfg.BrokerID = int32(id)
+			return nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ZookeeperSessionTimeout)
+	defer cancel()
+	id, err := zk.GenerateBrokerID(ctx, s.cfg.ReservedBrokerMaxID)
+	if err != nil {
+		return fmt.Errorf("generate broker.id: %w", err)
+	}
+	s.cfg.BrokerID = id
+	s.log.Info("generated broker.id", "broker.id", id)
+	return nil
+}
+
+// start registers the broker, runs the controller candidate and follows
+// config changes. The listener is bound: its port is advertised.
+func (cl *cluster) start() error {
+	s := cl.s
+	cl.ctl = controller.New(controller.Config{
+		BrokerID:              s.cfg.BrokerID,
+		ZK:                    cl.zk,
+		Logger:                s.log,
+		Listener:              s.cfg.AdvertisedListeners[0].Name,
+		UncleanLeaderElection: s.cfg.TopicDefaults.UncleanLeaderElection,
+		DeleteTopicEnable:     s.cfg.DeleteTopicEnable,
+		AutoLeaderRebalance:   s.cfg.AutoLeaderRebalanceEnable,
+		RebalanceInterval:     s.cfg.LeaderImbalanceCheckInterval,
+		ImbalancePercent:      int(s.cfg.LeaderImbalancePerBrokerPercentage),
+		RequestTimeout:        s.cfg.ControllerSocketTimeout,
+		OnControllerChange: func(id int32) {
+			s.cache.Update(func(e *metadata.Edit) { e.SetController(id) })
+		},
+	})
+	if err := cl.register(); err != nil {
+		return err
+	}
+	cl.dropSession = cl.zk.OnNewSession(func(int64) {
+		// Our registration went with the old session: register again, with
+		// a new broker epoch; the controller sees a bounced broker and
+		// resends our state.
+		go func() {
+			for attempt := 0; ; attempt++ {
+				err := cl.register()
+				if err == nil || errors.Is(err, kafkazk.ErrClosed) {
+					return
+				}
+				cl.log.Error("re-registering after session expiry", "err", err, "attempt", attempt)
+				select {
+				case <-s.stop:
+					return
+				case <-time.After(time.Second):
+				}
+			}
+		}()
+	})
+	cl.ctl.Start()
+	cl.configW = cl.zk.WatchChildren(kafkazk.ConfigChangesPath, func([]string) { cl.applyConfigChanges() })
+	return nil
+}
+
+// register writes /brokers/ids/<id> and takes the broker epoch it gets.
+func (cl *cluster) register() error {
+	cl.regMu.Lock()
+	defer cl.regMu.Unlock()
+	s := cl.s
+	info := kafkazk.BrokerInfo{ID: s.cfg.BrokerID, Rack: s.cfg.BrokerRack, JMXPort: -1}
+	for _, l := range s.cfg.AdvertisedListeners {
+		info.Endpoints = append(info.Endpoints, kafkazk.Endpoint{Listener: l.Name, SecurityProtocol: "PLAINTEXT", Host: l.Host, Port: l.Port})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ZookeeperSessionTimeout)
+	defer cancel()
+	epoch, err := cl.zk.RegisterBroker(ctx, info)
+	if err != nil {
+		if errors.Is(err, kafkazk.ErrBrokerIDInUse) {
+			return fmt.Errorf("broker.id %d is registered in ZooKeeper by another broker: %w", s.cfg.BrokerID, err)
+		}
+		return fmt.Errorf("register broker %d: %w", s.cfg.BrokerID, err)
+	}
+	cl.epoch.Store(epoch)
+	cl.log.Info("registered in ZooKeeper", "broker.id", s.cfg.BrokerID, "broker.epoch", epoch)
+	return nil
+}
+
+// applyConfigChanges applies the topic config changes announced since the
+// last one applied to the topics this broker hosts.
+func (cl *cluster) applyConfigChanges() {
+	cl.configMu.Lock()
+	defer cl.configMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), cl.s.cfg.ZookeeperSessionTimeout)
+	defer cancel()
+	changes, err := cl.zk.ConfigChangesSince(ctx, cl.lastChange)
+	if err != nil {
+		cl.log.Warn("reading config changes", "err", err)
+		return
+	}
+	for _, ch := range changes {
+		if ch.Seq > cl.lastChange {
+			cl.lastChange = ch.Seq
+		}
+		topic, ok := strings.CutPrefix(ch.EntityPath, "topics/")
+		if !ok || cl.s.rm.Topic(topic) == nil {
+			continue
+		}
+		t, ok := cl.s.meta.Topic(topic)
+		if !ok {
+			continue
+		}
+		tc, err := cl.s.cfg.TopicDefaults.With(t.Configs)
+		if err != nil {
+			cl.log.Error("invalid topic config in ZooKeeper; keeping the current one", "topic", topic, "err", err)
+			continue
+		}
+		if err := cl.s.rm.SetTopicConfig(t, tc); err != nil {
+			cl.log.Error("applying topic config", "topic", topic, "err", err)
+			continue
+		}
+		cl.log.Info("topic config changed", "topic", topic)
+	}
+}
+
+// controlledShutdown asks the controller to move this broker's leaderships
+// away, retrying controlled.shutdown.max.retries times, as Kafka does; the
+// broker keeps serving meanwhile so that it hears the controller's
+// LeaderAndIsr. It gives up early once ctx ends.
+func (cl *cluster) controlledShutdown(ctx context.Context) {
+	s := cl.s
+	if !s.cfg.ControlledShutdownEnable {
+		return
+	}
+	for attempt := int32(0); attempt <= s.cfg.ControlledShutdownMaxRetries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(s.cfg.ControlledShutdownRetryBackoff):
+			}
+		}
+		remaining, err := cl.askController(ctx)
+		if err == nil && remaining == 0 {
+			cl.log.Info("controlled shutdown done: no partition led here")
+			return
+		}
+		if err != nil {
+			cl.log.Warn("controlled shutdown attempt failed", "attempt", attempt+1, "err", err)
+		} else {
+			cl.log.Info("controlled shutdown: partitions still led here", "partitions", remaining, "attempt", attempt+1)
+			if remaining > 0 && cl.onlySingleReplicas() {
+				return // nowhere to move them: as Kafka, stop anyway
+			}
+		}
+	}
+	cl.log.Warn("controlled shutdown did not finish; stopping anyway")
+}
+
+// onlySingleReplicas reports whether every partition this broker leads
+// has no other replica (leadership cannot move).
+func (cl *cluster) onlySingleReplicas() bool {
+	only := true
+	snap := cl.s.cache.Load()
+	for _, name := range snap.TopicNames() {
+		for _, p := range snap.Topic(name).Partitions {
+			if p.Leader == cl.s.cfg.BrokerID && len(p.Replicas) > 1 {
+				only = false
+			}
+		}
+	}
+	return only
+}
+
+func (cl *cluster) askController(ctx context.Context) (int, error) {
+	s := cl.s
+	id := cl.ctl.ControllerID()
+	if id < 0 {
+		return -1, errors.New("no controller")
+	}
+	addr := ""
+	if b, ok := s.cache.Load().Broker(id); ok {
+		addr = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	} else {
+		zctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		rb, err := cl.zk.Broker(zctx, id)
+		cancel()
+		if err != nil {
+			return -1, err
+		}
+		for _, e := range rb.Endpoints {
+			addr = net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port)))
+			break
+		}
+	}
+	conn := kclient.New(addr, "samsa-broker-"+strconv.Itoa(int(s.cfg.BrokerID)))
+	defer conn.Close()
+	req := kmsg.NewPtrControlledShutdownRequest()
+	req.BrokerID, req.BrokerEpoch = s.cfg.BrokerID, cl.epoch.Load()
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.ControllerSocketTimeout)
+	defer cancel()
+	resp, err := conn.Request(rctx, req)
+	if err != nil {
+		return -1, err
+	}
+	r := resp.(*kmsg.ControlledShutdownResponse)
+	if r.ErrorCode != 0 {
+		return -1, fmt.Errorf("controller %d answered error %d", id, r.ErrorCode)
+	}
+	return len(r.PartitionsRemaining), nil
+}
+
+// stop ends the controller candidate and the ZooKeeper session: the
+// registration vanishes and the controller fails the broker's partitions
+// over.
+func (cl *cluster) stop() {
+	if cl.configW != nil {
+		cl.configW.Stop()
+	}
+	if cl.dropSession != nil {
+		cl.dropSession()
+	}
+	if cl.ctl != nil {
+		cl.ctl.Stop()
+	}
+	cl.zk.Close()
+}
