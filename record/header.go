@@ -193,7 +193,7 @@ func AssignOffsets(batches []byte, first int64) (next int64) {
 	be := binary.BigEndian
 	next = first
 	for p := 0; p < len(batches); {
-		be.PutUint64(batches[p+offBaseOffset:], uint64(next))
+		SetBaseOffset(batches[p:], next)
 		next += int64(int32(be.Uint32(batches[p+offLastOffsetDelta:]))) + 1
 		p += LogOverhead + int(int32(be.Uint32(batches[p+offLength:])))
 	}
