@@ -108,8 +108,8 @@ func (it *Iter) Err() error { return it.err }
 func (it *Iter) Rest() []byte { return it.rest }
 
 // parse decodes a record's fields from body, the bytes its length covers;
-// false if they do not frame exactly. The common fields are read with the
-// inlined varint and field; the rarer headers with a decoder.
+// false if they do not frame exactly. The fields every record has are
+// read with varint and field; the headers, most often none, with a decoder.
 func (r *Record) parse(body []byte) bool {
 	if len(body) < 1 {
 		return false
@@ -148,8 +148,8 @@ func (r *Record) parse(body []byte) bool {
 }
 
 // varint decodes the zigzag varint at the start of b and its size; n <= 0
-// if there is none. The one-byte case, most of a record's fields, is
-// inlined.
+// if there is none. Most of a record's varints are one byte: those skip
+// encoding/binary's loop.
 func varint(b []byte) (v int64, n int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return int64(b[0]>>1) ^ -int64(b[0]&1), 1
