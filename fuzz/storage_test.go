@@ -13,6 +13,7 @@ import (
 	"samsa/logfile"
 	"samsa/logfile/vfs"
 	"samsa/mmapindex"
+	"samsa/record"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -186,7 +187,7 @@ func FuzzRecoverTail(f *testing.F) {
 		if !bytes.HasPrefix(got, valid) {
 			t.Fatal("valid prefix changed by recovery")
 		}
-		if _, err := logfile.ValidateBatches(got); err != nil {
+		if _, err := record.ValidateBatches(got); err != nil {
 			t.Fatalf("recovered log does not re-parse: %v", err)
 		}
 		if _, err := l.Append(testbatch.Make(testbatch.Spec{Records: 1, ValueSize: 5})); err != nil {
@@ -200,21 +201,21 @@ func FuzzRecoverTail(f *testing.F) {
 // each re-parses with the same header, and validation is deterministic.
 func FuzzValidateProduce(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bs, err := logfile.ValidateProduce(data, 1<<20)
+		bs, err := record.ValidateProduce(data, 1<<20)
 		if err != nil {
 			return
 		}
-		again, err := logfile.ValidateProduce(data, 1<<20)
+		again, err := record.ValidateProduce(data, 1<<20)
 		if err != nil || again.Count != bs.Count || again.Records != bs.Records {
 			t.Fatalf("validation not deterministic: %v", err)
 		}
 		pos, n := 0, 0
 		for pos < len(data) {
-			h, err := logfile.ParseHeader(data[pos:])
+			h, err := record.ParseHeader(data[pos:])
 			if err != nil {
 				t.Fatalf("accepted set has an unparsable batch at %d: %v", pos, err)
 			}
-			if err := logfile.CheckCRC(data[pos:], &h); err != nil {
+			if err := record.CheckCRC(data[pos:], &h); err != nil {
 				t.Fatal(err)
 			}
 			pos += int(h.Size())

@@ -24,7 +24,6 @@ package logfile
 
 import (
 	"crypto/md5"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +35,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"samsa/record"
 )
 
 // File name suffixes of compaction. Part of the format: never change.
@@ -47,21 +48,18 @@ const (
 	CleanerCheckpoint = "cleaner-offset-checkpoint"
 )
 
-// Codec decompresses and compresses the records of a batch, so that the
-// cleaner can compact compressed batches. codec is the attributes' bits
-// 0-2.
-type Codec interface {
-	Decompress(codec int, src []byte) ([]byte, error)
-	Compress(codec int, src []byte) ([]byte, error)
-}
+// maxInflate bounds what one compressed batch may decompress to while it is
+// cleaned: a batch past it fails the compaction (codec.ErrTooLarge).
+const maxInflate = 256 << 20
 
 // CompactOptions are the inputs of one compaction that are not topic
 // configuration.
 type CompactOptions struct {
-	// Codec reads compressed batches; nil keeps them whole, unread, and
-	// then no tombstone is removed (an older value of its key may hide in
-	// a batch the cleaner could not read).
-	Codec Codec
+	// KeepCompressed keeps compressed batches whole, unread, instead of
+	// decompressing, filtering and recompressing them; then no tombstone
+	// is removed (an older value of its key may hide in a batch the
+	// cleaner did not read).
+	KeepCompressed bool
 	// Now defaults to the log's clock.
 	Now time.Time
 	// FirstDirty is where the last compaction's key map ended: the
@@ -91,80 +89,17 @@ type CompactResult struct {
 
 var errCompactRaced = errors.New("logfile: segments changed during compaction")
 
-// recordView is what the cleaner needs of a record: where it lies in the
-// records section, its offset, timestamp, key and whether it is a
-// tombstone.
-type recordView struct {
-	start, end int // bytes of the record in the records section, length prefix included
-	offset     int64
-	ts         int64
-	key        []byte
-	tombstone  bool
-}
-
-// walkRecords parses the records section of a batch (uncompressed bytes).
-func walkRecords(b []byte, h *Header, fn func(r *recordView)) error {
-	pos := 0
-	for i := int32(0); i < h.RecordCount; i++ {
-		var r recordView
-		r.start = pos
-		l, n := binary.Varint(b[pos:])
-		if n <= 0 || l < 0 || l > int64(len(b)-pos-n) {
-			return fmt.Errorf("%w: record %d length", ErrCorrupt, i)
-		}
-		rec := b[pos+n : pos+n+int(l)]
-		pos += n + int(l)
-		r.end = pos
-		if len(rec) < 1 {
-			return fmt.Errorf("%w: record %d is empty", ErrCorrupt, i)
-		}
-		rec = rec[1:]
-		var vals [2]int64
-		for k := range vals {
-			v, n := binary.Varint(rec)
-			if n <= 0 {
-				return fmt.Errorf("%w: record %d header", ErrCorrupt, i)
-			}
-			vals[k], rec = v, rec[n:]
-		}
-		r.ts = h.FirstTimestamp + vals[0]
-		if h.Attributes&AttrLogAppendTime != 0 {
-			r.ts = h.MaxTimestamp
-		}
-		r.offset = h.BaseOffset + vals[1]
-		kl, n := binary.Varint(rec)
-		if n <= 0 || kl > int64(len(rec)-n) {
-			return fmt.Errorf("%w: record %d key", ErrCorrupt, i)
-		}
-		rec = rec[n:]
-		if kl >= 0 {
-			r.key, rec = rec[:kl], rec[kl:]
-		}
-		vl, n := binary.Varint(rec)
-		if n <= 0 {
-			return fmt.Errorf("%w: record %d value", ErrCorrupt, i)
-		}
-		r.tombstone = vl < 0
-		fn(&r)
-	}
-	return nil
-}
-
-// batchRecords returns a batch's records section, decompressed if needed;
-// ok is false for a compressed batch without a codec.
-func batchRecords(batch []byte, h *Header, codec Codec) (recs []byte, ok bool, err error) {
-	body := batch[HeaderSize:h.Size()]
-	if h.Codec() == 0 {
-		return body, true, nil
-	}
-	if codec == nil {
+// batchRecords returns a batch's records region, decompressed if needed;
+// ok is false for a compressed batch the options keep unread.
+func batchRecords(batch []byte, h *record.Header, opts *CompactOptions) (recs []byte, ok bool, err error) {
+	if h.Codec() != 0 && opts.KeepCompressed {
 		return nil, false, nil
 	}
-	out, err := codec.Decompress(h.Codec(), body)
+	recs, err = record.Inflate(batch, h, nil, maxInflate)
 	if err != nil {
 		return nil, false, fmt.Errorf("logfile: decompress batch at offset %d: %w", h.BaseOffset, err)
 	}
-	return out, true, nil
+	return recs, true, nil
 }
 
 type keyHash [md5.Size]byte
@@ -218,14 +153,14 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	}
 	full := false
 	for _, s := range segs {
-		if err := s.forEachBatch(func(h *Header, batch []byte) error {
+		if err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			if h.ProducerID >= 0 {
 				m.lastOfProd[h.ProducerID] = h.BaseOffset
 			}
 			if full || h.Attributes&AttrControl != 0 || h.LastOffset() < firstDirty {
 				return nil
 			}
-			recs, ok, err := batchRecords(batch, h, opts.Codec)
+			recs, ok, err := batchRecords(batch, h, &opts)
 			if err != nil {
 				return err
 			}
@@ -233,17 +168,24 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 				m.opaque = true
 				return nil
 			}
-			return walkRecords(recs, h, func(r *recordView) {
-				if full || r.key == nil || r.offset < firstDirty {
-					return
+			it := record.NewIter(recs, h.RecordCount)
+			for it.Next() {
+				r := it.Record()
+				off := r.Offset(h)
+				if full || r.Key == nil || off < firstDirty {
+					continue
 				}
-				k := md5.Sum(r.key)
+				k := md5.Sum(r.Key)
 				if _, seen := m.latest[k]; !seen && opts.MaxKeys > 0 && len(m.latest) >= opts.MaxKeys {
-					full, m.end, res.CleanedTo = true, r.offset, r.offset
-					return
+					full, m.end, res.CleanedTo = true, off, off
+					continue
 				}
-				m.latest[k] = r.offset
-			})
+				m.latest[k] = off
+			}
+			if err := it.Err(); err != nil {
+				return fmt.Errorf("logfile: batch at offset %d: %w", h.BaseOffset, err)
+			}
+			return nil
 		}); err != nil {
 			return res, err
 		}
@@ -253,7 +195,7 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 		clean = clean[:len(clean)-1] // wholly past the map: nothing to clean
 	}
 	for _, grp := range groupSegments(clean, cfg.SegmentBytes) {
-		n, err := l.compactGroup(grp, m, cfg, opts.Codec)
+		n, err := l.compactGroup(grp, m, cfg, &opts)
 		res.Segments += len(grp)
 		res.BytesBefore += n.before
 		res.BytesAfter += n.after
@@ -318,7 +260,7 @@ func groupSegments(segs []*segment, maxBytes int64) [][]*segment {
 }
 
 // forEachBatch reads the segment's batches in order.
-func (s *segment) forEachBatch(fn func(h *Header, batch []byte) error) error {
+func (s *segment) forEachBatch(fn func(h *record.Header, batch []byte) error) error {
 	sc := newScanner(s.log, 0, s.sizeNow())
 	defer sc.free()
 	for {
@@ -339,7 +281,7 @@ type groupStats struct{ before, after, removed int64 }
 
 // compactGroup rewrites one group of segments and swaps it in. A single
 // segment from which nothing would go is left alone.
-func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, codec Codec) (groupStats, error) {
+func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *CompactOptions) (groupStats, error) {
 	var st groupStats
 	for _, s := range grp {
 		st.before += s.sizeNow()
@@ -372,8 +314,8 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, codec Code
 		return nil
 	}
 	for _, s := range grp {
-		err := s.forEachBatch(func(h *Header, batch []byte) error {
-			nb, removed, err := filterBatch(batch, h, m, codec)
+		err := s.forEachBatch(func(h *record.Header, batch []byte) error {
+			nb, removed, err := filterBatch(batch, h, m, opts)
 			if err != nil {
 				return err
 			}
@@ -458,7 +400,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
 	if cut, err := ns.recover(cfg, max(minOffset, base), l.opts.Logger); err != nil || cut {
 		ns.close()
 		if err == nil {
-			err = fmt.Errorf("%w: cleaned segment %d does not scan", ErrCorrupt, base)
+			err = fmt.Errorf("%w: cleaned segment %d does not scan", record.ErrCorrupt, base)
 		}
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
@@ -543,64 +485,52 @@ func (l *Log) finishSwaps() error {
 // that keeps nothing goes, unless it is its producer's last batch in the
 // range (idempotent producers need its sequence: it stays, empty, as in
 // Kafka). Control batches and unreadable compressed batches stay whole.
-func filterBatch(batch []byte, h *Header, m *offsetMap, codec Codec) ([]byte, int64, error) {
-	if h.Attributes&AttrControl != 0 {
+func filterBatch(batch []byte, h *record.Header, m *offsetMap, opts *CompactOptions) ([]byte, int64, error) {
+	if h.Attributes&record.AttrControl != 0 {
 		return batch, 0, nil
 	}
-	recs, ok, err := batchRecords(batch, h, codec)
+	recs, ok, err := batchRecords(batch, h, opts)
 	if err != nil || !ok {
 		return batch, 0, err
 	}
-	var kept [][2]int
+	// The rewritten batch keeps the header (offsets, producer, codec)
+	// and the kept records' bytes.
+	kept := record.Builder{Header: *h}
 	var removed int64
 	maxTs := int64(-1)
-	err = walkRecords(recs, h, func(r *recordView) {
-		if r.offset >= m.end {
-			kept = append(kept, [2]int{r.start, r.end})
-			maxTs = max(maxTs, r.ts)
-			return
+	it := record.NewIter(recs, h.RecordCount)
+	for it.Next() {
+		r := it.Record()
+		off, ts := r.Offset(h), r.Timestamp(h)
+		if off < m.end {
+			keep := r.Key != nil && m.latest[md5.Sum(r.Key)] <= off
+			if keep && r.Value == nil && !m.opaque && ts < m.tombstoneMax {
+				keep = false
+			}
+			if !keep {
+				removed++
+				continue
+			}
 		}
-		keep := r.key != nil && m.latest[md5.Sum(r.key)] <= r.offset
-		if keep && r.tombstone && !m.opaque && r.ts < m.tombstoneMax {
-			keep = false
-		}
-		if !keep {
-			removed++
-			return
-		}
-		kept = append(kept, [2]int{r.start, r.end})
-		maxTs = max(maxTs, r.ts)
-	})
-	if err != nil {
-		return nil, 0, err
+		kept.AddEncoded(r.Raw, 1)
+		maxTs = max(maxTs, ts)
+	}
+	if err := it.Err(); err != nil {
+		return nil, 0, fmt.Errorf("logfile: batch at offset %d: %w", h.BaseOffset, err)
 	}
 	if removed == 0 {
 		return batch, 0, nil
 	}
-	if len(kept) == 0 && !(h.ProducerID >= 0 && m.lastOfProd[h.ProducerID] == h.BaseOffset) {
+	if kept.Len() == 0 && !(h.ProducerID >= 0 && m.lastOfProd[h.ProducerID] == h.BaseOffset) {
 		return nil, removed, nil
 	}
-	var body []byte
-	for _, k := range kept {
-		body = append(body, recs[k[0]:k[1]]...)
+	if h.Attributes&record.AttrLogAppendTime == 0 && maxTs >= 0 {
+		kept.Header.MaxTimestamp = maxTs
 	}
-	if h.Codec() != 0 && len(body) > 0 {
-		if body, err = codec.Compress(h.Codec(), body); err != nil {
-			return nil, 0, fmt.Errorf("logfile: recompress batch at offset %d: %w", h.BaseOffset, err)
-		}
+	nb, err := kept.AppendTo(nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("logfile: recompress batch at offset %d: %w", h.BaseOffset, err)
 	}
-	nb := make([]byte, HeaderSize, HeaderSize+len(body))
-	copy(nb, batch[:HeaderSize])
-	nb = append(nb, body...)
-	if len(kept) == 0 {
-		SetCodec(nb, 0) // no records to compress
-	}
-	SetLength(nb, int32(len(nb)-LogOverhead))
-	binary.BigEndian.PutUint32(nb[offRecordCount:], uint32(len(kept)))
-	if h.Attributes&AttrLogAppendTime == 0 && maxTs >= 0 {
-		binary.BigEndian.PutUint64(nb[offMaxTimestamp:], uint64(maxTs))
-	}
-	SetCRC(nb)
 	return nb, removed, nil
 }
 
@@ -610,7 +540,6 @@ func filterBatch(batch []byte, h *Header, m *offsetMap, codec Codec) ([]byte, in
 // It keeps each log's first dirty offset in CleanerCheckpoint.
 type Cleaner struct {
 	d       *Dir
-	codec   Codec
 	maxKeys int
 
 	mu         sync.Mutex // one pass at a time; guards firstDirty
@@ -619,12 +548,12 @@ type Cleaner struct {
 
 // NewCleaner returns a cleaner for d, reading its checkpoint. maxKeys
 // bounds each compaction's key map (see CompactOptions.MaxKeys).
-func NewCleaner(d *Dir, codec Codec, maxKeys int) (*Cleaner, error) {
+func NewCleaner(d *Dir, maxKeys int) (*Cleaner, error) {
 	fd, err := ReadCheckpoint(d.fs, filepath.Join(d.path, CleanerCheckpoint))
 	if err != nil {
 		return nil, err
 	}
-	return &Cleaner{d: d, codec: codec, maxKeys: maxKeys, firstDirty: fd}, nil
+	return &Cleaner{d: d, maxKeys: maxKeys, firstDirty: fd}, nil
 }
 
 // CleanStats sums one pass of the cleaner.
@@ -654,7 +583,7 @@ func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
 		if !force && l.dirtyRatio(c.firstDirty[tp], now) < cfg.MinCleanableRatio && !l.compactionOverdue(c.firstDirty[tp], now) {
 			continue
 		}
-		res, err := l.Compact(CompactOptions{Codec: c.codec, FirstDirty: c.firstDirty[tp], MaxKeys: c.maxKeys})
+		res, err := l.Compact(CompactOptions{FirstDirty: c.firstDirty[tp], MaxKeys: c.maxKeys})
 		if err != nil {
 			if !errors.Is(err, ErrClosed) {
 				errs = append(errs, fmt.Errorf("%s: %w", l.dir, err))

@@ -2,10 +2,7 @@ package logfile
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +11,8 @@ import (
 	"time"
 
 	"samsa/logfile/vfs"
+	"samsa/record"
+	"samsa/record/codec"
 )
 
 // kv is one record of a test batch; tomb makes a null value.
@@ -25,81 +24,32 @@ type kv struct {
 // kvBatch builds an uncompressed batch of keyed records with timestamp ts,
 // as producer pid (-1: none) with base sequence seq.
 func kvBatch(ts, pid int64, seq int32, recs ...kv) []byte {
-	var body []byte
-	for i, r := range recs {
-		var rec []byte
-		rec = append(rec, 0)
-		rec = binary.AppendVarint(rec, 0)
-		rec = binary.AppendVarint(rec, int64(i))
+	b := record.NewBuilder(ts)
+	if pid >= 0 {
+		b.Header.ProducerID, b.Header.ProducerEpoch, b.Header.BaseSequence = pid, 0, seq
+	}
+	for _, r := range recs {
+		key, value := []byte(r.key), []byte(r.value)
 		if r.key == "\x00nil" {
-			rec = binary.AppendVarint(rec, -1)
-		} else {
-			rec = binary.AppendVarint(rec, int64(len(r.key)))
-			rec = append(rec, r.key...)
+			key = nil
 		}
 		if r.tomb {
-			rec = binary.AppendVarint(rec, -1)
-		} else {
-			rec = binary.AppendVarint(rec, int64(len(r.value)))
-			rec = append(rec, r.value...)
+			value = nil
 		}
-		rec = binary.AppendVarint(rec, 0)
-		body = binary.AppendVarint(body, int64(len(rec)))
-		body = append(body, rec...)
+		b.Add(ts, key, value)
 	}
-	b := make([]byte, HeaderSize, HeaderSize+len(body))
-	b = append(b, body...)
-	be := binary.BigEndian
-	be.PutUint32(b[offLength:], uint32(len(b)-LogOverhead))
-	b[offMagic] = Magic
-	be.PutUint32(b[offLastOffsetDelta:], uint32(len(recs)-1))
-	be.PutUint64(b[offFirstTimestamp:], uint64(ts))
-	be.PutUint64(b[offMaxTimestamp:], uint64(ts))
-	be.PutUint64(b[offProducerID:], uint64(pid))
-	be.PutUint16(b[offProducerEpoch:], 0)
-	be.PutUint32(b[offBaseSequence:], uint32(seq))
-	if pid < 0 {
-		be.PutUint16(b[offProducerEpoch:], 0xffff)
-		be.PutUint32(b[offBaseSequence:], 0xffffffff)
-	}
-	be.PutUint32(b[offRecordCount:], uint32(len(recs)))
-	SetCRC(b)
-	return b
-}
-
-// gzipCodec is a real Codec for tests: gzip only.
-type gzipCodec struct{}
-
-func (gzipCodec) Decompress(c int, src []byte) ([]byte, error) {
-	if c != 1 {
-		return nil, fmt.Errorf("codec %d", c)
-	}
-	r, err := gzip.NewReader(bytes.NewReader(src))
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(r)
-}
-
-func (gzipCodec) Compress(c int, src []byte) ([]byte, error) {
-	if c != 1 {
-		return nil, fmt.Errorf("codec %d", c)
-	}
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write(src)
-	w.Close()
-	return b.Bytes(), nil
+	out, _ := b.AppendTo(nil)
+	return out
 }
 
 // gzipBatch compresses a kvBatch's records with gzip.
 func gzipBatch(t testing.TB, b []byte) []byte {
 	t.Helper()
-	body, _ := gzipCodec{}.Compress(1, b[HeaderSize:])
-	nb := append(append([]byte(nil), b[:HeaderSize]...), body...)
-	SetCodec(nb, 1)
-	SetLength(nb, int32(len(nb)-LogOverhead))
-	SetCRC(nb)
+	body, _ := codec.Compress(codec.Gzip, nil, b[record.HeaderSize:])
+	nb := append(append([]byte(nil), b[:record.HeaderSize]...), body...)
+	record.SetCodec(nb, int(codec.Gzip))
+	record.SetLength(nb, int32(len(nb)-record.LogOverhead))
+	record.SetCRC(nb)
 	return nb
 }
 
@@ -131,32 +81,32 @@ func readRecords(t testing.TB, l *Log) []logRecord {
 			t.Fatal(err)
 		}
 		for len(b) > 0 {
-			h, err := ParseHeader(b)
+			h, err := record.ParseHeader(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := CheckCRC(b, &h); err != nil {
+			if err := record.CheckCRC(b, &h); err != nil {
 				t.Fatal(err)
 			}
-			recs, ok, err := batchRecords(b, &h, gzipCodec{})
+			recs, ok, err := batchRecords(b, &h, &CompactOptions{})
 			if err != nil || !ok {
 				t.Fatalf("batch at %d: %v", h.BaseOffset, err)
 			}
 			n := 0
-			if err := walkRecords(recs, &h, func(rv *recordView) {
-				n++
-				if rv.offset <= last {
-					t.Fatalf("offset %d after %d", rv.offset, last)
+			it := record.NewIter(recs, h.RecordCount)
+			for ; it.Next(); n++ {
+				rv := it.Record()
+				if rv.Offset(&h) <= last {
+					t.Fatalf("offset %d after %d", rv.Offset(&h), last)
 				}
-				last = rv.offset
-				lr := logRecord{offset: rv.offset, key: string(rv.key), tomb: rv.tombstone}
-				if !rv.tombstone {
-					// the value follows the key's varint and bytes
-					rec := recs[rv.start:rv.end]
-					lr.value = recordValue(rec)
+				last = rv.Offset(&h)
+				lr := logRecord{offset: last, key: string(rv.Key), tomb: rv.Value == nil}
+				if !lr.tomb {
+					lr.value = string(rv.Value)
 				}
 				out = append(out, lr)
-			}); err != nil {
+			}
+			if err := it.Err(); err != nil {
 				t.Fatal(err)
 			}
 			if int32(n) != h.RecordCount {
@@ -167,23 +117,6 @@ func readRecords(t testing.TB, l *Log) []logRecord {
 		}
 	}
 	return out
-}
-
-// recordValue extracts the value of one length-prefixed record.
-func recordValue(rec []byte) string {
-	_, n := binary.Varint(rec)
-	rec = rec[n+1:]
-	for range 2 {
-		_, n = binary.Varint(rec)
-		rec = rec[n:]
-	}
-	kl, n := binary.Varint(rec)
-	rec = rec[n:]
-	if kl > 0 {
-		rec = rec[kl:]
-	}
-	vl, n := binary.Varint(rec)
-	return string(rec[n : n+int(vl)])
 }
 
 // latest returns the last value (or tombstone) written for every key.
@@ -411,11 +344,7 @@ func TestCompactCompressed(t *testing.T) {
 			}
 			clk.Advance(2 * time.Minute)
 			want := latestOf(readRecords(t, l))
-			var codec Codec
-			if withCodec {
-				codec = gzipCodec{}
-			}
-			res, err := l.Compact(CompactOptions{Codec: codec})
+			res, err := l.Compact(CompactOptions{KeepCompressed: !withCodec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -459,12 +388,12 @@ func TestCompactKeepsProducerLastBatch(t *testing.T) {
 	if _, err := l.Compact(CompactOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	var headers []Header
+	var headers []record.Header
 	r, err := l.Read(0, 1<<20, l.EndOffset())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Headers(func(h *Header) bool { headers = append(headers, *h); return true })
+	r.Headers(func(h *record.Header) bool { headers = append(headers, *h); return true })
 	r.Release()
 	if len(headers) != 2 {
 		t.Fatalf("%d batches after compaction, want producer 7's last (empty) and the latest", len(headers))
@@ -614,7 +543,7 @@ func TestCleaner(t *testing.T) {
 	if n, err := lc.DeleteOldSegments(); n != 0 || err != nil {
 		t.Fatalf("retention deleted %d segments of a compact-only log (%v)", n, err)
 	}
-	c, err := NewCleaner(d, nil, 0)
+	c, err := NewCleaner(d, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,7 +571,7 @@ func TestCleaner(t *testing.T) {
 	if st, _ := c.RunOnce(false); st.Logs != 0 {
 		t.Fatalf("a pass below the dirty ratio compacted %d logs", st.Logs)
 	}
-	c2, err := NewCleaner(d, nil, 0)
+	c2, err := NewCleaner(d, 0)
 	if err != nil || c2.firstDirty[TopicPartition{"c", 0}] != ck[TopicPartition{"c", 0}] {
 		t.Fatalf("a new cleaner did not read the checkpoint: %v %v", c2.firstDirty, err)
 	}
@@ -669,7 +598,7 @@ func TestCleanerMaxCompactionLag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCleaner(d, nil, 0)
+	c, err := NewCleaner(d, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,22 +638,22 @@ func FuzzFilterBatch(f *testing.F) {
 	f.Add(kvBatch(1, -1, -1, kv{key: "a", value: "1"}, kv{key: "b", tomb: true}))
 	f.Add(kvBatch(1, 5, 0, kv{key: "a", value: "1"}))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		h, err := ParseHeader(in)
+		h, err := record.ParseHeader(in)
 		if err != nil || h.Size() > int64(len(in)) {
 			return
 		}
 		batch := in[:h.Size()]
 		m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: 10, end: math.MaxInt64}
 		m.latest[keyHash{}] = 0
-		out, _, err := filterBatch(batch, &h, m, gzipCodec{})
+		out, _, err := filterBatch(batch, &h, m, &CompactOptions{})
 		if err != nil || out == nil {
 			return
 		}
-		oh, err := ParseHeader(out)
+		oh, err := record.ParseHeader(out)
 		if err != nil || oh.Size() != int64(len(out)) {
 			t.Fatalf("filtered batch: %v, size %d of %d", err, oh.Size(), len(out))
 		}
-		if err := CheckCRC(out, &oh); err != nil && !bytes.Equal(out, batch) {
+		if err := record.CheckCRC(out, &oh); err != nil && !bytes.Equal(out, batch) {
 			t.Fatalf("filtered batch CRC: %v", err)
 		}
 		if oh.BaseOffset != h.BaseOffset || oh.LastOffsetDelta != h.LastOffsetDelta {

@@ -16,23 +16,11 @@
 //	    00000000000000000000.timeindex   int64 timestamp, int32 relOffset
 //	    <base>.log.cleaned, <base>.log.<next>.swap   compaction in progress (compact.go)
 //
-// # RecordBatch v2 header (part of the format: never change)
-//
-//	offset size field
-//	     0    8 baseOffset            stamped by the log; outside the CRC
-//	     8    4 batchLength           bytes after this field
-//	    12    4 partitionLeaderEpoch  outside the CRC
-//	    16    1 magic                 must be 2
-//	    17    4 crc                   CRC-32C (Castagnoli) of bytes 21..end
-//	    21    2 attributes            bits 0-2 codec, 3 LogAppendTime, 4 transactional, 5 control
-//	    23    4 lastOffsetDelta
-//	    27    8 firstTimestamp
-//	    35    8 maxTimestamp
-//	    43    8 producerId
-//	    51    2 producerEpoch
-//	    53    4 baseSequence
-//	    57    4 recordCount
-//	    61    - records
+// The batches are RecordBatch v2 as package record defines them (its
+// doc.go has the byte layout); this package reads their headers through
+// record.ParseHeader and stamps base offsets with record.AssignOffsets.
+// A batch that fails record's checks is record.ErrCorrupt, and so is a
+// segment whose indexes disagree with its batches.
 //
 // # Invariants
 //

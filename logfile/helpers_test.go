@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"samsa/internal/testbatch"
+	"samsa/record"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -90,11 +91,11 @@ func checkBatches(t testing.TB, b []byte, off int64) int64 {
 	t.Helper()
 	first := true
 	for len(b) > 0 {
-		h, err := ParseHeader(b)
+		h, err := record.ParseHeader(b)
 		if err != nil || h.Size() > int64(len(b)) {
 			t.Fatalf("region not whole batches: %v (size %d, have %d)", err, h.Size(), len(b))
 		}
-		if err := CheckCRC(b, &h); err != nil {
+		if err := record.CheckCRC(b, &h); err != nil {
 			t.Fatal(err)
 		}
 		if first && (h.BaseOffset > off || h.LastOffset() < off) {

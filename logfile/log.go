@@ -1,7 +1,6 @@
 package logfile
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"samsa/logfile/vfs"
+	"samsa/record"
 )
 
 var (
@@ -157,20 +157,20 @@ type AppendInfo struct {
 	Records        int64
 }
 
-// Append validates a producer's record set (ValidateProduce) and appends it,
-// assigning offsets from the log end. It stamps each batch's baseOffset into
-// buf in place; nothing else of buf changes.
+// Append validates a producer's record set (record.ValidateProduce) and
+// appends it, assigning offsets from the log end. It stamps each batch's
+// baseOffset into buf in place; nothing else of buf changes.
 func (l *Log) Append(buf []byte) (AppendInfo, error) {
-	bs, err := ValidateProduce(buf, l.cfg.Load().MaxMessageBytes)
+	bs, err := record.ValidateProduce(buf, l.cfg.Load().MaxMessageBytes)
 	if err != nil {
 		return AppendInfo{}, err
 	}
 	return l.AppendValidated(bs)
 }
 
-// AppendValidated appends batches that ValidateProduce accepted (the broker
-// may have changed them since, e.g. timestamps, keeping them valid).
-func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
+// AppendValidated appends batches that record.ValidateProduce accepted (the
+// broker may have changed them since, e.g. timestamps, keeping them valid).
+func (l *Log) AppendValidated(bs record.Batches) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -186,12 +186,7 @@ func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
 		return AppendInfo{}, err
 	}
 	buf := bs.Buf
-	next := first
-	for p := 0; p < len(buf); {
-		binary.BigEndian.PutUint64(buf[p+offBaseOffset:], uint64(next))
-		next += int64(int32(binary.BigEndian.Uint32(buf[p+offLastOffsetDelta:]))) + 1
-		p += LogOverhead + int(int32(binary.BigEndian.Uint32(buf[p+offLength:])))
-	}
+	next := record.AssignOffsets(buf, first)
 	pos := seg.sizeNow()
 	if _, err := seg.log.WriteAt(buf, pos); err != nil {
 		// Nothing was published; cut whatever part reached the file.
@@ -199,7 +194,7 @@ func (l *Log) AppendValidated(bs Batches) (AppendInfo, error) {
 		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.path(LogSuffix), pos, err))
 	}
 	for p := 0; p < len(buf); {
-		h, err := ParseHeader(buf[p:])
+		h, err := record.ParseHeader(buf[p:])
 		if err == nil {
 			err = seg.indexBatch(&h, pos+int64(p), cfg.IndexIntervalBytes)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"samsa/mmapindex"
+	"samsa/record"
 )
 
 func TestAppendReadRoundTrip(t *testing.T) {
@@ -158,17 +159,17 @@ func TestAppendRejectsBadBatches(t *testing.T) {
 		b    []byte
 		want error
 	}{
-		"empty":          {nil, ErrCorrupt},
-		"short":          {good[:40], ErrTornTail},
-		"truncated":      {good[:len(good)-1], ErrTornTail},
-		"trailing bytes": {append(append([]byte(nil), good...), 1, 2, 3), ErrTornTail},
-		"crc":            {corrupt(func(b []byte) { b[len(b)-1] ^= 1 }), ErrCRC},
-		"magic":          {corrupt(func(b []byte) { b[16] = 1 }), ErrMagic},
+		"empty":          {nil, record.ErrCorrupt},
+		"short":          {good[:40], record.ErrTornTail},
+		"truncated":      {good[:len(good)-1], record.ErrTornTail},
+		"trailing bytes": {append(append([]byte(nil), good...), 1, 2, 3), record.ErrTornTail},
+		"crc":            {corrupt(func(b []byte) { b[len(b)-1] ^= 1 }), record.ErrCRC},
+		"magic":          {corrupt(func(b []byte) { b[16] = 1 }), record.ErrMagic},
 		"length too small": {corrupt(func(b []byte) {
 			b[8], b[9], b[10], b[11] = 0, 0, 0, 10
-		}), ErrCorrupt},
-		"count mismatch": {corrupt(func(b []byte) { b[60] = 5; SetCRC(b) }), ErrInvalidRecord},
-		"too large":      {batch(1, 3000, 1, 1), ErrBatchTooLarge},
+		}), record.ErrCorrupt},
+		"count mismatch": {corrupt(func(b []byte) { b[60] = 5; record.SetCRC(b) }), record.ErrInvalidRecord},
+		"too large":      {batch(1, 3000, 1, 1), record.ErrBatchTooLarge},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := l.Append(tc.b); !errors.Is(err, tc.want) {
@@ -293,7 +294,7 @@ func TestScanBatches(t *testing.T) {
 	}
 	for _, from := range []int64{0, 1, all[40].first, all[40].first + 1, all[99].last, l.EndOffset()} {
 		var got []int64
-		if err := l.ScanBatches(from, func(h *Header) bool { got = append(got, h.BaseOffset); return true }); err != nil {
+		if err := l.ScanBatches(from, func(h *record.Header) bool { got = append(got, h.BaseOffset); return true }); err != nil {
 			t.Fatal(err)
 		}
 		var want []int64
@@ -307,7 +308,7 @@ func TestScanBatches(t *testing.T) {
 		}
 	}
 	n := 0
-	l.ScanBatches(0, func(*Header) bool { n++; return n < 5 })
+	l.ScanBatches(0, func(*record.Header) bool { n++; return n < 5 })
 	if n != 5 {
 		t.Fatalf("scan did not stop: %d", n)
 	}
@@ -342,4 +343,4 @@ func TestReadChunks(t *testing.T) {
 }
 
 // firstOffset is the base offset of the first batch in b.
-func firstOffset(b []byte) int64 { h, _ := ParseHeader(b); return h.BaseOffset }
+func firstOffset(b []byte) int64 { h, _ := record.ParseHeader(b); return h.BaseOffset }

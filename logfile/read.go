@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"samsa/logfile/vfs"
+	"samsa/record"
 )
 
 // Region is a byte range of one segment file holding whole batches: what a
@@ -134,7 +135,7 @@ func (s *segment) read(offset, maxBytes, maxOffset int64) (Region, error) {
 
 // BatchInfo is a batch's header and where it lies.
 type BatchInfo struct {
-	Header
+	record.Header
 	Pos int64
 }
 
@@ -204,7 +205,7 @@ func (l *Log) ReadBatchAt(offset int64) (BatchInfo, []byte, error) {
 	if err != nil {
 		return BatchInfo{}, nil, err
 	}
-	h, err := ParseHeader(b)
+	h, err := record.ParseHeader(b)
 	return BatchInfo{Header: h, Pos: r.Pos}, b, err
 }
 
@@ -212,7 +213,7 @@ func (l *Log) ReadBatchAt(offset int64) (BatchInfo, []byte, error) {
 // offset to the log end, in order, until fn returns false. It reads
 // headers only (one pread each): for rebuilding state such as producer
 // sequences, not for serving data.
-func (l *Log) ScanBatches(offset int64, fn func(h *Header) bool) error {
+func (l *Log) ScanBatches(offset int64, fn func(h *record.Header) bool) error {
 	end := l.end.Load()
 	for offset < end {
 		s, err := l.acquireFor(max(offset, l.start.Load()))
@@ -222,7 +223,7 @@ func (l *Log) ScanBatches(offset int64, fn func(h *Header) bool) error {
 		size, next := s.load()
 		pos, err := s.locate(offset, size)
 		for err == nil && pos < size {
-			var h Header
+			var h record.Header
 			if h, err = s.headerAt(pos, size); err != nil {
 				break
 			}
@@ -244,7 +245,7 @@ func (l *Log) ScanBatches(offset int64, fn func(h *Header) bool) error {
 
 // Headers calls fn with the header of each batch in the region, in order,
 // until fn returns false (one pread per batch).
-func (r *Region) Headers(fn func(h *Header) bool) error {
+func (r *Region) Headers(fn func(h *record.Header) bool) error {
 	if r.seg == nil {
 		return nil
 	}

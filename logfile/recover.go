@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"samsa/record"
 )
 
 // Open opens the log in dir (creating it if needed), recovering as
@@ -189,9 +191,9 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 	s.bytesSinceIndex = 0
 	next := s.base
 	size := s.sizeNow()
-	end, err := s.scan(0, size, max(minOffset, s.base), func(h *Header, pos int64) error {
+	end, err := s.scan(0, size, max(minOffset, s.base), func(h *record.Header, pos int64) error {
 		if h.LastOffset()-s.base > math.MaxInt32 {
-			return fmt.Errorf("%w: offset %d too far from base %d", ErrCorrupt, h.LastOffset(), s.base)
+			return fmt.Errorf("%w: offset %d too far from base %d", record.ErrCorrupt, h.LastOffset(), s.base)
 		}
 		next = h.NextOffset()
 		return s.indexBatch(h, pos, cfg.IndexIntervalBytes)
@@ -200,7 +202,7 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 		s.publish(size, next)
 		return false, nil
 	}
-	if !errors.Is(err, ErrCorrupt) {
+	if !errors.Is(err, record.ErrCorrupt) {
 		return false, err
 	}
 	log.Warn("cutting log at the first invalid batch", "segment", s.path(LogSuffix), "position", end, "dropped_bytes", size-end, "reason", err)
@@ -221,7 +223,7 @@ func (s *segment) loadTail() error {
 	lastOff, pos := s.idx.Last()
 	size := s.sizeNow()
 	if pos > size {
-		return fmt.Errorf("%w: index entry at %d past log size %d", ErrCorrupt, pos, size)
+		return fmt.Errorf("%w: index entry at %d past log size %d", record.ErrCorrupt, pos, size)
 	}
 	if ts, off := s.tidx.Last(); ts != -1 {
 		s.maxTs.Store(ts)
@@ -229,9 +231,9 @@ func (s *segment) loadTail() error {
 	}
 	next := s.base
 	first := true
-	end, err := s.scan(pos, size, s.base, func(h *Header, p int64) error {
+	end, err := s.scan(pos, size, s.base, func(h *record.Header, p int64) error {
 		if first && s.idx.Len() > 0 && h.LastOffset() != lastOff {
-			return fmt.Errorf("%w: index entry (%d, %d) but batch there ends at %d", ErrCorrupt, lastOff, pos, h.LastOffset())
+			return fmt.Errorf("%w: index entry (%d, %d) but batch there ends at %d", record.ErrCorrupt, lastOff, pos, h.LastOffset())
 		}
 		first = false
 		if h.MaxTimestamp > s.maxTs.Load() {
@@ -245,13 +247,13 @@ func (s *segment) loadTail() error {
 		return err
 	}
 	if end != size {
-		return fmt.Errorf("%w: scan ended at %d of %d", ErrCorrupt, end, size)
+		return fmt.Errorf("%w: scan ended at %d of %d", record.ErrCorrupt, end, size)
 	}
 	if s.idx.Len() > 0 && first {
-		return fmt.Errorf("%w: index entry at %d with no batch there", ErrCorrupt, pos)
+		return fmt.Errorf("%w: index entry at %d with no batch there", record.ErrCorrupt, pos)
 	}
 	if _, off := s.tidx.Last(); s.tidx.Len() > 0 && off >= next {
-		return fmt.Errorf("%w: time index offset %d past segment end %d", ErrCorrupt, off, next)
+		return fmt.Errorf("%w: time index offset %d past segment end %d", record.ErrCorrupt, off, next)
 	}
 	s.publish(size, next)
 	s.bytesSinceIndex = size - pos

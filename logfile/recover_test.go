@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"samsa/record"
 )
 
 // TestTornWrite cuts the last segment at every byte inside its last batch:
@@ -70,7 +72,7 @@ func TestRecoveryCutsAndDeletesLaterSegments(t *testing.T) {
 	data, _ := os.ReadFile(seg)
 	pos := int64(0)
 	for range 2 {
-		h, _ := ParseHeader(data[pos:])
+		h, _ := record.ParseHeader(data[pos:])
 		pos += h.Size()
 	}
 	data[pos+70] ^= 0xff

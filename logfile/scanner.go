@@ -3,6 +3,8 @@ package logfile
 import (
 	"fmt"
 	"io"
+
+	"samsa/record"
 )
 
 // scanner reads whole batches sequentially through a buffer, so that a
@@ -19,7 +21,7 @@ type scanner struct {
 const scanBuf = 1 << 20
 
 func newScanner(r io.ReaderAt, from, limit int64) *scanner {
-	size := min(scanBuf, max(limit-from, HeaderSize))
+	size := min(scanBuf, max(limit-from, record.HeaderSize))
 	return &scanner{r: r, pos: from, limit: limit, buf: make([]byte, size)}
 }
 
@@ -47,7 +49,7 @@ func (sc *scanner) fill(want int) error {
 		sc.n += m
 		if m == 0 && err != nil {
 			if err == io.EOF {
-				return fmt.Errorf("%w: file ends at %d before its expected size", ErrTornTail, fileOff)
+				return fmt.Errorf("%w: file ends at %d before its expected size", record.ErrTornTail, fileOff)
 			}
 			return err
 		}
@@ -58,25 +60,25 @@ func (sc *scanner) fill(want int) error {
 // next returns the next batch, its header and its position. At a clean end it
 // returns io.EOF with pos at the end; otherwise an error leaves pos at the
 // start of the bad batch.
-func (sc *scanner) next() (h Header, batch []byte, pos int64, err error) {
+func (sc *scanner) next() (h record.Header, batch []byte, pos int64, err error) {
 	pos = sc.pos
 	left := sc.limit - sc.pos
 	if left == 0 {
 		return h, nil, pos, io.EOF
 	}
-	if left < HeaderSize {
-		return h, nil, pos, fmt.Errorf("%w: at %d: %d bytes left", ErrTornTail, pos, left)
+	if left < record.HeaderSize {
+		return h, nil, pos, fmt.Errorf("%w: at %d: %d bytes left", record.ErrTornTail, pos, left)
 	}
-	if err := sc.fill(HeaderSize); err != nil {
+	if err := sc.fill(record.HeaderSize); err != nil {
 		return h, nil, pos, err
 	}
-	h, err = ParseHeader(sc.buf[sc.off:sc.n])
+	h, err = record.ParseHeader(sc.buf[sc.off:sc.n])
 	if err != nil {
 		return h, nil, pos, fmt.Errorf("at %d: %w", pos, err)
 	}
 	size := h.Size()
 	if size > left {
-		return h, nil, pos, fmt.Errorf("%w: at %d: batch of %d bytes, %d left", ErrTornTail, pos, size, left)
+		return h, nil, pos, fmt.Errorf("%w: at %d: batch of %d bytes, %d left", record.ErrTornTail, pos, size, left)
 	}
 	if err := sc.fill(int(size)); err != nil {
 		return h, nil, pos, err

@@ -14,6 +14,7 @@ import (
 
 	"samsa/logfile/vfs"
 	"samsa/mmapindex"
+	"samsa/record"
 )
 
 // File name suffixes. Part of the format: never change.
@@ -77,25 +78,25 @@ func (s *segment) path(suffix string) string {
 	return filepath.Join(s.dir, SegmentName(s.base, suffix))
 }
 
-var hdrPool = sync.Pool{New: func() any { return new([HeaderSize]byte) }}
+var hdrPool = sync.Pool{New: func() any { return new([record.HeaderSize]byte) }}
 
 // headerAt reads and parses the batch header at pos; limit is the end of the
-// readable bytes. A header or batch that runs past limit is ErrTornTail.
-func (s *segment) headerAt(pos, limit int64) (Header, error) {
-	if limit-pos < HeaderSize {
-		return Header{}, fmt.Errorf("%w: %s at %d: %d bytes left", ErrTornTail, s.path(LogSuffix), pos, limit-pos)
+// readable bytes. A header or batch that runs past limit is record.ErrTornTail.
+func (s *segment) headerAt(pos, limit int64) (record.Header, error) {
+	if limit-pos < record.HeaderSize {
+		return record.Header{}, fmt.Errorf("%w: %s at %d: %d bytes left", record.ErrTornTail, s.path(LogSuffix), pos, limit-pos)
 	}
-	buf := hdrPool.Get().(*[HeaderSize]byte)
+	buf := hdrPool.Get().(*[record.HeaderSize]byte)
 	defer hdrPool.Put(buf)
 	if _, err := s.log.ReadAt(buf[:], pos); err != nil {
-		return Header{}, fmt.Errorf("logfile: read %s at %d: %w", s.path(LogSuffix), pos, err)
+		return record.Header{}, fmt.Errorf("logfile: read %s at %d: %w", s.path(LogSuffix), pos, err)
 	}
-	h, err := ParseHeader(buf[:])
+	h, err := record.ParseHeader(buf[:])
 	if err != nil {
 		return h, fmt.Errorf("%s at %d: %w", s.path(LogSuffix), pos, err)
 	}
 	if h.Size() > limit-pos {
-		return h, fmt.Errorf("%w: %s at %d: batch of %d bytes, %d left", ErrTornTail, s.path(LogSuffix), pos, h.Size(), limit-pos)
+		return h, fmt.Errorf("%w: %s at %d: batch of %d bytes, %d left", record.ErrTornTail, s.path(LogSuffix), pos, h.Size(), limit-pos)
 	}
 	return h, nil
 }
@@ -219,7 +220,7 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writa
 		return nil, false, fmt.Errorf("logfile: stat: %w", err)
 	}
 	if fi.Size() > math.MaxInt32 {
-		return nil, false, fmt.Errorf("%w: %s is %d bytes, more than a segment can hold", ErrCorrupt, s.path(LogSuffix), fi.Size())
+		return nil, false, fmt.Errorf("%w: %s is %d bytes, more than a segment can hold", record.ErrCorrupt, s.path(LogSuffix), fi.Size())
 	}
 	s.publish(fi.Size(), base)
 	s.synced.Store(fi.Size())
@@ -293,7 +294,7 @@ func (s *segment) resetIndexes() error {
 }
 
 // indexBatch adds index entries for a batch written at pos (writer only).
-func (s *segment) indexBatch(h *Header, pos int64, interval int64) error {
+func (s *segment) indexBatch(h *record.Header, pos int64, interval int64) error {
 	if h.MaxTimestamp > s.maxTs.Load() {
 		s.maxTs.Store(h.MaxTimestamp)
 		s.maxTsOffset.Store(h.LastOffset())
@@ -316,7 +317,7 @@ func (s *segment) indexBatch(h *Header, pos int64, interval int64) error {
 // CRC, offsets increasing from minOffset) and calling fn for it. It returns
 // the end of the last good batch and the first problem, if any;
 // io.EOF-free: a clean end returns a nil error.
-func (s *segment) scan(from, limit, minOffset int64, fn func(h *Header, pos int64) error) (int64, error) {
+func (s *segment) scan(from, limit, minOffset int64, fn func(h *record.Header, pos int64) error) (int64, error) {
 	sc := newScanner(s.log, from, limit)
 	defer sc.free()
 	for {
@@ -328,9 +329,9 @@ func (s *segment) scan(from, limit, minOffset int64, fn func(h *Header, pos int6
 			return pos, fmt.Errorf("%s: %w", s.path(LogSuffix), err)
 		}
 		if h.BaseOffset < minOffset {
-			return pos, fmt.Errorf("%w: %s at %d: offset %d after %d", ErrCorrupt, s.path(LogSuffix), pos, h.BaseOffset, minOffset)
+			return pos, fmt.Errorf("%w: %s at %d: offset %d after %d", record.ErrCorrupt, s.path(LogSuffix), pos, h.BaseOffset, minOffset)
 		}
-		if err := CheckCRC(batch, &h); err != nil {
+		if err := record.CheckCRC(batch, &h); err != nil {
 			return pos, fmt.Errorf("%s at %d: %w", s.path(LogSuffix), pos, err)
 		}
 		if fn != nil {

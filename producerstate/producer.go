@@ -22,6 +22,7 @@ import (
 
 	"samsa/logfile"
 	"samsa/logfile/vfs"
+	"samsa/record"
 )
 
 const (
@@ -80,7 +81,7 @@ func nowMs() int64 { return time.Now().UnixMilli() }
 // Check decides what to do with an idempotent batch: append (nil, nil),
 // answer with the offsets of the identical batch already written (dup),
 // or refuse it with Kafka's error.
-func (ps *State) Check(h *logfile.Header) (dup *Batch, err error) {
+func (ps *State) Check(h *record.Header) (dup *Batch, err error) {
 	e := ps.m[h.ProducerID]
 	first, last := h.BaseSequence, seqAdd(h.BaseSequence, h.LastOffsetDelta)
 	if h.BaseSequence < 0 {
@@ -111,7 +112,7 @@ func (ps *State) Check(h *logfile.Header) (dup *Batch, err error) {
 }
 
 // Update records an appended batch.
-func (ps *State) Update(h *logfile.Header, firstOffset int64, nowMs int64) {
+func (ps *State) Update(h *record.Header, firstOffset int64, nowMs int64) {
 	e := ps.m[h.ProducerID]
 	if e == nil || h.ProducerEpoch != e.epoch {
 		e = &entry{epoch: h.ProducerEpoch}
@@ -271,7 +272,7 @@ func Load(l *logfile.Log) (*Producers, error) {
 		p.State, from = ps, max(off, from)
 		break
 	}
-	err := l.ScanBatches(from, func(h *logfile.Header) bool {
+	err := l.ScanBatches(from, func(h *record.Header) bool {
 		if h.ProducerID >= 0 && h.BaseOffset >= from {
 			p.State.Update(h, h.BaseOffset, 0)
 		}

@@ -5,13 +5,13 @@ import (
 	"math"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kerr"
+	"samsa/record"
 
-	"samsa/logfile"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
-func idemHeader(pid int64, epoch int16, seq int32, records int32) *logfile.Header {
-	return &logfile.Header{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq, LastOffsetDelta: records - 1, RecordCount: records}
+func idemHeader(pid int64, epoch int16, seq int32, records int32) *record.Header {
+	return &record.Header{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq, LastOffsetDelta: records - 1, RecordCount: records}
 }
 
 func wantCode(t *testing.T, err error, code *kerr.Error) {
@@ -25,7 +25,7 @@ func wantCode(t *testing.T, err error, code *kerr.Error) {
 func TestProducerStateSequences(t *testing.T) {
 	ps := NewState()
 	offset := int64(100)
-	appendBatch := func(h *logfile.Header) {
+	appendBatch := func(h *record.Header) {
 		t.Helper()
 		dup, err := ps.Check(h)
 		if err != nil || dup != nil {

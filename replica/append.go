@@ -35,9 +35,9 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 		if len(records) == 0 {
 			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
 		}
-		h, err := logfile.ParseHeader(records)
+		h, err := record.ParseHeader(records)
 		switch {
-		case errors.Is(err, logfile.ErrMagic):
+		case errors.Is(err, record.ErrMagic):
 			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
 		case err == nil && h.Size() < int64(len(records)):
 			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
@@ -45,11 +45,12 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	} else if len(records) == 0 {
 		return apierr.Errorf(kerr.CorruptMessage, "empty record set")
 	}
-	bs, err := logfile.ValidateProduce(records, maxBytes)
+	bs, err := record.ValidateProduce(records, maxBytes)
 	if err != nil {
 		return produceError(err)
 	}
-	if bs, err = validateBatches(version, ts, bs, now); err != nil {
+	bs, idem, err := validateBatches(version, ts, bs, now)
+	if err != nil {
 		return err
 	}
 	p.prod.Mu.Lock()
@@ -63,32 +64,24 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	}
 	// Idempotent batches: a retry of a batch already written gets its
 	// original offsets; gaps and stale epochs are refused.
-	var idem []logfile.Header
-	for pos := 0; pos < len(bs.Buf); {
-		h, _ := logfile.ParseHeader(bs.Buf[pos:])
-		if h.ProducerID >= 0 {
-			dup, err := p.prod.State.Check(&h)
-			if err != nil {
-				return err
-			}
-			if dup != nil {
-				if bs.Count != 1 {
-					return apierr.Errorf(kerr.OutOfOrderSequenceNumber, "a duplicate batch in a request of %d batches", bs.Count)
-				}
-				sp.BaseOffset, sp.LogStartOffset = dup.FirstOffset, p.Log.StartOffset()
-				return nil
-			}
-			idem = append(idem, h)
+	for i := range idem {
+		dup, err := p.prod.State.Check(&idem[i])
+		if err != nil {
+			return err
 		}
-		pos += int(h.Size())
+		if dup != nil {
+			if bs.Count != 1 {
+				return apierr.Errorf(kerr.OutOfOrderSequenceNumber, "a duplicate batch in a request of %d batches", bs.Count)
+			}
+			sp.BaseOffset, sp.LogStartOffset = dup.FirstOffset, p.Log.StartOffset()
+			return nil
+		}
 	}
 	if len(idem) > 1 {
 		return apierr.Errorf(kerr.InvalidRecord, "%d idempotent batches for one partition in one request", len(idem))
 	}
-	for pos := 0; pos < len(bs.Buf); {
-		h, _ := logfile.ParseHeader(bs.Buf[pos:])
-		logfile.SetLeaderEpoch(bs.Buf[pos:pos+int(h.Size())], p.st.LeaderEpoch)
-		pos += int(h.Size())
+	for batch := range bs.All() {
+		record.SetLeaderEpoch(batch, p.st.LeaderEpoch)
 	}
 	info, err := p.Log.AppendValidated(bs)
 	if err != nil {
@@ -124,15 +117,15 @@ func (m *Manager) maybeSnapshot(p *Partition) {
 
 func produceError(err error) error {
 	switch {
-	case errors.Is(err, logfile.ErrMagic):
+	case errors.Is(err, record.ErrMagic):
 		return apierr.Errorf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
-	case errors.Is(err, logfile.ErrBatchTooLarge):
+	case errors.Is(err, record.ErrBatchTooLarge):
 		return apierr.Errorf(kerr.MessageTooLarge, "%v", err)
-	case errors.Is(err, logfile.ErrInvalidRecord), errors.Is(err, record.ErrFraming), errors.Is(err, record.ErrNoKey):
+	case errors.Is(err, record.ErrInvalidRecord), errors.Is(err, record.ErrFraming), errors.Is(err, record.ErrNoKey):
 		return apierr.Errorf(kerr.InvalidRecord, "%v", err)
 	case errors.Is(err, record.ErrTimestamp):
 		return apierr.Errorf(kerr.InvalidTimestamp, "%v", err)
-	case errors.Is(err, logfile.ErrCorrupt):
+	case errors.Is(err, record.ErrCorrupt):
 		return apierr.Errorf(kerr.CorruptMessage, "%v", err)
 	case errors.Is(err, logfile.ErrClosed):
 		return apierr.Errorf(kerr.NotLeaderForPartition, "partition is closing")

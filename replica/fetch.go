@@ -10,6 +10,7 @@ import (
 
 	"samsa/internal/apierr"
 	"samsa/logfile"
+	"samsa/record"
 	"samsa/record/codec"
 )
 
@@ -90,7 +91,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 // hasZstd reports whether a region holds a zstd batch.
 func hasZstd(r *logfile.Region) bool {
 	found := false
-	r.Headers(func(h *logfile.Header) bool {
+	r.Headers(func(h *record.Header) bool {
 		found = h.Codec() == int(codec.Zstd)
 		return !found
 	})

@@ -72,7 +72,7 @@ func OffsetFor(p *Partition, ts int64) (int64, int64, error) {
 	}
 	defer region.Release()
 	off, rts := info.BaseOffset, info.MaxTimestamp
-	if info.Attributes&logfile.AttrLogAppendTime == 0 {
+	if info.Attributes&record.AttrLogAppendTime == 0 {
 		// Find the first record at or after ts within the batch.
 		batch, err := region.Bytes()
 		var recs []byte
@@ -80,13 +80,12 @@ func OffsetFor(p *Partition, ts int64) (int64, int64, error) {
 			recs, err = record.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
 		}
 		if err == nil {
-			record.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
-				if t >= ts {
-					off, rts = info.BaseOffset+int64(delta), t
-					return false
+			for it := record.NewIter(recs, info.RecordCount); it.Next(); {
+				if r := it.Record(); r.Timestamp(&info.Header) >= ts {
+					off, rts = r.Offset(&info.Header), r.Timestamp(&info.Header)
+					break
 				}
-				return true
-			})
+			}
 		}
 	}
 	if off < l.StartOffset() {
@@ -105,19 +104,17 @@ func recordAtTimestamp(l *logfile.Log, offset, ts int64) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	if info.Attributes&logfile.AttrLogAppendTime != 0 {
+	if info.Attributes&record.AttrLogAppendTime != 0 {
 		return info.BaseOffset, true
 	}
 	recs, err := record.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
 	if err != nil {
 		return 0, false
 	}
-	found, at := false, int64(0)
-	record.Check(recs, &info.Header, 0, -1, false, func(delta int32, t int64) bool {
-		if t == ts {
-			found, at = true, info.BaseOffset+int64(delta)
+	for it := record.NewIter(recs, info.RecordCount); it.Next(); {
+		if r := it.Record(); r.Timestamp(&info.Header) == ts {
+			return r.Offset(&info.Header), true
 		}
-		return !found
-	})
-	return at, found
+	}
+	return 0, false
 }

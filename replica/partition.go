@@ -9,6 +9,7 @@ import (
 	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/producerstate"
+	"samsa/record"
 )
 
 // Partition is one partition this broker hosts, as leader or follower: its
@@ -153,7 +154,7 @@ func (p *Partition) AppendInternal(batch []byte) error {
 	if !p.st.IsLeader {
 		return apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
 	}
-	logfile.SetLeaderEpoch(batch, p.st.LeaderEpoch)
+	record.SetLeaderEpoch(batch, p.st.LeaderEpoch)
 	if _, err := p.Log.Append(batch); err != nil {
 		return err
 	}

@@ -5,13 +5,11 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"samsa/config"
 	"samsa/internal/apierr"
 	"samsa/record"
-
-	"github.com/twmb/franz-go/pkg/kerr"
-
-	"samsa/logfile"
 	"samsa/record/codec"
 )
 
@@ -39,13 +37,15 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // Compressed batches are decompressed within inflateLimit. It then applies
 // the topic's compression.type, recompressing batches whose codec differs
 // (producer keeps them as they came), and LogAppendTime. It returns the
-// batches to append, which may be a new buffer.
-func validateBatches(version int16, ts *Topic, bs logfile.Batches, now int64) (logfile.Batches, error) {
+// batches to append, which may be a new buffer, and the headers of the
+// idempotent ones (producer id >= 0), in order, for the producer state.
+func validateBatches(version int16, ts *Topic, bs record.Batches, now int64) (record.Batches, []record.Header, error) {
 	maxTsDiff := ts.Config.TimestampDifferenceMaxMs
 	requireKey := ts.Config.CleanupPolicy.Compact
 	if maxTsDiff == config.MaxLong {
 		maxTsDiff = -1
 	}
+	logAppendTime := ts.Config.MessageTimestampType == config.LogAppendTime
 	target, recompress := ts.Config.CompressionType.Codec, !ts.Config.CompressionType.Producer
 	limit := inflateLimit(int64(ts.Config.MaxMessageBytes))
 	bufp := inflateBufs.Get().(*[]byte)
@@ -54,23 +54,24 @@ func validateBatches(version int16, ts *Topic, bs logfile.Batches, now int64) (l
 			inflateBufs.Put(bufp)
 		}
 	}()
+	var idem []record.Header
 	var out []byte // the rebuilt set, when a batch is recompressed
 	for pos := 0; pos < len(bs.Buf); {
-		h, _ := logfile.ParseHeader(bs.Buf[pos:])
+		h, _ := record.ParseHeader(bs.Buf[pos:])
 		batch := bs.Buf[pos : pos+int(h.Size())]
 		pos += int(h.Size())
-		if h.Attributes&logfile.AttrControl != 0 {
-			return bs, apierr.Errorf(kerr.InvalidRecord, "clients may not produce control batches")
+		if h.Attributes&record.AttrControl != 0 {
+			return bs, nil, apierr.Errorf(kerr.InvalidRecord, "clients may not produce control batches")
 		}
-		if h.Attributes&logfile.AttrTransactional != 0 {
-			return bs, apierr.Errorf(kerr.InvalidRecord, "transactional batches are not supported yet")
+		if h.Attributes&record.AttrTransactional != 0 {
+			return bs, nil, apierr.Errorf(kerr.InvalidRecord, "transactional batches are not supported yet")
 		}
 		c := codec.Codec(h.Codec())
 		if c > codec.Zstd {
-			return bs, apierr.Errorf(kerr.CorruptMessage, "unknown compression codec %d", h.Codec())
+			return bs, nil, apierr.Errorf(kerr.CorruptMessage, "unknown compression codec %d", h.Codec())
 		}
 		if c == codec.Zstd && version < 7 {
-			return bs, apierr.Errorf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", version)
+			return bs, nil, apierr.Errorf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", version)
 		}
 		if c != codec.None {
 			inflating <- struct{}{}
@@ -81,54 +82,43 @@ func validateBatches(version int16, ts *Topic, bs logfile.Batches, now int64) (l
 		}
 		if err != nil {
 			if errors.Is(err, codec.ErrTooLarge) {
-				return bs, apierr.Errorf(kerr.RecordListTooLarge, "%v batch inflates past %d bytes", c, limit)
+				return bs, nil, apierr.Errorf(kerr.RecordListTooLarge, "%v batch inflates past %d bytes", c, limit)
 			}
-			return bs, apierr.Errorf(kerr.CorruptMessage, "%v batch: %v", c, err)
+			return bs, nil, apierr.Errorf(kerr.CorruptMessage, "%v batch: %v", c, err)
 		}
 		if c != codec.None {
 			*bufp = recs
 		}
-		if err := record.Check(recs, &h, now, maxTsDiff, requireKey, nil); err != nil {
-			return bs, produceError(err)
+		if err := record.Check(recs, &h, now, maxTsDiff, requireKey); err != nil {
+			return bs, nil, produceError(err)
 		}
+		final := batch // where the batch ends up: in place, or copied into out
 		if recompress && c != target {
 			if out == nil {
 				out = make([]byte, 0, len(bs.Buf)) // the batches before this one, as they were
 				out = append(out, bs.Buf[:pos-int(h.Size())]...)
 			}
-			var err error
-			if out, err = rebuildBatch(out, batch, target, recs); err != nil {
-				return bs, apierr.Errorf(kerr.UnknownServerError, "recompress to %v: %v", target, err)
+			start := len(out)
+			b := record.Builder{Header: h}
+			b.Header.Attributes = h.Attributes&^record.CodecMask | int16(target)
+			b.AddEncoded(recs, h.RecordCount)
+			if out, err = b.AppendTo(out); err != nil {
+				return bs, nil, apierr.Errorf(kerr.UnknownServerError, "recompress to %v: %v", target, err)
 			}
+			final = out[start:]
 		} else if out != nil {
 			out = append(out, batch...)
+			final = out[len(out)-len(batch):]
+		}
+		if logAppendTime {
+			record.SetLogAppendTime(final, now)
+		}
+		if h.ProducerID >= 0 {
+			idem = append(idem, h)
 		}
 	}
 	if out != nil {
 		bs.Buf = out
 	}
-	if ts.Config.MessageTimestampType == config.LogAppendTime {
-		for pos := 0; pos < len(bs.Buf); {
-			h, _ := logfile.ParseHeader(bs.Buf[pos:])
-			logfile.SetLogAppendTime(bs.Buf[pos:pos+int(h.Size())], now)
-			pos += int(h.Size())
-		}
-	}
-	return bs, nil
-}
-
-// rebuildBatch appends batch to out with its records (already decompressed)
-// compressed with c: header fields kept, codec bits, length and CRC new.
-func rebuildBatch(out, batch []byte, c codec.Codec, records []byte) ([]byte, error) {
-	start := len(out)
-	out = append(out, batch[:logfile.HeaderSize]...)
-	out, err := codec.Compress(c, out, records)
-	if err != nil {
-		return out[:start], err
-	}
-	nb := out[start:]
-	logfile.SetCodec(nb, int(c))
-	logfile.SetLength(nb, int32(len(nb)-logfile.LogOverhead))
-	logfile.SetCRC(nb)
-	return out, nil
+	return bs, idem, nil
 }

@@ -35,7 +35,6 @@ import (
 	"samsa/logfile/vfs"
 	"samsa/metadata"
 	"samsa/netpoll"
-	"samsa/record/codec"
 	"samsa/replica"
 )
 
@@ -318,7 +317,7 @@ func (s *Server) startGroups() error {
 		Logger: s.log,
 	})
 	if gc.CleanerEnable {
-		cl, err := logfile.NewCleaner(s.dir, cleanerCodec{}, gc.CleanerMaxKeys())
+		cl, err := logfile.NewCleaner(s.dir, gc.CleanerMaxKeys())
 		if err != nil {
 			return err
 		}
@@ -343,20 +342,6 @@ func (s *Server) runCleaner(cl *logfile.Cleaner) {
 			s.log.Error("log cleaner", "err", err)
 		}
 	}
-}
-
-// cleanerCodec lets the cleaner read and rewrite compressed batches.
-type cleanerCodec struct{}
-
-// maxCleanerBatch bounds what one batch may inflate to during cleaning.
-const maxCleanerBatch = 256 << 20
-
-func (cleanerCodec) Decompress(c int, src []byte) ([]byte, error) {
-	return codec.Decompress(codec.Codec(c), nil, src, maxCleanerBatch)
-}
-
-func (cleanerCodec) Compress(c int, src []byte) ([]byte, error) {
-	return codec.Compress(codec.Codec(c), nil, src)
 }
 
 // Addr returns the address the Kafka listener is bound to.

@@ -1,13 +1,13 @@
 package group
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/record"
 )
 
 // Record key versions of __consumer_offsets, as Kafka writes them. Part of
@@ -78,139 +78,51 @@ func PartitionFor(group string, partitions int32) int32 {
 	return h % partitions
 }
 
-// Batch layout constants (RecordBatch v2). Part of the format: never change.
-const (
-	batchHeaderSize = 61
-	attrCompression = 0x07
-	attrControl     = 0x20
-)
-
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
 // encodeBatch builds an uncompressed RecordBatch v2 of recs with CreateTime
 // ts and no producer, base offset 0 (the log assigns offsets).
 func encodeBatch(recs []rec, ts int64) []byte {
-	b := make([]byte, batchHeaderSize, batchHeaderSize+64*len(recs))
-	for i, r := range recs {
-		var body []byte
-		body = append(body, 0)                     // attributes
-		body = binary.AppendVarint(body, 0)        // timestamp delta
-		body = binary.AppendVarint(body, int64(i)) // offset delta
-		body = binary.AppendVarint(body, int64(len(r.key)))
-		body = append(body, r.key...)
-		if r.value == nil {
-			body = binary.AppendVarint(body, -1)
-		} else {
-			body = binary.AppendVarint(body, int64(len(r.value)))
-			body = append(body, r.value...)
-		}
-		body = binary.AppendVarint(body, 0) // headers
-		b = binary.AppendVarint(b, int64(len(body)))
-		b = append(b, body...)
+	b := record.NewBuilder(ts)
+	for _, r := range recs {
+		b.Add(ts, r.key, r.value)
 	}
-	be := binary.BigEndian
-	be.PutUint64(b[0:], 0)
-	be.PutUint32(b[8:], uint32(len(b)-12))
-	be.PutUint32(b[12:], 0) // partition leader epoch: the log's
-	b[16] = 2
-	be.PutUint16(b[21:], 0)
-	be.PutUint32(b[23:], uint32(len(recs)-1))
-	be.PutUint64(b[27:], uint64(ts))
-	be.PutUint64(b[35:], uint64(ts))
-	be.PutUint64(b[43:], ^uint64(0)) // producer id -1
-	be.PutUint16(b[51:], ^uint16(0)) // producer epoch -1
-	be.PutUint32(b[53:], ^uint32(0)) // base sequence -1
-	be.PutUint32(b[57:], uint32(len(recs)))
-	be.PutUint32(b[17:], crc32.Checksum(b[21:], crcTable))
-	return b
+	out, _ := b.AppendTo(make([]byte, 0, record.HeaderSize+64*len(recs))) // uncompressed: no error
+	return out
 }
 
 var errBatch = errors.New("group: malformed record batch in __consumer_offsets")
 
 // decodeBatches calls fn for every record of the uncompressed batches in
-// buf with the batch's max timestamp. Control batches are skipped;
+// buf; a nil value is a tombstone. Control batches are skipped;
 // compressed batches are reported to skipped (the coordinator writes none).
 func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(codec int)) error {
 	for len(buf) > 0 {
-		if len(buf) < batchHeaderSize {
-			return fmt.Errorf("%w: %d bytes left", errBatch, len(buf))
+		h, err := record.ParseHeader(buf)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errBatch, err)
 		}
-		size := 12 + int64(int32(binary.BigEndian.Uint32(buf[8:])))
-		if size < batchHeaderSize || size > int64(len(buf)) {
-			return fmt.Errorf("%w: batch of %d bytes, %d left", errBatch, size, len(buf))
+		if h.Size() > int64(len(buf)) {
+			return fmt.Errorf("%w: batch of %d bytes, %d left", errBatch, h.Size(), len(buf))
 		}
-		batch := buf[:size]
-		buf = buf[size:]
-		attrs := binary.BigEndian.Uint16(batch[21:])
-		if attrs&attrControl != 0 {
+		batch := buf[:h.Size()]
+		buf = buf[h.Size():]
+		if h.Attributes&record.AttrControl != 0 {
 			continue
 		}
-		if c := int(attrs & attrCompression); c != 0 {
+		if c := h.Codec(); c != 0 {
 			if skipped != nil {
 				skipped(c)
 			}
 			continue
 		}
-		n := int32(binary.BigEndian.Uint32(batch[57:]))
-		r := batch[batchHeaderSize:]
-		for i := int32(0); i < n; i++ {
-			var key, value []byte
-			var err error
-			if r, key, value, err = nextRecord(r); err != nil {
+		it := record.NewIter(batch[record.HeaderSize:], h.RecordCount)
+		for it.Next() {
+			if err := fn(it.Record().Key, it.Record().Value); err != nil {
 				return err
 			}
-			if err := fn(key, value); err != nil {
-				return err
-			}
+		}
+		if err := it.Err(); err != nil {
+			return fmt.Errorf("%w: %w", errBatch, err)
 		}
 	}
 	return nil
-}
-
-// nextRecord parses one record; value is nil for a null value.
-func nextRecord(b []byte) (rest, key, value []byte, err error) {
-	l, n := binary.Varint(b)
-	if n <= 0 || l < 0 || l > int64(len(b)-n) {
-		return nil, nil, nil, fmt.Errorf("%w: record length", errBatch)
-	}
-	rec := b[n : n+int(l)]
-	rest = b[n+int(l):]
-	if len(rec) < 1 {
-		return nil, nil, nil, fmt.Errorf("%w: empty record", errBatch)
-	}
-	rec = rec[1:] // attributes
-	field := func() ([]byte, bool) {
-		v, n := binary.Varint(rec)
-		if n <= 0 {
-			return nil, false
-		}
-		rec = rec[n:]
-		if v < 0 {
-			return nil, true
-		}
-		if v > int64(len(rec)) {
-			return nil, false
-		}
-		out := rec[:v:v]
-		rec = rec[v:]
-		if out == nil {
-			out = []byte{}
-		}
-		return out, true
-	}
-	for range 2 { // timestamp delta, offset delta
-		if _, n := binary.Varint(rec); n <= 0 {
-			return nil, nil, nil, fmt.Errorf("%w: record deltas", errBatch)
-		} else {
-			rec = rec[n:]
-		}
-	}
-	var ok bool
-	if key, ok = field(); !ok {
-		return nil, nil, nil, fmt.Errorf("%w: record key", errBatch)
-	}
-	if value, ok = field(); !ok {
-		return nil, nil, nil, fmt.Errorf("%w: record value", errBatch)
-	}
-	return rest, key, value, nil
 }

@@ -1,0 +1,157 @@
+package record
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+
+	"samsa/record/codec"
+)
+
+// Batch- and record-level errors of a producer's record set, each the
+// cause of one Kafka error code (the broker maps them).
+var (
+	// ErrInvalidRecord: the header's record count and lastOffsetDelta
+	// disagree (Kafka's INVALID_RECORD).
+	ErrInvalidRecord = errors.New("record: invalid record count")
+	// ErrBatchTooLarge: a batch exceeds max.message.bytes (MESSAGE_TOO_LARGE).
+	ErrBatchTooLarge = errors.New("record: batch larger than max.message.bytes")
+	// ErrFraming: the records do not frame exactly as the header says
+	// (INVALID_RECORD). It is also ErrCorrupt.
+	ErrFraming = fmt.Errorf("%w: record framing does not match the header", ErrCorrupt)
+	// ErrTimestamp: a CreateTime timestamp outside
+	// message.timestamp.difference.max.ms (INVALID_TIMESTAMP).
+	ErrTimestamp = errors.New("record: record timestamp out of range")
+	// ErrNoKey: a record without a key for a compacted topic, which
+	// compaction could never keep (INVALID_RECORD).
+	ErrNoKey = errors.New("record: a compacted topic cannot accept a record without a key")
+)
+
+// Batches is a validated run of whole batches, as produced by a client.
+type Batches struct {
+	Buf     []byte
+	Count   int   // number of batches
+	Records int64 // sum of lastOffsetDelta+1: offsets the run takes
+	// MaxTimestamp is the largest maxTimestamp among the batches.
+	MaxTimestamp int64
+}
+
+// All yields each batch of the run in order, reading only their lengths:
+// the run is whole batches (ValidateProduce checked it).
+func (bs *Batches) All() iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for p := 0; p < len(bs.Buf); {
+			size := LogOverhead + int(int32(binary.BigEndian.Uint32(bs.Buf[p+offLength:])))
+			if !yield(bs.Buf[p : p+size]) {
+				return
+			}
+			p += size
+		}
+	}
+}
+
+// ValidateProduce checks a producer's record set before it is appended: whole
+// batches only, each with magic 2, a matching CRC, recordCount equal to
+// lastOffsetDelta+1 (offsets contiguous from 0 as producers write them), and
+// no batch over maxBatchBytes. The records inside are Check's.
+func ValidateProduce(buf []byte, maxBatchBytes int64) (Batches, error) {
+	bs := Batches{Buf: buf, MaxTimestamp: -1}
+	if len(buf) == 0 {
+		return bs, fmt.Errorf("%w: empty record set", ErrCorrupt)
+	}
+	for pos := 0; pos < len(buf); {
+		h, err := ParseHeader(buf[pos:])
+		if err != nil {
+			return bs, fmt.Errorf("batch %d at byte %d: %w", bs.Count, pos, err)
+		}
+		if h.Size() > int64(len(buf)-pos) {
+			return bs, fmt.Errorf("batch %d at byte %d: %w: length %d, %d bytes left", bs.Count, pos, ErrTornTail, h.Size(), len(buf)-pos)
+		}
+		if h.Size() > maxBatchBytes {
+			return bs, fmt.Errorf("batch %d: %w: %d > %d", bs.Count, ErrBatchTooLarge, h.Size(), maxBatchBytes)
+		}
+		if err := CheckCRC(buf[pos:], &h); err != nil {
+			return bs, fmt.Errorf("batch %d at byte %d: %w", bs.Count, pos, err)
+		}
+		if h.RecordCount <= 0 || int64(h.RecordCount) != int64(h.LastOffsetDelta)+1 {
+			return bs, fmt.Errorf("batch %d: %w: recordCount %d, lastOffsetDelta %d", bs.Count, ErrInvalidRecord, h.RecordCount, h.LastOffsetDelta)
+		}
+		bs.Count++
+		bs.Records += int64(h.LastOffsetDelta) + 1
+		bs.MaxTimestamp = max(bs.MaxTimestamp, h.MaxTimestamp)
+		pos += int(h.Size())
+	}
+	return bs, nil
+}
+
+// ValidateBatches checks stored batches, as a reader or a tool sees them:
+// whole batches with magic 2, matching CRCs and increasing offsets. It
+// returns the number of batches.
+func ValidateBatches(buf []byte) (int, error) {
+	n := 0
+	next := int64(-1)
+	for pos := 0; pos < len(buf); n++ {
+		h, err := ParseHeader(buf[pos:])
+		if err != nil {
+			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, err)
+		}
+		if h.Size() > int64(len(buf)-pos) {
+			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, ErrTornTail)
+		}
+		if err := CheckCRC(buf[pos:], &h); err != nil {
+			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, err)
+		}
+		if h.BaseOffset < next {
+			return n, fmt.Errorf("batch %d at byte %d: %w: offset %d after %d", n, pos, ErrCorrupt, h.BaseOffset, next)
+		}
+		next = h.NextOffset()
+		pos += int(h.Size())
+	}
+	return n, nil
+}
+
+// Check makes the record-level checks of Kafka's LogValidator on the
+// records of one batch whose header ValidateProduce accepted: every
+// record's length frames it exactly, offset deltas run 0, 1, 2, ..., the
+// count matches the header, and nothing trails the last record. With
+// maxTsDiff >= 0 every CreateTime timestamp must be within maxTsDiff ms of
+// now. With requireKey (a compacted topic) every record must have a key.
+//
+// records is the batch's records region, decompressed if it was
+// compressed (Inflate).
+func Check(records []byte, h *Header, now, maxTsDiff int64, requireKey bool) error {
+	checkTs := maxTsDiff >= 0 && h.Attributes&AttrLogAppendTime == 0
+	it := NewIter(records, h.RecordCount)
+	for i := int32(0); it.Next(); i++ {
+		r := it.Record()
+		if r.OffsetDelta != i {
+			return fmt.Errorf("%w: record %d has offset delta %d", ErrFraming, i, r.OffsetDelta)
+		}
+		if requireKey && r.Key == nil {
+			return fmt.Errorf("%w (record %d)", ErrNoKey, i)
+		}
+		if ts := h.FirstTimestamp + r.TimestampDelta; checkTs && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
+			return fmt.Errorf("%w: record %d timestamp %d is more than %d ms from the broker's %d", ErrTimestamp, i, ts, maxTsDiff, now)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if rest := it.Rest(); len(rest) != 0 {
+		return fmt.Errorf("%w: %d bytes after the last record", ErrFraming, len(rest))
+	}
+	return nil
+}
+
+// Inflate returns a batch's records region, decompressed into buf (reused
+// when large enough) if the batch is compressed, within limit bytes
+// (codec.ErrTooLarge past it). An uncompressed batch's region is returned
+// in place.
+func Inflate(batch []byte, h *Header, buf []byte, limit int) ([]byte, error) {
+	recs := batch[HeaderSize:h.Size()]
+	if h.Codec() == 0 {
+		return recs, nil
+	}
+	return codec.Decompress(codec.Codec(h.Codec()), buf[:0], recs, limit)
+}
