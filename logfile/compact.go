@@ -447,7 +447,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
-	ns, _, err := openSegment(l.fs, l.dir, base, cfg, false, true)
+	ns, _, err := openSegment(l.fs, l.dir, base, cfg, segRebuild)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}

@@ -46,11 +46,12 @@ type DirOptions struct {
 // files and its clean-shutdown marker. It runs retention, time-based
 // flushes and checkpointing in the background.
 type Dir struct {
-	path  string
-	opts  DirOptions
-	fs    vfs.FS
-	lock  *os.File
-	clean bool
+	path      string
+	opts      DirOptions
+	fs        vfs.FS
+	lock      *os.File
+	clean     bool
+	loadStats LoadStats
 
 	mu     sync.Mutex // guards logs and closed
 	logs   map[TopicPartition]*Log
@@ -155,8 +156,10 @@ func (d *Dir) load() error {
 			return fmt.Errorf("logfile: open %s: %w", full, err)
 		}
 		d.logs[tp] = l
+		d.loadStats = d.loadStats.Add(l.LoadStats())
 	}
-	d.opts.Logger.Info("loaded log directory", "dir", d.path, "partitions", len(d.logs), "clean", d.clean, "took", d.opts.Now().Sub(began))
+	d.opts.Logger.Info("loaded log directory", "dir", d.path, "partitions", len(d.logs), "clean", d.clean,
+		"recovered_segments", d.loadStats.Recovered, "rebuilt_segments", d.loadStats.Rebuilt, "took", d.opts.Now().Sub(began))
 	if err := d.Checkpoint(); err != nil {
 		return err
 	}
@@ -176,6 +179,9 @@ func (d *Dir) Path() string { return d.path }
 
 // WasClean reports whether the previous shutdown was clean.
 func (d *Dir) WasClean() bool { return d.clean }
+
+// LoadStats sums what opening the directory's logs scanned and rebuilt.
+func (d *Dir) LoadStats() LoadStats { return d.loadStats }
 
 // Get returns a partition's log, or nil.
 func (d *Dir) Get(tp TopicPartition) *Log {
