@@ -113,7 +113,15 @@ func residentPages(t *testing.T, path string) int {
 func TestRestartManyEmptyPartitions(t *testing.T) {
 	const parts = 60
 	path := t.TempDir()
-	d, _ := openDirLogged(t, path)
+	// The broker writes meta.properties before it opens the directory.
+	os.WriteFile(filepath.Join(path, "meta.properties"), []byte("version=0\n"), 0o644)
+	d, c := openDirLogged(t, path)
+	if !d.Fresh() || d.WasClean() {
+		t.Fatalf("new directory: Fresh %v, WasClean %v; want a fresh one", d.Fresh(), d.WasClean())
+	}
+	if line := c.find("INFO loaded log directory"); !strings.Contains(line, "state=new") {
+		t.Fatalf("a new directory is not reported as new: %q", line)
+	}
 	for i := range parts {
 		if _, err := d.Create(TopicPartition{"__consumer_offsets", int32(i)}, DefaultConfig()); err != nil {
 			t.Fatal(err)
@@ -131,14 +139,14 @@ func TestRestartManyEmptyPartitions(t *testing.T) {
 		}
 	}
 
-	d, c := openDirLogged(t, path)
-	if !d.WasClean() {
-		t.Fatal("clean restart not detected")
+	d, c = openDirLogged(t, path)
+	if d.Fresh() || !d.WasClean() {
+		t.Fatalf("clean restart: Fresh %v, WasClean %v", d.Fresh(), d.WasClean())
 	}
 	if got := d.LoadStats(); got != (LoadStats{}) || c.warns != 0 {
 		t.Fatalf("clean restart of %d empty partitions: %+v, %d warnings:\n%s", parts, got, c.warns, strings.Join(c.lines, "\n"))
 	}
-	if line := c.find("INFO loaded log directory"); !strings.Contains(line, "clean=true") || !strings.Contains(line, "rebuilt_segments=0") {
+	if line := c.find("INFO loaded log directory"); !strings.Contains(line, "state=clean") || !strings.Contains(line, "rebuilt_segments=0") {
 		t.Fatalf("load line %q", line)
 	}
 	// Two indexes per partition, each 10 MiB mapped: at most a page each.
@@ -150,11 +158,14 @@ func TestRestartManyEmptyPartitions(t *testing.T) {
 	d.lock.Close()
 	d2, c := openDirLogged(t, path)
 	defer d2.Close()
-	if d2.WasClean() {
-		t.Fatal("crash taken for a clean shutdown")
+	if d2.Fresh() || d2.WasClean() {
+		t.Fatalf("crash: Fresh %v, WasClean %v", d2.Fresh(), d2.WasClean())
 	}
 	if got := d2.LoadStats(); got != (LoadStats{Recovered: parts}) || c.warns != 0 {
 		t.Fatalf("unclean restart: %+v, %d warnings", got, c.warns)
+	}
+	if line := c.find("INFO loaded log directory"); !strings.Contains(line, "state=unclean") {
+		t.Fatalf("load line %q", line)
 	}
 	if n := residentIndexPages(t, d2); n > 2*parts {
 		t.Fatalf("%d index pages in memory after an unclean restart", n)
