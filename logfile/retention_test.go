@@ -208,6 +208,15 @@ func TestTruncateTo(t *testing.T) {
 	if r.EndOffset() != 0 || r.Size() != 0 || r.NumSegments() != 1 {
 		t.Fatalf("after truncate to 0: end %d size %d", r.EndOffset(), r.Size())
 	}
+	// A negative offset names no segment: refused, the log unchanged and
+	// still writable (FuzzCloseReopen found a segment "-0000000000000000004").
+	if err := r.TruncateTo(-4); !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("TruncateTo(-4) = %v, want ErrOffsetOutOfRange", err)
+	}
+	if bases := r.SegmentBases(); len(bases) != 1 || bases[0] != 0 || r.Err() != nil {
+		t.Fatalf("after TruncateTo(-4): segments %v, err %v", bases, r.Err())
+	}
+	mustAppend(t, r, batch(1, 10, 1, 1))
 }
 
 func TestSegmentMsRoll(t *testing.T) {

@@ -11,6 +11,10 @@ import (
 // offset. Readers holding regions of removed bytes keep valid descriptors
 // but may read short.
 func (l *Log) TruncateTo(offset int64) error {
+	if offset < 0 {
+		// As Kafka's truncateTo: no segment may be named by a negative base.
+		return fmt.Errorf("%w: truncate %s to %d", ErrOffsetOutOfRange, l.dir, offset)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
