@@ -287,3 +287,40 @@ func TestUntrimmedClosedSegment(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildTouchesOnlyEntries: rebuilding the 10 MiB indexes of an active
+// segment that fails its sanity check brings into memory the pages of the
+// rebuilt entries, not the preallocated files (the rebuild used to reopen
+// the segment and read both files whole).
+func TestRebuildTouchesOnlyEntries(t *testing.T) {
+	dir := partDir(t)
+	cfg := DefaultConfig()
+	cfg.IndexIntervalBytes = 1024
+	l := openLog(t, dir, cfg, Options{})
+	var all []appended
+	for i := range 50 {
+		all = append(all, mustAppend(t, l, batch(2, 1000, byte(i), int64(1000+i))))
+	}
+	l.Close()
+	// A time index entry past the end of the segment fails the sanity check.
+	p := filepath.Join(dir, SegmentName(0, TimeIndexSuffix))
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, append(data, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0), 0o644)
+
+	c := &logCapture{}
+	r := openLog(t, dir, cfg, Options{Clean: true, Logger: slog.New(c)})
+	defer r.Close()
+	if got := r.LoadStats(); got != (LoadStats{Rebuilt: 1}) || c.warns != 1 {
+		t.Fatalf("%+v, %d warnings, want one rebuilt segment", got, c.warns)
+	}
+	mustEqual(t, readAll(t, r, 1<<20), concat(all))
+	s := r.active()
+	if s.idx.Len() == 0 || s.tidx.Len() == 0 {
+		t.Fatal("nothing rebuilt")
+	}
+	for _, suf := range []string{IndexSuffix, TimeIndexSuffix} {
+		if n := residentPages(t, s.path(suf)); n > 2 {
+			t.Fatalf("%s: %d pages in memory after the rebuild, want the page of its entries", suf, n)
+		}
+	}
+}
