@@ -1,10 +1,12 @@
 package logfile
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -235,4 +237,54 @@ func TestSegmentMsRoll(t *testing.T) {
 	if l.NumSegments() != 2 {
 		t.Fatalf("%d segments: segment.ms should roll", l.NumSegments())
 	}
+}
+
+// TestTruncateToRebuildsIndexesAside: when TruncateTo finds the indexes of
+// the segment it cuts corrupt, it rebuilds them into new files (new
+// inodes), so that readers of the replaced segment object keep a valid
+// mapping of the old ones, and the log reads and looks up as it should.
+func TestTruncateToRebuildsIndexesAside(t *testing.T) {
+	dir := partDir(t)
+	l := openLog(t, dir, smallConfig(), Options{})
+	defer l.Close()
+	var all []appended
+	for i := range 20 {
+		all = append(all, mustAppend(t, l, batch(2, 200, byte(i), int64(1000+i))))
+	}
+	kept := all[len(all)-4]
+	held, err := l.Read(kept.first, 1, l.EndOffset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	act := l.active()
+	inode := func(suf string) uint64 {
+		fi, err := os.Stat(act.path(suf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	before := inode(TimeIndexSuffix)
+	// A partial entry: the time index no longer opens.
+	f, _ := os.OpenFile(act.path(TimeIndexSuffix), os.O_WRONLY|os.O_APPEND, 0)
+	f.Write([]byte{1, 2, 3})
+	f.Close()
+
+	cut := all[len(all)-3].first
+	if err := l.TruncateTo(cut); err != nil {
+		t.Fatal(err)
+	}
+	if inode(TimeIndexSuffix) == before {
+		t.Fatal("time index rebuilt in place under the old segment's readers")
+	}
+	if b, err := held.Bytes(); err != nil || !bytes.Equal(b, kept.data) {
+		t.Fatalf("region held across the truncation: %d bytes, %v", len(b), err)
+	}
+	mustEqual(t, readAll(t, l, 1<<20), concat(all[:len(all)-3]))
+	info, r, found, err := l.OffsetForTimestamp(1000 + int64(len(all)) - 4) // batch i holds 1000+i, 1001+i
+	if err != nil || !found || info.BaseOffset != all[len(all)-5].first {
+		t.Fatalf("time lookup after the rebuild: %+v %v %v", info, found, err)
+	}
+	r.Release()
 }

@@ -39,7 +39,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	// A fresh writable segment over the same files replaces the old object,
 	// which readers may still hold (invariant 4).
-	ns, rebuild, err := openSegment(l.fs, l.dir, old.base, cfg, segWritable)
+	ns, rebuild, err := openSegment(l.fs, l.dir, old.base, cfg, segWritable|segShared)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
@@ -59,7 +59,7 @@ func (l *Log) TruncateTo(offset int64) error {
 			// Rebuild into new index files: the old ones may still be
 			// mapped by readers of old.
 			ns.close()
-			if ns, _, err = openSegment(l.fs, l.dir, old.base, cfg, segRebuild); err != nil {
+			if ns, _, err = openSegment(l.fs, l.dir, old.base, cfg, segRebuild|segShared); err != nil {
 				return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 			}
 			rebuild = true
