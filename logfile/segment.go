@@ -196,8 +196,7 @@ const (
 	// segWritable: an existing segment, its indexes writable.
 	segWritable
 	// segRebuild: an existing segment whose indexes the caller rebuilds
-	// from the log. The old index files are not read: new empty ones
-	// replace them (see newIndexes).
+	// from the log. The old index files are emptied unread (newIndexes).
 	segRebuild
 	// segCreate: a new segment; the .log must not exist.
 	segCreate
