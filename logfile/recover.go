@@ -268,12 +268,13 @@ func (s *segment) loadTail() error {
 		return fmt.Errorf("%w: index entry at %d with no batch there", ErrCorrupt, pos)
 	}
 	if s.legacyNoTimestampEntry() {
-		// Written at close by Samsa before time indexes followed Kafka's
-		// maybeAppend rule (mmapindex invariant 8): an empty segment got the
-		// entry (NoTimestamp, base). It says nothing, so it is no fault. A
-		// writable (active) segment drops it, which zeroes 12 bytes, and its
-		// next close trims the file to nothing; a read-only one keeps it,
-		// and lookups treat it as no entry.
+		// Written by Samsa before time indexes followed Kafka's maybeAppend
+		// rule (mmapindex invariant 8): a segment closed, rolled or indexed
+		// before any timestamp, above all an empty one, got the entry
+		// (NoTimestamp, base). It says nothing, so it is no fault. A
+		// writable (active) segment drops it, zeroing 12 bytes, because a
+		// later entry at base would not increase past it; a read-only one
+		// keeps it, and lookups take it for no entry.
 		if err := s.tidx.Reset(); err != nil && !errors.Is(err, mmapindex.ErrReadOnly) {
 			return err
 		}
