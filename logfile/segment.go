@@ -196,7 +196,7 @@ const (
 	// segWritable: an existing segment, its indexes writable.
 	segWritable
 	// segRebuild: an existing segment whose indexes the caller rebuilds
-	// from the log. The old index files are emptied unread (newIndexes).
+	// from the log (recover empties them first).
 	segRebuild
 	// segCreate: a new segment; the .log must not exist.
 	segCreate
@@ -204,17 +204,21 @@ const (
 	// segShared, or'ed into segWritable or segRebuild: another segment
 	// object over the same base may still map the index files (TruncateTo
 	// replaces a live segment). A rebuild then unlinks them and creates new
-	// ones, leaving its readers their mapping of the old inode; otherwise
-	// it truncates them in place, which is much cheaper than creating an
-	// inode (on ext4, ~0.4 ms each in a directory of a thousand segments).
+	// ones, leaving its readers their mapping of the old inode, instead of
+	// emptying them in place under those readers.
 	segShared segMode = 1 << 4
 )
 
 // openSegment opens (or, with segCreate, makes) a segment's files. It
-// reports needRebuild when the indexes are new and empty and the caller must
-// rebuild them from the log: always with segRebuild, and whenever an index
-// of a non-empty log is missing or corrupt. Its cost grows with the valid
-// index entries, never with the preallocated index size.
+// reports needRebuild when the caller must rebuild the indexes from the log:
+// always with segRebuild, and whenever an index of a non-empty log is
+// missing or corrupt (then the indexes are new and empty). Its cost grows
+// with the valid index entries, never with the preallocated index size.
+//
+// A segment to rebuild keeps its index files when they load: emptying what
+// a load found costs what its entries cost (mmapindex Reset), while a new
+// file or a truncation costs file-system metadata work that made recovering
+// a thousand segments about twice as slow.
 func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, mode segMode) (s *segment, needRebuild bool, err error) {
 	shared := mode&segShared != 0
 	mode &^= segShared
@@ -245,21 +249,24 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, mode segMode)
 	s.publish(fi.Size(), base)
 	s.synced.Store(fi.Size())
 
-	switch mode {
-	case segRebuild:
+	fresh := false // the indexes must be new and empty
+	switch {
+	case mode == segCreate:
+		fresh = true
+	case mode == segRebuild && shared:
+		needRebuild, fresh = true, true
+	case mode == segRebuild:
 		needRebuild = true
-	case segCreate:
-		err = s.newIndexes(cfg, false)
+		fresh, err = s.openIndexes(cfg, true, false)
 	default:
 		needRebuild, err = s.openIndexes(cfg, mode == segWritable, fi.Size() > 0)
+		fresh = needRebuild
+	}
+	if err == nil && fresh {
+		err = s.newIndexes(cfg, shared)
 	}
 	if err != nil {
 		return nil, false, err
-	}
-	if needRebuild {
-		if err := s.newIndexes(cfg, shared); err != nil {
-			return nil, false, err
-		}
 	}
 	return s, needRebuild, nil
 }
@@ -300,12 +307,11 @@ func (s *segment) openIndexes(cfg *Config, writable, logHasData bool) (rebuild b
 	return rebuild, err
 }
 
-// newIndexes gives the segment new, empty, writable index files, dropping
-// the old ones unread: whatever they held, valid or not, costs nothing.
-// With replace the old files are unlinked and new ones created, so that a
-// reader that still maps them (an older segment object over the same base,
-// invariant 4) keeps a valid mapping of the old inode; otherwise they are
-// truncated to nothing in place.
+// newIndexes gives the segment empty, writable index files, dropping what
+// the old ones held unread, valid or not. With replace the old files are
+// unlinked and new ones created, so that a reader that still maps them (an
+// older segment object over the same base, invariant 4) keeps a valid
+// mapping of the old inode; otherwise they are truncated in place.
 func (s *segment) newIndexes(cfg *Config, replace bool) error {
 	if err := s.closeIndexes(); err != nil {
 		return err

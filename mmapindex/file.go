@@ -110,9 +110,8 @@ func (m *mapped) truncate(keep int) error {
 // The mapping is MADV_RANDOM: lookups are searches, and the kernel's
 // read-around on a fault would otherwise fill the page cache with the zeros
 // of a preallocated tail, read_ahead_kb of them per fault (8 MiB on some
-// devices) for a page that an append or a check needed. A file with no zero
-// tail, the trimmed index of a closed segment, is still read ahead as a
-// whole (MADV_WILLNEED) for the check of its entries.
+// devices) for a page that an append or a check needed. validPrefix reads
+// ahead itself, no further than the entries it has found.
 func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size int64, err error) {
 	m.f, m.entrySize, m.writable = f, entrySize, writable
 	fi, err := f.Stat()
@@ -144,11 +143,8 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 	}
 	m.data = data
 	m.maxEntries = int(mapLen) / entrySize
-	// Advice is only advice: errors change nothing that matters.
+	// Advice is only advice: an error changes nothing that matters.
 	_ = unix.Madvise(data, unix.MADV_RANDOM)
-	if es := int64(entrySize); size > 0 && !isZero(data[size-es:size]) {
-		_ = unix.Madvise(data[:size], unix.MADV_WILLNEED)
-	}
 	return size, nil
 }
 
@@ -156,14 +152,28 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 // entry. It checks that the rest of the page holding that entry is zero too,
 // and reads no further: past it lies, in a file this package preallocated,
 // only never-written space (invariant 7).
+//
+// Reading ahead, it asks the kernel (MADV_WILLNEED) for the next stretch of
+// the file as long as the stretch already checked, a page at first: a full
+// index is read in large, asynchronous steps, and at most as much again as
+// the valid entries, plus a page, is read in all.
 func (m *mapped) validPrefix(fileEntries int) (int, error) {
 	es := m.entrySize
+	end := fileEntries * es
+	ahead := 0 // [0, ahead) has been asked for
 	n := 0
-	for n < fileEntries && !isZero(m.data[n*es:(n+1)*es]) {
-		n++
+	for ; n < fileEntries; n++ {
+		if off := (n + 1) * es; off > ahead {
+			next := min(max(2*ahead, pageSize), end)
+			_ = unix.Madvise(m.data[ahead:next], unix.MADV_WILLNEED)
+			ahead = next
+		}
+		if isZero(m.data[n*es : (n+1)*es]) {
+			break
+		}
 	}
-	end := min((n*es/pageSize+1)*pageSize, fileEntries*es)
-	for i := n * es; i < end; i++ {
+	pageEnd := min((n*es/pageSize+1)*pageSize, end)
+	for i := n * es; i < pageEnd; i++ {
 		if m.data[i] != 0 {
 			return 0, fmt.Errorf("%w: %s: data after the zero entry %d", ErrCorrupt, m.f.Name(), n)
 		}
