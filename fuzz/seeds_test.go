@@ -50,6 +50,9 @@ func seeds() map[string][][]any {
 			{tidx(1700000000000, 0, 1700000000500, 7), int64(1700000000400)},
 			{tidx(10, 3, 5, 9), int64(7)},
 			{append(tidx(10, 3), make([]byte, 24)...), int64(100)},
+			// The lone (NoTimestamp, base) entry that older Samsa wrote
+			// when it closed an empty segment.
+			{tidx(-1, 0), int64(0)},
 		},
 		"FuzzRecoverTail": {
 			{[]byte{}},
@@ -59,6 +62,21 @@ func seeds() map[string][][]any {
 			{badCRC},
 			{[]byte(strings.Repeat("\xff", 70))},
 			{valid[:61]},
+		},
+		"FuzzCloseReopen": {
+			// A new log closed empty: its segment's time index took a
+			// (NoTimestamp, base) entry at close that the clean reopen
+			// rejected and rebuilt (the 60-empty-partition restart).
+			{[]byte{}},
+			// Appends, then a roll: an empty active segment at close.
+			{[]byte{2, 3, 0x12, 0}},
+			// Batches without timestamps only, across a roll.
+			{[]byte{0x42, 0x43, 0x4a, 0, 0x42}},
+			// Falling timestamps, a full time index, rolls and a truncation
+			// back into the first segment.
+			{[]byte{2, 0x82, 0x83, 0x8a, 0x92, 0x9a, 0xa2, 0xaa, 0xb2, 0xba, 0, 3, 0x1b, 1, 0x19, 2}},
+			// Truncation of everything appended: an empty segment again.
+			{[]byte{2, 1, 0x19}},
 		},
 		"FuzzValidateProduce": {
 			{one},

@@ -157,7 +157,7 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 			if h.ProducerID >= 0 {
 				m.lastOfProd[h.ProducerID] = h.BaseOffset
 			}
-			if full || h.Attributes&AttrControl != 0 || h.LastOffset() < firstDirty {
+			if full || h.Attributes&record.AttrControl != 0 || h.LastOffset() < firstDirty {
 				return nil
 			}
 			recs, ok, err := batchRecords(batch, h, &opts)
@@ -389,7 +389,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
-	ns, _, err := openSegment(l.fs, l.dir, base, cfg, false, true)
+	ns, _, err := openSegment(l.fs, l.dir, base, cfg, segRebuild)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}

@@ -3,6 +3,7 @@ package logfile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -46,11 +47,15 @@ type DirOptions struct {
 // files and its clean-shutdown marker. It runs retention, time-based
 // flushes and checkpointing in the background.
 type Dir struct {
-	path  string
-	opts  DirOptions
-	fs    vfs.FS
-	lock  *os.File
-	clean bool
+	path string
+	opts DirOptions
+	fs   vfs.FS
+	lock *os.File
+	// clean: the clean-shutdown marker was found. fresh: nothing of a log
+	// directory was (no marker, no recovery-point checkpoint, no partition):
+	// a new directory, neither a clean nor an unclean shutdown.
+	clean, fresh bool
+	loadStats    LoadStats
 
 	mu     sync.Mutex // guards logs and closed
 	logs   map[TopicPartition]*Log
@@ -116,6 +121,8 @@ func (d *Dir) load() error {
 	marker := filepath.Join(d.path, CleanShutdownMarker)
 	_, err := d.fs.Stat(marker)
 	d.clean = err == nil
+	_, err = d.fs.Stat(filepath.Join(d.path, RecoveryPointCheckpoint))
+	d.fresh = !d.clean && errors.Is(err, fs.ErrNotExist)
 	rps, err := ReadCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint))
 	if err != nil {
 		return err
@@ -146,6 +153,7 @@ func (d *Dir) load() error {
 			d.opts.Logger.Warn("ignoring directory that is not a partition", "dir", full)
 			continue
 		}
+		d.fresh = false // partitions without a checkpoint: copied in, or the checkpoint lost
 		tp := TopicPartition{topic, part}
 		l, err := Open(full, d.opts.ConfigFor(topic), Options{
 			FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: d.clean,
@@ -155,8 +163,10 @@ func (d *Dir) load() error {
 			return fmt.Errorf("logfile: open %s: %w", full, err)
 		}
 		d.logs[tp] = l
+		d.loadStats = d.loadStats.Add(l.LoadStats())
 	}
-	d.opts.Logger.Info("loaded log directory", "dir", d.path, "partitions", len(d.logs), "clean", d.clean, "took", d.opts.Now().Sub(began))
+	d.opts.Logger.Info("loaded log directory", "dir", d.path, "partitions", len(d.logs), "state", d.state(),
+		"recovered_segments", d.loadStats.Recovered, "rebuilt_segments", d.loadStats.Rebuilt, "took", d.opts.Now().Sub(began))
 	if err := d.Checkpoint(); err != nil {
 		return err
 	}
@@ -174,8 +184,29 @@ func (d *Dir) load() error {
 // Path returns the directory.
 func (d *Dir) Path() string { return d.path }
 
-// WasClean reports whether the previous shutdown was clean.
+// WasClean reports whether the previous shutdown was clean. It is false for
+// a new directory too; see Fresh.
 func (d *Dir) WasClean() bool { return d.clean }
+
+// Fresh reports whether the directory held no log data when opened: no
+// clean-shutdown marker, no recovery-point checkpoint, no partition. Such a
+// directory had no previous shutdown, clean or not.
+func (d *Dir) Fresh() bool { return d.fresh }
+
+// LoadStats sums what opening the directory's logs scanned and rebuilt.
+func (d *Dir) LoadStats() LoadStats { return d.loadStats }
+
+// state names what the directory was found in, for the log: "new", or the
+// previous shutdown, "clean" or "unclean".
+func (d *Dir) state() string {
+	switch {
+	case d.fresh:
+		return "new"
+	case d.clean:
+		return "clean"
+	}
+	return "unclean"
+}
 
 // Get returns a partition's log, or nil.
 func (d *Dir) Get(tp TopicPartition) *Log {

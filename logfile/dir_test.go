@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"samsa/logfile/vfs"
@@ -21,8 +22,8 @@ func openDir(t testing.TB, path string) *Dir {
 func TestDirCleanAndUncleanReopen(t *testing.T) {
 	path := t.TempDir()
 	d := openDir(t, path)
-	if d.WasClean() {
-		t.Fatal("a new directory is not a clean shutdown")
+	if d.WasClean() || !d.Fresh() {
+		t.Fatal("a new directory is neither a clean nor an unclean shutdown: it is fresh")
 	}
 	data := map[TopicPartition][]appended{}
 	for _, tp := range []TopicPartition{{"a", 0}, {"a", 1}, {"b.c_d", 0}} {
@@ -52,7 +53,7 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 	}
 
 	d = openDir(t, path)
-	if !d.WasClean() {
+	if !d.WasClean() || d.Fresh() {
 		t.Fatal("clean shutdown not detected")
 	}
 	if _, err := os.Stat(filepath.Join(path, CleanShutdownMarker)); !os.IsNotExist(err) {
@@ -74,8 +75,8 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 	d.lock.Close()
 	d2 := openDir(t, path)
 	defer d2.Close()
-	if d2.WasClean() {
-		t.Fatal("crash taken for a clean shutdown")
+	if d2.WasClean() || d2.Fresh() {
+		t.Fatal("crash taken for a clean shutdown or a new directory")
 	}
 	for tp, as := range data {
 		if tp.Partition == 1 {
@@ -136,5 +137,34 @@ func TestCheckpointFormat(t *testing.T) {
 	}
 	if m, err := ReadCheckpoint(vfs.OS, path+".missing"); err != nil || len(m) != 0 {
 		t.Fatalf("missing checkpoint: %v %v", m, err)
+	}
+}
+
+// TestFreshDirectory: only a directory without a marker, a recovery-point
+// checkpoint or a partition is new; files of other owners do not count.
+func TestFreshDirectory(t *testing.T) {
+	for name, tc := range map[string]struct {
+		setup func(path string)
+		fresh bool
+	}{
+		"missing":             {func(path string) { os.Remove(path) }, true},
+		"empty":               {func(string) {}, true},
+		"broker files only":   {func(path string) { os.WriteFile(filepath.Join(path, "meta.properties"), nil, 0o644) }, true},
+		"partition, no files": {func(path string) { os.Mkdir(filepath.Join(path, "t-0"), 0o755) }, false},
+		"checkpoint": {func(path string) {
+			os.WriteFile(filepath.Join(path, RecoveryPointCheckpoint), []byte("0\n0\n"), 0o644)
+		}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "data")
+			os.Mkdir(path, 0o755)
+			tc.setup(path)
+			d, c := openDirLogged(t, path)
+			defer d.Close()
+			want := map[bool]string{true: "state=new", false: "state=unclean"}[tc.fresh]
+			if d.Fresh() != tc.fresh || d.WasClean() || !strings.Contains(c.find("INFO loaded log directory"), want) {
+				t.Fatalf("Fresh %v, WasClean %v, %q; want Fresh %v and %s", d.Fresh(), d.WasClean(), c.find("INFO loaded"), tc.fresh, want)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"samsa/mmapindex"
 	"samsa/record"
 )
 
@@ -42,7 +43,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		return nil, err
 	}
 	if len(segs) == 0 {
-		s, _, err := openSegment(l.fs, dir, max(opts.LogStartOffset, 0), &cfg, true, true)
+		s, _, err := openSegment(l.fs, dir, max(opts.LogStartOffset, 0), &cfg, segCreate)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +139,14 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 	for i, base := range bases {
 		last := i == len(bases)-1
 		recovering := i >= firstRecover
-		s, rebuild, err := openSegment(l.fs, l.dir, base, cfg, false, last || recovering)
+		mode := segReadOnly
+		switch {
+		case recovering:
+			mode = segRebuild
+		case last:
+			mode = segWritable
+		}
+		s, rebuild, err := openSegment(l.fs, l.dir, base, cfg, mode)
 		if err != nil {
 			return segs, err
 		}
@@ -146,11 +154,17 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 			if terr := s.loadTail(); terr != nil {
 				l.opts.Logger.Warn("segment fails sanity check; rebuilding", "dir", l.dir, "base", base, "err", terr)
 				s.close()
-				if s, _, err = openSegment(l.fs, l.dir, base, cfg, false, true); err != nil {
+				if s, _, err = openSegment(l.fs, l.dir, base, cfg, segRebuild); err != nil {
 					return segs, err
 				}
 				rebuild = true
 			}
+		}
+		switch {
+		case recovering:
+			l.loadStats.Recovered++
+		case rebuild:
+			l.loadStats.Rebuilt++
 		}
 		cut := false
 		if recovering || rebuild {
@@ -160,7 +174,9 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 			}
 		}
 		s.rollStart = s.firstTimestamp(l.opts.Now())
-		if !last && !cut {
+		if !last && !cut && (recovering || rebuild) {
+			// Rebuilt indexes are writable and preallocated: finish them.
+			// A read-only segment was finished when it rolled.
 			s.finish(l.opts.Logger)
 		}
 		segs = append(segs, s)
@@ -252,12 +268,34 @@ func (s *segment) loadTail() error {
 	if s.idx.Len() > 0 && first {
 		return fmt.Errorf("%w: index entry at %d with no batch there", record.ErrCorrupt, pos)
 	}
-	if _, off := s.tidx.Last(); s.tidx.Len() > 0 && off >= next {
+	if s.legacyNoTimestampEntry() {
+		// Written by Samsa before time indexes followed Kafka's maybeAppend
+		// rule (mmapindex invariant 8): a segment closed, rolled or indexed
+		// before any timestamp, above all an empty one, got the entry
+		// (NoTimestamp, base). It says nothing, so it is no fault. A
+		// writable (active) segment drops it, zeroing 12 bytes, because a
+		// later entry at base would not increase past it; a read-only one
+		// keeps it, and lookups take it for no entry.
+		if err := s.tidx.Reset(); err != nil && !errors.Is(err, mmapindex.ErrReadOnly) {
+			return err
+		}
+	} else if _, off := s.tidx.Last(); s.tidx.Len() > 0 && off >= next {
 		return fmt.Errorf("%w: time index offset %d past segment end %d", record.ErrCorrupt, off, next)
 	}
 	s.publish(size, next)
 	s.bytesSinceIndex = size - pos
 	return nil
+}
+
+// legacyNoTimestampEntry reports whether the time index holds just the
+// (NoTimestamp, base) entry that older Samsa wrote when closing or rolling a
+// segment without timestamps.
+func (s *segment) legacyNoTimestampEntry() bool {
+	if s.tidx.Len() != 1 {
+		return false
+	}
+	ts, off := s.tidx.Entry(0)
+	return ts == mmapindex.NoTimestamp && off == s.base
 }
 
 // firstTimestamp is when the segment started, for segment.ms: the first

@@ -1,10 +1,12 @@
 package logfile
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -208,6 +210,15 @@ func TestTruncateTo(t *testing.T) {
 	if r.EndOffset() != 0 || r.Size() != 0 || r.NumSegments() != 1 {
 		t.Fatalf("after truncate to 0: end %d size %d", r.EndOffset(), r.Size())
 	}
+	// A negative offset names no segment: refused, the log unchanged and
+	// still writable (FuzzCloseReopen found a segment "-0000000000000000004").
+	if err := r.TruncateTo(-4); !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("TruncateTo(-4) = %v, want ErrOffsetOutOfRange", err)
+	}
+	if bases := r.SegmentBases(); len(bases) != 1 || bases[0] != 0 || r.Err() != nil {
+		t.Fatalf("after TruncateTo(-4): segments %v, err %v", bases, r.Err())
+	}
+	mustAppend(t, r, batch(1, 10, 1, 1))
 }
 
 func TestSegmentMsRoll(t *testing.T) {
@@ -226,4 +237,54 @@ func TestSegmentMsRoll(t *testing.T) {
 	if l.NumSegments() != 2 {
 		t.Fatalf("%d segments: segment.ms should roll", l.NumSegments())
 	}
+}
+
+// TestTruncateToRebuildsIndexesAside: when TruncateTo finds the indexes of
+// the segment it cuts corrupt, it rebuilds them into new files (new
+// inodes), so that readers of the replaced segment object keep a valid
+// mapping of the old ones, and the log reads and looks up as it should.
+func TestTruncateToRebuildsIndexesAside(t *testing.T) {
+	dir := partDir(t)
+	l := openLog(t, dir, smallConfig(), Options{})
+	defer l.Close()
+	var all []appended
+	for i := range 20 {
+		all = append(all, mustAppend(t, l, batch(2, 200, byte(i), int64(1000+i))))
+	}
+	kept := all[len(all)-4]
+	held, err := l.Read(kept.first, 1, l.EndOffset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	act := l.active()
+	inode := func(suf string) uint64 {
+		fi, err := os.Stat(act.path(suf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	before := inode(TimeIndexSuffix)
+	// A partial entry: the time index no longer opens.
+	f, _ := os.OpenFile(act.path(TimeIndexSuffix), os.O_WRONLY|os.O_APPEND, 0)
+	f.Write([]byte{1, 2, 3})
+	f.Close()
+
+	cut := all[len(all)-3].first
+	if err := l.TruncateTo(cut); err != nil {
+		t.Fatal(err)
+	}
+	if inode(TimeIndexSuffix) == before {
+		t.Fatal("time index rebuilt in place under the old segment's readers")
+	}
+	if b, err := held.Bytes(); err != nil || !bytes.Equal(b, kept.data) {
+		t.Fatalf("region held across the truncation: %d bytes, %v", len(b), err)
+	}
+	mustEqual(t, readAll(t, l, 1<<20), concat(all[:len(all)-3]))
+	info, r, found, err := l.OffsetForTimestamp(1000 + int64(len(all)) - 4) // batch i holds 1000+i, 1001+i
+	if err != nil || !found || info.BaseOffset != all[len(all)-5].first {
+		t.Fatalf("time lookup after the rebuild: %+v %v %v", info, found, err)
+	}
+	r.Release()
 }

@@ -161,13 +161,7 @@ func (s *segment) release() {
 }
 
 func (s *segment) close() error {
-	var errs []error
-	if s.idx != nil {
-		errs = append(errs, s.idx.Close())
-	}
-	if s.tidx != nil {
-		errs = append(errs, s.tidx.Close())
-	}
+	errs := []error{s.closeIndexes()}
 	if s.log != nil {
 		errs = append(errs, s.log.Close())
 	}
@@ -194,10 +188,41 @@ func (s *segment) markDeleted() error {
 	return errors.Join(errs...)
 }
 
-// openSegment opens (or, with create, makes) a segment's files. Indexes are
-// writable when writable is set. A missing or corrupt index is reported as
-// needRebuild (then both indexes are open writable and empty).
-func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writable bool) (s *segment, needRebuild bool, err error) {
+// segMode says how openSegment opens a segment's files.
+type segMode int
+
+const (
+	// segReadOnly: an existing segment, its indexes mapped read-only.
+	segReadOnly segMode = iota
+	// segWritable: an existing segment, its indexes writable.
+	segWritable
+	// segRebuild: an existing segment whose indexes the caller rebuilds
+	// from the log (recover empties them first).
+	segRebuild
+	// segCreate: a new segment; the .log must not exist.
+	segCreate
+
+	// segShared, or'ed into segWritable or segRebuild: another segment
+	// object over the same base may still map the index files (TruncateTo
+	// replaces a live segment). A rebuild then unlinks them and creates new
+	// ones, leaving its readers their mapping of the old inode, instead of
+	// emptying them in place under those readers.
+	segShared segMode = 1 << 4
+)
+
+// openSegment opens (or, with segCreate, makes) a segment's files. It
+// reports needRebuild when the caller must rebuild the indexes from the log:
+// always with segRebuild, and whenever an index of a non-empty log is
+// missing or corrupt (then the indexes are new and empty). Its cost grows
+// with the valid index entries, never with the preallocated index size.
+//
+// A segment to rebuild keeps its index files when they load: emptying what
+// a load found costs what its entries cost (mmapindex Reset), while a new
+// file or a truncation costs file-system metadata work that made recovering
+// a thousand segments about twice as slow.
+func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, mode segMode) (s *segment, needRebuild bool, err error) {
+	shared := mode&segShared != 0
+	mode &^= segShared
 	s = &segment{base: base, dir: dir, fs: fsys}
 	s.refs.Store(1)
 	s.maxTs.Store(-1)
@@ -209,7 +234,7 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writa
 		}
 	}()
 	flag := os.O_RDWR
-	if create {
+	if mode == segCreate {
 		flag |= os.O_CREATE | os.O_EXCL
 	}
 	if s.log, err = fsys.OpenFile(s.path(LogSuffix), flag, 0o644); err != nil {
@@ -225,65 +250,113 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, create, writa
 	s.publish(fi.Size(), base)
 	s.synced.Store(fi.Size())
 
-	openIdx := func(suffix string, open func(f vfs.File, writable bool) error) error {
-		_, statErr := fsys.Stat(s.path(suffix))
-		missing := errors.Is(statErr, fs.ErrNotExist)
-		f, err := fsys.OpenFile(s.path(suffix), os.O_RDWR|os.O_CREATE, 0o644)
+	fresh := false // the indexes must be new and empty
+	switch {
+	case mode == segCreate:
+		fresh = true
+	case mode == segRebuild && shared:
+		needRebuild, fresh = true, true
+	case mode == segRebuild:
+		needRebuild = true
+		fresh, err = s.openIndexes(cfg, true, false)
+	default:
+		needRebuild, err = s.openIndexes(cfg, mode == segWritable, fi.Size() > 0)
+		fresh = needRebuild
+	}
+	if err == nil && fresh {
+		err = s.newIndexes(cfg, shared)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return s, needRebuild, nil
+}
+
+// openIndexes maps the existing index files. It reports rebuild, with no
+// index left open, when one is corrupt, or missing beside a non-empty log.
+func (s *segment) openIndexes(cfg *Config, writable, logHasData bool) (rebuild bool, err error) {
+	maxIdx := int(cfg.MaxIndexBytes)
+	open := func(suffix string, load func(f vfs.File) error) (bool, error) {
+		if _, err := s.fs.Stat(s.path(suffix)); errors.Is(err, fs.ErrNotExist) && logHasData {
+			return true, nil
+		}
+		f, err := s.fs.OpenFile(s.path(suffix), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
-			return fmt.Errorf("logfile: open index: %w", err)
+			return false, fmt.Errorf("logfile: open index: %w", err)
 		}
-		if missing && fi.Size() > 0 && !create {
-			needRebuild = true
+		// The index closes f when it fails.
+		if err := load(f); errors.Is(err, mmapindex.ErrCorrupt) {
+			return true, nil
+		} else if err != nil {
+			return false, err
 		}
-		err = open(f, writable || needRebuild)
-		if errors.Is(err, mmapindex.ErrCorrupt) && !writable {
-			// Reopen writable so that it can be rebuilt in place.
-			f, err2 := fsys.OpenFile(s.path(suffix), os.O_RDWR, 0o644)
-			if err2 != nil {
-				return err2
-			}
-			err = open(f, true)
-		}
-		if errors.Is(err, mmapindex.ErrCorrupt) {
-			needRebuild = true
-			return nil
-		}
+		return false, nil
+	}
+	rebuild, err = open(IndexSuffix, func(f vfs.File) (err error) {
+		s.idx, err = mmapindex.OpenOffset(f, s.base, maxIdx, writable)
+		return err
+	})
+	if err == nil && !rebuild {
+		rebuild, err = open(TimeIndexSuffix, func(f vfs.File) (err error) {
+			s.tidx, err = mmapindex.OpenTime(f, s.base, maxIdx, writable)
+			return err
+		})
+	}
+	if rebuild || err != nil {
+		err = errors.Join(err, s.closeIndexes())
+	}
+	return rebuild, err
+}
+
+// newIndexes gives the segment empty, writable index files, dropping what
+// the old ones held unread, valid or not. With replace the old files are
+// unlinked and new ones created, so that a reader that still maps them (an
+// older segment object over the same base, invariant 4) keeps a valid
+// mapping of the old inode; otherwise they are truncated in place.
+func (s *segment) newIndexes(cfg *Config, replace bool) error {
+	if err := s.closeIndexes(); err != nil {
 		return err
 	}
 	maxIdx := int(cfg.MaxIndexBytes)
-	err = openIdx(IndexSuffix, func(f vfs.File, w bool) error {
-		x, err := mmapindex.OpenOffset(f, base, maxIdx, w)
-		if x != nil {
-			s.idx = x
+	create := func(suffix string) (vfs.File, error) {
+		flag := os.O_RDWR | os.O_CREATE | os.O_TRUNC
+		if replace {
+			if err := s.fs.Remove(s.path(suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("logfile: replace index: %w", err)
+			}
+			flag = os.O_RDWR | os.O_CREATE | os.O_EXCL
 		}
-		return err
-	})
+		f, err := s.fs.OpenFile(s.path(suffix), flag, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("logfile: create index: %w", err)
+		}
+		return f, nil
+	}
+	f, err := create(IndexSuffix)
 	if err != nil {
-		return nil, false, err
-	}
-	err = openIdx(TimeIndexSuffix, func(f vfs.File, w bool) error {
-		x, err := mmapindex.OpenTime(f, base, maxIdx, w)
-		if x != nil {
-			s.tidx = x
-		}
 		return err
-	})
-	if err != nil {
-		return nil, false, err
 	}
-	if needRebuild && !writable {
-		// Both indexes must be writable to be rebuilt.
-		s.close()
-		if s, _, err = openSegment(fsys, dir, base, cfg, false, true); err != nil {
-			return nil, false, err
-		}
+	if s.idx, err = mmapindex.OpenOffset(f, s.base, maxIdx, true); err != nil {
+		return err
 	}
-	if needRebuild {
-		if err := s.resetIndexes(); err != nil {
-			return nil, false, err
-		}
+	if f, err = create(TimeIndexSuffix); err != nil {
+		return err
 	}
-	return s, needRebuild, nil
+	s.tidx, err = mmapindex.OpenTime(f, s.base, maxIdx, true)
+	return err
+}
+
+func (s *segment) closeIndexes() error {
+	var errs []error
+	if s.idx != nil {
+		errs = append(errs, s.idx.Close())
+		s.idx = nil
+	}
+	if s.tidx != nil {
+		errs = append(errs, s.tidx.Close())
+		s.tidx = nil
+	}
+	return errors.Join(errs...)
 }
 
 func (s *segment) resetIndexes() error {

@@ -11,6 +11,10 @@ import (
 // offset. Readers holding regions of removed bytes keep valid descriptors
 // but may read short.
 func (l *Log) TruncateTo(offset int64) error {
+	if offset < 0 {
+		// As Kafka's truncateTo: no segment may be named by a negative base.
+		return fmt.Errorf("%w: truncate %s to %d", ErrOffsetOutOfRange, l.dir, offset)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -35,7 +39,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	// A fresh writable segment over the same files replaces the old object,
 	// which readers may still hold (invariant 4).
-	ns, rebuild, err := openSegment(l.fs, l.dir, old.base, cfg, false, true)
+	ns, rebuild, err := openSegment(l.fs, l.dir, old.base, cfg, segWritable|segShared)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
@@ -44,9 +48,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", ns.path(LogSuffix), err))
 	}
 	ns.publish(pos, ns.base)
-	if rebuild {
-		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
-	} else {
+	if !rebuild {
 		if err = ns.idx.TruncateTo(offset); err == nil {
 			err = ns.tidx.TruncateTo(offset)
 		}
@@ -54,8 +56,17 @@ func (l *Log) TruncateTo(offset int64) error {
 			err = ns.loadTail()
 		}
 		if err != nil {
-			_, err = ns.recover(cfg, ns.base, l.opts.Logger)
+			// Rebuild into new index files: the old ones may still be
+			// mapped by readers of old.
+			ns.close()
+			if ns, _, err = openSegment(l.fs, l.dir, old.base, cfg, segRebuild|segShared); err != nil {
+				return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+			}
+			rebuild = true
 		}
+	}
+	if rebuild {
+		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
 	}
 	if err != nil {
 		ns.close()
@@ -92,7 +103,7 @@ func (l *Log) truncateFully(offset int64) error {
 			return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 		}
 	}
-	ns, _, err := openSegment(l.fs, l.dir, offset, l.cfg.Load(), true, true)
+	ns, _, err := openSegment(l.fs, l.dir, offset, l.cfg.Load(), segCreate)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}

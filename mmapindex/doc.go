@@ -34,8 +34,23 @@
 //  6. Lookups do not allocate and take no lock. Each index keeps the key of
 //     every 512th (time index: 256th) entry in Go memory, a fence that
 //     narrows a lookup to one page of the mapping (see search.go).
+//  7. Nothing reads, writes or zeroes the mapping past the pages that hold
+//     entries, so an index costs memory for its entries, not for its
+//     preallocated size: open reads the valid prefix and the rest of its
+//     last page, truncation zeroes only entries once published, and a
+//     preallocated tail is zero because fallocate made it so, not because
+//     anything cleared it.
+//  8. A time index never gets a NoTimestamp (-1) entry (Kafka's maybeAppend
+//     rule: an entry only for a timestamp above the last, and the last of
+//     an empty index is NoTimestamp), so a segment without timestamps, such
+//     as an empty one at close, keeps an empty time index.
 //
 // On open, an existing file must be a whole number of entries whose valid
-// prefix obeys invariant 1 followed only by zero bytes; anything else is
-// ErrCorrupt and the caller rebuilds the index from the log.
+// prefix (the entries before the first all-zero one) obeys invariant 1, with
+// only zero bytes in the rest of the page after it; anything else is
+// ErrCorrupt and the caller replaces the file and rebuilds the index from
+// the log. Bytes further on are not read (invariant 7): every file this
+// package writes is zero there; bytes damaged there from outside reach no
+// lookup, which reads only the valid prefix, until appends grow the prefix
+// into them, and then the checks of the next open.
 package mmapindex

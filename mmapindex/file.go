@@ -57,16 +57,12 @@ type mapped struct {
 	n atomic.Int64
 }
 
-// load maps f and finds its valid entries, checking them with increasing.
-// A writable index whose contents are corrupt stays mapped, empty of valid
-// entries, and is returned with ErrCorrupt so that the caller may Reset
-// and rebuild it; otherwise an error closes it.
+// load maps f and finds its valid entries, checking them with increasing; a
+// writable index is then preallocated. It reads the valid prefix and the rest
+// of the page after it, never the whole file (invariant 7). Any error closes
+// the index, and a corrupt file is left as found, for the caller to replace.
 func (m *mapped) load(f File, entrySize, maxBytes int, writable bool, increasing func(n int) error) error {
 	size, err := m.open(f, entrySize, maxBytes, writable)
-	if err != nil && !(writable && errors.Is(err, ErrCorrupt) && m.data != nil) {
-		m.close()
-		return err
-	}
 	n := 0
 	if err == nil {
 		n, err = m.validPrefix(int(size / int64(entrySize)))
@@ -74,12 +70,15 @@ func (m *mapped) load(f File, entrySize, maxBytes int, writable bool, increasing
 	if err == nil {
 		err = increasing(n)
 	}
-	if err != nil {
-		if !writable {
-			m.close()
-			return err
+	if err == nil && int64(len(m.data)) > size {
+		// fallocate: blocks reserved, no page of the file touched. The
+		// mapping already covers them; nothing has touched that part yet.
+		if err = f.Allocate(size, int64(len(m.data))-size); err != nil {
+			err = fmt.Errorf("mmapindex: preallocate %s to %d: %w", f.Name(), len(m.data), err)
 		}
-		m.peak = int(size / int64(entrySize))
+	}
+	if err != nil {
+		m.close()
 		return err
 	}
 	m.peak = n
@@ -103,8 +102,16 @@ func (m *mapped) truncate(keep int) error {
 	return nil
 }
 
-// open maps f. A writable index is first grown to maxBytes (rounded down to a
-// whole entry).
+// open maps f: a read-only index as it is, a writable one to maxBytes
+// (rounded down to a whole entry), past the end of the file until load
+// preallocates it. A file that is not a whole number of entries is
+// ErrCorrupt and is not mapped.
+//
+// The mapping is MADV_RANDOM: lookups are searches, and the kernel's
+// read-around on a fault would otherwise fill the page cache with the zeros
+// of a preallocated tail, read_ahead_kb of them per fault (8 MiB on some
+// devices) for a page that an append or a check needed. validPrefix reads
+// ahead itself, no further than the entries it has found.
 func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size int64, err error) {
 	m.f, m.entrySize, m.writable = f, entrySize, writable
 	fi, err := f.Stat()
@@ -112,18 +119,8 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 		return 0, fmt.Errorf("mmapindex: stat %s: %w", f.Name(), err)
 	}
 	size = fi.Size()
-	var corrupt error
 	if size%int64(entrySize) != 0 {
-		corrupt = fmt.Errorf("%w: %s: size %d is not a multiple of %d", ErrCorrupt, f.Name(), size, entrySize)
-		if !writable {
-			return size, corrupt
-		}
-		// Writable: drop the partial entry so the file can be mapped, reset
-		// and rebuilt by the caller; it gets ErrCorrupt all the same.
-		size -= size % int64(entrySize)
-		if err := f.Truncate(size); err != nil {
-			return size, fmt.Errorf("mmapindex: truncate %s: %w", f.Name(), err)
-		}
+		return size, fmt.Errorf("%w: %s: size %d is not a multiple of %d", ErrCorrupt, f.Name(), size, entrySize)
 	}
 	mapLen := size
 	if writable {
@@ -131,18 +128,10 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 		if want < int64(entrySize) {
 			return size, fmt.Errorf("mmapindex: %s: max size %d holds no entry", f.Name(), maxBytes)
 		}
-		if want < size {
-			want = size
-		}
-		if want > size {
-			if err := f.Allocate(size, want-size); err != nil {
-				return size, fmt.Errorf("mmapindex: preallocate %s to %d: %w", f.Name(), want, err)
-			}
-		}
-		mapLen = want
+		mapLen = max(want, size)
 	}
 	if mapLen == 0 {
-		return size, corrupt
+		return size, nil
 	}
 	prot := unix.PROT_READ
 	if writable {
@@ -154,24 +143,46 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 	}
 	m.data = data
 	m.maxEntries = int(mapLen) / entrySize
-	return size, corrupt
+	// Advice is only advice: an error changes nothing that matters.
+	_ = unix.Madvise(data, unix.MADV_RANDOM)
+	return size, nil
 }
 
 // validPrefix returns the number of leading entries before the first all-zero
-// entry, and checks that everything after them is zero.
+// entry. It checks that the rest of the page holding that entry is zero too,
+// and reads no further: past it lies, in a file this package preallocated,
+// only never-written space (invariant 7).
+//
+// Reading ahead, it asks the kernel (MADV_WILLNEED) for the next stretch of
+// the file as long as the stretch already checked, a page at first: a full
+// index is read in large, asynchronous steps, and at most as much again as
+// the valid entries, plus a page, is read in all.
 func (m *mapped) validPrefix(fileEntries int) (int, error) {
 	es := m.entrySize
+	end := fileEntries * es
+	ahead := 0 // [0, ahead) has been asked for
 	n := 0
-	for n < fileEntries && !isZero(m.data[n*es:(n+1)*es]) {
-		n++
+	for ; n < fileEntries; n++ {
+		if off := (n + 1) * es; off > ahead {
+			next := min(max(2*ahead, pageSize), end)
+			_ = unix.Madvise(m.data[ahead:next], unix.MADV_WILLNEED)
+			ahead = next
+		}
+		if isZero(m.data[n*es : (n+1)*es]) {
+			break
+		}
 	}
-	for i := n * es; i < fileEntries*es; i++ {
+	pageEnd := min((n*es/pageSize+1)*pageSize, end)
+	for i := n * es; i < pageEnd; i++ {
 		if m.data[i] != 0 {
 			return 0, fmt.Errorf("%w: %s: data after the zero entry %d", ErrCorrupt, m.f.Name(), n)
 		}
 	}
 	return n, nil
 }
+
+// pageSize bounds the zero check after the valid prefix.
+const pageSize = 4096
 
 func isZero(b []byte) bool {
 	for _, c := range b {
@@ -203,7 +214,8 @@ func (m *mapped) sync() error {
 }
 
 // zeroFrom clears entries [n, peak) so that a later trim leaves only zeros
-// after the valid prefix.
+// after the valid prefix. Entries past peak were never written: it touches
+// only pages that entries have dirtied already (invariant 7).
 func (m *mapped) zeroFrom(n int) {
 	clear(m.data[n*m.entrySize : m.peak*m.entrySize])
 }

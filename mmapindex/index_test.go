@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"samsa/logfile/vfs"
 )
@@ -191,28 +194,112 @@ func TestOpenRejectsCorrupt(t *testing.T) {
 			if _, err := OpenOffset(openFile(t, path), 0, 1024, false); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("read-only open: %v, want ErrCorrupt", err)
 			}
-			x, err := OpenOffset(openFile(t, path), 0, 1024, true)
-			if !errors.Is(err, ErrCorrupt) {
+			if _, err := OpenOffset(openFile(t, path), 0, 1024, true); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("writable open: %v, want ErrCorrupt", err)
 			}
-			// A writable corrupt index can be reset and rebuilt in place.
-			if err := x.Reset(); err != nil {
-				t.Fatal(err)
+			// A corrupt file is left as found, for the caller to replace.
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+				t.Fatalf("corrupt file changed by open: %x", got)
 			}
-			if err := x.Append(7, 70); err != nil {
-				t.Fatal(err)
-			}
-			x.Trim()
-			x.Close()
-			y, err := OpenOffset(openFile(t, path), 0, 1024, false)
-			if err != nil {
-				t.Fatalf("reopen after rebuild: %v", err)
-			}
-			if off, pos := y.Lookup(100); off != 7 || pos != 70 {
-				t.Fatalf("rebuilt lookup (%d, %d)", off, pos)
-			}
-			y.Close()
 		})
+	}
+}
+
+// resident counts the pages of a mapping that are in memory (mincore).
+func resident(t *testing.T, m *mapped) int {
+	t.Helper()
+	vec := make([]byte, (len(m.data)+pageSize-1)/pageSize)
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m.data[0])), uintptr(len(m.data)), uintptr(unsafe.Pointer(&vec[0])))
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// TestOpenReadsOnlyValidPages: opening, reopening and resetting an index
+// preallocated to 10 MiB brings into memory the pages of its entries, not
+// the preallocated file (invariant 7). A crash leaves such a file: the
+// active segment's index, never trimmed.
+func TestOpenReadsOnlyValidPages(t *testing.T) {
+	const max = 10 << 20
+	path := filepath.Join(t.TempDir(), "i")
+	x, err := OpenOffset(openFile(t, path), 0, max, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 600; i++ { // two pages of entries
+		if err := x.Append(i, i*100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.Sync()
+	x.Close() // no Trim: the file stays 10 MiB
+	if fi, _ := os.Stat(path); fi.Size() != max {
+		t.Fatalf("size %d, want the preallocated %d", fi.Size(), max)
+	}
+	for _, writable := range []bool{false, true} {
+		y, err := OpenOffset(openFile(t, path), 0, max, writable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y.Len() != 600 {
+			t.Fatalf("Len = %d, want 600", y.Len())
+		}
+		if n := resident(t, &y.m); n > 3 {
+			t.Fatalf("writable=%v: %d pages of a 10 MiB index in memory after open, want the 2-3 holding entries", writable, n)
+		}
+		if writable {
+			if err := y.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if n := resident(t, &y.m); n > 3 {
+				t.Fatalf("%d pages in memory after Reset", n)
+			}
+		}
+		y.Close()
+	}
+
+	// Bytes past the page after the valid prefix are not read, so they do
+	// not make the file corrupt; lookups never see them.
+	data := make([]byte, 3*pageSize)
+	binary.BigEndian.PutUint32(data, 5)
+	binary.BigEndian.PutUint32(data[4:], 50)
+	binary.BigEndian.PutUint32(data[2*pageSize:], 0xdeadbeef)
+	os.WriteFile(path, data, 0o644)
+	y, err := OpenOffset(openFile(t, path), 0, max, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y.Len() != 1 {
+		t.Fatalf("Len = %d, want 1", y.Len())
+	}
+	y.Close()
+}
+
+// TestTimeIndexNoTimestamp: like Kafka's TimeIndex.maybeAppend, an empty
+// time index takes no NoTimestamp entry (the final entry of an empty
+// segment at close or roll), and a later real timestamp is the first entry.
+func TestTimeIndexNoTimestamp(t *testing.T) {
+	x, err := OpenTime(openFile(t, filepath.Join(t.TempDir(), "t")), 100, 1200, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if ok, err := x.MaybeAppend(NoTimestamp, 100); ok || err != nil {
+		t.Fatalf("MaybeAppend(NoTimestamp) on an empty index = %v, %v; want no entry", ok, err)
+	}
+	if x.Len() != 0 {
+		t.Fatalf("Len = %d, want 0", x.Len())
+	}
+	if ok, err := x.MaybeAppend(1700000000000, 100); !ok || err != nil {
+		t.Fatalf("first real timestamp: %v, %v", ok, err)
+	}
+	if ok, _ := x.MaybeAppend(1700000000000, 105); ok {
+		t.Fatal("equal timestamp appended")
 	}
 }
 

@@ -20,14 +20,12 @@ type OffsetIndex struct {
 
 // OpenOffset maps an offset index for the segment whose first offset is base.
 // A writable index is preallocated to maxBytes. An existing file is checked
-// (see the package comment); a file that fails is ErrCorrupt and is left
-// untouched for the caller to rebuild (call Reset on a writable index).
+// (see the package comment) at a cost that grows with its valid entries, not
+// with its size; a file that fails is ErrCorrupt, closed and left untouched
+// for the caller to replace with a new file and rebuild.
 func OpenOffset(f File, base int64, maxBytes int, writable bool) (*OffsetIndex, error) {
 	x := &OffsetIndex{base: base}
 	if err := x.m.load(f, OffsetEntrySize, maxBytes, writable, x.checkIncreasing); err != nil {
-		if writable && x.m.data != nil {
-			return x, err // mapped: the caller may Reset and rebuild
-		}
 		return nil, err
 	}
 	n := int(x.m.n.Load())
@@ -152,7 +150,8 @@ func (x *OffsetIndex) MaxEntries() int { return x.m.maxEntries }
 // Full reports whether another entry would not fit.
 func (x *OffsetIndex) Full() bool { return x.Len() >= x.m.maxEntries }
 
-// Reset removes every entry, for a rebuild.
+// Reset removes every entry. It zeroes only the entries ever published, so
+// its cost grows with them, not with the preallocated size.
 func (x *OffsetIndex) Reset() error { return x.truncate(0) }
 
 // Sync flushes the mapping to disk.

@@ -25,9 +25,6 @@ type TimeIndex struct {
 func OpenTime(f File, base int64, maxBytes int, writable bool) (*TimeIndex, error) {
 	x := &TimeIndex{base: base}
 	if err := x.m.load(f, TimeEntrySize, maxBytes, writable, x.checkIncreasing); err != nil {
-		if writable && x.m.data != nil {
-			return x, err // mapped: the caller may Reset and rebuild
-		}
 		return nil, err
 	}
 	x.ts.build(x.m.data, TimeEntrySize, timeStride, int(x.m.n.Load()), timestampKey)
@@ -78,7 +75,10 @@ func (x *TimeIndex) Lookup(target int64) (ts, offset int64) {
 }
 
 // MaybeAppend adds (ts, offset) if ts exceeds the last entry's timestamp, as
-// Kafka does; it reports whether it appended.
+// Kafka's TimeIndex.maybeAppend does; it reports whether it appended. The
+// last timestamp of an empty index is NoTimestamp, so NoTimestamp itself is
+// never appended: a segment without timestamps (an empty one at close or
+// roll) keeps an empty time index.
 func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	if !x.m.writable {
 		return false, ErrReadOnly
@@ -88,14 +88,12 @@ func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	if rel < 0 || rel > math.MaxInt32 {
 		return false, fmt.Errorf("%w: offset %d out of range for base %d", ErrNotIncreasing, offset, x.base)
 	}
-	if n > 0 {
-		lt, lr := x.raw(n - 1)
-		if ts <= lt {
-			return false, nil
-		}
-		if rel <= lr {
-			return false, fmt.Errorf("%w: (%d, %d) after (%d, %d)", ErrNotIncreasing, ts, offset, lt, x.base+lr)
-		}
+	lt, lo := x.Last()
+	if ts <= lt {
+		return false, nil
+	}
+	if n > 0 && offset <= lo {
+		return false, fmt.Errorf("%w: (%d, %d) after (%d, %d)", ErrNotIncreasing, ts, offset, lt, lo)
 	}
 	if ts == 0 && rel == 0 {
 		// All zeros marks free space (invariant 2); an index is only a hint.
@@ -143,7 +141,7 @@ func (x *TimeIndex) MaxEntries() int { return x.m.maxEntries }
 // Full reports whether another entry would not fit.
 func (x *TimeIndex) Full() bool { return x.Len() >= x.m.maxEntries }
 
-// Reset removes every entry, for a rebuild.
+// Reset removes every entry; see OffsetIndex.Reset.
 func (x *TimeIndex) Reset() error { return x.truncate(0) }
 
 // Sync flushes the mapping to disk.
