@@ -141,7 +141,7 @@ func (b *broker) waitRecords(t *testing.T, adm *kadm.Client, topic string, n int
 }
 
 // TestCLIBrokerGone: the broker is SIGKILLed under a streaming produce, a
-// consume and a bench produce; each exits 1 within its --timeout (plus a
+// consume, a consume in a group and a bench produce; each exits 1 within its --timeout (plus a
 // margin for the second a stopped producer waits for records in flight,
 // and for a loaded machine), saying which broker it cannot reach. Then
 // topic list and group list against the dead broker do the same.
@@ -159,14 +159,15 @@ func TestCLIBrokerGone(t *testing.T) {
 	consume := b.startSamsa(t, "", "consume", "gone.stream", to, "--format", `%v\n`)
 	bench := b.startSamsa(t, "", "bench", "produce", "gone.bench", "--records", "100000000", "--rate", "2000", "-p", "1", to)
 	b.waitRecords(t, adm, "gone.bench", 100)
-	for consume.out.String() == "" {
+	group := b.startSamsa(t, "", "consume", "gone.stream", "--group", "gone.group", to, "--format", `%v\n`)
+	for consume.out.String() == "" || group.out.String() == "" {
 		time.Sleep(10 * time.Millisecond)
 	}
 
 	b.kill()
 	killed := time.Now()
 	cannotReach := "cannot reach broker " + b.addr
-	for _, p := range []*samsaProc{produce, consume, bench} {
+	for _, p := range []*samsaProc{produce, consume, group, bench} {
 		code := p.wait(t, timeout+margin+10*time.Second)
 		took := p.end.Sub(killed)
 		errOut := p.err.String()
@@ -179,6 +180,9 @@ func TestCLIBrokerGone(t *testing.T) {
 		}
 		if !strings.Contains(errOut, cannotReach) {
 			t.Errorf("%s: stderr does not say %q:\n%s", p.name, cannotReach, errOut)
+		}
+		if p != produce && strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%s: stderr has more than the one line that says why:\n%s", p.name, errOut)
 		}
 	}
 	// The producers summarize what was delivered and what was not.

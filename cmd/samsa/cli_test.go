@@ -239,3 +239,63 @@ func TestIsForce(t *testing.T) {
 		}
 	}
 }
+
+// Every samsa command line in README.md parses: its command exists and its
+// flags are spelled as the command takes them (--help after them stops
+// before anything runs).
+func TestReadmeCommandLines(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for line := range strings.Lines(string(readme)) {
+		line = strings.TrimSpace(line)
+		rest, ok := strings.CutPrefix(line, "bin/samsa ")
+		if !ok {
+			continue
+		}
+		rest, _, _ = strings.Cut(rest, " #")
+		rest, _, _ = strings.Cut(rest, "<<<")
+		args := shellWords(rest)
+		n++
+		cmd, _, err := newRootCmd().Find(args)
+		if err != nil || (cmd.HasAvailableSubCommands() && cmd.Annotations["runnable"] == "") {
+			t.Errorf("README: %s\nnames no command (%v)", line, err)
+			continue
+		}
+		out, errOut, code := runSplit(t, append(args, "--help")...)
+		if code != 0 || errOut != "" || !strings.Contains(out, "Usage:\n  "+cmd.CommandPath()) {
+			t.Errorf("README: %s\nexit %d with --help, stderr %q", line, code, errOut)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d samsa command lines found in README.md", n)
+	}
+}
+
+// shellWords splits s at spaces, keeping single-quoted strings whole.
+func shellWords(s string) []string {
+	var words []string
+	var w strings.Builder
+	in, quoted := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted, in = !quoted, true
+		case r == ' ' && !quoted:
+			if in {
+				words = append(words, w.String())
+				w.Reset()
+				in = false
+			}
+		default:
+			w.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, w.String())
+	}
+	return words
+}

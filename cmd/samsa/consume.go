@@ -162,6 +162,7 @@ func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int,
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	var buf []byte
 	count := 0
+	reported := map[string]bool{}
 	for {
 		fetches := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -171,8 +172,18 @@ func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int,
 			return ctx.Err()
 		}
 		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
-				fmt.Fprintf(os.Stderr, "samsa consume: %s partition %d: %v\n", t, p, err)
+			// Connection failures are the watchdog's to report, once it
+			// gives up; other errors are reported once each.
+			if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) || isNetErr(err) {
+				return
+			}
+			msg := fmt.Sprintf("%s partition %d: %v", t, p, err)
+			if t == "" {
+				msg = err.Error() // not a partition's: the group's
+			}
+			if !reported[msg] {
+				reported[msg] = true
+				fmt.Fprintf(os.Stderr, "samsa consume: %s\n", msg)
 			}
 		})
 		full := false
