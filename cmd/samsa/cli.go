@@ -112,9 +112,15 @@ func exitStatus(stderr io.Writer, cmd *cobra.Command, err error) int {
 	return exitFailure
 }
 
-// flagError turns pflag's parse errors into usage errors.
+// flagError turns pflag's parse errors into usage errors, without the
+// strconv detail of a bad number ("invalid argument "x" for "-p,
+// --partitions" flag: strconv.ParseInt: parsing "x": invalid syntax").
 func flagError(_ *cobra.Command, err error) error {
-	return usageError{err.Error()}
+	msg := err.Error()
+	if i := strings.Index(msg, ": strconv.Parse"); i > 0 {
+		msg = msg[:i]
+	}
+	return usageError{msg}
 }
 
 // groupCommand returns a command that only holds subcommands. Run without

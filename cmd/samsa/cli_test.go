@@ -86,6 +86,8 @@ func TestOneMeaningPerFlag(t *testing.T) {
 	meanings := map[string]map[string][]string{} // shorthand → long name → commands
 	var visit func(c *cobra.Command)
 	visit = func(c *cobra.Command) {
+		c.InitDefaultHelpFlag()
+		c.InitDefaultVersionFlag()
 		c.Flags().AddFlagSet(c.InheritedFlags())
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			if f.Shorthand == "" || f.Hidden || f.ShorthandDeprecated != "" {

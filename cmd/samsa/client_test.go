@@ -164,6 +164,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"topic", "offsets", "a", "--time", "yesterday"}, "--time"},
 		{[]string{"produce"}, "want exactly one TOPIC"},
 		{[]string{"produce", "t", "--acks", "2"}, "--acks"},
+		{[]string{"produce", "t", "-a", "2"}, "--acks"}, // -a: the old spelling, out of the help
+		{[]string{"produce", "t", "-p", "x"}, `invalid argument "x" for "-p, --partition" flag`},
 		{[]string{"produce", "t", "--partitioner", "manual"}, "needs --partition"},
 		{[]string{"produce", "t", "--partitioner", "hash", "--partition", "1"}, "--partition needs --partitioner manual"},
 		{[]string{"produce", "t", "--compression", "brotli"}, "--compression"},

@@ -35,7 +35,14 @@ benchmarks, plus dump-log for reading segment files offline.
 
 Exit status: 0 success, 1 a failure (the broker refused, a record was not
 delivered, no broker answered within --timeout), 2 a usage error, 130 or
-143 when stopped by SIGINT or SIGTERM.`,
+143 when stopped by SIGINT or SIGTERM.
+
+Flags mean the same everywhere: -p/--partitions is a partition count where
+a topic is created or grown (topic create, topic add-partitions, bench
+produce), as in rpk; -p/--partition is a partition where records are
+written, read or deleted (produce, consume, topic delete-records, topic
+offsets, group seek), as in kcat. -b/--brokers names the seed brokers
+(default $SAMSA_BROKERS, else 127.0.0.1:9092); --timeout bounds every wait.`,
 		Version:           versionText(),
 		Args:              subcommandArgs,
 		RunE:              func(*cobra.Command, []string) error { return nil },
@@ -44,6 +51,8 @@ delivered, no broker answered within --timeout), 2 a usage error, 130 or
 		DisableAutoGenTag: true,
 	}
 	root.SetVersionTemplate("{{.Version}}")
+	// Long only: -v is produce's --verbose.
+	root.Flags().Bool("version", false, "print the version, commit and Go version (the same as samsa version)")
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
 	root.SetFlagErrorFunc(flagError)

@@ -209,7 +209,7 @@ Exits 1 if any partition failed.`,
 			return nil
 		}),
 	}
-	c.Flags().StringVarP(&at, "time", "t", "latest", "which offset: `WHEN` is earliest, latest, max-timestamp or a time in ms since the epoch")
+	c.Flags().StringVar(&at, "time", "latest", "which offset: `WHEN` is earliest, latest, max-timestamp or a time in ms since the epoch")
 	c.Flags().StringArrayVarP(&parts, "partition", "p", nil, "only partition `P` (repeatable, or comma-separated; default all)")
 	return c
 }
