@@ -75,7 +75,7 @@ func benchProduceCmd(cf *clientFlags) *cobra.Command {
 		Short:             "Produce records as fast as allowed; report throughput and ack latency",
 		Long:              benchProduceLong,
 		Example:           `  samsa bench produce bench --records 1000000 --record-size 100 -p 6 --compression lz4`,
-		ValidArgsFunction: cf.completeTopics,
+		ValidArgsFunction: cf.completeTopic,
 		RunE: cf.runE(func(s *session, args []string) error {
 			topic, err := topicArg(s.cmd, args, flagTopic)
 			if err != nil {
@@ -263,7 +263,7 @@ start, then prints records, MiB (keys and values), elapsed time and
 throughput. On a terminal, a progress line goes to stderr every second.
 Exits 1 if no record arrives for --timeout while some are still expected,
 130 or 143 when stopped by SIGINT or SIGTERM.`,
-		ValidArgsFunction: cf.completeTopics,
+		ValidArgsFunction: cf.completeTopic,
 		RunE: cf.runE(func(s *session, args []string) error {
 			topic, err := topicArg(s.cmd, args, flagTopic)
 			if err != nil {

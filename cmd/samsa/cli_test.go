@@ -202,6 +202,11 @@ func TestCompletion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, topic+"\n") {
 		t.Errorf("completion of a topic name: exit %d, %q; want %s", code, out, topic)
 	}
+	// consume takes one topic: nothing to complete after it.
+	out, _, code = runSplit(t, "__complete", "consume", "--brokers", addr, topic, "")
+	if code != 0 || strings.Contains(out, topic) {
+		t.Errorf("completion after consume's topic: exit %d, %q", code, out)
+	}
 }
 
 // The single-dash long flags of broker and dump-log from before pflag still

@@ -145,11 +145,6 @@ func (s *session) result(err error) error {
 	return s.explain(err)
 }
 
-// interrupted reports whether a signal has stopped the session.
-func (s *session) interrupted() bool {
-	return errors.As(context.Cause(s.ctx), new(interruptedError))
-}
-
 // clientOpts are the options of every client: the seeds, and --timeout on
 // dialing, retrying and reading answers.
 func (s *session) clientOpts() []kgo.Opt {

@@ -64,3 +64,19 @@ func (c *clientFlags) completeGroups(_ *cobra.Command, args []string, toComplete
 		return gs.Groups(), nil
 	})
 }
+
+// completeTopic completes the one topic of a command that takes one.
+func (c *clientFlags) completeTopic(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return c.completeTopics(cmd, args, toComplete)
+}
+
+// completeGroup completes the one group of a command that takes one.
+func (c *clientFlags) completeGroup(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return c.completeGroups(cmd, args, toComplete)
+}

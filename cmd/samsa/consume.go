@@ -62,7 +62,7 @@ func consumeCmd(cf *clientFlags) *cobra.Command {
   samsa consume events -p 0 -o -10 -e       # the last 10 records of partition 0
   samsa consume events --group readers      # as a member of group readers`,
 		Args:              exactArgs(1, "exactly one TOPIC"),
-		ValidArgsFunction: cf.completeTopics,
+		ValidArgsFunction: cf.completeTopic,
 		RunE: cf.runE(func(s *session, args []string) error {
 			topic := args[0]
 			fparts, err := parseFormat(format)
@@ -105,6 +105,9 @@ func consumeCmd(cf *clientFlags) *cobra.Command {
 	c.Flags().StringVarP(&groupID, "group", "g", "", "consume as a member of consumer group `G`: members share the partitions, reading starts at the group's committed offsets (--from applies to partitions without one), and printed records are committed every 5s and on exit")
 	flagAliases(c, map[string]string{"partitions": "partition", "offset": "from"})
 	cf.addTo(c.Flags())
+	c.RegisterFlagCompletionFunc("group", func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return cf.completeGroups(cmd, nil, toComplete)
+	})
 	return c
 }
 

@@ -254,7 +254,7 @@ has committed offsets for.
                                   epoch; the log end if none`,
 		Example:           `  samsa group seek readers --to earliest`,
 		Args:              exactArgs(1, "one GROUP"),
-		ValidArgsFunction: cf.completeGroups,
+		ValidArgsFunction: cf.completeGroup,
 		RunE: cf.runE(func(s *session, args []string) error {
 			name := args[0]
 			switch to {

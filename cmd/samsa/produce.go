@@ -157,7 +157,7 @@ func produceCmd(cf *clientFlags) *cobra.Command {
 		Example: `  samsa produce events --key-separator : <<< 'user1:clicked'
   seq 1 1000 | samsa produce events -p 0 --acks 1`,
 		Args:              exactArgs(1, "exactly one TOPIC"),
-		ValidArgsFunction: cf.completeTopics,
+		ValidArgsFunction: cf.completeTopic,
 		RunE: cf.runE(func(s *session, args []string) error {
 			topic := args[0]
 			flags := s.cmdFlags

@@ -84,7 +84,7 @@ broker's error; exits 1 if any partition failed.`,
 		Example: `  samsa topic delete-records events --offset 1000 -p 0
   samsa topic delete-records events --offset end      # empty every partition`,
 		Args:              exactArgs(1, "one TOPIC"),
-		ValidArgsFunction: cf.completeTopics,
+		ValidArgsFunction: cf.completeTopic,
 		RunE: cf.runE(func(s *session, args []string) error {
 			topic := args[0]
 			var at int64
