@@ -207,6 +207,41 @@ func TestCLIBrokerGone(t *testing.T) {
 	}
 }
 
+// TestCLIBrokerHung: the broker is stopped (SIGSTOP), so its kernel still
+// takes connections but nothing answers; a streaming produce and a consume
+// each give up within --timeout plus a margin, naming the broker.
+func TestCLIBrokerHung(t *testing.T) {
+	b := startBroker(t)
+	b.needAPIs(t, keyCreateTopics)
+	const timeout = 3 * time.Second
+	const margin = 5 * time.Second
+	to := "--timeout=" + timeout.String()
+	b.newTopic(t, "hung.stream", 1, nil)
+	adm := b.admin(t)
+
+	produce := b.startSamsa(t, "line", "produce", "hung.stream", to)
+	b.waitRecords(t, adm, "hung.stream", 500)
+	consume := b.startSamsa(t, "", "consume", "hung.stream", to, "--format", `%v\n`)
+	for consume.out.String() == "" {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := b.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	t.Cleanup(func() { b.cmd.Process.Signal(syscall.SIGCONT) })
+	for _, p := range []*samsaProc{produce, consume} {
+		code := p.wait(t, timeout+margin+10*time.Second)
+		took := p.end.Sub(stopped)
+		errOut := p.err.String()
+		t.Logf("%s: exit %d %v after SIGSTOP:\n%s", p.name, code, took.Round(time.Millisecond), errOut)
+		if code != 1 || took > timeout+margin || !strings.Contains(errOut, "cannot reach broker "+b.addr) {
+			t.Errorf("%s: exit %d %v after the broker stopped answering, stderr %q; want exit 1 within %v naming the broker",
+				p.name, code, took, errOut, timeout+margin)
+		}
+	}
+}
+
 // TestCLIStopSignals: SIGINT stops a streaming produce, which prints its
 // summary and exits 130; SIGINT stops bench produce with its summary, exit
 // 130; SIGTERM stops consume, exit 143, after printing what it read.

@@ -144,7 +144,7 @@ func runBenchProduce(s *session, cl *kgo.Client, topic string, records, size int
 		defer mu.Unlock()
 		return acked, acked * int64(size)
 	}
-	go s.watchConnections()
+	go s.watchConnections(0)
 	go s.watchProgress(&prog)
 	stopProgress := startProgress(counts)
 
@@ -213,11 +213,7 @@ func runBenchProduce(s *session, cl *kgo.Client, topic string, records, size int
 		res.Error = s.explain(err).Error()
 	}
 	res.print(os.Stdout, asJSON)
-	if stopped {
-		go cl.Close() // the process is about to exit; kgo may wait on a broker that is gone
-	} else {
-		cl.Close()
-	}
+	s.closeClient(cl)
 	return err
 }
 
@@ -307,9 +303,9 @@ func runBenchConsume(s *session, topic string, records int, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
+	defer s.closeClient(cl)
 	ctx := s.ctx
-	go s.watchConnections()
+	go s.watchConnections(0)
 
 	var mu sync.Mutex
 	var n, nbytes int64

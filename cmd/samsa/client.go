@@ -44,7 +44,7 @@ func newClientFlags() *clientFlags { return &clientFlags{} }
 
 // addTo registers the connection flags on fs.
 func (c *clientFlags) addTo(fs *pflag.FlagSet) {
-	fs.StringVarP(&c.brokers, "brokers", "b", "", "seed brokers `HOST:PORT,...` (default $"+brokersEnv+", else "+defaultBrokers+")")
+	fs.StringVarP(&c.brokers, "brokers", "b", "", "the brokers to bootstrap from, `HOST:PORT,...` (default $"+brokersEnv+", else "+defaultBrokers+")")
 	fs.StringVar(&c.clientID, "client-id", "samsa", "client `ID` sent to the brokers")
 	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "how long to wait for each request, each record's delivery, and for unreachable brokers to come back, before giving up")
 	for _, n := range []string{"brokers", "client-id", "timeout"} {
@@ -189,6 +189,28 @@ func (s *session) adminCall() (*kadm.Client, context.Context, func(), error) {
 	}
 	ctx, cancel := s.reqCtx()
 	return adm, ctx, func() { cancel(); closeAdm() }, nil
+}
+
+// closeClient closes cl, waiting for kgo's Close (leaving a group, closing
+// fetch sessions) at most --timeout, and not at all once the session was
+// stopped by a signal or gave up on the brokers: Close can wait on a
+// broker that does not answer, and the process is about to exit anyway.
+func (s *session) closeClient(cl *kgo.Client) {
+	wait := s.cf.timeout
+	if s.ctx.Err() != nil {
+		wait = 0
+	}
+	done := make(chan struct{})
+	go func() {
+		cl.Close()
+		close(done)
+	}()
+	if wait > 0 {
+		select {
+		case <-done:
+		case <-time.After(wait):
+		}
+	}
 }
 
 // newTable returns a tabwriter for aligned column output; Flush it.

@@ -111,6 +111,11 @@ func consumeCmd(cf *clientFlags) *cobra.Command {
 	return c
 }
 
+// fetchMaxWait is how long a fetch waits for records at the broker: the
+// Java consumer's fetch.max.wait.ms, where kgo's default is 5s. Shorter,
+// a consumer notices a broker that stopped answering sooner.
+const fetchMaxWait = 500 * time.Millisecond
+
 func consumePartitions(s *session, topic string, want []int32, fparts []formatPart, start startAt, num int, exitAtEnd bool) error {
 	adm, closeAdm, err := s.admin()
 	if err != nil {
@@ -145,12 +150,17 @@ func consumePartitions(s *session, topic string, want []int32, fparts []formatPa
 		return nil
 	}
 
-	cl, err := s.newClient(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+	cl, err := s.newClient(
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
+		kgo.FetchMaxWait(fetchMaxWait),
+	)
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	go s.watchConnections()
+	defer s.closeClient(cl)
+	// A fetch is always outstanding: an answer comes at least every
+	// fetchMaxWait while the broker is there.
+	go s.watchConnections(fetchMaxWait + s.cf.timeout)
 	return printLoop(s.ctx, cl, fparts, num, limits, nil,
 		func(p int32) { delete(pending, p) },
 		func() bool { return exitAtEnd && len(pending) == 0 })

@@ -427,6 +427,7 @@ func consumeGroup(s *session, topic, group string, parts []formatPart, from star
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(reset),
 		kgo.AutoCommitMarks(),
+		kgo.FetchMaxWait(fetchMaxWait),
 		kgo.OnPartitionsAssigned(onAssigned),
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),
@@ -435,21 +436,20 @@ func consumeGroup(s *session, topic, group string, parts []formatPart, from star
 		return err
 	}
 	adm = kadm.NewClient(cl)
-	go s.watchConnections()
+	go s.watchConnections(0)
 	defer func() {
 		// Commit what was printed, then leave the group; both bounded by
 		// --timeout, and skipped when the brokers are known to be gone.
 		ctx, cancel := context.WithTimeout(context.Background(), s.cf.timeout)
 		defer cancel()
-		var ue *unreachableError
-		if errors.As(context.Cause(s.ctx), &ue) {
+		if errors.As(context.Cause(s.ctx), new(*unreachableError)) {
 			cancel()
 		}
 		if err := cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(os.Stderr, "samsa consume: committing offsets: %v\n", s.explain(err))
 		}
 		cl.LeaveGroupContext(ctx)
-		cl.Close()
+		s.closeClient(cl)
 	}()
 
 	return printLoop(s.ctx, cl, parts, num, nil,

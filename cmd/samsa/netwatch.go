@@ -33,11 +33,14 @@ import (
 // connWatch records how the connections to the brokers fare.
 type connWatch struct {
 	mu sync.Mutex
-	// failingSince is when the first failure after the last success
+	// failingSince is when the first failure after the last answer
 	// happened; zero while the brokers answer.
 	failingSince time.Time
 	lastErr      error  // the latest dial, write or read error
 	lastBroker   string // the broker of lastErr, as brokerName prints it
+	// lastAnswer is when a response was last read, and from whom.
+	lastAnswer     time.Time
+	lastAnswerFrom string
 }
 
 var (
@@ -46,10 +49,13 @@ var (
 	_ kgo.HookBrokerWrite   = (*connWatch)(nil)
 )
 
+// OnBrokerConnect counts only failures: a stopped (SIGSTOP) broker's kernel
+// still accepts connections.
 func (w *connWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
-	w.note(meta, err, true)
+	w.note(meta, err, false)
 }
 
+// OnBrokerRead: a response read is the one sign that a broker is there.
 func (w *connWatch) OnBrokerRead(meta kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
 	w.note(meta, err, true)
 }
@@ -60,7 +66,7 @@ func (w *connWatch) OnBrokerWrite(meta kgo.BrokerMetadata, _ int16, _ int, _, _ 
 	w.note(meta, err, false)
 }
 
-func (w *connWatch) note(meta kgo.BrokerMetadata, err error, successCounts bool) {
+func (w *connWatch) note(meta kgo.BrokerMetadata, err error, answered bool) {
 	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed)) {
 		return // our own doing
 	}
@@ -72,9 +78,25 @@ func (w *connWatch) note(meta kgo.BrokerMetadata, err error, successCounts bool)
 			w.failingSince = time.Now()
 		}
 		w.lastErr, w.lastBroker = err, brokerName(meta)
-	case successCounts:
+	case answered:
 		w.failingSince = time.Time{}
+		w.lastAnswer, w.lastAnswerFrom = time.Now(), brokerName(meta)
 	}
+}
+
+// quiet returns how long no response has been read since since (or the
+// last response, if later), and the broker that answered last.
+func (w *connWatch) quiet(since, now time.Time) (time.Duration, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return now.Sub(maxTime(since, w.lastAnswer)), w.lastAnswerFrom
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // failing returns how long the brokers have been failing, the last error
@@ -108,11 +130,22 @@ func (e *unreachableError) Error() string {
 
 func (e *unreachableError) Unwrap() error { return e.err }
 
+// errNoAnswer is the reason of an unreachableError for a broker that
+// keeps its connections open and answers nothing.
+var errNoAnswer = errors.New("no answer")
+
+// errNoAck is the reason for a broker that takes produce requests and
+// acknowledges none.
+var errNoAck = errors.New("no acknowledgement")
+
 // watchConnections ends the session, with an unreachableError, once the
-// brokers have failed for --timeout without a success in between. It
-// returns when the session ends.
-func (s *session) watchConnections() {
+// brokers have failed for --timeout without an answer in between; and,
+// when quiet is positive, once no answer at all has come for quiet (for a
+// consumer, which always has a fetch outstanding: a broker that is stopped
+// rather than gone). It returns when the session ends.
+func (s *session) watchConnections(quiet time.Duration) {
 	limit := s.cf.timeout
+	start := time.Now()
 	tick := time.NewTicker(min(max(limit/20, 10*time.Millisecond), 250*time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -122,6 +155,16 @@ func (s *session) watchConnections() {
 		case now := <-tick.C:
 			if d, err, broker := s.watch.failing(now); d >= limit && err != nil {
 				s.cancel(&unreachableError{broker: broker, err: err, after: d})
+				return
+			}
+			if quiet <= 0 {
+				continue
+			}
+			if d, broker := s.watch.quiet(start, now); d >= quiet {
+				if broker == "" {
+					broker = "broker " + strings.Join(s.seeds, ",")
+				}
+				s.cancel(&unreachableError{broker: broker, err: errNoAnswer, after: d})
 				return
 			}
 		}
@@ -169,7 +212,12 @@ func (s *session) watchProgress(p *progress) {
 				if d, last, broker := s.watch.failing(now); d > 0 && last != nil {
 					s.cancel(&unreachableError{broker: broker, err: last, after: idle})
 				} else {
-					s.cancel(fmt.Errorf("no acknowledgement from the brokers for %v with %d records outstanding", idle.Round(time.Millisecond), outstanding))
+					_, broker := s.watch.quiet(now, now)
+					if broker == "" {
+						broker = "broker " + strings.Join(s.seeds, ",")
+					}
+					err := fmt.Errorf("%w of %d records", errNoAck, outstanding)
+					s.cancel(&unreachableError{broker: broker, err: err, after: idle})
 				}
 				return
 			}
@@ -191,6 +239,8 @@ func brokerName(m kgo.BrokerMetadata) string {
 func netReason(err error) string {
 	var fe *kgo.ErrFirstReadEOF
 	switch {
+	case errors.Is(err, errNoAnswer), errors.Is(err, errNoAck):
+		return err.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):

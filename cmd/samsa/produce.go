@@ -44,7 +44,7 @@ type producerFlags struct {
 
 func (p *producerFlags) register(fs *pflag.FlagSet) {
 	p.fs = fs
-	fs.StringVarP(&p.acks, "acks", "a", "all", "acknowledgement to wait for: `all`, 1 or 0")
+	fs.StringVarP(&p.acks, "acks", "a", "all", "acknowledgement to wait for: `ACKS` is all, 1 or 0")
 	fs.StringVarP(&p.compression, "compression", "z", "none", "batch compression: `CODEC` is none, gzip, snappy, lz4 or zstd")
 	fs.DurationVar(&p.linger, "linger", 10*time.Millisecond, "how long a batch may wait for more records")
 	fs.IntVar(&p.batchMaxBytes, "batch-max-bytes", defaultBatchMaxBytes, "largest record batch before compression, in `bytes`")
@@ -317,7 +317,7 @@ func (p *lineProducer) read() error {
 func (p *lineProducer) run() error {
 	s := p.s
 	p.out = bufio.NewWriter(os.Stdout)
-	go s.watchConnections()
+	go s.watchConnections(0)
 	go s.watchProgress(&p.prog)
 
 	start := time.Now()
@@ -364,13 +364,10 @@ func (p *lineProducer) run() error {
 		fmt.Fprintf(os.Stderr, ", %d failed; first error: %v", failed, s.explain(firstErr))
 	}
 	fmt.Fprintln(os.Stderr)
+	s.closeClient(p.cl)
 	if stopped {
-		// Do not wait for Close to fail what kgo still holds for a broker
-		// that may never answer: the process is about to exit.
-		go p.cl.Close()
 		return context.Cause(s.ctx)
 	}
-	p.cl.Close()
 	switch {
 	case err != nil:
 		return err
