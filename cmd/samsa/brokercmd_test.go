@@ -83,7 +83,7 @@ func startBrokerProc(t *testing.T, args ...string) (*exec.Cmd, string, *lockedLi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	log := &lockedLines{started: make(chan struct{})}
+	log := newLockedLines()
 	go log.read(stderr)
 	select {
 	case <-log.started:
@@ -94,14 +94,21 @@ func startBrokerProc(t *testing.T, args ...string) (*exec.Cmd, string, *lockedLi
 	return cmd, dir, log
 }
 
-// lockedLines collects a child's stderr and tells when the broker started.
+// lockedLines collects a child's stderr and tells when the broker started
+// and when the stream ended (the child exited: call Wait only then).
 type lockedLines struct {
 	mu      sync.Mutex
 	lines   []string
 	started chan struct{}
+	eof     chan struct{}
+}
+
+func newLockedLines() *lockedLines {
+	return &lockedLines{started: make(chan struct{}), eof: make(chan struct{})}
 }
 
 func (l *lockedLines) read(r io.Reader) {
+	defer close(l.eof)
 	sc := bufio.NewScanner(r)
 	once := sync.Once{}
 	for sc.Scan() {
@@ -145,7 +152,10 @@ func TestBrokerDuplicateSIGTERMIsOneCleanStop(t *testing.T) {
 	for round := 0; round < 20 && proved < 3; round++ {
 		cmd, dir, log := startBrokerProc(t)
 		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		go func() {
+			<-log.eof
+			done <- cmd.Wait()
+		}()
 		cmd.Process.Signal(syscall.SIGTERM)
 		if !log.waitFor("shutting down", 10*time.Second) {
 			t.Fatalf("round %d: no \"shutting down\" after SIGTERM:\n%s", round, log.String())
@@ -204,11 +214,42 @@ func TestBrokerUnderGNUTimeout(t *testing.T) {
 // The old single-dash flags still start the broker; a bad --log-level is a
 // usage error.
 func TestBrokerFlags(t *testing.T) {
-	cmd, _, _ := startBrokerProc(t, "-override", "num.partitions=2", "-log-level", "debug")
+	cmd, _, log := startBrokerProc(t, "-override", "num.partitions=2", "-log-level", "debug")
 	cmd.Process.Signal(syscall.SIGTERM)
+	<-log.eof
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("broker with -override, -log-level: %v", err)
 	}
+	// The configuration file as the argument, as kafka-server-start.sh
+	// takes it, and as --config: the broker uses its log.dirs.
+	for _, form := range [][]string{{"FILE"}, {"--config", "FILE"}} {
+		dir := t.TempDir()
+		props := filepath.Join(t.TempDir(), "server.properties")
+		os.WriteFile(props, []byte("log.dirs="+dir+"\nlisteners=PLAINTEXT://127.0.0.1:0\nadmin.listener=\n"), 0o644)
+		args := []string{"broker"}
+		for _, a := range form {
+			args = append(args, strings.ReplaceAll(a, "FILE", props))
+		}
+		cmd := exec.Command(samsaBin, append(args, "--override", "num.partitions=3")...)
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		log := newLockedLines()
+		go log.read(stderr)
+		select {
+		case <-log.started:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("samsa %v: not started:\n%s", form, log.String())
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-log.eof
+		if err := cmd.Wait(); err != nil || !strings.Contains(log.String(), "log.dir="+dir) {
+			t.Errorf("samsa broker %v: %v; want the file's log.dirs %s in:\n%s", form, err, dir, log.String())
+		}
+	}
+
 	out, code := run(t, "broker", "--log-level", "loud")
 	if code != 2 || !strings.Contains(out, "--log-level") || !strings.Contains(out, "Run 'samsa broker --help'") {
 		t.Errorf("--log-level loud: exit %d\n%s", code, out)
