@@ -13,185 +13,213 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/term"
 )
 
-const benchUsage = `usage: samsa bench <subcommand> [arguments]
-
-subcommands:
-  produce   produce records as fast as allowed; report throughput and ack latency
-  consume   consume a topic from the beginning; report throughput
-
-Run 'samsa bench <subcommand> -h' for the flags of each.
-`
-
-func bench(args []string) int {
-	return group("bench", benchUsage, args, map[string]func([]string) int{
-		"produce": benchProduce,
-		"consume": benchConsume,
-	})
+func benchCmd(cf *clientFlags) *cobra.Command {
+	c := groupCommand("bench", "Producer and consumer benchmarks",
+		`Load generators in the manner of kafka-producer-perf-test.sh and
+kafka-consumer-perf-test.sh.`)
+	cf.persistent(c)
+	c.AddCommand(benchProduceCmd(cf), benchConsumeCmd(cf))
+	return c
 }
 
-const benchProduceUsage = `usage: samsa bench produce --topic T [flags]
+// topicArg takes the topic from the one positional argument, or from the
+// deprecated --topic flag that bench took before every command named its
+// topic as an argument.
+func topicArg(c *cobra.Command, args []string, flagTopic string) (string, error) {
+	switch {
+	case len(args) > 1:
+		return "", usageErrorf("unexpected argument %q", args[1])
+	case len(args) == 1 && flagTopic != "" && flagTopic != args[0]:
+		return "", usageErrorf("two topics: %q and --topic %q", args[0], flagTopic)
+	case len(args) == 1:
+		return args[0], nil
+	case flagTopic != "":
+		fmt.Fprintf(os.Stderr, "%s: --topic is deprecated: give the topic as an argument\n", c.CommandPath())
+		return flagTopic, nil
+	}
+	return "", usageErrorf("no topic named")
+}
 
-Produces --records records of --record-size random bytes (letters, as
-kafka-producer-perf-test sends) without keys, then prints records, MiB,
-elapsed time, throughput and the latency of produce acknowledgements (from
-the Produce call to its promise): p50, p95, p99, p99.9 and max. On a
-terminal, a progress line goes to stderr every second. Exits 1 if any
-record was not delivered.
+const benchProduceLong = `Produces --records records of --record-size random bytes (letters, as
+kafka-producer-perf-test sends) without keys to TOPIC, created if missing
+(with -p partitions), then prints records, MiB, elapsed time, throughput
+and the latency of produce acknowledgements (from the Produce call to its
+promise): p50, p95, p99, p99.9 and max. On a terminal, a progress line goes
+to stderr every second.
 
-flags:
-  -t, --topic T              topic; created if missing
-      --records N            records to produce (default 1000000)
-      --record-size B        value size in bytes (default 100)
-      --partitions P         partitions of the topic if it is created
-                             (default: the broker's num.partitions)
-      --replicas R           replicas of the topic if it is created
-                             (default: the broker's default.replication.factor)
-      --rate R               at most R records per second (default 0: no limit)
-      --json                 print the summary as one JSON object
-` + producerFlagsUsage
+Exits 1 if any record was not delivered (each has --timeout), or when the
+brokers stop answering for --timeout. SIGINT or SIGTERM stops producing,
+waits up to a second for records already sent, prints the summary and
+exits 130 or 143.`
 
-func benchProduce(args []string) int {
-	c := newCommand("bench produce", benchProduceUsage)
-	cf := c.withClient()
+func benchProduceCmd(cf *clientFlags) *cobra.Command {
 	var (
 		pf                   producerFlags
-		topic                string
+		flagTopic            string
 		records, size        int
 		partitions, replicas int
 		rate                 float64
 		asJSON               bool
 	)
-	pf.register(c.fs)
-	c.fs.StringVar(&topic, "t", "", "")
-	c.fs.StringVar(&topic, "topic", "", "")
-	c.fs.IntVar(&records, "records", 1000000, "")
-	c.fs.IntVar(&size, "record-size", 100, "")
-	c.fs.IntVar(&partitions, "partitions", -1, "")
-	c.fs.IntVar(&replicas, "replicas", -1, "")
-	c.fs.Float64Var(&rate, "rate", 0, "")
-	c.fs.BoolVar(&asJSON, "json", false, "")
-	return c.run(args, func(pos []string) error {
-		switch {
-		case len(pos) > 0:
-			return usageErrorf("unexpected argument %q", pos[0])
-		case topic == "":
-			return usageErrorf("--topic is required")
-		case records < 1:
-			return usageErrorf("--records %d: want a positive count", records)
-		case size < 0 || size > 100<<20:
-			return usageErrorf("--record-size %d: want 0 to %d", size, 100<<20)
-		case partitions == 0 || partitions < -1:
-			return usageErrorf("--partitions %d: want a positive count", partitions)
-		case replicas == 0 || replicas < -1 || replicas > math.MaxInt16:
-			return usageErrorf("--replicas %d: want a positive count", replicas)
-		case rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0):
-			return usageErrorf("--rate %v: want a non-negative rate", rate)
-		}
-		if size+1024 > pf.batchMaxBytes && !isSet(c.fs, "batch-max-bytes") {
-			pf.batchMaxBytes = min(size+4096, 100<<20)
-		}
-		opts, err := pf.opts()
-		if err != nil {
-			return err
-		}
-		if err := ensureTopic(cf, topic, partitions, replicas); err != nil {
-			return err
-		}
-		cl, err := cf.newClient(append(opts,
-			kgo.DefaultProduceTopic(topic),
-			kgo.RecordDeliveryTimeout(cf.timeout),
-		)...)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-
-		payload := make([]byte, size)
-		for i := range payload {
-			payload[i] = 'A' + byte(rand.IntN(26))
-		}
-		var (
-			mu       sync.Mutex
-			acked    int64
-			failed   int64
-			firstErr error
-			hist     latencyHist
-		)
-		counts := func() (int64, int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			return acked, acked * int64(size)
-		}
-		stopProgress := startProgress(counts)
-
-		start := time.Now()
-		for i := range records {
-			if ctx.Err() != nil {
-				break
+	c := &cobra.Command{
+		Use:               "produce TOPIC [flags]",
+		Short:             "Produce records as fast as allowed; report throughput and ack latency",
+		Long:              benchProduceLong,
+		Example:           `  samsa bench produce bench --records 1000000 --record-size 100 -p 6 --compression lz4`,
+		ValidArgsFunction: cf.completeTopic,
+		RunE: cf.runE(func(s *session, args []string) error {
+			topic, err := topicArg(s.cmd, args, flagTopic)
+			if err != nil {
+				return err
 			}
-			if rate > 0 {
-				due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-				if d := time.Until(due); d > 0 {
-					time.Sleep(d)
-				}
+			switch {
+			case records < 1:
+				return usageErrorf("--records %d: want a positive count", records)
+			case size < 0 || size > 100<<20:
+				return usageErrorf("--record-size %d: want 0 to %d", size, 100<<20)
+			case partitions == 0 || partitions < -1:
+				return usageErrorf("--partitions %d: want a positive count", partitions)
+			case replicas == 0 || replicas < -1 || replicas > math.MaxInt16:
+				return usageErrorf("--replicas %d: want a positive count", replicas)
+			case rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0):
+				return usageErrorf("--rate %v: want a non-negative rate", rate)
 			}
-			sent := time.Now()
-			cl.Produce(context.Background(), &kgo.Record{Value: payload}, func(_ *kgo.Record, err error) {
-				lat := time.Since(sent)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failed++
-					if firstErr == nil {
-						firstErr = err
-					}
-					return
-				}
-				acked++
-				hist.record(lat)
-			})
-		}
-		flushErr := cl.Flush(context.Background())
-		elapsed := time.Since(start)
-		stopProgress()
+			if size+1024 > pf.batchMaxBytes && !s.cmdFlags.Changed("batch-max-bytes") {
+				pf.batchMaxBytes = min(size+4096, 100<<20)
+			}
+			opts, err := pf.opts(s.cf.timeout)
+			if err != nil {
+				return err
+			}
+			if err := ensureTopic(s, topic, partitions, replicas); err != nil {
+				return err
+			}
+			cl, err := s.newClient(append(opts,
+				kgo.DefaultProduceTopic(topic),
+				kgo.AllowAutoTopicCreation(),
+			)...)
+			if err != nil {
+				return err
+			}
+			return runBenchProduce(s, cl, topic, records, size, rate, asJSON)
+		}),
+	}
+	pf.register(c.Flags())
+	c.Flags().IntVar(&records, "records", 1000000, "records to produce, `N`")
+	c.Flags().IntVar(&size, "record-size", 100, "value size in `bytes`")
+	c.Flags().IntVarP(&partitions, "partitions", "p", -1, "partitions of the topic if it is created, `N` (-1: the broker's num.partitions)")
+	c.Flags().IntVarP(&replicas, "replicas", "r", -1, "replicas of the topic if it is created, `N` (-1: the broker's default.replication.factor)")
+	c.Flags().Float64Var(&rate, "rate", 0, "at most `R` records per second (0: no limit)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
+	c.Flags().StringVarP(&flagTopic, "topic", "t", "", "deprecated: give the topic as an argument")
+	c.Flags().MarkHidden("topic")
+	return c
+}
 
+func runBenchProduce(s *session, cl *kgo.Client, topic string, records, size int, rate float64, asJSON bool) error {
+	ctx := s.ctx
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = 'A' + byte(rand.IntN(26))
+	}
+	var (
+		mu       sync.Mutex
+		acked    int64
+		failed   int64
+		firstErr error
+		hist     latencyHist
+		prog     progress
+	)
+	counts := func() (int64, int64) {
 		mu.Lock()
 		defer mu.Unlock()
-		res := newBenchResult("produce", topic, acked, acked*int64(size), elapsed)
-		res.Failed = failed
-		res.Latency = hist.summary()
-		switch {
-		case flushErr != nil:
-			err = flushErr
-		case failed > 0:
-			err = fmt.Errorf("%d of %d records not delivered; first error: %w", failed, failed+acked, firstErr)
-		case ctx.Err() != nil:
-			err = errors.New("interrupted")
+		return acked, acked * int64(size)
+	}
+	go s.watchConnections(0)
+	go s.watchProgress(&prog)
+	stopProgress := startProgress(counts)
+
+	start := time.Now()
+	for i := range records {
+		if ctx.Err() != nil {
+			break
 		}
-		if err != nil {
-			res.Error = err.Error()
+		if rate > 0 {
+			due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+				}
+			}
 		}
-		res.print(os.Stdout, asJSON)
-		return err
-	})
+		sent := time.Now()
+		prog.sending()
+		cl.Produce(ctx, &kgo.Record{Value: payload}, func(_ *kgo.Record, err error) {
+			lat := time.Since(sent)
+			mu.Lock()
+			if err != nil {
+				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
+			} else {
+				acked++
+				hist.record(lat)
+			}
+			mu.Unlock()
+			prog.acked()
+		})
+	}
+	var flushErr error
+	if ctx.Err() == nil {
+		if err := cl.Flush(ctx); ctx.Err() == nil {
+			flushErr = err
+		}
+	}
+	stopped := ctx.Err() != nil
+	if stopped {
+		gctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+		cl.Flush(gctx)
+		cancel()
+	}
+	elapsed := time.Since(start)
+	stopProgress()
+
+	mu.Lock()
+	res := newBenchResult("produce", topic, acked, acked*int64(size), elapsed)
+	res.Failed = prog.sent.Load() - acked
+	res.Latency = hist.summary()
+	var err error
+	switch {
+	case stopped:
+		err = context.Cause(ctx)
+	case flushErr != nil:
+		err = flushErr
+	case failed > 0:
+		err = fmt.Errorf("%d of %d records not delivered; first error: %w", failed, failed+acked, firstErr)
+	}
+	mu.Unlock()
+	if err != nil {
+		res.Error = s.explain(err).Error()
+	}
+	res.print(os.Stdout, asJSON)
+	s.closeClient(cl)
+	return err
 }
 
 // ensureTopic creates topic unless it exists.
-func ensureTopic(cf *clientFlags, topic string, partitions, replicas int) error {
-	adm, ctx, done, err := cf.admin()
+func ensureTopic(s *session, topic string, partitions, replicas int) error {
+	adm, ctx, done, err := s.adminCall()
 	if err != nil {
 		return err
 	}
@@ -211,120 +239,126 @@ func ensureTopic(cf *clientFlags, topic string, partitions, replicas int) error 
 	}
 	r, err := adm.CreateTopic(ctx, int32(partitions), int16(replicas), nil, topic)
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("creating topic %s: %s", topic, errText(err, r.ErrMessage))
+		return fmt.Errorf("creating topic %s: %s", topic, errText(s.explain(err), r.ErrMessage))
 	}
 	return nil
 }
 
-const benchConsumeUsage = `usage: samsa bench consume --topic T [flags]
-
-Consumes all partitions of the topic from the beginning, without a consumer
+func benchConsumeCmd(cf *clientFlags) *cobra.Command {
+	var (
+		flagTopic string
+		records   int
+		asJSON    bool
+	)
+	c := &cobra.Command{
+		Use:   "consume TOPIC [flags]",
+		Short: "Consume a topic from the beginning; report throughput",
+		Long: `Consumes all partitions of TOPIC from the beginning, without a consumer
 group, until --records records or the end of every partition as of the
 start, then prints records, MiB (keys and values), elapsed time and
 throughput. On a terminal, a progress line goes to stderr every second.
-Exits 1 if no record arrives for --timeout while some are still expected.
-
-flags:
-  -t, --topic T       topic to read
-      --records N     stop after N records (default 0: at the end)
-      --json          print the summary as one JSON object
-`
-
-func benchConsume(args []string) int {
-	c := newCommand("bench consume", benchConsumeUsage)
-	cf := c.withClient()
-	var (
-		topic   string
-		records int
-		asJSON  bool
-	)
-	c.fs.StringVar(&topic, "t", "", "")
-	c.fs.StringVar(&topic, "topic", "", "")
-	c.fs.IntVar(&records, "records", 0, "")
-	c.fs.BoolVar(&asJSON, "json", false, "")
-	return c.run(args, func(pos []string) error {
-		switch {
-		case len(pos) > 0:
-			return usageErrorf("unexpected argument %q", pos[0])
-		case topic == "":
-			return usageErrorf("--topic is required")
-		case records < 0:
-			return usageErrorf("--records %d: want a positive count, or 0 for all", records)
-		}
-		ranges, err := lookupRanges(cf, topic, nil, startAt{kind: "beginning"})
-		if err != nil {
-			return err
-		}
-		pending := make(map[int32]int64) // partition → end offset still to reach
-		offsets := make(map[int32]kgo.Offset)
-		for p, r := range ranges {
-			offsets[p] = kgo.NewOffset().At(r.start)
-			if r.start < r.end {
-				pending[p] = r.end
+Exits 1 if no record arrives for --timeout while some are still expected,
+130 or 143 when stopped by SIGINT or SIGTERM.`,
+		ValidArgsFunction: cf.completeTopic,
+		RunE: cf.runE(func(s *session, args []string) error {
+			topic, err := topicArg(s.cmd, args, flagTopic)
+			if err != nil {
+				return err
 			}
-		}
-		start := time.Now()
-		cl, err := cf.newClient(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
+			if records < 0 {
+				return usageErrorf("--records %d: want a positive count, or 0 for all", records)
+			}
+			return runBenchConsume(s, topic, records, asJSON)
+		}),
+	}
+	c.Flags().IntVar(&records, "records", 0, "stop after `N` records (0: at the end)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
+	c.Flags().StringVarP(&flagTopic, "topic", "t", "", "deprecated: give the topic as an argument")
+	c.Flags().MarkHidden("topic")
+	return c
+}
 
-		var mu sync.Mutex
-		var n, nbytes int64
-		stopProgress := startProgress(func() (int64, int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			return n, nbytes
-		})
-		var fetchErr error
-		for len(pending) > 0 && (records == 0 || n < int64(records)) {
-			pctx, cancel := context.WithTimeout(ctx, cf.timeout)
-			fetches := cl.PollFetches(pctx)
-			cancel()
-			if ctx.Err() != nil {
-				fetchErr = errors.New("interrupted")
-				break
-			}
-			if fetches.NumRecords() == 0 && pctx.Err() != nil {
-				fetchErr = fmt.Errorf("no records for %v with %d partitions still to read", cf.timeout, len(pending))
-				break
-			}
-			fetches.EachError(func(t string, p int32, err error) {
-				if !errors.Is(err, context.DeadlineExceeded) {
-					fmt.Fprintf(os.Stderr, "samsa bench consume: %s partition %d: %v\n", t, p, err)
-				}
-			})
-			mu.Lock()
-			fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-				for _, r := range fp.Records {
-					if records > 0 && n >= int64(records) {
-						return
-					}
-					n++
-					nbytes += int64(len(r.Key) + len(r.Value))
-				}
-				if len(fp.Records) > 0 {
-					if end, ok := pending[fp.Partition]; ok && fp.Records[len(fp.Records)-1].Offset+1 >= end {
-						delete(pending, fp.Partition)
-					}
-				}
-			})
-			mu.Unlock()
+func runBenchConsume(s *session, topic string, records int, asJSON bool) error {
+	adm, closeAdm, err := s.admin()
+	if err != nil {
+		return err
+	}
+	lctx, cancel := s.reqCtx()
+	ranges, err := lookupRanges(lctx, adm, topic, nil, startAt{kind: "beginning", until: -1})
+	cancel()
+	closeAdm()
+	if err != nil {
+		return err
+	}
+	pending := make(map[int32]int64) // partition → end offset still to reach
+	offsets := make(map[int32]kgo.Offset)
+	for p, r := range ranges {
+		offsets[p] = kgo.NewOffset().At(r.start)
+		if r.start < r.end {
+			pending[p] = r.end
 		}
-		elapsed := time.Since(start)
-		stopProgress()
+	}
+	start := time.Now()
+	cl, err := s.newClient(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+	if err != nil {
+		return err
+	}
+	defer s.closeClient(cl)
+	ctx := s.ctx
+	go s.watchConnections(0)
+
+	var mu sync.Mutex
+	var n, nbytes int64
+	stopProgress := startProgress(func() (int64, int64) {
 		mu.Lock()
 		defer mu.Unlock()
-		res := newBenchResult("consume", topic, n, nbytes, elapsed)
-		if fetchErr != nil {
-			res.Error = fetchErr.Error()
-		}
-		res.print(os.Stdout, asJSON)
-		return fetchErr
+		return n, nbytes
 	})
+	var fetchErr error
+	for len(pending) > 0 && (records == 0 || n < int64(records)) {
+		pctx, cancel := context.WithTimeout(ctx, s.cf.timeout)
+		fetches := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			fetchErr = context.Cause(ctx)
+			break
+		}
+		if fetches.NumRecords() == 0 && pctx.Err() != nil {
+			fetchErr = fmt.Errorf("no records for %v with %d partitions still to read", s.cf.timeout, len(pending))
+			break
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				fmt.Fprintf(os.Stderr, "samsa bench consume: %s partition %d: %v\n", t, p, err)
+			}
+		})
+		mu.Lock()
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			for _, r := range fp.Records {
+				if records > 0 && n >= int64(records) {
+					return
+				}
+				n++
+				nbytes += int64(len(r.Key) + len(r.Value))
+			}
+			if len(fp.Records) > 0 {
+				if end, ok := pending[fp.Partition]; ok && fp.Records[len(fp.Records)-1].Offset+1 >= end {
+					delete(pending, fp.Partition)
+				}
+			}
+		})
+		mu.Unlock()
+	}
+	elapsed := time.Since(start)
+	stopProgress()
+	mu.Lock()
+	defer mu.Unlock()
+	res := newBenchResult("consume", topic, n, nbytes, elapsed)
+	if fetchErr != nil {
+		res.Error = s.explain(fetchErr).Error()
+	}
+	res.print(os.Stdout, asJSON)
+	return fetchErr
 }
 
 // benchResult is the summary of a bench run; its JSON form is the output of

@@ -22,7 +22,7 @@ func TestBench(t *testing.T) {
 	c := samsaCLI{brokers: addr}
 	topic := newTopic(t)
 
-	r := benchJSON(t, c, "produce", "--topic", topic, "--records", "3000", "--record-size", "64", "--partitions", "3", "--linger", "1ms")
+	r := benchJSON(t, c, "produce", topic, "--records", "3000", "--record-size", "64", "-p", "3", "--linger", "1ms")
 	if r.Mode != "produce" || r.Records != 3000 || r.Failed != 0 || r.Bytes != 3000*64 || r.Error != "" {
 		t.Fatalf("bench produce: %+v", r)
 	}
@@ -37,17 +37,18 @@ func TestBench(t *testing.T) {
 		t.Errorf("topic after bench produce: end offsets %v, want 3 partitions holding 3000 records", ends)
 	}
 
-	r = benchJSON(t, c, "consume", "--topic", topic)
+	r = benchJSON(t, c, "consume", topic)
 	if r.Mode != "consume" || r.Records != 3000 || r.Bytes != 3000*64 || r.Latency != nil || r.Error != "" {
 		t.Errorf("bench consume to the end: %+v", r)
 	}
+	// The deprecated --topic still works.
 	r = benchJSON(t, c, "consume", "--topic", topic, "--records", "1000")
 	if r.Records != 1000 || r.Bytes != 1000*64 {
 		t.Errorf("bench consume --records 1000: %+v", r)
 	}
 
 	// An existing topic is reused; text output; a rate limit paces the run.
-	out := c.ok(t, "", "bench", "produce", "-t", topic, "--records", "50", "--rate", "500", "--acks", "1")
+	out := c.ok(t, "", "bench", "produce", topic, "--records", "50", "--rate", "500", "--acks", "1")
 	for _, want := range []string{"records", "50 (0 failed)", "MiB/s", "ack latency (ms)", "p99.9"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench produce text output lacks %q:\n%s", want, out)

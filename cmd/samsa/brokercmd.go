@@ -3,60 +3,77 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"samsa/config"
 	"samsa/server"
 )
 
-const brokerUsage = `usage: samsa broker [--config FILE | FILE] [--override key=value]... [--log-level LEVEL]
+func brokerCmd() *cobra.Command {
+	var (
+		configFile string
+		level      string
+		overrides []string
+	)
+	c := &cobra.Command{
+		Use:   "broker [FILE] [--config FILE] [--override key=value]...",
+		Short: "Run the broker (Kafka's server.properties keys)",
+		Long: `Runs the broker. Configuration uses Kafka's server.properties keys, from
+a file (--config FILE, or FILE as the argument) and --override key=value,
+each applied after the file (kafka-server-start.sh's convention).
+Defaults: listeners=PLAINTEXT://127.0.0.1:9092, log.dirs=./data, standalone
+metadata kept in the data directory, admin.listener=127.0.0.1:9644
+(/metrics, /healthz, /debug/pprof/). An unknown key is a warning; an
+invalid value is an error naming the key, with exit status 2.
 
-Runs the broker. Configuration uses Kafka's server.properties keys; each
---override sets one key after the file is read (kafka-server-start.sh's
-convention). Defaults: listeners=PLAINTEXT://127.0.0.1:9092, log.dirs=./data,
-standalone metadata kept in the data directory, admin.listener=127.0.0.1:9644
-(/metrics, /healthz, /debug/pprof/). SIGTERM or SIGINT shuts down cleanly.
-An invalid configuration value exits with status 2.
-`
+SIGTERM or SIGINT shuts down cleanly: stop accepting, finish in-flight
+requests, flush the logs, write the clean-shutdown marker, exit 0. The same
+signal delivered again within a second (GNU timeout signals the broker and
+then its process group; Ctrl-C reaches the whole foreground group) is
+ignored; a signal a second or more after the first exits at once, without
+a clean shutdown, with status 1.`,
+		Example: `  samsa broker
+  samsa broker server.properties
+  samsa broker --config server.properties --override log.retention.hours=24`,
+		Args: func(_ *cobra.Command, args []string) error {
+			switch {
+			case len(args) > 1:
+				return usageErrorf("unexpected argument %q", args[1])
+			case len(args) == 1 && configFile != "":
+				return usageErrorf("the configuration file is named twice: %q and --config %q", args[0], configFile)
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				configFile = args[0]
+			}
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(level)); err != nil {
+				return usageErrorf("--log-level %q: want debug, info, warn or error", level)
+			}
+			if code := runBroker(configFile, overrides, lvl); code != 0 {
+				return exitCode(code)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&configFile, "config", "", "server.properties `FILE`")
+	c.Flags().StringArrayVar(&overrides, "override", nil, "set one key after the file is read: `key=value` (repeatable)")
+	c.Flags().StringVar(&level, "log-level", "info", "`LEVEL`: debug, info, warn or error")
+	return c
+}
 
-// multiFlag collects repeated --override values.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func runBroker(args []string) int {
-	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
-	configFile := fs.String("config", "", "server.properties file")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	var overrides multiFlag
-	fs.Var(&overrides, "override", "key=value (repeatable)")
-	fs.Usage = func() { fmt.Fprint(os.Stderr, brokerUsage); fs.PrintDefaults() }
-	// Accept the properties file as a leading positional argument too.
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		*configFile = args[0]
-		args = args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "samsa broker: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(os.Stderr, "samsa broker: --log-level: %v\n", err)
-		return 2
-	}
-	cfg, err := config.Load(*configFile, overrides)
+// runBroker runs the broker until a stop signal and returns the exit
+// status.
+func runBroker(configFile string, overrides []string, lvl slog.Level) int {
+	cfg, err := config.Load(configFile, overrides)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samsa broker: %v\n", err)
 		return 2
@@ -80,8 +97,8 @@ func runBroker(args []string) int {
 	}
 	// Catch signals before Start logs "broker started": a SIGTERM right
 	// after that line must get a clean shutdown, not the default exit.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, stopSignals...)
 	if err := b.Start(); err != nil {
 		logger.Error("cannot start", "err", err)
 		b.Shutdown(context.Background())
@@ -92,14 +109,19 @@ func runBroker(args []string) int {
 		return 1
 	}
 	sig := <-sigs
+	handled := time.Now()
 	logger.Info("shutting down", "signal", sig.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go func() {
-		// A second signal forces the exit.
-		<-sigs
-		logger.Warn("second signal: exiting without a clean shutdown")
-		os.Exit(1)
+		for s := range sigs {
+			if !isForce(handled, time.Now()) {
+				logger.Info("shutdown already under way: repeated signal ignored", "signal", s.String())
+				continue
+			}
+			logger.Warn("second signal: exiting without a clean shutdown", "signal", s.String())
+			os.Exit(1)
+		}
 	}()
 	if err := b.Shutdown(ctx); err != nil {
 		logger.Error("shutdown", "err", err)

@@ -1,17 +1,17 @@
 package main
 
 // Shared plumbing of the client-side commands (topic, produce, consume,
-// bench): connection flags, flag parsing that allows flags after positional
-// arguments (as rpk does), exit codes, and small parsers.
+// group, cluster, bench): connection flags, the context every request runs
+// under, errors a person can act on, and small parsers.
 //
-// Exit codes: 0 success, 1 a runtime failure (the broker said no, a record
-// was not delivered), 2 a usage error (bad flag or argument). Every error is
-// printed to stderr as "samsa <command>: <message>".
+// --timeout bounds everything a client command waits for: each admin
+// request (dial, retries and answer), the delivery of each produced
+// record, and how long the brokers may stay unreachable while producing or
+// consuming before the command gives up (netwatch.go).
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +20,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -38,26 +40,35 @@ type clientFlags struct {
 	timeout  time.Duration
 }
 
-const clientFlagsUsage = `connection flags:
-  --brokers HOST:PORT,...  seed brokers (default $SAMSA_BROKERS, else 127.0.0.1:9092)
-  --client-id ID           client id sent to the broker (default samsa)
-  --timeout D              time limit of each admin request and of delivering
-                           a produced record (default 10s)
-`
+func newClientFlags() *clientFlags { return &clientFlags{} }
 
-func (c *clientFlags) register(fs *flag.FlagSet) {
-	def := os.Getenv(brokersEnv)
-	if def == "" {
-		def = defaultBrokers
+// addTo registers the connection flags on fs.
+func (c *clientFlags) addTo(fs *pflag.FlagSet) {
+	fs.StringVarP(&c.brokers, "brokers", "b", "", "the brokers to bootstrap from, `HOST:PORT,...` (default $"+brokersEnv+", else "+defaultBrokers+")")
+	fs.StringVar(&c.clientID, "client-id", "samsa", "client `ID` sent to the brokers")
+	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "how long to wait for each request, each record's delivery, and for unreachable brokers to come back, before giving up")
+	for _, n := range []string{"brokers", "client-id", "timeout"} {
+		fs.SetAnnotation(n, connAnnotation, []string{"true"})
 	}
-	fs.StringVar(&c.brokers, "brokers", def, "")
-	fs.StringVar(&c.clientID, "client-id", "samsa", "")
-	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "")
+}
+
+// persistent registers the connection flags on a group of commands, for
+// all of its subcommands.
+func (c *clientFlags) persistent(cmd *cobra.Command) *cobra.Command {
+	c.addTo(cmd.PersistentFlags())
+	return cmd
 }
 
 func (c *clientFlags) seeds() ([]string, error) {
+	list := c.brokers
+	if list == "" {
+		list = os.Getenv(brokersEnv)
+	}
+	if list == "" {
+		list = defaultBrokers
+	}
 	var seeds []string
-	for s := range strings.SplitSeq(c.brokers, ",") {
+	for s := range strings.SplitSeq(list, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			seeds = append(seeds, s)
 		}
@@ -71,179 +82,141 @@ func (c *clientFlags) seeds() ([]string, error) {
 	return seeds, nil
 }
 
-// newClient returns a kgo client for the seed brokers with the extra options.
-func (c *clientFlags) newClient(extra ...kgo.Opt) (*kgo.Client, error) {
-	seeds, err := c.seeds()
-	if err != nil {
-		return nil, err
+// runE wraps the body of a client command: it checks the connection flags,
+// runs body under a session (signals, connection watch) and turns the
+// outcome into the error the command exits with.
+func (c *clientFlags) runE(body func(s *session, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		seeds, err := c.seeds()
+		if err != nil {
+			return err
+		}
+		s := newSession(cmd.Context(), c, seeds, cmd.CommandPath())
+		s.cmd, s.cmdFlags = cmd, cmd.Flags()
+		defer s.stop()
+		return s.result(body(s, args))
 	}
-	opts := append([]kgo.Opt{
-		kgo.SeedBrokers(seeds...),
-		kgo.ClientID(c.clientID),
-		kgo.DialTimeout(c.timeout),
-	}, extra...)
-	return kgo.NewClient(opts...)
 }
 
-// newAdmin returns an admin client; close it with Close when done.
-func (c *clientFlags) newAdmin() (*kadm.Client, error) {
-	cl, err := c.newClient()
+// session is one run of a client command.
+type session struct {
+	cf    *clientFlags
+	seeds []string
+	// ctx ends on SIGINT or SIGTERM (cause interruptedError) or when a
+	// watchdog gives up (cause: its reason).
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	watch  *connWatch
+	stop   func()
+	// cmd is the command run; cmdFlags its flags, to ask which were given.
+	cmd      *cobra.Command
+	cmdFlags *pflag.FlagSet
+}
+
+func newSession(parent context.Context, cf *clientFlags, seeds []string, name string) *session {
+	if parent == nil {
+		parent = context.Background()
+	}
+	sigCtx, stopSignals := signalContext(parent, name)
+	ctx, cancel := context.WithCancelCause(sigCtx)
+	return &session{
+		cf: cf, seeds: seeds, ctx: ctx, cancel: cancel,
+		watch: &connWatch{},
+		stop:  func() { cancel(nil); stopSignals() },
+	}
+}
+
+// result is the error a command that returned err exits with: an
+// interruption if a signal stopped it, the watchdog's reason if one gave
+// up, else err in words a person can act on.
+func (s *session) result(err error) error {
+	if err == nil || errors.As(err, new(usageError)) {
+		return err
+	}
+	if cause := context.Cause(s.ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		var ie interruptedError
+		if errors.As(cause, &ie) {
+			return ie
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+			return cause
+		}
+	}
+	return s.explain(err)
+}
+
+// clientOpts are the options of every client: the seeds, and --timeout on
+// dialing, retrying and reading answers.
+func (s *session) clientOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(s.seeds...),
+		kgo.ClientID(s.cf.clientID),
+		kgo.DialTimeout(s.cf.timeout),
+		kgo.RetryTimeout(s.cf.timeout),
+		kgo.RequestTimeoutOverhead(s.cf.timeout),
+		kgo.WithHooks(s.watch),
+	}
+}
+
+// newClient returns a kgo client with the extra options.
+func (s *session) newClient(extra ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(append(s.clientOpts(), extra...)...)
+}
+
+// admin returns an admin client and a function that closes it.
+func (s *session) admin() (*kadm.Client, func(), error) {
+	cl, err := s.newClient()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	adm := kadm.NewClient(cl)
-	adm.SetTimeoutMillis(int32(c.timeout.Milliseconds()))
-	return adm, nil
+	adm.SetTimeoutMillis(int32(s.cf.timeout.Milliseconds()))
+	return adm, cl.Close, nil
 }
 
-// ctx returns a context bounded by --timeout.
-func (c *clientFlags) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), c.timeout)
+// reqCtx is a context for one admin step: the session's, bounded by
+// --timeout.
+func (s *session) reqCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.ctx, s.cf.timeout)
 }
 
-// usageError marks an error as the user's mistake in calling a command:
-// exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usageErrorf(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...)}
-}
-
-// command is one leaf command: its flags, its usage text and its body.
-type command struct {
-	name  string // "topic create": used in messages
-	usage string // printed by -h, followed by the connection flags if client is set
-	fs    *flag.FlagSet
-	// client, when non-nil, holds the connection flags registered on fs.
-	client *clientFlags
-}
-
-func newCommand(name, usage string) *command {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return &command{name: name, usage: usage, fs: fs}
-}
-
-// withClient registers the connection flags.
-func (c *command) withClient() *clientFlags {
-	c.client = new(clientFlags)
-	c.client.register(c.fs)
-	return c.client
-}
-
-func (c *command) printUsage(w io.Writer) {
-	fmt.Fprint(w, c.usage)
-	if c.client != nil {
-		fmt.Fprint(w, "\n"+clientFlagsUsage)
+// adminCall is the common shape of an admin command: an admin client and
+// one context bounded by --timeout for all of its requests.
+func (s *session) adminCall() (*kadm.Client, context.Context, func(), error) {
+	adm, closeAdm, err := s.admin()
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	ctx, cancel := s.reqCtx()
+	return adm, ctx, func() { cancel(); closeAdm() }, nil
 }
 
-// run parses args, calls body with the positional arguments and turns the
-// result into an exit status, printing any error.
-func (c *command) run(args []string, body func(pos []string) error) int {
-	pos, err := parseInterspersed(c.fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		c.printUsage(os.Stdout)
-		return 0
+// closeClient closes cl, waiting for kgo's Close (leaving a group, closing
+// fetch sessions) at most --timeout, and not at all once the session was
+// stopped by a signal or gave up on the brokers: Close can wait on a
+// broker that does not answer, and the process is about to exit anyway.
+func (s *session) closeClient(cl *kgo.Client) {
+	wait := s.cf.timeout
+	if s.ctx.Err() != nil {
+		wait = 0
 	}
-	if err == nil {
-		err = body(pos)
-	} else {
-		err = usageError{err.Error()}
-	}
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(os.Stderr, "samsa %s: %v\n", c.name, err)
-	if errors.As(err, new(usageError)) {
-		fmt.Fprintf(os.Stderr, "run 'samsa %s -h' for usage\n", c.name)
-		return 2
-	}
-	return 1
-}
-
-// parseInterspersed parses flags anywhere among the arguments, so that
-// "topic create foo -p 3" works; everything after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	done := make(chan struct{})
+	go func() {
+		cl.Close()
+		close(done)
+	}()
+	if wait > 0 {
+		select {
+		case <-done:
+		case <-time.After(wait):
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if endsWithTerminator(fs, args[:len(args)-len(rest)]) {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
 	}
 }
 
-// endsWithTerminator reports whether the parsed args ended at a "--"
-// terminator rather than at a "--" that was the value of a flag
-// ("--key-separator --").
-func endsWithTerminator(fs *flag.FlagSet, consumed []string) bool {
-	n := len(consumed)
-	if n == 0 || consumed[n-1] != "--" {
-		return false
-	}
-	if n == 1 {
-		return true
-	}
-	prev := consumed[n-2]
-	if !strings.HasPrefix(prev, "-") || strings.Contains(prev, "=") || prev == "--" {
-		return true
-	}
-	f := fs.Lookup(strings.TrimLeft(prev, "-"))
-	if f == nil {
-		return true
-	}
-	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-		return true
-	}
-	return false
+// newTable returns a tabwriter for aligned column output; Flush it.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 }
-
-// isSet reports whether the flag was given on the command line.
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			set = true
-		}
-	})
-	return set
-}
-
-// group dispatches "samsa topic <sub>" style commands.
-func group(name, usage string, args []string, subs map[string]func([]string) int) int {
-	if len(args) == 0 {
-		fmt.Fprintf(os.Stderr, "samsa %s: missing subcommand\n\n%s", name, usage)
-		return 2
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-		return 0
-	}
-	sub, ok := subs[args[0]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "samsa %s: unknown subcommand %q\n\n%s", name, args[0], usage)
-		return 2
-	}
-	return sub(args[1:])
-}
-
-// stringsFlag is a repeatable string flag.
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 // splitKV splits "k=v" at the first '='.
 func splitKV(flagName, s string) (string, string, error) {
@@ -284,30 +257,26 @@ func parseCompression(s string) (kgo.CompressionCodec, error) {
 	return kgo.CompressionCodec{}, usageErrorf("--compression %q: want none, gzip, snappy, lz4 or zstd", s)
 }
 
-// parsePartitionList parses "0,1,5".
-func parsePartitionList(s string) ([]int32, error) {
+// parsePartitionList parses the values of a repeatable --partition flag,
+// each a number or a comma-separated list: "0,1" "5".
+func parsePartitionList(flagName string, vals []string) ([]int32, error) {
 	var ps []int32
 	seen := make(map[int32]bool)
-	for f := range strings.SplitSeq(s, ",") {
-		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
-		if err != nil || n < 0 {
-			return nil, usageErrorf("--partitions %q: want a comma-separated list of partition numbers", s)
-		}
-		if !seen[int32(n)] {
-			seen[int32(n)] = true
-			ps = append(ps, int32(n))
+	for _, s := range vals {
+		for f := range strings.SplitSeq(s, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+			if err != nil || n < 0 {
+				return nil, usageErrorf("%s %q: want partition numbers, comma-separated", flagName, s)
+			}
+			if !seen[int32(n)] {
+				seen[int32(n)] = true
+				ps = append(ps, int32(n))
+			}
 		}
 	}
 	return ps, nil
 }
 
-// newTable returns a tabwriter for aligned column output; Flush it.
-func newTable(w io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-}
-
-// errText renders a Kafka error by its name and the broker's message, or
-// the error's description when the broker sent none.
 // errOf is err with the broker's message, nil when err is nil.
 func errOf(err error, msg string) error {
 	if err == nil {
@@ -316,23 +285,14 @@ func errOf(err error, msg string) error {
 	return errors.New(errText(err, msg))
 }
 
+// errText renders a Kafka error by its name and the broker's message, or
+// the error's description when the broker sent none.
 func errText(err error, msg string) string {
 	var ke *kerr.Error
 	if errors.As(err, &ke) && msg != "" {
 		return ke.Message + ": " + msg
 	}
 	return err.Error()
-}
-
-// admin returns an admin client, a context bounded by --timeout, and a
-// function that releases both.
-func (c *clientFlags) admin() (*kadm.Client, context.Context, func(), error) {
-	adm, err := c.newAdmin()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := c.ctx()
-	return adm, ctx, func() { cancel(); adm.Close() }, nil
 }
 
 // printStatuses prints one "NAME STATUS" row per name (OK, or the error

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -142,68 +141,115 @@ func hasRow(out string, want ...string) bool {
 	return false
 }
 
-// Usage errors exit 2 before any connection is made; -h exits 0.
+// Usage errors exit 2 before any connection is made, with one line naming
+// the problem and a hint to read --help.
 func TestUsageErrors(t *testing.T) {
 	c := samsaCLI{brokers: "127.0.0.1:1"}
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"topic", "frobnicate"}, "unknown subcommand"},
+		{[]string{"topic", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"topic", "create"}, "no topic named"},
-		{[]string{"topic", "create", "a", "--bogus"}, "flag provided but not defined"},
+		{[]string{"topic", "create", "a", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"topic", "create", "a", "-p", "0"}, "--partitions 0"},
+		{[]string{"topic", "create", "a", "-p", "many"}, `invalid argument "many"`},
 		{[]string{"topic", "create", "a", "-c", "novalue"}, "want key=value"},
 		{[]string{"topic", "alter-config", "a"}, "nothing to do"},
 		{[]string{"topic", "describe"}, "no topic named"},
+		{[]string{"topic", "add-partitions", "a"}, "give --partitions TOTAL or --num ADD"},
+		{[]string{"topic", "add-partitions", "a", "-p", "3", "-n", "1"}, "do not go together"},
+		{[]string{"topic", "delete-records", "a"}, "--offset is required"},
+		{[]string{"topic", "delete-records", "a", "-o", "x"}, "--offset"},
+		{[]string{"topic", "offsets", "a", "--time", "yesterday"}, "--time"},
 		{[]string{"produce"}, "want exactly one TOPIC"},
 		{[]string{"produce", "t", "--acks", "2"}, "--acks"},
+		{[]string{"produce", "t", "-a", "2"}, "--acks"}, // -a: the old spelling, out of the help
+		{[]string{"produce", "t", "-p", "x"}, `invalid argument "x" for "-p, --partition" flag`},
 		{[]string{"produce", "t", "--partitioner", "manual"}, "needs --partition"},
 		{[]string{"produce", "t", "--partitioner", "hash", "--partition", "1"}, "--partition needs --partitioner manual"},
 		{[]string{"produce", "t", "--compression", "brotli"}, "--compression"},
 		{[]string{"produce", "t", "--idempotent", "--acks", "1"}, "--idempotent needs --acks all"},
 		{[]string{"produce", "t", "-H", "x"}, "want key=value"},
 		{[]string{"consume", "t", "--from", "yesterday"}, "--from"},
+		{[]string{"consume", "t", "-o", "5:3"}, "--from"},
 		{[]string{"consume", "t", "--format", "%q"}, "unknown verb"},
-		{[]string{"consume", "t", "--partitions", "0,x"}, "--partitions"},
-		{[]string{"bench", "produce"}, "--topic is required"},
-		{[]string{"bench", "consume", "--topic", "t", "extra"}, "unexpected argument"},
-		{[]string{"bench", "sprint"}, "unknown subcommand"},
+		{[]string{"consume", "t", "--partitions", "0,x"}, "--partition"},
+		{[]string{"consume", "t", "-g", "g", "-p", "0"}, "do not go together"},
+		{[]string{"consume", "t", "-g", "g", "-o", ":5"}, "does not go with --group"},
+		{[]string{"bench", "produce"}, "no topic named"},
+		{[]string{"bench", "produce", "a", "b"}, `unexpected argument "b"`},
+		{[]string{"bench", "produce", "a", "--topic", "b"}, "two topics"},
+		{[]string{"bench", "consume", "t", "extra"}, "unexpected argument"},
+		{[]string{"bench", "sprint"}, `unknown command "sprint"`},
+		{[]string{"group", "seek", "g"}, "--to is required"},
+		{[]string{"cluster", "config", "alter", "--broker", "1", "--cluster-default", "--set", "a=b"}, "do not go together"},
+		{[]string{"cluster", "frob"}, `unknown command "frob"`},
+		{[]string{"topic", "list", "--timeout", "0s"}, "--timeout must be positive"},
 	} {
 		_, errOut, code := c.run(t, "", tc.args...)
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		name := "samsa " + strings.Join(tc.args, " ")
 		if code != 2 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("samsa %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", name, code, errOut, tc.want)
+			continue
+		}
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "samsa ") || !strings.HasPrefix(lines[1], "Run 'samsa ") || !strings.HasSuffix(lines[1], " --help' for usage.") {
+			t.Errorf("%s: stderr %q; want one line and the hint to run --help", name, errOut)
 		}
 	}
 
 	// run (from dumplog_test.go) passes no --brokers.
-	if out, code := run(t, "topic"); code != 2 || !strings.Contains(out, "missing subcommand") {
+	if out, code := run(t, "topic"); code != 2 || !strings.Contains(out, "missing command: one of add-partitions, alter-config, create") {
 		t.Errorf("samsa topic: exit %d, output %q", code, out)
 	}
+	if out, code := run(t); code != 2 || !strings.Contains(out, "missing command") {
+		t.Errorf("samsa: exit %d, output %q", code, out)
+	}
+}
 
-	for _, args := range [][]string{
-		{"topic", "create", "-h"}, {"topic", "list", "-h"}, {"topic", "describe", "-h"},
-		{"topic", "delete", "-h"}, {"topic", "alter-config", "-h"}, {"produce", "-h"},
-		{"consume", "--help"}, {"bench", "produce", "-h"}, {"bench", "consume", "-h"},
+// A mistyped command is answered with the nearest ones.
+func TestSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tpoic", "list"}, `unknown command "tpoic"; did you mean topic?`},
+		{[]string{"topic", "creat", "x"}, `did you mean create?`},
+		{[]string{"topic", "lsit"}, `did you mean list?`},
+		{[]string{"group", "descirbe", "g"}, `did you mean describe?`},
+		{[]string{"prodcue", "t"}, `did you mean produce?`},
+		{[]string{"help", "topc"}, `did you mean topic?`},
+		{[]string{"cluster", "log-dir"}, `did you mean log-dirs?`},
 	} {
-		out, _, code := c.run(t, "", args...)
-		name := strings.Join(args[:len(args)-1], " ")
-		if code != 0 || !strings.Contains(out, "usage: samsa "+name) || !strings.Contains(out, "--brokers") {
-			t.Errorf("samsa %s -h: exit %d, stdout %q", name, code, out)
+		out, code := run(t, tc.args...)
+		if code != 2 || !strings.Contains(out, tc.want) {
+			t.Errorf("samsa %s: exit %d, output %q; want exit 2 and %q", strings.Join(tc.args, " "), code, out, tc.want)
 		}
 	}
 }
 
-// A broker that cannot be reached is a runtime error: exit 1, within --timeout.
+// A broker that cannot be reached is a runtime error: exit 1, within
+// --timeout, naming the broker.
 func TestUnreachableBroker(t *testing.T) {
 	c := samsaCLI{brokers: "127.0.0.1:1"}
-	_, errOut, code := c.run(t, "", "topic", "list", "--timeout", "1s")
-	if code != 1 || !strings.HasPrefix(errOut, "samsa topic list: ") {
-		t.Fatalf("exit %d, stderr %q; want exit 1 and a prefixed error", code, errOut)
+	for _, args := range [][]string{{"topic", "list"}, {"group", "list"}, {"cluster"}, {"consume", "t", "-e"}} {
+		start := time.Now()
+		_, errOut, code := c.run(t, "", append(args, "--timeout", "1s")...)
+		name := "samsa " + strings.Join(args, " ")
+		name = strings.TrimSuffix(name, " t -e")
+		if code != 1 || !strings.HasPrefix(errOut, name+": cannot reach broker 127.0.0.1:1") || !strings.Contains(errOut, "connection refused") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 1 and an error naming the broker", name, code, errOut)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %v with --timeout 1s", name, d)
+		}
 	}
 }
 
-func TestParseInterspersed(t *testing.T) {
+// pflag parses flags anywhere among the arguments; "--" ends them, unless
+// it is the value of a flag.
+func TestInterspersedFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
 		pos     []string
@@ -216,15 +262,17 @@ func TestParseInterspersed(t *testing.T) {
 		{[]string{"a", "-k", "--", "b"}, []string{"a", "b"}, "--", false},
 		{[]string{"-k", "--", "--", "-v"}, []string{"-v"}, "--", false},
 		{[]string{"-v", "--", "-k"}, []string{"-k"}, "", true},
+		{[]string{"a", "-vk", ":"}, []string{"a"}, ":", true},
 	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		sep := fs.String("k", "", "")
-		fs.StringVar(sep, "key-separator", "", "")
-		verbose := fs.Bool("v", false, "")
-		pos, err := parseInterspersed(fs, tc.args)
-		if err != nil || !slices.Equal(pos, tc.pos) || *sep != tc.sep || *verbose != tc.verbose {
-			t.Errorf("%q: positional %q, -k %q, -v %v, err %v; want %q, %q, %v",
-				tc.args, pos, *sep, *verbose, err, tc.pos, tc.sep, tc.verbose)
+		c := produceCmd(newClientFlags())
+		if err := c.ParseFlags(tc.args); err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		sep, _ := c.Flags().GetString("key-separator")
+		verbose, _ := c.Flags().GetBool("verbose")
+		if pos := c.Flags().Args(); !slices.Equal(pos, tc.pos) || sep != tc.sep || verbose != tc.verbose {
+			t.Errorf("%q: positional %q, -k %q, -v %v; want %q, %q, %v", tc.args, pos, sep, verbose, tc.pos, tc.sep, tc.verbose)
 		}
 	}
 }

@@ -10,141 +10,193 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
+	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-const consumeUsage = `usage: samsa consume TOPIC [flags]
+const consumeLong = `Reads the partitions of TOPIC directly (or, with --group, as a member of a
+consumer group) and prints each record with --format. Runs until
+interrupted, unless -n, -e or an end in --from says when to stop. Records
+of different partitions interleave. Exits 1 if the brokers stay
+unreachable for --timeout, 130 or 143 when stopped by SIGINT or SIGTERM.
 
-Reads the partitions of TOPIC directly (or, with --group, as a member of a
-consumer group) and prints each record with --format. Runs until interrupted, unless -n or -e
-says when to stop. Records of different partitions interleave.
+--from (-o) says where to start in each partition; kcat's and rpk's -o
+spellings are accepted too:
+  beginning, start, earliest  the log start offset (the default)
+  end, latest                 the high watermark: new records only
+  offset:N, N                 offset N (clamped to the log)
+  -N                          N records before the high watermark (kcat, rpk)
+  +N                          N records after the log start (rpk)
+  time:MS, s@MS, @MS          the first record with a timestamp at or after MS
+                              milliseconds since the epoch (kcat s@, rpk @);
+                              @ also takes an RFC 3339 time or a duration
+                              before now: @2024-05-01T10:00:00Z, @-1h
+  :end                        from the start up to the high watermark (rpk)
+  :N, M:N                     from the start (or offset M) up to, not
+                              including, offset N (rpk)
+A range that has an end exits when every partition has reached it.
 
-flags:
-      --partitions 0,1,...   partitions to read (default all of the topic)
-      --from POSITION        where to start in each partition:
-                               beginning  the log start offset (default)
-                               end        the high watermark: new records only
-                               offset:N   offset N (clamped to the log)
-                               time:MS    the first record with a timestamp at
-                                          or after MS milliseconds since the epoch
-      --format F             how to print each record (default "%v\n"):
-                               %t topic  %p partition  %o offset  %k key
-                               %v value  %T timestamp (ms)  %h headers as
-                               k=v,k=v  %% a percent sign;  \n \t \r \\ escapes
-  -n, --num N                exit after N records
-  -e, --exit-at-end          exit once every partition has been read up to
-                             its high watermark as of when it caught up
-  -g, --group G              consume as a member of consumer group G: the
-                             group's members share the partitions, reading
-                             starts at the group's committed offsets (--from
-                             applies to partitions without one), and the
-                             printed records are committed every 5s and on
-                             exit; not with --partitions
-`
+--format F prints each record: %t topic  %p partition  %o offset  %k key
+%v value  %T timestamp (ms)  %h headers as k=v,k=v  %% a percent sign;
+\n \t \r \\ escapes. The default is "%v\n".`
 
-func consume(args []string) int {
-	c := newCommand("consume", consumeUsage)
-	cf := c.withClient()
+func consumeCmd(cf *clientFlags) *cobra.Command {
 	var (
-		partList  string
+		parts     []string
 		from      string
 		format    string
 		num       int
 		exitAtEnd bool
 		groupID   string
 	)
-	c.fs.StringVar(&partList, "partitions", "", "")
-	c.fs.StringVar(&from, "from", "beginning", "")
-	c.fs.StringVar(&format, "format", `%v\n`, "")
-	c.fs.IntVar(&num, "n", 0, "")
-	c.fs.IntVar(&num, "num", 0, "")
-	c.fs.BoolVar(&exitAtEnd, "e", false, "")
-	c.fs.BoolVar(&exitAtEnd, "exit-at-end", false, "")
-	c.fs.StringVar(&groupID, "g", "", "")
-	c.fs.StringVar(&groupID, "group", "", "")
-	return c.run(args, func(pos []string) error {
-		if len(pos) != 1 {
-			return usageErrorf("want exactly one TOPIC, got %d arguments", len(pos))
-		}
-		topic := pos[0]
-		parts, err := parseFormat(format)
-		if err != nil {
-			return err
-		}
-		start, err := parseFrom(from)
-		if err != nil {
-			return err
-		}
-		if num < 0 {
-			return usageErrorf("--num %d: want a positive count", num)
-		}
-		if groupID != "" {
-			if partList != "" {
-				return usageErrorf("--partitions and --group do not go together: the group assigns partitions")
-			}
-			return consumeGroup(cf, topic, groupID, parts, start, num, exitAtEnd)
-		}
-		var want []int32
-		if partList != "" {
-			if want, err = parsePartitionList(partList); err != nil {
+	c := &cobra.Command{
+		Use:   "consume TOPIC [flags]",
+		Short: "Print the records of a topic's partitions",
+		Long:  consumeLong,
+		Example: `  samsa consume events --from beginning -e --format '%p@%o %k=%v\n'
+  samsa consume events -p 0 -o -10 -e       # the last 10 records of partition 0
+  samsa consume events --group readers      # as a member of group readers`,
+		Args:              exactArgs(1, "exactly one TOPIC"),
+		ValidArgsFunction: cf.completeTopic,
+		RunE: cf.runE(func(s *session, args []string) error {
+			topic := args[0]
+			fparts, err := parseFormat(format)
+			if err != nil {
 				return err
 			}
-		}
-
-		ranges, err := lookupRanges(cf, topic, want, start)
-		if err != nil {
-			return err
-		}
-
-		// pending holds the partitions not yet read to their end, for -e.
-		pending := make(map[int32]bool)
-		offsets := make(map[int32]kgo.Offset)
-		for p, r := range ranges {
-			offsets[p] = kgo.NewOffset().At(r.start)
-			if r.start < r.end {
-				pending[p] = true
+			start, err := parseFrom(from)
+			if err != nil {
+				return err
 			}
-		}
-		if exitAtEnd && len(pending) == 0 {
-			return nil
-		}
-
-		cl, err := cf.newClient(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-
-		return printLoop(ctx, cl, parts, num, nil,
-			func(p int32) { delete(pending, p) },
-			func() bool { return exitAtEnd && len(pending) == 0 })
+			if num < 0 {
+				return usageErrorf("--num %d: want a positive count", num)
+			}
+			want, err := parsePartitionList("--partition", parts)
+			if err != nil {
+				return err
+			}
+			if start.untilEnd {
+				exitAtEnd = true
+			}
+			if groupID != "" {
+				switch {
+				case len(want) > 0:
+					return usageErrorf("--partition and --group do not go together: the group assigns partitions")
+				case start.until >= 0:
+					return usageErrorf("--from %q: an end offset does not go with --group", from)
+				case start.kind == "relative":
+					return usageErrorf("--from %q: relative offsets do not go with --group", from)
+				}
+				return consumeGroup(s, topic, groupID, fparts, start, num, exitAtEnd)
+			}
+			return consumePartitions(s, topic, want, fparts, start, num, exitAtEnd)
+		}),
+	}
+	c.Flags().StringArrayVarP(&parts, "partition", "p", nil, "read only partition `P` (repeatable, or comma-separated; default all)")
+	c.Flags().StringVarP(&from, "from", "o", "beginning", "where to start (and end): `POSITION`, see above")
+	c.Flags().StringVar(&format, "format", `%v\n`, "how to print each record: `F`, see above")
+	c.Flags().IntVarP(&num, "num", "n", 0, "exit after `N` records")
+	c.Flags().BoolVarP(&exitAtEnd, "exit-at-end", "e", false, "exit once every partition has been read up to its high watermark as of when it caught up")
+	c.Flags().StringVarP(&groupID, "group", "g", "", "consume as a member of consumer group `G`: members share the partitions, reading starts at the group's committed offsets (--from applies to partitions without one), and printed records are committed every 5s and on exit")
+	flagAliases(c, map[string]string{"partitions": "partition", "offset": "from"})
+	cf.addTo(c.Flags())
+	c.RegisterFlagCompletionFunc("group", func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return cf.completeGroups(cmd, nil, toComplete)
 	})
+	return c
+}
+
+// fetchMaxWait is how long a fetch waits for records at the broker: the
+// Java consumer's fetch.max.wait.ms, where kgo's default is 5s. Shorter,
+// a consumer notices a broker that stopped answering sooner.
+const fetchMaxWait = 500 * time.Millisecond
+
+func consumePartitions(s *session, topic string, want []int32, fparts []formatPart, start startAt, num int, exitAtEnd bool) error {
+	adm, closeAdm, err := s.admin()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.reqCtx()
+	ranges, err := lookupRanges(ctx, adm, topic, want, start)
+	cancel()
+	closeAdm()
+	if err != nil {
+		return err
+	}
+
+	// pending holds the partitions not yet read to their end, for -e; limits
+	// the end offsets of a range with an end.
+	pending := make(map[int32]bool)
+	offsets := make(map[int32]kgo.Offset)
+	var limits map[int32]int64
+	if start.until >= 0 || start.untilEnd {
+		limits = make(map[int32]int64)
+	}
+	for p, r := range ranges {
+		offsets[p] = kgo.NewOffset().At(r.start)
+		if r.start < r.end {
+			pending[p] = true
+		}
+		if limits != nil {
+			limits[p] = r.end
+		}
+	}
+	if exitAtEnd && len(pending) == 0 {
+		return nil
+	}
+
+	cl, err := s.newClient(
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
+		kgo.FetchMaxWait(fetchMaxWait),
+	)
+	if err != nil {
+		return err
+	}
+	defer s.closeClient(cl)
+	// A fetch is always outstanding: an answer comes at least every
+	// fetchMaxWait while the broker is there.
+	go s.watchConnections(fetchMaxWait + s.cf.timeout)
+	return printLoop(s.ctx, cl, fparts, num, limits, nil,
+		func(p int32) { delete(pending, p) },
+		func() bool { return exitAtEnd && len(pending) == 0 })
 }
 
 // printLoop prints, in --format, the records cl fetches until ctx ends, num
-// records are printed (num > 0), or done reports true after a poll. Each
-// printed record goes to printed (if set); a partition read up to its high
+// records are printed (num > 0), or done reports true after a poll. A
+// partition in limits is read up to that offset only. Each printed record
+// goes to printed (if set); a partition read up to its limit or high
 // watermark goes to caughtUp.
-func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int, printed func(*kgo.Record), caughtUp func(partition int32), done func() bool) error {
+func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int, limits map[int32]int64, printed func(*kgo.Record), caughtUp func(partition int32), done func() bool) error {
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	var buf []byte
 	count := 0
+	reported := map[string]bool{}
 	for {
 		fetches := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			return out.Flush()
+			if err := out.Flush(); err != nil {
+				return err
+			}
+			return ctx.Err()
 		}
 		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
-				fmt.Fprintf(os.Stderr, "samsa consume: %s partition %d: %v\n", t, p, err)
+			// Connection failures are the watchdog's to report, once it
+			// gives up; other errors are reported once each.
+			if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) || isNetErr(err) {
+				return
+			}
+			msg := fmt.Sprintf("%s partition %d: %v", t, p, err)
+			if t == "" {
+				msg = err.Error() // not a partition's: the group's
+			}
+			if !reported[msg] {
+				reported[msg] = true
+				fmt.Fprintf(os.Stderr, "samsa consume: %s\n", msg)
 			}
 		})
 		full := false
@@ -152,7 +204,15 @@ func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int,
 			if full || fp.Err != nil || len(fp.Records) == 0 {
 				return
 			}
+			limit, limited := limits[fp.Partition]
+			end := fp.HighWatermark
+			if limited {
+				end = limit
+			}
 			for _, r := range fp.Records {
+				if limited && r.Offset >= limit {
+					break
+				}
 				buf = formatRecord(buf[:0], parts, r)
 				out.Write(buf)
 				if printed != nil {
@@ -164,7 +224,7 @@ func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int,
 					return
 				}
 			}
-			if last := fp.Records[len(fp.Records)-1]; last.Offset+1 >= fp.HighWatermark {
+			if last := fp.Records[len(fp.Records)-1]; last.Offset+1 >= end {
 				caughtUp(fp.Partition)
 			}
 		})
@@ -177,75 +237,133 @@ func printLoop(ctx context.Context, cl *kgo.Client, parts []formatPart, num int,
 	}
 }
 
-// startAt is a parsed --from: one of the kinds with its argument.
+// startAt is a parsed --from: where to start, and where to stop.
 type startAt struct {
-	kind string // "beginning", "end", "offset" or "time"
-	n    int64  // the offset or the millisecond
+	kind string // "beginning", "end", "offset", "time" or "relative"
+	n    int64  // the offset, the millisecond, or the distance (+ from the start, - from the end)
+	// until is the offset to stop before, -1 for none; untilEnd stops at
+	// the high watermark as of the start (both: whichever comes first).
+	until    int64
+	untilEnd bool
 }
 
+// parseFrom parses --from, in Samsa's own spelling and in kcat's and rpk's.
 func parseFrom(s string) (startAt, error) {
+	bad := func() (startAt, error) {
+		return startAt{}, usageErrorf("--from %q: want beginning, end, offset:N, time:MS, N, -N, +N, @MS, :end or M:N (see --help)", s)
+	}
+	at := startAt{until: -1}
 	switch s {
-	case "beginning", "start", "oldest":
-		return startAt{kind: "beginning"}, nil
-	case "end", "newest":
-		return startAt{kind: "end"}, nil
+	case "beginning", "start", "oldest", "earliest":
+		at.kind = "beginning"
+		return at, nil
+	case "end", "newest", "latest":
+		at.kind = "end"
+		return at, nil
+	case ":end":
+		at.kind, at.untilEnd = "beginning", true
+		return at, nil
 	}
 	if kind, arg, ok := strings.Cut(s, ":"); ok && (kind == "offset" || kind == "time") {
-		if n, err := strconv.ParseInt(arg, 10, 64); err == nil && n >= 0 {
-			return startAt{kind: kind, n: n}, nil
+		n, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil || n < 0 {
+			return bad()
 		}
+		at.kind, at.n = kind, n
+		return at, nil
 	}
-	return startAt{}, usageErrorf("--from %q: want beginning, end, offset:N or time:MS", s)
+	if ts, ok := strings.CutPrefix(s, "s@"); ok { // kcat
+		s = "@" + ts
+	}
+	if ts, ok := strings.CutPrefix(s, "@"); ok { // rpk
+		ms, err := parseTimestamp(ts, time.Now())
+		if err != nil {
+			return bad()
+		}
+		at.kind, at.n = "time", ms
+		return at, nil
+	}
+	if len(s) > 1 && (s[0] == '-' || s[0] == '+') {
+		n, err := strconv.ParseInt(s[1:], 10, 64)
+		if err != nil || n < 0 {
+			return bad()
+		}
+		if s[0] == '-' {
+			n = -n
+		}
+		at.kind, at.n = "relative", n
+		return at, nil
+	}
+	first, second, ranged := strings.Cut(s, ":")
+	at.kind = "offset"
+	if first == "" {
+		if !ranged || second == "" {
+			return bad()
+		}
+		at.kind = "beginning"
+	} else {
+		n, err := strconv.ParseInt(first, 10, 64)
+		if err != nil || n < 0 {
+			return bad()
+		}
+		at.n = n
+	}
+	switch {
+	case !ranged, second == "":
+	case second == "end":
+		at.untilEnd = true
+	default:
+		n, err := strconv.ParseInt(second, 10, 64)
+		if err != nil || n < 0 || (at.kind == "offset" && n <= at.n) {
+			return bad()
+		}
+		at.until, at.untilEnd = n, true
+	}
+	return at, nil
+}
+
+// parseTimestamp reads the time of an @ position: milliseconds since the
+// epoch, an RFC 3339 time, a date, or a negative duration before now.
+func parseTimestamp(s string, now time.Time) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+		return n, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UnixMilli(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.UnixMilli(), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d <= 0 {
+		return now.Add(d).UnixMilli(), nil
+	}
+	return 0, errors.New("not a time")
 }
 
 // offsetRange is where reading a partition starts and where its log ended
-// when the command looked.
+// when the command looked (or the end of the range asked for).
 type offsetRange struct{ start, end int64 }
 
 // lookupRanges resolves the partitions to read (want, or all of the topic)
 // and the offset each starts at, with the admin APIs, so that the start is
 // known exactly: -e can then tell a partition with nothing to read.
-func lookupRanges(cf *clientFlags, topic string, want []int32, from startAt) (map[int32]offsetRange, error) {
-	adm, err := cf.newAdmin()
+func lookupRanges(ctx context.Context, adm *kadm.Client, topic string, want []int32, from startAt) (map[int32]offsetRange, error) {
+	want, err := topicPartitions(ctx, adm, topic, want)
 	if err != nil {
 		return nil, err
 	}
-	defer adm.Close()
-	ctx, cancel := cf.ctx()
-	defer cancel()
-
-	tds, err := adm.ListTopics(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	td, ok := tds[topic]
-	if !ok {
-		return nil, fmt.Errorf("topic %s: not in the metadata response", topic)
-	}
-	if td.Err != nil {
-		return nil, fmt.Errorf("topic %s: %w", topic, td.Err)
-	}
-	if want == nil {
-		want = td.Partitions.Numbers()
-	}
-	for _, p := range want {
-		if _, ok := td.Partitions[p]; !ok {
-			return nil, fmt.Errorf("topic %s has no partition %d (it has %d)", topic, p, len(td.Partitions))
-		}
-	}
-
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
-		return nil, fmt.Errorf("listing start offsets: %w", err)
+		return nil, err
 	}
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
-		return nil, fmt.Errorf("listing end offsets: %w", err)
+		return nil, err
 	}
 	var atTime kadm.ListedOffsets
 	if from.kind == "time" {
 		if atTime, err = adm.ListOffsetsAfterMilli(ctx, from.n, topic); err != nil {
-			return nil, fmt.Errorf("listing offsets by time: %w", err)
+			return nil, err
 		}
 	}
 	lookup := func(l kadm.ListedOffsets, what string, p int32) (int64, error) {
@@ -275,6 +393,12 @@ func lookupRanges(cf *clientFlags, topic string, want []int32, from startAt) (ma
 			r.start = hi
 		case "offset":
 			r.start = min(max(from.n, lo), hi)
+		case "relative":
+			if from.n < 0 {
+				r.start = max(hi+from.n, lo)
+			} else {
+				r.start = min(lo+from.n, hi)
+			}
 		case "time":
 			at, err := lookup(atTime, "time", p)
 			if err != nil {
@@ -284,6 +408,9 @@ func lookupRanges(cf *clientFlags, topic string, want []int32, from startAt) (ma
 				at = hi
 			}
 			r.start = min(max(at, lo), hi)
+		}
+		if from.until >= 0 {
+			r.end = max(min(r.end, from.until), r.start)
 		}
 		ranges[p] = r
 	}

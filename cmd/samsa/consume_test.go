@@ -34,6 +34,45 @@ func produceTimed(t *testing.T, addr, topic string, n int) {
 	}
 }
 
+func TestParseFrom(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want startAt
+	}{
+		{"beginning", startAt{kind: "beginning", until: -1}},
+		{"oldest", startAt{kind: "beginning", until: -1}},
+		{"newest", startAt{kind: "end", until: -1}},
+		{"offset:5", startAt{kind: "offset", n: 5, until: -1}},
+		{"5", startAt{kind: "offset", n: 5, until: -1}},
+		{"5:", startAt{kind: "offset", n: 5, until: -1}},
+		{"-3", startAt{kind: "relative", n: -3, until: -1}},
+		{"+3", startAt{kind: "relative", n: 3, until: -1}},
+		{"time:77", startAt{kind: "time", n: 77, until: -1}},
+		{"s@77", startAt{kind: "time", n: 77, until: -1}},
+		{"@77", startAt{kind: "time", n: 77, until: -1}},
+		{"@2024-05-01", startAt{kind: "time", n: 1714521600000, until: -1}},
+		{":end", startAt{kind: "beginning", until: -1, untilEnd: true}},
+		{":9", startAt{kind: "beginning", until: 9, untilEnd: true}},
+		{"4:9", startAt{kind: "offset", n: 4, until: 9, untilEnd: true}},
+		{"4:end", startAt{kind: "offset", n: 4, until: -1, untilEnd: true}},
+	} {
+		got, err := parseFrom(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("parseFrom(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "offset:-1", "time:x", "9:4", "4:4", ":", "-", "+x", "@", "@soon", "e@5", "1:2:3"} {
+		if got, err := parseFrom(bad); err == nil {
+			t.Errorf("parseFrom(%q) = %+v, want an error", bad, got)
+		}
+	}
+	// A duration before now.
+	got, err := parseFrom("@-1h")
+	if ms := time.Now().Add(-time.Hour).UnixMilli(); err != nil || got.kind != "time" || got.n < ms-5000 || got.n > ms {
+		t.Errorf("parseFrom(@-1h) = %+v, %v; want about %d", got, err, ms)
+	}
+}
+
 func TestConsumeFrom(t *testing.T) {
 	addr := startCluster(t)
 	c := samsaCLI{brokers: addr}
@@ -55,6 +94,23 @@ func TestConsumeFrom(t *testing.T) {
 		{[]string{"--partitions", "0", "--from", "offset:8", "-n", "1"}, "8 v8 9000\n"},
 		// -n larger than what is there: -e still ends it.
 		{[]string{"--from", "offset:9", "-n", "5", "-e"}, "9 v9 10000\n"},
+		// kcat's and rpk's spellings, and --offset for --from.
+		{[]string{"-o", "7", "-e"}, "7 v7 8000\n8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", "-2", "-e"}, "8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", "-20", "-n", "1"}, "0 v0 1000\n"},
+		{[]string{"-o", "+8", "-e"}, "8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", "s@8500", "-e"}, "8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", "@9000", "-e"}, "8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", "@1970-01-01T00:00:09.5Z", "-e"}, "9 v9 10000\n"},
+		{[]string{"-o", "start", "-n", "1"}, "0 v0 1000\n"},
+		{[]string{"-o", "earliest", "-n", "1"}, "0 v0 1000\n"},
+		{[]string{"--offset", "latest", "-e"}, ""},
+		// Ranges with an end stop by themselves.
+		{[]string{"-o", ":2"}, "0 v0 1000\n1 v1 2000\n"},
+		{[]string{"-o", "3:5"}, "3 v3 4000\n4 v4 5000\n"},
+		{[]string{"-o", "8:end"}, "8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", "8:100"}, "8 v8 9000\n9 v9 10000\n"},
+		{[]string{"-o", ":end", "-n", "2"}, "0 v0 1000\n1 v1 2000\n"},
 	} {
 		out := c.ok(t, "", append([]string{"consume", topic, "--format", `%o %v %T\n`}, tc.args...)...)
 		if out != tc.want {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"flag"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -22,30 +21,13 @@ import (
 	"samsa/record/codec"
 )
 
-const dumpLogUsage = `usage: samsa dump-log [--verify] [--print-data] FILE...
-
-Prints the batches of .log files and the entries of .index and .timeindex
-files, offline, like Kafka's kafka-dump-log. With --verify it checks every
-batch's CRC and framing and that index entries point where they should, and
-exits 1 if anything is wrong.
-`
-
 var codecNames = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 
-func dumpLog(args []string) int {
-	fs := flag.NewFlagSet("dump-log", flag.ContinueOnError)
-	verify := fs.Bool("verify", false, "check CRCs, framing and index consistency")
-	printData := fs.Bool("print-data", false, "print each record of uncompressed batches")
-	fs.Usage = func() { fmt.Fprint(os.Stderr, dumpLogUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
-	}
-	d := &dumper{out: os.Stdout, verify: *verify, printData: *printData}
-	for _, path := range fs.Args() {
+// dumpLog prints (and with verify checks) each file, directory or glob;
+// it returns the exit status.
+func dumpLog(paths []string, verify, printData bool) int {
+	d := &dumper{out: os.Stdout, verify: verify, printData: printData}
+	for _, path := range paths {
 		d.dumpPath(path)
 	}
 	if d.problems > 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -120,21 +119,6 @@ func TestDumpLog(t *testing.T) {
 	if _, code := run(t, "dump-log"); code != 2 {
 		t.Fatal("no files should be a usage error")
 	}
-}
-
-// runSplit runs the binary and returns its stdout and stderr apart.
-func runSplit(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var o, e bytes.Buffer
-	cmd := exec.Command(samsaBin, args...)
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
 }
 
 // producerSnapshot returns a Kafka version-1 producer snapshot of one

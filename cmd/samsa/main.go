@@ -1,49 +1,86 @@
 // Command samsa is the Samsa broker and its client-side tools in one binary.
+//
+// The commands are built with github.com/spf13/cobra and its flag package
+// github.com/spf13/pflag, as Redpanda's rpk is: GNU-style flags, help on
+// every command, suggestions for mistyped commands and shell completion.
+// cli.go states the conventions they share.
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/spf13/cobra"
 )
 
-const usage = `usage: samsa <command> [arguments]
-
-commands:
-  broker             run the broker (Kafka's server.properties keys)
-  topic ...          create, list, describe, delete and alter topics
-  produce TOPIC      produce lines from stdin as records
-  consume TOPIC      print records of a topic's partitions
-  group ...          list, describe, delete consumer groups; reset their offsets
-  bench ...          producer and consumer benchmarks
-  dump-log FILE...   print the batches and index entries of segment files
-
-Run 'samsa <command> -h' for the flags of a command.
-`
-
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+	os.Exit(execute(os.Args[1:]))
+}
+
+// execute runs the command line args and returns the exit status.
+func execute(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(legacyLongFlags(args))
+	cmd, err := root.ExecuteC()
+	return exitStatus(os.Stderr, cmd, err)
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "samsa",
+		Short: "A Kafka-compatible message broker and its tools",
+		Long: `Samsa is a Kafka-compatible message broker. This binary runs the broker
+(samsa broker) and holds the client tools that talk to any Kafka broker:
+topics, producing, consuming, consumer groups, cluster administration and
+benchmarks, plus dump-log for reading segment files offline.
+
+Exit status: 0 success, 1 a failure (the broker refused, a record was not
+delivered, no broker answered within --timeout), 2 a usage error, 130 or
+143 when stopped by SIGINT or SIGTERM.
+
+Flags mean the same everywhere: -p/--partitions is a partition count where
+a topic is created or grown (topic create, topic add-partitions, bench
+produce), as in rpk; -p/--partition is a partition where records are
+written, read or deleted (produce, consume, topic delete-records, topic
+offsets, group seek), as in kcat. -b/--brokers names the seed brokers
+(default $SAMSA_BROKERS, else 127.0.0.1:9092); --timeout bounds every wait.`,
+		Version:           versionText(),
+		Args:              subcommandArgs,
+		RunE:              func(*cobra.Command, []string) error { return nil },
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		DisableAutoGenTag: true,
 	}
-	switch os.Args[1] {
-	case "broker":
-		os.Exit(runBroker(os.Args[2:]))
-	case "dump-log":
-		os.Exit(dumpLog(os.Args[2:]))
-	case "topic":
-		os.Exit(topicCmd(os.Args[2:]))
-	case "produce":
-		os.Exit(produce(os.Args[2:]))
-	case "consume":
-		os.Exit(consume(os.Args[2:]))
-	case "group":
-		os.Exit(groupCmd(os.Args[2:]))
-	case "bench":
-		os.Exit(bench(os.Args[2:]))
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "samsa: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
+	root.SetVersionTemplate("{{.Version}}")
+	// Long only: -v is produce's --verbose.
+	root.Flags().Bool("version", false, "print the version, commit and Go version (the same as samsa version)")
+	root.SetOut(os.Stdout)
+	root.SetErr(os.Stderr)
+	root.SetFlagErrorFunc(flagError)
+	root.SetUsageFunc(usage)
+	root.SetHelpCommand(helpCommand())
+
+	cf := newClientFlags()
+	root.AddCommand(
+		brokerCmd(),
+		topicCmd(cf),
+		produceCmd(cf),
+		consumeCmd(cf),
+		groupCmd(cf),
+		clusterCmd(cf),
+		benchCmd(cf),
+		dumpLogCmd(),
+		versionCmd(),
+		completionCommand(),
+	)
+	// Every Use line shows the flags that matter; no "[flags]" appended.
+	walk(root, func(c *cobra.Command) { c.DisableFlagsInUseLine = true })
+	return root
+}
+
+// walk calls fn on c and every command below it.
+func walk(c *cobra.Command, fn func(*cobra.Command)) {
+	fn(c)
+	for _, s := range c.Commands() {
+		walk(s, fn)
 	}
 }

@@ -48,7 +48,7 @@ func TestTopicRoundTrip(t *testing.T) {
 		{"PARTITIONS", "3"},
 		{"REPLICAS", "1"},
 		{"cleanup.policy", "compact", "DYNAMIC_TOPIC_CONFIG"},
-		{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK"},
+		{"PARTITION", "LEADER", "LEADER-EPOCH", "REPLICAS", "ISR", "OFFLINE-REPLICAS", "LOG-START-OFFSET", "HIGH-WATERMARK"},
 	} {
 		if !hasRow(out, want...) {
 			t.Errorf("describe: no row %q in:\n%s", want, out)
@@ -56,20 +56,21 @@ func TestTopicRoundTrip(t *testing.T) {
 	}
 	partRows := 0
 	for _, r := range rows(out[strings.Index(out, "LOG-START-OFFSET"):]) {
-		if len(r) != 7 || r[0] == "PARTITION" {
+		if len(r) != 8 || r[0] == "PARTITION" {
 			continue
 		}
 		partRows++
-		// Leader in the replicas and the ISR; start 0; end 2 for partition 1.
-		if r[3] != "["+r[1]+"]" || r[4] != r[3] || r[5] != "0" {
+		// Leader in the replicas and the ISR, none offline; start 0; end 2
+		// for partition 1.
+		if r[3] != "["+r[1]+"]" || r[4] != r[3] || r[5] != "[]" || r[6] != "0" {
 			t.Errorf("describe: partition row %q", r)
 		}
 		wantEnd := "0"
 		if r[0] == "1" {
 			wantEnd = "2"
 		}
-		if r[6] != wantEnd {
-			t.Errorf("describe: partition %s high watermark %s, want %s", r[0], r[6], wantEnd)
+		if r[7] != wantEnd {
+			t.Errorf("describe: partition %s high watermark %s, want %s", r[0], r[7], wantEnd)
 		}
 	}
 	if partRows != 3 {
