@@ -47,6 +47,7 @@ type Controller struct {
 	log *slog.Logger
 
 	controllerID atomic.Int32 // the elected controller, -1 none: any goroutine reads it
+	withdrawn    atomic.Bool  // the broker is stopping: do not run for election
 
 	qmu   sync.Mutex
 	queue []event
@@ -136,6 +137,11 @@ func (c *Controller) Stop() {
 	close(c.stop)
 	<-c.done
 }
+
+// Withdraw stops this candidate from running in later elections (the broker
+// is shutting down and should not take the controller role on its way out).
+// An active controller stays active until Stop.
+func (c *Controller) Withdraw() { c.withdrawn.Store(true) }
 
 // ControllerID is the broker ZooKeeper names as controller, -1 if none.
 func (c *Controller) ControllerID() int32 { return c.controllerID.Load() }
@@ -272,6 +278,10 @@ func (c *Controller) elect() {
 	}
 	if c.active {
 		c.resign("/controller vanished")
+	}
+	if c.withdrawn.Load() {
+		c.setControllerID(-1)
+		return
 	}
 	el, err := c.zk.ElectController(ctx, c.cfg.BrokerID)
 	if err != nil {

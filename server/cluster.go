@@ -238,6 +238,7 @@ func (cl *cluster) applyConfigChanges() {
 // LeaderAndIsr. It gives up early once ctx ends.
 func (cl *cluster) controlledShutdown(ctx context.Context) {
 	s := cl.s
+	cl.ctl.Withdraw()
 	if !s.cfg.ControlledShutdownEnable {
 		return
 	}
