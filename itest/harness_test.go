@@ -36,6 +36,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/internal/zktest"
 )
 
 // samsaBin is the broker binary TestMain built.
@@ -58,7 +60,7 @@ const binEnv = "SAMSA_ITEST_BIN"
 func runMain(m *testing.M) int {
 	if bin := os.Getenv(binEnv); bin != "" {
 		samsaBin = bin
-		return m.Run()
+		return zktest.Run(m)
 	}
 	dir, err := os.MkdirTemp("", "samsa-itest-bin-")
 	if err != nil {
@@ -87,7 +89,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "itest: building samsa: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return zktest.Run(m)
 }
 
 // moduleRoot is the directory of go.mod.
@@ -130,6 +132,8 @@ type broker struct {
 	adminAddr string   // admin HTTP listener
 	overrides []string // per-test --override values
 	log       *lockedBuffer
+	id        int32 // broker.id in a cluster (startCluster); 0 standalone
+	paused    bool  // stopped with SIGSTOP (pause), not yet resumed
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
@@ -143,6 +147,17 @@ type broker struct {
 // the test failed.
 func startBroker(t testing.TB, overrides ...string) *broker {
 	t.Helper()
+	b := newBroker(t, overrides...)
+	if err := b.startFresh(); err != nil {
+		t.Fatalf("broker did not start: %v", err)
+	}
+	return b
+}
+
+// newBroker prepares a broker with a fresh data directory, not started
+// (startFresh starts it): the same cleanup as startBroker.
+func newBroker(t testing.TB, overrides ...string) *broker {
+	t.Helper()
 	b := &broker{t: t, dir: t.TempDir(), overrides: overrides, log: &lockedBuffer{}}
 	t.Cleanup(func() {
 		if b.running() {
@@ -153,16 +168,28 @@ func startBroker(t testing.TB, overrides ...string) *broker {
 			t.Logf("broker log (%s):\n%s", b.dir, b.log.String())
 		}
 	})
+	return b
+}
+
+// startFresh chooses free ports and starts the broker; it may run on any
+// goroutine (it does not fail the test).
+func (b *broker) startFresh() error {
 	// Another process may take a port between choosing and binding it:
 	// choose again if the broker could not listen.
 	for attempt := 0; ; attempt++ {
-		b.addr, b.adminAddr = freeAddr(t), freeAddr(t)
-		err := b.start()
+		var err error
+		if b.addr, err = freeAddrErr(); err != nil {
+			return err
+		}
+		if b.adminAddr, err = freeAddrErr(); err != nil {
+			return err
+		}
+		err = b.start()
 		if err == nil {
-			return b
+			return nil
 		}
 		if attempt == 3 || !strings.Contains(b.log.String(), "address already in use") {
-			t.Fatalf("broker did not start: %v", err)
+			return err
 		}
 	}
 }
@@ -170,12 +197,20 @@ func startBroker(t testing.TB, overrides ...string) *broker {
 // freeAddr returns a loopback address with a port nothing listens on now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddrErr()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return addr
+}
+
+func freeAddrErr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
 	defer ln.Close()
-	return ln.Addr().String()
+	return ln.Addr().String(), nil
 }
 
 func (b *broker) running() bool {
@@ -287,6 +322,7 @@ func (b *broker) kill() {
 	}
 	b.cmd.Process.Kill()
 	<-b.exited
+	b.paused = false
 }
 
 // restart starts the broker again on the same data directory and ports.
