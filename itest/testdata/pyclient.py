@@ -5,7 +5,11 @@ Usage: python3 pyclient.py COMMAND BOOTSTRAP [ARGS...] < input.json
 Commands (kp-* use kafka-python, ck-* use confluent-kafka):
   kp-produce, ck-produce TOPIC           stdin: a list of records
       {"partition", "key", "value", "headers": [[k, v], ...], "timestamp"};
-      stdout: the delivery reports, [{"partition", "offset"}], in input order
+      stdout: the delivery reports, [{"partition", "offset"}], in input order.
+      A partition of -1 (or none) leaves the choice to the client's
+      partitioner: kafka-python's default (murmur2 of the key, random for
+      a null key), or for confluent-kafka the one CK_PARTITIONER names,
+      without sticky partitioning (librdkafka's default otherwise)
   kp-consume, ck-consume TOPIC PARTS N   read N records from the beginning of
       partitions 0..PARTS-1 (assigned, no group); stdout: the records
   kp-metadata, ck-metadata TOPIC         stdout: brokers and the topic's
@@ -45,6 +49,12 @@ def kp_opts():
     return {"api_version_auto_timeout_ms": 15000}
 
 
+def partition_of(r):
+    """The record's partition, None for the partitioner's choice."""
+    p = r.get("partition")
+    return None if p is None or p < 0 else p
+
+
 def out(v):
     json.dump(v, sys.stdout)
     sys.stdout.write("\n")
@@ -62,7 +72,7 @@ def kp_produce(bootstrap, topic):
     futs = []
     for r in recs:
         futs.append(p.send(topic, key=enc(r.get("key")), value=enc(r.get("value")),
-                           partition=r["partition"],
+                           partition=partition_of(r),
                            headers=[(k, enc(v)) for k, v in r.get("headers") or []],
                            timestamp_ms=r.get("timestamp")))
     p.flush(DEADLINE)
@@ -196,9 +206,15 @@ def ck_produce(bootstrap, topic):
     from confluent_kafka import Producer
 
     recs = json.load(sys.stdin)
-    p = Producer({"bootstrap.servers": bootstrap, "acks": "all",
-                  "enable.idempotence": False, "linger.ms": 0,
-                  "max.in.flight.requests.per.connection": 1})
+    conf = {"bootstrap.servers": bootstrap, "acks": "all",
+            "enable.idempotence": False, "linger.ms": 0,
+            "max.in.flight.requests.per.connection": 1}
+    if os.environ.get("CK_PARTITIONER"):
+        conf["partitioner"] = os.environ["CK_PARTITIONER"]
+        # Null keys at random per record, not stuck to one partition for
+        # a linger period (librdkafka's sticky partitioning).
+        conf["sticky.partitioning.linger.ms"] = 0
+    p = Producer(conf)
     reports = [None] * len(recs)
     errors = []
 
@@ -214,8 +230,9 @@ def ck_produce(bootstrap, topic):
         kw = {}
         if r.get("timestamp") is not None:
             kw["timestamp"] = r["timestamp"]
+        if partition_of(r) is not None:
+            kw["partition"] = r["partition"]
         p.produce(topic, key=enc(r.get("key")), value=enc(r.get("value")),
-                  partition=r["partition"],
                   headers=[(k, enc(v)) for k, v in r.get("headers") or []],
                   on_delivery=report(i), **kw)
         p.poll(0)
