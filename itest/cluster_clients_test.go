@@ -280,6 +280,7 @@ func TestClusterClients(t *testing.T) {
 	for i, cc := range clusterClients {
 		t.Run(cc.name, func(t *testing.T) {
 			t.Parallel()
+			c := c.in(t)
 			seed := c.brokers[i%len(c.brokers)]
 			topic := "clients." + cc.name
 			leaders := c.createTopic(c.broker(3-int32(i%3)), topic, parts, nil)
@@ -294,4 +295,3 @@ func TestClusterClients(t *testing.T) {
 		})
 	}
 }
-

@@ -115,6 +115,7 @@ func (c *kcluster) addBroker(id int32, overrides ...string) *broker {
 		"offsets.topic.replication.factor=1",
 		"offsets.topic.num.partitions=6",
 		"group.initial.rebalance.delay.ms=0",
+		"group.min.session.timeout.ms=500",
 		"controlled.shutdown.retry.backoff.ms=200",
 		"controller.socket.timeout.ms=5000",
 	}
@@ -155,6 +156,14 @@ func (c *kcluster) restartAll(bs ...*broker) {
 			c.t.Fatalf("broker %d did not restart: %v", bs[i].id, err)
 		}
 	}
+}
+
+// in returns the cluster for use by t: a subtest running in parallel
+// must fail itself, not its parent.
+func (c *kcluster) in(t testing.TB) *kcluster {
+	cc := *c
+	cc.t = t
+	return &cc
 }
 
 // broker returns broker id.
