@@ -577,8 +577,10 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 			continue
 		}
 		if st := *pc.state; st.Leader < 0 || !c.s.alive(st.Leader) {
-			next := c.electOffline(k, pc, st)
-			if next.Leader >= 0 {
+			// A dead leader no replica can replace is still a change: leader
+			// -1 (Kafka's OfflineReplica transition), or the partition would
+			// name a dead leader forever after a controller failover.
+			if next := c.electOffline(k, pc, st); next.LeaderEpoch != st.LeaderEpoch {
 				updates[k] = next
 			}
 		}
