@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/internal/testbatch"
+	"samsa/internal/zktest"
 )
 
 // ledger is what the cluster acknowledged, per partition in offset order.
@@ -234,5 +236,181 @@ func TestClusterBrokerFailure(t *testing.T) {
 		}
 	}
 	c.produceTo(t, l, topic, allParts(parts), 20, "after")
+	l.check(t, c, topic, parts)
+}
+
+// brokerEpoch returns a broker's epoch: the czxid of its registration, -1
+// if it is not registered.
+func (c *kcluster) brokerEpoch(id int32) int64 {
+	c.t.Helper()
+	_, st, err := c.raw.Get(fmt.Sprintf("%s/brokers/ids/%d", c.chroot, id))
+	if err != nil {
+		return -1
+	}
+	return st.Czxid
+}
+
+// fetchAt fetches one partition from the broker at Fetch v12 with the
+// leader epoch the client believes current (KIP-320), and returns the
+// partition's error code and its batches.
+func fetchAt(t *testing.T, b *broker, topic string, p int32, currentEpoch int32) (int16, []fetchedBatch) {
+	t.Helper()
+	req := fetchRequest(12, topic, 0, 0, 1<<20, fetchPart{partition: p, maxBytes: 1 << 20})
+	req.Topics[0].Partitions[0].CurrentLeaderEpoch = currentEpoch
+	resp := fetchOne(t, b.dial(t), req)
+	rp := resp.Topics[0].Partitions[0]
+	if rp.ErrorCode != 0 {
+		return rp.ErrorCode, nil
+	}
+	return 0, splitBatches(t, rp.RecordBatches)
+}
+
+// TestClusterPausedController: the controller is paused with SIGSTOP past
+// its ZooKeeper session timeout. Another broker becomes controller, and
+// the paused broker's partitions go offline while the others keep taking
+// records. Resumed, the broker learns that its session expired: it
+// registers again with a new broker epoch and stays an ordinary broker
+// (one controller, the new one); the controller gives it its partitions
+// back at leader epoch 2, and it knows it: a fetch naming leader epoch 0
+// is FENCED_LEADER_EPOCH, and new batches carry epoch 2. Every broker
+// converges on the same metadata, and every acknowledged record is there.
+func TestClusterPausedController(t *testing.T) {
+	c := startCluster(t, 3, clusterOpts{})
+	const topic, parts = "paused", 6
+	leaders := c.createTopic(c.broker(1), topic, parts, nil)
+	old := c.waitConverged()
+	victim := c.broker(old)
+	mine := partsLedBy(leaders, old)
+	var theirs []int32
+	for p := range int32(parts) {
+		if !slices.Contains(mine, p) {
+			theirs = append(theirs, p)
+		}
+	}
+	l := ledger{}
+	c.produceTo(t, l, topic, allParts(parts), 30, "before")
+	epoch0 := c.brokerEpoch(old)
+
+	start := time.Now()
+	victim.pause()
+	next := c.waitController(old)
+	t.Logf("controller %d paused: broker %d elected after %v", old, next, time.Since(start).Round(time.Millisecond))
+	c.waitLeaders(topic, parts, func(p, l int32) bool {
+		if slices.Contains(mine, p) {
+			return l == -1
+		}
+		return l == leaders[p]
+	})
+	c.produceTo(t, l, topic, theirs, 10, "paused")
+
+	start = time.Now()
+	victim.resume()
+	if got := c.waitConverged(); got != next {
+		t.Fatalf("controller %d after broker %d resumed, want %d", got, old, next)
+	}
+	if got := c.online(topic, parts); !slices.Equal(got, leaders) {
+		t.Fatalf("leaders %v after broker %d resumed, want %v", got, old, leaders)
+	}
+	t.Logf("broker %d resumed: registered again and leading its partitions after %v", old, time.Since(start).Round(time.Millisecond))
+	if epoch1 := c.brokerEpoch(old); epoch1 <= epoch0 {
+		t.Errorf("broker epoch %d after the session expired, %d before: want a newer one", epoch1, epoch0)
+	}
+	if !strings.Contains(victim.log.String(), "resigning as controller") {
+		t.Errorf("broker %d never logged that it resigned as controller", old)
+	}
+	// The metadata of every broker agrees, epochs included.
+	want := partitionMeta(t, c.broker(next), topic)
+	for _, b := range c.brokers {
+		waitUntil(t, clusterWait, fmt.Sprintf("broker %d's metadata of %s", b.id, topic), func() error {
+			md, err := b.metadata(topic)
+			if err != nil {
+				return err
+			}
+			for _, mp := range md.Topics[0].Partitions {
+				w := want[mp.Partition]
+				if mp.Leader != w.Leader || mp.LeaderEpoch != w.LeaderEpoch || mp.ErrorCode != 0 {
+					return fmt.Errorf("partition %d: leader %d epoch %d error %d; broker %d says %d, %d", mp.Partition,
+						mp.Leader, mp.LeaderEpoch, mp.ErrorCode, next, w.Leader, w.LeaderEpoch)
+				}
+			}
+			return nil
+		})
+	}
+	p := mine[0]
+	if want[p].LeaderEpoch != 2 {
+		t.Errorf("partition %d at leader epoch %d, want 2 (offline, then online)", p, want[p].LeaderEpoch)
+	}
+	if code, _ := fetchAt(t, victim, topic, p, 0); code != kerr.FencedLeaderEpoch.Code {
+		t.Errorf("fetch of partition %d naming leader epoch 0: %v, want FENCED_LEADER_EPOCH", p, kerr.ErrorForCode(code))
+	}
+	c.produceTo(t, l, topic, allParts(parts), 10, "after")
+	code, batches := fetchAt(t, victim, topic, p, 2)
+	if code != 0 || len(batches) == 0 {
+		t.Fatalf("fetch of partition %d at leader epoch 2: %v, %d batches", p, kerr.ErrorForCode(code), len(batches))
+	}
+	if last := batches[len(batches)-1].batch; last.PartitionLeaderEpoch != 2 {
+		t.Errorf("batch produced at leader epoch 2 stamped with epoch %d", last.PartitionLeaderEpoch)
+	}
+	if first := batches[0].batch; first.PartitionLeaderEpoch != 0 {
+		t.Errorf("batch produced at leader epoch 0 stamped with epoch %d", first.PartitionLeaderEpoch)
+	}
+	l.check(t, c, topic, parts)
+}
+
+// TestClusterZooKeeperRestart: ZooKeeper stops under a running cluster
+// for longer than a session timeout, then starts again on its data. While
+// it is down the brokers keep serving the partitions they lead; once it
+// is back the brokers are registered (their sessions survive a restart of
+// the server, or they register again), one controller acts, and the
+// watches work again: a new topic gets leaders on every broker, and a
+// broker killed afterwards is noticed and its partitions go offline, then
+// come back when it restarts. Every acknowledged record is there.
+func TestClusterZooKeeperRestart(t *testing.T) {
+	srv := zktest.Start(t)
+	c := startCluster(t, 3, clusterOpts{zk: srv})
+	const topic, parts = "zkrestart", 6
+	leaders := c.createTopic(c.broker(1), topic, parts, nil)
+	l := ledger{}
+	c.produceTo(t, l, topic, allParts(parts), 20, "before")
+	epochs := map[int32]int64{}
+	for _, b := range c.brokers {
+		epochs[b.id] = c.brokerEpoch(b.id)
+	}
+
+	srv.Stop()
+	c.produceTo(t, l, topic, allParts(parts), 20, "zk-down")
+	// The outage lasts past the brokers' session timeout: a fault's
+	// duration, not a wait for a condition.
+	time.Sleep(c.session + 500*time.Millisecond)
+	c.produceTo(t, l, topic, allParts(parts), 20, "zk-down-longer")
+	srv.Start()
+
+	start := time.Now()
+	ctl := c.waitConverged()
+	t.Logf("ZooKeeper back: brokers registered with controller %d after %v", ctl, time.Since(start).Round(time.Millisecond))
+	for _, b := range c.brokers {
+		if e := c.brokerEpoch(b.id); e != epochs[b.id] {
+			t.Logf("broker %d registered again: epoch %d, was %d", b.id, e, epochs[b.id])
+		}
+	}
+	if got := c.online(topic, parts); !slices.Equal(got, leaders) {
+		t.Errorf("leaders %v after ZooKeeper restarted, want %v", got, leaders)
+	}
+	if got := ledBy(c.createTopic(c.broker(2), "after-zk", parts, nil)); len(got) != 3 {
+		t.Errorf("a topic created after ZooKeeper restarted is led %v", got)
+	}
+	victim := c.other(ctl)
+	victim.kill()
+	mine := partsLedBy(leaders, victim.id)
+	c.waitLeaders(topic, parts, func(p, l int32) bool {
+		if slices.Contains(mine, p) {
+			return l == -1
+		}
+		return l == leaders[p]
+	})
+	victim.restart()
+	c.waitConverged()
+	c.online(topic, parts)
+	c.produceTo(t, l, topic, allParts(parts), 10, "after")
 	l.check(t, c, topic, parts)
 }
