@@ -6,13 +6,19 @@ package itest
 // that none is lost.
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -413,4 +419,343 @@ func TestClusterZooKeeperRestart(t *testing.T) {
 	c.online(topic, parts)
 	c.produceTo(t, l, topic, allParts(parts), 10, "after")
 	l.check(t, c, topic, parts)
+}
+
+// window is a span of time.
+type window struct{ from, to time.Time }
+
+func (w window) holds(t time.Time) bool { return !t.Before(w.from) && !t.After(w.to) }
+
+// controllerWatch records when /controller exists, from a ZooKeeper watch.
+type controllerWatch struct {
+	mu     sync.Mutex
+	events []ctlEvent
+}
+
+type ctlEvent struct {
+	at      time.Time
+	present bool
+	id      int32
+}
+
+// watchController follows /controller until stop is closed.
+func (c *kcluster) watchController(stop <-chan struct{}) *controllerWatch {
+	w := &controllerWatch{}
+	go func() {
+		for {
+			data, _, ch, err := c.raw.GetW(c.chroot + "/controller")
+			ev := ctlEvent{at: time.Now(), id: -1}
+			if err == nil {
+				ev.present = true
+				var v struct {
+					BrokerID int32 `json:"brokerid"`
+				}
+				if json.Unmarshal(data, &v) == nil {
+					ev.id = v.BrokerID
+				}
+			} else if errors.Is(err, zk.ErrNoNode) {
+				_, _, ch, err = c.raw.ExistsW(c.chroot + "/controller")
+				if err != nil {
+					return
+				}
+				ev.at = time.Now()
+			} else {
+				return
+			}
+			w.mu.Lock()
+			w.events = append(w.events, ev)
+			w.mu.Unlock()
+			select {
+			case <-ch:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// longestGap is the longest time /controller was absent, and the
+// controllers in the order they held the role.
+func (w *controllerWatch) longestGap(end time.Time) (time.Duration, []int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var gap time.Duration
+	var ids []int32
+	var absent time.Time
+	for _, e := range w.events {
+		switch {
+		case !e.present && absent.IsZero():
+			absent = e.at
+		case e.present:
+			if !absent.IsZero() {
+				gap = max(gap, e.at.Sub(absent))
+				absent = time.Time{}
+			}
+			if len(ids) == 0 || ids[len(ids)-1] != e.id {
+				ids = append(ids, e.id)
+			}
+		}
+	}
+	if !absent.IsZero() {
+		gap = max(gap, end.Sub(absent))
+	}
+	return gap, ids
+}
+
+// TestClusterRollingRestart: each broker in turn gets SIGTERM (controlled
+// shutdown, a clean exit) and is restarted, the controller among them,
+// while a producer (idempotent, acks=all) writes to every partition and a
+// consumer reads them. A monitor polls the metadata: a partition is
+// offline only while the broker that leads it (RF = 1) is down, and is
+// never led by another. The controller role moves when its broker stops,
+// without a gap beyond the election itself (a ZooKeeper watch measures
+// it), and never to a broker that is stopping. Every acknowledged record
+// is in the log exactly once, in order, and the consumer read them all.
+func TestClusterRollingRestart(t *testing.T) {
+	c := startCluster(t, 3, clusterOpts{})
+	const topic, parts = "rolling", 6
+	led := c.createTopic(c.broker(1), topic, parts, nil)
+	stop := make(chan struct{})
+	ctlw := c.watchController(stop)
+
+	// Down windows, written by the test goroutine, read by the monitor.
+	var mu sync.Mutex
+	down := map[int32][]window{}
+	type offline struct {
+		at   time.Time
+		part int32
+		via  int32
+	}
+	var offlines []offline
+	var wrong []string
+	var monitor sync.WaitGroup
+	monitor.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(25 * time.Millisecond): // sampling period
+			}
+			for _, b := range c.brokers {
+				md, err := b.metadata(topic)
+				if err != nil {
+					continue // down, or stopping
+				}
+				now := time.Now()
+				ls, _ := leaders(md, topic) // none: a broker just restarted may not know the topic yet
+				mu.Lock()
+				for p, l := range ls {
+					switch {
+					case l == -1:
+						offlines = append(offlines, offline{now, int32(p), b.id})
+					case l != led[p]:
+						wrong = append(wrong, fmt.Sprintf("broker %d: partition %d led by %d", b.id, p, l))
+					}
+				}
+				mu.Unlock()
+			}
+		}
+	})
+
+	// The producer: one record every few milliseconds, round the
+	// partitions; acknowledgements go to the ledger.
+	// Idempotent: franz-go's retries then never duplicate a record.
+	prodIdem, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordDeliveryTimeout(60*time.Second), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prodIdem.Close()
+	var ackMu sync.Mutex
+	acked := map[int32][]int64{} // per partition: the sequence numbers acknowledged
+	failed := 0
+	var producer sync.WaitGroup
+	producer.Go(func() {
+		for i := int64(0); ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(3 * time.Millisecond): // the producer's pace
+			}
+			p := int32(i % parts)
+			r := &kgo.Record{Topic: topic, Partition: p, Value: []byte(strconv.FormatInt(i, 10))}
+			prodIdem.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+				ackMu.Lock()
+				defer ackMu.Unlock()
+				if err != nil {
+					failed++
+					return
+				}
+				n, _ := strconv.ParseInt(string(r.Value), 10, 64)
+				acked[r.Partition] = append(acked[r.Partition], n)
+			})
+		}
+	})
+	// The consumer reads everything, from the start.
+	offs := map[int32]kgo.Offset{}
+	for p := range int32(parts) {
+		offs[p] = kgo.NewOffset().AtStart()
+	}
+	cons := c.client(t, c.addrs(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}), kgo.FetchMaxWait(100*time.Millisecond))
+	var conMu sync.Mutex
+	consumed := map[int32][]*kgo.Record{}
+	consCtx, consCancel := context.WithCancel(context.Background())
+	defer consCancel()
+	var consumer sync.WaitGroup
+	consumer.Go(func() {
+		for consCtx.Err() == nil {
+			fs := cons.PollFetches(consCtx)
+			conMu.Lock()
+			fs.EachRecord(func(r *kgo.Record) { consumed[r.Partition] = append(consumed[r.Partition], r) })
+			conMu.Unlock()
+		}
+	})
+
+	ackedCount := func() int {
+		ackMu.Lock()
+		defer ackMu.Unlock()
+		n := 0
+		for _, a := range acked {
+			n += len(a)
+		}
+		return n
+	}
+	var took []string
+	for _, b := range c.brokers {
+		before := ackedCount()
+		waitUntil(t, clusterWait, "records acknowledged before the restart", func() error {
+			if n := ackedCount(); n < before+60 {
+				return fmt.Errorf("%d acknowledged", n)
+			}
+			return nil
+		})
+		wasController, _ := c.controllerID()
+		start := time.Now()
+		mu.Lock()
+		down[b.id] = append(down[b.id], window{from: start})
+		mu.Unlock()
+		b.stop()
+		stopped := time.Since(start)
+		if id, _ := c.controllerID(); id == b.id {
+			t.Errorf("broker %d stopped and is still controller", b.id)
+		}
+		b.restart()
+		c.waitConverged()
+		c.online(topic, parts)
+		mu.Lock()
+		down[b.id][len(down[b.id])-1].to = time.Now()
+		mu.Unlock()
+		took = append(took, fmt.Sprintf("broker %d (controller %v): stopped in %v, back in %v", b.id, wasController == b.id,
+			stopped.Round(time.Millisecond), time.Since(start).Round(time.Millisecond)))
+	}
+	before := ackedCount()
+	waitUntil(t, clusterWait, "records acknowledged after the last restart", func() error {
+		if n := ackedCount(); n < before+60 {
+			return fmt.Errorf("%d acknowledged", n)
+		}
+		return nil
+	})
+	close(stop)
+	producer.Wait()
+	monitor.Wait()
+	if err := prodIdem.Flush(ctx(t)); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	gap, ctls := ctlw.longestGap(time.Now())
+	for _, s := range took {
+		t.Log(s)
+	}
+	t.Logf("controllers in turn %v; longest time without one %v; %d records acknowledged, %d failed", ctls, gap.Round(time.Millisecond), ackedCount(), failed)
+
+	// Offline only while its leader was down, and never led by another.
+	mu.Lock()
+	seenOffline := map[int32]int{}
+	for _, o := range offlines {
+		seenOffline[o.part]++
+		in := false
+		for _, w := range down[led[o.part]] {
+			in = in || w.holds(o.at)
+		}
+		if !in {
+			t.Errorf("partition %d (leader %d) offline at %v according to broker %d, outside its leader's restarts %v",
+				o.part, led[o.part], o.at.Format("15:04:05.000"), o.via, down[led[o.part]])
+		}
+	}
+	for _, w := range wrong {
+		t.Error(w)
+	}
+	mu.Unlock()
+	t.Logf("offline samples per partition %v (leaders %v, sampled every 25 ms)", seenOffline, led)
+	if gap > time.Second {
+		t.Errorf("no controller for %v", gap)
+	}
+	if len(ctls) < 2 {
+		t.Errorf("controllers %v: the role never moved", ctls)
+	}
+
+	// Every acknowledged record once, in order; the consumer read them.
+	var log map[int32][]int64
+	{
+		total := 0
+		ackMu.Lock()
+		for _, a := range acked {
+			total += len(a)
+		}
+		ackMu.Unlock()
+		offs := map[int32]kgo.Offset{}
+		for p := range int32(parts) {
+			offs[p] = kgo.NewOffset().AtStart()
+		}
+		ends, err := c.broker(1).admin(t).ListEndOffsets(ctx(t), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+		cl := c.client(t, c.addrs(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}))
+		log = map[int32][]int64{}
+		for _, r := range pollN(t, cl, n) {
+			v, _ := strconv.ParseInt(string(r.Value), 10, 64)
+			log[r.Partition] = append(log[r.Partition], v)
+		}
+		if int(n) < total {
+			t.Fatalf("the log holds %d records, %d were acknowledged", n, total)
+		}
+	}
+	ackMu.Lock()
+	for p := range int32(parts) {
+		seen := map[int64]int{}
+		for _, v := range log[p] {
+			seen[v]++
+		}
+		for _, v := range acked[p] {
+			if seen[v] != 1 {
+				t.Errorf("partition %d: acknowledged record %d is in the log %d times", p, v, seen[v])
+			}
+		}
+		if !slices.IsSorted(log[p]) {
+			t.Errorf("partition %d: records out of the order produced", p)
+		}
+	}
+	ackMu.Unlock()
+	waitUntil(t, clusterWait, "the consumer to read every record", func() error {
+		conMu.Lock()
+		defer conMu.Unlock()
+		for p := range int32(parts) {
+			if len(consumed[p]) < len(log[p]) {
+				return fmt.Errorf("partition %d: consumed %d of %d", p, len(consumed[p]), len(log[p]))
+			}
+		}
+		return nil
+	})
+	consCancel()
+	consumer.Wait()
+	for p := range int32(parts) {
+		for i, r := range consumed[p] {
+			if r.Offset != int64(i) {
+				t.Fatalf("partition %d: the consumer read offset %d as its record %d", p, r.Offset, i)
+			}
+		}
+	}
 }
