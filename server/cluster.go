@@ -45,7 +45,7 @@ type cluster struct {
 	dropSession func()
 	configW     *kafkazk.Watcher
 	configMu    sync.Mutex
-	lastChange  int64 // the newest config change applied
+	lastChange  int64 // the newest config change applied; -1 none (the first is config_change_0000000000)
 }
 
 var _ kafkaapi.Cluster = (*cluster)(nil)
@@ -97,7 +97,7 @@ func (s *Server) newCluster() error {
 		zk.Close()
 		return err
 	}
-	s.cl = &cluster{s: s, zk: zk, log: s.log.With("component", "cluster")}
+	s.cl = &cluster{s: s, zk: zk, log: s.log.With("component", "cluster"), lastChange: -1}
 	s.meta = zkstore.New(zk, s.cfg.BrokerID, clusterID, s.cfg.ZookeeperSessionTimeout)
 	return nil
 }
