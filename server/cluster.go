@@ -203,13 +203,17 @@ func (cl *cluster) applyConfigChanges() {
 	ctx, cancel := context.WithTimeout(context.Background(), cl.s.cfg.ZookeeperSessionTimeout)
 	defer cancel()
 	changes, err := cl.zk.ConfigChangesSince(ctx, cl.lastChange)
-	if err != nil {
+	if err != nil && !errors.Is(err, kafkazk.ErrCorrupt) {
 		cl.log.Warn("reading config changes", "err", err)
 		return
 	}
 	for _, ch := range changes {
 		if ch.Seq > cl.lastChange {
 			cl.lastChange = ch.Seq
+		}
+		if ch.Err != nil {
+			cl.log.Error("ignoring a config change notification that cannot be read", "err", ch.Err)
+			continue
 		}
 		topic, ok := strings.CutPrefix(ch.EntityPath, "topics/")
 		if !ok || cl.s.rm.Topic(topic) == nil {

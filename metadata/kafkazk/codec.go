@@ -569,6 +569,9 @@ func decodeConfig(data []byte) (map[string]string, error) {
 type ConfigChange struct {
 	Seq        int64  // the znode's sequence number
 	EntityPath string // "<type>/<name>", e.g. "topics/orders"
+	// Err is set (ErrCorrupt) for a notification that cannot be read; it
+	// names no entity, and readers skip it as Kafka does.
+	Err error
 }
 
 type configChangeJSON struct {

@@ -80,7 +80,9 @@ func (c *Client) TopicConfig(ctx context.Context, topic string) (map[string]stri
 
 // ConfigChangesSince returns the change notifications with a sequence
 // number above seq (-1 for all), oldest first. Notifications deleted while
-// they are read are left out.
+// they are read are left out. One that cannot be read is in the list with
+// its Err set, and the error (ErrCorrupt, naming each) comes with the list:
+// a garbage notification must not hide the ones after it.
 func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigChange, error) {
 	kids, err := c.children(ctx, ConfigChangesPath)
 	if errors.Is(err, ErrNotFound) {
@@ -90,6 +92,7 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 		return nil, err
 	}
 	var out []ConfigChange
+	var bad []error
 	for _, k := range kids {
 		n, ok := parseSeq(k, ConfigChangePrefix)
 		if !ok || n <= seq {
@@ -105,7 +108,10 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 		}
 		entity, err := decodeConfigChange(data)
 		if err != nil {
-			return nil, corrupt(path, data, err)
+			err = corrupt(path, data, err)
+			bad = append(bad, err)
+			out = append(out, ConfigChange{Seq: n, Err: err})
+			continue
 		}
 		out = append(out, ConfigChange{Seq: n, EntityPath: entity})
 	}
@@ -118,5 +124,5 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 		}
 		return 0
 	})
-	return out, nil
+	return out, errors.Join(bad...)
 }
