@@ -344,7 +344,7 @@ func (c *Controller) activate() error {
 	c.s = newClusterState()
 	c.channels = map[int32]*channel{}
 	c.topicW = map[string]*kafkazk.Watcher{}
-	brokers, err := c.zk.Brokers(ctx)
+	brokers, err := c.liveBrokers(ctx)
 	if err != nil {
 		return err
 	}
@@ -390,6 +390,18 @@ func (c *Controller) activate() error {
 		c.rebalC = c.rebal.C
 	}
 	return nil
+}
+
+// liveBrokers reads the registered brokers. A registration that cannot be
+// read is logged and its broker taken as not live: garbage under
+// /brokers/ids must not stop the controller from seeing the others.
+func (c *Controller) liveBrokers(ctx context.Context) ([]kafkazk.RegisteredBroker, error) {
+	brokers, err := c.zk.Brokers(ctx)
+	if errors.Is(err, kafkazk.ErrCorrupt) {
+		c.log.Error("ignoring broker registrations that cannot be read", "err", err)
+		err = nil
+	}
+	return brokers, err
 }
 
 func (c *Controller) watchTopic(t string) {
@@ -444,7 +456,7 @@ func parseBoolPtr(s string) *bool {
 func (c *Controller) onBrokersChange(ids []string) error {
 	ctx, cancel := c.ctx()
 	defer cancel()
-	brokers, err := c.zk.Brokers(ctx)
+	brokers, err := c.liveBrokers(ctx)
 	if err != nil {
 		return err
 	}

@@ -103,17 +103,21 @@ func (c *Client) RegisterBroker(ctx context.Context, info BrokerInfo) (epoch int
 	return 0, fmt.Errorf("kafkazk: register broker %d: did not settle after 20 attempts", info.ID)
 }
 
-// Brokers returns the registered brokers, by id.
+// Brokers returns the registered brokers, by id. A registration that
+// cannot be read (not a broker id, not a registration) is left out, and
+// the error (ErrCorrupt, naming each) comes with the list of the others.
 func (c *Client) Brokers(ctx context.Context) ([]RegisteredBroker, error) {
 	kids, err := c.children(ctx, BrokerIDsPath)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]int32, 0, len(kids))
+	var bad []error
 	for _, k := range kids {
 		id, err := strconv.ParseInt(k, 10, 32)
 		if err != nil || id < 0 {
-			return nil, corrupt(BrokerIDsPath+"/"+k, nil, errors.New("child of /brokers/ids is not a broker id"))
+			bad = append(bad, corrupt(BrokerIDsPath+"/"+k, nil, errors.New("child of /brokers/ids is not a broker id")))
+			continue
 		}
 		ids = append(ids, int32(id))
 	}
@@ -124,12 +128,16 @@ func (c *Client) Brokers(ctx context.Context) ([]RegisteredBroker, error) {
 		if errors.Is(err, ErrNotFound) {
 			continue // went away since the listing
 		}
+		if errors.Is(err, ErrCorrupt) {
+			bad = append(bad, err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 // Broker reads one broker's registration. ErrNotFound if it is not live.
