@@ -430,7 +430,11 @@ func (c *Controller) loadTopic(ctx context.Context, t string) error {
 		tps = append(tps, kafkazk.TopicPartition{Topic: t, Partition: p})
 	}
 	states, err := c.zk.PartitionStates(ctx, tps)
-	if err != nil && !errors.Is(err, kafkazk.ErrCorrupt) {
+	if errors.Is(err, kafkazk.ErrCorrupt) {
+		// Those partitions stay without a state (no leader): the others
+		// of the topic are read.
+		c.log.Error("ignoring partition states that cannot be read", "topic", t, "err", err)
+	} else if err != nil {
 		return err
 	}
 	for tp, st := range states {

@@ -272,9 +272,11 @@ func (c *Client) UpdatePartitionStates(ctx context.Context, token ControllerEpoc
 }
 
 // PartitionStates reads the states of the given partitions; partitions
-// without a state znode are left out.
+// without a state znode are left out, and so are those whose state cannot
+// be read, with the error (ErrCorrupt, naming each) beside the others.
 func (c *Client) PartitionStates(ctx context.Context, tps []TopicPartition) (map[TopicPartition]LeaderAndISR, error) {
 	out := make(map[TopicPartition]LeaderAndISR, len(tps))
+	var bad []error
 	for _, tp := range tps {
 		if err := validTopic(tp.Topic); err != nil {
 			return nil, err
@@ -289,11 +291,12 @@ func (c *Client) PartitionStates(ctx context.Context, tps []TopicPartition) (map
 		}
 		s, err := decodeState(data, st.Version)
 		if err != nil {
-			return nil, corrupt(path, data, err)
+			bad = append(bad, corrupt(path, data, err))
+			continue
 		}
 		out[tp] = s
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 func sortedTPs[V any](m map[TopicPartition]V) []TopicPartition {
