@@ -56,13 +56,13 @@ func (c *kcluster) produceTo(t testing.TB, l ledger, topic string, parts []int32
 	cl.Close()
 }
 
-// check reads the topic from the start through every running broker and
-// compares each partition with the ledger, record for record.
-func (l ledger) check(t testing.TB, c *kcluster, topic string, parts int32) {
+// check reads the topic's partitions from the start through every running
+// broker and compares each with the ledger, record for record.
+func (l ledger) check(t testing.TB, c *kcluster, topic string, parts []int32) {
 	t.Helper()
 	offs := map[int32]kgo.Offset{}
 	total := 0
-	for p := range parts {
+	for _, p := range parts {
 		offs[p] = kgo.NewOffset().AtStart()
 		total += len(l[p])
 	}
@@ -74,7 +74,7 @@ func (l ledger) check(t testing.TB, c *kcluster, topic string, parts int32) {
 		}
 		got[r.Partition] = append(got[r.Partition], string(r.Value))
 	}
-	for p := range parts {
+	for _, p := range parts {
 		if !slices.Equal(got[p], l[p]) {
 			t.Fatalf("%s/%d: read %d records, acknowledged %d; first difference at %d", topic, p, len(got[p]), len(l[p]), firstDiff(got[p], l[p]))
 		}
@@ -242,7 +242,7 @@ func TestClusterBrokerFailure(t *testing.T) {
 		}
 	}
 	c.produceTo(t, l, topic, allParts(parts), 20, "after")
-	l.check(t, c, topic, parts)
+	l.check(t, c, topic, allParts(parts))
 }
 
 // brokerEpoch returns a broker's epoch: the czxid of its registration, -1
@@ -360,7 +360,7 @@ func TestClusterPausedController(t *testing.T) {
 	if first := batches[0].batch; first.PartitionLeaderEpoch != 0 {
 		t.Errorf("batch produced at leader epoch 0 stamped with epoch %d", first.PartitionLeaderEpoch)
 	}
-	l.check(t, c, topic, parts)
+	l.check(t, c, topic, allParts(parts))
 }
 
 // TestClusterZooKeeperRestart: ZooKeeper stops under a running cluster
@@ -418,7 +418,7 @@ func TestClusterZooKeeperRestart(t *testing.T) {
 	c.waitConverged()
 	c.online(topic, parts)
 	c.produceTo(t, l, topic, allParts(parts), 10, "after")
-	l.check(t, c, topic, parts)
+	l.check(t, c, topic, allParts(parts))
 }
 
 // window is a span of time.

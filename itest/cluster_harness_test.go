@@ -522,6 +522,14 @@ func (c *kcluster) set(p string, data []byte) {
 	}
 }
 
+// delete removes a znode of the chroot.
+func (c *kcluster) delete(p string) {
+	c.t.Helper()
+	if err := c.raw.Delete(c.chroot+p, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		c.t.Fatalf("delete %s: %v", p, err)
+	}
+}
+
 // shape compares a znode's JSON with want as JSON values (key order and
 // spacing aside). Fields named in timestamps must be strings of decimal
 // digits (Kafka writes milliseconds as strings) and are not compared.
