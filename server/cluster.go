@@ -39,7 +39,9 @@ type cluster struct {
 	ctl *controller.Controller
 	log *slog.Logger
 
-	epoch atomic.Int64 // broker epoch: the czxid of our registration
+	epoch atomic.Int64 // broker epoch: the czxid of our registration; 0 until registered
+
+	ctlStarted bool // ctl runs (start got past registration): stop must stop it
 
 	regMu       sync.Mutex // serializes registrations
 	dropSession func()
@@ -54,7 +56,7 @@ func (cl *cluster) BrokerEpoch() int64  { return cl.epoch.Load() }
 func (cl *cluster) ControllerID() int32 { return cl.ctl.ControllerID() }
 
 func (cl *cluster) Controller() kafkaapi.Controller {
-	if cl.ctl.IsActive() {
+	if cl.ctl != nil && cl.ctl.IsActive() {
 		return cl.ctl
 	}
 	return nil
@@ -168,6 +170,7 @@ func (cl *cluster) start() error {
 		}()
 	})
 	cl.ctl.Start()
+	cl.ctlStarted = true
 	cl.configW = cl.zk.WatchChildren(kafkazk.ConfigChangesPath, func([]string) { cl.applyConfigChanges() })
 	return nil
 }
@@ -242,6 +245,9 @@ func (cl *cluster) applyConfigChanges() {
 // LeaderAndIsr. It gives up early once ctx ends.
 func (cl *cluster) controlledShutdown(ctx context.Context) {
 	s := cl.s
+	if !cl.ctlStarted {
+		return // never registered: nothing to move
+	}
 	cl.ctl.Withdraw()
 	if !s.cfg.ControlledShutdownEnable {
 		return
@@ -334,8 +340,8 @@ func (cl *cluster) stop() {
 	if cl.dropSession != nil {
 		cl.dropSession()
 	}
-	if cl.ctl != nil {
-		cl.ctl.Stop()
+	if cl.ctlStarted {
+		cl.ctl.Stop() // waits for its loop, which only Start runs
 	}
 	cl.zk.Close()
 }
