@@ -2,8 +2,12 @@ package kafkaapi
 
 // CreateTopics (key 19), versions 0-7.
 //
-// Creation is synchronous: when the answer leaves, the topic's metadata is
-// durable and its logs exist, so timeout_ms has nothing left to wait for.
+// Standalone, creation is synchronous: when the answer leaves, the topic's
+// metadata is durable and its logs exist. In a cluster the controller makes
+// the partitions: the answer waits up to timeout_ms until this broker's
+// metadata has a leader for every partition, and a topic still without
+// them then gets REQUEST_TIMED_OUT (it is created all the same), as Kafka's
+// DelayedCreatePartitions does.
 // num_partitions and replication_factor -1 take num.partitions and
 // default.replication.factor (KIP-464; Kafka's broker honours -1 at any
 // version, only its client refuses to send it below v4). An explicit
@@ -71,7 +75,33 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		st.Configs = createdTopicConfigs(h, t.Configs)
 		resp.Topics = append(resp.Topics, st)
 	}
+	if h.cluster != nil && !req.ValidateOnly {
+		awaitLeaders(rc, req.TimeoutMillis, resp)
+	}
 	return rc.respond(resp)
+}
+
+// awaitLeaders waits for the created topics' leaders (cluster mode); those
+// still without them at the timeout get REQUEST_TIMED_OUT.
+func awaitLeaders(rc *reqCtx, timeoutMs int32, resp *kmsg.CreateTopicsResponse) {
+	done := func(snap *metadata.Snapshot) bool {
+		for _, st := range resp.Topics {
+			if st.ErrorCode == 0 && !ledPartitions(snap, st.Topic, st.NumPartitions) {
+				return false
+			}
+		}
+		return true
+	}
+	if rc.h.awaitMetadata(rc.conn.Context(), timeoutMs, done) || timeoutMs <= 0 {
+		return
+	}
+	snap := rc.h.cache.Load()
+	for i, st := range resp.Topics {
+		if st.ErrorCode == 0 && !ledPartitions(snap, st.Topic, st.NumPartitions) {
+			resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+			resp.Topics[i].ErrorMessage = strptr("the topic is created, but not every partition has a leader yet")
+		}
+	}
 }
 
 // createTopicSpec checks what Kafka checks of a request's topic before

@@ -2,9 +2,12 @@ package kafkaapi
 
 // DeleteTopics (key 20), versions 0-6.
 //
-// Topics by name, or (v6, KIP-516) by name or topic ID. Deletion is
-// synchronous: the topic stops being served, its partition directories are
-// removed, then its metadata; timeout_ms has nothing to wait for. A topic
+// Topics by name, or (v6, KIP-516) by name or topic ID. Standalone,
+// deletion is synchronous: the topic stops being served, its partition
+// directories are removed, then its metadata. In a cluster the controller
+// deletes it: the answer waits up to timeout_ms until the topic is gone from
+// this broker's metadata (REQUEST_TIMED_OUT after; the deletion goes on), as
+// Kafka's DelayedDeleteTopics does. A topic
 // named twice is deleted once and both entries succeed. With
 // delete.topic.enable=false every topic fails with TOPIC_DELETION_DISABLED
 // (v3+) or INVALID_REQUEST (v0-v2), as in Kafka 2.1+. An entry with both a
@@ -59,6 +62,25 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			st.ErrorCode, st.ErrorMessage = codeOf(err), msgOf(err)
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+	if h.cluster != nil && len(deleted) > 0 {
+		gone := func(snap *metadata.Snapshot) bool {
+			for name := range deleted {
+				if snap.Topic(name) != nil {
+					return false
+				}
+			}
+			return true
+		}
+		if !h.awaitMetadata(rc.conn.Context(), req.TimeoutMillis, gone) && req.TimeoutMillis > 0 {
+			snap := h.cache.Load()
+			for i, st := range resp.Topics {
+				if st.ErrorCode == 0 && st.Topic != nil && snap.Topic(*st.Topic) != nil {
+					resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+					resp.Topics[i].ErrorMessage = strptr("the topic is marked for deletion, but not deleted yet")
+				}
+			}
+		}
 	}
 	return rc.respond(resp)
 }

@@ -3,9 +3,12 @@ package kafkaapi
 // CreatePartitions (key 37), versions 0-3.
 //
 // Grows a topic to count partitions (KIP-195); partitions are never
-// removed. The new partitions' logs exist and their metadata is durable when
-// the answer leaves, so timeout_ms has nothing to wait for. An explicit
-// assignment names one replica list per new partition, each this broker.
+// removed. Standalone, the new partitions' logs exist and their metadata is
+// durable when the answer leaves. In a cluster the answer waits up to
+// timeout_ms until this broker's metadata has a leader for every partition
+// (REQUEST_TIMED_OUT after, the partitions added all the same), as Kafka's
+// DelayedCreatePartitions does. An explicit assignment names one replica
+// list per new partition (standalone: each this broker).
 // validate_only checks and changes nothing.
 //
 // Errors per topic, with Kafka's messages: INVALID_REQUEST for a topic named
@@ -18,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/metadata"
 	"samsa/netpoll"
 )
 
@@ -31,6 +35,7 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, rt := range req.Topics {
 		count[rt.Topic]++
 	}
+	grown := map[string]int32{} // topics grown, to their new count
 	for _, rt := range req.Topics {
 		if count[rt.Topic] == 0 {
 			continue // a duplicate, answered at its first entry
@@ -55,6 +60,28 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			st.ErrorCode, st.ErrorMessage = codeOf(err), msgOf(err)
 		}
 		resp.Topics = append(resp.Topics, st)
+		if err == nil {
+			grown[rt.Topic] = rt.Count
+		}
+	}
+	if h.cluster != nil && !req.ValidateOnly && len(grown) > 0 {
+		done := func(snap *metadata.Snapshot) bool {
+			for t, n := range grown {
+				if !ledPartitions(snap, t, n) {
+					return false
+				}
+			}
+			return true
+		}
+		if !h.awaitMetadata(rc.conn.Context(), req.TimeoutMillis, done) && req.TimeoutMillis > 0 {
+			snap := h.cache.Load()
+			for i, st := range resp.Topics {
+				if n, ok := grown[st.Topic]; ok && !ledPartitions(snap, st.Topic, n) {
+					resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+					resp.Topics[i].ErrorMessage = strptr("the partitions are added, but not every one has a leader yet")
+				}
+			}
+		}
 	}
 	return rc.respond(resp)
 }

@@ -2,9 +2,12 @@ package kafkaapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/metadata"
 )
 
 // Cluster is what the handlers need of ZooKeeper mode; a standalone
@@ -60,4 +63,42 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 		return
 	}
 	h.groups.Unload(partition)
+}
+
+// awaitMetadata waits until done holds of this broker's metadata cache,
+// waking on each update the controller sends, for at most timeoutMs (as
+// Kafka's DelayedCreatePartitions and DelayedDeleteTopics wait for the
+// metadata before answering CreateTopics, CreatePartitions and
+// DeleteTopics); it reports whether done held. A timeout of 0 or less does
+// not wait.
+func (h *Handler) awaitMetadata(ctx context.Context, timeoutMs int32, done func(*metadata.Snapshot) bool) bool {
+	if timeoutMs <= 0 {
+		return done(h.cache.Load())
+	}
+	timer := time.NewTimer(time.Duration(timeoutMs) * time.Millisecond)
+	defer timer.Stop()
+	for {
+		changed := h.cache.Changed()
+		if done(h.cache.Load()) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// ledPartitions reports whether the snapshot has partitions 0..n-1 of
+// topic, each with a leader.
+func ledPartitions(snap *metadata.Snapshot, topic string, n int32) bool {
+	for p := range n {
+		if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 {
+			return false
+		}
+	}
+	return true
 }

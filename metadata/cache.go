@@ -94,17 +94,28 @@ func (s *Snapshot) TopicNames() []string {
 type Cache struct {
 	snap atomic.Pointer[Snapshot]
 	mu   sync.Mutex // serializes writers
+	// changed is closed (and replaced) by every Update: waiters for a
+	// state of the cache wake on it. Guarded by mu.
+	changed chan struct{}
 }
 
 // NewCache returns a cache of an empty cluster.
 func NewCache(clusterID string) *Cache {
-	c := &Cache{}
+	c := &Cache{changed: make(chan struct{})}
 	c.snap.Store(&Snapshot{ClusterID: clusterID, ControllerID: -1, Topics: map[string]*TopicInfo{}, byID: map[TopicID]*TopicInfo{}})
 	return c
 }
 
 // Load returns the current snapshot. Callers must not modify it.
 func (c *Cache) Load() *Snapshot { return c.snap.Load() }
+
+// Changed returns a channel closed by the next Update. Take it before
+// Load to miss no update: Changed, Load, check, wait.
+func (c *Cache) Changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.changed
+}
 
 // Edit is a writer's copy of a snapshot.
 type Edit struct{ s *Snapshot }
@@ -127,6 +138,8 @@ func (c *Cache) Update(fn func(e *Edit)) {
 		next.byID[t.ID] = t
 	}
 	c.snap.Store(&next)
+	close(c.changed)
+	c.changed = make(chan struct{})
 }
 
 // Snapshot is the copy being edited.
