@@ -108,7 +108,15 @@ func (quietZK) Printf(string, ...any) {}
 // cluster's settings, then overrides.
 func (c *kcluster) addBroker(id int32, overrides ...string) *broker {
 	c.t.Helper()
-	base := []string{
+	b := newBroker(c.t, append(c.brokerArgs(id), overrides...)...)
+	b.id = id
+	c.brokers = append(c.brokers, b)
+	return b
+}
+
+// brokerArgs are the overrides that make broker id a member of the cluster.
+func (c *kcluster) brokerArgs(id int32) []string {
+	return []string{
 		"broker.id=" + strconv.Itoa(int(id)),
 		"zookeeper.connect=" + c.connect,
 		"zookeeper.session.timeout.ms=" + strconv.Itoa(int(c.session.Milliseconds())),
@@ -119,10 +127,6 @@ func (c *kcluster) addBroker(id int32, overrides ...string) *broker {
 		"controlled.shutdown.retry.backoff.ms=200",
 		"controller.socket.timeout.ms=5000",
 	}
-	b := newBroker(c.t, append(base, overrides...)...)
-	b.id = id
-	c.brokers = append(c.brokers, b)
-	return b
 }
 
 // startAll starts brokers in parallel (each on fresh ports).
