@@ -345,3 +345,43 @@ func TestClusterRefusesToStart(t *testing.T) {
 	b.restart()
 	c.waitConverged()
 }
+
+// TestClusterAutoCreate: a Metadata request for a missing topic, through
+// a broker that is not the controller, creates it and answers
+// LEADER_NOT_AVAILABLE while the controller makes its partitions, as
+// Kafka does; kcat producing to another missing topic through yet another
+// broker gets it created with num.partitions spread over the brokers, and
+// its records are all there.
+func TestClusterAutoCreate(t *testing.T) {
+	c := startCluster(t, 3, clusterOpts{overrides: []string{"num.partitions=6"}})
+	ctl := c.waitConverged()
+	via := c.other(ctl)
+	req := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr("auto.metadata")
+	req.Topics = append(req.Topics, mt)
+	req.AllowAutoTopicCreation = true
+	resp, err := via.request(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.(*kmsg.MetadataResponse).Topics[0]; r.ErrorCode != kerr.LeaderNotAvailable.Code && (r.ErrorCode != 0 || len(r.Partitions) != 6) {
+		t.Errorf("Metadata creating auto.metadata: %v with %d partitions, want LEADER_NOT_AVAILABLE (or all 6 led)", kerr.ErrorForCode(r.ErrorCode), len(r.Partitions))
+	}
+	if got := ledBy(c.online("auto.metadata", 6)); len(got) != 3 {
+		t.Errorf("auto.metadata led %v", got)
+	}
+
+	var in strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&in, "k%d\tv%d\n", i, i)
+	}
+	seed := c.other(ctl, via.id)
+	runCmd(t, []byte(in.String()), needKcat(t), "-P", "-b", seed.addr, "-t", "auto.kcat", "-K", "\t", "-X", "acks=all", "-X", "topic.partitioner=murmur2_random")
+	if got := ledBy(c.online("auto.kcat", 6)); len(got) != 3 {
+		t.Errorf("auto.kcat led %v", got)
+	}
+	if got := (&broker{addr: seed.addr}).consumeAll(t, "auto.kcat"); len(got) != 60 {
+		t.Errorf("auto.kcat holds %d records, kcat produced 60", len(got))
+	}
+}
