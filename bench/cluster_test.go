@@ -271,7 +271,6 @@ func (c *benchCluster) leaderOf(topic string, p int32) int32 {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-
 // BenchmarkClusterControllerFailover: SIGKILL of the controller of three
 // brokers, then the time until ZooKeeper names another (the dead session
 // must expire first: the session timeout dominates) and until every
