@@ -175,8 +175,9 @@ func TestClusterControllerFailover(t *testing.T) {
 	}
 }
 
-// TestClusterBrokerFailure: SIGKILL of a broker that is not the
-// controller. Its partitions (RF = 1) go offline: every survivor's
+// TestClusterBrokerFailure: a broker that does not lead a partition
+// answers Produce and Fetch for it with NOT_LEADER_OR_FOLLOWER. Then
+// SIGKILL of a broker that is not the controller. Its partitions (RF = 1) go offline: every survivor's
 // Metadata shows leader -1 with LEADER_NOT_AVAILABLE and the broker as an
 // offline replica, the state znodes leader -1 at leader epoch 1 with the
 // ISR keeping its last member, a survivor answers Produce for them with
@@ -198,6 +199,14 @@ func TestClusterBrokerFailure(t *testing.T) {
 	}
 	l := ledger{}
 	c.produceTo(t, l, topic, allParts(parts), 50, "before")
+	// A broker that does not lead a partition serves none of it.
+	notLeader := c.other(victim.id)
+	if code, _ := notLeader.dial(t).produceCode(t, 9, topic, mine[0], testbatch.Make(testbatch.Spec{Records: 1, ValueSize: 10})); code != kerr.NotLeaderForPartition.Code {
+		t.Errorf("produce to partition %d (led by %d) through broker %d: %v, want NOT_LEADER_OR_FOLLOWER", mine[0], victim.id, notLeader.id, kerr.ErrorForCode(code))
+	}
+	if code, _ := fetchAt(t, notLeader, topic, mine[0], -1); code != kerr.NotLeaderForPartition.Code {
+		t.Errorf("fetch of partition %d (led by %d) from broker %d: %v, want NOT_LEADER_OR_FOLLOWER", mine[0], victim.id, notLeader.id, kerr.ErrorForCode(code))
+	}
 
 	start := time.Now()
 	victim.kill()

@@ -6,7 +6,10 @@
 // TestMain builds bin/samsa once, without -race (the race detector slows
 // the test process, not the broker), unless SAMSA_ITEST_BIN names a binary
 // to test instead. Each test starts its own broker on
-// free loopback ports with a fresh data directory; see startBroker.
+// free loopback ports with a fresh data directory; see startBroker. The
+// cluster tests (cluster_*_test.go) start brokers in ZooKeeper mode on one
+// ZooKeeper shared by the package (internal/zktest), a chroot per test;
+// see startCluster.
 //
 // The Python and kcat clients, and node and npm for kafkajs, come from
 // Debian packages that .ci/run installs; a test that needs one fails with a
