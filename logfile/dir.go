@@ -41,6 +41,10 @@ type DirOptions struct {
 	// FlushCheckInterval is log.flush.scheduler.interval.ms: how often
 	// flush.ms is checked (1 s).
 	FlushCheckInterval time.Duration
+	// ManualHighWatermark: the logs' high watermarks are set by the
+	// replica layer (ZooKeeper mode: the ISR decides), checkpointed in
+	// replication-offset-checkpoint and restored from it.
+	ManualHighWatermark bool
 }
 
 // Dir is one entry of log.dirs: the partition logs in it, its checkpoint
@@ -131,6 +135,12 @@ func (d *Dir) load() error {
 	if err != nil {
 		return err
 	}
+	hws := map[TopicPartition]int64{}
+	if d.opts.ManualHighWatermark {
+		if hws, err = ReadCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint)); err != nil {
+			return err
+		}
+	}
 	entries, err := d.fs.ReadDir(d.path)
 	if err != nil {
 		return fmt.Errorf("logfile: %w", err)
@@ -158,6 +168,7 @@ func (d *Dir) load() error {
 		l, err := Open(full, d.opts.ConfigFor(topic), Options{
 			FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: d.clean,
 			RecoveryPoint: rps[tp], LogStartOffset: starts[tp],
+			ManualHighWatermark: d.opts.ManualHighWatermark, HighWatermark: hws[tp],
 		})
 		if err != nil {
 			return fmt.Errorf("logfile: open %s: %w", full, err)
@@ -248,6 +259,7 @@ func (d *Dir) Create(tp TopicPartition, cfg Config) (*Log, error) {
 	}
 	l, err := Open(filepath.Join(d.path, tp.String()), cfg, Options{
 		FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: true,
+		ManualHighWatermark: d.opts.ManualHighWatermark,
 	})
 	if err != nil {
 		return nil, err
@@ -293,13 +305,20 @@ func (d *Dir) Checkpoint() error {
 	defer d.ckMu.Unlock()
 	rps := map[TopicPartition]int64{}
 	starts := map[TopicPartition]int64{}
+	hws := map[TopicPartition]int64{}
 	for _, l := range d.Logs() {
 		tp := TopicPartition{l.topic, l.partition}
 		rps[tp] = l.RecoveryPoint()
 		starts[tp] = l.StartOffset()
+		hws[tp] = l.HighWatermark()
 	}
 	if err := WriteCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint), rps); err != nil {
 		return err
+	}
+	if d.opts.ManualHighWatermark {
+		if err := WriteCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint), hws); err != nil {
+			return err
+		}
 	}
 	return WriteCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint), starts)
 }

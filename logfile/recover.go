@@ -58,6 +58,17 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l.end.Store(end)
 	l.start.Store(min(max(segs[0].base, opts.LogStartOffset), end))
 	l.hw.Store(end)
+	if opts.ManualHighWatermark {
+		// The checkpointed high watermark (replication-offset-checkpoint):
+		// what the ISR had when it was written; the leader moves it on.
+		l.hw.Store(min(max(opts.HighWatermark, l.start.Load()), end))
+	}
+	if err := l.loadEpochs(); err != nil {
+		for _, s := range segs {
+			s.close()
+		}
+		return nil, err
+	}
 	l.lastFlushMs.Store(opts.Now().UnixMilli())
 	if opts.Clean {
 		l.recoveryPoint.Store(end)

@@ -83,6 +83,9 @@ func (l *Log) TruncateTo(offset int64) error {
 	end := ns.nextNow()
 	l.end.Store(end)
 	l.hw.Store(min(l.hw.Load(), end))
+	if err := l.epochsTruncated(end); err != nil {
+		return l.fail(err)
+	}
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
 	old.release()
 	for _, s := range segs[i+1:] {
@@ -115,5 +118,12 @@ func (l *Log) truncateFully(offset int64) error {
 	l.start.Store(offset)
 	l.hw.Store(offset)
 	l.recoveryPoint.Store(offset)
+	l.epochs.mu.Lock()
+	l.epochs.entries = nil
+	err = l.writeEpochs()
+	l.epochs.mu.Unlock()
+	if err != nil {
+		return l.fail(err)
+	}
 	return nil
 }
