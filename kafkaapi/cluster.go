@@ -26,6 +26,8 @@ type Controller interface {
 	// ControlledShutdown moves the leaderships of a stopping broker away
 	// and returns the partitions it still leads.
 	ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) ([]kmsg.ControlledShutdownResponsePartitionsRemaining, error)
+	// AlterPartition applies a leader's ISR changes.
+	AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error)
 	// ElectLeaders runs preferred (0) or unclean (1) elections for the
 	// partitions named, or all when nil; the error code per partition.
 	ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (map[string]map[int32]int16, error)
@@ -55,7 +57,7 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 	}
 	if leader {
 		if p := h.rm.Partition(topic, partition); p != nil {
-			h.groups.Load(partition, offsetsLog{p})
+			h.groups.Load(partition, offsetsLog{h.rm, p})
 		}
 		return
 	}

@@ -111,7 +111,18 @@ func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []replica.Fe
 			} else {
 				e.records(nil)
 			}
-			e.tags()
+			if e.flexible && p.Diverging.Epoch >= 0 {
+				// One tagged field: diverging_epoch (tag 0), a struct of
+				// epoch, end_offset and its own empty tag section.
+				e.uvarint(1)
+				e.uvarint(0)
+				e.uvarint(4 + 8 + 1)
+				e.i32(p.Diverging.Epoch)
+				e.i64(p.Diverging.EndOffset)
+				e.buf = append(e.buf, 0)
+			} else {
+				e.tags()
+			}
 		}
 		e.tags()
 	}

@@ -97,6 +97,24 @@ func (l *Log) TruncateTo(offset int64) error {
 	return nil
 }
 
+// TruncateFullyAndStartAt deletes every segment and starts the log empty
+// at offset, as a follower does whose log ends below its leader's log
+// start (Kafka's truncateFullyAndStartAt).
+func (l *Log) TruncateFullyAndStartAt(offset int64) error {
+	if offset < 0 {
+		return fmt.Errorf("%w: start %s at %d", ErrOffsetOutOfRange, l.dir, offset)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.bg.Wait()
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	return l.truncateFully(offset)
+}
+
 // truncateFully deletes every segment and starts the log empty at offset.
 // Called with l.mu and l.flushMu held.
 func (l *Log) truncateFully(offset int64) error {

@@ -25,6 +25,7 @@ type metrics struct {
 	bytesOut     *prometheus.CounterVec
 	recordsIn    *prometheus.CounterVec
 	recordsOut   *prometheus.CounterVec
+	replica      *replica.Metrics
 }
 
 func newMetrics(s *Server) *metrics {
@@ -39,6 +40,13 @@ func newMetrics(s *Server) *metrics {
 	m.bytesOut = perTopic("samsa_topic_bytes_out_total", "Record batch bytes sent to consumers, by topic.")
 	m.recordsIn = perTopic("samsa_topic_records_in_total", "Records appended, by topic.")
 	m.recordsOut = perTopic("samsa_topic_records_out_total", "Offsets delivered to consumers, by topic.")
+	m.replica = &replica.Metrics{
+		ISRShrinks:       prometheus.NewCounter(prometheus.CounterOpts{Name: "samsa_isr_shrinks_total", Help: "ISR shrinks of partitions this broker leads (Kafka's IsrShrinksPerSec)."}),
+		ISRExpands:       prometheus.NewCounter(prometheus.CounterOpts{Name: "samsa_isr_expands_total", Help: "ISR expansions of partitions this broker leads (Kafka's IsrExpandsPerSec)."}),
+		FetcherBytes:     prometheus.NewCounter(prometheus.CounterOpts{Name: "samsa_replica_fetcher_bytes_total", Help: "Record bytes the replica fetchers appended (Kafka's ReplicaFetcherManager BytesPerSec)."}),
+		ProducePurgatory: prometheus.NewGauge(prometheus.GaugeOpts{Name: "samsa_produce_purgatory_size", Help: "acks=all produces waiting for the in-sync replicas, as Kafka's produce purgatory."}),
+	}
+	m.reg.MustRegister(m.replica.ISRShrinks, m.replica.ISRExpands, m.replica.FetcherBytes, m.replica.ProducePurgatory)
 	m.reg.MustRegister(m.fetchWaiting, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &brokerCollector{s})
 	return m

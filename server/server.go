@@ -95,19 +95,26 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	var err error
+	checkpoints := cfg.FlushCheckpointInterval
+	if s.cl != nil {
+		// The high watermark checkpoint goes with the others, at
+		// replica.high.watermark.checkpoint.interval.ms.
+		checkpoints = min(checkpoints, cfg.ReplicaHighWatermarkCheckpoint)
+	}
 	s.dir, err = logfile.OpenDir(dataDir, logfile.DirOptions{
 		Logger:                 logger,
 		ConfigFor:              replica.LogConfigFor(cfg.TopicDefaults, store, logger),
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
-		CheckpointInterval:     cfg.FlushCheckpointInterval,
+		CheckpointInterval:     checkpoints,
 		FlushCheckInterval:     cfg.FlushCheckInterval,
+		ManualHighWatermark:    s.cl != nil,
 	})
 	if err != nil {
 		s.closeStore()
 		return nil, err
 	}
 	s.cache = metadata.NewCache(store.ClusterID())
-	s.rm = replica.NewManager(s.dir, replica.Options{
+	ropts := replica.Options{
 		BrokerID:          cfg.BrokerID,
 		Cache:             s.cache,
 		Logger:            logger,
@@ -116,7 +123,12 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		Counters:          s.metrics.forTopic,
 		DropCounters:      s.metrics.dropTopic,
 		FetchWaiting:      func(d int) { s.metrics.fetchWaiting.Add(float64(d)) },
-	})
+		Metrics:           s.metrics.replica,
+	}
+	if s.cl != nil {
+		s.cl.replicaOptions(&ropts)
+	}
+	s.rm = replica.NewManager(s.dir, ropts)
 	if s.cl == nil {
 		// Standalone: this broker is its own controller and leads every
 		// partition. In cluster mode the controller's LeaderAndIsr says.
@@ -385,6 +397,7 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 	}
 	close(s.stop)
 	s.bg.Wait()
+	s.rm.Close()
 	s.rm.SnapshotProducers()
 	if err := s.dir.Close(); err != nil {
 		errs = append(errs, err)
