@@ -67,6 +67,8 @@ type Controller struct {
 	channels map[int32]*channel
 	rebal    *time.Ticker
 	rebalC   <-chan time.Time
+	// znodeReassign: partitions /admin/reassign_partitions asked to move.
+	znodeReassign map[tpKey]bool
 	// activeSince counts activations, so that events queued by an earlier
 	// activation (a StopReplica answer) are recognized as stale.
 	activation int
@@ -245,6 +247,8 @@ func (c *Controller) handleActive(e event) error {
 		}
 	case evRebalance:
 		return c.rebalance()
+	case evReassignZnode:
+		return c.onReassignZnode()
 	}
 	return nil
 }
@@ -344,6 +348,7 @@ func (c *Controller) activate() error {
 	c.s = newClusterState()
 	c.channels = map[int32]*channel{}
 	c.topicW = map[string]*kafkazk.Watcher{}
+	c.znodeReassign = map[tpKey]bool{}
 	brokers, err := c.zk.Brokers(ctx)
 	if err != nil {
 		return err
@@ -371,6 +376,11 @@ func (c *Controller) activate() error {
 		c.zk.WatchChildren(kafkazk.BrokerIDsPath, func(ids []string) { c.post(evBrokers{ids}) }),
 		c.zk.WatchChildren(kafkazk.TopicsPath, func(ts []string) { c.post(evTopics{ts}) }),
 		c.zk.WatchChildren(kafkazk.DeleteTopicsPath, func(ts []string) { c.post(evDeletions{ts}) }),
+		c.zk.WatchData(kafkazk.ReassignPartitionsPath, func(data []byte, _ *kafkazk.Stat) {
+			if data != nil {
+				c.post(evReassignZnode{})
+			}
+		}),
 	)
 	for _, t := range names {
 		c.watchTopic(t)
@@ -383,6 +393,9 @@ func (c *Controller) activate() error {
 		return err
 	}
 	if err := c.onDeletions(marked); err != nil {
+		return err
+	}
+	if err := c.resumeReassignments(ctx); err != nil {
 		return err
 	}
 	if c.cfg.AutoLeaderRebalance {
@@ -552,6 +565,9 @@ func (c *Controller) onBrokerStartup(ctx context.Context, born []int32) error {
 	}
 	c.sendLeaderAndIsr(theirs, born, true)
 	if err := c.electWhereNeeded(ctx, all); err != nil {
+		return err
+	}
+	if err := c.resumeReassignments(ctx); err != nil {
 		return err
 	}
 	return c.retryDeletions()

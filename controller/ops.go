@@ -417,6 +417,11 @@ func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitio
 		if len(changed) > 0 {
 			c.log.Info("ISR changed by its leader", "broker", req.BrokerID, "partitions", len(changed))
 			c.sendUpdateMetadata(c.s.liveIDs(), changed)
+			for _, k := range changed {
+				if err = c.checkReassignment(wctx, k); err != nil {
+					return
+				}
+			}
 		}
 	})
 	if cerr != nil {

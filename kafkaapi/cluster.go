@@ -28,6 +28,10 @@ type Controller interface {
 	ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) ([]kmsg.ControlledShutdownResponsePartitionsRemaining, error)
 	// AlterPartition applies a leader's ISR changes.
 	AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error)
+	// AlterPartitionReassignments starts or cancels reassignments.
+	AlterPartitionReassignments(ctx context.Context, req *kmsg.AlterPartitionAssignmentsRequest) (*kmsg.AlterPartitionAssignmentsResponse, error)
+	// ListPartitionReassignments lists those in progress.
+	ListPartitionReassignments(ctx context.Context, req *kmsg.ListPartitionReassignmentsRequest) (*kmsg.ListPartitionReassignmentsResponse, error)
 	// ElectLeaders runs preferred (0) or unclean (1) elections for the
 	// partitions named, or all when nil; the error code per partition.
 	ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (map[string]map[int32]int16, error)

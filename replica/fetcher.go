@@ -331,7 +331,15 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 				continue
 			}
 			if err := f.handle(p, parts[p], rp); err != nil {
-				f.fs.log.Warn("replica fetch of a partition failed", "topic", p.Topic, "partition", p.Index, "leader", f.key.leader, "err", err)
+				level := slog.LevelWarn
+				switch {
+				case errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.UnknownTopicOrPartition),
+					errors.Is(err, kerr.FencedLeaderEpoch), errors.Is(err, kerr.UnknownLeaderEpoch):
+					// The leader has not heard of the change yet, or we
+					// have not: the controller's next request settles it.
+					level = slog.LevelDebug
+				}
+				f.fs.log.Log(context.Background(), level, "replica fetch of a partition failed", "topic", p.Topic, "partition", p.Index, "leader", f.key.leader, "err", err)
 				f.backoff(p)
 			}
 		}

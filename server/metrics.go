@@ -84,10 +84,16 @@ var (
 	descGroups   = prometheus.NewDesc("samsa_groups", "Consumer groups this coordinator holds, by state.", []string{"state"}, nil)
 	descMembers  = prometheus.NewDesc("samsa_group_members", "Members of the consumer groups this coordinator holds.", nil, nil)
 	descOffsets  = prometheus.NewDesc("samsa_group_offsets", "Committed offsets this coordinator holds.", nil, nil)
+
+	descUnderReplicated = prometheus.NewDesc("samsa_under_replicated_partitions", "Partitions this broker leads whose ISR is smaller than their replicas (Kafka's UnderReplicatedPartitions).", nil, nil)
+	descUnderMinISR     = prometheus.NewDesc("samsa_under_min_isr_partitions", "Partitions this broker leads whose ISR is below min.insync.replicas (Kafka's UnderMinIsrPartitionCount).", nil, nil)
+	descOffline         = prometheus.NewDesc("samsa_offline_partitions", "Partitions without a leader, reported by the active controller (Kafka's OfflinePartitionsCount); 0 on other brokers.", nil, nil)
+	descFollowerLag     = prometheus.NewDesc("samsa_follower_lag_messages", "The leader's log end minus its slowest follower's, for replicated partitions this broker leads.", []string{"topic", "partition"}, nil)
 )
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets} {
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets,
+		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag} {
 		ch <- d
 	}
 }
@@ -111,6 +117,37 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(st.Members))
 		ch <- prometheus.MustNewConstMetric(descOffsets, prometheus.GaugeValue, float64(st.Offsets))
 	}
+	var under, underMin int
+	s.rm.Topics(func(ts *replica.Topic) {
+		ts.Hosted(func(p *replica.Partition) {
+			st := p.Stats()
+			if !st.Leader {
+				return
+			}
+			if st.ISR < st.Replicas {
+				under++
+			}
+			if st.ISR < int(ts.Config.MinInSyncReplicas) {
+				underMin++
+			}
+			if st.Replicas > 1 {
+				ch <- prometheus.MustNewConstMetric(descFollowerLag, prometheus.GaugeValue, float64(st.FollowerLagMax), ts.Meta.Name, strconv.Itoa(int(p.Index)))
+			}
+		})
+	})
+	ch <- prometheus.MustNewConstMetric(descUnderReplicated, prometheus.GaugeValue, float64(under))
+	ch <- prometheus.MustNewConstMetric(descUnderMinISR, prometheus.GaugeValue, float64(underMin))
+	offline := 0
+	if snap := s.cache.Load(); s.cl != nil && snap.ControllerID == s.cfg.BrokerID {
+		for _, name := range snap.TopicNames() {
+			for _, p := range snap.Topic(name).Partitions {
+				if p.Leader < 0 {
+					offline++
+				}
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descOffline, prometheus.GaugeValue, float64(offline))
 	s.rm.Topics(func(ts *replica.Topic) {
 		name := ts.Meta.Name
 		ts.Hosted(func(p *replica.Partition) {
