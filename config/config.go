@@ -76,9 +76,10 @@ type Config struct {
 	LeaderReplicationThrottledRate     int64         // leader.replication.throttled.rate, bytes/s
 	FollowerReplicationThrottledRate   int64         // follower.replication.throttled.rate, bytes/s
 
-	// Groups configures the group coordinator and the log cleaner
-	// (group.go).
+	// Groups configures the group coordinator (group.go).
 	Groups GroupConfig
+	// Cleaner configures the log cleaner (group.go).
+	Cleaner CleanerConfig
 
 	// TopicDefaults are the broker-level defaults of topic configs
 	// (log.retention.ms sets RetentionMs, and so on).

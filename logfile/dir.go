@@ -41,6 +41,12 @@ type DirOptions struct {
 	// FlushCheckInterval is log.flush.scheduler.interval.ms: how often
 	// flush.ms is checked (1 s).
 	FlushCheckInterval time.Duration
+	// Cleaner runs the log cleaner (compaction of the logs whose config
+	// has Compact) every CleanerBackoff (log.cleaner.backoff.ms, 15 s),
+	// with a key map of at most CleanerMaxKeys keys.
+	Cleaner        bool
+	CleanerBackoff time.Duration
+	CleanerMaxKeys int
 	// ManualHighWatermark: the logs' high watermarks are set by the
 	// replica layer (ZooKeeper mode: the ISR decides), checkpointed in
 	// replication-offset-checkpoint and restored from it.
@@ -67,6 +73,8 @@ type Dir struct {
 
 	// ckMu serializes checkpoint writes.
 	ckMu sync.Mutex
+
+	cleaner *Cleaner // nil: no cleaner
 
 	stop chan struct{}
 	done chan struct{}
@@ -115,6 +123,17 @@ func OpenDir(path string, opts DirOptions) (*Dir, error) {
 		d.closeLogs()
 		lock.Close()
 		return nil, err
+	}
+	if opts.Cleaner {
+		if opts.CleanerBackoff <= 0 {
+			opts.CleanerBackoff = 15 * time.Second
+		}
+		if d.cleaner, err = NewCleaner(d, max(opts.CleanerMaxKeys, 1)); err != nil {
+			d.closeLogs()
+			lock.Close()
+			return nil, err
+		}
+		d.opts = opts
 	}
 	d.stop, d.done = make(chan struct{}), make(chan struct{})
 	go d.background()
@@ -346,6 +365,12 @@ func (d *Dir) background() {
 	defer ret.Stop()
 	defer ck.Stop()
 	defer fl.Stop()
+	var clean <-chan time.Time
+	if d.cleaner != nil {
+		cl := time.NewTicker(d.opts.CleanerBackoff)
+		defer cl.Stop()
+		clean = cl.C
+	}
 	for {
 		select {
 		case <-d.stop:
@@ -357,6 +382,10 @@ func (d *Dir) background() {
 		case <-ck.C:
 			if err := d.Checkpoint(); err != nil {
 				d.opts.Logger.Error("checkpoint", "err", err)
+			}
+		case <-clean:
+			if _, err := d.cleaner.RunOnce(false); err != nil {
+				d.opts.Logger.Error("log cleaner", "err", err)
 			}
 		case <-fl.C:
 			now := d.opts.Now()

@@ -108,6 +108,9 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		CheckpointInterval:     checkpoints,
 		FlushCheckInterval:     cfg.FlushCheckInterval,
 		ManualHighWatermark:    s.cl != nil,
+		Cleaner:                cfg.Cleaner.Enable,
+		CleanerBackoff:         cfg.Cleaner.Backoff,
+		CleanerMaxKeys:         cfg.Cleaner.MaxKeys(),
 	})
 	if err != nil {
 		s.closeStore()
@@ -328,32 +331,7 @@ func (s *Server) startGroups() error {
 		},
 		Logger: s.log,
 	})
-	if gc.CleanerEnable {
-		cl, err := logfile.NewCleaner(s.dir, gc.CleanerMaxKeys())
-		if err != nil {
-			return err
-		}
-		s.bg.Add(1)
-		go s.runCleaner(cl)
-	}
 	return nil
-}
-
-// runCleaner compacts logs every log.cleaner.backoff.ms.
-func (s *Server) runCleaner(cl *logfile.Cleaner) {
-	defer s.bg.Done()
-	t := time.NewTicker(s.cfg.Groups.CleanerBackoff)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		if _, err := cl.RunOnce(false); err != nil {
-			s.log.Error("log cleaner", "err", err)
-		}
-	}
 }
 
 // Addr returns the address the Kafka listener is bound to.
