@@ -48,6 +48,7 @@ type Controller struct {
 
 	controllerID atomic.Int32 // the elected controller, -1 none: any goroutine reads it
 	withdrawn    atomic.Bool  // the broker is stopping: do not run for election
+	stopped      atomic.Bool
 
 	qmu   sync.Mutex
 	queue []event
@@ -128,8 +129,12 @@ func (c *Controller) Start() {
 	})
 }
 
-// Stop resigns (if active) and ends the candidate.
+// Stop resigns (if active) and ends the candidate. It may be called more
+// than once.
 func (c *Controller) Stop() {
+	if !c.stopped.CompareAndSwap(false, true) {
+		return
+	}
 	if c.dropSession != nil {
 		c.dropSession()
 	}
@@ -263,19 +268,23 @@ func (c *Controller) setControllerID(id int32) {
 	}
 }
 
-// elect looks at /controller and runs for election when it is vacant.
+// elect looks at /controller and runs for election when it is vacant (or
+// held by this broker's own session while no controller of this process
+// acts on it: a candidate restarted in the same session).
 func (c *Controller) elect() {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	info, err := c.zk.Controller(ctx)
 	switch {
-	case err == nil:
-		if c.active && info.BrokerID != c.cfg.BrokerID {
+	case err == nil && info.BrokerID != c.cfg.BrokerID:
+		if c.active {
 			c.resign("another controller was elected")
 		}
 		c.setControllerID(info.BrokerID)
 		return
-	case !errors.Is(err, kafkazk.ErrNotFound):
+	case err == nil && c.active:
+		return // still ours
+	case err != nil && !errors.Is(err, kafkazk.ErrNotFound):
 		c.log.Warn("reading /controller", "err", err)
 		c.setControllerID(-1)
 		return
@@ -303,9 +312,6 @@ func (c *Controller) elect() {
 	if err := c.activate(); err != nil {
 		c.log.Error("controller failover failed; resigning", "err", err)
 		c.resign("failover failed")
-		ctx, cancel := c.ctx()
-		c.zk.Resign(ctx, el.Token)
-		cancel()
 	}
 }
 
@@ -333,6 +339,13 @@ func (c *Controller) resign(reason string) {
 		c.rebal, c.rebalC = nil, nil
 	}
 	c.s = nil
+	// Give /controller up, so that another broker (or this one, again)
+	// can be elected; a deposed controller's token deletes nothing.
+	ctx, cancel := c.ctx()
+	if err := c.zk.Resign(ctx, c.token); err != nil && !errors.Is(err, kafkazk.ErrControllerMoved) {
+		c.log.Warn("giving up /controller", "err", err)
+	}
+	cancel()
 	if c.controllerID.Load() == c.cfg.BrokerID {
 		c.setControllerID(-1)
 	}
@@ -389,6 +402,25 @@ func (c *Controller) activate() error {
 	all := c.s.allPartitions()
 	c.sendUpdateMetadata(c.s.liveIDs(), all)
 	c.sendLeaderAndIsr(all, c.s.liveIDs(), true)
+	// Brokers that died while no controller watched (this one's
+	// predecessor among them) still lead or sit in ISRs: fail them over
+	// now, as Kafka's replica state machine does at startup.
+	var gone []int32
+	for _, k := range all {
+		if st := c.s.part(k).state; st != nil {
+			for _, r := range append([]int32{st.Leader}, st.ISR...) {
+				if r >= 0 && !c.s.alive(r) && !slices.Contains(gone, r) {
+					gone = append(gone, r)
+				}
+			}
+		}
+	}
+	if len(gone) > 0 {
+		c.log.Info("brokers gone before this controller started", "brokers", gone)
+		if err := c.onBrokerFailure(ctx, gone); err != nil {
+			return err
+		}
+	}
 	if err := c.electWhereNeeded(ctx, all); err != nil {
 		return err
 	}
