@@ -166,8 +166,20 @@ func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, broke
 			return
 		}
 		changed = keysOf(updates)
-		c.sendLeaderAndIsr(changed, c.s.liveIDs(), false)
+		others := slices.DeleteFunc(c.s.liveIDs(), func(id int32) bool { return id == broker })
+		c.sendLeaderAndIsr(changed, others, false)
 		c.sendUpdateMetadata(c.s.liveIDs(), changed)
+		// The stopping broker stops following (its logs stay), as Kafka
+		// sends it StopReplica without deletion.
+		stops := map[string][]int32{}
+		for _, k := range c.s.allPartitions() {
+			if pc := c.s.part(k); pc.state != nil && pc.state.Leader != broker && contains(pc.replicas, broker) {
+				stops[k.topic] = append(stops[k.topic], k.part)
+			}
+		}
+		for t, ps := range stops {
+			c.sendStopReplica(broker, t, ps, false)
+		}
 		for _, k := range c.s.allPartitions() {
 			if pc := c.s.part(k); pc.state != nil && pc.state.Leader == broker {
 				r := kmsg.NewControlledShutdownResponsePartitionsRemaining()
@@ -377,7 +389,11 @@ func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitio
 					op.ErrorCode = kerr.FencedLeaderEpoch.Code
 				case rp.PartitionEpoch != pc.state.PartitionEpoch:
 					op.ErrorCode = kerr.InvalidUpdateVersion.Code
-				case !contains(newISR, req.BrokerID) || slices.ContainsFunc(newISR, func(r int32) bool { return !contains(pc.replicas, r) || !c.s.alive(r) }):
+				case !contains(newISR, req.BrokerID) || slices.ContainsFunc(newISR, func(r int32) bool {
+					// A member must be an assigned, live replica, and not one
+					// in controlled shutdown: it is leaving.
+					return !contains(pc.replicas, r) || !c.s.alive(r) || (c.s.shuttingDown[r] && !contains(pc.state.ISR, r))
+				}):
 					op.ErrorCode = kerr.IneligibleReplica.Code
 					if req.Version == 0 {
 						op.ErrorCode = kerr.OperationNotAttempted.Code
