@@ -41,12 +41,9 @@ func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		return rc.respond(resp)
 	}
-	if h.cluster == nil {
-		return fail(kerr.ClusterAuthorizationFailed.Code)
-	}
-	ctl := h.cluster.Controller()
+	ctl, code := h.activeController()
 	if ctl == nil {
-		return fail(kerr.NotController.Code)
+		return fail(code)
 	}
 	if req.ElectionType != 0 && req.ElectionType != 1 {
 		return fail(kerr.InvalidRequest.Code)

@@ -13,7 +13,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
@@ -28,15 +27,9 @@ func serveAlterPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Re
 	req := kreq.(*kmsg.AlterPartitionAssignmentsRequest)
 	h := rc.h
 	resp := kmsg.NewPtrAlterPartitionAssignmentsResponse()
-	var ctl Controller
-	if h.cluster != nil {
-		ctl = h.cluster.Controller()
-	}
+	ctl, code := h.activeController()
 	if ctl == nil {
-		resp.ErrorCode = kerr.NotController.Code
-		if h.cluster == nil {
-			resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		}
+		resp.ErrorCode = code
 		return rc.respond(resp)
 	}
 	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
@@ -56,15 +49,9 @@ func serveListPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Res
 	req := kreq.(*kmsg.ListPartitionReassignmentsRequest)
 	h := rc.h
 	resp := kmsg.NewPtrListPartitionReassignmentsResponse()
-	var ctl Controller
-	if h.cluster != nil {
-		ctl = h.cluster.Controller()
-	}
+	ctl, code := h.activeController()
 	if ctl == nil {
-		resp.ErrorCode = kerr.NotController.Code
-		if h.cluster == nil {
-			resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		}
+		resp.ErrorCode = code
 		return rc.respond(resp)
 	}
 	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)

@@ -12,7 +12,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
@@ -24,13 +23,9 @@ func serveAlterPartition(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AlterPartitionRequest)
 	h := rc.h
 	resp := kmsg.NewPtrAlterPartitionResponse()
-	if h.cluster == nil {
-		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		return rc.respond(resp)
-	}
-	ctl := h.cluster.Controller()
+	ctl, code := h.activeController()
 	if ctl == nil {
-		resp.ErrorCode = kerr.NotController.Code
+		resp.ErrorCode = code
 		return rc.respond(resp)
 	}
 	ctx, cancel := context.WithTimeout(rc.conn.Context(), 30*time.Second)

@@ -67,3 +67,16 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 	}
 	h.groups.Unload(partition)
 }
+
+// activeController is the controller to serve a request that only the
+// active controller answers, or the error code: CLUSTER_AUTHORIZATION_FAILED
+// on a standalone broker, NOT_CONTROLLER on one that is not the controller.
+func (h *Handler) activeController() (Controller, int16) {
+	if h.cluster == nil {
+		return nil, kerr.ClusterAuthorizationFailed.Code
+	}
+	if ctl := h.cluster.Controller(); ctl != nil {
+		return ctl, 0
+	}
+	return nil, kerr.NotController.Code
+}

@@ -11,8 +11,14 @@ import (
 // offset. Readers holding regions of removed bytes keep valid descriptors
 // but may read short.
 func (l *Log) TruncateTo(offset int64) error {
+	return l.truncating(offset, l.truncateTo)
+}
+
+// truncating runs fn with the log's locks held and no background flush
+// under way, for an offset that is not negative (as Kafka's: no segment may
+// be named by a negative base).
+func (l *Log) truncating(offset int64, fn func(offset int64) error) error {
 	if offset < 0 {
-		// As Kafka's truncateTo: no segment may be named by a negative base.
 		return fmt.Errorf("%w: truncate %s to %d", ErrOffsetOutOfRange, l.dir, offset)
 	}
 	l.mu.Lock()
@@ -23,6 +29,11 @@ func (l *Log) TruncateTo(offset int64) error {
 	l.bg.Wait()
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
+	return fn(offset)
+}
+
+// truncateTo is TruncateTo with the locks held.
+func (l *Log) truncateTo(offset int64) error {
 	if offset >= l.end.Load() {
 		return nil
 	}
@@ -101,18 +112,7 @@ func (l *Log) TruncateTo(offset int64) error {
 // at offset, as a follower does whose log ends below its leader's log
 // start (Kafka's truncateFullyAndStartAt).
 func (l *Log) TruncateFullyAndStartAt(offset int64) error {
-	if offset < 0 {
-		return fmt.Errorf("%w: start %s at %d", ErrOffsetOutOfRange, l.dir, offset)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return ErrClosed
-	}
-	l.bg.Wait()
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
-	return l.truncateFully(offset)
+	return l.truncating(offset, l.truncateFully)
 }
 
 // truncateFully deletes every segment and starts the log empty at offset.
