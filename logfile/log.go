@@ -41,6 +41,11 @@ type Log struct {
 	start         atomic.Int64               // log start offset
 	hw            atomic.Int64               // high watermark, set by the broker
 	recoveryPoint atomic.Int64               // everything below is fsynced
+	// dirDirty: a segment was created since the directory was last
+	// fsynced; its entry must be made durable before the recovery point
+	// passes its base (a power cut keeps a synced file whose directory
+	// entry was not).
+	dirDirty atomic.Bool
 	lastFlushMs   atomic.Int64
 	werr          atomic.Pointer[error] // sticky write error (invariant 5)
 
@@ -361,6 +366,7 @@ func (l *Log) roll() (*segment, error) {
 		return nil, fmt.Errorf("logfile: roll %s at %d: %w", l.dir, base, err)
 	}
 	old.finish(l.opts.Logger)
+	l.dirDirty.Store(true) // before a flush can see the segment
 	segs := *l.segs.Load()
 	next := append(segs[:len(segs):len(segs)], ns)
 	l.segs.Store(&next)
@@ -424,6 +430,12 @@ func (l *Log) flushTo(upTo int64) error {
 		s.release()
 		if err != nil {
 			return l.fail(err)
+		}
+	}
+	if l.dirDirty.Swap(false) {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			l.dirDirty.Store(true)
+			return l.fail(fmt.Errorf("logfile: fsync %s: %w", l.dir, err))
 		}
 	}
 	if upTo > l.recoveryPoint.Load() {
