@@ -69,6 +69,12 @@ type Server struct {
 // New opens the data directory, the metadata and every log, and recovers
 // them as needed. It does not listen yet: see Start.
 func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
+	return newServer(cfg, logger, vfs.OS)
+}
+
+// newServer is New with the file system the logs go through: tests inject
+// faults with vfs.Faulty.
+func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -102,6 +108,7 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		checkpoints = min(checkpoints, cfg.ReplicaHighWatermarkCheckpoint)
 	}
 	s.dir, err = logfile.OpenDir(dataDir, logfile.DirOptions{
+		FS:                     logFS,
 		Logger:                 logger,
 		ConfigFor:              replica.LogConfigFor(cfg.TopicDefaults, store, logger),
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
