@@ -113,6 +113,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+
+	// checkpoint rewrites the log directory's checkpoints (Dir.Checkpoint),
+	// for a truncation to make its lowered recovery point durable. Nil for
+	// a log opened alone: its caller must.
+	checkpoint func() error
 }
 
 func (o *Options) fill() {

@@ -186,7 +186,7 @@ func (d *Dir) load() error {
 		tp := TopicPartition{topic, part}
 		l, err := Open(full, d.opts.ConfigFor(topic), Options{
 			FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: d.clean,
-			RecoveryPoint: rps[tp], LogStartOffset: starts[tp],
+			RecoveryPoint: rps[tp], LogStartOffset: starts[tp], checkpoint: d.Checkpoint,
 			ManualHighWatermark: d.opts.ManualHighWatermark, HighWatermark: hws[tp],
 		})
 		if err != nil {
@@ -277,7 +277,7 @@ func (d *Dir) Create(tp TopicPartition, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("logfile: invalid partition name %q", tp)
 	}
 	l, err := Open(filepath.Join(d.path, tp.String()), cfg, Options{
-		FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: true,
+		FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: true, checkpoint: d.Checkpoint,
 		ManualHighWatermark: d.opts.ManualHighWatermark,
 	})
 	if err != nil {

@@ -5,7 +5,8 @@ import (
 )
 
 // TruncateTo removes every batch that holds an offset >= offset, as a
-// follower does when its log diverged from the leader's. Segments above it
+// follower does when its log diverged from the leader's. The truncation is
+// durable when it returns (truncationDurable). Segments above it
 // are deleted; the segment holding it is cut and becomes the active one. A
 // batch that straddles offset goes whole, so the new log end may be below
 // offset. Readers holding regions of removed bytes keep valid descriptors
@@ -105,6 +106,26 @@ func (l *Log) truncateTo(offset int64) error {
 		}
 		s.release()
 	}
+	return l.truncationDurable()
+}
+
+// truncationDurable makes a truncation survive a power cut before anything
+// is appended after it: the partition directory is fsynced (removed
+// segments stay removed, a new one stays) and, for a log of a Dir, the
+// checkpoints are rewritten, as Kafka's LogManager.truncateTo does. A
+// checkpoint still holding the old recovery point would let an unclean
+// open trust unsynced bytes appended after the truncation below it.
+// Called with l.mu and l.flushMu held.
+func (l *Log) truncationDurable() error {
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	l.dirDirty.Store(false)
+	if l.opts.checkpoint != nil {
+		if err := l.opts.checkpoint(); err != nil {
+			return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+		}
+	}
 	return nil
 }
 
@@ -143,5 +164,5 @@ func (l *Log) truncateFully(offset int64) error {
 	if err != nil {
 		return l.fail(err)
 	}
-	return nil
+	return l.truncationDurable()
 }
