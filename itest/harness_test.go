@@ -432,9 +432,17 @@ func (b *broker) newTopic(t testing.TB, name string, partitions int32, configs m
 		mt.Topic = kmsg.StringPtr(name)
 		req.Topics = append(req.Topics, mt)
 		req.AllowAutoTopicCreation = true
-		resp := conn.roundTrip(t, req).(*kmsg.MetadataResponse)
-		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
-			t.Fatalf("auto-creating %s: %+v", name, resp.Topics)
+		// Kafka answers the creating request LEADER_NOT_AVAILABLE with no
+		// partitions; a later one lists them.
+		var resp *kmsg.MetadataResponse
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp = conn.roundTrip(t, req).(*kmsg.MetadataResponse)
+			if len(resp.Topics) == 1 && resp.Topics[0].ErrorCode == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("auto-creating %s: %+v", name, resp.Topics)
+			}
 		}
 		if n := int32(len(resp.Topics[0].Partitions)); n != partitions {
 			b.needAPIs(t, keyCreateTopics) // skips
