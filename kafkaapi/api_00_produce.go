@@ -73,6 +73,7 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			if err != nil {
 				sp.ErrorCode = codeOf(err)
 				sp.ErrorMessage = msgOf(err)
+				h.metrics.countError(produceKey, sp.ErrorCode)
 				for _, r := range apierr.Records(err) {
 					sp.ErrorRecords = append(sp.ErrorRecords, kmsg.ProduceResponseTopicPartitionErrorRecord{RelativeOffset: r.Index, ErrorMessage: &r.Msg})
 				}
