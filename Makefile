@@ -37,7 +37,8 @@ test: build vet
 test-short:
 	$(GO) test -short $(PKGS)
 
-# Run every fuzz target for FUZZTIME each (default 30s).
+# Run every fuzz target for FUZZTIME each (default 30s), minimizing new
+# inputs for FUZZMINIMIZETIME at most (default 5s).
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./fuzz/run.sh
 
