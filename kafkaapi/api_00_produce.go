@@ -22,7 +22,10 @@ package kafkaapi
 // unknown producer not starting at sequence 0 UNKNOWN_PRODUCER_ID
 // (package producer). acks=0 gets no response; acks=1 and acks=-1 answer
 // once the append is done (standalone: this broker is the whole ISR).
-// Errors per partition, with Kafka's codes; v8+ carries a message.
+// Errors per partition, with Kafka's codes; v8+ carries a message and,
+// for a batch refused because of particular records (no key on a
+// compacted topic, a timestamp out of range), their indexes in the batch
+// and messages (KIP-467 record_errors).
 // Transactional batches are refused until transactions land. Internal
 // topics refuse client appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
 
@@ -32,6 +35,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/internal/apierr"
 	"samsa/netpoll"
 	"samsa/replica"
 )
@@ -76,6 +80,10 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			if err != nil {
 				sp.ErrorCode = codeOf(err)
 				sp.ErrorMessage = msgOf(err)
+				h.metrics.countError(produceKey, sp.ErrorCode)
+				for _, r := range apierr.Records(err) {
+					sp.ErrorRecords = append(sp.ErrorRecords, kmsg.ProduceResponseTopicPartitionErrorRecord{RelativeOffset: r.Index, ErrorMessage: &r.Msg})
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}

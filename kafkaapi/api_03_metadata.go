@@ -8,7 +8,10 @@ package kafkaapi
 // (v10+). A null topic list (v1+) or an empty one (v0) asks for every
 // topic. Unknown topics are created when allow_auto_topic_creation (v4+;
 // always for v0-v3) and auto.create.topics.enable are both set, as Kafka
-// does; v12 may name topics by ID (KIP-516). Authorized operations
+// does, and answered as Kafka answers them: LEADER_NOT_AVAILABLE with no
+// partitions (creation is asynchronous there; clients retry and see the
+// topic in their next request), or the error that refused the creation.
+// v12 may name topics by ID (KIP-516). Authorized operations
 // (KIP-430) are reported as everything allowed when asked for.
 
 import (
@@ -56,7 +59,8 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		case rt.Topic != nil:
 			t = snap.Topic(*rt.Topic)
 			if t == nil && autoCreate {
-				t = h.autoCreate(*rt.Topic)
+				resp.Topics = append(resp.Topics, h.autoCreate(*rt.Topic))
+				continue
 			}
 		case rt.TopicID != [16]byte{}:
 			t = snap.TopicByID(metadata.TopicID(rt.TopicID))
@@ -78,16 +82,28 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	return rc.respond(resp)
 }
 
-// autoCreate creates a topic for a metadata request; a concurrent creation
-// of the same topic is fine.
-func (h *Handler) autoCreate(name string) *metadata.TopicInfo {
-	if metadata.ValidTopicName(name) != nil || metadata.IsInternal(name) {
-		return nil
+// autoCreate creates a topic for a metadata request and answers for it as
+// Kafka does (KafkaApis.getTopicMetadata): LEADER_NOT_AVAILABLE with no
+// partitions once it is created, also when a concurrent request created it
+// first; otherwise the error that refused it. Internal topics are not
+// created here (their coordinators create them).
+func (h *Handler) autoCreate(name string) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic = &name
+	mt.ErrorCode = kerr.LeaderNotAvailable.Code
+	switch {
+	case metadata.ValidTopicName(name) != nil:
+		mt.ErrorCode = kerr.InvalidTopicException.Code
+		return mt
+	case metadata.IsInternal(name):
+		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return mt
 	}
 	if _, err := h.createTopic(topicSpec{name: name, partitions: -1, replication: -1}, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 		h.log.Warn("auto topic creation failed", "topic", name, "err", err)
+		mt.ErrorCode = codeOf(err)
 	}
-	return h.cache.Load().Topic(name)
+	return mt
 }
 
 func metadataTopic(t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {

@@ -59,7 +59,7 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	if err != nil {
 		return produceError(err)
 	}
-	bs, idem, err := validateBatches(version, ts, bs, now)
+	bs, idem, err := validateBatches(version, ts, p, bs, now)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"samsa/coordinator/group"
 	"samsa/replica"
 )
 
@@ -68,8 +69,10 @@ func (m *metrics) dropTopic(name string) {
 	}
 }
 
-// brokerCollector reports gauges read at scrape time: connections and
-// every partition's offsets and size.
+// brokerCollector reports gauges read at scrape time: connections, every
+// partition's offsets and size (but not of internal topics' partitions
+// that were never written), groups, and the lag of the committed offsets
+// of the groups this broker coordinates.
 type brokerCollector struct{ s *Server }
 
 var (
@@ -84,6 +87,9 @@ var (
 	descGroups   = prometheus.NewDesc("samsa_groups", "Consumer groups this coordinator holds, by state.", []string{"state"}, nil)
 	descMembers  = prometheus.NewDesc("samsa_group_members", "Members of the consumer groups this coordinator holds.", nil, nil)
 	descOffsets  = prometheus.NewDesc("samsa_group_offsets", "Committed offsets this coordinator holds.", nil, nil)
+	descLag      = prometheus.NewDesc("samsa_group_lag",
+		"Consumer lag: the partition's high watermark minus the group's committed offset (0 if the commit is past it), for the groups this broker coordinates and the partitions it hosts.",
+		[]string{"group", "topic", "partition"}, nil)
 
 	descUnderReplicated = prometheus.NewDesc("samsa_under_replicated_partitions", "Partitions this broker leads whose ISR is smaller than their replicas (Kafka's UnderReplicatedPartitions).", nil, nil)
 	descUnderMinISR     = prometheus.NewDesc("samsa_under_min_isr_partitions", "Partitions this broker leads whose ISR is below min.insync.replicas (Kafka's UnderMinIsrPartitionCount).", nil, nil)
@@ -92,7 +98,7 @@ var (
 )
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets,
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
 		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag} {
 		ch <- d
 	}
@@ -116,6 +122,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(st.Members))
 		ch <- prometheus.MustNewConstMetric(descOffsets, prometheus.GaugeValue, float64(st.Offsets))
+		c.collectLag(ch, g.CommittedOffsets())
 	}
 	var under, underMin int
 	s.rm.Topics(func(ts *replica.Topic) {
@@ -151,8 +158,14 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	s.rm.Topics(func(ts *replica.Topic) {
 		name := ts.Meta.Name
 		ts.Hosted(func(p *replica.Partition) {
-			part := strconv.Itoa(int(p.Index))
 			l := p.Log
+			if ts.Meta.Internal && l.EndOffset() == 0 {
+				// Never written (most of __consumer_offsets' 50 partitions
+				// on most brokers): all-zero series that would make up
+				// most of a scrape.
+				return
+			}
+			part := strconv.Itoa(int(p.Index))
 			ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(l.EndOffset()), name, part)
 			ch <- prometheus.MustNewConstMetric(descStart, prometheus.GaugeValue, float64(l.StartOffset()), name, part)
 			ch <- prometheus.MustNewConstMetric(descHW, prometheus.GaugeValue, float64(l.HighWatermark()), name, part)
@@ -160,6 +173,19 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(l.NumSegments()), name, part)
 		})
 	})
+}
+
+// collectLag reports samsa_group_lag for the committed offsets whose
+// partitions this broker hosts.
+func (c *brokerCollector) collectLag(ch chan<- prometheus.Metric, offsets []group.Committed) {
+	for _, o := range offsets {
+		ts := c.s.rm.Topic(o.Topic)
+		if ts == nil || o.Partition < 0 || int(o.Partition) >= len(ts.Parts) || ts.Parts[o.Partition] == nil || o.Offset < 0 {
+			continue
+		}
+		lag := max(ts.Parts[o.Partition].Log.HighWatermark()-o.Offset, 0)
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), o.Group, o.Topic, strconv.Itoa(int(o.Partition)))
+	}
 }
 
 // startAdmin serves /metrics, /healthz, /livez and /debug/pprof/ on

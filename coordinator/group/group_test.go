@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -816,4 +818,97 @@ func TestGroupMaxSize(t *testing.T) {
 			t.Fatalf("the member rejoining: %s gen %d", errName(r.ErrorCode), r.Generation)
 		}
 	})
+}
+
+// recordingLog keeps the messages and levels of the records logged.
+type recordingLog struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (l *recordingLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *recordingLog) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.recs = append(l.recs, r)
+	l.mu.Unlock()
+	return nil
+}
+func (l *recordingLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *recordingLog) WithGroup(string) slog.Handler      { return l }
+
+// lines returns "LEVEL message k=v ..." per record.
+func (l *recordingLog) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range l.recs {
+		line := r.Level.String() + " " + r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != "took" && a.Key != "partition" {
+				line += " " + a.String()
+			}
+			return true
+		})
+		out = append(out, line)
+	}
+	return out
+}
+
+// TestLoadLogSummary: loading the partitions of __consumer_offsets, at
+// start or after a restart, logs one INFO line for the batch with the
+// totals, and one DEBUG line per partition, even when partitions load one
+// after the other (as empty ones do, within microseconds); a load long
+// after is a batch of its own.
+func TestLoadLogSummary(t *testing.T) {
+	e := newEnv(t, nil)
+	e.commit("g1", "", -1, "t", map[int32]int64{0: 5, 1: 7})
+	e.commit("g2", "", -1, "t", map[int32]int64{0: 1})
+
+	rec := &recordingLog{}
+	e.cfg.Logger = slog.New(rec)
+	e.restart() // each Load waited for before the next: one batch still
+	want := []string{"DEBUG loaded __consumer_offsets partition", "INFO loaded __consumer_offsets partitions partitions=3 records=3 groups=2"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got []string
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "DEBUG") {
+				l = strings.Join(strings.Fields(l)[:4], " ") // drop records and groups
+			}
+			got = append(got, l)
+		}
+		slices.Sort(got)
+		got = slices.Compact(got)
+		debug := 0
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "DEBUG loaded") {
+				debug++
+			}
+		}
+		if slices.Equal(got, want) && debug == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log lines:\n%s", strings.Join(rec.lines(), "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Unloading and loading one partition again much later: a batch of one.
+	e.c.Unload(0)
+	<-e.c.Load(0, e.logs[0])
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var infos []string
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "INFO loaded") {
+				infos = append(infos, l)
+			}
+		}
+		if len(infos) == 2 && strings.Contains(infos[1], "partitions=1 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after reloading partition 0:\n%s", strings.Join(rec.lines(), "\n"))
+		}
+	}
 }
