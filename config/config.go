@@ -76,9 +76,16 @@ type Config struct {
 	LeaderReplicationThrottledRate     int64         // leader.replication.throttled.rate, bytes/s
 	FollowerReplicationThrottledRate   int64         // follower.replication.throttled.rate, bytes/s
 
-	// Groups configures the group coordinator and the log cleaner
-	// (group.go).
+	// FetchWaitCap caps the time a consumer's fetch waits for min_bytes
+	// (its max_wait_ms); 0, the default, caps nothing, as in Kafka. No key
+	// sets it: it is for test harnesses (the fuzz broker answers long polls
+	// within milliseconds).
+	FetchWaitCap time.Duration
+
+	// Groups configures the group coordinator (group.go).
 	Groups GroupConfig
+	// Cleaner configures the log cleaner (group.go).
+	Cleaner CleanerConfig
 
 	// TopicDefaults are the broker-level defaults of topic configs
 	// (log.retention.ms sets RetentionMs, and so on).
@@ -254,4 +261,14 @@ func Keys() []string {
 		keys[i] = d.Name
 	}
 	return keys
+}
+
+// FetchWait is how long a fetch asking for maxWaitMs may wait:
+// FetchWaitCap at most, when set.
+func (c *Config) FetchWait(maxWaitMs int32) time.Duration {
+	d := time.Duration(maxWaitMs) * time.Millisecond
+	if c.FetchWaitCap > 0 {
+		d = min(d, c.FetchWaitCap)
+	}
+	return d
 }

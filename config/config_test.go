@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"maps"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -114,5 +115,27 @@ func TestConnectionsPerIPConfig(t *testing.T) {
 	def, _ := Load("", nil)
 	if f, err := def.ConnectionsPerIP(); f != nil || err != nil {
 		t.Errorf("Kafka's default should set no per-address bound; got %v, %v", f != nil, err)
+	}
+}
+
+// TestFetchWait: a fetch waits its max_wait_ms, capped by FetchWaitCap
+// when a harness sets it (no key does: Kafka caps nothing).
+func TestFetchWait(t *testing.T) {
+	c := Default()
+	for _, tc := range []struct {
+		cap  time.Duration
+		ms   int32
+		want time.Duration
+	}{
+		{0, 500, 500 * time.Millisecond},
+		{0, math.MaxInt32, math.MaxInt32 * time.Millisecond},
+		{10 * time.Millisecond, 500, 10 * time.Millisecond},
+		{10 * time.Millisecond, 5, 5 * time.Millisecond},
+		{10 * time.Millisecond, 0, 0},
+	} {
+		c.FetchWaitCap = tc.cap
+		if got := c.FetchWait(tc.ms); got != tc.want {
+			t.Errorf("cap %v, max_wait_ms %d: %v, want %v", tc.cap, tc.ms, got, tc.want)
+		}
 	}
 }

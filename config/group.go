@@ -2,8 +2,8 @@ package config
 
 import "time"
 
-// GroupConfig is the server configuration of the group coordinator, the
-// __consumer_offsets topic and the log cleaner, with Kafka's keys.
+// GroupConfig is the server configuration of the group coordinator and the
+// __consumer_offsets topic, with Kafka's keys.
 type GroupConfig struct {
 	OffsetsTopicSegmentBytes int64         // offsets.topic.segment.bytes
 	OffsetsRetention         time.Duration // offsets.retention.minutes
@@ -13,15 +13,20 @@ type GroupConfig struct {
 	MaxSessionTimeout        time.Duration // group.max.session.timeout.ms
 	InitialRebalanceDelay    time.Duration // group.initial.rebalance.delay.ms
 	MaxSize                  int           // group.max.size
-	CleanerEnable            bool          // log.cleaner.enable
-	CleanerBackoff           time.Duration // log.cleaner.backoff.ms
-	CleanerDedupeBufferSize  int64         // log.cleaner.dedupe.buffer.size
 }
 
-// CleanerMaxKeys is how many keys one compaction's key map may hold: as
+// CleanerConfig is the log cleaner's server configuration (compaction of
+// every topic with cleanup.policy=compact), with Kafka's keys.
+type CleanerConfig struct {
+	Enable           bool          // log.cleaner.enable
+	Backoff          time.Duration // log.cleaner.backoff.ms
+	DedupeBufferSize int64         // log.cleaner.dedupe.buffer.size
+}
+
+// MaxKeys is how many keys one compaction's key map may hold: as
 // in Kafka, log.cleaner.dedupe.buffer.size over 24 bytes per key (a
 // 16-byte MD5 and an 8-byte offset) at a 0.9 load factor. Go's map takes
 // about a third more memory than that.
-func (gc GroupConfig) CleanerMaxKeys() int {
-	return max(1, int(float64(gc.CleanerDedupeBufferSize)*0.9/24))
+func (cc CleanerConfig) MaxKeys() int {
+	return max(1, int(float64(cc.DedupeBufferSize)*0.9/24))
 }

@@ -48,6 +48,7 @@ type Controller struct {
 
 	controllerID atomic.Int32 // the elected controller, -1 none: any goroutine reads it
 	withdrawn    atomic.Bool  // the broker is stopping: do not run for election
+	stopped      atomic.Bool
 
 	qmu   sync.Mutex
 	queue []event
@@ -67,6 +68,8 @@ type Controller struct {
 	channels map[int32]*channel
 	rebal    *time.Ticker
 	rebalC   <-chan time.Time
+	// znodeReassign: partitions /admin/reassign_partitions asked to move.
+	znodeReassign map[tpKey]bool
 	// activeSince counts activations, so that events queued by an earlier
 	// activation (a StopReplica answer) are recognized as stale.
 	activation int
@@ -126,8 +129,12 @@ func (c *Controller) Start() {
 	})
 }
 
-// Stop resigns (if active) and ends the candidate.
+// Stop resigns (if active) and ends the candidate. It may be called more
+// than once.
 func (c *Controller) Stop() {
+	if !c.stopped.CompareAndSwap(false, true) {
+		return
+	}
 	if c.dropSession != nil {
 		c.dropSession()
 	}
@@ -245,6 +252,8 @@ func (c *Controller) handleActive(e event) error {
 		}
 	case evRebalance:
 		return c.rebalance()
+	case evReassignZnode:
+		return c.onReassignZnode()
 	}
 	return nil
 }
@@ -259,19 +268,23 @@ func (c *Controller) setControllerID(id int32) {
 	}
 }
 
-// elect looks at /controller and runs for election when it is vacant.
+// elect looks at /controller and runs for election when it is vacant (or
+// held by this broker's own session while no controller of this process
+// acts on it: a candidate restarted in the same session).
 func (c *Controller) elect() {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	info, err := c.zk.Controller(ctx)
 	switch {
-	case err == nil:
-		if c.active && info.BrokerID != c.cfg.BrokerID {
+	case err == nil && info.BrokerID != c.cfg.BrokerID:
+		if c.active {
 			c.resign("another controller was elected")
 		}
 		c.setControllerID(info.BrokerID)
 		return
-	case !errors.Is(err, kafkazk.ErrNotFound):
+	case err == nil && c.active:
+		return // still ours
+	case err != nil && !errors.Is(err, kafkazk.ErrNotFound):
 		c.log.Warn("reading /controller", "err", err)
 		c.setControllerID(-1)
 		return
@@ -299,9 +312,6 @@ func (c *Controller) elect() {
 	if err := c.activate(); err != nil {
 		c.log.Error("controller failover failed; resigning", "err", err)
 		c.resign("failover failed")
-		ctx, cancel := c.ctx()
-		c.zk.Resign(ctx, el.Token)
-		cancel()
 	}
 }
 
@@ -329,6 +339,13 @@ func (c *Controller) resign(reason string) {
 		c.rebal, c.rebalC = nil, nil
 	}
 	c.s = nil
+	// Give /controller up, so that another broker (or this one, again)
+	// can be elected; a deposed controller's token deletes nothing.
+	ctx, cancel := c.ctx()
+	if err := c.zk.Resign(ctx, c.token); err != nil && !errors.Is(err, kafkazk.ErrControllerMoved) {
+		c.log.Warn("giving up /controller", "err", err)
+	}
+	cancel()
 	if c.controllerID.Load() == c.cfg.BrokerID {
 		c.setControllerID(-1)
 	}
@@ -344,6 +361,7 @@ func (c *Controller) activate() error {
 	c.s = newClusterState()
 	c.channels = map[int32]*channel{}
 	c.topicW = map[string]*kafkazk.Watcher{}
+	c.znodeReassign = map[tpKey]bool{}
 	brokers, err := c.liveBrokers(ctx)
 	if err != nil {
 		return err
@@ -371,6 +389,11 @@ func (c *Controller) activate() error {
 		c.zk.WatchChildren(kafkazk.BrokerIDsPath, func(ids []string) { c.post(evBrokers{ids}) }),
 		c.zk.WatchChildren(kafkazk.TopicsPath, func(ts []string) { c.post(evTopics{ts}) }),
 		c.zk.WatchChildren(kafkazk.DeleteTopicsPath, func(ts []string) { c.post(evDeletions{ts}) }),
+		c.zk.WatchData(kafkazk.ReassignPartitionsPath, func(data []byte, _ *kafkazk.Stat) {
+			if data != nil {
+				c.post(evReassignZnode{})
+			}
+		}),
 	)
 	for _, t := range names {
 		c.watchTopic(t)
@@ -379,10 +402,32 @@ func (c *Controller) activate() error {
 	all := c.s.allPartitions()
 	c.sendUpdateMetadata(c.s.liveIDs(), all)
 	c.sendLeaderAndIsr(all, c.s.liveIDs(), true)
+	// Brokers that died while no controller watched (this one's
+	// predecessor among them) still lead or sit in ISRs: fail them over
+	// now, as Kafka's replica state machine does at startup.
+	var gone []int32
+	for _, k := range all {
+		if st := c.s.part(k).state; st != nil {
+			for _, r := range append([]int32{st.Leader}, st.ISR...) {
+				if r >= 0 && !c.s.alive(r) && !slices.Contains(gone, r) {
+					gone = append(gone, r)
+				}
+			}
+		}
+	}
+	if len(gone) > 0 {
+		c.log.Info("brokers gone before this controller started", "brokers", gone)
+		if err := c.onBrokerFailure(ctx, gone); err != nil {
+			return err
+		}
+	}
 	if err := c.electWhereNeeded(ctx, all); err != nil {
 		return err
 	}
 	if err := c.onDeletions(marked); err != nil {
+		return err
+	}
+	if err := c.resumeReassignments(ctx); err != nil {
 		return err
 	}
 	if c.cfg.AutoLeaderRebalance {
@@ -570,6 +615,9 @@ func (c *Controller) onBrokerStartup(ctx context.Context, born []int32) error {
 	if err := c.electWhereNeeded(ctx, all); err != nil {
 		return err
 	}
+	if err := c.resumeReassignments(ctx); err != nil {
+		return err
+	}
 	return c.retryDeletions()
 }
 
@@ -593,10 +641,8 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 			continue
 		}
 		if st := *pc.state; st.Leader < 0 || !c.s.alive(st.Leader) {
-			// A dead leader no replica can replace is still a change: leader
-			// -1 (Kafka's OfflineReplica transition), or the partition would
-			// name a dead leader forever after a controller failover.
-			if next := c.electOffline(k, pc, st); next.LeaderEpoch != st.LeaderEpoch {
+			next := c.electOffline(k, pc, st)
+			if next.Leader >= 0 {
 				updates[k] = next
 			}
 		}

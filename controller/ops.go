@@ -166,8 +166,20 @@ func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, broke
 			return
 		}
 		changed = keysOf(updates)
-		c.sendLeaderAndIsr(changed, c.s.liveIDs(), false)
+		others := slices.DeleteFunc(c.s.liveIDs(), func(id int32) bool { return id == broker })
+		c.sendLeaderAndIsr(changed, others, false)
 		c.sendUpdateMetadata(c.s.liveIDs(), changed)
+		// The stopping broker stops following (its logs stay), as Kafka
+		// sends it StopReplica without deletion.
+		stops := map[string][]int32{}
+		for _, k := range c.s.allPartitions() {
+			if pc := c.s.part(k); pc.state != nil && pc.state.Leader != broker && contains(pc.replicas, broker) {
+				stops[k.topic] = append(stops[k.topic], k.part)
+			}
+		}
+		for t, ps := range stops {
+			c.sendStopReplica(broker, t, ps, false)
+		}
 		for _, k := range c.s.allPartitions() {
 			if pc := c.s.part(k); pc.state != nil && pc.state.Leader == broker {
 				r := kmsg.NewControlledShutdownResponsePartitionsRemaining()
@@ -331,4 +343,105 @@ func (c *Controller) rebalance() error {
 	c.sendLeaderAndIsr(changed, c.s.liveIDs(), false)
 	c.sendUpdateMetadata(c.s.liveIDs(), changed)
 	return nil
+}
+
+// AlterPartition applies leaders' ISR changes (KIP-497; Kafka's
+// ZooKeeper-mode controller): each is checked against the partition's state
+// (the sender leads it at the request's leader epoch, the request's partition
+// epoch is the state's version, every new member is a live replica) and
+// written conditionally on that version; every broker is told with
+// UpdateMetadata. Errors per partition: NOT_LEADER_OR_FOLLOWER,
+// FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA,
+// UNKNOWN_TOPIC_OR_PARTITION; for the whole request NOT_CONTROLLER and
+// STALE_BROKER_EPOCH.
+func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (resp *kmsg.AlterPartitionResponse, err error) {
+	resp = kmsg.NewPtrAlterPartitionResponse()
+	cerr := c.call(ctx, func() {
+		if !c.active {
+			resp.ErrorCode = kerr.NotController.Code
+			return
+		}
+		if b, ok := c.s.brokers[req.BrokerID]; !ok || (req.BrokerEpoch != -1 && req.BrokerEpoch != b.Epoch) {
+			resp.ErrorCode = kerr.StaleBrokerEpoch.Code
+			return
+		}
+		updates := map[tpKey]kafkazk.LeaderAndISR{}
+		type slot struct{ t, p int }
+		at := map[tpKey]slot{}
+		for _, rt := range req.Topics {
+			ot := kmsg.NewAlterPartitionResponseTopic()
+			ot.Topic, ot.TopidID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				op := kmsg.NewAlterPartitionResponseTopicPartition()
+				op.Partition = rp.Partition
+				k := tpKey{rt.Topic, rp.Partition}
+				newISR := rp.NewISR
+				for _, e := range rp.NewEpochISR {
+					newISR = append(newISR, e.BrokerID)
+				}
+				pc := c.s.part(k)
+				switch {
+				case pc == nil || pc.state == nil || c.s.deleting[k.topic]:
+					op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				case pc.state.Leader != req.BrokerID:
+					op.ErrorCode = kerr.NotLeaderForPartition.Code
+				case rp.LeaderEpoch != pc.state.LeaderEpoch:
+					op.ErrorCode = kerr.FencedLeaderEpoch.Code
+				case rp.PartitionEpoch != pc.state.PartitionEpoch:
+					op.ErrorCode = kerr.InvalidUpdateVersion.Code
+				case !contains(newISR, req.BrokerID) || slices.ContainsFunc(newISR, func(r int32) bool {
+					// A member must be an assigned, live replica, and not one
+					// in controlled shutdown: it is leaving.
+					return !contains(pc.replicas, r) || !c.s.alive(r) || (c.s.shuttingDown[r] && !contains(pc.state.ISR, r))
+				}):
+					op.ErrorCode = kerr.IneligibleReplica.Code
+					if req.Version == 0 {
+						op.ErrorCode = kerr.OperationNotAttempted.Code
+					}
+				default:
+					if !slices.Equal(newISR, pc.state.ISR) {
+						next := *pc.state
+						next.ISR = slices.Clone(newISR)
+						updates[k] = next
+					}
+				}
+				ot.Partitions = append(ot.Partitions, op)
+				at[k] = slot{len(resp.Topics), len(ot.Partitions) - 1}
+			}
+			resp.Topics = append(resp.Topics, ot)
+		}
+		asked := keysOf(updates)
+		wctx, cancel := c.ctx()
+		defer cancel()
+		if err = c.writeStates(wctx, updates); err != nil {
+			return
+		}
+		changed := keysOf(updates) // writeStates drops the writes that lost a race
+		for k, s := range at {
+			op := &resp.Topics[s.t].Partitions[s.p]
+			if op.ErrorCode != 0 {
+				continue
+			}
+			if slices.Contains(asked, k) && !slices.Contains(changed, k) {
+				op.ErrorCode = kerr.InvalidUpdateVersion.Code // re-read, and try again
+				continue
+			}
+			st := c.s.part(k).state
+			op.LeaderID, op.LeaderEpoch, op.ISR, op.PartitionEpoch = st.Leader, st.LeaderEpoch, st.ISR, st.PartitionEpoch
+			op.LeaderRecoveryState = st.LeaderRecoveryState
+		}
+		if len(changed) > 0 {
+			c.log.Info("ISR changed by its leader", "broker", req.BrokerID, "partitions", len(changed))
+			c.sendUpdateMetadata(c.s.liveIDs(), changed)
+			for _, k := range changed {
+				if err = c.checkReassignment(wctx, k); err != nil {
+					return
+				}
+			}
+		}
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	return resp, err
 }

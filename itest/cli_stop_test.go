@@ -160,9 +160,9 @@ func TestCLIBrokerGone(t *testing.T) {
 	bench := b.startSamsa(t, "", "bench", "produce", "gone.bench", "--records", "100000000", "--rate", "2000", "-p", "1", to)
 	b.waitRecords(t, adm, "gone.bench", 100)
 	group := b.startSamsa(t, "", "consume", "gone.stream", "--group", "gone.group", to, "--format", `%v\n`)
-	for consume.out.String() == "" || group.out.String() == "" {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "consume and consume --group print records", 30*time.Second, func() bool {
+		return consume.out.String() != "" && group.out.String() != ""
+	})
 
 	b.kill()
 	killed := time.Now()
@@ -222,9 +222,7 @@ func TestCLIBrokerHung(t *testing.T) {
 	produce := b.startSamsa(t, "line", "produce", "hung.stream", to)
 	b.waitRecords(t, adm, "hung.stream", 500)
 	consume := b.startSamsa(t, "", "consume", "hung.stream", to, "--format", `%v\n`)
-	for consume.out.String() == "" {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "consume prints records", 30*time.Second, func() bool { return consume.out.String() != "" })
 	if err := b.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -256,9 +254,7 @@ func TestCLIStopSignals(t *testing.T) {
 	bench := b.startSamsa(t, "", "bench", "produce", "stop.bench", "--records", "100000000", "--rate", "2000", "-p", "1")
 	b.waitRecords(t, adm, "stop.bench", 100)
 	consume := b.startSamsa(t, "", "consume", "stop.stream", "--format", `%v\n`)
-	for !strings.Contains(consume.out.String(), "line-10\n") {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "consume prints line-10", 30*time.Second, func() bool { return strings.Contains(consume.out.String(), "line-10\n") })
 
 	for _, tc := range []struct {
 		p    *samsaProc

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,26 +87,7 @@ func TestShutdownDuringLongPoll(t *testing.T) {
 	req := fetchRequest(12, topic, 20000, 1, 1<<20, fetchPart{0, 1, 1 << 20})
 	corr := conn.send(t, req)
 
-	// Wait until the fetch is parked. The goroutine dump is the only
-	// outside view of that; if the wait function is renamed, the test
-	// still checks the shutdown, only less sharply.
-	parked := false
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		resp, err := http.Get("http://" + b.adminAddr + "/debug/pprof/goroutine?debug=1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dump, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(dump), "waitForAppend") {
-			parked = true
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !parked {
-		t.Log("no goroutine in waitForAppend seen: testing shutdown without knowing the fetch is parked")
-	}
+	b.waitParked(t, 1) // shut down with the fetch waiting, not on its way
 
 	start := time.Now()
 	b.stop() // exit status 0 and the clean-shutdown marker

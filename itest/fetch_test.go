@@ -165,8 +165,9 @@ func TestFetchVersions(t *testing.T) {
 }
 
 // TestFetchLongPoll: a fetch waiting with max_wait 5 s at the end of the
-// log is answered by a record produced 200 ms later, after that produce
-// and well before the 5 s; with nothing produced it waits about max_wait.
+// log is answered by a record produced once it is parked, after that
+// produce and well before the 5 s; with nothing produced it waits about
+// max_wait.
 func TestFetchLongPoll(t *testing.T) {
 	b := startBroker(t)
 	const topic = "fetch.longpoll"
@@ -179,30 +180,25 @@ func TestFetchLongPoll(t *testing.T) {
 		req := fetchRequest(12, topic, 5000, 1, 1<<20, fetchPart{0, 1, 1 << 20})
 		start := time.Now()
 		corr := conn.send(t, req)
-		produced := make(chan time.Time, 1)
-		go func() {
-			time.Sleep(200 * time.Millisecond) // the delay under test, not synchronisation
-			sent := time.Now()
-			if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: topic, Value: []byte("second")}).FirstErr(); err != nil {
-				t.Errorf("produce: %v", err)
-			}
-			produced <- sent
-		}()
+		b.waitParked(t, 1)
+		sent := time.Now()
+		if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: topic, Value: []byte("second")}).FirstErr(); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
 		resp := conn.recv(t, req, corr).(*kmsg.FetchResponse)
 		answered := time.Now()
-		sent := <-produced
 		p := resp.Topics[0].Partitions[0]
 		batches := splitBatches(t, p.RecordBatches)
 		if p.ErrorCode != 0 || len(batches) != 1 || string(batches[0].recs[0].Value) != "second" {
 			t.Fatalf("long poll answered with error %d and %d batches, want the record produced", p.ErrorCode, len(batches))
 		}
-		if answered.Before(sent) {
-			t.Fatalf("answered %v after the fetch, before the produce at %v", answered.Sub(start), sent.Sub(start))
+		if d := answered.Sub(sent); d > 2500*time.Millisecond {
+			t.Fatalf("answered %v after the produce: the append did not wake it (parked after %v)", d, sent.Sub(start))
 		}
-		if d := answered.Sub(start); d > 2500*time.Millisecond {
-			t.Fatalf("answered %v after the fetch: the append did not wake it (produce at %v)", d, sent.Sub(start))
+		if v := b.metric(t, "samsa_fetch_purgatory_size"); v != 0 {
+			t.Errorf("%v fetches still parked after the answer", v)
 		}
-		t.Logf("produce sent at %v, fetch answered at %v", sent.Sub(start), answered.Sub(start))
+		t.Logf("parked after %v, answered %v after the produce", sent.Sub(start), answered.Sub(sent))
 	})
 
 	t.Run("timeout", func(t *testing.T) {
@@ -227,13 +223,7 @@ func TestFetchLongPoll(t *testing.T) {
 		req := fetchRequest(12, gone, 10000, 1, 1<<20, fetchPart{0, 0, 1 << 20})
 		start := time.Now()
 		corr := conn.send(t, req)
-		// Delete once the fetch is parked, so that the delete must wake it.
-		for b.metric(t, "samsa_fetch_purgatory_size") < 1 {
-			if time.Since(start) > 5*time.Second {
-				t.Fatal("the fetch did not park within 5 s")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		b.waitParked(t, 1) // so that the delete must wake it
 		adm := b.admin(t)
 		if r, err := adm.DeleteTopic(ctx(t), gone); err != nil || r.Err != nil {
 			t.Fatalf("delete: %v %v", err, r.Err)

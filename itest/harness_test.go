@@ -414,9 +414,9 @@ func (b *broker) apiVersions(t testing.TB) map[int16][2]int16 {
 	return out
 }
 
-// needAPIs skips the test unless the broker's ApiVersions advertises every
-// key: for the APIs still being built, so that their tests turn on by
-// themselves once the broker serves them.
+// needAPIs fails the test unless the broker's ApiVersions advertises every
+// key: an API the broker serves must be tested, and a test of an API it
+// stopped serving must say so, not pass by skipping.
 func (b *broker) needAPIs(t testing.TB, keys ...int16) {
 	t.Helper()
 	have := b.apiVersions(t)
@@ -427,11 +427,32 @@ func (b *broker) needAPIs(t testing.TB, keys ...int16) {
 		}
 	}
 	if len(missing) > 0 {
-		t.Skipf("the broker's ApiVersions does not advertise %s", strings.Join(missing, ", "))
+		t.Fatalf("the broker's ApiVersions does not advertise %s", strings.Join(missing, ", "))
 	}
 }
 
-// API keys of the admin APIs under construction.
+// waitFor polls cond every 10 ms until it holds, failing the test after
+// within: the way to wait for a state the broker reaches by itself.
+func waitFor(t testing.TB, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+	}
+}
+
+// waitParked waits until n fetches are parked in the broker's purgatory
+// (samsa_fetch_purgatory_size): a long poll that is waiting, not one that
+// is still on its way.
+func (b *broker) waitParked(t testing.TB, n float64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%v fetches parked (samsa_fetch_purgatory_size)", n), 10*time.Second, func() bool {
+		return b.metric(t, "samsa_fetch_purgatory_size") == n
+	})
+}
+
+// API keys the tests name.
 const (
 	keyCreateTopics            = 19
 	keyDeleteTopics            = 20
@@ -445,40 +466,18 @@ const (
 	keyDescribeCluster         = 60
 )
 
-// newTopic makes a topic with the given number of partitions: with
-// CreateTopics when the broker serves it, else by auto-creation through a
-// Metadata request, which only works when the broker's num.partitions is
-// that number (the test is skipped otherwise). It returns once the
-// broker's metadata lists every partition.
+// newTopic makes a topic with the given number of partitions and configs
+// with CreateTopics, and returns once the broker's metadata lists every
+// partition.
 func (b *broker) newTopic(t testing.TB, name string, partitions int32, configs map[string]*string) {
 	t.Helper()
-	if _, ok := b.apiVersions(t)[keyCreateTopics]; ok {
-		resp, err := b.admin(t).CreateTopic(ctx(t), partitions, 1, configs, name)
-		if err != nil {
-			t.Fatalf("create topic %s: %v", name, err)
-		}
-		if resp.Err != nil {
-			t.Fatalf("create topic %s: %v (%v)", name, resp.Err, resp.ErrMessage)
-		}
-	} else {
-		if len(configs) > 0 {
-			b.needAPIs(t, keyCreateTopics)
-		}
-		conn := b.dial(t)
-		req := kmsg.NewPtrMetadataRequest()
-		req.SetVersion(9)
-		mt := kmsg.NewMetadataRequestTopic()
-		mt.Topic = kmsg.StringPtr(name)
-		req.Topics = append(req.Topics, mt)
-		req.AllowAutoTopicCreation = true
-		resp := conn.roundTrip(t, req).(*kmsg.MetadataResponse)
-		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
-			t.Fatalf("auto-creating %s: %+v", name, resp.Topics)
-		}
-		if n := int32(len(resp.Topics[0].Partitions)); n != partitions {
-			b.needAPIs(t, keyCreateTopics) // skips
-			t.Fatalf("auto-created %s has %d partitions, want %d", name, n, partitions)
-		}
+	b.needAPIs(t, keyCreateTopics)
+	resp, err := b.admin(t).CreateTopic(ctx(t), partitions, 1, configs, name)
+	if err != nil {
+		t.Fatalf("create topic %s: %v", name, err)
+	}
+	if resp.Err != nil {
+		t.Fatalf("create topic %s: %v (%v)", name, resp.Err, resp.ErrMessage)
 	}
 	if n := b.partitionCount(t, name); n != partitions {
 		t.Fatalf("topic %s has %d partitions in the metadata, want %d", name, n, partitions)

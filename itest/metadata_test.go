@@ -3,6 +3,7 @@ package itest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -171,7 +172,8 @@ func metadataTopicRequest(v int16, topic string, autoCreate bool) *kmsg.Metadata
 
 // TestAutoCreateTopics: with auto.create.topics.enable (the default) a
 // producer's metadata request creates a missing topic with num.partitions
-// partitions, unless the request says not to (v4+).
+// partitions, unless the request says not to (v4+); the creating request
+// is answered LEADER_NOT_AVAILABLE, as Kafka answers it.
 func TestAutoCreateTopics(t *testing.T) {
 	b := startBroker(t, "num.partitions=2")
 
@@ -196,10 +198,20 @@ func TestAutoCreateTopics(t *testing.T) {
 	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
 		t.Fatalf("metadata v12 without auto-creation: %+v", resp.Topics)
 	}
-	// v0-v3 always ask for creation.
-	resp = conn.roundTrip(t, metadataTopicRequest(1, "auto.v1", false)).(*kmsg.MetadataResponse)
-	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || len(resp.Topics[0].Partitions) != 2 {
-		t.Fatalf("metadata v1 auto-creation: %+v", resp.Topics)
+	// v0-v3 always ask for creation. As in Kafka, the request that creates
+	// a topic is answered LEADER_NOT_AVAILABLE with no partitions (creation
+	// is asynchronous there); the next one sees the partitions.
+	for _, v := range []int16{1, 12} {
+		topic := fmt.Sprintf("auto.v%d", v)
+		resp = conn.roundTrip(t, metadataTopicRequest(v, topic, v >= 4)).(*kmsg.MetadataResponse)
+		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != kerr.LeaderNotAvailable.Code || len(resp.Topics[0].Partitions) != 0 ||
+			*resp.Topics[0].Topic != topic {
+			t.Fatalf("metadata v%d creating %s: %+v", v, topic, resp.Topics)
+		}
+		resp = conn.roundTrip(t, metadataTopicRequest(v, topic, v >= 4)).(*kmsg.MetadataResponse)
+		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || len(resp.Topics[0].Partitions) != 2 {
+			t.Fatalf("metadata v%d after creating %s: %+v", v, topic, resp.Topics)
+		}
 	}
 	// An invalid name is not created.
 	resp = conn.roundTrip(t, metadataTopicRequest(12, "bad/name", true)).(*kmsg.MetadataResponse)
@@ -209,7 +221,7 @@ func TestAutoCreateTopics(t *testing.T) {
 	if n := b.partitionCount(t, "auto.not"); n != -1 {
 		t.Fatalf("auto.not exists with %d partitions", n)
 	}
-	assertTopics(t, b, "auto.kcat", "auto.kgo", "auto.v1")
+	assertTopics(t, b, "auto.kcat", "auto.kgo", "auto.v1", "auto.v12")
 }
 
 // assertTopics checks the full topic list of a Metadata request.
@@ -324,5 +336,30 @@ func TestMetadataTopicLists(t *testing.T) {
 	resp = conn.roundTrip(t, req).(*kmsg.MetadataResponse)
 	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != kerr.UnknownTopicID.Code {
 		t.Fatalf("lookup by an unknown ID: %+v", resp.Topics)
+	}
+}
+
+// TestClientsAutoCreate: kcat, kafka-python, confluent-kafka and sarama
+// producers create a missing topic through their Metadata requests and
+// write to it, although the creating request is answered
+// LEADER_NOT_AVAILABLE with no partitions, as Kafka answers it: they
+// retry and see the partitions next time. (franz-go, kafka-go and kafkajs
+// do the same in TestAutoCreateTopics, TestKafkaGoWriterCodecs and
+// TestKafkajsProduce.)
+func TestClientsAutoCreate(t *testing.T) {
+	const parts, n = 3, 12
+	b := startBroker(t, fmt.Sprintf("num.partitions=%d", parts))
+	for _, name := range []string{"kcat", "kafka-python", "confluent", "sarama"} {
+		prod := clients[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			topic := "autocreate." + name
+			want := clientRecords(name, n, parts)
+			prod.produce(t, b, topic, want)
+			if got := b.partitionCount(t, topic); got != parts {
+				t.Fatalf("%s has %d partitions, want %d", topic, got, parts)
+			}
+			compareRecs(t, "franz-go consuming what "+name+" produced to an auto-created topic", kgoConsume(t, b, topic, parts, n), want)
+		})
 	}
 }

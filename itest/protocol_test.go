@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -46,48 +48,247 @@ func errorCodes(v any) []string {
 	return out
 }
 
+// apiCase is how TestEveryVersion exercises one API: a request to send at
+// each version and the answer a standalone broker must give.
+type apiCase struct {
+	// req builds the request for version v; it may first send others over
+	// the same connection (a group member to heartbeat as).
+	req func(v int16) kmsg.Request
+	// refused is the error every ErrorCode field of the answer must hold
+	// (at least one); nil: no error anywhere.
+	refused *kerr.Error
+	// check, if set, checks more of an answer without errors.
+	check func(v int16, resp kmsg.Response) error
+}
+
 // TestEveryVersion sends a valid request at every version of every API the
 // broker advertises, and checks that the response decodes with kmsg at that
 // version, re-encodes to exactly the bytes sent (no stray or missing
-// fields), carries the right correlation id, and reports no error. The
-// admin requests act on topics of their own so that each version does
+// fields), carries the right correlation id, and gives the expected answer:
+// no error for what a client may ask, CLUSTER_AUTHORIZATION_FAILED for what
+// only a controller sends or serves (LeaderAndIsr, StopReplica,
+// UpdateMetadata, ControlledShutdown, ElectLeaders, the reassignment APIs,
+// AlterPartition: a standalone broker has no cluster to act on).
+// The admin requests act on topics of their own so that each version does
 // real work: each CreateTopics version creates a topic that the same
 // DeleteTopics version deletes, each CreatePartitions version adds one.
+//
+// An advertised API without a case here fails the test, naming it: whoever
+// makes the broker serve an API adds its request and expected answer.
 func TestEveryVersion(t *testing.T) {
-	b := startBroker(t)
+	b := startBroker(t, "group.initial.rebalance.delay.ms=0")
 	const topic = "ver.data"
 	b.newTopic(t, topic, 1, nil)
 	produceSync(t, b.client(t), simpleKgoRecords(topic, 3)...)
 	versions := b.apiVersions(t)
-	var topicID [16]byte
-	{
-		conn := b.dial(t)
-		md := conn.roundTrip(t, metadataTopicRequest(12, topic, false)).(*kmsg.MetadataResponse)
-		topicID = md.Topics[0].TopicID
-	}
+	conn := b.dial(t)
+	md := conn.roundTrip(t, metadataTopicRequest(12, topic, false)).(*kmsg.MetadataResponse)
+	topicID := md.Topics[0].TopicID
 	cpTopic, cpCount := "ver.grow", int32(1)
-	if _, ok := versions[keyCreatePartitions]; ok {
-		b.newTopic(t, cpTopic, 1, nil)
-	}
+	b.newTopic(t, cpTopic, 1, nil)
 	ctName := func(v int16) string { return "ver.created." + strconv.Itoa(int(v)) }
 
-	builders := map[int16]func(v int16) kmsg.Request{
-		0: func(v int16) kmsg.Request {
+	// Group members to act as, joined and synced over conn.
+	consumerMeta := kmsg.NewConsumerMemberMetadata()
+	consumerMeta.Topics = []string{topic}
+	memberMeta := consumerMeta.AppendTo(nil)
+	joinReq := func(v int16, group, member string) *kmsg.JoinGroupRequest {
+		req := kmsg.NewPtrJoinGroupRequest()
+		req.SetVersion(v)
+		req.Group, req.MemberID = group, member
+		req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = 10000, 10000
+		req.ProtocolType = "consumer"
+		p := kmsg.NewJoinGroupRequestProtocol()
+		p.Name, p.Metadata = "range", memberMeta
+		req.Protocols = append(req.Protocols, p)
+		return req
+	}
+	join := func(group string) *kmsg.JoinGroupResponse {
+		t.Helper()
+		r := conn.roundTrip(t, joinReq(5, group, "")).(*kmsg.JoinGroupResponse)
+		if r.ErrorCode != kerr.MemberIDRequired.Code {
+			t.Fatalf("JoinGroup v5 of %s without a member id: %v", group, kerr.ErrorForCode(r.ErrorCode))
+		}
+		if r = conn.roundTrip(t, joinReq(5, group, r.MemberID)).(*kmsg.JoinGroupResponse); r.ErrorCode != 0 {
+			t.Fatalf("JoinGroup v5 of %s: %v", group, kerr.ErrorForCode(r.ErrorCode))
+		}
+		return r
+	}
+	syncReq := func(v int16, group string, j *kmsg.JoinGroupResponse) *kmsg.SyncGroupRequest {
+		req := kmsg.NewPtrSyncGroupRequest()
+		req.SetVersion(v)
+		req.Group, req.MemberID, req.Generation = group, j.MemberID, j.Generation
+		req.ProtocolType, req.Protocol = kmsg.StringPtr("consumer"), kmsg.StringPtr("range")
+		a := kmsg.NewSyncGroupRequestGroupAssignment()
+		a.MemberID, a.MemberAssignment = j.MemberID, []byte("assigned")
+		req.GroupAssignment = append(req.GroupAssignment, a)
+		return req
+	}
+	member := func(group string) *kmsg.JoinGroupResponse {
+		t.Helper()
+		j := join(group)
+		if r := conn.roundTrip(t, syncReq(3, group, j)).(*kmsg.SyncGroupResponse); r.ErrorCode != 0 {
+			t.Fatalf("SyncGroup v3 of %s: %v", group, kerr.ErrorForCode(r.ErrorCode))
+		}
+		return j
+	}
+	commitReq := func(group string, offset int64) *kmsg.OffsetCommitRequest {
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Group, req.Generation, req.RetentionTimeMillis = group, -1, -1
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset = 0, offset
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		return req
+	}
+	// commit makes a group with committed offsets and no members.
+	commit := func(group string) {
+		t.Helper()
+		req := commitReq(group, 1)
+		req.SetVersion(8)
+		if r := conn.roundTrip(t, req).(*kmsg.OffsetCommitResponse); r.Topics[0].Partitions[0].ErrorCode != 0 {
+			t.Fatalf("OffsetCommit to %s: %v", group, kerr.ErrorForCode(r.Topics[0].Partitions[0].ErrorCode))
+		}
+	}
+	verGroup := func(what string, v int16) string { return fmt.Sprintf("ver.%s.%d", what, v) }
+	logEnd := func() int64 {
+		t.Helper()
+		r := conn.roundTrip(t, listOffsetsRequest(7, topic, 0, -1)).(*kmsg.ListOffsetsResponse)
+		return r.Topics[0].Partitions[0].Offset
+	}
+
+	cases := map[int16]apiCase{
+		0: {req: func(v int16) kmsg.Request {
 			return produceRequest(v, topic, 0, recordBatch(batchSpec{records: simpleRecords(1, "v"+strconv.Itoa(int(v)))}))
-		},
-		1: func(v int16) kmsg.Request {
+		}},
+		1: {req: func(v int16) kmsg.Request {
 			req := fetchRequest(v, topic, 0, 1, 1<<20, fetchPart{0, 0, 1 << 20})
 			req.Topics[0].TopicID = topicID
 			return req
-		},
-		2: func(v int16) kmsg.Request { return listOffsetsRequest(v, topic, 0, -1) },
-		3: func(v int16) kmsg.Request { return metadataTopicRequest(v, topic, false) },
-		18: func(v int16) kmsg.Request {
+		}},
+		2: {req: func(v int16) kmsg.Request { return listOffsetsRequest(v, topic, 0, -1) }},
+		3: {req: func(v int16) kmsg.Request { return metadataTopicRequest(v, topic, false) }},
+		// The controller's requests (and those only a controller serves),
+		// each one that would do harm if it were obeyed: another leader for
+		// ver.data, its deletion, a cluster without this broker, this
+		// broker's leaderships moved away, an unclean election, a
+		// reassignment away from this broker, an ISR with a stranger.
+		4: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrLeaderAndISRRequest()
+			req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = 1, 1, -1
+			ts := kmsg.NewLeaderAndISRRequestTopicState()
+			ts.Topic, ts.TopicID = topic, topicID
+			ps := kmsg.NewLeaderAndISRRequestTopicPartition()
+			ps.Partition, ps.ControllerEpoch, ps.Leader, ps.LeaderEpoch = 0, 1, 1, 9
+			ps.ISR, ps.Replicas, ps.ZKVersion = []int32{1}, []int32{0, 1}, 1
+			ts.PartitionStates = append(ts.PartitionStates, ps)
+			req.TopicStates = append(req.TopicStates, ts)
+			ll := kmsg.NewLeaderAndISRRequestLiveLeader()
+			ll.BrokerID, ll.Host, ll.Port = 1, "127.0.0.1", 1
+			req.LiveLeaders = append(req.LiveLeaders, ll)
+			return req
+		}},
+		5: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrStopReplicaRequest()
+			req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = 1, 1, -1
+			req.DeletePartitions = true
+			rt := kmsg.NewStopReplicaRequestTopic()
+			rt.Topic, rt.Partitions = topic, []int32{0}
+			ps := kmsg.NewStopReplicaRequestTopicPartitionState()
+			ps.Partition, ps.LeaderEpoch, ps.Delete = 0, -2, true
+			rt.PartitionStates = append(rt.PartitionStates, ps)
+			req.Topics = append(req.Topics, rt)
+			return req
+		}},
+		6: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrUpdateMetadataRequest()
+			req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = 1, 1, -1
+			ts := kmsg.NewUpdateMetadataRequestTopicState()
+			ts.Topic, ts.TopicID = topic, topicID
+			ps := kmsg.NewUpdateMetadataRequestTopicPartition()
+			ps.Partition, ps.ControllerEpoch, ps.Leader, ps.LeaderEpoch = 0, 1, 1, 9
+			ps.ISR, ps.Replicas, ps.ZKVersion = []int32{1}, []int32{1}, 1
+			ts.PartitionStates = append(ts.PartitionStates, ps)
+			req.TopicStates = append(req.TopicStates, ts)
+			lb := kmsg.NewUpdateMetadataRequestLiveBroker()
+			lb.ID = 1
+			ep := kmsg.NewUpdateMetadataRequestLiveBrokerEndpoint()
+			ep.Host, ep.Port, ep.ListenerName = "127.0.0.1", 1, "PLAINTEXT"
+			lb.Endpoints = append(lb.Endpoints, ep)
+			req.LiveBrokers = append(req.LiveBrokers, lb)
+			return req
+		}},
+		7: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrControlledShutdownRequest()
+			req.BrokerID, req.BrokerEpoch = 0, -1
+			return req
+		}},
+		8: {req: func(v int16) kmsg.Request { return commitReq("ver.commit", int64(v)) }},
+		9: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrOffsetFetchRequest()
+			req.Group = "ver.commit"
+			rt := kmsg.NewOffsetFetchRequestTopic()
+			rt.Topic, rt.Partitions = topic, []int32{0}
+			req.Topics = append(req.Topics, rt)
+			rg := kmsg.NewOffsetFetchRequestGroup()
+			rg.Group = "ver.commit"
+			gt := kmsg.NewOffsetFetchRequestGroupTopic()
+			gt.Topic, gt.Partitions = topic, []int32{0}
+			rg.Topics = append(rg.Topics, gt)
+			req.Groups = append(req.Groups, rg)
+			return req
+		}},
+		10: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrFindCoordinatorRequest()
+			req.CoordinatorKey, req.CoordinatorKeys = "ver.commit", []string{"ver.commit"}
+			return req
+		}},
+		11: {req: func(v int16) kmsg.Request {
+			group, id := verGroup("join", v), ""
+			if v >= 4 { // KIP-394: the first join gets a member id to join with
+				r := conn.roundTrip(t, joinReq(v, group, "")).(*kmsg.JoinGroupResponse)
+				if r.ErrorCode != kerr.MemberIDRequired.Code {
+					t.Fatalf("JoinGroup v%d without a member id: %v", v, kerr.ErrorForCode(r.ErrorCode))
+				}
+				id = r.MemberID
+			}
+			return joinReq(v, group, id)
+		}},
+		12: {req: func(v int16) kmsg.Request {
+			group := verGroup("heartbeat", v)
+			j := member(group)
+			req := kmsg.NewPtrHeartbeatRequest()
+			req.Group, req.MemberID, req.Generation = group, j.MemberID, j.Generation
+			return req
+		}},
+		13: {req: func(v int16) kmsg.Request {
+			group := verGroup("leave", v)
+			j := member(group)
+			req := kmsg.NewPtrLeaveGroupRequest()
+			req.Group, req.MemberID = group, j.MemberID
+			lm := kmsg.NewLeaveGroupRequestMember()
+			lm.MemberID = j.MemberID
+			req.Members = append(req.Members, lm)
+			return req
+		}},
+		14: {req: func(v int16) kmsg.Request {
+			group := verGroup("sync", v)
+			return syncReq(v, group, join(group))
+		}},
+		15: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDescribeGroupsRequest()
+			req.Groups = []string{"ver.commit", verGroup("heartbeat", 0)}
+			return req
+		}},
+		16: {req: func(v int16) kmsg.Request { return kmsg.NewPtrListGroupsRequest() }},
+		18: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrApiVersionsRequest()
 			req.ClientSoftwareName, req.ClientSoftwareVersion = "samsa-itest", "1.0"
 			return req
-		},
-		keyCreateTopics: func(v int16) kmsg.Request {
+		}},
+		keyCreateTopics: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrCreateTopicsRequest()
 			rt := kmsg.NewCreateTopicsRequestTopic()
 			rt.Topic, rt.NumPartitions, rt.ReplicationFactor = ctName(v), 2, 1
@@ -97,8 +298,8 @@ func TestEveryVersion(t *testing.T) {
 			req.Topics = append(req.Topics, rt)
 			req.TimeoutMillis = 10000
 			return req
-		},
-		keyDeleteTopics: func(v int16) kmsg.Request {
+		}},
+		keyDeleteTopics: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrDeleteTopicsRequest()
 			req.TopicNames = []string{ctName(v)}
 			dt := kmsg.NewDeleteTopicsRequestTopic()
@@ -106,8 +307,8 @@ func TestEveryVersion(t *testing.T) {
 			req.Topics = append(req.Topics, dt)
 			req.TimeoutMillis = 10000
 			return req
-		},
-		keyDeleteRecords: func(v int16) kmsg.Request {
+		}},
+		keyDeleteRecords: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrDeleteRecordsRequest()
 			rt := kmsg.NewDeleteRecordsRequestTopic()
 			rt.Topic = topic
@@ -117,8 +318,14 @@ func TestEveryVersion(t *testing.T) {
 			req.Topics = append(req.Topics, rt)
 			req.TimeoutMillis = 10000
 			return req
-		},
-		keyDescribeConfigs: func(v int16) kmsg.Request {
+		}},
+		keyInitProducerID: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrInitProducerIDRequest() // no transactional ID
+			req.TransactionTimeoutMillis = 60000
+			req.ProducerID, req.ProducerEpoch = -1, -1
+			return req
+		}},
+		keyDescribeConfigs: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrDescribeConfigsRequest()
 			r := kmsg.NewDescribeConfigsRequestResource()
 			r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, topic
@@ -128,8 +335,8 @@ func TestEveryVersion(t *testing.T) {
 			b.ResourceType, b.ResourceName = kmsg.ConfigResourceTypeBroker, "0"
 			req.Resources = append(req.Resources, b)
 			return req
-		},
-		keyAlterConfigs: func(v int16) kmsg.Request {
+		}},
+		keyAlterConfigs: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrAlterConfigsRequest()
 			r := kmsg.NewAlterConfigsRequestResource()
 			r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, topic
@@ -138,11 +345,11 @@ func TestEveryVersion(t *testing.T) {
 			r.Configs = append(r.Configs, c)
 			req.Resources = append(req.Resources, r)
 			return req
-		},
-		keyDescribeLogDirs: func(v int16) kmsg.Request {
+		}},
+		keyDescribeLogDirs: {req: func(v int16) kmsg.Request {
 			return kmsg.NewPtrDescribeLogDirsRequest() // null topics: all
-		},
-		keyCreatePartitions: func(v int16) kmsg.Request {
+		}},
+		keyCreatePartitions: {req: func(v int16) kmsg.Request {
 			cpCount++
 			req := kmsg.NewPtrCreatePartitionsRequest()
 			rt := kmsg.NewCreatePartitionsRequestTopic()
@@ -150,8 +357,43 @@ func TestEveryVersion(t *testing.T) {
 			req.Topics = append(req.Topics, rt)
 			req.TimeoutMillis = 10000
 			return req
-		},
-		keyIncrementalAlterConfigs: func(v int16) kmsg.Request {
+		}},
+		23: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+			req.ReplicaID = -1 // a consumer
+			rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+			rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = 0, 0, 0
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			return req
+		}, check: func(v int16, resp kmsg.Response) error {
+			// A standalone broker leads at epoch 0 from the start: the
+			// epoch ends at the log end.
+			p := resp.(*kmsg.OffsetForLeaderEpochResponse).Topics[0].Partitions[0]
+			end := logEnd()
+			if (v >= 1 && p.LeaderEpoch != 0) || p.EndOffset != end {
+				return fmt.Errorf("epoch %d ends at %d, want epoch 0 ending at the log end %d", p.LeaderEpoch, p.EndOffset, end)
+			}
+			return nil
+		}},
+		42: {req: func(v int16) kmsg.Request {
+			group := verGroup("delete", v)
+			commit(group)
+			req := kmsg.NewPtrDeleteGroupsRequest()
+			req.Groups = []string{group}
+			return req
+		}},
+		43: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrElectLeadersRequest()
+			req.ElectionType, req.TimeoutMillis = 1, 10000 // unclean
+			rt := kmsg.NewElectLeadersRequestTopic()
+			rt.Topic, rt.Partitions = topic, []int32{0}
+			req.Topics = append(req.Topics, rt)
+			return req
+		}},
+		keyIncrementalAlterConfigs: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 			r := kmsg.NewIncrementalAlterConfigsRequestResource()
 			r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, topic
@@ -160,42 +402,118 @@ func TestEveryVersion(t *testing.T) {
 			r.Configs = append(r.Configs, c)
 			req.Resources = append(req.Resources, r)
 			return req
-		},
-		keyDescribeCluster: func(v int16) kmsg.Request { return kmsg.NewPtrDescribeClusterRequest() },
-		keyInitProducerID: func(v int16) kmsg.Request {
-			req := kmsg.NewPtrInitProducerIDRequest() // no transactional ID
-			req.TransactionTimeoutMillis = 60000
-			req.ProducerID, req.ProducerEpoch = -1, -1
+		}},
+		47: {req: func(v int16) kmsg.Request {
+			group := verGroup("offsetdelete", v)
+			commit(group)
+			req := kmsg.NewPtrOffsetDeleteRequest()
+			req.Group = group
+			rt := kmsg.NewOffsetDeleteRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewOffsetDeleteRequestTopicPartition()
+			rp.Partition = 0
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
 			return req
-		},
+		}},
+		45: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+			req.TimeoutMillis = 10000
+			rt := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
+			rp.Partition, rp.Replicas = 0, []int32{1}
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			return req
+		}},
+		46: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrListPartitionReassignmentsRequest()
+			req.TimeoutMillis = 10000
+			return req
+		}},
+		56: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrAlterPartitionRequest()
+			req.BrokerID, req.BrokerEpoch = 0, -1
+			rt := kmsg.NewAlterPartitionRequestTopic()
+			rt.Topic, rt.TopicID = topic, topicID
+			rp := kmsg.NewAlterPartitionRequestTopicPartition()
+			rp.Partition, rp.NewISR = 0, []int32{0, 1}
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			return req
+		}},
+		keyDescribeCluster: {req: func(v int16) kmsg.Request { return kmsg.NewPtrDescribeClusterRequest() }},
 	}
+
+	// As clients do: find the coordinator first, which makes
+	// __consumer_offsets; group requests before that are NOT_COORDINATOR.
+	waitFor(t, "the group coordinator is available", 10*time.Second, func() bool {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.SetVersion(3)
+		req.CoordinatorKey = "ver.commit"
+		return conn.roundTrip(t, req).(*kmsg.FindCoordinatorResponse).ErrorCode == 0
+	})
 
 	keys := make([]int16, 0, len(versions))
 	for k := range versions {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	conn := b.dial(t)
+	for k := range cases {
+		if _, ok := versions[k]; !ok {
+			t.Errorf("TestEveryVersion has a case for %s (key %d), which the broker does not advertise", kmsg.NameForKey(k), k)
+		}
+	}
 	for _, key := range keys {
-		t.Run(kmsg.NameForKey(key), func(t *testing.T) {
-			build, ok := builders[key]
+		name := kmsg.NameForKey(key)
+		t.Run(name, func(t *testing.T) {
+			c, ok := cases[key]
 			if !ok {
-				t.Skipf("advertised API %d has no request in this test yet", key)
+				t.Fatalf("the broker advertises %s (key %d) v%d-v%d, and this test has no case for it: add its request and the answer a standalone broker must give",
+					name, key, versions[key][0], versions[key][1])
 			}
 			for v := versions[key][0]; v <= versions[key][1]; v++ {
-				req := build(v)
+				req := c.req(v)
 				req.SetVersion(v)
 				resp := conn.roundTrip(t, req)
-				if errs := errorCodes(resp); len(errs) > 0 {
-					t.Errorf("%s v%d: %v", kmsg.NameForKey(key), v, errs)
+				errs := errorCodes(resp)
+				if c.refused == nil {
+					if len(errs) > 0 {
+						t.Errorf("%s v%d: %v", name, v, errs)
+					} else if c.check != nil {
+						if err := c.check(v, resp); err != nil {
+							t.Errorf("%s v%d: %v", name, v, err)
+						}
+					}
+					continue
+				}
+				want := fmt.Sprintf("=%d", c.refused.Code)
+				if len(errs) == 0 {
+					t.Errorf("%s v%d: no error, want %s", name, v, c.refused)
+				}
+				for _, e := range errs {
+					if !strings.HasSuffix(e, want) {
+						t.Errorf("%s v%d: %s, want %s", name, v, e, c.refused)
+					}
 				}
 			}
 		})
 	}
-	if _, ok := versions[keyCreatePartitions]; ok {
-		if n := b.partitionCount(t, cpTopic); n != cpCount {
-			t.Errorf("%s has %d partitions after one CreatePartitions per version, want %d", cpTopic, n, cpCount)
-		}
+	if n := b.partitionCount(t, cpTopic); n != cpCount {
+		t.Errorf("%s has %d partitions after one CreatePartitions per version, want %d", cpTopic, n, cpCount)
+	}
+	// The refused controller requests changed nothing: this broker still
+	// leads ver.data, is the whole cluster, and serves the records.
+	md = conn.roundTrip(t, metadataTopicRequest(12, topic, false)).(*kmsg.MetadataResponse)
+	if len(md.Brokers) != 1 || md.Brokers[0].NodeID != 0 || md.ControllerID != 0 {
+		t.Errorf("after refused controller requests: brokers %+v, controller %d", md.Brokers, md.ControllerID)
+	}
+	if p := md.Topics[0].Partitions; len(p) != 1 || p[0].Leader != 0 || p[0].ErrorCode != 0 {
+		t.Errorf("after refused controller requests: %s partitions %+v", topic, p)
+	}
+	if got := b.consumeAll(t, topic); len(got) == 0 {
+		t.Errorf("%s holds no records after refused controller requests", topic)
 	}
 }
 

@@ -22,7 +22,10 @@ package kafkaapi
 // unknown producer not starting at sequence 0 UNKNOWN_PRODUCER_ID
 // (package producer). acks=0 gets no response; acks=1 and acks=-1 answer
 // once the append is done (standalone: this broker is the whole ISR).
-// Errors per partition, with Kafka's codes; v8+ carries a message.
+// Errors per partition, with Kafka's codes; v8+ carries a message and,
+// for a batch refused because of particular records (no key on a
+// compacted topic, a timestamp out of range), their indexes in the batch
+// and messages (KIP-467 record_errors).
 // Transactional batches are refused until transactions land. Internal
 // topics refuse client appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
 
@@ -32,6 +35,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/internal/apierr"
 	"samsa/netpoll"
 	"samsa/replica"
 )
@@ -44,6 +48,9 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	resp := kmsg.NewPtrProduceResponse()
 	now := time.Now().UnixMilli()
 	badAcks := req.Acks != 0 && req.Acks != 1 && req.Acks != -1
+	// acks=all: the partitions to wait on, and where their answers are.
+	var awaits []replica.Await
+	var awaitAt [][2]int
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -63,16 +70,34 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 				err = errf(kerr.InvalidTopicException, "Cannot append to internal topic %s", rt.Topic)
 			default:
 				var a replica.Appended
-				a, err = h.rm.Append(ts, p, rc.version, rp.Records, now)
+				a, err = h.rm.Append(ts, p, rc.version, rp.Records, now, req.Acks)
 				sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = a.BaseOffset, a.LogAppendTime, a.LogStartOffset
+				if err == nil && req.Acks == -1 && h.rm.Replicated() {
+					awaits = append(awaits, replica.Await{P: p, Offset: a.LastOffset, MinISR: int(ts.Config.MinInSyncReplicas)})
+					awaitAt = append(awaitAt, [2]int{len(resp.Topics), len(st.Partitions)})
+				}
 			}
 			if err != nil {
 				sp.ErrorCode = codeOf(err)
 				sp.ErrorMessage = msgOf(err)
+				h.metrics.countError(produceKey, sp.ErrorCode)
+				for _, r := range apierr.Records(err) {
+					sp.ErrorRecords = append(sp.ErrorRecords, kmsg.ProduceResponseTopicPartitionErrorRecord{RelativeOffset: r.Index, ErrorMessage: &r.Msg})
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+	if len(awaits) > 0 {
+		deadline := time.Now().Add(time.Duration(max(req.TimeoutMillis, 0)) * time.Millisecond)
+		h.rm.AwaitReplication(rc.conn.Context(), awaits, deadline)
+		for i, w := range awaits {
+			if w.Err != nil {
+				sp := &resp.Topics[awaitAt[i][0]].Partitions[awaitAt[i][1]]
+				sp.ErrorCode, sp.ErrorMessage = codeOf(w.Err), msgOf(w.Err)
+			}
+		}
 	}
 	if req.Acks == 0 {
 		// No response carries the error, so Kafka closes the connection:

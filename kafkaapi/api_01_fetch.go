@@ -66,7 +66,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	}
 	var deadline time.Time
 	if req.MaxWaitMillis > 0 {
-		deadline = time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+		deadline = time.Now().Add(h.cfg.FetchWait(req.MaxWaitMillis))
 	}
 	for {
 		topics, bytes, anyErr := h.rm.ReadFetch(rc.version, req)

@@ -2,17 +2,17 @@ package kafkaapi
 
 // Metadata (key 3), versions 0-12.
 //
-// Brokers (standalone: this one; in a cluster: the live brokers of the
-// controller's last UpdateMetadata), the cluster ID (v2+), the controller
-// (v1+), and topics with their partitions: leader, leader epoch (v7+),
-// replicas, ISR, offline replicas (v5+), topic IDs (v10+). A null topic
-// list (v1+) or an empty one (v0) asks for every topic. Unknown topics are
-// created when allow_auto_topic_creation (v4+; always for v0-v3) and
-// auto.create.topics.enable are both set, as Kafka does; in a cluster a
-// topic just created answers LEADER_NOT_AVAILABLE until the controller's
-// metadata has it, as in Kafka. v12 may name topics by ID (KIP-516).
-// Authorized operations (KIP-430) are reported as everything allowed when
-// asked for.
+// Brokers (this one, at its advertised listener), the cluster ID (v2+), the
+// controller (v1+: this broker), and topics with their partitions: leader,
+// leader epoch (v7+), replicas, ISR, offline replicas (v5+), topic IDs
+// (v10+). A null topic list (v1+) or an empty one (v0) asks for every
+// topic. Unknown topics are created when allow_auto_topic_creation (v4+;
+// always for v0-v3) and auto.create.topics.enable are both set, as Kafka
+// does, and answered as Kafka answers them: LEADER_NOT_AVAILABLE with no
+// partitions (creation is asynchronous there; clients retry and see the
+// topic in their next request), or the error that refused the creation.
+// v12 may name topics by ID (KIP-516). Authorized operations
+// (KIP-430) are reported as everything allowed when asked for.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -59,16 +59,8 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		case rt.Topic != nil:
 			t = snap.Topic(*rt.Topic)
 			if t == nil && autoCreate {
-				var pending bool
-				if t, pending = h.autoCreate(*rt.Topic); pending {
-					// Created in ZooKeeper; the controller has not made its
-					// partitions yet. Kafka answers so: clients retry.
-					mt := kmsg.NewMetadataResponseTopic()
-					mt.Topic, mt.ErrorCode = rt.Topic, kerr.LeaderNotAvailable.Code
-					mt.IsInternal = metadata.IsInternal(*rt.Topic)
-					resp.Topics = append(resp.Topics, mt)
-					continue
-				}
+				resp.Topics = append(resp.Topics, h.autoCreate(*rt.Topic))
+				continue
 			}
 		case rt.TopicID != [16]byte{}:
 			t = snap.TopicByID(metadata.TopicID(rt.TopicID))
@@ -90,20 +82,28 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	return rc.respond(resp)
 }
 
-// autoCreate creates a topic for a metadata request; a concurrent creation
-// of the same topic is fine. pending: the topic exists (in a cluster, in
-// ZooKeeper) but this broker's metadata does not have it yet.
-func (h *Handler) autoCreate(name string) (t *metadata.TopicInfo, pending bool) {
-	if metadata.ValidTopicName(name) != nil || metadata.IsInternal(name) {
-		return nil, false
+// autoCreate creates a topic for a metadata request and answers for it as
+// Kafka does (KafkaApis.getTopicMetadata): LEADER_NOT_AVAILABLE with no
+// partitions once it is created, also when a concurrent request created it
+// first; otherwise the error that refused it. Internal topics are not
+// created here (their coordinators create them).
+func (h *Handler) autoCreate(name string) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic = &name
+	mt.ErrorCode = kerr.LeaderNotAvailable.Code
+	switch {
+	case metadata.ValidTopicName(name) != nil:
+		mt.ErrorCode = kerr.InvalidTopicException.Code
+		return mt
+	case metadata.IsInternal(name):
+		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return mt
 	}
-	_, err := h.createTopic(topicSpec{name: name, partitions: -1, replication: -1}, false)
-	if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
+	if _, err := h.createTopic(topicSpec{name: name, partitions: -1, replication: -1}, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 		h.log.Warn("auto topic creation failed", "topic", name, "err", err)
-		return h.cache.Load().Topic(name), false
+		mt.ErrorCode = codeOf(err)
 	}
-	t = h.cache.Load().Topic(name)
-	return t, t == nil
+	return mt
 }
 
 func metadataTopic(t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {

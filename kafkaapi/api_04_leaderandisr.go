@@ -14,6 +14,8 @@ package kafkaapi
 
 import (
 	"errors"
+	"net"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -38,7 +40,11 @@ func serveLeaderAndIsr(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		h.log.Warn("refusing LeaderAndIsr", "controller", req.ControllerID, "controller.epoch", req.ControllerEpoch, "broker.epoch", req.BrokerEpoch, "err", err.Message, "remote", rc.conn.RemoteAddr())
 		return fail(err.Code)
 	}
-	errs, changes, err := h.rm.ApplyLeaderAndIsr(req.ControllerEpoch, updates, h.meta.Topic)
+	leaders := map[int32]string{}
+	for _, l := range req.LiveLeaders {
+		leaders[l.BrokerID] = net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
+	}
+	errs, changes, err := h.rm.ApplyLeaderAndIsr(req.ControllerEpoch, updates, leaders, h.meta.Topic)
 	if errors.Is(err, replica.ErrStaleController) {
 		h.log.Warn("refusing LeaderAndIsr from a stale controller", "controller", req.ControllerID, "err", err)
 		return fail(kerr.StaleControllerEpoch.Code)

@@ -14,7 +14,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
@@ -26,13 +25,9 @@ func serveControlledShutdown(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ControlledShutdownRequest)
 	h := rc.h
 	resp := kmsg.NewPtrControlledShutdownResponse()
-	if h.cluster == nil {
-		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		return rc.respond(resp)
-	}
-	ctl := h.cluster.Controller()
+	ctl, code := h.activeController()
 	if ctl == nil {
-		resp.ErrorCode = kerr.NotController.Code
+		resp.ErrorCode = code
 		return rc.respond(resp)
 	}
 	epoch := req.BrokerEpoch

@@ -29,6 +29,12 @@ type Controller interface {
 	// ControlledShutdown moves the leaderships of a stopping broker away
 	// and returns the partitions it still leads.
 	ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) ([]kmsg.ControlledShutdownResponsePartitionsRemaining, error)
+	// AlterPartition applies a leader's ISR changes.
+	AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error)
+	// AlterPartitionReassignments starts or cancels reassignments.
+	AlterPartitionReassignments(ctx context.Context, req *kmsg.AlterPartitionAssignmentsRequest) (*kmsg.AlterPartitionAssignmentsResponse, error)
+	// ListPartitionReassignments lists those in progress.
+	ListPartitionReassignments(ctx context.Context, req *kmsg.ListPartitionReassignmentsRequest) (*kmsg.ListPartitionReassignmentsResponse, error)
 	// ElectLeaders runs preferred (0) or unclean (1) elections for the
 	// partitions named, or all when nil; the error code per partition.
 	ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (map[string]map[int32]int16, error)
@@ -58,7 +64,7 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 	}
 	if leader {
 		if p := h.rm.Partition(topic, partition); p != nil {
-			h.groups.Load(partition, offsetsLog{p})
+			h.groups.Load(partition, offsetsLog{h.rm, p})
 		}
 		return
 	}
@@ -101,4 +107,17 @@ func ledPartitions(snap *metadata.Snapshot, topic string, n int32) bool {
 		}
 	}
 	return true
+}
+
+// activeController is the controller to serve a request that only the
+// active controller answers, or the error code: CLUSTER_AUTHORIZATION_FAILED
+// on a standalone broker, NOT_CONTROLLER on one that is not the controller.
+func (h *Handler) activeController() (Controller, int16) {
+	if h.cluster == nil {
+		return nil, kerr.ClusterAuthorizationFailed.Code
+	}
+	if ctl := h.cluster.Controller(); ctl != nil {
+		return ctl, 0
+	}
+	return nil, kerr.NotController.Code
 }

@@ -6,6 +6,7 @@ package kafkaapi
 // replays them before it serves their groups.
 
 import (
+	"context"
 	"net"
 	"strconv"
 
@@ -19,9 +20,14 @@ const offsetsTopic = "__consumer_offsets"
 
 // offsetsLog is one partition of __consumer_offsets as the coordinator
 // writes and replays it.
-type offsetsLog struct{ p *replica.Partition }
+type offsetsLog struct {
+	rm *replica.Manager
+	p  *replica.Partition
+}
 
-func (o offsetsLog) Append(batch []byte) error { return o.p.AppendInternal(batch) }
+func (o offsetsLog) Append(batch []byte) error {
+	return o.rm.AppendInternal(context.Background(), o.p, batch)
+}
 
 func (o offsetsLog) Replay(fn func(batches []byte) error) error {
 	return o.p.Log.ReadChunks(1<<20, fn)
@@ -38,7 +44,7 @@ func (h *Handler) LoadOffsetsPartitions() {
 func (h *Handler) loadOffsetsPartitions(ts *replica.Topic) {
 	for i, p := range ts.Parts {
 		if p != nil && p.IsLeader() && int32(i) < h.groups.Partitions() {
-			h.groups.Load(int32(i), offsetsLog{p})
+			h.groups.Load(int32(i), offsetsLog{h.rm, p})
 		}
 	}
 }

@@ -76,7 +76,8 @@ func (e *fetchEncoder) finish() *netpoll.Response {
 }
 
 // encodeFetch builds the response: header, throttle, error, session, then
-// per topic and partition the fixed fields and the records region.
+// per topic and partition the fixed fields and the records region. It
+// counts the response's error codes.
 func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []replica.FetchTopic) *netpoll.Response {
 	e := &fetchEncoder{version: rc.version, flexible: rc.version >= 12, resp: netpoll.NewResponse(), buf: make([]byte, 0, 256)}
 	e.buf = rc.appendHeader(e.buf)
@@ -85,6 +86,11 @@ func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []replica.Fe
 		e.i16(errCode)
 		e.i32(sessionID)
 	}
+	var m *Metrics // nil (counting nothing) in tests without a Handler
+	if rc.h != nil {
+		m = rc.h.metrics
+	}
+	m.countError(fetchKey, errCode)
 	e.arrayLen(len(topics))
 	for _, t := range topics {
 		e.str(t.Name)
@@ -93,6 +99,7 @@ func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []replica.Fe
 			p := &t.Parts[i]
 			e.i32(p.Partition)
 			e.i16(p.ErrCode)
+			m.countError(fetchKey, p.ErrCode)
 			e.i64(p.HW)
 			e.i64(p.LSO) // v4+
 			if e.version >= 5 {
@@ -111,7 +118,18 @@ func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []replica.Fe
 			} else {
 				e.records(nil)
 			}
-			e.tags()
+			if e.flexible && p.Diverging.Epoch >= 0 {
+				// One tagged field: diverging_epoch (tag 0), a struct of
+				// epoch, end_offset and its own empty tag section.
+				e.uvarint(1)
+				e.uvarint(0)
+				e.uvarint(4 + 8 + 1)
+				e.i32(p.Diverging.Epoch)
+				e.i64(p.Diverging.EndOffset)
+				e.buf = append(e.buf, 0)
+			} else {
+				e.tags()
+			}
 		}
 		e.tags()
 	}

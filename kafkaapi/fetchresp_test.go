@@ -45,10 +45,10 @@ func TestFetchResponseDecodesWithKmsg(t *testing.T) {
 		rc := &reqCtx{version: v, corr: 77, flexibleResp: v >= 12}
 		return encodeFetch(rc, 0, 0, []replica.FetchTopic{
 			{Name: "t", Parts: []replica.FetchPart{
-				{Partition: 0, HW: 15, LSO: 15, LogStart: 3, Region: r, AbortedNull: !committed},
-				{Partition: 1, ErrCode: kerr.OffsetOutOfRange.Code, HW: 7, LSO: 7, LogStart: 0, AbortedNull: !committed},
+				{Partition: 0, HW: 15, LSO: 15, LogStart: 3, Region: r, AbortedNull: !committed, Diverging: replica.Diverging{Epoch: -1, EndOffset: -1}},
+				{Partition: 1, ErrCode: kerr.OffsetOutOfRange.Code, HW: 7, LSO: 7, LogStart: 0, AbortedNull: !committed, Diverging: replica.Diverging{Epoch: 3, EndOffset: 42}},
 			}},
-			{Name: "empty-topic", Parts: []replica.FetchPart{{Partition: 4, HW: 0, LSO: 0, AbortedNull: !committed}}},
+			{Name: "empty-topic", Parts: []replica.FetchPart{{Partition: 4, HW: 0, LSO: 0, AbortedNull: !committed, Diverging: replica.Diverging{Epoch: -1, EndOffset: -1}}}},
 		})
 	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -110,6 +110,13 @@ func TestFetchResponseDecodesWithKmsg(t *testing.T) {
 			}
 			if p1.ErrorCode != kerr.OffsetOutOfRange.Code || p1.HighWatermark != 7 || len(p1.RecordBatches) != 0 {
 				t.Fatalf("v%d: partition 1 %+v", v, p1)
+			}
+			// diverging_epoch is a tagged field of v12+ (KIP-595).
+			if v >= 12 && (p1.DivergingEpoch.Epoch != 3 || p1.DivergingEpoch.EndOffset != 42) {
+				t.Fatalf("v%d: partition 1 diverging epoch %+v", v, p1.DivergingEpoch)
+			}
+			if p0.DivergingEpoch.Epoch != -1 || p0.DivergingEpoch.EndOffset != -1 {
+				t.Fatalf("v%d: partition 0 diverging epoch %+v", v, p0.DivergingEpoch)
 			}
 			if e := resp.Topics[1]; e.Topic != "empty-topic" || e.Partitions[0].Partition != 4 || len(e.Partitions[0].RecordBatches) != 0 {
 				t.Fatalf("v%d: empty topic %+v", v, e)

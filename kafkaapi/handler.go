@@ -209,8 +209,12 @@ func (h *Handler) serveSafely(rc *reqCtx, ah apiHandler, req kmsg.Request) (resp
 	return ah.serve(rc, req)
 }
 
-// respond encodes a kmsg response with its header.
+// respond encodes a kmsg response with its header, and counts its error
+// codes.
 func (rc *reqCtx) respond(resp kmsg.Response) *netpoll.Response {
+	if rc.h != nil {
+		rc.h.metrics.countErrors(rc.key, resp)
+	}
 	resp.SetVersion(rc.version)
 	buf := make([]byte, 0, 256)
 	buf = rc.appendHeader(buf)

@@ -96,21 +96,9 @@ func (h *Handler) assign(spec topicSpec) ([][]int32, error) {
 		}
 		return spec.assignment, nil
 	}
-	n, rf := spec.partitions, spec.replication
-	if n == -1 {
-		n = h.cfg.NumPartitions
-	}
-	if rf == -1 {
-		rf = h.cfg.DefaultReplication
-	}
-	if n < 1 {
-		return nil, errf(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
-	}
-	if n > 100000 {
-		return nil, errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", n)
-	}
-	if rf < 1 {
-		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
+	n, rf, err := h.counts(spec)
+	if err != nil {
+		return nil, err
 	}
 	if rf > 1 {
 		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor: %d larger than available brokers: 1.", rf)
@@ -311,21 +299,9 @@ func (h *Handler) assignCluster(spec topicSpec) ([][]int32, error) {
 		}
 		return spec.assignment, nil
 	}
-	n, rf := spec.partitions, spec.replication
-	if n == -1 {
-		n = h.cfg.NumPartitions
-	}
-	if rf == -1 {
-		rf = h.cfg.DefaultReplication
-	}
-	if n < 1 {
-		return nil, errf(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
-	}
-	if n > 100000 {
-		return nil, errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", n)
-	}
-	if rf < 1 {
-		return nil, errf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
+	n, rf, err := h.counts(spec)
+	if err != nil {
+		return nil, err
 	}
 	a, err := metadata.AssignReplicas(assignBrokers(snap), n, rf, -1, -1)
 	if err != nil {
@@ -378,4 +354,27 @@ func (h *Handler) assignNewPartitions(info *metadata.TopicInfo, n int32, assignm
 		return nil, errf(kerr.InvalidReplicationFactor, "%v", err)
 	}
 	return a, nil
+}
+
+// counts resolves a new topic's partition count and replication factor
+// (-1: the broker's num.partitions and default.replication.factor) and
+// checks them as Kafka does.
+func (h *Handler) counts(spec topicSpec) (int32, int16, error) {
+	n, rf := spec.partitions, spec.replication
+	if n == -1 {
+		n = h.cfg.NumPartitions
+	}
+	if rf == -1 {
+		rf = h.cfg.DefaultReplication
+	}
+	if n < 1 {
+		return 0, 0, errf(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
+	}
+	if n > 100000 {
+		return 0, 0, errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", n)
+	}
+	if rf < 1 {
+		return 0, 0, errf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
+	}
+	return n, rf, nil
 }

@@ -106,10 +106,18 @@ type Options struct {
 	// (replication: the ISR decides). Otherwise every append moves it to the
 	// log end, as on a single node where this broker is the whole ISR.
 	ManualHighWatermark bool
+	// HighWatermark is the checkpointed high watermark a log with
+	// ManualHighWatermark starts at (clamped to the log).
+	HighWatermark int64
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+
+	// checkpoint rewrites the log directory's checkpoints (Dir.Checkpoint),
+	// for a truncation to make its lowered recovery point durable. Nil for
+	// a log opened alone: its caller must.
+	checkpoint func() error
 }
 
 func (o *Options) fill() {

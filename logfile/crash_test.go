@@ -15,6 +15,28 @@ import (
 
 const crashChildEnv = "SAMSA_LOGFILE_CRASH_CHILD"
 
+// crashSeedEnv replays a randomized crash test: set it to the seed a
+// failed run logged.
+const crashSeedEnv = "SAMSA_CRASH_SEED"
+
+// crashSeed returns the seed of a randomized crash test, from
+// SAMSA_CRASH_SEED or the clock, and logs it so that a failure can be
+// replayed.
+func crashSeed(t testing.TB) uint64 {
+	t.Helper()
+	if v := os.Getenv(crashSeedEnv); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", crashSeedEnv, v, err)
+		}
+		t.Logf("seed %d (from %s)", seed, crashSeedEnv)
+		return seed
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d (replay with %s=%d)", seed, crashSeedEnv, seed)
+	return seed
+}
+
 // crashBatch is the batch the child appends as its i-th: derived from i so
 // the parent can rebuild its exact bytes.
 func crashBatch(i int64) []byte {
@@ -62,7 +84,7 @@ func TestCrashRecovery(t *testing.T) {
 		rounds = 5
 	}
 	path := t.TempDir()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	rng := rand.New(rand.NewPCG(crashSeed(t), 1))
 	type ack struct{ seq, first, last int64 }
 	var acks []ack
 	nextSeq := int64(0)

@@ -41,6 +41,16 @@ type DirOptions struct {
 	// FlushCheckInterval is log.flush.scheduler.interval.ms: how often
 	// flush.ms is checked (1 s).
 	FlushCheckInterval time.Duration
+	// Cleaner runs the log cleaner (compaction of the logs whose config
+	// has Compact) every CleanerBackoff (log.cleaner.backoff.ms, 15 s),
+	// with a key map of at most CleanerMaxKeys keys.
+	Cleaner        bool
+	CleanerBackoff time.Duration
+	CleanerMaxKeys int
+	// ManualHighWatermark: the logs' high watermarks are set by the
+	// replica layer (ZooKeeper mode: the ISR decides), checkpointed in
+	// replication-offset-checkpoint and restored from it.
+	ManualHighWatermark bool
 }
 
 // Dir is one entry of log.dirs: the partition logs in it, its checkpoint
@@ -63,6 +73,8 @@ type Dir struct {
 
 	// ckMu serializes checkpoint writes.
 	ckMu sync.Mutex
+
+	cleaner *Cleaner // nil: no cleaner
 
 	stop chan struct{}
 	done chan struct{}
@@ -112,6 +124,17 @@ func OpenDir(path string, opts DirOptions) (*Dir, error) {
 		lock.Close()
 		return nil, err
 	}
+	if opts.Cleaner {
+		if opts.CleanerBackoff <= 0 {
+			opts.CleanerBackoff = 15 * time.Second
+		}
+		if d.cleaner, err = NewCleaner(d, max(opts.CleanerMaxKeys, 1)); err != nil {
+			d.closeLogs()
+			lock.Close()
+			return nil, err
+		}
+		d.opts = opts
+	}
 	d.stop, d.done = make(chan struct{}), make(chan struct{})
 	go d.background()
 	return d, nil
@@ -130,6 +153,12 @@ func (d *Dir) load() error {
 	starts, err := ReadCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint))
 	if err != nil {
 		return err
+	}
+	hws := map[TopicPartition]int64{}
+	if d.opts.ManualHighWatermark {
+		if hws, err = ReadCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint)); err != nil {
+			return err
+		}
 	}
 	entries, err := d.fs.ReadDir(d.path)
 	if err != nil {
@@ -157,7 +186,8 @@ func (d *Dir) load() error {
 		tp := TopicPartition{topic, part}
 		l, err := Open(full, d.opts.ConfigFor(topic), Options{
 			FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: d.clean,
-			RecoveryPoint: rps[tp], LogStartOffset: starts[tp],
+			RecoveryPoint: rps[tp], LogStartOffset: starts[tp], checkpoint: d.Checkpoint,
+			ManualHighWatermark: d.opts.ManualHighWatermark, HighWatermark: hws[tp],
 		})
 		if err != nil {
 			return fmt.Errorf("logfile: open %s: %w", full, err)
@@ -247,7 +277,8 @@ func (d *Dir) Create(tp TopicPartition, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("logfile: invalid partition name %q", tp)
 	}
 	l, err := Open(filepath.Join(d.path, tp.String()), cfg, Options{
-		FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: true,
+		FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: true, checkpoint: d.Checkpoint,
+		ManualHighWatermark: d.opts.ManualHighWatermark,
 	})
 	if err != nil {
 		return nil, err
@@ -293,13 +324,20 @@ func (d *Dir) Checkpoint() error {
 	defer d.ckMu.Unlock()
 	rps := map[TopicPartition]int64{}
 	starts := map[TopicPartition]int64{}
+	hws := map[TopicPartition]int64{}
 	for _, l := range d.Logs() {
 		tp := TopicPartition{l.topic, l.partition}
 		rps[tp] = l.RecoveryPoint()
 		starts[tp] = l.StartOffset()
+		hws[tp] = l.HighWatermark()
 	}
 	if err := WriteCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint), rps); err != nil {
 		return err
+	}
+	if d.opts.ManualHighWatermark {
+		if err := WriteCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint), hws); err != nil {
+			return err
+		}
 	}
 	return WriteCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint), starts)
 }
@@ -327,6 +365,12 @@ func (d *Dir) background() {
 	defer ret.Stop()
 	defer ck.Stop()
 	defer fl.Stop()
+	var clean <-chan time.Time
+	if d.cleaner != nil {
+		cl := time.NewTicker(d.opts.CleanerBackoff)
+		defer cl.Stop()
+		clean = cl.C
+	}
 	for {
 		select {
 		case <-d.stop:
@@ -338,6 +382,10 @@ func (d *Dir) background() {
 		case <-ck.C:
 			if err := d.Checkpoint(); err != nil {
 				d.opts.Logger.Error("checkpoint", "err", err)
+			}
+		case <-clean:
+			if _, err := d.cleaner.RunOnce(false); err != nil {
+				d.opts.Logger.Error("log cleaner", "err", err)
 			}
 		case <-fl.C:
 			now := d.opts.Now()

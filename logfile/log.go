@@ -41,6 +41,11 @@ type Log struct {
 	start         atomic.Int64               // log start offset
 	hw            atomic.Int64               // high watermark, set by the broker
 	recoveryPoint atomic.Int64               // everything below is fsynced
+	// dirDirty: a segment was created since the directory was last
+	// fsynced; its entry must be made durable before the recovery point
+	// passes its base (a power cut keeps a synced file whose directory
+	// entry was not).
+	dirDirty atomic.Bool
 	lastFlushMs   atomic.Int64
 	werr          atomic.Pointer[error] // sticky write error (invariant 5)
 
@@ -49,6 +54,9 @@ type Log struct {
 	mu        sync.Mutex
 	closed    bool
 	unflushed int64 // records appended since the last flush
+
+	// epochs is the leader epoch cache (epochs.go); its own lock.
+	epochs epochCache
 
 	// flushMu serializes fsyncs and recovery point moves.
 	flushMu sync.Mutex
@@ -201,14 +209,63 @@ func (l *Log) AppendValidated(bs record.Batches) (AppendInfo, error) {
 	if err := l.Err(); err != nil {
 		return AppendInfo{}, err
 	}
-	cfg := l.cfg.Load()
 	first := l.end.Load()
-	seg, err := l.maybeRoll(cfg, int64(len(bs.Buf)), bs.Count, first+bs.Records-1)
+	return l.appendLocked(bs, first, first+bs.Records-1, true)
+}
+
+// AppendAsFollower appends batches fetched from the partition's leader as
+// they are: their offsets are kept (a compacted leader's may skip some),
+// their leader epochs become the epoch cache's, and nothing is revalidated
+// beyond framing, CRC and order (the leader validated them). The first
+// batch may not start below the log end.
+func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
+	n, err := record.ValidateBatches(buf)
+	if err != nil {
+		return AppendInfo{}, err
+	}
+	if n == 0 {
+		return AppendInfo{FirstOffset: -1, LastOffset: -1, LogStartOffset: l.start.Load()}, nil
+	}
+	first, _ := record.ParseHeader(buf)
+	var last record.Header
+	var records int64
+	for pos := 0; pos < len(buf); {
+		h, _ := record.ParseHeader(buf[pos:])
+		last = h
+		records += int64(h.LastOffsetDelta) + 1
+		if err := l.AssignEpoch(h.LeaderEpoch, h.BaseOffset); err != nil {
+			return AppendInfo{}, err
+		}
+		pos += int(h.Size())
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return AppendInfo{}, ErrClosed
+	}
+	if err := l.Err(); err != nil {
+		return AppendInfo{}, err
+	}
+	if end := l.end.Load(); first.BaseOffset < end {
+		return AppendInfo{}, fmt.Errorf("%w: follower append at %d below the log end %d", ErrOffsetOutOfRange, first.BaseOffset, end)
+	}
+	return l.appendLocked(record.Batches{Buf: buf, Count: n, Records: records}, first.BaseOffset, last.LastOffset(), false)
+}
+
+// appendLocked writes whole batches whose first offset is first and last
+// offset last (assigning offsets from first when assign), indexes them and
+// publishes them. Called with l.mu held.
+func (l *Log) appendLocked(bs record.Batches, first, last int64, assign bool) (AppendInfo, error) {
+	cfg := l.cfg.Load()
+	seg, err := l.maybeRoll(cfg, int64(len(bs.Buf)), bs.Count, last)
 	if err != nil {
 		return AppendInfo{}, err
 	}
 	buf := bs.Buf
-	next := record.AssignOffsets(buf, first)
+	next := last + 1
+	if assign {
+		next = record.AssignOffsets(buf, first)
+	}
 	pos := seg.sizeNow()
 	if _, err := seg.log.WriteAt(buf, pos); err != nil {
 		// Nothing was published; cut whatever part reached the file.
@@ -309,6 +366,7 @@ func (l *Log) roll() (*segment, error) {
 		return nil, fmt.Errorf("logfile: roll %s at %d: %w", l.dir, base, err)
 	}
 	old.finish(l.opts.Logger)
+	l.dirDirty.Store(true) // before a flush can see the segment
 	segs := *l.segs.Load()
 	next := append(segs[:len(segs):len(segs)], ns)
 	l.segs.Store(&next)
@@ -372,6 +430,12 @@ func (l *Log) flushTo(upTo int64) error {
 		s.release()
 		if err != nil {
 			return l.fail(err)
+		}
+	}
+	if l.dirDirty.Swap(false) {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			l.dirDirty.Store(true)
+			return l.fail(fmt.Errorf("logfile: fsync %s: %w", l.dir, err))
 		}
 	}
 	if upTo > l.recoveryPoint.Load() {

@@ -58,6 +58,17 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l.end.Store(end)
 	l.start.Store(min(max(segs[0].base, opts.LogStartOffset), end))
 	l.hw.Store(end)
+	if opts.ManualHighWatermark {
+		// The checkpointed high watermark (replication-offset-checkpoint):
+		// what the ISR had when it was written; the leader moves it on.
+		l.hw.Store(min(max(opts.HighWatermark, l.start.Load()), end))
+	}
+	if err := l.loadEpochs(); err != nil {
+		for _, s := range segs {
+			s.close()
+		}
+		return nil, err
+	}
 	l.lastFlushMs.Store(opts.Now().UnixMilli())
 	if opts.Clean {
 		l.recoveryPoint.Store(end)
@@ -115,7 +126,8 @@ func (l *Log) listSegments() ([]int64, error) {
 
 // loadSegments opens every segment. After an unclean shutdown, segments from
 // the one holding the recovery point on are scanned and their indexes
-// rebuilt; the log is cut at the first invalid batch and later segments are
+// rebuilt; the log is cut at the first invalid batch, or (unless compacted)
+// at a segment that ends below the next one's base, and later segments are
 // deleted. Other segments get sanity checks, and a rebuild if they fail.
 func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err error) {
 	defer func() {
@@ -172,6 +184,14 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 				s.close()
 				return segs, err
 			}
+		}
+		if recovering && !last && !cut && !cfg.Compact && s.nextNow() < bases[i+1] {
+			// The segment lost its tail while a later one kept its bytes
+			// (a power cut writes back pages in any order): the later
+			// segments would leave a hole in the offsets. Only compaction
+			// makes such holes legitimately.
+			l.opts.Logger.Warn("cutting log at a hole in the offsets", "segment", s.path(LogSuffix), "end", s.nextNow(), "next_base", bases[i+1])
+			cut = true
 		}
 		s.rollStart = s.firstTimestamp(l.opts.Now())
 		if !last && !cut && (recovering || rebuild) {

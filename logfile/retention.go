@@ -71,6 +71,9 @@ func (l *Log) deleteFirst(n int) error {
 	l.segs.Store(&rest)
 	if b := rest[0].base; b > l.start.Load() {
 		l.start.Store(b)
+		if err := l.epochsStartMoved(b); err != nil {
+			l.opts.Logger.Warn("leader epoch checkpoint", "err", err)
+		}
 	}
 	var firstErr error
 	for _, s := range segs[:n] {
@@ -98,6 +101,9 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 	}
 	if offset > l.start.Load() {
 		l.start.Store(offset)
+		if err := l.epochsStartMoved(offset); err != nil {
+			l.opts.Logger.Warn("leader epoch checkpoint", "err", err)
+		}
 	}
 	l.mu.Unlock()
 	_, err := l.DeleteOldSegments()

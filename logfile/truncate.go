@@ -5,14 +5,21 @@ import (
 )
 
 // TruncateTo removes every batch that holds an offset >= offset, as a
-// follower does when its log diverged from the leader's. Segments above it
+// follower does when its log diverged from the leader's. The truncation is
+// durable when it returns (truncationDurable). Segments above it
 // are deleted; the segment holding it is cut and becomes the active one. A
 // batch that straddles offset goes whole, so the new log end may be below
 // offset. Readers holding regions of removed bytes keep valid descriptors
 // but may read short.
 func (l *Log) TruncateTo(offset int64) error {
+	return l.truncating(offset, l.truncateTo)
+}
+
+// truncating runs fn with the log's locks held and no background flush
+// under way, for an offset that is not negative (as Kafka's: no segment may
+// be named by a negative base).
+func (l *Log) truncating(offset int64, fn func(offset int64) error) error {
 	if offset < 0 {
-		// As Kafka's truncateTo: no segment may be named by a negative base.
 		return fmt.Errorf("%w: truncate %s to %d", ErrOffsetOutOfRange, l.dir, offset)
 	}
 	l.mu.Lock()
@@ -23,6 +30,11 @@ func (l *Log) TruncateTo(offset int64) error {
 	l.bg.Wait()
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
+	return fn(offset)
+}
+
+// truncateTo is TruncateTo with the locks held.
+func (l *Log) truncateTo(offset int64) error {
 	if offset >= l.end.Load() {
 		return nil
 	}
@@ -83,6 +95,9 @@ func (l *Log) TruncateTo(offset int64) error {
 	end := ns.nextNow()
 	l.end.Store(end)
 	l.hw.Store(min(l.hw.Load(), end))
+	if err := l.epochsTruncated(end); err != nil {
+		return l.fail(err)
+	}
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
 	old.release()
 	for _, s := range segs[i+1:] {
@@ -91,7 +106,34 @@ func (l *Log) TruncateTo(offset int64) error {
 		}
 		s.release()
 	}
+	return l.truncationDurable()
+}
+
+// truncationDurable makes a truncation survive a power cut before anything
+// is appended after it: the partition directory is fsynced (removed
+// segments stay removed, a new one stays) and, for a log of a Dir, the
+// checkpoints are rewritten, as Kafka's LogManager.truncateTo does. A
+// checkpoint still holding the old recovery point would let an unclean
+// open trust unsynced bytes appended after the truncation below it.
+// Called with l.mu and l.flushMu held.
+func (l *Log) truncationDurable() error {
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+	}
+	l.dirDirty.Store(false)
+	if l.opts.checkpoint != nil {
+		if err := l.opts.checkpoint(); err != nil {
+			return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
+		}
+	}
 	return nil
+}
+
+// TruncateFullyAndStartAt deletes every segment and starts the log empty
+// at offset, as a follower does whose log ends below its leader's log
+// start (Kafka's truncateFullyAndStartAt).
+func (l *Log) TruncateFullyAndStartAt(offset int64) error {
+	return l.truncating(offset, l.truncateFully)
 }
 
 // truncateFully deletes every segment and starts the log empty at offset.
@@ -115,5 +157,12 @@ func (l *Log) truncateFully(offset int64) error {
 	l.start.Store(offset)
 	l.hw.Store(offset)
 	l.recoveryPoint.Store(offset)
-	return nil
+	l.epochs.mu.Lock()
+	l.epochs.entries = nil
+	err = l.writeEpochs()
+	l.epochs.mu.Unlock()
+	if err != nil {
+		return l.fail(err)
+	}
+	return l.truncationDurable()
 }

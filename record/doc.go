@@ -70,5 +70,6 @@
 //  7. Every error of bad bytes is an error value, never a panic:
 //     ErrCorrupt (ErrCRC, ErrMagic, ErrTornTail, ErrFraming) for bytes that
 //     are no valid batch; ErrInvalidRecord, ErrNoKey, ErrTimestamp and
-//     ErrBatchTooLarge for valid bytes a broker refuses.
+//     ErrBatchTooLarge for valid bytes a broker refuses (ErrNoKey and
+//     ErrTimestamp per record, every such record named in a *RecordsError).
 package record

@@ -30,6 +30,9 @@ const (
 	LogOverhead = 12
 	// Magic is the only record format this package reads and writes.
 	Magic = 2
+	// NoTimestamp is a timestamp a producer did not set (Kafka's
+	// RecordBatch.NO_TIMESTAMP).
+	NoTimestamp = -1
 )
 
 // Attribute bits. Part of the format: never change.

@@ -206,3 +206,56 @@ func TestAssignOffsets(t *testing.T) {
 		t.Fatalf("first base offset bytes % x", buf[:8])
 	}
 }
+
+// TestCheckRecordErrors: records refused one by one (KIP-467) are all
+// named with their index in the batch, a key error before a timestamp
+// error for the same record, and framing stays a batch error; a batch
+// Check accepts costs no allocation.
+func TestCheckRecordErrors(t *testing.T) {
+	b := NewBuilder(1000)
+	b.Add(1000, []byte("k"), nil)        // 0: fine
+	b.Add(1000, nil, nil)                // 1: no key
+	b.Add(5000, []byte("k"), nil)        // 2: late
+	b.Add(5000, nil, nil)                // 3: no key and late: the key is named
+	b.Add(NoTimestamp, []byte("k"), nil) // 4: no timestamp: never out of range
+	batch, _ := b.AppendTo(nil)
+	h, _ := ParseHeader(batch)
+	err := Check(batch[HeaderSize:], &h, 1000, 10, true)
+	var re *RecordsError
+	if !errors.As(err, &re) {
+		t.Fatalf("got %v, want a *RecordsError", err)
+	}
+	got := fmt.Sprint(re.Records)
+	want := fmt.Sprint([]RecordError{
+		{1, 1, 1000, ErrNoKey}, {2, 2, 5000, ErrTimestamp}, {3, 3, 5000, ErrNoKey},
+	})
+	if got != want {
+		t.Fatalf("record errors\n got %s\nwant %s", got, want)
+	}
+	if !errors.Is(err, ErrTimestamp) || !errors.Is(err, ErrNoKey) || errors.Is(err, ErrFraming) {
+		t.Fatalf("errors.Is on %v", err)
+	}
+	if err := Check(batch[HeaderSize:], &h, 1000, 10_000, false); err != nil {
+		t.Fatalf("lenient check: %v", err)
+	}
+
+	// A framing error anywhere refuses the batch as a whole.
+	cut := batch[HeaderSize : len(batch)-1]
+	if err := Check(cut, &h, 1000, 10, true); !errors.Is(err, ErrFraming) || errors.As(err, &re) {
+		t.Fatalf("truncated: %v", err)
+	}
+
+	ok := NewBuilder(1000)
+	for range 100 {
+		ok.Add(1000, []byte("k"), []byte("v"))
+	}
+	okBatch, _ := ok.AppendTo(nil)
+	oh, _ := ParseHeader(okBatch)
+	if a := testing.AllocsPerRun(100, func() {
+		if Check(okBatch[HeaderSize:], &oh, 1000, 10, true) != nil {
+			t.Fatal("refused")
+		}
+	}); a != 0 {
+		t.Fatalf("%v allocations per accepted batch", a)
+	}
+}

@@ -111,17 +111,62 @@ func ValidateBatches(buf []byte) (int, error) {
 	return n, nil
 }
 
+// RecordError is one record that Check refused although it frames
+// correctly: Kafka names each in a produce response's record_errors
+// (KIP-467), so a client fails those records and no others for cause.
+type RecordError struct {
+	Index     int32 // the record's index in its batch
+	Offset    int64 // its offset as the producer wrote it: base offset + delta
+	Timestamp int64 // its timestamp (for ErrTimestamp)
+	Err       error // ErrNoKey or ErrTimestamp
+}
+
+// RecordsError is Check's error when a batch frames correctly but some of
+// its records are refused: every such record, in order, as Kafka's
+// LogValidator collects them (a key error before a timestamp error for
+// the same record). errors.Is matches the sentinel of each record error.
+type RecordsError struct {
+	Records []RecordError // never empty
+}
+
+func (e *RecordsError) Error() string {
+	r := e.Records[0]
+	return fmt.Sprintf("%v (record %d; %d of the batch's records refused)", r.Err, r.Index, len(e.Records))
+}
+
+// Unwrap returns the distinct sentinels of the records, ErrTimestamp first:
+// one timestamp error makes the batch INVALID_TIMESTAMP in Kafka.
+func (e *RecordsError) Unwrap() []error {
+	var ts, key bool
+	for _, r := range e.Records {
+		ts = ts || r.Err == ErrTimestamp
+		key = key || r.Err == ErrNoKey
+	}
+	errs := make([]error, 0, 2)
+	if ts {
+		errs = append(errs, ErrTimestamp)
+	}
+	if key {
+		errs = append(errs, ErrNoKey)
+	}
+	return errs
+}
+
 // Check makes the record-level checks of Kafka's LogValidator on the
 // records of one batch whose header ValidateProduce accepted: every
 // record's length frames it exactly, offset deltas run 0, 1, 2, ..., the
-// count matches the header, and nothing trails the last record. With
-// maxTsDiff >= 0 every CreateTime timestamp must be within maxTsDiff ms of
-// now. With requireKey (a compacted topic) every record must have a key.
+// count matches the header, and nothing trails the last record (ErrFraming
+// for the batch). Two checks are per record, and every record they refuse
+// is named in a *RecordsError: with requireKey (a compacted topic) every
+// record must have a key (ErrNoKey); with maxTsDiff >= 0 every CreateTime
+// timestamp but NoTimestamp must be within maxTsDiff ms of now
+// (ErrTimestamp). It allocates nothing for a batch it accepts.
 //
 // records is the batch's records region, decompressed if it was
 // compressed (Inflate).
 func Check(records []byte, h *Header, now, maxTsDiff int64, requireKey bool) error {
 	checkTs := maxTsDiff >= 0 && h.Attributes&AttrLogAppendTime == 0
+	var refused []RecordError
 	it := NewIter(records, h.RecordCount)
 	for i := int32(0); it.Next(); i++ {
 		r := it.Record()
@@ -129,10 +174,9 @@ func Check(records []byte, h *Header, now, maxTsDiff int64, requireKey bool) err
 			return fmt.Errorf("%w: record %d has offset delta %d", ErrFraming, i, r.OffsetDelta)
 		}
 		if requireKey && r.Key == nil {
-			return fmt.Errorf("%w (record %d)", ErrNoKey, i)
-		}
-		if ts := h.FirstTimestamp + r.TimestampDelta; checkTs && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
-			return fmt.Errorf("%w: record %d timestamp %d is more than %d ms from the broker's %d", ErrTimestamp, i, ts, maxTsDiff, now)
+			refused = append(refused, RecordError{Index: i, Offset: r.Offset(h), Timestamp: r.Timestamp(h), Err: ErrNoKey})
+		} else if ts := h.FirstTimestamp + r.TimestampDelta; checkTs && ts != NoTimestamp && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
+			refused = append(refused, RecordError{Index: i, Offset: r.Offset(h), Timestamp: ts, Err: ErrTimestamp})
 		}
 	}
 	if err := it.Err(); err != nil {
@@ -140,6 +184,9 @@ func Check(records []byte, h *Header, now, maxTsDiff int64, requireKey bool) err
 	}
 	if rest := it.Rest(); len(rest) != 0 {
 		return fmt.Errorf("%w: %d bytes after the last record", ErrFraming, len(rest))
+	}
+	if refused != nil {
+		return &RecordsError{Records: refused}
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package replica
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -14,6 +16,7 @@ import (
 // Appended is where a produce's records went.
 type Appended struct {
 	BaseOffset     int64
+	LastOffset     int64 // acks=all waits until the high watermark passes it
 	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
 	LogStartOffset int64
 }
@@ -22,13 +25,20 @@ type Appended struct {
 // the given version and appends it (Kafka's LogValidator, then the append
 // under the partition's producer-state lock). Errors carry Kafka's code
 // (apierr).
-func (m *Manager) Append(ts *Topic, p *Partition, version int16, records []byte, now int64) (Appended, error) {
-	res := Appended{BaseOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
-	err := m.append(ts, p, version, records, now, &res)
+//
+// With acks=-1 the in-sync replicas must number at least
+// min.insync.replicas before anything is written (NOT_ENOUGH_REPLICAS);
+// the caller then waits for the high watermark (AwaitReplication).
+func (m *Manager) Append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16) (Appended, error) {
+	res := Appended{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
+	err := m.append(ts, p, version, records, now, acks, &res)
+	if err == nil && m.alterISR != nil {
+		p.AdvanceHW() // alone in the ISR, the high watermark is the log end
+	}
 	return res, err
 }
 
-func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, sp *Appended) error {
+func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16, sp *Appended) error {
 	maxBytes := int64(ts.Config.MaxMessageBytes)
 	if version >= 3 {
 		// Kafka: v3+ carries exactly one batch of magic 2 per partition.
@@ -49,7 +59,7 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	if err != nil {
 		return produceError(err)
 	}
-	bs, idem, err := validateBatches(version, ts, bs, now)
+	bs, idem, err := validateBatches(version, ts, p, bs, now)
 	if err != nil {
 		return err
 	}
@@ -62,6 +72,9 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	if !p.st.IsLeader {
 		return apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
 	}
+	if minISR := int(ts.Config.MinInSyncReplicas); acks == -1 && len(p.st.ISR) < minISR {
+		return apierr.Errorf(kerr.NotEnoughReplicas, "The size of the current ISR %v is insufficient to satisfy the min.isr requirement of %d for partition %s-%d", p.st.ISR, minISR, p.Topic, p.Index)
+	}
 	// Idempotent batches: a retry of a batch already written gets its
 	// original offsets; gaps and stale epochs are refused.
 	for i := range idem {
@@ -73,7 +86,7 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 			if bs.Count != 1 {
 				return apierr.Errorf(kerr.OutOfOrderSequenceNumber, "a duplicate batch in a request of %d batches", bs.Count)
 			}
-			sp.BaseOffset, sp.LogStartOffset = dup.FirstOffset, p.Log.StartOffset()
+			sp.BaseOffset, sp.LastOffset, sp.LogStartOffset = dup.FirstOffset, dup.LastOffset, p.Log.StartOffset()
 			return nil
 		}
 	}
@@ -93,7 +106,7 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	}
 	p.notify()
 	ts.C.in(int64(len(bs.Buf)), info.Records)
-	sp.BaseOffset = info.FirstOffset
+	sp.BaseOffset, sp.LastOffset = info.FirstOffset, info.LastOffset
 	sp.LogStartOffset = info.LogStartOffset
 	if ts.Config.MessageTimestampType == config.LogAppendTime {
 		sp.LogAppendTime = now
@@ -131,4 +144,85 @@ func produceError(err error) error {
 		return apierr.Errorf(kerr.NotLeaderForPartition, "partition is closing")
 	}
 	return apierr.Errorf(kerr.KafkaStorageError, "%v", err)
+}
+
+// Await is one partition an acks=all produce waits on.
+type Await struct {
+	P      *Partition
+	Offset int64 // the last offset appended: the high watermark must pass it
+	MinISR int   // min.insync.replicas of the topic
+	Err    error // the outcome: nil, or Kafka's error
+}
+
+// AwaitReplication parks an acks=all produce until the high watermark of
+// every partition passes its records (Kafka's DelayedProduce), without
+// polling: appends, follower fetches and ISR changes wake it. A partition
+// whose ISR has shrunk below min.insync.replicas when its high watermark
+// passes gets NOT_ENOUGH_REPLICAS_AFTER_APPEND; one whose leadership moved,
+// NOT_LEADER_OR_FOLLOWER; one still short at the deadline,
+// REQUEST_TIMED_OUT. A closed connection ends the wait (false).
+func (m *Manager) AwaitReplication(ctx context.Context, waits []Await, deadline time.Time) bool {
+	m.metrics.producePark(1)
+	defer m.metrics.producePark(-1)
+	for {
+		var pending []*Partition
+		for i := range waits {
+			w := &waits[i]
+			if w.Err != nil || w.P == nil {
+				continue
+			}
+			st := w.P.State()
+			switch {
+			case !st.IsLeader:
+				w.Err = apierr.Errorf(kerr.NotLeaderForPartition, "leadership of %s-%d moved before the records were replicated", w.P.Topic, w.P.Index)
+			case w.P.Log.HighWatermark() > w.Offset:
+				if len(st.ISR) < w.MinISR {
+					w.Err = apierr.Errorf(kerr.NotEnoughReplicasAfterAppend, "The size of the current ISR %v is insufficient to satisfy the min.isr requirement of %d for partition %s-%d", st.ISR, w.MinISR, w.P.Topic, w.P.Index)
+				}
+				w.P = nil // done
+			default:
+				pending = append(pending, w.P)
+			}
+		}
+		if len(pending) == 0 {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			for i := range waits {
+				if w := &waits[i]; w.P != nil && w.Err == nil {
+					w.Err = apierr.Errorf(kerr.RequestTimedOut, "the records of %s-%d were not replicated to the in-sync replicas in time", w.P.Topic, w.P.Index)
+				}
+			}
+			return true
+		}
+		if !m.produceWait.Wait(ctx, pending, func() bool {
+			for _, p := range pending {
+				for i := range waits {
+					if waits[i].P == p && (p.Log.HighWatermark() > waits[i].Offset || !p.IsLeader()) {
+						return true
+					}
+				}
+			}
+			return false
+		}, deadline) {
+			return false
+		}
+	}
+}
+
+// AppendInternal appends batches the broker itself built (the group
+// coordinator's commits and group metadata) and, with followers, waits
+// until the in-sync replicas have them, as Kafka's coordinator appends
+// with acks=all (offsets.commit.timeout.ms: 5 s).
+func (m *Manager) AppendInternal(ctx context.Context, p *Partition, batch []byte) error {
+	last, err := p.appendInternal(batch)
+	if err != nil || !m.Replicated() {
+		return err
+	}
+	p.AdvanceHW()
+	w := []Await{{P: p, Offset: last}}
+	if !m.AwaitReplication(ctx, w, time.Now().Add(5*time.Second)) {
+		return ctx.Err()
+	}
+	return w[0].Err
 }

@@ -22,3 +22,35 @@ func (c *TopicCounters) Out(bytes, records int64) {
 		c.RecordsOut.Add(float64(records))
 	}
 }
+
+// Metrics are the replica layer's counters (Kafka's ReplicaManager and
+// ReplicaFetcherManager metrics); nil fields count nothing.
+type Metrics struct {
+	ISRShrinks, ISRExpands prometheus.Counter
+	FetcherBytes           prometheus.Counter
+	ProducePurgatory       prometheus.Gauge
+}
+
+func (m *Metrics) isrShrink() {
+	if m != nil && m.ISRShrinks != nil {
+		m.ISRShrinks.Inc()
+	}
+}
+
+func (m *Metrics) isrExpand() {
+	if m != nil && m.ISRExpands != nil {
+		m.ISRExpands.Inc()
+	}
+}
+
+func (m *Metrics) fetched(n int) {
+	if m != nil && m.FetcherBytes != nil {
+		m.FetcherBytes.Add(float64(n))
+	}
+}
+
+func (m *Metrics) producePark(d int) {
+	if m != nil && m.ProducePurgatory != nil {
+		m.ProducePurgatory.Add(float64(d))
+	}
+}

@@ -36,7 +36,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 		ft := FetchTopic{Name: rt.Topic}
 		ts := m.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
-			fp := FetchPart{Partition: rp.Partition, Offset: rp.FetchOffset, HW: -1, LSO: -1, LogStart: -1, AbortedNull: !committed}
+			fp := FetchPart{Partition: rp.Partition, Offset: rp.FetchOffset, HW: -1, LSO: -1, LogStart: -1, AbortedNull: !committed, Diverging: Diverging{-1, -1}}
 			p, err := m.hosted(ts, rt.Topic, rp.Partition)
 			if err == nil {
 				l := p.Log
@@ -50,6 +50,23 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 				continue
 			}
 			l := p.Log
+			follower := req.ReplicaID >= 0 && req.ReplicaID != m.id && p.isReplica(req.ReplicaID)
+			fp.follower = follower
+			if follower {
+				fp.seenEnd = l.EndOffset()
+				if version >= 12 && rp.LastFetchedEpoch >= 0 {
+					// KIP-595: the follower's last epoch must end where
+					// ours does, at or past its fetch offset; if not, it
+					// truncates to what we answer and fetches again.
+					if e, end := l.EpochEndOffset(rp.LastFetchedEpoch); e < rp.LastFetchedEpoch || end < rp.FetchOffset {
+						fp.Diverging = Diverging{Epoch: e, EndOffset: end}
+						anyErr = true // answer at once
+						ft.Parts = append(ft.Parts, fp)
+						continue
+					}
+				}
+				m.followerFetched(p, req.ReplicaID, rp.FetchOffset)
+			}
 			budget := maxBytes - bytes
 			if budget <= 0 {
 				ft.Parts = append(ft.Parts, fp)
@@ -57,7 +74,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 			}
 			limit := min(int64(rp.PartitionMaxBytes), budget)
 			upTo := fp.HW
-			if req.ReplicaID >= 0 {
+			if follower {
 				upTo = l.EndOffset() // a follower reads to the log end
 			}
 			r, err := l.Read(rp.FetchOffset, limit, upTo)
@@ -103,18 +120,29 @@ func hasZstd(r *logfile.Region) bool {
 // (the connection or the broker closing); false for the last.
 func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadline time.Time) bool {
 	var parts []*Partition
-	var hws []int64
+	var seen []int64
+	var ends []bool
 	for _, t := range topics {
 		for _, fp := range t.Parts {
 			if p := m.Partition(t.Name, fp.Partition); p != nil {
 				parts = append(parts, p)
-				hws = append(hws, fp.HW)
+				if fp.follower {
+					seen, ends = append(seen, fp.seenEnd), append(ends, true)
+				} else {
+					seen, ends = append(seen, fp.HW), append(ends, false)
+				}
 			}
 		}
 	}
 	return m.Purgatory.Wait(ctx, parts, func() bool {
 		for i, p := range parts {
-			if p.Log.HighWatermark() != hws[i] {
+			// A consumer waits for the high watermark, a follower for
+			// the log end.
+			now := p.Log.HighWatermark()
+			if ends[i] {
+				now = p.Log.EndOffset()
+			}
+			if now != seen[i] {
 				return true
 			}
 		}
@@ -133,6 +161,19 @@ type FetchPart struct {
 	Region    logfile.Region // Len 0: no records
 	// AbortedNull: write a null aborted-transactions array (read_uncommitted).
 	AbortedNull bool
+	// Diverging, when Epoch >= 0, tells a follower where its log stopped
+	// agreeing with ours (Fetch v12+, KIP-595).
+	Diverging Diverging
+
+	follower bool  // the fetch is from a follower replica
+	seenEnd  int64 // a follower's: the log end when read
+}
+
+// Diverging is Fetch's diverging_epoch: the largest epoch at or below the
+// follower's last fetched one, and where it ends in the leader's log.
+type Diverging struct {
+	Epoch     int32
+	EndOffset int64
 }
 
 // FetchTopic is one topic's part of a fetch response.

@@ -238,7 +238,7 @@ func (s *Session) Respond(topics []FetchTopic, epoch int32, full bool) []FetchTo
 	for _, t := range topics {
 		kept := t.Parts[:0]
 		for _, fp := range t.Parts {
-			news := full || fp.Region.Len > 0 || fp.ErrCode != 0
+			news := full || fp.Region.Len > 0 || fp.ErrCode != 0 || fp.Diverging.Epoch >= 0
 			if n < len(s.parts) && s.parts[n].sessionKey == (sessionKey{t.Name, fp.Partition}) {
 				sp := s.parts[n]
 				news = news || fp.HW != sp.hw || fp.LogStart != sp.logStart

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -48,13 +49,16 @@ type TopicLookup func(topic string) (metadata.Topic, bool)
 // reordered request changes nothing (STALE_CONTROLLER_EPOCH for that
 // partition, as Kafka answers). A partition this broker does not host yet
 // is opened, its log created if missing.
-func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpdate, lookup TopicLookup) (errs map[int]int16, changes []Change, err error) {
+func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpdate, leaders map[int32]string, lookup TopicLookup) (errs map[int]int16, changes []Change, err error) {
 	m.stateMu.Lock()
 	defer m.stateMu.Unlock()
 	if controllerEpoch < m.controllerEpoch {
 		return nil, nil, fmt.Errorf("%w: %d, newest seen %d", ErrStaleController, controllerEpoch, m.controllerEpoch)
 	}
 	m.controllerEpoch = controllerEpoch
+	for id, addr := range leaders {
+		m.fetchers.setLeaderAddr(id, addr)
+	}
 	errs = map[int]int16{}
 	for i, u := range parts {
 		p := m.Partition(u.Topic, u.Partition)
@@ -87,19 +91,43 @@ func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpda
 	return errs, changes, nil
 }
 
-// makeLeader applies a leadership this broker takes or keeps. With one
-// replica in sync the high watermark is the log end.
+// makeLeader applies a leadership this broker takes or keeps (Kafka's
+// Partition.makeLeader): the new epoch starts at the log end (recorded in
+// the epoch cache), followers start over (ISR members counted as caught up
+// now), and the high watermark stays where it was until the ISR moves it
+// (alone in the ISR, it is the log end).
 func (m *Manager) makeLeader(p *Partition, st State) {
-	p.setState(st)
-	if len(st.ISR) <= 1 {
-		p.Log.SetHighWatermark(p.Log.EndOffset())
+	m.fetchers.remove(p)
+	now := time.Now()
+	p.stateMu.Lock()
+	newEpoch := st.LeaderEpoch != p.st.LeaderEpoch || !p.st.IsLeader
+	p.st = st
+	if newEpoch {
+		p.epochStart = p.Log.EndOffset()
+		if err := p.Log.AssignEpoch(st.LeaderEpoch, p.epochStart); err != nil {
+			m.log.Error("leader epoch checkpoint", "topic", p.Topic, "partition", p.Index, "err", err)
+		}
+		p.resetFollowers(st, now)
 	}
+	p.advanceHW()
+	p.stateMu.Unlock()
+	p.notify()
 	m.log.Info("leading partition", "topic", p.Topic, "partition", p.Index, "epoch", st.LeaderEpoch, "isr", st.ISR)
 }
 
-// makeFollower applies a leadership another broker holds (or none).
+// makeFollower applies a leadership another broker holds (or none): the
+// partition is fetched from the leader; its log is truncated only if the
+// leader's answers show it diverged (KIP-595's way).
 func (m *Manager) makeFollower(p *Partition, st State) {
-	p.setState(st)
+	m.fetchers.remove(p)
+	p.stateMu.Lock()
+	p.st = st
+	p.followers, p.pendingISR = nil, nil
+	p.stateMu.Unlock()
+	p.notify()
+	if st.Leader >= 0 {
+		m.fetchers.add(p, st.Leader, st.LeaderEpoch)
+	}
 	m.log.Info("following partition", "topic", p.Topic, "partition", p.Index, "leader", st.Leader, "epoch", st.LeaderEpoch)
 }
 
@@ -191,6 +219,7 @@ func (m *Manager) unhost(topic string, partition int32, p *Partition) {
 	if p == nil {
 		return
 	}
+	m.fetchers.remove(p)
 	p.setState(State{Leader: -1, LeaderEpoch: p.LeaderEpoch()})
 	m.mu.Lock()
 	defer m.mu.Unlock()

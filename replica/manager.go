@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,12 +35,22 @@ type Manager struct {
 
 	// Sessions is the fetch session cache (KIP-227).
 	Sessions *Sessions
-	// Purgatory parks fetches until an append or their deadline.
-	Purgatory *Purgatory
+	// Purgatory parks fetches until an append or their deadline;
+	// produceWait, acks=all produces until the high watermark passes them.
+	Purgatory   *Purgatory
+	produceWait *Purgatory
 
 	// mu guards topics.
 	mu     sync.RWMutex
 	topics map[string]*Topic
+
+	// Replication (ZooKeeper mode).
+	alterISR func(ctx context.Context, req AlterISR) (AlterISRResult, error)
+	lagMax   time.Duration
+	fetchers *fetchers
+	metrics  *Metrics
+	stop     chan struct{}
+	wg       sync.WaitGroup
 
 	// stateMu serializes changes of leadership (LeaderAndIsr, StopReplica)
 	// and guards controllerEpoch, the newest controller epoch seen: a
@@ -66,6 +77,16 @@ type Options struct {
 	FetchWaiting func(delta int)
 	// DropCounters forgets a deleted topic's counters.
 	DropCounters func(topic string)
+	// Metrics counts ISR changes, fetched bytes, parked produces.
+	Metrics *Metrics
+
+	// Replication, ZooKeeper mode only: AlterISR sends an ISR change to
+	// the controller (nil: a standalone broker, which has no followers);
+	// ReplicaLagTimeMax is replica.lag.time.max.ms; Fetcher configures the
+	// follower side.
+	AlterISR          func(ctx context.Context, req AlterISR) (AlterISRResult, error)
+	ReplicaLagTimeMax time.Duration
+	Fetcher           FetcherConfig
 }
 
 // Topic is a topic as this broker serves it.
@@ -98,12 +119,35 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 	if opts.DropCounters == nil {
 		opts.DropCounters = func(string) {}
 	}
-	return &Manager{
+	m := &Manager{
 		id: opts.BrokerID, cache: opts.Cache, log: opts.Logger, dir: dir, defaults: opts.Defaults, counters: opts.Counters, drop: opts.DropCounters,
 		Sessions:  NewSessions(opts.FetchSessionSlots, FetchSessionEvictionIdle),
-		Purgatory: &Purgatory{waiting: opts.FetchWaiting},
-		topics:    map[string]*Topic{},
+		Purgatory: &Purgatory{waiting: opts.FetchWaiting}, produceWait: &Purgatory{},
+		topics:   map[string]*Topic{},
+		alterISR: opts.AlterISR, lagMax: opts.ReplicaLagTimeMax, metrics: opts.Metrics,
+		stop: make(chan struct{}),
 	}
+	if m.lagMax <= 0 {
+		m.lagMax = 30 * time.Second
+	}
+	m.fetchers = newFetchers(m, opts.Fetcher)
+	if m.alterISR != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); m.shrinkLoop() }()
+	}
+	return m
+}
+
+// Close stops the replica fetchers and the ISR checks.
+func (m *Manager) Close() {
+	select {
+	case <-m.stop:
+		return
+	default:
+	}
+	close(m.stop)
+	m.fetchers.closeAll()
+	m.wg.Wait()
 }
 
 // Dir returns the log directory.
@@ -198,6 +242,12 @@ func (m *Manager) OpenTopic(t metadata.Topic) (*Topic, error) {
 		p, err := m.openPartition(t, int32(i), cfg)
 		if err != nil {
 			return nil, err
+		}
+		// Every batch a standalone broker wrote carries epoch 0.
+		if p.Log.LatestEpoch() < 0 {
+			if err := p.Log.AssignEpoch(0, p.Log.StartOffset()); err != nil {
+				return nil, err
+			}
 		}
 		ts.Parts = append(ts.Parts, p)
 	}
@@ -351,3 +401,7 @@ func ReadPartitionMetadata(d *logfile.Dir, topic string) metadata.TopicID {
 	}
 	return metadata.NewTopicID()
 }
+
+// Replicated reports whether partitions have followers (ZooKeeper mode):
+// acks=all then waits for the high watermark.
+func (m *Manager) Replicated() bool { return m.alterISR != nil }

@@ -43,6 +43,15 @@ func OldStyleOffsets(p *Partition, ts int64, max int32) []int64 {
 func OffsetFor(p *Partition, ts int64) (int64, int64, error) {
 	l := p.Log
 	hw := l.HighWatermark()
+	p.stateMu.RLock()
+	epochStart := p.epochStart
+	p.stateMu.RUnlock()
+	if hw < epochStart {
+		// A new leader whose high watermark has not yet reached the start
+		// of its epoch cannot tell what is committed (Kafka's
+		// OffsetNotAvailableException): the client retries.
+		return -1, -1, apierr.Errorf(kerr.OffsetNotAvailable, "the high watermark %d of %s-%d has not reached the start %d of the current leader epoch", hw, p.Topic, p.Index, epochStart)
+	}
 	switch ts {
 	case tsLatest:
 		return hw, -1, nil

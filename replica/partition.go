@@ -29,6 +29,13 @@ type Partition struct {
 	// that accepted it.
 	stateMu sync.RWMutex
 	st      State
+	// Leader only (replication.go): the followers as their fetches tell
+	// them, the ISR proposed to the controller and not yet answered (nil:
+	// none), and the log end when this leadership began (the start of the
+	// leader epoch).
+	followers  map[int32]*follower
+	pendingISR []int32
+	epochStart int64
 
 	// mu guards watchers.
 	mu       sync.Mutex
@@ -100,6 +107,12 @@ func (p *Partition) CheckLeader(currentLeaderEpoch int32) error {
 	return nil
 }
 
+// CheckEpoch fences a request's current leader epoch (KIP-320) without
+// requiring this broker to lead.
+func (p *Partition) CheckEpoch(currentLeaderEpoch int32) error {
+	return checkEpoch(currentLeaderEpoch, p.LeaderEpoch())
+}
+
 // checkEpoch is KIP-320's fencing of a request's current leader epoch.
 func checkEpoch(requested, ours int32) error {
 	switch {
@@ -145,19 +158,21 @@ func (p *Partition) unwatch(w *Waiter) {
 	p.mu.Unlock()
 }
 
-// AppendInternal appends batches the broker itself built (the group
+// appendInternal appends batches the broker itself built (the group
 // coordinator's), stamped with the leader epoch, and wakes the watchers.
-// It refuses when this broker no longer leads.
-func (p *Partition) AppendInternal(batch []byte) error {
+// It refuses when this broker no longer leads. It returns the last offset
+// written.
+func (p *Partition) appendInternal(batch []byte) (int64, error) {
 	p.stateMu.RLock()
 	defer p.stateMu.RUnlock()
 	if !p.st.IsLeader {
-		return apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
+		return -1, apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
 	}
 	record.SetLeaderEpoch(batch, p.st.LeaderEpoch)
-	if _, err := p.Log.Append(batch); err != nil {
-		return err
+	info, err := p.Log.Append(batch)
+	if err != nil {
+		return -1, err
 	}
 	p.notify()
-	return nil
+	return info.LastOffset, nil
 }

@@ -2,7 +2,9 @@ package replica
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -39,7 +41,7 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // (producer keeps them as they came), and LogAppendTime. It returns the
 // batches to append, which may be a new buffer, and the headers of the
 // idempotent ones (producer id >= 0), in order, for the producer state.
-func validateBatches(version int16, ts *Topic, bs record.Batches, now int64) (record.Batches, []record.Header, error) {
+func validateBatches(version int16, ts *Topic, p *Partition, bs record.Batches, now int64) (record.Batches, []record.Header, error) {
 	maxTsDiff := ts.Config.TimestampDifferenceMaxMs
 	requireKey := ts.Config.CleanupPolicy.Compact
 	if maxTsDiff == config.MaxLong {
@@ -90,6 +92,10 @@ func validateBatches(version int16, ts *Topic, bs record.Batches, now int64) (re
 			*bufp = recs
 		}
 		if err := record.Check(recs, &h, now, maxTsDiff, requireKey); err != nil {
+			var re *record.RecordsError
+			if errors.As(err, &re) {
+				return bs, nil, refusedRecords(re, p, now, maxTsDiff)
+			}
 			return bs, nil, produceError(err)
 		}
 		final := batch // where the batch ends up: in place, or copied into out
@@ -121,4 +127,38 @@ func validateBatches(version int16, ts *Topic, bs record.Batches, now int64) (re
 		bs.Buf = out
 	}
 	return bs, idem, nil
+}
+
+// refusedRecords words a batch refused for some of its records as Kafka's
+// LogValidator does (KIP-467): each record with its index in the batch and
+// a message; INVALID_TIMESTAMP for the batch if any record's timestamp is
+// out of range, INVALID_RECORD otherwise, with the first three record
+// errors in the batch's message.
+func refusedRecords(re *record.RecordsError, p *Partition, now, maxTsDiff int64) error {
+	recs := make([]apierr.RecordError, len(re.Records))
+	badTs := false
+	for i, r := range re.Records {
+		recs[i].Index = r.Index
+		switch r.Err {
+		case record.ErrTimestamp:
+			badTs = true
+			recs[i].Msg = fmt.Sprintf("Timestamp %d of message with offset %d is out of range. The timestamp should be within [%d, %d]",
+				r.Timestamp, r.Offset, now-maxTsDiff, now+maxTsDiff)
+		default:
+			recs[i].Msg = fmt.Sprintf("Compacted topic cannot accept message without key in topic partition %s-%d", p.Topic, p.Index)
+		}
+	}
+	if badTs {
+		return &apierr.Error{Code: kerr.InvalidTimestamp, Msg: "One or more records have been rejected due to invalid timestamp", Records: recs}
+	}
+	var first strings.Builder
+	for i, r := range recs[:min(len(recs), 3)] {
+		if i > 0 {
+			first.WriteString(", ")
+		}
+		fmt.Fprintf(&first, "RecordError(batchIndex=%d, message='%s')", r.Index, r.Msg)
+	}
+	return &apierr.Error{Code: kerr.InvalidRecord, Records: recs, Msg: fmt.Sprintf(
+		"One or more records have been rejected due to %d record errors in total, and only showing the first three errors at most: [%s]",
+		len(recs), first.String())}
 }

@@ -21,15 +21,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/config"
 	"samsa/controller"
+	"samsa/internal/apierr"
 	"samsa/kafkaapi"
 	"samsa/kclient"
 	"samsa/metadata"
 	"samsa/metadata/kafkazk"
 	"samsa/metadata/zkstore"
+	"samsa/replica"
 )
 
 // cluster is a broker's part of ZooKeeper mode; it is the kafkaapi.Cluster.
@@ -48,6 +51,9 @@ type cluster struct {
 	configW     *kafkazk.Watcher
 	configMu    sync.Mutex
 	lastChange  int64 // the newest config change applied; -1 none (the first is config_change_0000000000)
+
+	ctlConnMu sync.Mutex
+	ctlConn   *kclient.Conn // to the controller, for AlterPartition
 }
 
 var _ kafkaapi.Cluster = (*cluster)(nil)
@@ -344,4 +350,76 @@ func (cl *cluster) stop() {
 		cl.ctl.Stop() // waits for its loop, which only Start runs
 	}
 	cl.zk.Close()
+}
+
+// replicaOptions sets what the replica layer needs in cluster mode: ISR
+// changes go to the controller with AlterPartition; followers fetch with
+// replica.fetch.* from leaders found in the metadata cache.
+func (cl *cluster) replicaOptions(o *replica.Options) {
+	cfg := cl.s.cfg
+	o.AlterISR = cl.alterISR
+	o.ReplicaLagTimeMax = cfg.ReplicaLagTimeMax
+	o.Fetcher = replica.FetcherConfig{
+		NumFetchers:      int(cfg.NumReplicaFetchers),
+		MaxBytes:         cfg.ReplicaFetchMaxBytes,
+		ResponseMaxBytes: cfg.ReplicaFetchResponseMaxBytes,
+		MaxWait:          cfg.ReplicaFetchWaitMax,
+		MinBytes:         cfg.ReplicaFetchMinBytes,
+		Backoff:          cfg.ReplicaFetchBackoff,
+		Timeout:          cfg.ReplicaSocketTimeout,
+		Endpoint: func(id int32) (string, bool) {
+			b, ok := cl.s.cache.Load().Broker(id)
+			return net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port))), ok
+		},
+	}
+}
+
+// alterISR sends a leader's ISR change to the controller (AlterPartition
+// v1) and returns the state it committed, or the error it answered.
+func (cl *cluster) alterISR(ctx context.Context, a replica.AlterISR) (replica.AlterISRResult, error) {
+	s := cl.s
+	id := cl.ctl.ControllerID()
+	var addr string
+	if b, ok := s.cache.Load().Broker(id); ok && id >= 0 {
+		addr = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	} else {
+		return replica.AlterISRResult{}, apierr.Errorf(kerr.NotController, "no controller known")
+	}
+	cl.ctlConnMu.Lock()
+	if cl.ctlConn == nil || cl.ctlConn.Addr() != addr {
+		if cl.ctlConn != nil {
+			cl.ctlConn.Close()
+		}
+		cl.ctlConn = kclient.New(addr, "samsa-broker-"+strconv.Itoa(int(s.cfg.BrokerID)))
+	}
+	conn := cl.ctlConn
+	cl.ctlConnMu.Unlock()
+	req := kmsg.NewPtrAlterPartitionRequest()
+	req.BrokerID, req.BrokerEpoch = s.cfg.BrokerID, cl.epoch.Load()
+	t := kmsg.NewAlterPartitionRequestTopic()
+	t.Topic = a.Topic
+	p := kmsg.NewAlterPartitionRequestTopicPartition()
+	p.Partition, p.LeaderEpoch, p.PartitionEpoch, p.NewISR = a.Partition, a.LeaderEpoch, a.PartitionEpoch, a.ISR
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	resp, err := conn.Request(ctx, req)
+	if err != nil {
+		return replica.AlterISRResult{}, err
+	}
+	r := resp.(*kmsg.AlterPartitionResponse)
+	if r.ErrorCode != 0 {
+		return replica.AlterISRResult{}, apierr.Errorf(kerr.ErrorForCode(r.ErrorCode).(*kerr.Error), "controller %d refused the ISR change", id)
+	}
+	for _, rt := range r.Topics {
+		for _, rp := range rt.Partitions {
+			if rp.Partition != a.Partition {
+				continue
+			}
+			if rp.ErrorCode != 0 {
+				return replica.AlterISRResult{}, apierr.Errorf(kerr.ErrorForCode(rp.ErrorCode).(*kerr.Error), "controller %d refused the ISR change", id)
+			}
+			return replica.AlterISRResult{LeaderEpoch: rp.LeaderEpoch, PartitionEpoch: rp.PartitionEpoch, ISR: rp.ISR}, nil
+		}
+	}
+	return replica.AlterISRResult{}, errors.New("the controller's answer names no partition")
 }

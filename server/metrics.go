@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"samsa/coordinator/group"
 	"samsa/replica"
 )
 
@@ -25,6 +26,7 @@ type metrics struct {
 	bytesOut     *prometheus.CounterVec
 	recordsIn    *prometheus.CounterVec
 	recordsOut   *prometheus.CounterVec
+	replica      *replica.Metrics
 }
 
 func newMetrics(s *Server) *metrics {
@@ -39,6 +41,13 @@ func newMetrics(s *Server) *metrics {
 	m.bytesOut = perTopic("samsa_topic_bytes_out_total", "Record batch bytes sent to consumers, by topic.")
 	m.recordsIn = perTopic("samsa_topic_records_in_total", "Records appended, by topic.")
 	m.recordsOut = perTopic("samsa_topic_records_out_total", "Offsets delivered to consumers, by topic.")
+	m.replica = &replica.Metrics{
+		ISRShrinks:       prometheus.NewCounter(prometheus.CounterOpts{Name: "samsa_isr_shrinks_total", Help: "ISR shrinks of partitions this broker leads (Kafka's IsrShrinksPerSec)."}),
+		ISRExpands:       prometheus.NewCounter(prometheus.CounterOpts{Name: "samsa_isr_expands_total", Help: "ISR expansions of partitions this broker leads (Kafka's IsrExpandsPerSec)."}),
+		FetcherBytes:     prometheus.NewCounter(prometheus.CounterOpts{Name: "samsa_replica_fetcher_bytes_total", Help: "Record bytes the replica fetchers appended (Kafka's ReplicaFetcherManager BytesPerSec)."}),
+		ProducePurgatory: prometheus.NewGauge(prometheus.GaugeOpts{Name: "samsa_produce_purgatory_size", Help: "acks=all produces waiting for the in-sync replicas, as Kafka's produce purgatory."}),
+	}
+	m.reg.MustRegister(m.replica.ISRShrinks, m.replica.ISRExpands, m.replica.FetcherBytes, m.replica.ProducePurgatory)
 	m.reg.MustRegister(m.fetchWaiting, m.bytesIn, m.bytesOut, m.recordsIn, m.recordsOut,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &brokerCollector{s})
 	return m
@@ -60,8 +69,10 @@ func (m *metrics) dropTopic(name string) {
 	}
 }
 
-// brokerCollector reports gauges read at scrape time: connections and
-// every partition's offsets and size.
+// brokerCollector reports gauges read at scrape time: connections, every
+// partition's offsets and size (but not of internal topics' partitions
+// that were never written), groups, and the lag of the committed offsets
+// of the groups this broker coordinates.
 type brokerCollector struct{ s *Server }
 
 var (
@@ -76,10 +87,19 @@ var (
 	descGroups   = prometheus.NewDesc("samsa_groups", "Consumer groups this coordinator holds, by state.", []string{"state"}, nil)
 	descMembers  = prometheus.NewDesc("samsa_group_members", "Members of the consumer groups this coordinator holds.", nil, nil)
 	descOffsets  = prometheus.NewDesc("samsa_group_offsets", "Committed offsets this coordinator holds.", nil, nil)
+	descLag      = prometheus.NewDesc("samsa_group_lag",
+		"Consumer lag: the partition's high watermark minus the group's committed offset (0 if the commit is past it), for the groups this broker coordinates and the partitions it hosts.",
+		[]string{"group", "topic", "partition"}, nil)
+
+	descUnderReplicated = prometheus.NewDesc("samsa_under_replicated_partitions", "Partitions this broker leads whose ISR is smaller than their replicas (Kafka's UnderReplicatedPartitions).", nil, nil)
+	descUnderMinISR     = prometheus.NewDesc("samsa_under_min_isr_partitions", "Partitions this broker leads whose ISR is below min.insync.replicas (Kafka's UnderMinIsrPartitionCount).", nil, nil)
+	descOffline         = prometheus.NewDesc("samsa_offline_partitions", "Partitions without a leader, reported by the active controller (Kafka's OfflinePartitionsCount); 0 on other brokers.", nil, nil)
+	descFollowerLag     = prometheus.NewDesc("samsa_follower_lag_messages", "The leader's log end minus its slowest follower's, for replicated partitions this broker leads.", []string{"topic", "partition"}, nil)
 )
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets} {
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
+		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag} {
 		ch <- d
 	}
 }
@@ -102,12 +122,50 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(st.Members))
 		ch <- prometheus.MustNewConstMetric(descOffsets, prometheus.GaugeValue, float64(st.Offsets))
+		c.collectLag(ch, g.CommittedOffsets())
 	}
+	var under, underMin int
+	s.rm.Topics(func(ts *replica.Topic) {
+		ts.Hosted(func(p *replica.Partition) {
+			st := p.Stats()
+			if !st.Leader {
+				return
+			}
+			if st.ISR < st.Replicas {
+				under++
+			}
+			if st.ISR < int(ts.Config.MinInSyncReplicas) {
+				underMin++
+			}
+			if st.Replicas > 1 {
+				ch <- prometheus.MustNewConstMetric(descFollowerLag, prometheus.GaugeValue, float64(st.FollowerLagMax), ts.Meta.Name, strconv.Itoa(int(p.Index)))
+			}
+		})
+	})
+	ch <- prometheus.MustNewConstMetric(descUnderReplicated, prometheus.GaugeValue, float64(under))
+	ch <- prometheus.MustNewConstMetric(descUnderMinISR, prometheus.GaugeValue, float64(underMin))
+	offline := 0
+	if snap := s.cache.Load(); s.cl != nil && snap.ControllerID == s.cfg.BrokerID {
+		for _, name := range snap.TopicNames() {
+			for _, p := range snap.Topic(name).Partitions {
+				if p.Leader < 0 {
+					offline++
+				}
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descOffline, prometheus.GaugeValue, float64(offline))
 	s.rm.Topics(func(ts *replica.Topic) {
 		name := ts.Meta.Name
 		ts.Hosted(func(p *replica.Partition) {
-			part := strconv.Itoa(int(p.Index))
 			l := p.Log
+			if ts.Meta.Internal && l.EndOffset() == 0 {
+				// Never written (most of __consumer_offsets' 50 partitions
+				// on most brokers): all-zero series that would make up
+				// most of a scrape.
+				return
+			}
+			part := strconv.Itoa(int(p.Index))
 			ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(l.EndOffset()), name, part)
 			ch <- prometheus.MustNewConstMetric(descStart, prometheus.GaugeValue, float64(l.StartOffset()), name, part)
 			ch <- prometheus.MustNewConstMetric(descHW, prometheus.GaugeValue, float64(l.HighWatermark()), name, part)
@@ -115,6 +173,19 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(l.NumSegments()), name, part)
 		})
 	})
+}
+
+// collectLag reports samsa_group_lag for the committed offsets whose
+// partitions this broker hosts.
+func (c *brokerCollector) collectLag(ch chan<- prometheus.Metric, offsets []group.Committed) {
+	for _, o := range offsets {
+		ts := c.s.rm.Topic(o.Topic)
+		if ts == nil || o.Partition < 0 || int(o.Partition) >= len(ts.Parts) || ts.Parts[o.Partition] == nil || o.Offset < 0 {
+			continue
+		}
+		lag := max(ts.Parts[o.Partition].Log.HighWatermark()-o.Offset, 0)
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), o.Group, o.Topic, strconv.Itoa(int(o.Partition)))
+	}
 }
 
 // startAdmin serves /metrics, /healthz, /livez and /debug/pprof/ on

@@ -69,6 +69,12 @@ type Server struct {
 // New opens the data directory, the metadata and every log, and recovers
 // them as needed. It does not listen yet: see Start.
 func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
+	return newServer(cfg, logger, vfs.OS)
+}
+
+// newServer is New with the file system the logs go through: tests inject
+// faults with vfs.Faulty.
+func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -95,19 +101,30 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	var err error
+	checkpoints := cfg.FlushCheckpointInterval
+	if s.cl != nil {
+		// The high watermark checkpoint goes with the others, at
+		// replica.high.watermark.checkpoint.interval.ms.
+		checkpoints = min(checkpoints, cfg.ReplicaHighWatermarkCheckpoint)
+	}
 	s.dir, err = logfile.OpenDir(dataDir, logfile.DirOptions{
+		FS:                     logFS,
 		Logger:                 logger,
 		ConfigFor:              replica.LogConfigFor(cfg.TopicDefaults, store, logger),
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
-		CheckpointInterval:     cfg.FlushCheckpointInterval,
+		CheckpointInterval:     checkpoints,
 		FlushCheckInterval:     cfg.FlushCheckInterval,
+		ManualHighWatermark:    s.cl != nil,
+		Cleaner:                cfg.Cleaner.Enable,
+		CleanerBackoff:         cfg.Cleaner.Backoff,
+		CleanerMaxKeys:         cfg.Cleaner.MaxKeys(),
 	})
 	if err != nil {
 		s.closeStore()
 		return nil, err
 	}
 	s.cache = metadata.NewCache(store.ClusterID())
-	s.rm = replica.NewManager(s.dir, replica.Options{
+	ropts := replica.Options{
 		BrokerID:          cfg.BrokerID,
 		Cache:             s.cache,
 		Logger:            logger,
@@ -116,7 +133,12 @@ func New(cfg *config.Config, logger *slog.Logger) (*Server, error) {
 		Counters:          s.metrics.forTopic,
 		DropCounters:      s.metrics.dropTopic,
 		FetchWaiting:      func(d int) { s.metrics.fetchWaiting.Add(float64(d)) },
-	})
+		Metrics:           s.metrics.replica,
+	}
+	if s.cl != nil {
+		s.cl.replicaOptions(&ropts)
+	}
+	s.rm = replica.NewManager(s.dir, ropts)
 	if s.cl == nil {
 		// Standalone: this broker is its own controller and leads every
 		// partition. In cluster mode the controller's LeaderAndIsr says.
@@ -316,32 +338,7 @@ func (s *Server) startGroups() error {
 		},
 		Logger: s.log,
 	})
-	if gc.CleanerEnable {
-		cl, err := logfile.NewCleaner(s.dir, gc.CleanerMaxKeys())
-		if err != nil {
-			return err
-		}
-		s.bg.Add(1)
-		go s.runCleaner(cl)
-	}
 	return nil
-}
-
-// runCleaner compacts logs every log.cleaner.backoff.ms.
-func (s *Server) runCleaner(cl *logfile.Cleaner) {
-	defer s.bg.Done()
-	t := time.NewTicker(s.cfg.Groups.CleanerBackoff)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		if _, err := cl.RunOnce(false); err != nil {
-			s.log.Error("log cleaner", "err", err)
-		}
-	}
 }
 
 // Addr returns the address the Kafka listener is bound to.
@@ -385,6 +382,7 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 	}
 	close(s.stop)
 	s.bg.Wait()
+	s.rm.Close()
 	s.rm.SnapshotProducers()
 	if err := s.dir.Close(); err != nil {
 		errs = append(errs, err)

@@ -149,11 +149,47 @@ func TestVersion(t *testing.T) {
 		t.Errorf("samsa --version: exit %d, printed %q; want what samsa version printed, %q", code, out2, out)
 	}
 
-	// Built in a git checkout with VCS stamping, it names the commit.
+	// make build stamps the commit, in a checkout or a worktree, whatever
+	// GOFLAGS says; without git it still builds, and says so.
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	makeVersion := func(vars ...string) string {
+		t.Helper()
+		bin := filepath.Join(t.TempDir(), "samsa")
+		cmd := exec.Command("make", append([]string{"-s", "build", "BIN=" + bin}, vars...)...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make build %q: %v\n%s", vars, err, out)
+		}
+		out, err := exec.Command(bin, "version").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if out := makeVersion("GIT=/nonexistent/git"); !strings.Contains(out, "commit unknown") || !strings.HasPrefix(out, "samsa (devel)\n") {
+		t.Errorf("samsa version built by make without git: %q", out)
+	}
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("no git checkout to stamp from: %v", err)
 	}
+	out = makeVersion()
+	if want := "commit " + strings.TrimSpace(string(head)); !strings.Contains(out, want) {
+		t.Errorf("samsa version of a make build printed %q, want %q", out, want)
+	}
+	if !strings.HasPrefix(out, "samsa v") || !strings.Contains(out, "\ncommit time 20") {
+		t.Errorf("samsa version of a make build: no version or commit time: %q", out)
+	}
+
+	// A plain go build in a checkout (not a worktree) names it too, from
+	// the toolchain's VCS stamp.
 	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	if err != nil {
 		t.Fatal(err)

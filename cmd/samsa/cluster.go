@@ -42,7 +42,7 @@ describe'.`,
 		RunE: describe.RunE,
 	}
 	cf.persistent(c)
-	c.AddCommand(describe, clusterConfigCmd(cf), clusterLogDirsCmd(cf))
+	c.AddCommand(describe, clusterConfigCmd(cf), clusterLogDirsCmd(cf), clusterDecommissionCmd(cf), clusterElectLeadersCmd(cf))
 	return c
 }
 

@@ -37,6 +37,8 @@ kafka-topics.sh.`)
 		topicAddPartitionsCmd(cf),
 		topicDeleteRecordsCmd(cf),
 		topicOffsetsCmd(cf),
+		topicReassignCmd(cf),
+		topicReassignmentsCmd(cf),
 	)
 	return c
 }

@@ -1,10 +1,11 @@
 package main
 
-// samsa version: what was built, from the build information the Go
-// toolchain stamps into the binary (runtime/debug.ReadBuildInfo): the
-// module and its version, and, when the build ran in a git checkout with
-// VCS stamping on (-buildvcs, the default outside GOFLAGS=-buildvcs=false),
-// the commit, its time and whether the tree had uncommitted changes.
+// samsa version: what was built. `make build` stamps the version and the
+// git commit with -ldflags -X (the variables below), because the go
+// command's own VCS stamping is off under GOFLAGS=-buildvcs=false and in
+// git worktrees; a plain `go build` in a checkout gets them from the build
+// information the toolchain stamps (runtime/debug.ReadBuildInfo); anything
+// else says the commit is unknown.
 
 import (
 	"fmt"
@@ -13,6 +14,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+)
+
+// Set by make build (-ldflags "-X main.commit=..."); empty otherwise.
+var (
+	version    string // git describe, or a Go pseudo-version of the commit
+	commit     string // the full commit hash
+	commitTime string // its committer time, RFC 3339 in UTC
+	modified   string // "true" if the tree had uncommitted changes
 )
 
 func versionCmd() *cobra.Command {
@@ -41,7 +50,14 @@ func versionText() string {
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
 	}
-	fmt.Fprintf(&b, "samsa %s\n", bi.Main.Version)
+	if commit != "" { // make's stamp wins over the toolchain's
+		settings["vcs.revision"], settings["vcs.time"], settings["vcs.modified"] = commit, commitTime, modified
+	}
+	v := bi.Main.Version
+	if version != "" {
+		v = version
+	}
+	fmt.Fprintf(&b, "samsa %s\n", v)
 	fmt.Fprintf(&b, "module %s\n", bi.Main.Path)
 	if rev := settings["vcs.revision"]; rev != "" {
 		if settings["vcs.modified"] == "true" {
@@ -52,7 +68,7 @@ func versionText() string {
 			fmt.Fprintf(&b, "commit time %s\n", t)
 		}
 	} else {
-		b.WriteString("commit unknown (built without VCS stamping: -buildvcs=false or outside a checkout)\n")
+		b.WriteString("commit unknown (built without a git checkout to stamp from)\n")
 	}
 	fmt.Fprintf(&b, "go %s %s/%s\n", bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 	return b.String()

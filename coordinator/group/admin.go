@@ -199,3 +199,30 @@ func (c *Coordinator) Stats() Stats {
 	}
 	return st
 }
+
+// Committed is one committed offset, for the lag metrics.
+type Committed struct {
+	Group     string
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// CommittedOffsets returns the committed offsets of the groups this
+// coordinator holds (dead groups excluded), each group's at one instant.
+func (c *Coordinator) CommittedOffsets() []Committed {
+	var out []Committed
+	parts, _ := c.loadedPartitions()
+	for _, p := range parts {
+		for _, g := range p.groupsSnapshot() {
+			g.mu.Lock()
+			if !g.is(stateDead) {
+				for tp, o := range g.offsets {
+					out = append(out, Committed{Group: g.name, Topic: tp.topic, Partition: tp.partition, Offset: o.offset})
+				}
+			}
+			g.mu.Unlock()
+		}
+	}
+	return out
+}

@@ -91,9 +91,13 @@ type Coordinator struct {
 	cfg Config
 	log *slog.Logger
 
-	mu     sync.RWMutex // guards parts and closed
+	mu     sync.RWMutex // guards parts, closed and loads
 	parts  map[int32]*partition
 	closed bool
+	// loads sums the partitions loading at the same time, for one log
+	// line per batch (every partition at start, or those a LeaderAndIsr
+	// hands over); each partition's own line is at debug level.
+	loads loadBatch
 
 	stop chan struct{}
 	done chan struct{}
@@ -160,6 +164,11 @@ func (c *Coordinator) Load(p int32, log Log) <-chan struct{} {
 	}
 	part := &partition{c: c, id: p, log: log, loading: true, groups: map[string]*group{}, loaded: make(chan struct{})}
 	c.parts[p] = part
+	if !c.loads.open {
+		c.loads = loadBatch{start: c.now(), open: true, seq: c.loads.seq}
+	}
+	c.loads.pending++
+	c.loads.seq++
 	go c.load(part)
 	return part.loaded
 }
@@ -187,7 +196,59 @@ func (c *Coordinator) load(p *partition) {
 	p.loading = false
 	p.mu.Unlock()
 	close(p.loaded)
-	c.log.Info("loaded __consumer_offsets partition", "partition", p.id, "records", records, "groups", len(groups), "took", c.now().Sub(start))
+	c.log.Debug("loaded __consumer_offsets partition", "partition", p.id, "records", records, "groups", len(groups), "took", c.now().Sub(start))
+	c.loadDone(records, len(groups), err != nil)
+}
+
+// loadBatch is partitions loaded together: each load that starts before
+// the others have ended, or within loadQuiet of their end, joins the batch
+// (the loads of all partitions at start, or of those a LeaderAndIsr
+// hands over, though an empty partition loads in microseconds).
+type loadBatch struct {
+	open                           bool
+	pending                        int       // loads started and not ended
+	parts, records, groups, failed int       // of the ended ones
+	start, end                     time.Time // first load's start, last load's end
+	seq                            uint64    // counts loads started: a summary is for the seq it was scheduled at
+}
+
+// loadQuiet is how long a batch stays open after its loads have ended.
+const loadQuiet = 200 * time.Millisecond
+
+// loadDone ends one partition's load; once none is pending, the batch's
+// summary is logged after loadQuiet unless another load joins it.
+func (c *Coordinator) loadDone(records, groups int, failed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := &c.loads
+	b.pending--
+	b.parts++
+	b.records += records
+	b.groups += groups
+	b.end = c.now()
+	if failed {
+		b.failed++
+	}
+	if b.pending == 0 {
+		seq := b.seq
+		time.AfterFunc(loadQuiet, func() { c.logLoads(seq) })
+	}
+}
+
+func (c *Coordinator) logLoads(seq uint64) {
+	c.mu.Lock()
+	b := c.loads
+	if !b.open || b.pending > 0 || b.seq != seq {
+		c.mu.Unlock()
+		return // a later load joined the batch: its end logs it
+	}
+	c.loads.open = false
+	c.mu.Unlock()
+	args := []any{"partitions", b.parts, "records", b.records, "groups", b.groups, "took", b.end.Sub(b.start)}
+	if b.failed > 0 {
+		args = append(args, "failed", b.failed)
+	}
+	c.log.Info("loaded __consumer_offsets partitions", args...)
 }
 
 // replay rebuilds a partition's groups from its records: the last record

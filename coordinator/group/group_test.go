@@ -3,11 +3,15 @@ package group
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -51,7 +55,12 @@ func (f *fileLog) records(t testing.TB) []rec {
 	return out
 }
 
-// clock is a settable Now for expiry; timers still run in real time.
+// clock offsets the coordinator's Now from the bubble's clock: offset
+// expiry can be tested hours ahead without firing every timer on the way.
+// Each test using newEnv runs in a synctest bubble, so the coordinator's
+// timers (initial rebalance delay, sessions, rebalance timeouts, pending
+// member ids) run on a fake clock that only moves when every goroutine of
+// the test waits: timing is exact, and load cannot change it.
 type clock struct {
 	mu  sync.Mutex
 	off time.Duration
@@ -384,307 +393,310 @@ func TestRecordsFormat(t *testing.T) {
 // TestJoinSync: members join, the leader gets every member's metadata,
 // the assignment reaches everyone, and the group is described.
 func TestJoinSync(t *testing.T) {
-	e := newEnv(t, nil)
-	ids, gen := e.stableGroup("g", 3)
-	if gen != 1 {
-		t.Fatalf("generation %d, want 1", gen)
-	}
-	d := e.describe("g")
-	if d.State != "Stable" || d.Protocol != "range" || d.ProtocolType != "consumer" || len(d.Members) != 3 {
-		t.Fatalf("describe: %+v", d)
-	}
-	for _, m := range d.Members {
-		if string(m.MemberAssignment) != "a-"+m.MemberID || m.ClientHost != "/127.0.0.1" || m.ClientID != "client" {
-			t.Fatalf("member %+v", m)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		ids, gen := e.stableGroup("g", 3)
+		if gen != 1 {
+			t.Fatalf("generation %d, want 1", gen)
 		}
-	}
-	for _, id := range ids {
-		wantCode(t, "heartbeat", e.heartbeat("g", id, gen), nil)
-	}
-	wantCode(t, "heartbeat of an old generation", e.heartbeat("g", ids[0], gen-1), kerr.IllegalGeneration)
-	wantCode(t, "heartbeat of a stranger", e.heartbeat("g", "who", gen), kerr.UnknownMemberID)
-	// A follower rejoining with the same protocols in a stable group gets
-	// its generation back without a rebalance.
-	r := e.join(joinReq{group: "g", member: ids[1], version: 5})
-	if r.ErrorCode != 0 || r.Generation != gen || len(r.Members) != 0 {
-		t.Fatalf("follower rejoin: %+v", r)
-	}
-	// The leader rejoining starts a rebalance: the others hear of it.
-	lj := e.joinAsync(joinReq{group: "g", member: ids[0], version: 5})
-	deadline := time.Now().Add(5 * time.Second)
-	for e.heartbeat("g", ids[1], gen) != kerr.RebalanceInProgress.Code {
-		if time.Now().After(deadline) {
-			t.Fatal("no REBALANCE_IN_PROGRESS after the leader rejoined")
+		d := e.describe("g")
+		if d.State != "Stable" || d.Protocol != "range" || d.ProtocolType != "consumer" || len(d.Members) != 3 {
+			t.Fatalf("describe: %+v", d)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	j1 := e.joinAsync(joinReq{group: "g", member: ids[1], version: 5})
-	j2 := e.joinAsync(joinReq{group: "g", member: ids[2], version: 5})
-	for _, ch := range []<-chan *kmsg.JoinGroupResponse{lj, j1, j2} {
-		r := wait(t, ch, "rejoin")
-		if r.ErrorCode != 0 || r.Generation != gen+1 {
-			t.Fatalf("rejoin: %s generation %d", errName(r.ErrorCode), r.Generation)
+		for _, m := range d.Members {
+			if string(m.MemberAssignment) != "a-"+m.MemberID || m.ClientHost != "/127.0.0.1" || m.ClientID != "client" {
+				t.Fatalf("member %+v", m)
+			}
 		}
-		if (r.MemberID == r.LeaderID) != (len(r.Members) == 3) {
-			t.Fatalf("rejoin of %s: %d members (leader %s)", r.MemberID, len(r.Members), r.LeaderID)
+		for _, id := range ids {
+			wantCode(t, "heartbeat", e.heartbeat("g", id, gen), nil)
 		}
-	}
-	// A SyncGroup of the old generation is fenced.
-	wantCode(t, "sync of an old generation", wait(t, e.syncAsync("g", ids[1], gen, nil), "sync").ErrorCode, kerr.IllegalGeneration)
+		wantCode(t, "heartbeat of an old generation", e.heartbeat("g", ids[0], gen-1), kerr.IllegalGeneration)
+		wantCode(t, "heartbeat of a stranger", e.heartbeat("g", "who", gen), kerr.UnknownMemberID)
+		// A follower rejoining with the same protocols in a stable group gets
+		// its generation back without a rebalance.
+		r := e.join(joinReq{group: "g", member: ids[1], version: 5})
+		if r.ErrorCode != 0 || r.Generation != gen || len(r.Members) != 0 {
+			t.Fatalf("follower rejoin: %+v", r)
+		}
+		// The leader rejoining starts a rebalance: the others hear of it.
+		lj := e.joinAsync(joinReq{group: "g", member: ids[0], version: 5})
+		synctest.Wait() // the leader's join is in and waits for the others
+		wantCode(t, "follower heartbeat after the leader rejoined", e.heartbeat("g", ids[1], gen), kerr.RebalanceInProgress)
+		j1 := e.joinAsync(joinReq{group: "g", member: ids[1], version: 5})
+		j2 := e.joinAsync(joinReq{group: "g", member: ids[2], version: 5})
+		for _, ch := range []<-chan *kmsg.JoinGroupResponse{lj, j1, j2} {
+			r := wait(t, ch, "rejoin")
+			if r.ErrorCode != 0 || r.Generation != gen+1 {
+				t.Fatalf("rejoin: %s generation %d", errName(r.ErrorCode), r.Generation)
+			}
+			if (r.MemberID == r.LeaderID) != (len(r.Members) == 3) {
+				t.Fatalf("rejoin of %s: %d members (leader %s)", r.MemberID, len(r.Members), r.LeaderID)
+			}
+		}
+		// A SyncGroup of the old generation is fenced.
+		wantCode(t, "sync of an old generation", wait(t, e.syncAsync("g", ids[1], gen, nil), "sync").ErrorCode, kerr.IllegalGeneration)
+	})
 }
 
 // TestMemberIDRequired: v4+ joins without a member id get one to join with
 // (KIP-394); the id is forgotten if the member never comes back.
 func TestMemberIDRequired(t *testing.T) {
-	e := newEnv(t, nil)
-	r := e.join(joinReq{group: "g", version: 4, session: 50 * time.Millisecond})
-	if r.ErrorCode != kerr.MemberIDRequired.Code || r.MemberID == "" {
-		t.Fatalf("first join: %s member %q", errName(r.ErrorCode), r.MemberID)
-	}
-	r2 := e.join(joinReq{group: "g", member: r.MemberID, version: 4})
-	if r2.ErrorCode != 0 || r2.MemberID != r.MemberID || r2.LeaderID != r.MemberID || r2.Generation != 1 {
-		t.Fatalf("second join: %+v", r2)
-	}
-	// An id handed out and never used does not hold up a rebalance.
-	r3 := e.join(joinReq{group: "g", version: 4, session: 50 * time.Millisecond})
-	if r3.ErrorCode != kerr.MemberIDRequired.Code {
-		t.Fatalf("third join: %s", errName(r3.ErrorCode))
-	}
-	lj := e.join(joinReq{group: "g", member: r.MemberID, version: 4, rebalance: 5 * time.Second, meta: consumerMeta("t", "u")})
-	if lj.ErrorCode != 0 || lj.Generation != 2 || len(lj.Members) != 1 {
-		t.Fatalf("rejoin with a pending id outstanding: %s gen %d members %d", errName(lj.ErrorCode), lj.Generation, len(lj.Members))
-	}
-	wantCode(t, "join with an unknown id", e.join(joinReq{group: "g", member: "bogus", version: 4}).ErrorCode, kerr.UnknownMemberID)
-	wantCode(t, "session timeout too small", e.join(joinReq{group: "g", version: 4, session: time.Millisecond}).ErrorCode, kerr.InvalidSessionTimeout)
-	wantCode(t, "empty group id", e.join(joinReq{group: "", version: 4}).ErrorCode, kerr.InvalidGroupID)
-	wantCode(t, "other protocol", e.join(joinReq{group: "g", member: r.MemberID, version: 4, protocols: []string{"roundrobin"}}).ErrorCode, kerr.InconsistentGroupProtocol)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		r := e.join(joinReq{group: "g", version: 4, session: 50 * time.Millisecond})
+		if r.ErrorCode != kerr.MemberIDRequired.Code || r.MemberID == "" {
+			t.Fatalf("first join: %s member %q", errName(r.ErrorCode), r.MemberID)
+		}
+		r2 := e.join(joinReq{group: "g", member: r.MemberID, version: 4})
+		if r2.ErrorCode != 0 || r2.MemberID != r.MemberID || r2.LeaderID != r.MemberID || r2.Generation != 1 {
+			t.Fatalf("second join: %+v", r2)
+		}
+		// An id handed out and never used does not hold up a rebalance.
+		r3 := e.join(joinReq{group: "g", version: 4, session: 50 * time.Millisecond})
+		if r3.ErrorCode != kerr.MemberIDRequired.Code {
+			t.Fatalf("third join: %s", errName(r3.ErrorCode))
+		}
+		lj := e.join(joinReq{group: "g", member: r.MemberID, version: 4, rebalance: 5 * time.Second, meta: consumerMeta("t", "u")})
+		if lj.ErrorCode != 0 || lj.Generation != 2 || len(lj.Members) != 1 {
+			t.Fatalf("rejoin with a pending id outstanding: %s gen %d members %d", errName(lj.ErrorCode), lj.Generation, len(lj.Members))
+		}
+		wantCode(t, "join with an unknown id", e.join(joinReq{group: "g", member: "bogus", version: 4}).ErrorCode, kerr.UnknownMemberID)
+		wantCode(t, "session timeout too small", e.join(joinReq{group: "g", version: 4, session: time.Millisecond}).ErrorCode, kerr.InvalidSessionTimeout)
+		wantCode(t, "empty group id", e.join(joinReq{group: "", version: 4}).ErrorCode, kerr.InvalidGroupID)
+		wantCode(t, "other protocol", e.join(joinReq{group: "g", member: r.MemberID, version: 4, protocols: []string{"roundrobin"}}).ErrorCode, kerr.InconsistentGroupProtocol)
+	})
 }
 
 // TestSessionTimeout: a member that stops heartbeating is removed and the
 // group rebalances without it; one that leaves goes at once.
 func TestSessionTimeout(t *testing.T) {
-	e := newEnv(t, nil)
-	chA := e.joinAsync(joinReq{group: "g", version: 3, session: 300 * time.Millisecond, rebalance: 5 * time.Second})
-	chB := e.joinAsync(joinReq{group: "g", version: 3, session: 300 * time.Millisecond, rebalance: 5 * time.Second})
-	a, b := wait(t, chA, "join"), wait(t, chB, "join")
-	gen := a.Generation
-	leader, follower := a, b
-	if b.MemberID == b.LeaderID {
-		leader, follower = b, a
-	}
-	fs := e.syncAsync("g", follower.MemberID, gen, nil)
-	wait(t, e.syncAsync("g", leader.MemberID, gen, map[string][]byte{leader.MemberID: {1}, follower.MemberID: {2}}), "sync")
-	if r := wait(t, fs, "sync"); r.ErrorCode != 0 || string(r.MemberAssignment) != "\x02" {
-		t.Fatalf("follower's sync: %s %q", errName(r.ErrorCode), r.MemberAssignment)
-	}
-	// Only the leader heartbeats; the follower's session ends.
-	start := time.Now()
-	for {
-		code := e.heartbeat("g", leader.MemberID, gen)
-		if code == kerr.RebalanceInProgress.Code {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		chA := e.joinAsync(joinReq{group: "g", version: 3, session: 300 * time.Millisecond, rebalance: 5 * time.Second})
+		chB := e.joinAsync(joinReq{group: "g", version: 3, session: 300 * time.Millisecond, rebalance: 5 * time.Second})
+		a, b := wait(t, chA, "join"), wait(t, chB, "join")
+		gen := a.Generation
+		leader, follower := a, b
+		if b.MemberID == b.LeaderID {
+			leader, follower = b, a
 		}
-		wantCode(t, "leader heartbeat", code, nil)
-		if time.Since(start) > 5*time.Second {
-			t.Fatal("the silent follower was not removed within 5s")
+		fs := e.syncAsync("g", follower.MemberID, gen, nil)
+		wait(t, e.syncAsync("g", leader.MemberID, gen, map[string][]byte{leader.MemberID: {1}, follower.MemberID: {2}}), "sync")
+		if r := wait(t, fs, "sync"); r.ErrorCode != 0 || string(r.MemberAssignment) != "\x02" {
+			t.Fatalf("follower's sync: %s %q", errName(r.ErrorCode), r.MemberAssignment)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if el := time.Since(start); el < 250*time.Millisecond {
-		t.Fatalf("follower removed after %v, before its 300ms session ended", el)
-	}
-	r := e.join(joinReq{group: "g", member: leader.MemberID, version: 3, session: 300 * time.Millisecond})
-	if r.ErrorCode != 0 || r.Generation != gen+1 || len(r.Members) != 1 {
-		t.Fatalf("rejoin alone: %s gen %d members %d", errName(r.ErrorCode), r.Generation, len(r.Members))
-	}
-	wantCode(t, "expired follower's heartbeat", e.heartbeat("g", follower.MemberID, gen), kerr.UnknownMemberID)
-	wait(t, e.syncAsync("g", leader.MemberID, r.Generation, map[string][]byte{leader.MemberID: {1}}), "sync")
+		// Only the leader heartbeats. The follower's session, which its
+		// sync began, ends 300 ms later: not a moment before.
+		synced := time.Now()
+		for _, at := range []time.Duration{150 * time.Millisecond, 299 * time.Millisecond} {
+			time.Sleep(at - time.Since(synced))
+			wantCode(t, fmt.Sprintf("leader heartbeat %v after the sync", at), e.heartbeat("g", leader.MemberID, gen), nil)
+			wantCode(t, fmt.Sprintf("follower still a member %v after its sync", at), e.heartbeat("g", follower.MemberID, -1), kerr.IllegalGeneration)
+		}
+		time.Sleep(301*time.Millisecond - time.Since(synced))
+		wantCode(t, "leader heartbeat once the follower's session ended", e.heartbeat("g", leader.MemberID, gen), kerr.RebalanceInProgress)
+		r := e.join(joinReq{group: "g", member: leader.MemberID, version: 3, session: 300 * time.Millisecond})
+		if r.ErrorCode != 0 || r.Generation != gen+1 || len(r.Members) != 1 {
+			t.Fatalf("rejoin alone: %s gen %d members %d", errName(r.ErrorCode), r.Generation, len(r.Members))
+		}
+		wantCode(t, "expired follower's heartbeat", e.heartbeat("g", follower.MemberID, gen), kerr.UnknownMemberID)
+		wait(t, e.syncAsync("g", leader.MemberID, r.Generation, map[string][]byte{leader.MemberID: {1}}), "sync")
 
-	lv := kmsg.NewPtrLeaveGroupRequest()
-	lv.Version = 3
-	lv.Group = "g"
-	lm := kmsg.NewLeaveGroupRequestMember()
-	lm.MemberID = leader.MemberID
-	lv.Members = []kmsg.LeaveGroupRequestMember{lm}
-	lm.MemberID = "nobody"
-	lv.Members = append(lv.Members, lm)
-	lr := e.c.LeaveGroup(lv)
-	if lr.ErrorCode != 0 || len(lr.Members) != 2 || lr.Members[0].ErrorCode != 0 || lr.Members[1].ErrorCode != kerr.UnknownMemberID.Code {
-		t.Fatalf("leave: %+v", lr)
-	}
-	if d := e.describe("g"); d.State != "Empty" || len(d.Members) != 0 {
-		t.Fatalf("after the last member left: %+v", d)
-	}
+		lv := kmsg.NewPtrLeaveGroupRequest()
+		lv.Version = 3
+		lv.Group = "g"
+		lm := kmsg.NewLeaveGroupRequestMember()
+		lm.MemberID = leader.MemberID
+		lv.Members = []kmsg.LeaveGroupRequestMember{lm}
+		lm.MemberID = "nobody"
+		lv.Members = append(lv.Members, lm)
+		lr := e.c.LeaveGroup(lv)
+		if lr.ErrorCode != 0 || len(lr.Members) != 2 || lr.Members[0].ErrorCode != 0 || lr.Members[1].ErrorCode != kerr.UnknownMemberID.Code {
+			t.Fatalf("leave: %+v", lr)
+		}
+		if d := e.describe("g"); d.State != "Empty" || len(d.Members) != 0 {
+			t.Fatalf("after the last member left: %+v", d)
+		}
+	})
 }
 
 // TestPendingSync: a member that joins but never syncs is removed after
 // the rebalance timeout; the group rebalances without it.
 func TestPendingSync(t *testing.T) {
-	e := newEnv(t, nil)
-	chA := e.joinAsync(joinReq{group: "g", version: 3, rebalance: 300 * time.Millisecond, session: 10 * time.Second})
-	chB := e.joinAsync(joinReq{group: "g", version: 3, rebalance: 300 * time.Millisecond, session: 10 * time.Second})
-	a, b := wait(t, chA, "join"), wait(t, chB, "join")
-	leader, silent := a, b
-	if b.MemberID == b.LeaderID {
-		leader, silent = b, a
-	}
-	wait(t, e.syncAsync("g", leader.MemberID, a.Generation, map[string][]byte{leader.MemberID: {1}, silent.MemberID: {2}}), "sync")
-	deadline := time.Now().Add(5 * time.Second)
-	for e.heartbeat("g", leader.MemberID, a.Generation) != kerr.RebalanceInProgress.Code {
-		if time.Now().After(deadline) {
-			t.Fatal("the member that never synced was not removed")
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		chA := e.joinAsync(joinReq{group: "g", version: 3, rebalance: 300 * time.Millisecond, session: 10 * time.Second})
+		chB := e.joinAsync(joinReq{group: "g", version: 3, rebalance: 300 * time.Millisecond, session: 10 * time.Second})
+		a, b := wait(t, chA, "join"), wait(t, chB, "join")
+		leader, silent := a, b
+		if b.MemberID == b.LeaderID {
+			leader, silent = b, a
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	wantCode(t, "silent member", e.heartbeat("g", silent.MemberID, a.Generation), kerr.UnknownMemberID)
+		wait(t, e.syncAsync("g", leader.MemberID, a.Generation, map[string][]byte{leader.MemberID: {1}, silent.MemberID: {2}}), "sync")
+		// The silent member has the rebalance timeout from the end of the
+		// join phase to sync: it goes at 300 ms, not before.
+		joined := time.Now()
+		time.Sleep(299 * time.Millisecond)
+		wantCode(t, "leader heartbeat before the rebalance timeout", e.heartbeat("g", leader.MemberID, a.Generation), nil)
+		time.Sleep(301*time.Millisecond - time.Since(joined))
+		wantCode(t, "leader heartbeat after the rebalance timeout", e.heartbeat("g", leader.MemberID, a.Generation), kerr.RebalanceInProgress)
+		wantCode(t, "silent member", e.heartbeat("g", silent.MemberID, a.Generation), kerr.UnknownMemberID)
+	})
 }
 
 // TestStaticMember: a static member that rejoins with a new member id
 // replaces its old incarnation without a rebalance; the old id is fenced.
 func TestStaticMember(t *testing.T) {
-	e := newEnv(t, nil)
-	ia, ib := "inst-a", "inst-b"
-	chA := e.joinAsync(joinReq{group: "g", instance: &ia, version: 5})
-	chB := e.joinAsync(joinReq{group: "g", instance: &ib, version: 5})
-	a, b := wait(t, chA, "join"), wait(t, chB, "join")
-	gen := a.Generation
-	assign := map[string][]byte{a.MemberID: []byte("A"), b.MemberID: []byte("B")}
-	leader := a.LeaderID
-	var syncs []<-chan *kmsg.SyncGroupResponse
-	for _, id := range []string{a.MemberID, b.MemberID} {
-		var as map[string][]byte
-		if id == leader {
-			as = assign
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		ia, ib := "inst-a", "inst-b"
+		chA := e.joinAsync(joinReq{group: "g", instance: &ia, version: 5})
+		chB := e.joinAsync(joinReq{group: "g", instance: &ib, version: 5})
+		a, b := wait(t, chA, "join"), wait(t, chB, "join")
+		gen := a.Generation
+		assign := map[string][]byte{a.MemberID: []byte("A"), b.MemberID: []byte("B")}
+		leader := a.LeaderID
+		var syncs []<-chan *kmsg.SyncGroupResponse
+		for _, id := range []string{a.MemberID, b.MemberID} {
+			var as map[string][]byte
+			if id == leader {
+				as = assign
+			}
+			syncs = append(syncs, e.syncAsync("g", id, gen, as))
 		}
-		syncs = append(syncs, e.syncAsync("g", id, gen, as))
-	}
-	for _, s := range syncs {
-		wait(t, s, "sync")
-	}
-	follower, finst := b, ib
-	if b.MemberID == leader {
-		follower, finst = a, ia
-	}
-	// The follower restarts: a join with no member id and its instance id.
-	r := e.join(joinReq{group: "g", instance: &finst, version: 5})
-	if r.ErrorCode != 0 || r.Generation != gen || r.MemberID == follower.MemberID || r.LeaderID != leader {
-		t.Fatalf("static rejoin: %s gen %d (want %d) member %s leader %s", errName(r.ErrorCode), r.Generation, gen, r.MemberID, r.LeaderID)
-	}
-	sr := wait(t, e.syncAsync("g", r.MemberID, gen, nil), "sync")
-	if sr.ErrorCode != 0 || string(sr.MemberAssignment) != string(assign[follower.MemberID]) {
-		t.Fatalf("static member's assignment after restart: %s %q", errName(sr.ErrorCode), sr.MemberAssignment)
-	}
-	wantCode(t, "leader heartbeat after the static restart", e.heartbeat("g", leader, gen), nil)
-	hb := kmsg.NewPtrHeartbeatRequest()
-	hb.Version = 4
-	hb.Group, hb.MemberID, hb.Generation, hb.InstanceID = "g", follower.MemberID, gen, &finst
-	wantCode(t, "old incarnation", e.c.Heartbeat(hb).ErrorCode, kerr.FencedInstanceID)
-	if d := e.describe("g"); d.State != "Stable" || len(d.Members) != 2 {
-		t.Fatalf("describe after static restart: %+v", d)
-	}
-	// The replacement is durable: a restarted coordinator knows the new id.
-	e.restart()
-	wantCode(t, "new incarnation after a coordinator restart", e.heartbeat("g", r.MemberID, gen), nil)
-	// Admin removal by instance id alone (KIP-345).
-	lv := kmsg.NewPtrLeaveGroupRequest()
-	lv.Version = 4
-	lv.Group = "g"
-	lm := kmsg.NewLeaveGroupRequestMember()
-	lm.InstanceID = &finst
-	lv.Members = []kmsg.LeaveGroupRequestMember{lm}
-	if lr := e.c.LeaveGroup(lv); lr.ErrorCode != 0 || lr.Members[0].ErrorCode != 0 {
-		t.Fatalf("leave by instance id: %+v", lr)
-	}
-	wantCode(t, "removed static member", e.heartbeat("g", r.MemberID, gen), kerr.UnknownMemberID)
+		for _, s := range syncs {
+			wait(t, s, "sync")
+		}
+		follower, finst := b, ib
+		if b.MemberID == leader {
+			follower, finst = a, ia
+		}
+		// The follower restarts: a join with no member id and its instance id.
+		r := e.join(joinReq{group: "g", instance: &finst, version: 5})
+		if r.ErrorCode != 0 || r.Generation != gen || r.MemberID == follower.MemberID || r.LeaderID != leader {
+			t.Fatalf("static rejoin: %s gen %d (want %d) member %s leader %s", errName(r.ErrorCode), r.Generation, gen, r.MemberID, r.LeaderID)
+		}
+		sr := wait(t, e.syncAsync("g", r.MemberID, gen, nil), "sync")
+		if sr.ErrorCode != 0 || string(sr.MemberAssignment) != string(assign[follower.MemberID]) {
+			t.Fatalf("static member's assignment after restart: %s %q", errName(sr.ErrorCode), sr.MemberAssignment)
+		}
+		wantCode(t, "leader heartbeat after the static restart", e.heartbeat("g", leader, gen), nil)
+		hb := kmsg.NewPtrHeartbeatRequest()
+		hb.Version = 4
+		hb.Group, hb.MemberID, hb.Generation, hb.InstanceID = "g", follower.MemberID, gen, &finst
+		wantCode(t, "old incarnation", e.c.Heartbeat(hb).ErrorCode, kerr.FencedInstanceID)
+		if d := e.describe("g"); d.State != "Stable" || len(d.Members) != 2 {
+			t.Fatalf("describe after static restart: %+v", d)
+		}
+		// The replacement is durable: a restarted coordinator knows the new id.
+		e.restart()
+		wantCode(t, "new incarnation after a coordinator restart", e.heartbeat("g", r.MemberID, gen), nil)
+		// Admin removal by instance id alone (KIP-345).
+		lv := kmsg.NewPtrLeaveGroupRequest()
+		lv.Version = 4
+		lv.Group = "g"
+		lm := kmsg.NewLeaveGroupRequestMember()
+		lm.InstanceID = &finst
+		lv.Members = []kmsg.LeaveGroupRequestMember{lm}
+		if lr := e.c.LeaveGroup(lv); lr.ErrorCode != 0 || lr.Members[0].ErrorCode != 0 {
+			t.Fatalf("leave by instance id: %+v", lr)
+		}
+		wantCode(t, "removed static member", e.heartbeat("g", r.MemberID, gen), kerr.UnknownMemberID)
+	})
 }
 
 // TestCommitFetch: members commit with their generation; simple consumers
 // with -1 only while the group has no members; the offsets survive a
 // restart of the coordinator, and so does the group.
 func TestCommitFetch(t *testing.T) {
-	e := newEnv(t, nil)
-	ids, gen := e.stableGroup("g", 2)
-	for _, c := range e.commit("g", ids[1], gen, "t", map[int32]int64{0: 10, 1: 20}) {
-		wantCode(t, "member commit", c, nil)
-	}
-	for _, c := range e.commit("g", "", -1, "t", map[int32]int64{0: 99}) {
-		wantCode(t, "simple commit to a group with members", c, kerr.UnknownMemberID)
-	}
-	for _, c := range e.commit("g", ids[1], gen+1, "t", map[int32]int64{0: 99}) {
-		wantCode(t, "commit of a future generation", c, kerr.IllegalGeneration)
-	}
-	for _, c := range e.commit("g", ids[1], gen, "nope", map[int32]int64{0: 99}) {
-		wantCode(t, "commit to an unknown topic", c, kerr.UnknownTopicOrPartition)
-	}
-	for _, c := range e.commit("simple", "", -1, "t", map[int32]int64{3: 33}) {
-		wantCode(t, "simple consumer commit", c, nil)
-	}
-	for _, c := range e.commit("gone", "m", 5, "t", map[int32]int64{3: 33}) {
-		wantCode(t, "commit with a generation to an unknown group", c, kerr.IllegalGeneration)
-	}
-	got, code := e.fetch("g", "t")
-	if code != 0 || got[0] != 10 || got[1] != 20 || len(got) != 2 {
-		t.Fatalf("fetch: %v %s", got, errName(code))
-	}
-	e.restart()
-	if got, _ := e.fetch("g", "t"); got[0] != 10 || got[1] != 20 {
-		t.Fatalf("fetch after restart: %v", got)
-	}
-	if got, _ := e.fetch("simple", "t"); got[3] != 33 {
-		t.Fatalf("simple consumer's offsets after restart: %v", got)
-	}
-	d := e.describe("g")
-	if d.State != "Stable" || len(d.Members) != 2 {
-		t.Fatalf("group after restart: %+v", d)
-	}
-	// Members carry on where they were: same member ids and generation.
-	wantCode(t, "heartbeat after restart", e.heartbeat("g", ids[0], gen), nil)
-	// Versions 0-1 carry group errors per partition, 2+ at the top.
-	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Version = 1
-	req.Group = "g"
-	rt := kmsg.NewOffsetFetchRequestTopic()
-	rt.Topic, rt.Partitions = "t", []int32{0, 5}
-	req.Topics = append(req.Topics, rt)
-	resp := e.c.OffsetFetch(req)
-	if ps := resp.Topics[0].Partitions; ps[0].Offset != 10 || ps[1].Offset != -1 || *ps[1].Metadata != "" {
-		t.Fatalf("v1 fetch: %+v", ps)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		ids, gen := e.stableGroup("g", 2)
+		for _, c := range e.commit("g", ids[1], gen, "t", map[int32]int64{0: 10, 1: 20}) {
+			wantCode(t, "member commit", c, nil)
+		}
+		for _, c := range e.commit("g", "", -1, "t", map[int32]int64{0: 99}) {
+			wantCode(t, "simple commit to a group with members", c, kerr.UnknownMemberID)
+		}
+		for _, c := range e.commit("g", ids[1], gen+1, "t", map[int32]int64{0: 99}) {
+			wantCode(t, "commit of a future generation", c, kerr.IllegalGeneration)
+		}
+		for _, c := range e.commit("g", ids[1], gen, "nope", map[int32]int64{0: 99}) {
+			wantCode(t, "commit to an unknown topic", c, kerr.UnknownTopicOrPartition)
+		}
+		for _, c := range e.commit("simple", "", -1, "t", map[int32]int64{3: 33}) {
+			wantCode(t, "simple consumer commit", c, nil)
+		}
+		for _, c := range e.commit("gone", "m", 5, "t", map[int32]int64{3: 33}) {
+			wantCode(t, "commit with a generation to an unknown group", c, kerr.IllegalGeneration)
+		}
+		got, code := e.fetch("g", "t")
+		if code != 0 || got[0] != 10 || got[1] != 20 || len(got) != 2 {
+			t.Fatalf("fetch: %v %s", got, errName(code))
+		}
+		e.restart()
+		if got, _ := e.fetch("g", "t"); got[0] != 10 || got[1] != 20 {
+			t.Fatalf("fetch after restart: %v", got)
+		}
+		if got, _ := e.fetch("simple", "t"); got[3] != 33 {
+			t.Fatalf("simple consumer's offsets after restart: %v", got)
+		}
+		d := e.describe("g")
+		if d.State != "Stable" || len(d.Members) != 2 {
+			t.Fatalf("group after restart: %+v", d)
+		}
+		// Members carry on where they were: same member ids and generation.
+		wantCode(t, "heartbeat after restart", e.heartbeat("g", ids[0], gen), nil)
+		// Versions 0-1 carry group errors per partition, 2+ at the top.
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.Version = 1
+		req.Group = "g"
+		rt := kmsg.NewOffsetFetchRequestTopic()
+		rt.Topic, rt.Partitions = "t", []int32{0, 5}
+		req.Topics = append(req.Topics, rt)
+		resp := e.c.OffsetFetch(req)
+		if ps := resp.Topics[0].Partitions; ps[0].Offset != 10 || ps[1].Offset != -1 || *ps[1].Metadata != "" {
+			t.Fatalf("v1 fetch: %+v", ps)
+		}
+	})
 }
 
 // TestLoadInProgress: until a partition is replayed, its groups' requests
 // get COORDINATOR_LOAD_IN_PROGRESS (heartbeats: success; syncs:
 // REBALANCE_IN_PROGRESS), as in Kafka.
 func TestLoadInProgress(t *testing.T) {
-	e := newEnv(t, nil)
-	e.c.Close()
-	p := e.c.PartitionFor("g")
-	block := make(chan struct{})
-	e.logs[p].block = block
-	e.c = New(e.cfg)
-	loaded := e.c.Load(p, e.logs[p])
-	if owned, loading := e.c.Owns(p); !owned || !loading {
-		t.Fatalf("Owns during load: %v %v", owned, loading)
-	}
-	if _, code := e.fetch("g", "t"); code != kerr.CoordinatorLoadInProgress.Code {
-		t.Fatalf("fetch during load: %s", errName(code))
-	}
-	wantCode(t, "join during load", e.join(joinReq{group: "g", version: 5}).ErrorCode, kerr.CoordinatorLoadInProgress)
-	wantCode(t, "heartbeat during load", e.heartbeat("g", "m", 1), nil)
-	wantCode(t, "sync during load", wait(t, e.syncAsync("g", "m", 1, nil), "sync").ErrorCode, kerr.RebalanceInProgress)
-	lr := e.c.ListGroups(kmsg.NewPtrListGroupsRequest())
-	wantCode(t, "list during load", lr.ErrorCode, kerr.CoordinatorLoadInProgress)
-	close(block)
-	<-loaded
-	if _, code := e.fetch("g", "t"); code != 0 {
-		t.Fatalf("fetch after load: %s", errName(code))
-	}
-	e.logs[p].block = nil
-	// A partition not owned at all is NOT_COORDINATOR.
-	e.c.Unload(p)
-	if _, code := e.fetch("g", "t"); code != kerr.NotCoordinator.Code {
-		t.Fatalf("fetch after unload: %s", errName(code))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.c.Close()
+		p := e.c.PartitionFor("g")
+		block := make(chan struct{})
+		e.logs[p].block = block
+		e.c = New(e.cfg)
+		loaded := e.c.Load(p, e.logs[p])
+		if owned, loading := e.c.Owns(p); !owned || !loading {
+			t.Fatalf("Owns during load: %v %v", owned, loading)
+		}
+		if _, code := e.fetch("g", "t"); code != kerr.CoordinatorLoadInProgress.Code {
+			t.Fatalf("fetch during load: %s", errName(code))
+		}
+		wantCode(t, "join during load", e.join(joinReq{group: "g", version: 5}).ErrorCode, kerr.CoordinatorLoadInProgress)
+		wantCode(t, "heartbeat during load", e.heartbeat("g", "m", 1), nil)
+		wantCode(t, "sync during load", wait(t, e.syncAsync("g", "m", 1, nil), "sync").ErrorCode, kerr.RebalanceInProgress)
+		lr := e.c.ListGroups(kmsg.NewPtrListGroupsRequest())
+		wantCode(t, "list during load", lr.ErrorCode, kerr.CoordinatorLoadInProgress)
+		close(block)
+		<-loaded
+		if _, code := e.fetch("g", "t"); code != 0 {
+			t.Fatalf("fetch after load: %s", errName(code))
+		}
+		e.logs[p].block = nil
+		// A partition not owned at all is NOT_COORDINATOR.
+		e.c.Unload(p)
+		if _, code := e.fetch("g", "t"); code != kerr.NotCoordinator.Code {
+			t.Fatalf("fetch after unload: %s", errName(code))
+		}
+	})
 }
 
 // TestExpireAndDelete: an empty group's offsets expire
@@ -692,112 +704,211 @@ func TestLoadInProgress(t *testing.T) {
 // the group goes; DeleteGroups refuses a group with members and removes an
 // empty one with tombstones; OffsetDelete keeps subscribed topics.
 func TestExpireAndDelete(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.OffsetsRetention = time.Hour })
-	e.commit("simple", "", -1, "t", map[int32]int64{0: 1})
-	ids, gen := e.stableGroup("g", 1)
-	e.commit("g", ids[0], gen, "t", map[int32]int64{0: 5})
-	e.commit("g", ids[0], gen, "other", map[int32]int64{0: 7})
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.OffsetsRetention = time.Hour })
+		e.commit("simple", "", -1, "t", map[int32]int64{0: 1})
+		ids, gen := e.stableGroup("g", 1)
+		e.commit("g", ids[0], gen, "t", map[int32]int64{0: 5})
+		e.commit("g", ids[0], gen, "other", map[int32]int64{0: 7})
 
-	req := kmsg.NewPtrOffsetDeleteRequest()
-	req.Group = "g"
-	for _, topic := range []string{"t", "other"} {
-		rt := kmsg.NewOffsetDeleteRequestTopic()
-		rt.Topic = topic
-		rt.Partitions = []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}
-		req.Topics = append(req.Topics, rt)
-	}
-	od := e.c.OffsetDelete(req)
-	if od.ErrorCode != 0 || od.Topics[0].Partitions[0].ErrorCode != kerr.GroupSubscribedToTopic.Code || od.Topics[1].Partitions[0].ErrorCode != 0 {
-		t.Fatalf("offset delete: %+v", od)
-	}
-	if got, _ := e.fetch("g", "other"); len(got) != 0 {
-		t.Fatalf("deleted offset still there: %v", got)
-	}
-
-	del := func(name string) int16 {
-		r := kmsg.NewPtrDeleteGroupsRequest()
-		r.Groups = []string{name}
-		return e.c.DeleteGroups(r).Groups[0].ErrorCode
-	}
-	wantCode(t, "delete a group with members", del("g"), kerr.NonEmptyGroup)
-	lv := kmsg.NewPtrLeaveGroupRequest()
-	lv.Version = 0
-	lv.Group, lv.MemberID = "g", ids[0]
-	wantCode(t, "leave v0", e.c.LeaveGroup(lv).ErrorCode, nil)
-
-	// Stable and empty groups keep their offsets within the retention.
-	if n := e.c.ExpireOffsets(); n != 0 {
-		t.Fatalf("expired %d offsets within the retention", n)
-	}
-	e.clock.advance(2 * time.Hour)
-	if n := e.c.ExpireOffsets(); n != 2 {
-		t.Fatalf("expired %d offsets, want 2 (g's and simple's)", n)
-	}
-	for _, g := range []string{"g", "simple"} {
-		if got, _ := e.fetch(g, "t"); len(got) != 0 {
-			t.Fatalf("%s's offsets after expiry: %v", g, got)
+		req := kmsg.NewPtrOffsetDeleteRequest()
+		req.Group = "g"
+		for _, topic := range []string{"t", "other"} {
+			rt := kmsg.NewOffsetDeleteRequestTopic()
+			rt.Topic = topic
+			rt.Partitions = []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}
+			req.Topics = append(req.Topics, rt)
 		}
-		if d := e.describe(g); d.State != "Dead" {
-			t.Fatalf("%s after expiry: %s, want Dead (gone)", g, d.State)
+		od := e.c.OffsetDelete(req)
+		if od.ErrorCode != 0 || od.Topics[0].Partitions[0].ErrorCode != kerr.GroupSubscribedToTopic.Code || od.Topics[1].Partitions[0].ErrorCode != 0 {
+			t.Fatalf("offset delete: %+v", od)
 		}
-	}
-	tomb := 0
-	for _, r := range e.log("g").records(t) {
-		if r.value == nil {
-			tomb++
+		if got, _ := e.fetch("g", "other"); len(got) != 0 {
+			t.Fatalf("deleted offset still there: %v", got)
 		}
-	}
-	if tomb < 2 {
-		t.Fatalf("%d tombstones in g's partition, want the offset's and the group's", tomb)
-	}
-	e.restart()
-	if got, _ := e.fetch("g", "t"); len(got) != 0 {
-		t.Fatalf("expired offsets came back after a restart: %v", got)
-	}
 
-	e.commit("d", "", -1, "t", map[int32]int64{0: 1, 1: 2})
-	wantCode(t, "delete an empty group", del("d"), nil)
-	wantCode(t, "delete it again", del("d"), kerr.GroupIDNotFound)
-	e.restart()
-	if got, _ := e.fetch("d", "t"); len(got) != 0 {
-		t.Fatalf("deleted group's offsets after a restart: %v", got)
-	}
-	lg := e.c.ListGroups(kmsg.NewPtrListGroupsRequest())
-	if len(lg.Groups) != 0 {
-		t.Fatalf("groups listed after expiry and deletion: %+v", lg.Groups)
-	}
+		del := func(name string) int16 {
+			r := kmsg.NewPtrDeleteGroupsRequest()
+			r.Groups = []string{name}
+			return e.c.DeleteGroups(r).Groups[0].ErrorCode
+		}
+		wantCode(t, "delete a group with members", del("g"), kerr.NonEmptyGroup)
+		lv := kmsg.NewPtrLeaveGroupRequest()
+		lv.Version = 0
+		lv.Group, lv.MemberID = "g", ids[0]
+		wantCode(t, "leave v0", e.c.LeaveGroup(lv).ErrorCode, nil)
+
+		// Stable and empty groups keep their offsets within the retention.
+		if n := e.c.ExpireOffsets(); n != 0 {
+			t.Fatalf("expired %d offsets within the retention", n)
+		}
+		e.clock.advance(2 * time.Hour)
+		if n := e.c.ExpireOffsets(); n != 2 {
+			t.Fatalf("expired %d offsets, want 2 (g's and simple's)", n)
+		}
+		for _, g := range []string{"g", "simple"} {
+			if got, _ := e.fetch(g, "t"); len(got) != 0 {
+				t.Fatalf("%s's offsets after expiry: %v", g, got)
+			}
+			if d := e.describe(g); d.State != "Dead" {
+				t.Fatalf("%s after expiry: %s, want Dead (gone)", g, d.State)
+			}
+		}
+		tomb := 0
+		for _, r := range e.log("g").records(t) {
+			if r.value == nil {
+				tomb++
+			}
+		}
+		if tomb < 2 {
+			t.Fatalf("%d tombstones in g's partition, want the offset's and the group's", tomb)
+		}
+		e.restart()
+		if got, _ := e.fetch("g", "t"); len(got) != 0 {
+			t.Fatalf("expired offsets came back after a restart: %v", got)
+		}
+
+		e.commit("d", "", -1, "t", map[int32]int64{0: 1, 1: 2})
+		wantCode(t, "delete an empty group", del("d"), nil)
+		wantCode(t, "delete it again", del("d"), kerr.GroupIDNotFound)
+		e.restart()
+		if got, _ := e.fetch("d", "t"); len(got) != 0 {
+			t.Fatalf("deleted group's offsets after a restart: %v", got)
+		}
+		lg := e.c.ListGroups(kmsg.NewPtrListGroupsRequest())
+		if len(lg.Groups) != 0 {
+			t.Fatalf("groups listed after expiry and deletion: %+v", lg.Groups)
+		}
+	})
 }
 
 // TestDeleteTopicOffsets: a deleted topic's committed offsets go from every
 // group, with tombstones that hold across a restart.
 func TestDeleteTopicOffsets(t *testing.T) {
-	e := newEnv(t, nil)
-	for _, g := range []string{"a", "b", "c"} {
-		e.commit(g, "", -1, "gone", map[int32]int64{0: 1, 1: 2})
-		e.commit(g, "", -1, "kept", map[int32]int64{0: 3})
-	}
-	if n := e.c.DeleteTopicOffsets("gone"); n != 6 {
-		t.Fatalf("removed %d offsets, want 6", n)
-	}
-	e.restart()
-	for _, g := range []string{"a", "b", "c"} {
-		if got, _ := e.fetch(g, "gone"); len(got) != 0 {
-			t.Fatalf("%s still has offsets of the deleted topic: %v", g, got)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		for _, g := range []string{"a", "b", "c"} {
+			e.commit(g, "", -1, "gone", map[int32]int64{0: 1, 1: 2})
+			e.commit(g, "", -1, "kept", map[int32]int64{0: 3})
 		}
-		if got, _ := e.fetch(g, "kept"); got[0] != 3 {
-			t.Fatalf("%s lost the other topic's offsets: %v", g, got)
+		if n := e.c.DeleteTopicOffsets("gone"); n != 6 {
+			t.Fatalf("removed %d offsets, want 6", n)
 		}
-	}
+		e.restart()
+		for _, g := range []string{"a", "b", "c"} {
+			if got, _ := e.fetch(g, "gone"); len(got) != 0 {
+				t.Fatalf("%s still has offsets of the deleted topic: %v", g, got)
+			}
+			if got, _ := e.fetch(g, "kept"); got[0] != 3 {
+				t.Fatalf("%s lost the other topic's offsets: %v", g, got)
+			}
+		}
+	})
 }
 
 // TestGroupMaxSize: a join past group.max.size is GROUP_MAX_SIZE_REACHED;
 // members already in the group may rejoin.
 func TestGroupMaxSize(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxGroupSize = 1 })
-	ids, gen := e.stableGroup("g", 1)
-	wantCode(t, "a second member", e.join(joinReq{group: "g", version: 3}).ErrorCode, kerr.GroupMaxSizeReached)
-	r := e.join(joinReq{group: "g", member: ids[0], version: 3})
-	if r.ErrorCode != 0 || r.Generation != gen+1 {
-		t.Fatalf("the member rejoining: %s gen %d", errName(r.ErrorCode), r.Generation)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.MaxGroupSize = 1 })
+		ids, gen := e.stableGroup("g", 1)
+		wantCode(t, "a second member", e.join(joinReq{group: "g", version: 3}).ErrorCode, kerr.GroupMaxSizeReached)
+		r := e.join(joinReq{group: "g", member: ids[0], version: 3})
+		if r.ErrorCode != 0 || r.Generation != gen+1 {
+			t.Fatalf("the member rejoining: %s gen %d", errName(r.ErrorCode), r.Generation)
+		}
+	})
+}
+
+// recordingLog keeps the messages and levels of the records logged.
+type recordingLog struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (l *recordingLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *recordingLog) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.recs = append(l.recs, r)
+	l.mu.Unlock()
+	return nil
+}
+func (l *recordingLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *recordingLog) WithGroup(string) slog.Handler      { return l }
+
+// lines returns "LEVEL message k=v ..." per record.
+func (l *recordingLog) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range l.recs {
+		line := r.Level.String() + " " + r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != "took" && a.Key != "partition" {
+				line += " " + a.String()
+			}
+			return true
+		})
+		out = append(out, line)
+	}
+	return out
+}
+
+// TestLoadLogSummary: loading the partitions of __consumer_offsets, at
+// start or after a restart, logs one INFO line for the batch with the
+// totals, and one DEBUG line per partition, even when partitions load one
+// after the other (as empty ones do, within microseconds); a load long
+// after is a batch of its own.
+func TestLoadLogSummary(t *testing.T) {
+	e := newEnv(t, nil)
+	e.commit("g1", "", -1, "t", map[int32]int64{0: 5, 1: 7})
+	e.commit("g2", "", -1, "t", map[int32]int64{0: 1})
+
+	rec := &recordingLog{}
+	e.cfg.Logger = slog.New(rec)
+	e.restart() // each Load waited for before the next: one batch still
+	want := []string{"DEBUG loaded __consumer_offsets partition", "INFO loaded __consumer_offsets partitions partitions=3 records=3 groups=2"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got []string
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "DEBUG") {
+				l = strings.Join(strings.Fields(l)[:4], " ") // drop records and groups
+			}
+			got = append(got, l)
+		}
+		slices.Sort(got)
+		got = slices.Compact(got)
+		debug := 0
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "DEBUG loaded") {
+				debug++
+			}
+		}
+		if slices.Equal(got, want) && debug == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log lines:\n%s", strings.Join(rec.lines(), "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Unloading and loading one partition again much later: a batch of one.
+	e.c.Unload(0)
+	<-e.c.Load(0, e.logs[0])
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var infos []string
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "INFO loaded") {
+				infos = append(infos, l)
+			}
+		}
+		if len(infos) == 2 && strings.Contains(infos[1], "partitions=1 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after reloading partition 0:\n%s", strings.Join(rec.lines(), "\n"))
+		}
 	}
 }

@@ -14,6 +14,16 @@ import (
 type Error struct {
 	Code *kerr.Error
 	Msg  string
+	// Records names the records a produce refused its batch for (KIP-467:
+	// Produce v8+ record_errors); nil for other errors.
+	Records []RecordError
+}
+
+// RecordError is one record that a produce refused: its index in its
+// batch and why, as Kafka words it.
+type RecordError struct {
+	Index int32
+	Msg   string
 }
 
 func (e *Error) Error() string { return e.Code.Message + ": " + e.Msg }
@@ -55,4 +65,13 @@ func Message(err error) *string {
 	}
 	s := err.Error()
 	return &s
+}
+
+// Records is the record errors err carries, if it is an *Error with any.
+func Records(err error) []RecordError {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae.Records
+	}
+	return nil
 }

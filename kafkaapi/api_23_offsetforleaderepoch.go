@@ -1,0 +1,52 @@
+package kafkaapi
+
+// OffsetForLeaderEpoch (key 23), versions 0-4.
+//
+// For each partition, the largest leader epoch at or below the one asked
+// and the offset its leadership ended at (the next epoch's start, or the
+// log end for the current epoch), from the leader's epoch cache (Kafka's
+// endOffsetFor); -1/-1 when the epoch is newer than any held. Consumers use
+// it to detect a log truncated under them (KIP-320), followers on paths
+// without Fetch's diverging epoch. Served by the leader (replica_id -1,
+// v3+); a request from a follower (replica_id >= 0) may be served by any
+// replica, as in Kafka. current_leader_epoch (v2+) is fenced as in Fetch:
+// FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func init() { register(23, 0, 4, serveOffsetForLeaderEpoch) }
+
+func serveOffsetForLeaderEpoch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.OffsetForLeaderEpochRequest)
+	h := rc.h
+	resp := kmsg.NewPtrOffsetForLeaderEpochResponse()
+	fromReplica := rc.version >= 3 && req.ReplicaID >= 0
+	for _, rt := range req.Topics {
+		st := kmsg.NewOffsetForLeaderEpochResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
+			sp.Partition, sp.LeaderEpoch, sp.EndOffset = rp.Partition, -1, -1
+			_, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
+			if err == nil {
+				if fromReplica {
+					err = p.CheckEpoch(rp.CurrentLeaderEpoch)
+				} else {
+					err = p.CheckLeader(rp.CurrentLeaderEpoch)
+				}
+			}
+			if err != nil {
+				sp.ErrorCode = codeOf(err)
+			} else {
+				sp.LeaderEpoch, sp.EndOffset = p.Log.EpochEndOffset(rp.LeaderEpoch)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return rc.respond(resp)
+}

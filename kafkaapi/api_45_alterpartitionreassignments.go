@@ -1,0 +1,65 @@
+package kafkaapi
+
+// AlterPartitionReassignments (key 45), version 0 (KIP-455): start a
+// partition's move to new replicas, or cancel one in progress (null
+// replicas). Served by the active controller (controller/reassign.go: the
+// new replicas catch up and join the ISR, then the old ones are removed);
+// another broker answers NOT_CONTROLLER, a standalone one
+// CLUSTER_AUTHORIZATION_FAILED. Errors per partition:
+// UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT,
+// NO_REASSIGNMENT_IN_PROGRESS.
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func init() {
+	register(45, 0, 0, serveAlterPartitionReassignments)
+	register(46, 0, 0, serveListPartitionReassignments)
+}
+
+func serveAlterPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.AlterPartitionAssignmentsRequest)
+	h := rc.h
+	resp := kmsg.NewPtrAlterPartitionAssignmentsResponse()
+	ctl, code := h.activeController()
+	if ctl == nil {
+		resp.ErrorCode = code
+		return rc.respond(resp)
+	}
+	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
+	defer cancel()
+	out, err := ctl.AlterPartitionReassignments(ctx, req)
+	if err != nil {
+		resp.ErrorCode, resp.ErrorMessage = codeOf(err), msgOf(err)
+		return rc.respond(resp)
+	}
+	return rc.respond(out)
+}
+
+// ListPartitionReassignments (key 46), version 0 (KIP-455): the
+// reassignments in progress, of the partitions named or all, with their
+// replicas, adding and removing replicas. Served by the active controller.
+func serveListPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.ListPartitionReassignmentsRequest)
+	h := rc.h
+	resp := kmsg.NewPtrListPartitionReassignmentsResponse()
+	ctl, code := h.activeController()
+	if ctl == nil {
+		resp.ErrorCode = code
+		return rc.respond(resp)
+	}
+	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
+	defer cancel()
+	out, err := ctl.ListPartitionReassignments(ctx, req)
+	if err != nil {
+		resp.ErrorCode, resp.ErrorMessage = codeOf(err), msgOf(err)
+		return rc.respond(resp)
+	}
+	return rc.respond(out)
+}
