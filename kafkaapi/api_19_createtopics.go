@@ -76,32 +76,21 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		resp.Topics = append(resp.Topics, st)
 	}
 	if h.cluster != nil && !req.ValidateOnly {
-		awaitLeaders(rc, req.TimeoutMillis, resp)
-	}
-	return rc.respond(resp)
-}
-
-// awaitLeaders waits for the created topics' leaders (cluster mode); those
-// still without them at the timeout get REQUEST_TIMED_OUT.
-func awaitLeaders(rc *reqCtx, timeoutMs int32, resp *kmsg.CreateTopicsResponse) {
-	done := func(snap *metadata.Snapshot) bool {
+		want := map[string]int32{}
 		for _, st := range resp.Topics {
-			if st.ErrorCode == 0 && !ledPartitions(snap, st.Topic, st.NumPartitions) {
-				return false
+			if st.ErrorCode == 0 {
+				want[st.Topic] = st.NumPartitions
 			}
 		}
-		return true
-	}
-	if rc.h.awaitMetadata(rc.conn.Context(), timeoutMs, done) || timeoutMs <= 0 {
-		return
-	}
-	snap := rc.h.cache.Load()
-	for i, st := range resp.Topics {
-		if st.ErrorCode == 0 && !ledPartitions(snap, st.Topic, st.NumPartitions) {
-			resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-			resp.Topics[i].ErrorMessage = strptr("the topic is created, but not every partition has a leader yet")
+		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, want)
+		for i, st := range resp.Topics {
+			if late[st.Topic] {
+				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+				resp.Topics[i].ErrorMessage = strptr("the topic is created, but not every partition has a leader yet")
+			}
 		}
 	}
+	return rc.respond(resp)
 }
 
 // createTopicSpec checks what Kafka checks of a request's topic before

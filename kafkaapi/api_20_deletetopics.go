@@ -63,22 +63,16 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	if h.cluster != nil && len(deleted) > 0 {
-		gone := func(snap *metadata.Snapshot) bool {
-			for name := range deleted {
-				if snap.Topic(name) != nil {
-					return false
-				}
-			}
-			return true
+	if h.cluster != nil {
+		gone := map[string]int32{}
+		for name := range deleted {
+			gone[name] = 0
 		}
-		if !h.awaitMetadata(rc.conn.Context(), req.TimeoutMillis, gone) && req.TimeoutMillis > 0 {
-			snap := h.cache.Load()
-			for i, st := range resp.Topics {
-				if st.ErrorCode == 0 && st.Topic != nil && snap.Topic(*st.Topic) != nil {
-					resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-					resp.Topics[i].ErrorMessage = strptr("the topic is marked for deletion, but not deleted yet")
-				}
+		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, gone)
+		for i, st := range resp.Topics {
+			if st.ErrorCode == 0 && st.Topic != nil && late[*st.Topic] {
+				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+				resp.Topics[i].ErrorMessage = strptr("the topic is marked for deletion, but not deleted yet")
 			}
 		}
 	}

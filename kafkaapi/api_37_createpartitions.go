@@ -21,7 +21,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata"
 	"samsa/netpoll"
 )
 
@@ -64,22 +63,12 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			grown[rt.Topic] = rt.Count
 		}
 	}
-	if h.cluster != nil && !req.ValidateOnly && len(grown) > 0 {
-		done := func(snap *metadata.Snapshot) bool {
-			for t, n := range grown {
-				if !ledPartitions(snap, t, n) {
-					return false
-				}
-			}
-			return true
-		}
-		if !h.awaitMetadata(rc.conn.Context(), req.TimeoutMillis, done) && req.TimeoutMillis > 0 {
-			snap := h.cache.Load()
-			for i, st := range resp.Topics {
-				if n, ok := grown[st.Topic]; ok && !ledPartitions(snap, st.Topic, n) {
-					resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-					resp.Topics[i].ErrorMessage = strptr("the partitions are added, but not every one has a leader yet")
-				}
+	if h.cluster != nil && !req.ValidateOnly {
+		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, grown)
+		for i, st := range resp.Topics {
+			if late[st.Topic] {
+				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+				resp.Topics[i].ErrorMessage = strptr("the partitions are added, but not every one has a leader yet")
 			}
 		}
 	}

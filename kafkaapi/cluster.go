@@ -71,42 +71,46 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 	h.groups.Unload(partition)
 }
 
-// awaitMetadata waits until done holds of this broker's metadata cache,
-// waking on each update the controller sends, for at most timeoutMs (as
-// Kafka's DelayedCreatePartitions and DelayedDeleteTopics wait for the
-// metadata before answering CreateTopics, CreatePartitions and
-// DeleteTopics); it reports whether done held. A timeout of 0 or less does
-// not wait.
-func (h *Handler) awaitMetadata(ctx context.Context, timeoutMs int32, done func(*metadata.Snapshot) bool) bool {
-	if timeoutMs <= 0 {
-		return done(h.cache.Load())
+// awaitTopics waits until this broker's metadata has every topic of want
+// with that many partitions, each with a leader (a count of 0: the topic is
+// gone), waking on each update the controller sends, for at most timeoutMs,
+// as Kafka's DelayedCreatePartitions and DelayedDeleteTopics wait before
+// answering CreateTopics, CreatePartitions and DeleteTopics. It returns the
+// topics still unmet when it gave up; a timeout of 0 or less does not wait.
+func (h *Handler) awaitTopics(ctx context.Context, timeoutMs int32, want map[string]int32) map[string]bool {
+	unmet := func(snap *metadata.Snapshot) map[string]bool {
+		out := map[string]bool{}
+		for topic, n := range want {
+			if n == 0 && snap.Topic(topic) != nil {
+				out[topic] = true
+			}
+			for p := range n {
+				if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 {
+					out[topic] = true
+				}
+			}
+		}
+		return out
+	}
+	if timeoutMs <= 0 || len(want) == 0 {
+		return nil
 	}
 	timer := time.NewTimer(time.Duration(timeoutMs) * time.Millisecond)
 	defer timer.Stop()
 	for {
 		changed := h.cache.Changed()
-		if done(h.cache.Load()) {
-			return true
+		late := unmet(h.cache.Load())
+		if len(late) == 0 {
+			return nil
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
-			return false
+			return late
 		case <-ctx.Done():
-			return false
+			return late
 		}
 	}
-}
-
-// ledPartitions reports whether the snapshot has partitions 0..n-1 of
-// topic, each with a leader.
-func ledPartitions(snap *metadata.Snapshot, topic string, n int32) bool {
-	for p := range n {
-		if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // activeController is the controller to serve a request that only the
