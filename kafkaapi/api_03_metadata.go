@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/admin"
 	"samsa/metadata"
 	"samsa/netpoll"
 )
@@ -99,7 +100,7 @@ func (h *Handler) autoCreate(name string) kmsg.MetadataResponseTopic {
 		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return mt
 	}
-	if _, err := h.createTopic(topicSpec{name: name, partitions: -1, replication: -1}, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
+	if _, err := h.admin.CreateTopic(admin.TopicSpec{Name: name, Partitions: -1, Replication: -1}, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 		h.log.Warn("auto topic creation failed", "topic", name, "err", err)
 		mt.ErrorCode = codeOf(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/admin"
 	"samsa/config"
 	"samsa/metadata"
 	"samsa/netpoll"
@@ -54,12 +55,12 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Found multiple entries for this topic.")
-		} else if h.topicExists(rt.Topic) {
+		} else if h.admin.TopicExists(rt.Topic) {
 			err = errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", rt.Topic)
 		} else {
-			var spec topicSpec
+			var spec admin.TopicSpec
 			if spec, err = createTopicSpec(rt); err == nil {
-				t, err = h.createTopic(spec, req.ValidateOnly)
+				t, err = h.admin.CreateTopic(spec, req.ValidateOnly)
 			}
 		}
 		if err != nil {
@@ -95,18 +96,18 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 
 // createTopicSpec checks what Kafka checks of a request's topic before
 // creating it, and converts it.
-func createTopicSpec(rt kmsg.CreateTopicsRequestTopic) (topicSpec, error) {
-	spec := topicSpec{name: rt.Topic, partitions: rt.NumPartitions, replication: rt.ReplicationFactor}
+func createTopicSpec(rt kmsg.CreateTopicsRequestTopic) (admin.TopicSpec, error) {
+	spec := admin.TopicSpec{Name: rt.Topic, Partitions: rt.NumPartitions, Replication: rt.ReplicationFactor}
 	var nulls []string
 	for _, c := range rt.Configs {
 		if c.Value == nil {
 			nulls = append(nulls, c.Name)
 			continue
 		}
-		if spec.configs == nil {
-			spec.configs = make(map[string]string, len(rt.Configs))
+		if spec.Configs == nil {
+			spec.Configs = make(map[string]string, len(rt.Configs))
 		}
-		spec.configs[c.Name] = *c.Value
+		spec.Configs[c.Name] = *c.Value
 	}
 	if len(nulls) > 0 {
 		return spec, errf(kerr.InvalidConfig, "Null value not supported for topic configs: %s", strings.Join(nulls, ","))
@@ -118,21 +119,21 @@ func createTopicSpec(rt kmsg.CreateTopicsRequestTopic) (topicSpec, error) {
 		return spec, errf(kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
 	}
 	n := len(rt.ReplicaAssignment)
-	spec.assignment = make([][]int32, n)
+	spec.Assignment = make([][]int32, n)
 	for _, a := range rt.ReplicaAssignment {
-		if a.Partition < 0 || int(a.Partition) >= n || spec.assignment[a.Partition] != nil {
+		if a.Partition < 0 || int(a.Partition) >= n || spec.Assignment[a.Partition] != nil {
 			return spec, errf(kerr.InvalidReplicaAssignment, "partitions should be a consecutive 0-based integer sequence")
 		}
-		spec.assignment[a.Partition] = append([]int32{}, a.Replicas...)
+		spec.Assignment[a.Partition] = append([]int32{}, a.Replicas...)
 	}
-	for _, r := range spec.assignment {
-		if len(r) != len(spec.assignment[0]) {
+	for _, r := range spec.Assignment {
+		if len(r) != len(spec.Assignment[0]) {
 			return spec, errf(kerr.InvalidReplicaAssignment, "All partitions should have the same number of replicas")
 		}
 		s := slices.Clone(r)
 		slices.Sort(s)
 		if len(slices.Compact(s)) != len(r) {
-			return spec, errf(kerr.InvalidReplicaAssignment, "Duplicate replica assignment found: %v", spec.assignment)
+			return spec, errf(kerr.InvalidReplicaAssignment, "Duplicate replica assignment found: %v", spec.Assignment)
 		}
 	}
 	return spec, nil

@@ -96,7 +96,7 @@ func deleteOneTopic(h *Handler, st *kmsg.DeleteTopicsResponseTopic, deleted map[
 	if deleted[name] {
 		return nil
 	}
-	if err := h.deleteTopic(name); err != nil {
+	if err := h.admin.DeleteTopic(name); err != nil {
 		return err
 	}
 	deleted[name] = true

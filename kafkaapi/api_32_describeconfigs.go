@@ -78,7 +78,7 @@ func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, syn
 		return nil, errf(kerr.InvalidTopicException, "%v", err)
 	}
 	stored, ok := h.meta.Topic(r.ResourceName)
-	if !ok || !h.topicExists(r.ResourceName) {
+	if !ok || !h.admin.TopicExists(r.ResourceName) {
 		return nil, errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", r.ResourceName)
 	}
 	cfg, err := h.cfg.TopicDefaults.With(stored.Configs)

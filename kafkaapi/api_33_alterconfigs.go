@@ -73,7 +73,7 @@ func alterConfigs(h *Handler, r kmsg.AlterConfigsRequestResource, dup, validateO
 	if r.ResourceType == kmsg.ConfigResourceTypeBroker {
 		return errDynamicBrokerConfigs
 	}
-	return h.setTopicConfigs(r.ResourceName, configs, validateOnly)
+	return h.admin.SetTopicConfigs(r.ResourceName, configs, validateOnly)
 }
 
 // errDynamicBrokerConfigs answers any change to broker configs.

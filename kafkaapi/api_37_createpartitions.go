@@ -52,7 +52,7 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 					assignment[i] = a.Replicas
 				}
 			}
-			err = h.addPartitions(rt.Topic, rt.Count, assignment, req.ValidateOnly)
+			err = h.admin.AddPartitions(rt.Topic, rt.Count, assignment, req.ValidateOnly)
 		}
 		count[rt.Topic] = 0
 		if err != nil {

@@ -75,7 +75,7 @@ func incrementalAlterConfigs(h *Handler, r kmsg.IncrementalAlterConfigsRequestRe
 	if r.ResourceName == "" {
 		return errf(kerr.InvalidRequest, "Default topic resources are not allowed.")
 	}
-	return h.updateTopicConfigs(r.ResourceName, func(cur map[string]string) (map[string]string, error) {
+	return h.admin.UpdateTopicConfigs(r.ResourceName, func(cur map[string]string) (map[string]string, error) {
 		if cur == nil {
 			cur = map[string]string{}
 		}

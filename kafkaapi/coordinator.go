@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"samsa/admin"
 	"samsa/config"
 	"samsa/replica"
 )
@@ -60,7 +61,7 @@ func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = h.createTopic(spec, false)
+		_, err = h.admin.CreateTopic(spec, false)
 		if err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 			return nil, err
 		}
@@ -77,14 +78,14 @@ func (h *Handler) offsetsTopicState() (*replica.Topic, error) {
 // its partitions and FindCoordinator answers COORDINATOR_NOT_AVAILABLE until
 // their leaders are known, as Kafka does.
 func (h *Handler) ensureOffsetsTopic() error {
-	if h.topicExists(offsetsTopic) {
+	if h.admin.TopicExists(offsetsTopic) {
 		return nil
 	}
 	spec, err := h.offsetsTopicSpec()
 	if err != nil {
 		return err
 	}
-	if _, err := h.createTopic(spec, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
+	if _, err := h.admin.CreateTopic(spec, false); err != nil && codeOf(err) != kerr.TopicAlreadyExists.Code {
 		return err
 	}
 	return errf(kerr.CoordinatorNotAvailable, "%s is being created", offsetsTopic)
@@ -95,14 +96,14 @@ func (h *Handler) ensureOffsetsTopic() error {
 // offsets.topic.segment.bytes segments, offsets.topic.replication.factor
 // replicas (capped at the live brokers only by a standalone broker; in
 // cluster mode the topic waits for enough brokers, as in Kafka).
-func (h *Handler) offsetsTopicSpec() (topicSpec, error) {
+func (h *Handler) offsetsTopicSpec() (admin.TopicSpec, error) {
 	rf, ok := h.cfg.OffsetsTopicReplication(len(h.cache.Load().Brokers))
 	if !ok {
-		return topicSpec{}, errf(kerr.CoordinatorNotAvailable, "%s needs %d live brokers (offsets.topic.replication.factor)", offsetsTopic, rf)
+		return admin.TopicSpec{}, errf(kerr.CoordinatorNotAvailable, "%s needs %d live brokers (offsets.topic.replication.factor)", offsetsTopic, rf)
 	}
-	return topicSpec{
-		name: offsetsTopic, partitions: h.groups.Partitions(), replication: rf,
-		configs: map[string]string{
+	return admin.TopicSpec{
+		Name: offsetsTopic, Partitions: h.groups.Partitions(), Replication: rf,
+		Configs: map[string]string{
 			config.KeyCleanupPolicy:   "compact",
 			config.KeySegmentBytes:    strconv.FormatInt(h.cfg.Groups.OffsetsTopicSegmentBytes, 10),
 			config.KeyCompressionType: "producer",

@@ -11,19 +11,19 @@
 //     long polls park in the replica purgatory, woken by appends.
 //  2. Requests decoded with unsafeDecode alias the frame; nothing of them
 //     outlives the response (fetch sessions copy the names they keep).
-//  3. Topic changes (create, delete, partitions, configs) are serialized by
-//     adminMu and written to the metadata store before they are served.
+//  3. Topic changes (create, delete, partitions, configs) go through package
+//     admin, which serializes them and writes the metadata store first.
 //
-// Lock order: adminMu, then the replica manager's locks, then the
+// Lock order: admin's, then the replica manager's locks, then the
 // coordinator's.
 package kafkaapi
 
 import (
 	"log/slog"
-	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
 	"samsa/internal/apierr"
@@ -42,8 +42,8 @@ type Handler struct {
 	metrics *Metrics
 	cluster Cluster // nil standalone
 
-	// adminMu serializes topic creation, deletion and changes.
-	adminMu sync.Mutex
+	// admin changes topics.
+	admin *admin.Manager
 
 	pids pidAllocator
 }
@@ -63,7 +63,16 @@ type Deps struct {
 
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
-	return &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster}
+	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster}
+	h.admin = admin.New(admin.Deps{
+		Config: d.Config, Logger: d.Logger, Store: d.Store, Cache: d.Cache, Replicas: d.Replicas, Cluster: d.Cluster != nil,
+		Deleted: func(topic string) {
+			if h.groups != nil && topic != offsetsTopic {
+				h.groups.DeleteTopicOffsets(topic) // as Kafka: no stale offsets for a new topic of the name
+			}
+		},
+	})
+	return h
 }
 
 func errf(code *kerr.Error, format string, args ...any) *apierr.Error {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
 	"samsa/kafkaapi"
@@ -229,7 +230,7 @@ func (s *Server) loadTopics() error {
 		if err != nil {
 			return err
 		}
-		infos = append(infos, kafkaapi.TopicInfo(ts))
+		infos = append(infos, admin.TopicInfo(ts))
 	}
 	s.cache.Update(func(e *metadata.Edit) {
 		for _, t := range infos {

@@ -58,8 +58,10 @@ func TestImportsPointDown(t *testing.T) {
 		// replica is below the protocol handlers and the process.
 		"samsa/replica": {"samsa/kafkaapi", "samsa/server", "samsa/controller", "samsa/coordinator"},
 		// The controller reaches brokers through Kafka requests only.
-		"samsa/controller":        {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/logfile", "samsa/coordinator"},
-		"samsa/kafkaapi":          {"samsa/server", "samsa/controller"},
+		"samsa/controller": {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/logfile", "samsa/coordinator"},
+		"samsa/kafkaapi":   {"samsa/server", "samsa/controller"},
+		// Topic administration is below the handlers, above the replicas.
+		"samsa/admin":             {"samsa/kafkaapi", "samsa/server", "samsa/controller", "samsa/coordinator"},
 		"samsa/coordinator/group": {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/controller"},
 		"samsa/producerstate":     {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/controller"},
 		"samsa/metadata":          {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/controller", "samsa/coordinator"},

@@ -1,51 +1,104 @@
-package kafkaapi
+// Package admin is the topic administration of a broker (Kafka's
+// AdminManager / ZkAdminManager): creating and deleting topics, adding
+// partitions, changing topic configs, with Kafka's checks and errors.
+// Changes are written to the metadata store first. A standalone broker is
+// its own controller: it then opens or drops the logs (replica) and
+// publishes the topic in the metadata cache. In ZooKeeper mode only the
+// store is written: the controller makes the partitions, and brokers learn
+// them with LeaderAndIsr and UpdateMetadata.
+//
+// Lock order: Manager.mu, then the replica manager's locks.
+package admin
 
 import (
 	"errors"
+	"log/slog"
 	"maps"
 	"strings"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"samsa/config"
+	"samsa/internal/apierr"
 	"samsa/metadata"
 	"samsa/replica"
 )
 
-// topicSpec is a topic to create.
-type topicSpec struct {
-	name        string
-	partitions  int32     // -1: num.partitions
-	replication int16     // -1: default.replication.factor
-	assignment  [][]int32 // explicit replicas per partition, or nil
-	configs     map[string]string
+// TopicSpec is a topic to create.
+type TopicSpec struct {
+	Name        string
+	Partitions  int32     // -1: num.partitions
+	Replication int16     // -1: default.replication.factor
+	Assignment  [][]int32 // explicit replicas per partition, or nil
+	Configs     map[string]string
+}
+
+// Manager changes topics.
+type Manager struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	meta    metadata.Store
+	cache   *metadata.Cache
+	rm      *replica.Manager
+	cluster bool // ZooKeeper mode
+	// deleted is told a deleted topic's name (the group coordinator drops
+	// its offsets, as Kafka does, so a new topic of the name has none).
+	deleted func(topic string)
+
+	// mu serializes topic creation, deletion and changes.
+	mu sync.Mutex
+}
+
+// Deps are what a Manager works with.
+type Deps struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Store    metadata.Store
+	Cache    *metadata.Cache
+	Replicas *replica.Manager
+	Cluster  bool
+	Deleted  func(topic string)
+}
+
+// New returns a Manager.
+func New(d Deps) *Manager {
+	if d.Deleted == nil {
+		d.Deleted = func(string) {}
+	}
+	return &Manager{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, cluster: d.Cluster, deleted: d.Deleted}
+}
+
+func errf(code *kerr.Error, format string, args ...any) *apierr.Error {
+	return apierr.Errorf(code, format, args...)
 }
 
 // createTopic validates spec and, unless validateOnly, creates the topic:
 // metadata first (durable), then the partitions' logs.
-func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic, error) {
-	h.adminMu.Lock()
-	defer h.adminMu.Unlock()
-	if err := metadata.ValidTopicName(spec.name); err != nil {
+func (h *Manager) CreateTopic(spec TopicSpec, validateOnly bool) (metadata.Topic, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := metadata.ValidTopicName(spec.Name); err != nil {
 		return metadata.Topic{}, errf(kerr.InvalidTopicException, "%v", err)
 	}
-	if h.topicExists(spec.name) {
-		return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
+	if h.TopicExists(spec.Name) {
+		return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.Name)
 	}
 	// Kafka refuses names that differ only in '.' versus '_' (metric names collide).
-	norm := strings.ReplaceAll(spec.name, ".", "_")
+	norm := strings.ReplaceAll(spec.Name, ".", "_")
 	for _, n := range h.cache.Load().TopicNames() {
 		if strings.ReplaceAll(n, ".", "_") == norm {
-			return metadata.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.name, n)
+			return metadata.Topic{}, errf(kerr.InvalidTopicException, "Topic '%s' collides with existing topics: %s", spec.Name, n)
 		}
 	}
 	replicas, err := h.assign(spec)
 	if err != nil {
 		return metadata.Topic{}, err
 	}
-	if _, err := h.cfg.TopicDefaults.With(spec.configs); err != nil {
+	if _, err := h.cfg.TopicDefaults.With(spec.Configs); err != nil {
 		return metadata.Topic{}, errf(kerr.InvalidConfig, "%v", err)
 	}
-	t := metadata.Topic{Name: spec.name, ID: metadata.NewTopicID(), Replicas: replicas, Configs: maps.Clone(spec.configs), Internal: metadata.IsInternal(spec.name)}
+	t := metadata.Topic{Name: spec.Name, ID: metadata.NewTopicID(), Replicas: replicas, Configs: maps.Clone(spec.Configs), Internal: metadata.IsInternal(spec.Name)}
 	if t.Configs == nil {
 		t.Configs = map[string]string{}
 	}
@@ -54,11 +107,11 @@ func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic
 	}
 	if err := h.meta.CreateTopic(t); err != nil {
 		if errors.Is(err, metadata.ErrTopicExists) {
-			return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.name)
+			return metadata.Topic{}, errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", spec.Name)
 		}
 		return metadata.Topic{}, err
 	}
-	if h.cluster != nil {
+	if h.cluster {
 		// The controller makes the partitions: brokers learn them with
 		// LeaderAndIsr and UpdateMetadata.
 		h.log.Info("topic created", "topic", t.Name, "partitions", len(t.Replicas), "id", t.ID.String())
@@ -78,23 +131,23 @@ func (h *Handler) createTopic(spec topicSpec, validateOnly bool) (metadata.Topic
 
 // assign returns the replica assignment for a new topic: this broker for
 // every partition, or the explicit assignment if it is valid.
-func (h *Handler) assign(spec topicSpec) ([][]int32, error) {
-	if h.cluster != nil {
+func (h *Manager) assign(spec TopicSpec) ([][]int32, error) {
+	if h.cluster {
 		return h.assignCluster(spec)
 	}
-	if spec.assignment != nil {
-		if spec.partitions != -1 || spec.replication != -1 {
+	if spec.Assignment != nil {
+		if spec.Partitions != -1 || spec.Replication != -1 {
 			return nil, errf(kerr.InvalidRequest, "both a replica assignment and partitions or replication factor were given")
 		}
-		for i, r := range spec.assignment {
+		for i, r := range spec.Assignment {
 			if len(r) == 0 || len(r) > 1 || r[0] != h.cfg.BrokerID {
 				return nil, errf(kerr.InvalidReplicaAssignment, "partition %d: replicas %v: the only broker is %d", i, r, h.cfg.BrokerID)
 			}
 		}
-		if len(spec.assignment) == 0 {
+		if len(spec.Assignment) == 0 {
 			return nil, errf(kerr.InvalidPartitions, "empty replica assignment")
 		}
-		return spec.assignment, nil
+		return spec.Assignment, nil
 	}
 	n, rf, err := h.counts(spec)
 	if err != nil {
@@ -112,13 +165,13 @@ func (h *Handler) assign(spec topicSpec) ([][]int32, error) {
 
 // deleteTopic removes a topic: it stops being served at once, its logs are
 // deleted, then its metadata.
-func (h *Handler) deleteTopic(name string) error {
-	h.adminMu.Lock()
-	defer h.adminMu.Unlock()
-	if !h.topicExists(name) {
+func (h *Manager) DeleteTopic(name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.TopicExists(name) {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
-	if h.cluster != nil {
+	if h.cluster {
 		// The controller deletes it: every replica stops and deletes its
 		// log, then the znodes go.
 		if err := h.meta.DeleteTopic(name); err != nil {
@@ -134,17 +187,15 @@ func (h *Handler) deleteTopic(name string) error {
 	if err := h.meta.DeleteTopic(name); err != nil && !errors.Is(err, metadata.ErrUnknownTopic) {
 		return err
 	}
-	if h.groups != nil && name != offsetsTopic {
-		h.groups.DeleteTopicOffsets(name) // as Kafka: no stale offsets for a new topic of the name
-	}
+	h.deleted(name)
 	h.log.Info("topic deleted", "topic", name)
 	return nil
 }
 
 // addPartitions grows a topic to count partitions.
-func (h *Handler) addPartitions(name string, count int32, assignment [][]int32, validateOnly bool) error {
-	h.adminMu.Lock()
-	defer h.adminMu.Unlock()
+func (h *Manager) AddPartitions(name string, count int32, assignment [][]int32, validateOnly bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	info := h.cache.Load().Topic(name)
 	if info == nil {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
@@ -160,7 +211,7 @@ func (h *Handler) addPartitions(name string, count int32, assignment [][]int32, 
 		return errf(kerr.InvalidPartitions, "number of partitions %d is more than this broker serves (100000)", count)
 	}
 	add := make([][]int32, count-cur)
-	if h.cluster != nil {
+	if h.cluster {
 		var err error
 		if add, err = h.assignNewPartitions(info, count-cur, assignment); err != nil {
 			return err
@@ -212,18 +263,18 @@ func (h *Handler) addPartitions(name string, count int32, assignment [][]int32, 
 
 // setTopicConfigs replaces a topic's config overrides and applies them to
 // its logs.
-func (h *Handler) setTopicConfigs(name string, configs map[string]string, validateOnly bool) error {
-	return h.updateTopicConfigs(name, func(map[string]string) (map[string]string, error) { return configs, nil }, validateOnly)
+func (h *Manager) SetTopicConfigs(name string, configs map[string]string, validateOnly bool) error {
+	return h.UpdateTopicConfigs(name, func(map[string]string) (map[string]string, error) { return configs, nil }, validateOnly)
 }
 
 // updateTopicConfigs replaces a topic's config overrides with what edit
 // makes of a copy of the current ones (nil if none), under the admin lock so
 // that concurrent changes do not lose each other's updates.
-func (h *Handler) updateTopicConfigs(name string, edit func(cur map[string]string) (map[string]string, error), validateOnly bool) error {
-	h.adminMu.Lock()
-	defer h.adminMu.Unlock()
+func (h *Manager) UpdateTopicConfigs(name string, edit func(cur map[string]string) (map[string]string, error), validateOnly bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	stored, ok := h.meta.Topic(name)
-	if !ok || !h.topicExists(name) {
+	if !ok || !h.TopicExists(name) {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", name)
 	}
 	configs, err := edit(maps.Clone(stored.Configs))
@@ -254,7 +305,7 @@ func (h *Handler) updateTopicConfigs(name string, edit func(cur map[string]strin
 // publish puts a topic this broker serves into the metadata cache, as the
 // standalone broker's own controller: it leads every partition, and the
 // in-sync replicas are the replicas.
-func (h *Handler) publish(ts *replica.Topic) {
+func (h *Manager) publish(ts *replica.Topic) {
 	h.cache.Update(func(e *metadata.Edit) { e.PutTopic(TopicInfo(ts)) })
 }
 
@@ -276,18 +327,18 @@ func TopicInfo(ts *replica.Topic) *metadata.TopicInfo {
 
 // topicExists: the cluster has the topic (the metadata cache; a standalone
 // broker's cache shows every topic it serves).
-func (h *Handler) topicExists(name string) bool { return h.cache.Load().Topic(name) != nil }
+func (h *Manager) TopicExists(name string) bool { return h.cache.Load().Topic(name) != nil }
 
 // assignCluster is the replica assignment of a new topic in cluster mode:
 // an explicit one is checked against the registered brokers; otherwise
 // Kafka's rack-aware spread over the live brokers.
-func (h *Handler) assignCluster(spec topicSpec) ([][]int32, error) {
+func (h *Manager) assignCluster(spec TopicSpec) ([][]int32, error) {
 	snap := h.cache.Load()
-	if spec.assignment != nil {
-		if len(spec.assignment) == 0 {
+	if spec.Assignment != nil {
+		if len(spec.Assignment) == 0 {
 			return nil, errf(kerr.InvalidPartitions, "empty replica assignment")
 		}
-		for i, r := range spec.assignment {
+		for i, r := range spec.Assignment {
 			if len(r) == 0 {
 				return nil, errf(kerr.InvalidReplicaAssignment, "partition %d has no replicas", i)
 			}
@@ -297,7 +348,7 @@ func (h *Handler) assignCluster(spec topicSpec) ([][]int32, error) {
 				}
 			}
 		}
-		return spec.assignment, nil
+		return spec.Assignment, nil
 	}
 	n, rf, err := h.counts(spec)
 	if err != nil {
@@ -328,7 +379,7 @@ func assignBrokers(snap *metadata.Snapshot) []metadata.AssignBroker {
 // assignNewPartitions places n new partitions of a topic in cluster mode:
 // an explicit assignment checked against the live brokers, or the spread
 // of a new topic with the topic's replication factor.
-func (h *Handler) assignNewPartitions(info *metadata.TopicInfo, n int32, assignment [][]int32) ([][]int32, error) {
+func (h *Manager) assignNewPartitions(info *metadata.TopicInfo, n int32, assignment [][]int32) ([][]int32, error) {
 	snap := h.cache.Load()
 	rf := int16(len(info.Partitions[0].Replicas))
 	if assignment != nil {
@@ -359,8 +410,8 @@ func (h *Handler) assignNewPartitions(info *metadata.TopicInfo, n int32, assignm
 // counts resolves a new topic's partition count and replication factor
 // (-1: the broker's num.partitions and default.replication.factor) and
 // checks them as Kafka does.
-func (h *Handler) counts(spec topicSpec) (int32, int16, error) {
-	n, rf := spec.partitions, spec.replication
+func (h *Manager) counts(spec TopicSpec) (int32, int16, error) {
+	n, rf := spec.Partitions, spec.Replication
 	if n == -1 {
 		n = h.cfg.NumPartitions
 	}
