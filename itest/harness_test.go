@@ -36,6 +36,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/internal/zktest"
 )
 
 // samsaBin is the broker binary TestMain built.
@@ -58,7 +60,7 @@ const binEnv = "SAMSA_ITEST_BIN"
 func runMain(m *testing.M) int {
 	if bin := os.Getenv(binEnv); bin != "" {
 		samsaBin = bin
-		return m.Run()
+		return zktest.Run(m)
 	}
 	dir, err := os.MkdirTemp("", "samsa-itest-bin-")
 	if err != nil {
@@ -87,7 +89,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "itest: building samsa: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return zktest.Run(m)
 }
 
 // moduleRoot is the directory of go.mod.

@@ -432,7 +432,11 @@ var shared struct {
 // it from TestMain:
 //
 //	func TestMain(m *testing.M) { zktest.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain that has more to do after the tests: it runs
+// them, stops the shared server and returns the exit code.
+func Run(m *testing.M) int {
 	shared.Lock()
 	shared.main = true
 	shared.Unlock()
@@ -443,7 +447,7 @@ func Main(m *testing.M) {
 		os.RemoveAll(shared.srv.dir)
 	}
 	shared.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // Shared returns the shared server, starting it on first use. It fails tb if
