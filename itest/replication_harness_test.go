@@ -323,10 +323,14 @@ func (c *replCluster) leader(topic string, p int32) *replNode {
 // description of the state after timeout.
 func (c *replCluster) waitFor(what string, timeout time.Duration, cond func() (bool, string)) {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
+	began := time.Now()
+	deadline := began.Add(timeout)
 	for {
 		ok, state := cond()
 		if ok {
+			if d := time.Since(began); d > 5*time.Second {
+				c.t.Logf("waited %v for %s", d.Round(time.Millisecond), what)
+			}
 			return
 		}
 		if time.Now().After(deadline) {
