@@ -7,6 +7,9 @@ package itest
 // znodes (what the controller committed) and from the brokers' Metadata
 // (what clients see); and conditions polled against a deadline.
 //
+// A failed test prints the tail of every broker's log; REPL_LOGS=1 prints
+// them for passing tests too.
+//
 // Names here start with repl: other test files build their own cluster
 // harness.
 
@@ -106,7 +109,7 @@ func replStartCluster(t testing.TB, n int, overrides ...string) *replCluster {
 				b.cmd.Process.Kill()
 				<-b.exited
 			}
-			if t.Failed() {
+			if t.Failed() || os.Getenv("REPL_LOGS") != "" {
 				t.Logf("broker %d log (%s):\n%s", id, b.dir, replTail(b.log.String(), 400))
 			}
 		})
@@ -718,6 +721,13 @@ type replProducer struct {
 // in turn.
 func (c *replCluster) produce(topic, prefix string, rate int, opts ...kgo.Opt) *replProducer {
 	c.t.Helper()
+	return c.produceValues(topic, prefix, rate, nil, opts...)
+}
+
+// produceValues is produce with every record's value padded with pad
+// after its PREFIX-N (the ledger names records by the prefix part).
+func (c *replCluster) produceValues(topic, prefix string, rate int, pad []byte, opts ...kgo.Opt) *replProducer {
+	c.t.Helper()
 	l := newReplLedger("franz-go " + prefix)
 	cl := c.client(append([]kgo.Opt{
 		kgo.DefaultProduceTopic(topic),
@@ -738,7 +748,11 @@ func (c *replCluster) produce(topic, prefix string, rate int, opts ...kgo.Opt) *
 			}
 			v := prefix + "-" + strconv.Itoa(i)
 			l.noteSent(v)
-			cl.Produce(context.Background(), &kgo.Record{Value: []byte(v)}, func(r *kgo.Record, err error) {
+			val := []byte(v)
+			if pad != nil {
+				val = append(append(val, ' '), pad...)
+			}
+			cl.Produce(context.Background(), &kgo.Record{Value: val}, func(r *kgo.Record, err error) {
 				if err != nil {
 					l.noteFail(v, err.Error())
 					return
@@ -859,7 +873,7 @@ func replCheck(t testing.TB, recs map[int32][]*kgo.Record, ledgers ...*replLedge
 			}
 		}
 		for _, r := range rs {
-			v := string(r.Value)
+			v, _, _ := strings.Cut(string(r.Value), " ")
 			if prev, dup := where[v]; dup {
 				t.Errorf("%q twice: partition %d offset %d and partition %d offset %d", v, prev.Partition, prev.Offset, p, r.Offset)
 			}
