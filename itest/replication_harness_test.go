@@ -131,7 +131,42 @@ func replStartCluster(t testing.TB, n int, overrides ...string) *replCluster {
 		ctl := c.controller()
 		return len(ids) == n && ctl > 0, fmt.Sprintf("registered %v, controller %d", ids, ctl)
 	})
+	c.waitBrokersKnown()
 	return c
+}
+
+// waitBrokersKnown waits until every running, unpaused broker's metadata
+// lists every registered broker and the controller (a broker learns them
+// from the controller's UpdateMetadata): a request it serves then sees
+// the whole cluster.
+func (c *replCluster) waitBrokersKnown() {
+	c.t.Helper()
+	c.waitFor("every broker knowing the cluster", replWait, func() (bool, string) {
+		ids := c.registered()
+		ctl := c.controller()
+		for _, n := range c.nodes {
+			if !n.running() || n.paused {
+				continue
+			}
+			req := kmsg.NewPtrMetadataRequest()
+			req.SetVersion(12)
+			req.Topics = []kmsg.MetadataRequestTopic{}
+			resp, err := n.kreq(req)
+			if err != nil {
+				return false, fmt.Sprintf("broker %d: %v", n.id, err)
+			}
+			md := resp.(*kmsg.MetadataResponse)
+			var known []int32
+			for _, b := range md.Brokers {
+				known = append(known, b.NodeID)
+			}
+			slices.Sort(known)
+			if !slices.Equal(known, ids) || md.ControllerID != ctl {
+				return false, fmt.Sprintf("broker %d knows brokers %v and controller %d; registered %v, controller %d", n.id, known, md.ControllerID, ids, ctl)
+			}
+		}
+		return true, ""
+	})
 }
 
 // replTail returns the last n lines of s.
@@ -948,6 +983,7 @@ func (c *replCluster) heal() {
 		ids := c.registered()
 		return len(ids) == len(c.nodes) && c.controller() > 0, fmt.Sprintf("registered %v, controller %d", ids, c.controller())
 	})
+	c.waitBrokersKnown()
 }
 
 // waitAcks waits until the producer has had n more records acknowledged
