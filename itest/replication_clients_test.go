@@ -268,13 +268,23 @@ func testListOffsetsHWLags(t *testing.T, c *replCluster) {
 	// follower stays in the ISR meanwhile.
 	c.createTopic(topic, 1, -1, map[string]string{"min.insync.replicas": "1"}, map[int32][]int32{0: {l.id, nl.id, f.id}})
 	c.waitInSync(topic)
-	c.produceN(topic, "committed", 50)
+	// An acks=1 producer whose metadata is loaded before the pause (a
+	// metadata request to a paused broker would hang).
+	cl := c.client(kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MetadataMinAge(time.Minute), kgo.MetadataMaxAge(time.Minute))
+	for i := range 50 {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte("committed-" + strconv.Itoa(i)), Partition: 0}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitFor("the high watermark at 50", replWait, func() (bool, string) {
+		off, err := l.listLatest(t, topic, 0)
+		return off == 50, fmt.Sprintf("offset %d, %v", off, err)
+	})
 
 	// The follower pauses: the leader's high watermark stops at 50 while
 	// the next records reach the other follower.
 	f.pause()
-	cl := c.client(kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MetadataMinAge(time.Minute), kgo.MetadataMaxAge(time.Minute))
 	paused := time.Now()
 	for i := range 20 {
 		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte("past-hw-" + strconv.Itoa(i)), Partition: 0}).FirstErr(); err != nil {
