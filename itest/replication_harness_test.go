@@ -262,6 +262,7 @@ func (c *replCluster) restart(n *replNode) {
 	c.waitFor(fmt.Sprintf("broker %d registered again", n.id), replWait, func() (bool, string) {
 		return slices.Contains(c.registered(), n.id), fmt.Sprintf("registered %v", c.registered())
 	})
+	c.waitBrokersKnown()
 }
 
 // ---- ZooKeeper's view: what the controller committed
@@ -764,7 +765,16 @@ func (c *replCluster) produce(topic, prefix string, rate int, opts ...kgo.Opt) *
 func (c *replCluster) produceValues(topic, prefix string, rate int, pad []byte, opts ...kgo.Opt) *replProducer {
 	c.t.Helper()
 	l := newReplLedger("franz-go " + prefix)
+	// The client's own account, shown if the test fails.
+	clog := &lockedBuffer{}
+	t := c.t
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s client log:\n%s", l.name, replTail(clog.String(), 150))
+		}
+	})
 	cl := c.client(append([]kgo.Opt{
+		kgo.WithLogger(kgo.BasicLogger(clog, kgo.LogLevelInfo, nil)),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
@@ -892,6 +902,18 @@ func (c *replCluster) produceCK(topic, prefix string, rate int) *replProducer {
 	}}
 }
 
+// replAround describes the records at offsets near off: value, leader
+// epoch, producer ID and epoch.
+func replAround(rs []*kgo.Record, off int64) string {
+	var out []string
+	for _, r := range rs {
+		if r.Offset >= off-3 && r.Offset <= off+3 {
+			out = append(out, fmt.Sprintf("%d:%s(epoch %d, producer %d/%d)", r.Offset, r.Value, r.LeaderEpoch, r.ProducerID, r.ProducerEpoch))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // replCheck holds the log, as consumers read it, to the producers'
 // ledgers: offsets contiguous from 0 in every partition; no value twice;
 // every acknowledged record at the offset its producer was told; nothing
@@ -925,10 +947,10 @@ func replCheck(t testing.TB, recs map[int32][]*kgo.Record, ledgers ...*replLedge
 			switch {
 			case !ok:
 				if lost++; lost <= 5 {
-					t.Errorf("%s: %q acknowledged at %d/%d is not in the log", l.name, v, a.Partition, a.Offset)
+					t.Errorf("%s: %q acknowledged at %d/%d is not in the log; there: %s", l.name, v, a.Partition, a.Offset, replAround(recs[a.Partition], a.Offset))
 				}
 			case got != a:
-				t.Errorf("%s: %q acknowledged at %d/%d is at %d/%d", l.name, v, a.Partition, a.Offset, got.Partition, got.Offset)
+				t.Errorf("%s: %q acknowledged at %d/%d is at %d/%d; there: %s", l.name, v, a.Partition, a.Offset, got.Partition, got.Offset, replAround(recs[a.Partition], a.Offset))
 			}
 		}
 		if lost > 0 {
