@@ -107,6 +107,14 @@ func testZombieLeader(t *testing.T, c *replCluster, topic string, alsoController
 	}
 
 	c.waitInSync(topic)
+	// Fenced: the woken broker took back neither the partition nor,
+	// when it had it, the controller's role.
+	if st, _ := c.state(topic, 0); st.Leader != newLeader.id {
+		t.Errorf("after the old leader %d rejoined the partition's state is %+v; want %d still leading", z.id, st, newLeader.id)
+	}
+	if alsoController && c.controller() == z.id {
+		t.Errorf("the woken broker %d is the controller again", z.id)
+	}
 	c.waitAcks(prod, 200, "after the old leader rejoined")
 	prod.finish(t)
 	logs := c.waitIdentical(topic)
