@@ -641,8 +641,10 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 			continue
 		}
 		if st := *pc.state; st.Leader < 0 || !c.s.alive(st.Leader) {
-			next := c.electOffline(k, pc, st)
-			if next.Leader >= 0 {
+			// A leader that died while no controller watched goes too
+			// (leader -1) when nobody can replace it: otherwise it would
+			// lead again on its return in the same epoch.
+			if next := c.electOffline(k, pc, st); next.LeaderEpoch != st.LeaderEpoch {
 				updates[k] = next
 			}
 		}

@@ -123,8 +123,11 @@ func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 	if !ok {
 		deadline = time.Now().Add(30 * time.Second)
 	}
-	c.c.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
+	// The AfterFunc may run after this returns and the caller has closed
+	// the connection (c.c nil): it touches only the one it was armed for.
+	nc := c.c
+	nc.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	c.corr++
@@ -140,11 +143,11 @@ func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 	}
 	buf = req.AppendTo(buf)
 	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-	if _, err := c.c.Write(buf); err != nil {
+	if _, err := nc.Write(buf); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	var size [4]byte
-	if _, err := io.ReadFull(c.c, size[:]); err != nil {
+	if _, err := io.ReadFull(nc, size[:]); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	n := binary.BigEndian.Uint32(size[:])
@@ -152,7 +155,7 @@ func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 		return nil, fmt.Errorf("response size %d", n)
 	}
 	frame := make([]byte, n)
-	if _, err := io.ReadFull(c.c, frame); err != nil {
+	if _, err := io.ReadFull(nc, frame); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	if got := int32(binary.BigEndian.Uint32(frame)); got != corr {

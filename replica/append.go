@@ -160,7 +160,9 @@ type Await struct {
 // whose ISR has shrunk below min.insync.replicas when its high watermark
 // passes gets NOT_ENOUGH_REPLICAS_AFTER_APPEND; one whose leadership moved,
 // NOT_LEADER_OR_FOLLOWER; one still short at the deadline,
-// REQUEST_TIMED_OUT. A closed connection ends the wait (false).
+// REQUEST_TIMED_OUT. A closed connection or a broker shutting down ends
+// the wait (false), leaving NOT_LEADER_OR_FOLLOWER on every partition not
+// yet replicated.
 func (m *Manager) AwaitReplication(ctx context.Context, waits []Await, deadline time.Time) bool {
 	m.metrics.producePark(1)
 	defer m.metrics.producePark(-1)
@@ -205,6 +207,15 @@ func (m *Manager) AwaitReplication(ctx context.Context, waits []Await, deadline 
 			}
 			return false
 		}, deadline) {
+			// The connection or the broker is closing: a response may
+			// still be written (a shutdown ends the waits and then
+			// answers), and it must not acknowledge what the in-sync
+			// replicas do not have.
+			for i := range waits {
+				if w := &waits[i]; w.P != nil && w.Err == nil {
+					w.Err = apierr.Errorf(kerr.NotLeaderForPartition, "the broker stopped waiting for the records of %s-%d to be replicated: it is closing", w.P.Topic, w.P.Index)
+				}
+			}
 			return false
 		}
 	}

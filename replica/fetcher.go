@@ -12,7 +12,8 @@ package replica
 //
 // A fetched batch is appended only while this broker still follows that
 // leader at that leader epoch: the check and the append hold the
-// partition's state lock, which a LeaderAndIsr takes to change it.
+// partition's state lock, which a LeaderAndIsr takes to change it. The
+// producer-state lock is taken first, as the produce path does.
 
 import (
 	"context"
@@ -357,6 +358,8 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 		// Fenced, not the leader, unknown: the controller will tell us.
 		return kerr.ErrorForCode(rp.ErrorCode)
 	}
+	p.prod.Mu.Lock()
+	defer p.prod.Mu.Unlock()
 	p.stateMu.RLock()
 	defer p.stateMu.RUnlock()
 	if p.st.IsLeader || p.st.Leader != f.key.leader || p.st.LeaderEpoch != epoch {
@@ -367,7 +370,6 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 		return f.truncateDiverged(p, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset)
 	}
 	if len(rp.RecordBatches) > 0 {
-		p.prod.Mu.Lock()
 		info, err := l.AppendAsFollower(rp.RecordBatches)
 		if err == nil {
 			now := time.Now().UnixMilli()
@@ -380,7 +382,6 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 			}
 			f.fs.m.maybeSnapshot(p)
 		}
-		p.prod.Mu.Unlock()
 		if err != nil {
 			return err
 		}
@@ -399,7 +400,8 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 
 // truncateDiverged cuts the log back to where it agrees with the leader's:
 // the leader's log for epoch ends at endOffset; ours for the largest epoch
-// not above it ends at ours. Called with p.stateMu read-held.
+// not above it ends at ours. Called with p.prod.Mu held and p.stateMu
+// read-held.
 func (f *fetcher) truncateDiverged(p *Partition, epoch int32, endOffset int64) error {
 	l := p.Log
 	localEpoch, localEnd := l.EpochEndOffset(epoch)
@@ -410,7 +412,7 @@ func (f *fetcher) truncateDiverged(p *Partition, epoch int32, endOffset int64) e
 	to = min(to, l.EndOffset())
 	f.fs.log.Info("follower log diverged from the leader's; truncating", "topic", p.Topic, "partition", p.Index,
 		"leader.epoch", epoch, "leader.end", endOffset, "local.epoch", localEpoch, "local.end", localEnd, "to", to)
-	return f.fs.m.truncate(p, to)
+	return f.fs.m.truncateLocked(p, to)
 }
 
 // outOfRange handles OFFSET_OUT_OF_RANGE: the leader's log starts past
@@ -418,6 +420,8 @@ func (f *fetcher) truncateDiverged(p *Partition, epoch int32, endOffset int64) e
 // past the leader's (should not happen with epochs): cut to its high
 // watermark.
 func (f *fetcher) outOfRange(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicPartition) error {
+	p.prod.Mu.Lock()
+	defer p.prod.Mu.Unlock()
 	p.stateMu.RLock()
 	defer p.stateMu.RUnlock()
 	if p.st.IsLeader || p.st.LeaderEpoch != epoch {
@@ -426,20 +430,17 @@ func (f *fetcher) outOfRange(p *Partition, epoch int32, rp *kmsg.FetchResponseTo
 	l := p.Log
 	if rp.LogStartOffset > l.EndOffset() {
 		f.fs.log.Info("follower behind the leader's log start; starting over there", "topic", p.Topic, "partition", p.Index, "start", rp.LogStartOffset)
-		p.prod.Mu.Lock()
-		defer p.prod.Mu.Unlock()
 		if err := l.TruncateFullyAndStartAt(rp.LogStartOffset); err != nil {
 			return err
 		}
 		return f.fs.m.reloadProducers(p)
 	}
-	return f.fs.m.truncate(p, max(rp.HighWatermark, l.StartOffset()))
+	return f.fs.m.truncateLocked(p, max(rp.HighWatermark, l.StartOffset()))
 }
 
-// truncate cuts a follower's log at offset and rebuilds its producer state.
-func (m *Manager) truncate(p *Partition, offset int64) error {
-	p.prod.Mu.Lock()
-	defer p.prod.Mu.Unlock()
+// truncateLocked cuts a follower's log at offset and rebuilds its producer
+// state. Called with p.prod.Mu held.
+func (m *Manager) truncateLocked(p *Partition, offset int64) error {
 	if err := p.Log.TruncateTo(offset); err != nil {
 		return err
 	}
