@@ -369,7 +369,8 @@ func testReplicationFactor(t *testing.T, c *replCluster) {
 
 // javaHash is Java's String.hashCode, which places a group in
 // __consumer_offsets (Kafka: abs(hash) % partitions).
-func javaHash(s string) int32 {
+// javaStringHash is Java's String.hashCode.
+func javaStringHash(s string) int32 {
 	var h int32
 	for _, r := range s {
 		h = 31*h + int32(r)
@@ -389,7 +390,7 @@ func testCommittedOffsets(t *testing.T, c *replCluster) {
 		err := adm.CommitAllOffsets(context.Background(), group, offs)
 		return err == nil, fmt.Sprint(err)
 	})
-	op := (javaHash(group) & 0x7fffffff) % 3
+	op := (javaStringHash(group) & 0x7fffffff) % 3
 	reps := c.replicas("__consumer_offsets")
 	if len(reps[op]) != 3 {
 		t.Fatalf("__consumer_offsets-%d has replicas %v, want 3 (offsets.topic.replication.factor)", op, reps[op])
