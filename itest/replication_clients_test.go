@@ -367,9 +367,8 @@ func testReplicationFactor(t *testing.T, c *replCluster) {
 	c.restart(down)
 }
 
-// javaHash is Java's String.hashCode, which places a group in
+// javaStringHash is Java's String.hashCode, which places a group in
 // __consumer_offsets (Kafka: abs(hash) % partitions).
-// javaStringHash is Java's String.hashCode.
 func javaStringHash(s string) int32 {
 	var h int32
 	for _, r := range s {
