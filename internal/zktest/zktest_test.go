@@ -61,7 +61,16 @@ func TestServerAnswersAndSurvivesRestartAndKill(t *testing.T) {
 	if s.Addr() != addr {
 		t.Fatalf("restart moved the server from %s to %s", addr, s.Addr())
 	}
-	data, _, err := c.Get("/kept") // the client reconnects by itself
+	// The client reconnects by itself; on a loaded machine its first tries
+	// may come before the restarted server accepts sessions (go-zookeeper
+	// then answers ErrNoServer for the round), so poll, as callers do.
+	var data []byte
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		waitState(t, c, zk.StateHasSession, 20*time.Second)
+		if data, _, err = c.Get("/kept"); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil || string(data) != "v1" {
 		t.Fatalf("after restart: %q, %v", data, err)
 	}
