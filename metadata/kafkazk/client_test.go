@@ -740,15 +740,18 @@ func TestZooKeeperRestart(t *testing.T) {
 	sid := c.SessionID()
 
 	srv.Restart()
-	b, err := c.Broker(ctx, 1)
+	// Each call gets its own deadline: restarting a JVM takes seconds of
+	// the budget on a loaded machine.
+	b, err := c.Broker(ctxT(t), 1)
 	if err != nil || b.Epoch != epoch {
 		t.Fatalf("after restart: %+v, %v", b, err)
 	}
 
 	srv.Kill()
 	done := make(chan error, 1)
+	callCtx := ctxT(t)
 	go func() {
-		_, err := c.CreateTopic(ctx, TopicAssignment{Topic: "during", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
+		_, err := c.CreateTopic(callCtx, TopicAssignment{Topic: "during", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
 		done <- err
 	}()
 	srv.Start()
@@ -758,7 +761,7 @@ func TestZooKeeperRestart(t *testing.T) {
 	if c.SessionID() != sid {
 		t.Fatalf("session %s became %s", hex(sid), hex(c.SessionID()))
 	}
-	if _, err := c.TopicAssignment(ctx, "during"); err != nil {
+	if _, err := c.TopicAssignment(ctxT(t), "during"); err != nil {
 		t.Fatal(err)
 	}
 }
