@@ -156,8 +156,8 @@ func testLiveConsumer(t *testing.T, c *replCluster) {
 	var ofle replOFLECounter
 	cons := c.client(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.FetchMaxWait(200*time.Millisecond), kgo.WithHooks(&ofle))
-	next := int64(0)
-	var errs []error
+	var next atomic.Int64 // written by the consumer's goroutine, read by the wait
+	var errs []error      // read once the goroutine is done
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
@@ -171,10 +171,10 @@ func testLiveConsumer(t *testing.T, c *replCluster) {
 				}
 			})
 			fs.EachRecord(func(r *kgo.Record) {
-				if r.Offset != next {
-					errs = append(errs, fmt.Errorf("read offset %d, want %d", r.Offset, next))
+				if want := next.Load(); r.Offset != want {
+					errs = append(errs, fmt.Errorf("read offset %d, want %d", r.Offset, want))
 				}
-				next = r.Offset + 1
+				next.Store(r.Offset + 1)
 			})
 		}
 	}()
@@ -192,14 +192,14 @@ func testLiveConsumer(t *testing.T, c *replCluster) {
 	prod.finish(t)
 	_, acked, _ := prod.ledger.counts()
 	c.waitFor("the live consumer caught up", replWait, func() (bool, string) {
-		return prodEnd(c, topic) == next, fmt.Sprintf("read to %d, acked %d", next, acked)
+		return prodEnd(c, topic) == next.Load(), fmt.Sprintf("read to %d, acked %d", next.Load(), acked)
 	})
 	cancel()
 	<-done
 	for _, err := range errs {
 		t.Errorf("live consumer: %v", err)
 	}
-	t.Logf("the consumer read %d records across two leader changes; OffsetForLeaderEpoch answered: %d", next, ofle.ok.Load())
+	t.Logf("the consumer read %d records across two leader changes; OffsetForLeaderEpoch answered: %d", next.Load(), ofle.ok.Load())
 	if ofle.ok.Load() == 0 {
 		t.Errorf("no OffsetForLeaderEpoch answered: the consumer did not validate its position after the leader changed")
 	}
