@@ -1,0 +1,34 @@
+// Package replica is the set of partitions this broker hosts and everything
+// about their leadership (Kafka's ReplicaManager, Partition,
+// ReplicaFetcherThread, DelayedFetch and DelayedProduce).
+//
+// It owns: the hosted partitions by topic (manager.go); each partition's
+// leadership as the controller last set it (partition.go); appends with
+// Kafka's validation, idempotence, leader-epoch stamping and acks rules
+// (append.go, validate.go); reads as file regions for Fetch, ListOffsets
+// and DeleteRecords (fetch.go, offsets.go, deleterecords.go); fetch
+// sessions (fetchsession.go); the purgatory that parks long polls and
+// acks=all produces until a watched partition changes (purgatory.go);
+// LeaderAndIsr and StopReplica applied under epoch fencing
+// (leaderandisr.go); the leader's record of its followers, the high
+// watermark and ISR changes proposed with AlterPartition (replication.go);
+// and the follower's fetchers (fetcher.go).
+//
+// Invariants:
+//  1. Every batch a leader appends carries the leader epoch of the
+//     leadership that accepted it: the append holds the partition's state
+//     lock (read), which a leadership change takes (write).
+//  2. A follower appends a fetched batch only while it still follows that
+//     leader at that leader epoch (checked under the same lock).
+//  3. On a leader the high watermark never moves back; it is the smallest
+//     log end of the maximal ISR (replication.go, rule 3).
+//  4. A partition's state is replaced only by a newer leader epoch (or a
+//     newer partition epoch within one), from a controller epoch not older
+//     than any seen.
+//  5. Nothing waits by polling: appends, follower fetches, ISR and
+//     leadership changes wake the parked operations of a partition.
+//
+// Lock order: Manager.stateMu (leadership changes), then Manager.mu (the
+// topic map); per partition Producers.Mu, then Partition.stateMu, then
+// Partition.mu (its watchers). The fetchers' lock is a leaf.
+package replica
