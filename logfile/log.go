@@ -45,9 +45,9 @@ type Log struct {
 	// fsynced; its entry must be made durable before the recovery point
 	// passes its base (a power cut keeps a synced file whose directory
 	// entry was not).
-	dirDirty atomic.Bool
-	lastFlushMs   atomic.Int64
-	werr          atomic.Pointer[error] // sticky write error (invariant 5)
+	dirDirty    atomic.Bool
+	lastFlushMs atomic.Int64
+	werr        atomic.Pointer[error] // sticky write error (invariant 5)
 
 	// mu serializes every change to the segment list and to the active
 	// segment's bytes.

@@ -19,7 +19,7 @@ func brokerCmd() *cobra.Command {
 	var (
 		configFile string
 		level      string
-		overrides []string
+		overrides  []string
 	)
 	c := &cobra.Command{
 		Use:   "broker [FILE] [--config FILE] [--override key=value]...",
