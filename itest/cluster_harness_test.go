@@ -145,23 +145,6 @@ func (c *kcluster) startAll(bs ...*broker) {
 	}
 }
 
-// restartAll restarts stopped brokers in parallel on their data
-// directories and ports.
-func (c *kcluster) restartAll(bs ...*broker) {
-	c.t.Helper()
-	errs := make([]error, len(bs))
-	var wg sync.WaitGroup
-	for i, b := range bs {
-		wg.Go(func() { errs[i] = b.start() })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			c.t.Fatalf("broker %d did not restart: %v", bs[i].id, err)
-		}
-	}
-}
-
 // in returns the cluster for use by t: a subtest running in parallel
 // must fail itself, not its parent.
 func (c *kcluster) in(t testing.TB) *kcluster {

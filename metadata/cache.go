@@ -142,14 +142,8 @@ func (c *Cache) Update(fn func(e *Edit)) {
 	c.changed = make(chan struct{})
 }
 
-// Snapshot is the copy being edited.
-func (e *Edit) Snapshot() *Snapshot { return e.s }
-
 // SetController sets the controller's ID (-1: none).
 func (e *Edit) SetController(id int32) { e.s.ControllerID = id }
-
-// SetClusterID sets the cluster ID.
-func (e *Edit) SetClusterID(id string) { e.s.ClusterID = id }
 
 // SetBrokers replaces the live brokers.
 func (e *Edit) SetBrokers(bs []Broker) {

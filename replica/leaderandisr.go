@@ -238,13 +238,6 @@ func (m *Manager) unhost(topic string, partition int32, p *Partition) {
 	m.topics[topic] = &next
 }
 
-// ControllerEpoch returns the newest controller epoch this broker heard from.
-func (m *Manager) ControllerEpoch() int32 {
-	m.stateMu.Lock()
-	defer m.stateMu.Unlock()
-	return m.controllerEpoch
-}
-
 // LeaderAndIsrUpdates flattens a LeaderAndIsr request (any version) into
 // per-partition updates.
 func LeaderAndIsrUpdates(req *kmsg.LeaderAndISRRequest) []PartitionUpdate {

@@ -138,9 +138,6 @@ func (p *Partition) notify() {
 	}
 }
 
-// Notify wakes the operations watching the partition.
-func (p *Partition) Notify() { p.notify() }
-
 func (p *Partition) watch(w *Waiter) {
 	p.mu.Lock()
 	p.watchers = append(p.watchers, w)
