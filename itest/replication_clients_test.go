@@ -70,7 +70,7 @@ func (n *replNode) offsetForLeaderEpoch(t testing.TB, topic string, p, current, 
 	rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = p, current, epoch
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := n.kreq(req)
+	resp, err := n.request(req)
 	if err != nil {
 		t.Fatalf("OffsetForLeaderEpoch to broker %d: %v", n.id, err)
 	}
@@ -240,7 +240,7 @@ func (n *replNode) listLatest(t testing.TB, topic string, p int32) (int64, error
 	rp.Partition, rp.CurrentLeaderEpoch, rp.Timestamp = p, -1, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := n.kreq(req)
+	resp, err := n.request(req)
 	if err != nil {
 		t.Fatalf("ListOffsets to broker %d: %v", n.id, err)
 	}

@@ -39,7 +39,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/internal/zktest"
-	"samsa/kclient"
 )
 
 // Timing of the brokers under test: a dead broker's session expires in 3 s
@@ -65,8 +64,7 @@ type replCluster struct {
 // replNode is one broker of a replCluster.
 type replNode struct {
 	*broker
-	id     int32
-	paused bool
+	id int32
 }
 
 // replStartCluster starts n brokers (ids 1..n) in parallel on the shared
@@ -76,7 +74,7 @@ func replStartCluster(t testing.TB, n int, overrides ...string) *replCluster {
 	t.Helper()
 	srv := zktest.Shared(t)
 	c := &replCluster{t: t, chroot: zktest.Chroot(t)}
-	conn, _, err := zk.Connect([]string{srv.Addr()}, 10*time.Second, zk.WithLogger(replQuietZK{}))
+	conn, _, err := zk.Connect([]string{srv.Addr()}, 10*time.Second, zk.WithLogger(quietZK{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +149,7 @@ func (c *replCluster) waitBrokersKnown() {
 			req := kmsg.NewPtrMetadataRequest()
 			req.SetVersion(12)
 			req.Topics = []kmsg.MetadataRequestTopic{}
-			resp, err := n.kreq(req)
+			resp, err := n.request(req)
 			if err != nil {
 				return false, fmt.Sprintf("broker %d: %v", n.id, err)
 			}
@@ -177,10 +175,6 @@ func replTail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-type replQuietZK struct{}
-
-func (replQuietZK) Printf(string, ...any) {}
 
 // node returns broker id.
 func (c *replCluster) node(id int32) *replNode { return c.nodes[id-1] }
@@ -229,25 +223,6 @@ func (n *replNode) sigterm() { n.t.Helper(); n.stop() }
 
 // sigkill kills the broker: no shutdown work at all.
 func (n *replNode) sigkill() { n.t.Helper(); n.kill() }
-
-// pause stops the broker's process with SIGSTOP: it keeps its sockets and
-// ZooKeeper session and answers nothing, as in a long GC pause.
-func (n *replNode) pause() {
-	n.t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		n.t.Fatal(err)
-	}
-	n.paused = true
-}
-
-// resume continues a paused broker with SIGCONT.
-func (n *replNode) resume() {
-	n.t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		n.t.Fatal(err)
-	}
-	n.paused = false
-}
 
 // restartAfter starts a stopped broker again on its data directory and
 // ports once ZooKeeper has dropped its old registration (a hard-killed
@@ -442,31 +417,6 @@ func (c *replCluster) waitMetadata(topic string, partitions int32) {
 		}
 		return true, ""
 	})
-}
-
-// metadata asks the broker for one topic's metadata (v12: leader epochs,
-// offline replicas), without auto-creation.
-func (n *replNode) metadata(topic string) (*kmsg.MetadataResponse, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	req.SetVersion(12)
-	mt := kmsg.NewMetadataRequestTopic()
-	mt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, mt)
-	resp, err := n.kreq(req)
-	if err != nil {
-		return nil, err
-	}
-	return resp.(*kmsg.MetadataResponse), nil
-}
-
-// kreq sends one request to the broker at the highest version both sides
-// know (or the one req has set), with a short deadline.
-func (n *replNode) kreq(req kmsg.Request) (kmsg.Response, error) {
-	conn := kclient.New(n.addr, "samsa-itest")
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return conn.Request(ctx, req)
 }
 
 // waitInSync waits until every partition of the topic has a leader and

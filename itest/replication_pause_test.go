@@ -163,7 +163,7 @@ func (c *replCluster) fetchHW(n *replNode, topic string, p int32) (hw, served in
 	rp.Partition, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = p, 64<<20, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := n.kreq(req)
+	resp, err := n.request(req)
 	if err != nil {
 		c.t.Fatalf("fetch from broker %d: %v", n.id, err)
 	}
