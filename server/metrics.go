@@ -126,20 +126,32 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	var under, underMin int
 	s.rm.Topics(func(ts *replica.Topic) {
+		name := ts.Meta.Name
 		ts.Hosted(func(p *replica.Partition) {
-			st := p.Stats()
-			if !st.Leader {
+			part := strconv.Itoa(int(p.Index))
+			if st := p.Stats(); st.Leader {
+				if st.ISR < st.Replicas {
+					under++
+				}
+				if st.ISR < int(ts.Config.MinInSyncReplicas) {
+					underMin++
+				}
+				if st.Replicas > 1 {
+					ch <- prometheus.MustNewConstMetric(descFollowerLag, prometheus.GaugeValue, float64(st.FollowerLagMax), name, part)
+				}
+			}
+			l := p.Log
+			if ts.Meta.Internal && l.EndOffset() == 0 {
+				// Never written (most of __consumer_offsets' 50 partitions
+				// on most brokers): all-zero series that would make up
+				// most of a scrape.
 				return
 			}
-			if st.ISR < st.Replicas {
-				under++
-			}
-			if st.ISR < int(ts.Config.MinInSyncReplicas) {
-				underMin++
-			}
-			if st.Replicas > 1 {
-				ch <- prometheus.MustNewConstMetric(descFollowerLag, prometheus.GaugeValue, float64(st.FollowerLagMax), ts.Meta.Name, strconv.Itoa(int(p.Index)))
-			}
+			ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(l.EndOffset()), name, part)
+			ch <- prometheus.MustNewConstMetric(descStart, prometheus.GaugeValue, float64(l.StartOffset()), name, part)
+			ch <- prometheus.MustNewConstMetric(descHW, prometheus.GaugeValue, float64(l.HighWatermark()), name, part)
+			ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(l.Size()), name, part)
+			ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(l.NumSegments()), name, part)
 		})
 	})
 	ch <- prometheus.MustNewConstMetric(descUnderReplicated, prometheus.GaugeValue, float64(under))
@@ -155,35 +167,17 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descOffline, prometheus.GaugeValue, float64(offline))
-	s.rm.Topics(func(ts *replica.Topic) {
-		name := ts.Meta.Name
-		ts.Hosted(func(p *replica.Partition) {
-			l := p.Log
-			if ts.Meta.Internal && l.EndOffset() == 0 {
-				// Never written (most of __consumer_offsets' 50 partitions
-				// on most brokers): all-zero series that would make up
-				// most of a scrape.
-				return
-			}
-			part := strconv.Itoa(int(p.Index))
-			ch <- prometheus.MustNewConstMetric(descEnd, prometheus.GaugeValue, float64(l.EndOffset()), name, part)
-			ch <- prometheus.MustNewConstMetric(descStart, prometheus.GaugeValue, float64(l.StartOffset()), name, part)
-			ch <- prometheus.MustNewConstMetric(descHW, prometheus.GaugeValue, float64(l.HighWatermark()), name, part)
-			ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(l.Size()), name, part)
-			ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(l.NumSegments()), name, part)
-		})
-	})
 }
 
 // collectLag reports samsa_group_lag for the committed offsets whose
 // partitions this broker hosts.
 func (c *brokerCollector) collectLag(ch chan<- prometheus.Metric, offsets []group.Committed) {
 	for _, o := range offsets {
-		ts := c.s.rm.Topic(o.Topic)
-		if ts == nil || o.Partition < 0 || int(o.Partition) >= len(ts.Parts) || ts.Parts[o.Partition] == nil || o.Offset < 0 {
+		p := c.s.rm.Partition(o.Topic, o.Partition)
+		if p == nil || o.Offset < 0 {
 			continue
 		}
-		lag := max(ts.Parts[o.Partition].Log.HighWatermark()-o.Offset, 0)
+		lag := max(p.Log.HighWatermark()-o.Offset, 0)
 		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), o.Group, o.Topic, strconv.Itoa(int(o.Partition)))
 	}
 }
