@@ -48,6 +48,9 @@ type controller struct {
 	// until it is closed (an AlterPartition in flight).
 	answer func(AlterISR) (AlterISRResult, error)
 	hold   chan struct{}
+	// done ends every wait when the test ends, so that a failed test
+	// leaves no goroutine blocked in its bubble.
+	done chan struct{}
 }
 
 func (c *controller) alterISR(ctx context.Context, req AlterISR) (AlterISRResult, error) {
@@ -55,17 +58,24 @@ func (c *controller) alterISR(ctx context.Context, req AlterISR) (AlterISRResult
 	c.proposals = append(c.proposals, req)
 	answer, hold := c.answer, c.hold
 	c.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-ctx.Done():
-			return AlterISRResult{}, ctx.Err()
-		}
+	if hold != nil && !c.wait(ctx, hold) {
+		return AlterISRResult{}, context.Canceled
 	}
 	if answer != nil {
 		return answer(req)
 	}
 	return AlterISRResult{LeaderEpoch: req.LeaderEpoch, PartitionEpoch: req.PartitionEpoch + 1, ISR: slices.Clone(req.ISR)}, nil
+}
+
+// wait blocks until ch is closed; false if the test or ctx ended first.
+func (c *controller) wait(ctx context.Context, ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+	case <-c.done:
+	}
+	return false
 }
 
 // take returns the proposals received since the last take.
@@ -102,7 +112,9 @@ type cluster struct {
 }
 
 func newCluster(t *testing.T) *cluster {
-	return &cluster{t: t, ctl: &controller{}, brokers: map[string]*Manager{}, down: map[string]bool{}}
+	ctl := &controller{done: make(chan struct{})}
+	t.Cleanup(func() { close(ctl.done) })
+	return &cluster{t: t, ctl: ctl, brokers: map[string]*Manager{}, down: map[string]bool{}}
 }
 
 func addr(id int32) string { return "broker-" + strconv.Itoa(int(id)) }

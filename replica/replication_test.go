@@ -6,6 +6,7 @@ package replica
 // ISR checks run on synctest's clock.
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -224,7 +225,8 @@ func TestAlterPartitionAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inBubble(t, func(t *testing.T, c *cluster) {
-				m := c.broker(1)
+				expands := prometheus.NewCounter(prometheus.CounterOpts{Name: "expands"})
+				m := c.broker(1, func(o *Options) { o.Metrics = &Metrics{ISRExpands: expands} })
 				c.ctl.setAnswer(tc.answer)
 				p, _ := leaderAndIsr(t, m, state(1, 1, 3, []int32{1, 2, 3}, []int32{1, 2}), nil)
 				mustProduce(t, m, p, 10)
@@ -233,6 +235,9 @@ func TestAlterPartitionAnswers(t *testing.T) {
 				synctest.Wait()
 				wantProposals(t, c, proposal)
 				wantISR(t, p, tc.isr, tc.pe)
+				if v, applied := metricValue(expands), !tc.again; v != 0 && !applied || v != 1 && applied {
+					t.Errorf("ISR expansions counted %v (answer applied: %v)", v, applied)
+				}
 
 				followerFetch(t, m, p, 3, 10)
 				synctest.Wait()
@@ -392,5 +397,78 @@ func TestPendingShrinkHoldsHighWatermark(t *testing.T) {
 		synctest.Wait()
 		wantISR(t, p, []int32{1, 2}, 1)
 		wantHW(t, p, 5)
+	})
+}
+
+// TestStaleAlterPartitionAnswerLeavesNewProposal: an answer to a proposal
+// of an earlier leadership arrives while the new leadership has its own
+// proposal in flight. It must not end that one: the new member still
+// counts for the high watermark (maximal ISR) and no second proposal goes
+// out (one at a time).
+func TestStaleAlterPartitionAnswerLeavesNewProposal(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		m := c.broker(1)
+		release := map[int32]chan struct{}{1: make(chan struct{}), 2: make(chan struct{})}
+		c.ctl.setAnswer(func(req AlterISR) (AlterISRResult, error) {
+			if !c.ctl.wait(context.Background(), release[req.LeaderEpoch]) {
+				return AlterISRResult{}, context.Canceled
+			}
+			return AlterISRResult{LeaderEpoch: req.LeaderEpoch, PartitionEpoch: req.PartitionEpoch + 1, ISR: req.ISR}, nil
+		})
+		p, _ := leaderAndIsr(t, m, state(1, 1, 3, []int32{1, 2, 3}, []int32{1, 2}), nil)
+		mustProduce(t, m, p, 10)
+		followerFetch(t, m, p, 2, 10)
+		followerFetch(t, m, p, 3, 10)
+		synctest.Wait()
+		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 3, ISR: []int32{1, 2, 3}})
+
+		p, _ = leaderAndIsr(t, m, state(1, 2, 5, []int32{1, 2, 3}, []int32{1, 2}), nil)
+		followerFetch(t, m, p, 2, 10)
+		followerFetch(t, m, p, 3, 10)
+		synctest.Wait()
+		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 2, PartitionEpoch: 5, ISR: []int32{1, 2, 3}})
+
+		close(release[1])
+		synctest.Wait()
+		wantISR(t, p, []int32{1, 2}, 5)
+		mustProduce(t, m, p, 5)
+		followerFetch(t, m, p, 2, 15)
+		wantHW(t, p, 10) // follower 3, joining, holds it at 10
+		followerFetch(t, m, p, 3, 10)
+		synctest.Wait()
+		wantProposals(t, c)
+
+		close(release[2])
+		synctest.Wait()
+		wantISR(t, p, []int32{1, 2, 3}, 6)
+	})
+}
+
+// TestAlterPartitionAnswerAfterNewPartitionEpoch: a LeaderAndIsr of the
+// same leader epoch but a newer partition epoch replaces the state while
+// a proposal is in flight; the answer, older than that state, is ignored
+// (Kafka's check of the partition epoch), and the leader may propose anew.
+func TestAlterPartitionAnswerAfterNewPartitionEpoch(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		m := c.broker(1)
+		hold := make(chan struct{})
+		c.ctl.setHold(hold)
+		p, _ := leaderAndIsr(t, m, state(1, 1, 3, []int32{1, 2, 3}, []int32{1, 2}), nil)
+		mustProduce(t, m, p, 10)
+		followerFetch(t, m, p, 2, 10)
+		followerFetch(t, m, p, 3, 10)
+		synctest.Wait()
+		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 3, ISR: []int32{1, 2, 3}})
+
+		p, _ = leaderAndIsr(t, m, state(1, 1, 5, []int32{1, 2, 3}, []int32{1, 2}), nil)
+		c.ctl.setHold(nil)
+		close(hold)
+		synctest.Wait()
+		wantISR(t, p, []int32{1, 2}, 5)
+
+		followerFetch(t, m, p, 3, 10)
+		synctest.Wait()
+		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 5, ISR: []int32{1, 2, 3}})
+		wantISR(t, p, []int32{1, 2, 3}, 6)
 	})
 }
