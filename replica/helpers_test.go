@@ -241,12 +241,18 @@ func lookup(configs map[string]string) TopicLookup {
 // per-partition error (0: applied).
 func leaderAndIsr(t *testing.T, m *Manager, st State, configs map[string]string) (*Partition, int16) {
 	t.Helper()
-	errs, _, err := m.ApplyLeaderAndIsr(1, []PartitionUpdate{{Topic: testTopic, TopicID: topicID, State: st}},
+	return leaderAndIsrOf(t, m, 0, st, configs)
+}
+
+// leaderAndIsrOf is leaderAndIsr for another partition of the test topic.
+func leaderAndIsrOf(t *testing.T, m *Manager, partition int32, st State, configs map[string]string) (*Partition, int16) {
+	t.Helper()
+	errs, _, err := m.ApplyLeaderAndIsr(1, []PartitionUpdate{{Topic: testTopic, TopicID: topicID, Partition: partition, State: st}},
 		map[int32]string{st.Leader: addr(st.Leader)}, lookup(configs))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := m.Partition(testTopic, 0)
+	p := m.Partition(testTopic, partition)
 	if p == nil {
 		t.Fatal("LeaderAndIsr left the partition unhosted")
 	}
@@ -292,6 +298,12 @@ func fetchReq(replica int32, offset int64, lastEpoch, currentEpoch int32) *kmsg.
 	return req
 }
 
+// of sets the partition a fetchReq reads.
+func of(partition int32, req *kmsg.FetchRequest) *kmsg.FetchRequest {
+	req.Topics[0].Partitions[0].Partition = partition
+	return req
+}
+
 // fetch reads one partition once (no long poll) and returns its part of
 // the response and the record batches, regions released.
 func fetch(t *testing.T, m *Manager, req *kmsg.FetchRequest) (FetchPart, []byte) {
@@ -313,7 +325,7 @@ func fetch(t *testing.T, m *Manager, req *kmsg.FetchRequest) (FetchPart, []byte)
 // leader's current epoch, as the follower of a test without fetchers.
 func followerFetch(t *testing.T, m *Manager, p *Partition, id int32, offset int64) FetchPart {
 	t.Helper()
-	fp, _ := fetch(t, m, fetchReq(id, offset, -1, p.LeaderEpoch()))
+	fp, _ := fetch(t, m, of(p.Index, fetchReq(id, offset, -1, p.LeaderEpoch())))
 	if fp.ErrCode != 0 {
 		t.Fatalf("follower %d fetch at %d: error %d", id, offset, fp.ErrCode)
 	}
@@ -368,4 +380,20 @@ func code(err error) int16 {
 		return 0
 	}
 	return apierr.Code(err)
+}
+
+// fetchedFrom reports the leader and leader epoch this broker's fetchers
+// fetch p at; ok false when no fetcher has it.
+func fetchedFrom(m *Manager, p *Partition) (leader, epoch int32, ok bool) {
+	fs := m.fetchers
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	key, ok := fs.assigned[p]
+	if !ok {
+		return -1, -1, false
+	}
+	f := fs.byKey[key]
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return key.leader, f.parts[p].epoch, true
 }
