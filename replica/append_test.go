@@ -78,7 +78,7 @@ func TestAcksAllCompletesWhenFollowersFetch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := await(context.Background(), m, p, res.LastOffset, 2, 30*time.Second)
+		a := await(t.Context(), m, p, res.LastOffset, 2, 30*time.Second)
 		if a.finished() {
 			t.Fatal("acks=all answered before any follower had the records")
 		}
@@ -111,7 +111,7 @@ func TestAcksAllTimesOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := await(context.Background(), m, p, res.LastOffset, 1, 30*time.Second)
+		a := await(t.Context(), m, p, res.LastOffset, 1, 30*time.Second)
 		time.Sleep(29 * time.Second)
 		if a.finished() {
 			t.Fatal("answered before the timeout")
@@ -134,7 +134,7 @@ func TestAcksAllLeadershipLost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := await(context.Background(), m, p, res.LastOffset, 1, 30*time.Second)
+		a := await(t.Context(), m, p, res.LastOffset, 1, 30*time.Second)
 		if a.finished() {
 			t.Fatal("answered before replication")
 		}
@@ -157,7 +157,7 @@ func TestAcksAllNotEnoughReplicasAfterAppend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := await(context.Background(), m, p, res.LastOffset, 2, time.Minute)
+		a := await(t.Context(), m, p, res.LastOffset, 2, time.Minute)
 		time.Sleep(16 * time.Second) // the shrink at 15 s drops follower 2
 		if !a.finished() || code(a.waits[0].Err) != kerr.NotEnoughReplicasAfterAppend.Code {
 			t.Fatalf("after the ISR shrank to [1]: finished %v, err %v", a.finished(), a.waits[0].Err)
@@ -180,7 +180,7 @@ func TestAcksAllContextEnds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		a := await(ctx, m, p, res.LastOffset, 1, 30*time.Second)
 		time.Sleep(time.Second)
 		cancel()
@@ -249,7 +249,7 @@ func TestAppendInternalWaitsForISR(t *testing.T) {
 		m := c.broker(1, func(o *Options) { o.ReplicaLagTimeMax = time.Hour })
 		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2}, []int32{1, 2}), nil)
 		errc := make(chan error, 1)
-		go func() { errc <- m.AppendInternal(context.Background(), p, batch(1)) }()
+		go func() { errc <- m.AppendInternal(t.Context(), p, batch(1)) }()
 		synctest.Wait()
 		select {
 		case err := <-errc:
@@ -261,7 +261,7 @@ func TestAppendInternalWaitsForISR(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		go func() { errc <- m.AppendInternal(context.Background(), p, batch(1)) }()
+		go func() { errc <- m.AppendInternal(t.Context(), p, batch(1)) }()
 		if err := <-errc; code(err) != kerr.RequestTimedOut.Code || time.Since(start) != 5*time.Second {
 			t.Fatalf("without the follower: %v after %v", err, time.Since(start))
 		}
