@@ -112,11 +112,11 @@ func TestAcksAllTimesOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := await(t.Context(), m, p, res.LastOffset, 1, 30*time.Second)
-		time.Sleep(29 * time.Second)
+		advance(29 * time.Second)
 		if a.finished() {
 			t.Fatal("answered before the timeout")
 		}
-		time.Sleep(time.Second)
+		advance(time.Second)
 		if !a.finished() || !a.ok || code(a.waits[0].Err) != kerr.RequestTimedOut.Code {
 			t.Fatalf("at the timeout: ok %v, err %v", a.ok, a.waits[0].Err)
 		}
@@ -158,7 +158,7 @@ func TestAcksAllNotEnoughReplicasAfterAppend(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := await(t.Context(), m, p, res.LastOffset, 2, time.Minute)
-		time.Sleep(16 * time.Second) // the shrink at 15 s drops follower 2
+		advance(16 * time.Second) // the shrink at 15 s drops follower 2
 		if !a.finished() || code(a.waits[0].Err) != kerr.NotEnoughReplicasAfterAppend.Code {
 			t.Fatalf("after the ISR shrank to [1]: finished %v, err %v", a.finished(), a.waits[0].Err)
 		}
@@ -182,7 +182,7 @@ func TestAcksAllContextEnds(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(t.Context())
 		a := await(ctx, m, p, res.LastOffset, 1, 30*time.Second)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		cancel()
 		if !a.finished() || a.ok || code(a.waits[0].Err) != kerr.NotLeaderForPartition.Code {
 			t.Fatalf("after the context ended: finished %v, ok %v, err %v", a.finished(), a.ok, a.waits[0].Err)

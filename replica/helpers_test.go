@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -396,4 +397,11 @@ func fetchedFrom(m *Manager, p *Partition) (leader, epoch int32, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return key.leader, f.parts[p].epoch, true
+}
+
+// advance moves the bubble's fake clock on by d and lets whatever that
+// wakes run until the bubble is idle again (synctest: no real sleep).
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
 }

@@ -56,7 +56,6 @@ func TestParkedFetchWokenByAppend(t *testing.T) {
 		var waiting atomic.Int64
 		m := c.broker(1, countWaiting(&waiting))
 		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1}, []int32{1}), nil)
-		time.Sleep(time.Second) // keep the bubble's clock away from the Dir's start
 		pf := park(t, t.Context(), m, fetchReq(-1, 0, -1, -1), 10*time.Second)
 		if pf.finished() {
 			t.Fatal("a fetch with nothing to read did not park")
@@ -64,7 +63,7 @@ func TestParkedFetchWokenByAppend(t *testing.T) {
 		if n := waiting.Load(); n != 1 {
 			t.Fatalf("fetches waiting %d, want 1", n)
 		}
-		time.Sleep(2 * time.Second)
+		advance(2 * time.Second)
 		mustProduce(t, m, p, 1)
 		if !pf.finished() || !pf.woke || pf.took != 2*time.Second {
 			t.Fatalf("after an append: woke %v after %v, want at 2s", pf.woke, pf.took)
@@ -92,7 +91,7 @@ func TestParkedFetchWokenByHighWatermark(t *testing.T) {
 			t.Fatal("a fetch at the end of what it may read did not park")
 		}
 		wantHW(t, p, 3)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mustProduce(t, m, p, 1) // wakes both: a change to the partition
 		if !follower.finished() || follower.took != time.Second {
 			t.Fatalf("a follower's fetch not woken by an append (took %v)", follower.took)
@@ -103,7 +102,7 @@ func TestParkedFetchWokenByHighWatermark(t *testing.T) {
 		// Parked again on what it read, the consumer wakes when a
 		// follower's fetch moves the high watermark.
 		consumer = park(t, t.Context(), m, fetchReq(-1, 3, -1, -1), 10*time.Second)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		if consumer.finished() {
 			t.Fatal("woken with no change")
 		}
@@ -140,11 +139,11 @@ func TestParkedFetchExpiresAtMaxWait(t *testing.T) {
 		m := c.broker(1)
 		leaderAndIsr(t, m, state(1, 1, 0, []int32{1}, []int32{1}), nil)
 		pf := park(t, t.Context(), m, fetchReq(-1, 0, -1, -1), 500*time.Millisecond)
-		time.Sleep(499 * time.Millisecond)
+		advance(499 * time.Millisecond)
 		if pf.finished() {
 			t.Fatal("expired early")
 		}
-		time.Sleep(time.Millisecond)
+		advance(time.Millisecond)
 		if !pf.finished() || !pf.woke || pf.took != 500*time.Millisecond {
 			t.Fatalf("at max wait: finished %v, woke %v, after %v", pf.finished(), pf.woke, pf.took)
 		}
@@ -168,7 +167,7 @@ func TestParkedFetchIgnoresOtherPartitions(t *testing.T) {
 		if pf.finished() {
 			t.Fatal("an append to partition 1 woke a fetch of partitions 0 and 2")
 		}
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mustProduce(t, m, p2, 1)
 		if !pf.finished() || pf.took != time.Second {
 			t.Fatalf("an append to partition 2 did not wake the fetch (took %v)", pf.took)
@@ -238,9 +237,9 @@ func TestLongPollMinBytes(t *testing.T) {
 			return out
 		}
 		got := poll(0, 2*size)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mustProduce(t, m, p, 1) // half of min_bytes
-		time.Sleep(time.Second)
+		advance(time.Second)
 		synctest.Wait()
 		select {
 		case a := <-got:
@@ -253,7 +252,7 @@ func TestLongPollMinBytes(t *testing.T) {
 		}
 
 		got = poll(2, 2*size)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mustProduce(t, m, p, 1)
 		if a := <-got; a.bytes != int(size) || a.took != 5*time.Second {
 			t.Fatalf("short of min_bytes: answered %d bytes after %v, want %d at max wait (5s)", a.bytes, a.took, size)

@@ -291,17 +291,17 @@ func TestISRShrinksAfterLagTime(t *testing.T) {
 		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2, 3}, []int32{1, 2, 3}), nil)
 		mustProduce(t, m, p, 5)
 
-		time.Sleep(9 * time.Second)
+		advance(9 * time.Second)
 		followerFetch(t, m, p, 2, 5)
 		wantHW(t, p, 0) // follower 3 holds it
 
 		// At the check at 10 s follower 3 has lagged exactly the maximum.
-		time.Sleep(1500 * time.Millisecond)
+		advance(1500 * time.Millisecond)
 		synctest.Wait()
 		wantProposals(t, c)
 
 		// At 15 s it has lagged longer; follower 2 caught up at 9 s.
-		time.Sleep(5 * time.Second)
+		advance(5 * time.Second)
 		synctest.Wait()
 		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 0, ISR: []int32{1, 2}})
 		wantISR(t, p, []int32{1, 2}, 1)
@@ -322,17 +322,17 @@ func TestISRKeepsFollowerCaughtUpAtPreviousFetch(t *testing.T) {
 		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2}, []int32{1, 2}), nil)
 		mustProduce(t, m, p, 5)
 
-		time.Sleep(8 * time.Second)
+		advance(8 * time.Second)
 		followerFetch(t, m, p, 2, 3) // behind; the leader's log ends at 5
 		mustProduce(t, m, p, 5)
-		time.Sleep(4 * time.Second)
+		advance(4 * time.Second)
 		followerFetch(t, m, p, 2, 5) // caught up as of 8 s, behind again now
 
-		time.Sleep(3500 * time.Millisecond) // the check at 15 s: 7 s behind
+		advance(3500 * time.Millisecond) // the check at 15 s: 7 s behind
 		synctest.Wait()
 		wantProposals(t, c)
 
-		time.Sleep(5 * time.Second) // the check at 20 s: 12 s behind
+		advance(5 * time.Second) // the check at 20 s: 12 s behind
 		synctest.Wait()
 		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 0, ISR: []int32{1}})
 		wantISR(t, p, []int32{1}, 1)
@@ -381,12 +381,12 @@ func TestPendingShrinkHoldsHighWatermark(t *testing.T) {
 		c.ctl.setHold(hold)
 		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2, 3}, []int32{1, 2, 3}), nil)
 		mustProduce(t, m, p, 5)
-		time.Sleep(9 * time.Second)
+		advance(9 * time.Second)
 		followerFetch(t, m, p, 2, 5)
 		followerFetch(t, m, p, 3, 2)
 		wantHW(t, p, 2)
 
-		time.Sleep(6500 * time.Millisecond) // past the check at 15 s
+		advance(6500 * time.Millisecond) // past the check at 15 s
 		synctest.Wait()
 		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 0, ISR: []int32{1, 2}})
 		followerFetch(t, m, p, 2, 5)
