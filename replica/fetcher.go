@@ -384,6 +384,16 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 		return f.truncateDiverged(p, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset)
 	}
 	if len(rp.RecordBatches) > 0 {
+		// A follower that started over at the leader's log start gets
+		// the batch holding it whole when DeleteRecords moved the start
+		// inside a batch: its log starts at that batch instead, as in
+		// Kafka, rather than refusing it on every fetch.
+		if h, err := record.ParseHeader(rp.RecordBatches); err == nil && l.StartOffset() == l.EndOffset() &&
+			h.BaseOffset < l.EndOffset() && h.LastOffset() >= l.EndOffset() {
+			if err := l.TruncateFullyAndStartAt(h.BaseOffset); err != nil {
+				return err
+			}
+		}
 		info, err := l.AppendAsFollower(rp.RecordBatches)
 		if err == nil {
 			now := time.Now().UnixMilli()
