@@ -349,6 +349,12 @@ func batches(t *testing.T, l *logfile.Log) ([]byte, []record.Header) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return splitBatches(t, b)
+}
+
+// splitBatches returns batches as they are and their headers.
+func splitBatches(t *testing.T, b []byte) ([]byte, []record.Header) {
+	t.Helper()
 	var hs []record.Header
 	for pos := 0; pos < len(b); {
 		h, err := record.ParseHeader(b[pos:])
