@@ -65,7 +65,12 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 						continue
 					}
 				}
-				m.followerFetched(p, req.ReplicaID, rp.FetchOffset)
+				if rp.FetchOffset >= l.StartOffset() && rp.FetchOffset <= l.EndOffset() {
+					// As Kafka, only a fetch the log can serve tells the
+					// follower's log end: one past ours (a diverged
+					// follower) must not move the high watermark.
+					m.followerFetched(p, req.ReplicaID, rp.FetchOffset)
+				}
 			}
 			budget := maxBytes - bytes
 			if budget <= 0 {

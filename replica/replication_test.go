@@ -472,3 +472,27 @@ func TestAlterPartitionAnswerAfterNewPartitionEpoch(t *testing.T) {
 		wantISR(t, p, []int32{1, 2, 3}, 6)
 	})
 }
+
+// TestFollowerFetchOutOfRangeRecordsNothing: a follower fetch its log
+// cannot serve (past the leader's log end: a follower that diverged) says
+// nothing of the follower's log end; it neither moves the high watermark
+// nor earns a place in the ISR (Kafka's
+// testFollowerStateNotUpdatedIfLogReadFails).
+func TestFollowerFetchOutOfRangeRecordsNothing(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		m := c.broker(1)
+		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2, 3}, []int32{1, 2}), nil)
+		mustProduce(t, m, p, 5)
+		if fp, _ := fetch(t, m, fetchReq(2, 8, -1, 1)); fp.ErrCode != kerr.OffsetOutOfRange.Code {
+			t.Fatalf("follower fetch past the log end: error %d", fp.ErrCode)
+		}
+		wantHW(t, p, 0)
+		followerFetch(t, m, p, 2, 5)
+		wantHW(t, p, 5)
+		if fp, _ := fetch(t, m, fetchReq(3, 9, -1, 1)); fp.ErrCode != kerr.OffsetOutOfRange.Code {
+			t.Fatalf("follower fetch past the log end: error %d", fp.ErrCode)
+		}
+		synctest.Wait()
+		wantProposals(t, c)
+	})
+}
