@@ -147,7 +147,9 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 			if ends[i] {
 				now = p.Log.EndOffset()
 			}
-			if now != seen[i] {
+			// Every partition parked on was led when read: leadership
+			// lost since is answered now, not at max wait.
+			if now != seen[i] || !p.IsLeader() {
 				return true
 			}
 		}

@@ -259,3 +259,20 @@ func TestLongPollMinBytes(t *testing.T) {
 		}
 	})
 }
+
+// TestParkedFetchSeesLeadershipLostBeforeParking: leadership that moves
+// between the read and the parking wakes the fetch at once too, so that
+// it answers NOT_LEADER_OR_FOLLOWER now rather than at max wait.
+func TestParkedFetchSeesLeadershipLostBeforeParking(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		m := c.broker(1)
+		leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2}, []int32{1}), nil)
+		topics, _, _ := m.ReadFetch(12, fetchReq(-1, 0, -1, -1))
+		ReleaseFetch(topics)
+		leaderAndIsr(t, m, state(2, 2, 1, []int32{1, 2}, []int32{2}), nil)
+		start := time.Now()
+		if !m.WaitForAppend(t.Context(), topics, start.Add(10*time.Second)) || time.Since(start) != 0 {
+			t.Fatalf("a fetch parked %v on a partition it no longer leads", time.Since(start))
+		}
+	})
+}
