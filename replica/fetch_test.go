@@ -24,31 +24,33 @@ func TestFetchErrors(t *testing.T) {
 		leaderAndIsrOf(t, m, 1, state(2, 5, 0, []int32{1, 2}, []int32{2}), nil)
 
 		for _, tc := range []struct {
-			name string
-			req  func() (topic string, partition int32, offset int64, epoch int32)
-			code int16
+			name   string
+			topic  string
+			part   int32
+			offset int64
+			epoch  int32
+			code   int16
 		}{
-			{"no epoch", func() (string, int32, int64, int32) { return testTopic, 0, 0, -1 }, 0},
-			{"current epoch", func() (string, int32, int64, int32) { return testTopic, 0, 0, 5 }, 0},
-			{"older epoch", func() (string, int32, int64, int32) { return testTopic, 0, 0, 4 }, kerr.FencedLeaderEpoch.Code},
-			{"newer epoch", func() (string, int32, int64, int32) { return testTopic, 0, 0, 6 }, kerr.UnknownLeaderEpoch.Code},
-			{"follower's partition", func() (string, int32, int64, int32) { return testTopic, 1, 0, 5 }, kerr.NotLeaderForPartition.Code},
-			{"follower's partition, older epoch", func() (string, int32, int64, int32) { return testTopic, 1, 0, 4 }, kerr.FencedLeaderEpoch.Code},
-			{"partition not hosted", func() (string, int32, int64, int32) { return testTopic, 7, 0, -1 }, kerr.UnknownTopicOrPartition.Code},
-			{"hosted elsewhere", func() (string, int32, int64, int32) { return "elsewhere", 0, 0, -1 }, kerr.NotLeaderForPartition.Code},
-			{"past the log end", func() (string, int32, int64, int32) { return testTopic, 0, 4, -1 }, kerr.OffsetOutOfRange.Code},
-			{"negative offset", func() (string, int32, int64, int32) { return testTopic, 0, -1, -1 }, kerr.OffsetOutOfRange.Code},
+			{"no epoch", testTopic, 0, 0, -1, 0},
+			{"current epoch", testTopic, 0, 0, 5, 0},
+			{"older epoch", testTopic, 0, 0, 4, kerr.FencedLeaderEpoch.Code},
+			{"newer epoch", testTopic, 0, 0, 6, kerr.UnknownLeaderEpoch.Code},
+			{"follower's partition", testTopic, 1, 0, 5, kerr.NotLeaderForPartition.Code},
+			{"follower's partition, older epoch", testTopic, 1, 0, 4, kerr.FencedLeaderEpoch.Code},
+			{"partition not hosted", testTopic, 7, 0, -1, kerr.UnknownTopicOrPartition.Code},
+			{"hosted elsewhere", "elsewhere", 0, 0, -1, kerr.NotLeaderForPartition.Code},
+			{"past the log end", testTopic, 0, 4, -1, kerr.OffsetOutOfRange.Code},
+			{"negative offset", testTopic, 0, -1, -1, kerr.OffsetOutOfRange.Code},
 		} {
-			topic, part, offset, epoch := tc.req()
-			req := of(part, fetchReq(-1, offset, -1, epoch))
-			req.Topics[0].Topic = topic
+			req := of(tc.part, fetchReq(-1, tc.offset, -1, tc.epoch))
+			req.Topics[0].Topic = tc.topic
 			topics, _, anyErr := m.ReadFetch(12, req)
 			fp := topics[0].Parts[0]
 			ReleaseFetch(topics)
 			if fp.ErrCode != tc.code || anyErr != (tc.code != 0) {
 				t.Errorf("%s: error %d (any %v), want %d", tc.name, fp.ErrCode, anyErr, tc.code)
 			}
-			if tc.code == kerr.FencedLeaderEpoch.Code && part == 0 && (fp.HW != 3 || fp.LogStart != 0) {
+			if tc.code == kerr.FencedLeaderEpoch.Code && tc.part == 0 && (fp.HW != 3 || fp.LogStart != 0) {
 				t.Errorf("%s: high watermark %d, log start %d: still reported with the error", tc.name, fp.HW, fp.LogStart)
 			}
 		}

@@ -22,9 +22,9 @@ func both(t *testing.T, st State, ms ...*Manager) []*Partition {
 	t.Helper()
 	var ps []*Partition
 	for _, m := range ms {
-		p, code := leaderAndIsr(t, m, st, nil)
-		if code != 0 {
-			t.Fatalf("broker %d refused LeaderAndIsr: %d", m.id, code)
+		p, answer := leaderAndIsr(t, m, st, nil)
+		if answer != 0 {
+			t.Fatalf("broker %d refused LeaderAndIsr: %d", m.id, answer)
 		}
 		ps = append(ps, p)
 	}

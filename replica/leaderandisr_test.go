@@ -25,9 +25,9 @@ import (
 func TestLeaderAndIsrEpochFencing(t *testing.T) {
 	inBubble(t, func(t *testing.T, c *cluster) {
 		m := c.broker(1)
-		p, code := leaderAndIsr(t, m, state(1, 3, 2, []int32{1, 2, 3}, []int32{1, 2, 3}), nil)
-		if code != 0 {
-			t.Fatalf("first LeaderAndIsr answered %d", code)
+		p, answer := leaderAndIsr(t, m, state(1, 3, 2, []int32{1, 2, 3}, []int32{1, 2, 3}), nil)
+		if answer != 0 {
+			t.Fatalf("first LeaderAndIsr answered %d", answer)
 		}
 		mustProduce(t, m, p, 4)
 		stale := kerr.StaleControllerEpoch.Code
