@@ -20,7 +20,8 @@ package replica
 //  4. A follower joins the ISR once its log end reaches the high watermark
 //     and the start of the current leader epoch.
 //  5. One AlterPartition at a time per partition; its answer applies only
-//     if the leader epoch is still the one it was sent under.
+//     if the leader and partition epochs are still those it was sent
+//     under. A LeaderAndIsr drops the proposal in flight.
 
 import (
 	"context"
@@ -199,10 +200,12 @@ func (m *Manager) proposeISR(p *Partition, isr []int32) {
 		defer cancel()
 		res, err := m.alterISR(ctx, req)
 		p.stateMu.Lock()
-		if p.st.LeaderEpoch != req.LeaderEpoch || !p.st.IsLeader {
-			p.pendingISR = nil
+		if !p.st.IsLeader || p.st.LeaderEpoch != req.LeaderEpoch || p.st.PartitionEpoch != req.PartitionEpoch {
+			// A LeaderAndIsr replaced the state this proposal was made
+			// against, and dropped it: the controller's newer word stands,
+			// and a proposal of the new state may be in flight.
 			p.stateMu.Unlock()
-			return // a newer leadership decides
+			return
 		}
 		p.pendingISR = nil
 		if err != nil {
@@ -210,13 +213,17 @@ func (m *Manager) proposeISR(p *Partition, isr []int32) {
 			m.log.Warn("ISR change refused", "topic", p.Topic, "partition", p.Index, "isr", req.ISR, "err", err)
 			return
 		}
-		if res.LeaderEpoch == p.st.LeaderEpoch {
+		applied := res.LeaderEpoch == p.st.LeaderEpoch
+		if applied {
 			p.st.ISR, p.st.PartitionEpoch = slices.Clone(res.ISR), res.PartitionEpoch
 		}
 		moved := p.advanceHW()
 		p.stateMu.Unlock()
 		if moved {
 			p.notify()
+		}
+		if !applied {
+			return
 		}
 		if grow {
 			m.metrics.isrExpand()
