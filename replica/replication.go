@@ -11,7 +11,9 @@ package replica
 //  2. A follower is caught up at time t if its fetch at t reached the
 //     leader's log end, or reached the leader's log end at its previous
 //     fetch (then it was caught up at that fetch). It stays in the ISR while
-//     it was caught up within replica.lag.time.max.ms.
+//     its log end equals the leader's (nothing was appended since it last
+//     fetched, however long ago), or while it was caught up within
+//     replica.lag.time.max.ms.
 //  3. The high watermark is the smallest log end offset of the maximal ISR:
 //     the ISR, joined by the members of a proposed ISR not yet committed by
 //     the controller (so a pending expansion cannot let it pass the new
@@ -160,8 +162,9 @@ func (p *Partition) laggingISR(now time.Time, lag time.Duration) []int32 {
 	}
 	var out []int32
 	dropped := false
+	leo := p.Log.EndOffset()
 	for _, r := range p.st.ISR {
-		if f := p.followers[r]; f != nil && now.Sub(f.lastCaughtUp) > lag {
+		if f := p.followers[r]; f != nil && f.leo != leo && now.Sub(f.lastCaughtUp) > lag {
 			dropped = true
 			continue
 		}

@@ -312,6 +312,29 @@ func TestISRShrinksAfterLagTime(t *testing.T) {
 	})
 }
 
+// TestISRKeepsFollowerAtLogEnd: a follower whose log end is the leader's
+// stays in the ISR however long it has not fetched, as in Kafka (an idle
+// partition does not shrink its ISR); once the leader appends, the lag
+// rule applies again from its last caught-up fetch.
+func TestISRKeepsFollowerAtLogEnd(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		m := c.broker(1)
+		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2}, []int32{1, 2}), nil)
+		mustProduce(t, m, p, 5)
+		followerFetch(t, m, p, 2, 5)
+
+		advance(60 * time.Second) // idle: six lag times without a fetch
+		synctest.Wait()
+		wantProposals(t, c)
+		wantISR(t, p, []int32{1, 2}, 0)
+
+		mustProduce(t, m, p, 1) // now it is behind, and has been caught up 60 s ago
+		advance(5 * time.Second)
+		synctest.Wait()
+		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 1, PartitionEpoch: 0, ISR: []int32{1}})
+	})
+}
+
 // TestISRKeepsFollowerCaughtUpAtPreviousFetch: a follower that fetches
 // from where the leader's log ended at its previous fetch was caught up
 // at that previous fetch (Kafka's lastCaughtUpTime rule), though the log
