@@ -1,17 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"samsa/cli/root"
+	"samsa/internal/clitest"
 )
 
 // commandPaths returns the path (without "samsa") of every command a user
@@ -33,22 +34,6 @@ func commandPaths(t *testing.T) [][]string {
 		t.Fatalf("only %d commands in the tree", len(paths))
 	}
 	return paths
-}
-
-// runSplit runs the binary and returns stdout, stderr and the exit code.
-func runSplit(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(samsaBin, args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
 }
 
 // --help, -h and "samsa help" print the command's help to stdout and exit
@@ -234,9 +219,9 @@ func TestCompletion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "topic\t") {
 		t.Errorf("completion of 'samsa to': exit %d, %q", code, out)
 	}
-	addr := startCluster(t)
-	topic := newTopic(t)
-	createTopic(t, addr, topic, 1)
+	addr := clitest.StartCluster(t)
+	topic := clitest.NewTopic(t)
+	clitest.CreateTopic(t, addr, topic, 1)
 	out, _, code = runSplit(t, "__complete", "topic", "describe", "--brokers", addr, topic[:len(topic)-3])
 	if code != 0 || !strings.Contains(out, topic+"\n") {
 		t.Errorf("completion of a topic name: exit %d, %q; want %s", code, out, topic)
@@ -251,7 +236,7 @@ func TestCompletion(t *testing.T) {
 // The single-dash long flags of broker and dump-log from before pflag still
 // work.
 func TestLegacyLongFlags(t *testing.T) {
-	dir := makeSegment(t)
+	dir := clitest.MakeSegment(t)
 	seg := filepath.Join(dir, "00000000000000000000.log")
 	out, code := run(t, "dump-log", "-verify", "-print-data", seg)
 	if code != 0 || !strings.Contains(out, "| offset: 0 ") {
@@ -263,26 +248,14 @@ func TestLegacyLongFlags(t *testing.T) {
 		{[]string{"topic", "-config"}, []string{"topic", "-config"}},
 		{[]string{"dump-log", "-verify", "x.log"}, []string{"dump-log", "--verify", "x.log"}},
 	} {
-		if got := legacyLongFlags(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("legacyLongFlags(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := root.LegacyLongFlags(newRootCmd(), tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("LegacyLongFlags(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 	// A flag error names the flag in one line: no usage dump.
 	_, errOut, code := runSplit(t, "dump-log", "--bogus", "x.log")
 	if code != 2 || strings.Count(errOut, "\n") != 2 || !strings.Contains(errOut, "unknown flag: --bogus") {
 		t.Errorf("dump-log --bogus: exit %d, stderr %q", code, errOut)
-	}
-}
-
-func TestIsForce(t *testing.T) {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		after time.Duration
-		force bool
-	}{{0, false}, {3 * time.Millisecond, false}, {999 * time.Millisecond, false}, {time.Second, true}, {5 * time.Second, true}} {
-		if got := isForce(t0, t0.Add(tc.after)); got != tc.force {
-			t.Errorf("a second signal %v after the first: force %v, want %v", tc.after, got, tc.force)
-		}
 	}
 }
 
@@ -344,4 +317,32 @@ func shellWords(s string) []string {
 		words = append(words, w.String())
 	}
 	return words
+}
+
+// A mistyped command is answered with the nearest ones.
+func TestSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tpoic", "list"}, `unknown command "tpoic"; did you mean topic?`},
+		{[]string{"topic", "creat", "x"}, `did you mean create?`},
+		{[]string{"topic", "lsit"}, `did you mean list?`},
+		{[]string{"group", "descirbe", "g"}, `did you mean describe?`},
+		{[]string{"prodcue", "t"}, `did you mean produce?`},
+		{[]string{"help", "topc"}, `did you mean topic?`},
+		{[]string{"cluster", "log-dir"}, `did you mean log-dirs?`},
+	} {
+		out, code := run(t, tc.args...)
+		if code != 2 || !strings.Contains(out, tc.want) {
+			t.Errorf("samsa %s: exit %d, output %q; want exit 2 and %q", strings.Join(tc.args, " "), code, out, tc.want)
+		}
+	}
+}
+
+// Run without a command, samsa is a usage error naming the commands.
+func TestNoCommand(t *testing.T) {
+	if out, code := run(t); code != 2 || !strings.Contains(out, "missing command") {
+		t.Errorf("samsa: exit %d, output %q", code, out)
+	}
 }
