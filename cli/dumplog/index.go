@@ -3,7 +3,6 @@ package dumplog
 // .index and .timeindex files.
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -30,7 +29,11 @@ func openSibling(path string) (*os.File, int64, error) {
 }
 
 // readIndex reads an index file, reporting a size that is not a whole
-// number of entries.
+// number of entries. Its entries are read with mmapindex's readers, which
+// stop at the first all-zero entry: no valid entry is all zeros (mmapindex
+// invariant 2), and the index of a live segment is preallocated with zeros
+// past its entries (as Kafka's tool stops at the zero entries of a sparse
+// index file).
 func (d *dumper) readIndex(path string, entrySize int) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -60,27 +63,23 @@ func (d *dumper) index(path string) error {
 		defer logf.Close()
 	}
 	lastRel, lastPos := int64(-1), int64(-1)
-	n := 0
-	for i := 0; i+mmapindex.OffsetEntrySize <= len(data); i += mmapindex.OffsetEntrySize {
-		rel := int64(int32(binary.BigEndian.Uint32(data[i:])))
-		pos := int64(int32(binary.BigEndian.Uint32(data[i+4:])))
-		if rel == 0 && pos == 0 {
-			break
-		}
+	n := 0 // entries read
+	for rel, pos := range mmapindex.OffsetEntries(data) {
+		i := n
 		n++
 		fmt.Fprintf(d.out, "offset: %d position: %d\n", base+rel, pos)
 		if !d.verify {
 			continue
 		}
 		if rel <= lastRel || pos <= lastPos {
-			d.problem("entry %d (%d, %d) does not increase", i/8, base+rel, pos)
+			d.problem("entry %d (%d, %d) does not increase", i, base+rel, pos)
 		}
 		lastRel, lastPos = rel, pos
 		h, _, err := batchAt(logf, pos, logSize)
 		if err != nil {
-			d.problem("entry %d: no batch at position %d: %v", i/8, pos, err)
+			d.problem("entry %d: no batch at position %d: %v", i, pos, err)
 		} else if h.LastOffset() != base+rel {
-			d.problem("entry %d: offset %d, but the batch at position %d ends at %d", i/8, base+rel, pos, h.LastOffset())
+			d.problem("entry %d: offset %d, but the batch at position %d ends at %d", i, base+rel, pos, h.LastOffset())
 		}
 	}
 	if n == 0 {
@@ -120,13 +119,9 @@ func (d *dumper) timeIndex(path string) error {
 		}
 	}
 	lastTs, lastRel := int64(math.MinInt64), int64(-1)
-	n := 0
-	for i := 0; i+mmapindex.TimeEntrySize <= len(data); i += mmapindex.TimeEntrySize {
-		ts := int64(binary.BigEndian.Uint64(data[i:]))
-		rel := int64(int32(binary.BigEndian.Uint32(data[i+8:])))
-		if ts == 0 && rel == 0 {
-			break
-		}
+	n := 0 // entries read
+	for ts, rel := range mmapindex.TimeEntries(data) {
+		i := n
 		n++
 		fmt.Fprintf(d.out, "timestamp: %d offset: %d\n", ts, base+rel)
 		if !d.verify {
@@ -141,13 +136,13 @@ func (d *dumper) timeIndex(path string) error {
 			continue
 		}
 		if ts <= lastTs || rel <= lastRel {
-			d.problem("entry %d (%d, %d) does not increase", i/12, ts, base+rel)
+			d.problem("entry %d (%d, %d) does not increase", i, ts, base+rel)
 		}
 		lastTs, lastRel = ts, rel
 		if m, ok := maxTs[base+rel]; !ok {
-			d.problem("entry %d: offset %d is not the last offset of a batch", i/12, base+rel)
+			d.problem("entry %d: offset %d is not the last offset of a batch", i, base+rel)
 		} else if m != ts {
-			d.problem("entry %d: timestamp %d, but the largest timestamp up to offset %d is %d", i/12, ts, base+rel, m)
+			d.problem("entry %d: timestamp %d, but the largest timestamp up to offset %d is %d", i, ts, base+rel, m)
 		}
 	}
 	if n == 0 {

@@ -10,13 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"samsa/record"
 	"samsa/record/codec"
 )
-
-var codecNames = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 
 func (d *dumper) log(path string) error {
 	f, err := os.Open(path)
@@ -48,10 +44,6 @@ func (d *dumper) log(path string) error {
 			return nil
 		}
 		valid := record.CheckCRC(b, &h) == nil
-		codec := "unknown"
-		if c := h.Codec(); c < len(codecNames) {
-			codec = codecNames[c]
-		}
 		lastSeq := int32(-1)
 		if h.BaseSequence >= 0 {
 			lastSeq = h.BaseSequence + h.LastOffsetDelta
@@ -59,7 +51,7 @@ func (d *dumper) log(path string) error {
 		fmt.Fprintf(d.out, "baseOffset: %d lastOffset: %d count: %d baseSequence: %d lastSequence: %d producerId: %d producerEpoch: %d partitionLeaderEpoch: %d isTransactional: %t isControl: %t position: %d %s: %d size: %d magic: %d compresscodec: %s crc: %d isvalid: %t\n",
 			h.BaseOffset, h.LastOffset(), h.RecordCount, h.BaseSequence, lastSeq, h.ProducerID, h.ProducerEpoch,
 			h.LeaderEpoch, h.Attributes&record.AttrTransactional != 0, h.Attributes&record.AttrControl != 0,
-			pos, timestampType(&h), h.MaxTimestamp, h.Size(), h.Magic, codec, h.CRC, valid)
+			pos, timestampType(&h), h.MaxTimestamp, h.Size(), h.Magic, codecName(&h), h.CRC, valid)
 		if d.verify {
 			if !valid {
 				d.problem("batch at position %d: crc mismatch", pos)
@@ -84,46 +76,35 @@ func timestampType(h *record.Header) string {
 	return "CreateTime"
 }
 
+// codecName names the batch's compression as Kafka's tool does: codec's
+// name, or "unknown" for a value that is not a codec.
+func codecName(h *record.Header) string {
+	name := codec.Codec(h.Codec()).String()
+	if _, ok := codec.Parse(name); !ok {
+		return "unknown"
+	}
+	return name
+}
+
 // records prints each record of a batch as Kafka's tool does with
 // --print-data, decompressing compressed batches first.
 func (d *dumper) records(b []byte, h *record.Header) {
-	var rb kmsg.RecordBatch
-	if err := rb.ReadFrom(b); err != nil {
-		d.problem("batch at offset %d: %v", h.BaseOffset, err)
+	recs, err := record.Inflate(b, h, nil, maxDecompressed)
+	if err != nil {
+		d.problem("batch at offset %d: %v records: %v", h.BaseOffset, codec.Codec(h.Codec()), err)
 		return
 	}
-	recs := rb.Records
-	if c := codec.Codec(h.Codec()); c != codec.None {
-		raw, err := codec.Decompress(c, nil, recs, maxDecompressed)
-		if err != nil {
-			d.problem("batch at offset %d: %v records: %v", h.BaseOffset, c, err)
-			return
-		}
-		recs = raw
-	}
 	control := h.Attributes&record.AttrControl != 0
-	for i := range int(rb.NumRecords) {
-		var r kmsg.Record
-		n, size := binary.Varint(recs)
-		if size <= 0 || n < 0 || int64(len(recs)-size) < n {
-			d.problem("batch at offset %d: record %d: bad length", h.BaseOffset, i)
-			return
-		}
-		if err := r.ReadFrom(recs[:size+int(n)]); err != nil {
-			d.problem("batch at offset %d: record %d: %v", h.BaseOffset, i, err)
-			return
-		}
-		recs = recs[size+int(n):]
-		ts := h.FirstTimestamp + r.TimestampDelta64
-		if h.Attributes&record.AttrLogAppendTime != 0 {
-			ts = h.MaxTimestamp // as Kafka reads a LogAppendTime record
-		}
-		keys := make([]string, len(r.Headers))
-		for j, hd := range r.Headers {
-			keys[j] = hd.Key
+	it := record.NewIter(recs, h.RecordCount)
+	var keys []string
+	for it.Next() {
+		r := it.Record()
+		keys = keys[:0]
+		for k := range r.Headers() {
+			keys = append(keys, string(k))
 		}
 		fmt.Fprintf(d.out, "| offset: %d %s: %d keySize: %d valueSize: %d sequence: %d headerKeys: [%s]",
-			h.BaseOffset+int64(r.OffsetDelta), timestampType(h), ts, nullableLen(r.Key), nullableLen(r.Value),
+			r.Offset(h), timestampType(h), r.Timestamp(h), nullableLen(r.Key), nullableLen(r.Value),
 			seqOf(h, r.OffsetDelta), strings.Join(keys, ","))
 		switch {
 		case control:
@@ -138,8 +119,12 @@ func (d *dumper) records(b []byte, h *record.Header) {
 		}
 		fmt.Fprintln(d.out)
 	}
-	if len(recs) != 0 {
-		d.problem("batch at offset %d: %d bytes after the last record", h.BaseOffset, len(recs))
+	if err := it.Err(); err != nil {
+		d.problem("batch at offset %d: %v", h.BaseOffset, err)
+		return
+	}
+	if rest := it.Rest(); len(rest) != 0 {
+		d.problem("batch at offset %d: %d bytes after the last record", h.BaseOffset, len(rest))
 	}
 }
 
