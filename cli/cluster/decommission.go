@@ -41,56 +41,20 @@ nothing more, the broker holds no data and can be stopped.`,
 			if err != nil {
 				return err
 			}
-			load := map[int32]int{}
-			for _, b := range md.Brokers {
-				if b.NodeID != gone {
-					load[b.NodeID] = 0
-				}
-			}
-			if len(load) == 0 {
-				return fmt.Errorf("no other broker to move replicas to")
-			}
-			for _, t := range md.Topics {
-				for _, p := range t.Partitions {
-					for _, r := range p.Replicas {
-						if _, ok := load[r]; ok {
-							load[r]++
-						}
-					}
-				}
+			moves, err := planDecommission(md, gone)
+			if err != nil {
+				return err
 			}
 			var req kadm.AlterPartitionAssignmentsReq
 			w := command.NewTable(s.Out())
 			fmt.Fprintln(w, "TOPIC\tPARTITION\tFROM\tTO")
-			moves := 0
-			for _, t := range md.Topics.Sorted() {
-				for _, p := range t.Partitions.Sorted() {
-					if !slices.Contains(p.Replicas, gone) {
-						continue
-					}
-					best := int32(-1)
-					for b, n := range load {
-						if slices.Contains(p.Replicas, b) {
-							continue
-						}
-						if best < 0 || n < load[best] || n == load[best] && b < best {
-							best = b
-						}
-					}
-					if best < 0 {
-						return fmt.Errorf("%s-%d: no broker left that holds no replica of it", t.Topic, p.Partition)
-					}
-					load[best]++
-					to := slices.Clone(p.Replicas)
-					to[slices.Index(to, gone)] = best
-					req.Assign(t.Topic, p.Partition, to)
-					fmt.Fprintf(w, "%s\t%d\t%v\t%v\n", t.Topic, p.Partition, p.Replicas, to)
-					moves++
-				}
+			for _, m := range moves {
+				req.Assign(m.topic, m.partition, m.to)
+				fmt.Fprintf(w, "%s\t%d\t%v\t%v\n", m.topic, m.partition, m.from, m.to)
 			}
 			w.Flush()
-			if dryRun || moves == 0 {
-				fmt.Fprintf(s.Out(), "%d partition(s) to move\n", moves)
+			if dryRun || len(moves) == 0 {
+				fmt.Fprintf(s.Out(), "%d partition(s) to move\n", len(moves))
 				return nil
 			}
 			resps, err := adm.AlterPartitionAssignments(ctx, req)
@@ -104,7 +68,7 @@ nothing more, the broker holds no data and can be stopped.`,
 					fmt.Fprintf(s.Err(), "samsa cluster decommission: %s-%d: %v\n", r.Topic, r.Partition, command.ErrOf(r.Err, r.ErrMessage))
 				}
 			})
-			fmt.Fprintf(s.Out(), "%d partition(s) moving off broker %d\n", moves-failed, gone)
+			fmt.Fprintf(s.Out(), "%d partition(s) moving off broker %d\n", len(moves)-failed, gone)
 			if failed > 0 {
 				return command.ExitCode(1)
 			}
@@ -113,4 +77,62 @@ nothing more, the broker holds no data and can be stopped.`,
 	}
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
 	return c
+}
+
+// move is one partition's replicas before and after a decommission.
+type move struct {
+	topic     string
+	partition int32
+	from, to  []int32
+}
+
+// planDecommission moves each replica that broker gone holds, in topic
+// and partition order, to the broker with the fewest replicas among the
+// others that hold none of the partition (the lowest ID of equals), in
+// the same place of the replica list, so the preferred leader stays where
+// it can.
+func planDecommission(md kadm.Metadata, gone int32) ([]move, error) {
+	load := map[int32]int{}
+	for _, b := range md.Brokers {
+		if b.NodeID != gone {
+			load[b.NodeID] = 0
+		}
+	}
+	if len(load) == 0 {
+		return nil, fmt.Errorf("no other broker to move replicas to")
+	}
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			for _, r := range p.Replicas {
+				if _, ok := load[r]; ok {
+					load[r]++
+				}
+			}
+		}
+	}
+	var moves []move
+	for _, t := range md.Topics.Sorted() {
+		for _, p := range t.Partitions.Sorted() {
+			if !slices.Contains(p.Replicas, gone) {
+				continue
+			}
+			best := int32(-1)
+			for b, n := range load {
+				if slices.Contains(p.Replicas, b) {
+					continue
+				}
+				if best < 0 || n < load[best] || n == load[best] && b < best {
+					best = b
+				}
+			}
+			if best < 0 {
+				return nil, fmt.Errorf("%s-%d: no broker left that holds no replica of it", t.Topic, p.Partition)
+			}
+			load[best]++
+			to := slices.Clone(p.Replicas)
+			to[slices.Index(to, gone)] = best
+			moves = append(moves, move{t.Topic, p.Partition, p.Replicas, to})
+		}
+	}
+	return moves, nil
 }
