@@ -47,8 +47,7 @@ func (x *OffsetIndex) checkIncreasing(n int) error {
 }
 
 func (x *OffsetIndex) raw(i int) (rel, pos int64) {
-	e := x.m.data[i*OffsetEntrySize:]
-	return int64(int32(binary.BigEndian.Uint32(e))), int64(int32(binary.BigEndian.Uint32(e[4:])))
+	return offsetEntry(x.m.data[i*OffsetEntrySize:])
 }
 
 // Base returns the segment's base offset.

@@ -44,8 +44,7 @@ func (x *TimeIndex) checkIncreasing(n int) error {
 }
 
 func (x *TimeIndex) raw(i int) (ts, rel int64) {
-	e := x.m.data[i*TimeEntrySize:]
-	return int64(binary.BigEndian.Uint64(e)), int64(int32(binary.BigEndian.Uint32(e[8:])))
+	return timeEntry(x.m.data[i*TimeEntrySize:])
 }
 
 // Entry returns entry i as a timestamp and an absolute offset.

@@ -150,6 +150,10 @@ const snapshotEntrySize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
 
 var ErrBadSnapshot = errors.New("producer snapshot corrupt")
 
+// ErrSnapshotCRC is a snapshot whose CRC does not match its bytes. It is
+// also ErrBadSnapshot.
+var ErrSnapshotCRC = fmt.Errorf("%w: crc mismatch", ErrBadSnapshot)
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func EncodeSnapshot(ps *State) []byte {
@@ -178,33 +182,74 @@ func EncodeSnapshot(ps *State) []byte {
 	return b
 }
 
-// DecodeSnapshot parses a snapshot file; it never panics (fuzzed).
-func DecodeSnapshot(b []byte) (*State, error) {
+// SnapshotEntry is one producer of a snapshot file, as written.
+type SnapshotEntry struct {
+	ProducerID            int64
+	Epoch                 int16
+	LastSequence          int32
+	LastOffset            int64
+	OffsetDelta           int32 // LastOffset minus the first offset of the last batch
+	Timestamp             int64 // of the producer's last append, ms
+	CoordinatorEpoch      int32
+	CurrentTxnFirstOffset int64 // -1: no open transaction
+}
+
+// ReadSnapshot reads a snapshot file's entries as written, checking its
+// framing: header, version, and a size of exactly the entries it counts.
+// With a CRC that does not match, it returns the entries (when they
+// frame) and ErrSnapshotCRC: a tool may show them, the broker must not
+// trust them. It checks nothing of the entries' values (DecodeSnapshot
+// does) and never panics.
+func ReadSnapshot(b []byte) ([]SnapshotEntry, error) {
 	if len(b) < 10 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrBadSnapshot, len(b))
 	}
 	if v := binary.BigEndian.Uint16(b); v != snapshotVersion {
 		return nil, fmt.Errorf("%w: version %d", ErrBadSnapshot, v)
 	}
+	var crcErr error
 	if crc32.Checksum(b[6:], castagnoli) != binary.BigEndian.Uint32(b[2:]) {
-		return nil, fmt.Errorf("%w: crc mismatch", ErrBadSnapshot)
+		crcErr = ErrSnapshotCRC
 	}
 	n := int(int32(binary.BigEndian.Uint32(b[6:])))
 	if n < 0 || len(b)-10 != n*snapshotEntrySize {
+		if crcErr != nil {
+			return nil, crcErr
+		}
 		return nil, fmt.Errorf("%w: %d entries in %d bytes", ErrBadSnapshot, n, len(b)-10)
 	}
-	ps := NewState()
+	entries := make([]SnapshotEntry, 0, n)
+	be := binary.BigEndian
 	for p := b[10:]; len(p) > 0; p = p[snapshotEntrySize:] {
-		id := int64(binary.BigEndian.Uint64(p))
-		lastSeq := int32(binary.BigEndian.Uint32(p[10:]))
-		lastOff := int64(binary.BigEndian.Uint64(p[14:]))
-		delta := int32(binary.BigEndian.Uint32(p[22:]))
+		entries = append(entries, SnapshotEntry{
+			ProducerID:            int64(be.Uint64(p)),
+			Epoch:                 int16(be.Uint16(p[8:])),
+			LastSequence:          int32(be.Uint32(p[10:])),
+			LastOffset:            int64(be.Uint64(p[14:])),
+			OffsetDelta:           int32(be.Uint32(p[22:])),
+			Timestamp:             int64(be.Uint64(p[26:])),
+			CoordinatorEpoch:      int32(be.Uint32(p[34:])),
+			CurrentTxnFirstOffset: int64(be.Uint64(p[38:])),
+		})
+	}
+	return entries, crcErr
+}
+
+// DecodeSnapshot parses a snapshot file; it never panics (fuzzed).
+func DecodeSnapshot(b []byte) (*State, error) {
+	entries, err := ReadSnapshot(b)
+	if err != nil {
+		return nil, err
+	}
+	ps := NewState()
+	for _, e := range entries {
+		id, lastSeq, lastOff, delta := e.ProducerID, e.LastSequence, e.LastOffset, e.OffsetDelta
 		if id < 0 || lastSeq < 0 || delta < 0 || lastOff < int64(delta) {
 			return nil, fmt.Errorf("%w: bad entry for producer %d", ErrBadSnapshot, id)
 		}
 		ps.m[id] = &entry{
-			epoch:  int16(binary.BigEndian.Uint16(p[8:])),
-			lastMs: int64(binary.BigEndian.Uint64(p[26:])),
+			epoch:  e.Epoch,
+			lastMs: e.Timestamp,
 			batches: []Batch{{
 				FirstSeq: seqSub(lastSeq, delta), LastSeq: lastSeq,
 				FirstOffset: lastOff - int64(delta), LastOffset: lastOff,

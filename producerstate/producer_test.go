@@ -3,6 +3,7 @@ package producerstate
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"samsa/record"
@@ -109,9 +110,49 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// ReadSnapshot gives each entry as written, the fields DecodeSnapshot
+// drops included; it shows the entries of a snapshot with a bad CRC, with
+// ErrSnapshotCRC, and none of one that does not frame.
+func TestReadSnapshot(t *testing.T) {
+	ps := NewState()
+	ps.Update(idemHeader(1, 3, 10, 4), 500, 1111)
+	ps.Update(idemHeader(2, 0, math.MaxInt32-1, 3), 600, 2222)
+	data := EncodeSnapshot(ps)
+	want := []SnapshotEntry{
+		{ProducerID: 1, Epoch: 3, LastSequence: 13, LastOffset: 503, OffsetDelta: 3, Timestamp: 1111, CoordinatorEpoch: -1, CurrentTxnFirstOffset: -1},
+		{ProducerID: 2, Epoch: 0, LastSequence: 0, LastOffset: 602, OffsetDelta: 2, Timestamp: 2222, CoordinatorEpoch: -1, CurrentTxnFirstOffset: -1},
+	}
+	got, err := ReadSnapshot(data)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ReadSnapshot = %+v, %v; want %+v", got, err, want)
+	}
+	badCRC := append(append([]byte(nil), data[:len(data)-1]...), data[len(data)-1]^1)
+	got, err = ReadSnapshot(badCRC)
+	if !errors.Is(err, ErrSnapshotCRC) || !errors.Is(err, ErrBadSnapshot) || len(got) != 2 || got[0] != want[0] {
+		t.Errorf("ReadSnapshot with a bad CRC = %+v, %v; want the entries and ErrSnapshotCRC", got, err)
+	}
+	if _, err := DecodeSnapshot(badCRC); !errors.Is(err, ErrSnapshotCRC) {
+		t.Errorf("DecodeSnapshot with a bad CRC: %v, want ErrSnapshotCRC", err)
+	}
+	for name, bad := range map[string][]byte{
+		"short":   data[:9],
+		"version": append([]byte{0, 9}, data[2:]...),
+		"count":   data[:len(data)-5],
+	} {
+		if got, err := ReadSnapshot(bad); !errors.Is(err, ErrBadSnapshot) || got != nil {
+			t.Errorf("%s: ReadSnapshot = %+v, %v; want no entries and ErrBadSnapshot", name, got, err)
+		}
+	}
+	if got, err := ReadSnapshot(EncodeSnapshot(NewState())); err != nil || len(got) != 0 {
+		t.Errorf("ReadSnapshot of an empty snapshot = %+v, %v", got, err)
+	}
+}
+
 // FuzzProducerSnapshot parses arbitrary bytes as a .snapshot file.
-// Invariants: never panics; an accepted snapshot re-encodes to a snapshot
-// that decodes to the same producers.
+// Invariants: never panics; ReadSnapshot returns entries only without an
+// error or with ErrSnapshotCRC, and DecodeSnapshot accepts only what
+// ReadSnapshot reads without an error; an accepted snapshot re-encodes to
+// a snapshot that decodes to the same producers.
 func FuzzProducerSnapshot(f *testing.F) {
 	ps := NewState()
 	ps.Update(idemHeader(1, 3, 10, 4), 500, 1111)
@@ -119,7 +160,14 @@ func FuzzProducerSnapshot(f *testing.F) {
 	f.Add(EncodeSnapshot(ps))
 	f.Add(EncodeSnapshot(NewState()))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, rerr := ReadSnapshot(data)
+		if entries != nil && rerr != nil && !errors.Is(rerr, ErrSnapshotCRC) {
+			t.Fatalf("ReadSnapshot returned %d entries with %v", len(entries), rerr)
+		}
 		got, err := DecodeSnapshot(data)
+		if err == nil && rerr != nil {
+			t.Fatalf("DecodeSnapshot accepted what ReadSnapshot refused: %v", rerr)
+		}
 		if err != nil {
 			return
 		}

@@ -3,29 +3,47 @@
 // The commands are built with github.com/spf13/cobra and its flag package
 // github.com/spf13/pflag, as Redpanda's rpk is: GNU-style flags, help on
 // every command, suggestions for mistyped commands and shell completion.
-// cli.go states the conventions they share.
+// Each group of commands is a package under samsa/cli (one file per
+// subcommand); samsa/cli/command holds what they share and states their
+// conventions, samsa/cli/root sets up and runs the root. This file holds
+// the root alone.
 package main
 
 import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"samsa/cli/bench"
+	"samsa/cli/broker"
+	"samsa/cli/cluster"
+	"samsa/cli/command"
+	"samsa/cli/completion"
+	"samsa/cli/consume"
+	"samsa/cli/dumplog"
+	"samsa/cli/group"
+	"samsa/cli/produce"
+	"samsa/cli/root"
+	"samsa/cli/topic"
+	versioncmd "samsa/cli/version"
+)
+
+// Set by make build (-ldflags "-X main.commit=..."); empty otherwise. See
+// package samsa/cli/version.
+var (
+	version    string // git describe, or a Go pseudo-version of the commit
+	commit     string // the full commit hash
+	commitTime string // its committer time, RFC 3339 in UTC
+	modified   string // "true" if the tree had uncommitted changes
 )
 
 func main() {
-	os.Exit(execute(os.Args[1:]))
-}
-
-// execute runs the command line args and returns the exit status.
-func execute(args []string) int {
-	root := newRootCmd()
-	root.SetArgs(legacyLongFlags(args))
-	cmd, err := root.ExecuteC()
-	return exitStatus(os.Stderr, cmd, err)
+	os.Exit(root.Execute(newRootCmd(), os.Args[1:]))
 }
 
 func newRootCmd() *cobra.Command {
-	root := &cobra.Command{
+	stamp := versioncmd.Stamp{Version: version, Commit: commit, CommitTime: commitTime, Modified: modified}
+	c := &cobra.Command{
 		Use:   "samsa",
 		Short: "A Kafka-compatible message broker and its tools",
 		Long: `Samsa is a Kafka-compatible message broker. This binary runs the broker
@@ -43,44 +61,30 @@ produce), as in rpk; -p/--partition is a partition where records are
 written, read or deleted (produce, consume, topic delete-records, topic
 offsets, group seek), as in kcat. -b/--brokers names the seed brokers
 (default $SAMSA_BROKERS, else 127.0.0.1:9092); --timeout bounds every wait.`,
-		Version:           versionText(),
-		Args:              subcommandArgs,
+		Version:           versioncmd.Text(stamp),
+		Args:              command.SubcommandArgs,
 		RunE:              func(*cobra.Command, []string) error { return nil },
-		SilenceErrors:     true,
-		SilenceUsage:      true,
 		DisableAutoGenTag: true,
 	}
-	root.SetVersionTemplate("{{.Version}}")
+	c.SetVersionTemplate("{{.Version}}")
 	// Long only: -v is produce's --verbose.
-	root.Flags().Bool("version", false, "print the version, commit and Go version (the same as samsa version)")
-	root.SetOut(os.Stdout)
-	root.SetErr(os.Stderr)
-	root.SetFlagErrorFunc(flagError)
-	root.SetUsageFunc(usage)
-	root.SetHelpCommand(helpCommand())
+	c.Flags().Bool("version", false, "print the version, commit and Go version (the same as samsa version)")
+	c.SetOut(os.Stdout)
+	c.SetErr(os.Stderr)
 
-	cf := newClientFlags()
-	root.AddCommand(
-		brokerCmd(),
-		topicCmd(cf),
-		produceCmd(cf),
-		consumeCmd(cf),
-		groupCmd(cf),
-		clusterCmd(cf),
-		benchCmd(cf),
-		dumpLogCmd(),
-		versionCmd(),
-		completionCommand(),
+	cf := command.NewClientFlags()
+	c.AddCommand(
+		broker.NewCommand(),
+		topic.NewCommand(cf),
+		produce.NewCommand(cf),
+		consume.NewCommand(cf),
+		group.NewCommand(cf),
+		cluster.NewCommand(cf),
+		bench.NewCommand(cf),
+		dumplog.NewCommand(),
+		versioncmd.NewCommand(stamp),
+		completion.NewCommand(),
 	)
-	// Every Use line shows the flags that matter; no "[flags]" appended.
-	walk(root, func(c *cobra.Command) { c.DisableFlagsInUseLine = true })
-	return root
-}
-
-// walk calls fn on c and every command below it.
-func walk(c *cobra.Command, fn func(*cobra.Command)) {
-	fn(c)
-	for _, s := range c.Commands() {
-		walk(s, fn)
-	}
+	root.Setup(c)
+	return c
 }

@@ -130,7 +130,18 @@ func render(want map[string][]string) string {
 		d(n)
 		names = append(names, n)
 	}
+	// The client commands first, then the broker's layers: no broker layer
+	// imports a command (TestCLIImports), so the order stays valid.
+	tool := func(n string) int {
+		if strings.HasPrefix(n, "cmd/") || strings.HasPrefix(n, "cli/") || n == "internal/clitest" {
+			return 0
+		}
+		return 1
+	}
 	slices.SortFunc(names, func(a, b string) int {
+		if tool(a) != tool(b) {
+			return tool(a) - tool(b)
+		}
 		if depth[a] != depth[b] {
 			return depth[b] - depth[a]
 		}

@@ -93,11 +93,9 @@ func TestImportsPointDown(t *testing.T) {
 
 // ceilings are the packages already past about 3,000 lines, at their size
 // when this test was written with a little room: they may shrink, not
-// grow much. One that reaches its ceiling is split by role (cmd/samsa:
-// commands into packages of their own; logfile: compaction or the epoch
-// cache; kafkaapi: the group or admin handlers).
+// grow much. One that reaches its ceiling is split by role (logfile:
+// compaction or the epoch cache; kafkaapi: the group or admin handlers).
 var ceilings = map[string]int{
-	"samsa/cmd/samsa":        5400,
 	"samsa/logfile":          3650,
 	"samsa/kafkaapi":         3400,
 	"samsa/metadata/kafkazk": 3150,
@@ -121,6 +119,83 @@ func TestPackageSize(t *testing.T) {
 		if n > limit {
 			t.Errorf("%s has %d lines of non-test Go, over %d: split it by role rather than raise the limit", path, n, limit)
 		}
+	}
+}
+
+// The client-side commands (docs/architecture.md): one package per group
+// of commands under samsa/cli, the plumbing they share in cliShared (with
+// its internal packages), the root's setup in cliRoot; cmd/samsa builds
+// the root from them.
+const (
+	cliPrefix = "samsa/cli/"
+	cliShared = "samsa/cli/command"
+	cliRoot   = "samsa/cli/root"
+	cliBroker = "samsa/cli/broker"
+	mainPkg   = "samsa/cmd/samsa"
+)
+
+// inShared reports whether path is the shared package or one of its own.
+func inShared(path string) bool {
+	return path == cliShared || strings.HasPrefix(path, cliShared+"/")
+}
+
+// TestCLIImports: a command package imports no other command package,
+// only the shared one, so no two of them are tied together; the shared
+// package imports none of them; no layer of the broker imports samsa/cli;
+// and only cli/broker, which runs the broker, depends on samsa/server.
+func TestCLIImports(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, path := range []string{cliShared, cliRoot, cliBroker, "samsa/cli/topic", "samsa/cli/consume", "samsa/cli/group"} {
+		if _, ok := pkgs[path]; !ok {
+			t.Errorf("package %s is gone: update this test and docs/architecture.md", path)
+		}
+	}
+	isServer := func(dep string) bool { return dep == "samsa/server" || strings.HasPrefix(dep, "samsa/server/") }
+	for path, p := range pkgs {
+		cli := strings.HasPrefix(path, cliPrefix)
+		for _, dep := range p.Deps {
+			if cli && path != cliBroker && isServer(dep) {
+				t.Errorf("%s depends on %s: only %s runs the broker", path, dep, cliBroker)
+			}
+			if !strings.HasPrefix(dep, cliPrefix) {
+				continue
+			}
+			switch {
+			case inShared(path) && !inShared(dep):
+				t.Errorf("%s depends on %s: the shared package imports no command package", path, dep)
+			case cli && !inShared(path) && !inShared(dep):
+				t.Errorf("%s depends on %s: a command package imports only %s", path, dep, cliShared)
+			case !cli && path != mainPkg && path != "samsa/internal/clitest":
+				t.Errorf("%s depends on %s: no layer of the broker imports samsa/cli", path, dep)
+			}
+		}
+	}
+}
+
+// cliMaxLines bounds each package of the commands: a group that outgrows
+// it is split (rpk has a package per group and, in the largest, per
+// subgroup).
+const cliMaxLines = 1200
+
+// TestCLIPackageSize: no package under samsa/cli, nor cmd/samsa, over
+// cliMaxLines lines of non-test Go.
+func TestCLIPackageSize(t *testing.T) {
+	n := 0
+	for path, p := range listPackages(t) {
+		if !strings.HasPrefix(path, cliPrefix) && path != mainPkg {
+			continue
+		}
+		n++
+		size := 0
+		for _, f := range p.GoFiles {
+			size += lines(t, filepath.Join(p.Dir, f))
+		}
+		if size > cliMaxLines {
+			t.Errorf("%s has %d lines of non-test Go, over %d: split it by role", path, size, cliMaxLines)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d packages of commands found", n)
 	}
 }
 
