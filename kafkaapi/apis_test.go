@@ -226,6 +226,15 @@ func startTestBroker(t testing.TB, props map[string]string, cl *fakeCluster) *te
 	return b
 }
 
+// client returns another connection to the same broker (its own
+// correlation ids), for requests that must overlap: a long poll and the
+// produce that ends it. The server closes it when the test ends.
+func (b *testBroker) client() *testBroker {
+	c := *b
+	c.conn, c.corr = nil, 0
+	return &c
+}
+
 // send writes a request at its version and returns the response frame
 // (correlation id first), or closed when the broker closed the connection
 // instead of answering. A request the broker answers with nothing (acks=0
@@ -369,6 +378,9 @@ func (b *testBroker) createTopic(name string, partitions int32, configs map[stri
 		rt.Configs = append(rt.Configs, c)
 	}
 	req.Topics = append(req.Topics, rt)
+	if b.cluster != nil {
+		req.TimeoutMillis = 0 // no controller makes the partitions: do not wait for them
+	}
 	resp := do[*kmsg.CreateTopicsResponse](b, 7, req)
 	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
 		b.t.Fatalf("creating %s: %+v", name, resp.Topics)
@@ -560,4 +572,81 @@ func TestHarnessSynctest(t *testing.T) {
 			t.Errorf("fetch of an empty log %+v", p)
 		}
 	})
+}
+
+// controllerEpoch is the controller epoch the test cluster's requests carry.
+const controllerEpoch = 1
+
+// leaderAndIsr sends the LeaderAndIsr (v6) a controller would for one
+// partition of topic: this broker hosts it, led by leader (-1: none) at
+// leaderEpoch, with replicas and isr. The partition's answer must be
+// NONE.
+func (b *testBroker) leaderAndIsr(topic string, partition, leader, leaderEpoch int32, replicas, isr []int32) {
+	b.t.Helper()
+	resp := do[*kmsg.LeaderAndISRResponse](b, 6, leaderAndIsrRequest(b.cluster.BrokerEpoch(), topic, partition, leader, leaderEpoch, replicas, isr))
+	if resp.ErrorCode != 0 || len(resp.Topics) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		b.t.Fatalf("LeaderAndIsr refused: %+v", resp)
+	}
+	// As UpdateMetadata would tell it: the partition in this broker's
+	// metadata.
+	b.setPartition(topic, partition, metadata.PartitionState{Leader: leader, LeaderEpoch: leaderEpoch, Replicas: replicas, ISR: isr})
+}
+
+func leaderAndIsrRequest(brokerEpoch int64, topic string, partition, leader, leaderEpoch int32, replicas, isr []int32) *kmsg.LeaderAndISRRequest {
+	req := kmsg.NewPtrLeaderAndISRRequest()
+	req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = 1, controllerEpoch, brokerEpoch
+	ts := kmsg.NewLeaderAndISRRequestTopicState()
+	ts.Topic = topic
+	ps := kmsg.NewLeaderAndISRRequestTopicPartition()
+	ps.Topic, ps.Partition, ps.ControllerEpoch = topic, partition, controllerEpoch
+	ps.Leader, ps.LeaderEpoch, ps.Replicas, ps.ISR = leader, leaderEpoch, replicas, isr
+	ts.PartitionStates = append(ts.PartitionStates, ps)
+	req.TopicStates = append(req.TopicStates, ts)
+	return req
+}
+
+// setPartition puts one partition's state in the metadata cache, the topic
+// too if it is not there yet.
+func (b *testBroker) setPartition(topic string, partition int32, st metadata.PartitionState) {
+	b.cache.Update(func(e *metadata.Edit) {
+		if e.SetPartition(topic, partition, st) {
+			return
+		}
+		info := &metadata.TopicInfo{Name: topic, ID: metadata.NewTopicID(), Partitions: make([]metadata.PartitionState, partition+1)}
+		for i := range info.Partitions {
+			info.Partitions[i] = metadata.PartitionState{Leader: -1}
+		}
+		info.Partitions[partition] = st
+		e.PutTopic(info)
+	})
+}
+
+// metadataState is a partition's state led by leader at epoch over
+// replicas, all in sync.
+func metadataState(leader, epoch int32, replicas ...int32) metadata.PartitionState {
+	return metadata.PartitionState{Leader: leader, LeaderEpoch: epoch, Replicas: replicas, ISR: replicas}
+}
+
+func findCoordinatorRequest(keyType int8, keys ...string) *kmsg.FindCoordinatorRequest {
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorType = keyType
+	if len(keys) > 0 {
+		req.CoordinatorKey = keys[0]
+	}
+	req.CoordinatorKeys = keys
+	return req
+}
+
+// listOffsetsRequest asks for one partition's offset at timestamp (-1: the
+// end, -2: the start), with a current leader epoch (-1: none).
+func listOffsetsRequest(topic string, partition int32, timestamp int64, leaderEpoch int32) *kmsg.ListOffsetsRequest {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Partition, rp.Timestamp, rp.CurrentLeaderEpoch, rp.MaxNumOffsets = partition, timestamp, leaderEpoch, 1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	return req
 }
