@@ -163,6 +163,7 @@ func TestOffsetForLeaderEpoch(t *testing.T) {
 		{"an older current epoch", 4, -1, "t", 2, 3, kerr.FencedLeaderEpoch, -1, -1},
 		{"a newer current epoch", 4, -1, "t", 4, 3, kerr.UnknownLeaderEpoch, -1, -1},
 		{"a consumer at a follower", 4, -1, "followed", -1, 1, kerr.NotLeaderForPartition, -1, -1},
+		{"a broker at a follower", 4, 2, "followed", -1, 1, kerr.NotLeaderForPartition, -1, -1},
 		{"a partition hosted elsewhere", 4, -1, "elsewhere", -1, 1, kerr.NotLeaderForPartition, -1, -1},
 		{"unknown topic", 4, -1, "nope", -1, 1, kerr.UnknownTopicOrPartition, -1, -1},
 	} {
