@@ -202,4 +202,8 @@ func TestListOffsetsCluster(t *testing.T) {
 	b.leaderAndIsr("new", 0, 0, 2, []int32{0, 1}, []int32{0, 1})
 	wantCode(t, "a new leader, v5+", b.listOffset(5, "new", 0, -1, -1).ErrorCode, kerr.OffsetNotAvailable)
 	wantCode(t, "a new leader, v7", b.listOffset(7, "new", 0, -2, -1).ErrorCode, kerr.OffsetNotAvailable)
+	// Before v5 Kafka answers LEADER_NOT_AVAILABLE: the clients of those
+	// versions do not know OFFSET_NOT_AVAILABLE.
+	wantCode(t, "a new leader, v4", b.listOffset(4, "new", 0, -1, -1).ErrorCode, kerr.LeaderNotAvailable)
+	wantCode(t, "a new leader, v1", b.listOffset(1, "new", 0, -1, -1).ErrorCode, kerr.LeaderNotAvailable)
 }
