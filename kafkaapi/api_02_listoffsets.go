@@ -10,7 +10,8 @@ package kafkaapi
 // the old offsets array (max_num_offsets: the start and end offsets).
 // Leader epochs are checked (v4+). A new leader whose high watermark has not
 // reached the start of its epoch answers OFFSET_NOT_AVAILABLE (v5+; before,
-// LEADER_NOT_AVAILABLE), as Kafka does.
+// LEADER_NOT_AVAILABLE), as Kafka does. A partition named more than once in
+// a v1+ request fails at each entry with INVALID_REQUEST, as in Kafka.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,6 +27,16 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ListOffsetsRequest)
 	h := rc.h
 	resp := kmsg.NewPtrListOffsetsResponse()
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	named := map[tp]int{}
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			named[tp{rt.Topic, rp.Partition}]++
+		}
+	}
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
@@ -36,6 +47,9 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			_, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			if err == nil {
 				err = p.CheckLeader(rp.CurrentLeaderEpoch)
+			}
+			if rc.version >= 1 && named[tp{rt.Topic, rp.Partition}] > 1 {
+				err = errf(kerr.InvalidRequest, "partition named more than once")
 			}
 			switch {
 			case err != nil:

@@ -207,3 +207,24 @@ func TestListOffsetsCluster(t *testing.T) {
 	wantCode(t, "a new leader, v4", b.listOffset(4, "new", 0, -1, -1).ErrorCode, kerr.LeaderNotAvailable)
 	wantCode(t, "a new leader, v1", b.listOffset(1, "new", 0, -1, -1).ErrorCode, kerr.LeaderNotAvailable)
 }
+
+// TestListOffsetsDuplicatePartitions: a partition named twice in a v1+
+// request fails at each entry with INVALID_REQUEST, as in Kafka; the
+// others are answered.
+func TestListOffsetsDuplicatePartitions(t *testing.T) {
+	b := newTestBroker(t, nil)
+	b.createTopic("t", 2, nil)
+	req := listOffsetsRequest("t", 0, -1, -1)
+	req.Topics[0].Partitions = append(req.Topics[0].Partitions, req.Topics[0].Partitions[0], kmsg.ListOffsetsRequestTopicPartition{Partition: 1, Timestamp: -1, CurrentLeaderEpoch: -1})
+	resp := do[*kmsg.ListOffsetsResponse](b, 7, req)
+	ps := resp.Topics[0].Partitions
+	if len(ps) != 3 {
+		t.Fatalf("partitions %+v", ps)
+	}
+	wantCode(t, "first entry of partition 0", ps[0].ErrorCode, kerr.InvalidRequest)
+	wantCode(t, "second entry of partition 0", ps[1].ErrorCode, kerr.InvalidRequest)
+	wantCode(t, "partition 1", ps[2].ErrorCode, nil)
+	if ps[0].Offset != -1 || ps[2].Offset != 0 {
+		t.Errorf("offsets %d, %d; want -1, 0", ps[0].Offset, ps[2].Offset)
+	}
+}
