@@ -242,13 +242,6 @@ func (b *testBroker) client() *testBroker {
 // and makes send return nil, false.
 func (b *testBroker) send(req kmsg.Request, expectNone bool) (frame []byte, closed bool) {
 	b.t.Helper()
-	if b.conn == nil {
-		c, err := b.ln.dial()
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		b.conn = c
-	}
 	b.corr++
 	corr := b.corr
 	out := sized(requestFrame(req, corr))
@@ -259,6 +252,33 @@ func (b *testBroker) send(req kmsg.Request, expectNone bool) (frame []byte, clos
 		av := kmsg.NewPtrApiVersionsRequest()
 		av.SetVersion(0)
 		out = append(out, sized(requestFrame(av, probe))...)
+	}
+	frame, closed = b.exchange(out)
+	if closed {
+		return nil, true
+	}
+	got := int32(binary.BigEndian.Uint32(frame))
+	switch {
+	case expectNone && got == probe:
+		return nil, false
+	case expectNone:
+		b.t.Fatalf("a response (correlation id %d) to a request that should have none", got)
+	case got != corr:
+		b.t.Fatalf("correlation id %d, want %d", got, corr)
+	}
+	return frame, false
+}
+
+// exchange writes bytes (size-prefixed frames) and reads one response
+// frame, or reports that the broker closed the connection.
+func (b *testBroker) exchange(out []byte) (frame []byte, closed bool) {
+	b.t.Helper()
+	if b.conn == nil {
+		c, err := b.ln.dial()
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		b.conn = c
 	}
 	// net.Pipe writes wait for the reader: write while reading.
 	werr := make(chan error, 1)
@@ -275,15 +295,6 @@ func (b *testBroker) send(req kmsg.Request, expectNone bool) (frame []byte, clos
 	}
 	if err := <-werr; err != nil {
 		b.t.Fatalf("writing the request: %v", err)
-	}
-	got := int32(binary.BigEndian.Uint32(frame))
-	switch {
-	case expectNone && got == probe:
-		return nil, false
-	case expectNone:
-		b.t.Fatalf("a response (correlation id %d) to a request that should have none", got)
-	case got != corr:
-		b.t.Fatalf("correlation id %d, want %d", got, corr)
 	}
 	return frame, false
 }
