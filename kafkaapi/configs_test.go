@@ -143,6 +143,7 @@ func TestAlterConfigs(t *testing.T) {
 		want []*kerr.Error
 	}{
 		{"unknown topic", []kmsg.AlterConfigsRequestResource{alterResource(topic, "nope", "retention.ms", "1")}, []*kerr.Error{kerr.UnknownTopicOrPartition}},
+		{"empty topic name", []kmsg.AlterConfigsRequestResource{alterResource(topic, "", "retention.ms", "1")}, []*kerr.Error{kerr.InvalidRequest}},
 		{"unknown key", []kmsg.AlterConfigsRequestResource{alterResource(topic, "t", "no.such.key", "1")}, []*kerr.Error{kerr.InvalidConfig}},
 		{"bad value", []kmsg.AlterConfigsRequestResource{alterResource(topic, "t", "retention.ms", "forever")}, []*kerr.Error{kerr.InvalidConfig}},
 		{"value out of range", []kmsg.AlterConfigsRequestResource{alterResource(topic, "t", "segment.bytes", "1")}, []*kerr.Error{kerr.InvalidConfig}},
