@@ -164,6 +164,42 @@ func TestMetadataCluster(t *testing.T) {
 	}
 }
 
+// Kafka's AclOperation codes of the operations it defines per resource
+// (AclEntry.supportedOperations); with no authorizer all are allowed.
+const (
+	opRead, opWrite, opCreate, opDelete, opAlter, opDescribe = 3, 4, 5, 6, 7, 8
+	opClusterAction, opDescribeConfigs, opAlterConfigs       = 9, 10, 11
+	opIdempotentWrite                                        = 12
+)
+
+var (
+	clusterOps = int32(1<<opCreate | 1<<opAlter | 1<<opDescribe | 1<<opClusterAction | 1<<opDescribeConfigs | 1<<opAlterConfigs | 1<<opIdempotentWrite)
+	topicOps   = int32(1<<opRead | 1<<opWrite | 1<<opCreate | 1<<opDelete | 1<<opAlter | 1<<opDescribe | 1<<opDescribeConfigs | 1<<opAlterConfigs)
+)
+
+// TestAuthorizedOperations: KIP-430's bitfields are Kafka's operations of
+// the resource, when asked for (otherwise Kafka's "not asked" value,
+// -2^31).
+func TestAuthorizedOperations(t *testing.T) {
+	b := newTestBroker(t, nil)
+	b.createTopic("t", 1, nil)
+	dc := kmsg.NewPtrDescribeClusterRequest()
+	dc.IncludeClusterAuthorizedOperations = true
+	if got := do[*kmsg.DescribeClusterResponse](b, 1, dc).ClusterAuthorizedOperations; got != clusterOps {
+		t.Errorf("DescribeCluster: cluster operations %b, want %b", got, clusterOps)
+	}
+	md := metadataRequest("t")
+	md.IncludeClusterAuthorizedOperations, md.IncludeTopicAuthorizedOperations = true, true
+	resp := do[*kmsg.MetadataResponse](b, 8, md)
+	if resp.AuthorizedOperations != clusterOps || resp.Topics[0].AuthorizedOperations != topicOps {
+		t.Errorf("Metadata v8: cluster operations %b, topic operations %b; want %b, %b", resp.AuthorizedOperations, resp.Topics[0].AuthorizedOperations, clusterOps, topicOps)
+	}
+	resp = do[*kmsg.MetadataResponse](b, 8, metadataRequest("t"))
+	if resp.AuthorizedOperations != -1<<31 || resp.Topics[0].AuthorizedOperations != -1<<31 {
+		t.Errorf("Metadata v8 not asked: %d, %d", resp.AuthorizedOperations, resp.Topics[0].AuthorizedOperations)
+	}
+}
+
 // TestDescribeCluster: this broker's view of the cluster; v1 (KIP-919)
 // refuses to describe controllers.
 func TestDescribeCluster(t *testing.T) {
