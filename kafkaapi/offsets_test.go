@@ -1,6 +1,7 @@
 package kafkaapi
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -226,5 +227,56 @@ func TestListOffsetsDuplicatePartitions(t *testing.T) {
 	wantCode(t, "partition 1", ps[2].ErrorCode, nil)
 	if ps[0].Offset != -1 || ps[2].Offset != 0 {
 		t.Errorf("offsets %d, %d; want -1, 0", ps[0].Offset, ps[2].Offset)
+	}
+}
+
+// TestDeleteRecordsCluster: only the leader moves the log start.
+func TestDeleteRecordsCluster(t *testing.T) {
+	b := newClusterBroker(t, &fakeCluster{epoch: 100, controllerID: 1}, nil)
+	b.leaderAndIsr("followed", 0, 1, 2, []int32{1, 0}, []int32{1, 0})
+	b.setPartition("elsewhere", 0, metadataState(1, 2, 1))
+	for _, topic := range []string{"followed", "elsewhere"} {
+		req := kmsg.NewPtrDeleteRecordsRequest()
+		req.Topics = []kmsg.DeleteRecordsRequestTopic{{Topic: topic, Partitions: []kmsg.DeleteRecordsRequestTopicPartition{{Partition: 0, Offset: -1}}}}
+		p := do[*kmsg.DeleteRecordsResponse](b, 2, req).Topics[0].Partitions[0]
+		wantCode(t, topic, p.ErrorCode, kerr.NotLeaderForPartition)
+		if p.LowWatermark != -1 {
+			t.Errorf("%s: low watermark %d", topic, p.LowWatermark)
+		}
+	}
+}
+
+// TestDescribeLogDirs: the one log directory, the partitions asked for
+// (all for a null list) with their sizes; topics with no partition asked
+// for are left out, partitions this broker does not have are absent.
+func TestDescribeLogDirs(t *testing.T) {
+	b := newTestBroker(t, nil)
+	b.createTopic("a", 2, nil)
+	b.createTopic("b", 1, nil)
+	batch := makeBatch(batchSpec{records: 2})
+	b.produce(9, 1, "a", 1, batch)
+
+	sizes := func(topics []kmsg.DescribeLogDirsRequestTopic) map[string]int64 {
+		req := kmsg.NewPtrDescribeLogDirsRequest()
+		req.Topics = topics
+		resp := do[*kmsg.DescribeLogDirsResponse](b, 4, req)
+		if len(resp.Dirs) != 1 || resp.Dirs[0].ErrorCode != 0 || resp.Dirs[0].Dir != b.dir.Path() || resp.Dirs[0].TotalBytes <= 0 || resp.Dirs[0].UsableBytes <= 0 {
+			t.Fatalf("dirs %+v, want %s", resp.Dirs, b.dir.Path())
+		}
+		out := map[string]int64{}
+		for _, dt := range resp.Dirs[0].Topics {
+			for _, p := range dt.Partitions {
+				out[fmt.Sprintf("%s-%d", dt.Topic, p.Partition)] = p.Size
+			}
+		}
+		return out
+	}
+	all := sizes(nil)
+	if len(all) != 3 || all["a-1"] != int64(len(batch)) || all["a-0"] != 0 {
+		t.Errorf("all partitions: %v", all)
+	}
+	some := sizes([]kmsg.DescribeLogDirsRequestTopic{{Topic: "a", Partitions: []int32{1, 7}}, {Topic: "b"}, {Topic: "nope", Partitions: []int32{0}}})
+	if len(some) != 1 || some["a-1"] != int64(len(batch)) {
+		t.Errorf("a-1, a-7, b with no partition, nope-0: %v, want a-1 alone", some)
 	}
 }

@@ -1,6 +1,8 @@
 package kafkaapi
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"testing"
@@ -67,6 +69,16 @@ func TestProduceErrors(t *testing.T) {
 	corrupt := slices.Clone(good)
 	corrupt[len(corrupt)-1] ^= 0xff // a record byte: the CRC no longer matches
 	twoBatches := append(slices.Clone(good), good...)
+	// A message set v1 (magic 1), as producers before Kafka 0.11 write it:
+	// offset, size, then crc, magic, attributes, timestamp, key, value.
+	// Its value makes it at least as long as a v2 batch header.
+	msg := []byte{1, 0} // magic 1, attributes 0
+	msg = binary.BigEndian.AppendUint64(msg, uint64(time.Now().UnixMilli()))
+	msg = binary.BigEndian.AppendUint32(msg, 0xffffffff) // null key
+	msg = binary.BigEndian.AppendUint32(msg, 40)
+	msg = append(msg, make([]byte, 40)...)
+	msg = append(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(msg)), msg...)
+	magic1 := append(binary.BigEndian.AppendUint32(make([]byte, 8), uint32(len(msg))), msg...)
 	unknownCodec := slices.Clone(good)
 	unknownCodec[22] |= 5 // attributes, low byte: codec 5
 	record.SetCRC(unknownCodec)
@@ -97,6 +109,10 @@ func TestProduceErrors(t *testing.T) {
 		{"transactional id", 9, 1, "t", 0, good, true, kerr.TransactionalIDAuthorizationFailed},
 		{"internal topic", 9, 1, "__consumer_offsets", 0, good, false, kerr.InvalidTopicException},
 		{"unknown codec", 9, 1, "t", 0, unknownCodec, false, kerr.CorruptMessage},
+		// The old formats are not converted (v0-v2 are served for clients
+		// that infer features from the versions listed).
+		{"magic 1 in v2", 2, 1, "t", 0, magic1, false, kerr.UnsupportedForMessageFormat},
+		{"magic 1 in v3+", 9, 1, "t", 0, magic1, false, kerr.InvalidRecord},
 	} {
 		req := produceRequest(c.acks, c.topic, c.part, c.records)
 		if c.txnID {
@@ -245,6 +261,12 @@ func TestInitProducerID(t *testing.T) {
 			t.Errorf("v%d: producer id %d epoch %d (seen %v)", v, r.ProducerID, r.ProducerEpoch, seen)
 		}
 		seen[r.ProducerID] = true
+	}
+	// KIP-360: a producer naming its current ID and epoch gets a new ID.
+	bump := kmsg.NewPtrInitProducerIDRequest()
+	bump.ProducerID, bump.ProducerEpoch = 0, 0
+	if r := do[*kmsg.InitProducerIDResponse](b, 4, bump); r.ErrorCode != 0 || seen[r.ProducerID] || r.ProducerEpoch != 0 {
+		t.Errorf("KIP-360 reinitialization: %+v", r)
 	}
 	req := kmsg.NewPtrInitProducerIDRequest()
 	req.TransactionalID = kmsg.StringPtr("txn")
