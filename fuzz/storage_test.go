@@ -191,7 +191,8 @@ func FuzzRecoverTail(f *testing.F) {
 		if !bytes.HasPrefix(got, valid) {
 			t.Fatal("valid prefix changed by recovery")
 		}
-		if _, err := record.ValidateBatches(got); err != nil {
+		var bs record.Batches
+		if err := record.ValidateBatches(&bs, got); err != nil {
 			t.Fatalf("recovered log does not re-parse: %v", err)
 		}
 		if _, err := l.Append(testbatch.Make(testbatch.Spec{Records: 1, ValueSize: 5})); err != nil {
@@ -327,14 +328,23 @@ func FuzzCloseReopen(f *testing.F) {
 
 // FuzzValidateProduce feeds arbitrary bytes as a producer's record set.
 // Invariants: no panic; on acceptance the batches tile the input exactly,
-// each re-parses with the same header, and validation is deterministic.
+// each re-parses with the header the run carries, and validation is
+// deterministic; the one-batch form (Produce v3+) accepts exactly the
+// sets the other accepts as one batch.
 func FuzzValidateProduce(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bs, err := record.ValidateProduce(data, 1<<20)
+		bs, err := record.ValidateProduce(data, 1<<20, false)
+		one, oneErr := record.ValidateProduce(data, 1<<20, true)
+		if (oneErr == nil) != (err == nil && bs.Count == 1) {
+			t.Fatalf("one-batch validation %v disagrees: %d batches, %v", oneErr, bs.Count, err)
+		}
+		if oneErr == nil && *one.Header(0) != *bs.Header(0) {
+			t.Fatalf("one-batch header %+v, want %+v", *one.Header(0), *bs.Header(0))
+		}
 		if err != nil {
 			return
 		}
-		again, err := record.ValidateProduce(data, 1<<20)
+		again, err := record.ValidateProduce(data, 1<<20, false)
 		if err != nil || again.Count != bs.Count || again.Records != bs.Records {
 			t.Fatalf("validation not deterministic: %v", err)
 		}
@@ -346,6 +356,9 @@ func FuzzValidateProduce(f *testing.F) {
 			}
 			if err := record.CheckCRC(data[pos:], &h); err != nil {
 				t.Fatal(err)
+			}
+			if n < bs.Count && *bs.Header(n) != h {
+				t.Fatalf("batch %d: carried header %+v, bytes say %+v", n, *bs.Header(n), h)
 			}
 			pos += int(h.Size())
 			n++

@@ -14,13 +14,15 @@ package kafkaapi
 // within a bound derived from max.message.bytes if compressed (gzip,
 // snappy raw or xerial, lz4 frames, zstd: Produce v7+): record framing,
 // count, offset deltas and, with message.timestamp.difference.max.ms,
-// timestamps (validate.go, package records). compression.type other than producer
+// timestamps (replica.Manager.Append: replica/validate.go over package
+// record, which parses each batch's header once for the whole path).
+// compression.type other than producer
 // recompresses batches to that codec; LogAppendTime sets the broker's
 // time (and a new CRC). Idempotent producers (KIP-98): a retried batch
 // already written returns its original offsets, a sequence gap is
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH, an
 // unknown producer not starting at sequence 0 UNKNOWN_PRODUCER_ID
-// (package producer). acks=0 gets no response; acks=1 and acks=-1 answer
+// (package producerstate). acks=0 gets no response; acks=1 and acks=-1 answer
 // once the append is done (standalone: this broker is the whole ISR).
 // Errors per partition, with Kafka's codes; v8+ carries a message and,
 // for a batch refused because of particular records (no key on a

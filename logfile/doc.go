@@ -18,7 +18,10 @@
 //
 // The batches are RecordBatch v2 as package record defines them (its
 // doc.go has the byte layout); this package reads their headers through
-// record.ParseHeader and stamps base offsets with record.AssignOffsets.
+// record.ParseHeader when it scans a segment, and appends a record.Batches
+// whose headers were parsed once by whoever validated them (the produce
+// path, a follower's fetch): it stamps base offsets with
+// Batches.AssignOffsets and indexes from the carried headers.
 // A batch that fails record's checks is record.ErrCorrupt, and so is a
 // segment whose indexes disagree with its batches.
 //

@@ -191,16 +191,17 @@ type AppendInfo struct {
 // appends it, assigning offsets from the log end. It stamps each batch's
 // baseOffset into buf in place; nothing else of buf changes.
 func (l *Log) Append(buf []byte) (AppendInfo, error) {
-	bs, err := record.ValidateProduce(buf, l.cfg.Load().MaxMessageBytes)
+	bs, err := record.ValidateProduce(buf, l.cfg.Load().MaxMessageBytes, false)
 	if err != nil {
 		return AppendInfo{}, err
 	}
-	return l.AppendValidated(bs)
+	return l.AppendValidated(&bs)
 }
 
 // AppendValidated appends batches that record.ValidateProduce accepted (the
-// broker may have changed them since, e.g. timestamps, keeping them valid).
-func (l *Log) AppendValidated(bs record.Batches) (AppendInfo, error) {
+// broker may have changed them since, e.g. timestamps, keeping them valid
+// and their parsed headers in step). It stamps their base offsets.
+func (l *Log) AppendValidated(bs *record.Batches) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -219,25 +220,20 @@ func (l *Log) AppendValidated(bs record.Batches) (AppendInfo, error) {
 // beyond framing, CRC and order (the leader validated them). The first
 // batch may not start below the log end.
 func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
-	n, err := record.ValidateBatches(buf)
-	if err != nil {
+	var bs record.Batches
+	if err := record.ValidateBatches(&bs, buf); err != nil {
 		return AppendInfo{}, err
 	}
-	if n == 0 {
+	if bs.Count == 0 {
 		return AppendInfo{FirstOffset: -1, LastOffset: -1, LogStartOffset: l.start.Load()}, nil
 	}
-	first, _ := record.ParseHeader(buf)
-	var last record.Header
-	var records int64
-	for pos := 0; pos < len(buf); {
-		h, _ := record.ParseHeader(buf[pos:])
-		last = h
-		records += int64(h.LastOffsetDelta) + 1
+	for i := range bs.Count {
+		h := bs.Header(i)
 		if err := l.AssignEpoch(h.LeaderEpoch, h.BaseOffset); err != nil {
 			return AppendInfo{}, err
 		}
-		pos += int(h.Size())
 	}
+	first, last := bs.Header(0), bs.Header(bs.Count-1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -249,13 +245,13 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 	if end := l.end.Load(); first.BaseOffset < end {
 		return AppendInfo{}, fmt.Errorf("%w: follower append at %d below the log end %d", ErrOffsetOutOfRange, first.BaseOffset, end)
 	}
-	return l.appendLocked(record.Batches{Buf: buf, Count: n, Records: records}, first.BaseOffset, last.LastOffset(), false)
+	return l.appendLocked(&bs, first.BaseOffset, last.LastOffset(), false)
 }
 
 // appendLocked writes whole batches whose first offset is first and last
 // offset last (assigning offsets from first when assign), indexes them and
 // publishes them. Called with l.mu held.
-func (l *Log) appendLocked(bs record.Batches, first, last int64, assign bool) (AppendInfo, error) {
+func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (AppendInfo, error) {
 	cfg := l.cfg.Load()
 	seg, err := l.maybeRoll(cfg, int64(len(bs.Buf)), bs.Count, last)
 	if err != nil {
@@ -264,7 +260,7 @@ func (l *Log) appendLocked(bs record.Batches, first, last int64, assign bool) (A
 	buf := bs.Buf
 	next := last + 1
 	if assign {
-		next = record.AssignOffsets(buf, first)
+		next = bs.AssignOffsets(first)
 	}
 	pos := seg.sizeNow()
 	if _, err := seg.log.WriteAt(buf, pos); err != nil {
@@ -272,16 +268,14 @@ func (l *Log) appendLocked(bs record.Batches, first, last int64, assign bool) (A
 		_ = seg.log.Truncate(pos)
 		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.path(LogSuffix), pos, err))
 	}
-	for p := 0; p < len(buf); {
-		h, err := record.ParseHeader(buf[p:])
-		if err == nil {
-			err = seg.indexBatch(&h, pos+int64(p), cfg.IndexIntervalBytes)
-		}
-		if err != nil {
+	p := pos
+	for i := range bs.Count {
+		h := bs.Header(i)
+		if err := seg.indexBatch(h, p, cfg.IndexIntervalBytes); err != nil {
 			_ = seg.log.Truncate(pos)
 			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.path(IndexSuffix), err))
 		}
-		p += int(h.Size())
+		p += h.Size()
 	}
 	newSize := pos + int64(len(buf))
 	flush := l.unflushed+bs.Records >= cfg.FlushMessages

@@ -1,8 +1,3 @@
-// Package meta is the broker's cluster metadata: topics, their partitions
-// and replica assignments, topic IDs, per-topic config overrides, the
-// cluster ID and producer-ID blocks. Store is the interface the broker uses;
-// Local keeps the metadata in the data directory for a standalone broker,
-// and a ZooKeeper store (the cluster stage) implements the same interface.
 package metadata
 
 import (

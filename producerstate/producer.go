@@ -1,7 +1,3 @@
-// Package producer keeps idempotent Producers' state for a partition
-// (KIP-98): per producer ID the epoch and the last five batches' sequence
-// ranges and offsets, snapshotted in Kafka's .snapshot format and rebuilt
-// from the log after the last snapshot.
 package producerstate
 
 import (

@@ -46,7 +46,7 @@ func BenchmarkValidate(b *testing.B) {
 			b.ReportAllocs()
 			buf := make([]byte, 0, 2<<20)
 			for b.Loop() {
-				if _, err := ValidateProduce(batch, 1<<30); err != nil {
+				if _, err := ValidateProduce(batch, 1<<30, false); err != nil {
 					b.Fatal(err)
 				}
 				inner, err := Inflate(batch, &h, buf, 64<<20)

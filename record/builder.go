@@ -17,7 +17,8 @@ type RecordHeader struct {
 type Builder struct {
 	// Header is the batch's header as AppendTo writes it. AppendTo sets
 	// Magic, Length, RecordCount and CRC, and clears the codec bits of a
-	// batch with no records (there is nothing to compress). Add raises
+	// batch with no records (there is nothing to compress); after it,
+	// Header is the header of the batch it wrote. Add raises
 	// LastOffsetDelta and, for CreateTime, MaxTimestamp to cover the
 	// record. Every other field is the caller's: base offset, leader
 	// epoch, attributes, first timestamp and producer fields are written
@@ -97,6 +98,9 @@ func (b *Builder) AppendTo(dst []byte) ([]byte, error) {
 	batch := dst[start:]
 	SetLength(batch, int32(len(batch)-LogOverhead))
 	SetCRC(batch)
+	h.Length = int32(len(batch) - LogOverhead)
+	h.CRC = binary.BigEndian.Uint32(batch[offCRC:])
+	b.Header = h
 	return dst, nil
 }
 

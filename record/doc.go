@@ -72,4 +72,8 @@
 //     are no valid batch; ErrInvalidRecord, ErrNoKey, ErrTimestamp and
 //     ErrBatchTooLarge for valid bytes a broker refuses (ErrNoKey and
 //     ErrTimestamp per record, every such record named in a *RecordsError).
+//  8. A Batches carries each batch's header parsed once, when it was
+//     validated; its headers always equal what its bytes parse to, because
+//     only its setters (AssignOffsets, SetLeaderEpoch, SetLogAppendTime,
+//     Replace) change either, and they change both.
 package record

@@ -48,7 +48,7 @@ func FuzzValidateCompressed(f *testing.F) {
 			return
 		}
 		batch := compressedBatch(codec.Codec(c&7), count, payload)
-		if _, err := ValidateProduce(batch, 1<<20); err != nil {
+		if _, err := ValidateProduce(batch, 1<<20, false); err != nil {
 			return
 		}
 		h, _ := ParseHeader(batch)

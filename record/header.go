@@ -188,17 +188,3 @@ func SetLogAppendTime(batch []byte, ts int64) {
 	binary.BigEndian.PutUint64(batch[offMaxTimestamp:], uint64(ts))
 	SetCRC(batch)
 }
-
-// AssignOffsets stamps consecutive base offsets from first on a run of
-// whole batches that ValidateProduce accepted, and returns the offset after
-// the last. It reads only the length and lastOffsetDelta of each batch.
-func AssignOffsets(batches []byte, first int64) (next int64) {
-	be := binary.BigEndian
-	next = first
-	for p := 0; p < len(batches); {
-		SetBaseOffset(batches[p:], next)
-		next += int64(int32(be.Uint32(batches[p+offLastOffsetDelta:]))) + 1
-		p += LogOverhead + int(int32(be.Uint32(batches[p+offLength:])))
-	}
-	return next
-}

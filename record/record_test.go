@@ -36,7 +36,7 @@ func TestBuilderRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			batch = batch[len("prefix"):]
-			bs, err := ValidateProduce(batch, 1<<20)
+			bs, err := ValidateProduce(batch, 1<<20, false)
 			if err != nil || bs.Count != 1 || bs.Records != 3 || bs.MaxTimestamp != 1003 {
 				t.Fatalf("ValidateProduce: %+v, %v", bs, err)
 			}
@@ -176,9 +176,11 @@ func TestCheckErrors(t *testing.T) {
 	}
 }
 
-// TestAssignOffsets: base offsets are stamped consecutively, outside the
-// CRC, and the next offset is returned.
-func TestAssignOffsets(t *testing.T) {
+// TestBatchesSetters: base offsets are stamped consecutively outside the
+// CRC and the next offset returned; leader epochs and LogAppendTime change
+// the bytes and the carried headers alike, so every carried header equals
+// the one its bytes parse to.
+func TestBatchesSetters(t *testing.T) {
 	var buf []byte
 	for _, n := range []int{3, 1, 2} {
 		b := NewBuilder(0)
@@ -187,14 +189,39 @@ func TestAssignOffsets(t *testing.T) {
 		}
 		buf, _ = b.AppendTo(buf)
 	}
-	if next := AssignOffsets(buf, 100); next != 106 {
+	bs, err := ValidateProduce(buf, 1<<20, false)
+	if err != nil || bs.Count != 3 {
+		t.Fatalf("ValidateProduce: %d batches, %v", bs.Count, err)
+	}
+	if _, err := ValidateProduce(buf, 1<<20, true); !errors.Is(err, ErrNotOneBatch) {
+		t.Fatalf("one-batch validation of 3 batches: %v, want ErrNotOneBatch", err)
+	}
+	if next := bs.AssignOffsets(100); next != 106 {
 		t.Fatalf("next %d, want 106", next)
 	}
+	bs.SetLeaderEpoch(7)
+	i := 0
+	for _, batch := range bs.All() {
+		if i == 1 {
+			bs.SetLogAppendTime(i, batch, 5000)
+		}
+		i++
+	}
+	if bs.MaxTimestamp != 5000 {
+		t.Fatalf("MaxTimestamp %d, want 5000", bs.MaxTimestamp)
+	}
 	var bases []int64
-	for p := buf; len(p) > 0; {
+	i = 0
+	for p := buf; len(p) > 0; i++ {
 		h, err := ParseHeader(p)
 		if err != nil || CheckCRC(p, &h) != nil {
 			t.Fatal(err)
+		}
+		if *bs.Header(i) != h {
+			t.Fatalf("batch %d: carried header %+v, bytes say %+v", i, *bs.Header(i), h)
+		}
+		if h.LeaderEpoch != 7 {
+			t.Fatalf("batch %d: leader epoch %d", i, h.LeaderEpoch)
 		}
 		bases = append(bases, h.BaseOffset)
 		p = p[h.Size():]
@@ -204,6 +231,9 @@ func TestAssignOffsets(t *testing.T) {
 	}
 	if !bytes.Equal(buf[:8], []byte{0, 0, 0, 0, 0, 0, 0, 100}) {
 		t.Fatalf("first base offset bytes % x", buf[:8])
+	}
+	if h := bs.Header(1); h.Attributes&AttrLogAppendTime == 0 || h.FirstTimestamp != 5000 {
+		t.Fatalf("LogAppendTime batch header %+v", *h)
 	}
 }
 

@@ -1,10 +1,8 @@
 package record
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"iter"
 
 	"samsa/record/codec"
 )
@@ -27,89 +25,6 @@ var (
 	// compaction could never keep (INVALID_RECORD).
 	ErrNoKey = errors.New("record: a compacted topic cannot accept a record without a key")
 )
-
-// Batches is a validated run of whole batches, as produced by a client.
-type Batches struct {
-	Buf     []byte
-	Count   int   // number of batches
-	Records int64 // sum of lastOffsetDelta+1: offsets the run takes
-	// MaxTimestamp is the largest maxTimestamp among the batches.
-	MaxTimestamp int64
-}
-
-// All yields each batch of the run in order, reading only their lengths:
-// the run is whole batches (ValidateProduce checked it).
-func (bs *Batches) All() iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
-		for p := 0; p < len(bs.Buf); {
-			size := LogOverhead + int(int32(binary.BigEndian.Uint32(bs.Buf[p+offLength:])))
-			if !yield(bs.Buf[p : p+size]) {
-				return
-			}
-			p += size
-		}
-	}
-}
-
-// ValidateProduce checks a producer's record set before it is appended: whole
-// batches only, each with magic 2, a matching CRC, recordCount equal to
-// lastOffsetDelta+1 (offsets contiguous from 0 as producers write them), and
-// no batch over maxBatchBytes. The records inside are Check's.
-func ValidateProduce(buf []byte, maxBatchBytes int64) (Batches, error) {
-	bs := Batches{Buf: buf, MaxTimestamp: -1}
-	if len(buf) == 0 {
-		return bs, fmt.Errorf("%w: empty record set", ErrCorrupt)
-	}
-	for pos := 0; pos < len(buf); {
-		h, err := ParseHeader(buf[pos:])
-		if err != nil {
-			return bs, fmt.Errorf("batch %d at byte %d: %w", bs.Count, pos, err)
-		}
-		if h.Size() > int64(len(buf)-pos) {
-			return bs, fmt.Errorf("batch %d at byte %d: %w: length %d, %d bytes left", bs.Count, pos, ErrTornTail, h.Size(), len(buf)-pos)
-		}
-		if h.Size() > maxBatchBytes {
-			return bs, fmt.Errorf("batch %d: %w: %d > %d", bs.Count, ErrBatchTooLarge, h.Size(), maxBatchBytes)
-		}
-		if err := CheckCRC(buf[pos:], &h); err != nil {
-			return bs, fmt.Errorf("batch %d at byte %d: %w", bs.Count, pos, err)
-		}
-		if h.RecordCount <= 0 || int64(h.RecordCount) != int64(h.LastOffsetDelta)+1 {
-			return bs, fmt.Errorf("batch %d: %w: recordCount %d, lastOffsetDelta %d", bs.Count, ErrInvalidRecord, h.RecordCount, h.LastOffsetDelta)
-		}
-		bs.Count++
-		bs.Records += int64(h.LastOffsetDelta) + 1
-		bs.MaxTimestamp = max(bs.MaxTimestamp, h.MaxTimestamp)
-		pos += int(h.Size())
-	}
-	return bs, nil
-}
-
-// ValidateBatches checks stored batches, as a reader or a tool sees them:
-// whole batches with magic 2, matching CRCs and increasing offsets. It
-// returns the number of batches.
-func ValidateBatches(buf []byte) (int, error) {
-	n := 0
-	next := int64(-1)
-	for pos := 0; pos < len(buf); n++ {
-		h, err := ParseHeader(buf[pos:])
-		if err != nil {
-			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, err)
-		}
-		if h.Size() > int64(len(buf)-pos) {
-			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, ErrTornTail)
-		}
-		if err := CheckCRC(buf[pos:], &h); err != nil {
-			return n, fmt.Errorf("batch %d at byte %d: %w", n, pos, err)
-		}
-		if h.BaseOffset < next {
-			return n, fmt.Errorf("batch %d at byte %d: %w: offset %d after %d", n, pos, ErrCorrupt, h.BaseOffset, next)
-		}
-		next = h.NextOffset()
-		pos += int(h.Size())
-	}
-	return n, nil
-}
 
 // RecordError is one record that Check refused although it frames
 // correctly: Kafka names each in a produce response's record_errors

@@ -39,27 +39,24 @@ func (m *Manager) Append(ts *Topic, p *Partition, version int16, records []byte,
 }
 
 func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16, sp *Appended) error {
-	maxBytes := int64(ts.Config.MaxMessageBytes)
-	if version >= 3 {
-		// Kafka: v3+ carries exactly one batch of magic 2 per partition.
-		if len(records) == 0 {
+	if len(records) == 0 {
+		if version >= 3 {
 			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
 		}
-		h, err := record.ParseHeader(records)
-		switch {
-		case errors.Is(err, record.ErrMagic):
-			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
-		case err == nil && h.Size() < int64(len(records)):
-			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
-		}
-	} else if len(records) == 0 {
 		return apierr.Errorf(kerr.CorruptMessage, "empty record set")
 	}
-	bs, err := record.ValidateProduce(records, maxBytes)
-	if err != nil {
+	// Every batch's header is parsed here, once; the steps below read it.
+	// Kafka: v3+ carries exactly one batch of magic 2 per partition.
+	bs, err := record.ValidateProduce(records, int64(ts.Config.MaxMessageBytes), version >= 3)
+	switch {
+	case version >= 3 && errors.Is(err, record.ErrMagic):
+		return apierr.Errorf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
+	case errors.Is(err, record.ErrNotOneBatch):
+		return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
+	case err != nil:
 		return produceError(err)
 	}
-	bs, idem, err := validateBatches(version, ts, p, bs, now)
+	idem, err := validateBatches(version, ts, p, &bs, now)
 	if err != nil {
 		return err
 	}
@@ -93,10 +90,8 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	if len(idem) > 1 {
 		return apierr.Errorf(kerr.InvalidRecord, "%d idempotent batches for one partition in one request", len(idem))
 	}
-	for batch := range bs.All() {
-		record.SetLeaderEpoch(batch, p.st.LeaderEpoch)
-	}
-	info, err := p.Log.AppendValidated(bs)
+	bs.SetLeaderEpoch(p.st.LeaderEpoch)
+	info, err := p.Log.AppendValidated(&bs)
 	if err != nil {
 		return produceError(err)
 	}

@@ -65,7 +65,12 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 						continue
 					}
 				}
-				m.followerFetched(p, req.ReplicaID, rp.FetchOffset)
+				if rp.FetchOffset >= l.StartOffset() && rp.FetchOffset <= l.EndOffset() {
+					// As Kafka, only a fetch the log can serve tells the
+					// follower's log end: one past ours (a diverged
+					// follower) must not move the high watermark.
+					m.followerFetched(p, req.ReplicaID, rp.FetchOffset)
+				}
 			}
 			budget := maxBytes - bytes
 			if budget <= 0 {
@@ -142,7 +147,9 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 			if ends[i] {
 				now = p.Log.EndOffset()
 			}
-			if now != seen[i] {
+			// Every partition parked on was led when read: leadership
+			// lost since is answered now, not at max wait.
+			if now != seen[i] || !p.IsLeader() {
 				return true
 			}
 		}

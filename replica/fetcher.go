@@ -44,6 +44,17 @@ type FetcherConfig struct {
 	Timeout          time.Duration // replica.socket.timeout.ms
 	// Endpoint is a broker's host:port, from the metadata cache.
 	Endpoint func(id int32) (string, bool)
+
+	// dial connects to a leader (nil: kclient); tests answer in-process.
+	dial func(addr, clientID string) leaderClient
+}
+
+// leaderClient is a fetcher's connection to its leader, as kclient.Conn
+// offers it: one request at a time, never retried.
+type leaderClient interface {
+	Addr() string
+	Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error)
+	Close() error
 }
 
 type fetcherKey struct {
@@ -83,6 +94,9 @@ func newFetchers(m *Manager, cfg FetcherConfig) *fetchers {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.dial == nil {
+		cfg.dial = func(addr, id string) leaderClient { return kclient.New(addr, id) }
 	}
 	return &fetchers{m: m, cfg: cfg, log: m.log.With("component", "replica-fetcher"),
 		byKey: map[fetcherKey]*fetcher{}, assigned: map[*Partition]fetcherKey{}, addrs: map[int32]string{}}
@@ -188,7 +202,7 @@ type fetcher struct {
 	stop chan struct{}
 	done chan struct{}
 
-	conn *kclient.Conn
+	conn leaderClient
 }
 
 func (f *fetcher) poke() {
@@ -287,7 +301,7 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 		if f.conn != nil {
 			f.conn.Close()
 		}
-		f.conn = kclient.New(addr, "samsa-replica-fetcher-"+strconv.Itoa(int(f.fs.m.id)))
+		f.conn = f.fs.cfg.dial(addr, "samsa-replica-fetcher-"+strconv.Itoa(int(f.fs.m.id)))
 	}
 	cfg := f.fs.cfg
 	req := kmsg.NewPtrFetchRequest()
@@ -370,6 +384,16 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 		return f.truncateDiverged(p, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset)
 	}
 	if len(rp.RecordBatches) > 0 {
+		// A follower that started over at the leader's log start gets
+		// the batch holding it whole when DeleteRecords moved the start
+		// inside a batch: its log starts at that batch instead, as in
+		// Kafka, rather than refusing it on every fetch.
+		if h, err := record.ParseHeader(rp.RecordBatches); err == nil && l.StartOffset() == l.EndOffset() &&
+			h.BaseOffset < l.EndOffset() && h.LastOffset() >= l.EndOffset() {
+			if err := l.TruncateFullyAndStartAt(h.BaseOffset); err != nil {
+				return err
+			}
+		}
 		info, err := l.AppendAsFollower(rp.RecordBatches)
 		if err == nil {
 			now := time.Now().UnixMilli()

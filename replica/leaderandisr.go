@@ -101,7 +101,7 @@ func (m *Manager) makeLeader(p *Partition, st State) {
 	now := time.Now()
 	p.stateMu.Lock()
 	newEpoch := st.LeaderEpoch != p.st.LeaderEpoch || !p.st.IsLeader
-	p.st = st
+	p.st, p.pendingISR = st, nil // the controller's state replaces a proposal in flight
 	if newEpoch {
 		p.epochStart = p.Log.EndOffset()
 		if err := p.Log.AssignEpoch(st.LeaderEpoch, p.epochStart); err != nil {

@@ -11,7 +11,9 @@ package replica
 //  2. A follower is caught up at time t if its fetch at t reached the
 //     leader's log end, or reached the leader's log end at its previous
 //     fetch (then it was caught up at that fetch). It stays in the ISR while
-//     it was caught up within replica.lag.time.max.ms.
+//     its log end equals the leader's (nothing was appended since it last
+//     fetched, however long ago), or while it was caught up within
+//     replica.lag.time.max.ms.
 //  3. The high watermark is the smallest log end offset of the maximal ISR:
 //     the ISR, joined by the members of a proposed ISR not yet committed by
 //     the controller (so a pending expansion cannot let it pass the new
@@ -20,7 +22,8 @@ package replica
 //  4. A follower joins the ISR once its log end reaches the high watermark
 //     and the start of the current leader epoch.
 //  5. One AlterPartition at a time per partition; its answer applies only
-//     if the leader epoch is still the one it was sent under.
+//     if the leader and partition epochs are still those it was sent
+//     under. A LeaderAndIsr drops the proposal in flight.
 
 import (
 	"context"
@@ -159,8 +162,9 @@ func (p *Partition) laggingISR(now time.Time, lag time.Duration) []int32 {
 	}
 	var out []int32
 	dropped := false
+	leo := p.Log.EndOffset()
 	for _, r := range p.st.ISR {
-		if f := p.followers[r]; f != nil && now.Sub(f.lastCaughtUp) > lag {
+		if f := p.followers[r]; f != nil && f.leo != leo && now.Sub(f.lastCaughtUp) > lag {
 			dropped = true
 			continue
 		}
@@ -199,10 +203,12 @@ func (m *Manager) proposeISR(p *Partition, isr []int32) {
 		defer cancel()
 		res, err := m.alterISR(ctx, req)
 		p.stateMu.Lock()
-		if p.st.LeaderEpoch != req.LeaderEpoch || !p.st.IsLeader {
-			p.pendingISR = nil
+		if !p.st.IsLeader || p.st.LeaderEpoch != req.LeaderEpoch || p.st.PartitionEpoch != req.PartitionEpoch {
+			// A LeaderAndIsr replaced the state this proposal was made
+			// against, and dropped it: the controller's newer word stands,
+			// and a proposal of the new state may be in flight.
 			p.stateMu.Unlock()
-			return // a newer leadership decides
+			return
 		}
 		p.pendingISR = nil
 		if err != nil {
@@ -210,13 +216,17 @@ func (m *Manager) proposeISR(p *Partition, isr []int32) {
 			m.log.Warn("ISR change refused", "topic", p.Topic, "partition", p.Index, "isr", req.ISR, "err", err)
 			return
 		}
-		if res.LeaderEpoch == p.st.LeaderEpoch {
+		applied := res.LeaderEpoch == p.st.LeaderEpoch
+		if applied {
 			p.st.ISR, p.st.PartitionEpoch = slices.Clone(res.ISR), res.PartitionEpoch
 		}
 		moved := p.advanceHW()
 		p.stateMu.Unlock()
 		if moved {
 			p.notify()
+		}
+		if !applied {
+			return
 		}
 		if grow {
 			m.metrics.isrExpand()

@@ -38,10 +38,10 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // 0, 1, 2, ... and timestamps within message.timestamp.difference.max.ms.
 // Compressed batches are decompressed within inflateLimit. It then applies
 // the topic's compression.type, recompressing batches whose codec differs
-// (producer keeps them as they came), and LogAppendTime. It returns the
-// batches to append, which may be a new buffer, and the headers of the
-// idempotent ones (producer id >= 0), in order, for the producer state.
-func validateBatches(version int16, ts *Topic, p *Partition, bs record.Batches, now int64) (record.Batches, []record.Header, error) {
+// (producer keeps them as they came), and LogAppendTime, in bs (whose Buf
+// may become a new buffer). It returns the headers of the idempotent
+// batches (producer id >= 0), in order, for the producer state.
+func validateBatches(version int16, ts *Topic, p *Partition, bs *record.Batches, now int64) ([]record.Header, error) {
 	maxTsDiff := ts.Config.TimestampDifferenceMaxMs
 	requireKey := ts.Config.CleanupPolicy.Compact
 	if maxTsDiff == config.MaxLong {
@@ -58,75 +58,77 @@ func validateBatches(version int16, ts *Topic, p *Partition, bs record.Batches, 
 	}()
 	var idem []record.Header
 	var out []byte // the rebuilt set, when a batch is recompressed
-	for pos := 0; pos < len(bs.Buf); {
-		h, _ := record.ParseHeader(bs.Buf[pos:])
+	pos := 0       // batch i's position in bs.Buf
+	for i := range bs.Count {
+		h := bs.Header(i)
 		batch := bs.Buf[pos : pos+int(h.Size())]
 		pos += int(h.Size())
 		if h.Attributes&record.AttrControl != 0 {
-			return bs, nil, apierr.Errorf(kerr.InvalidRecord, "clients may not produce control batches")
+			return nil, apierr.Errorf(kerr.InvalidRecord, "clients may not produce control batches")
 		}
 		if h.Attributes&record.AttrTransactional != 0 {
-			return bs, nil, apierr.Errorf(kerr.InvalidRecord, "transactional batches are not supported yet")
+			return nil, apierr.Errorf(kerr.InvalidRecord, "transactional batches are not supported yet")
 		}
 		c := codec.Codec(h.Codec())
 		if c > codec.Zstd {
-			return bs, nil, apierr.Errorf(kerr.CorruptMessage, "unknown compression codec %d", h.Codec())
+			return nil, apierr.Errorf(kerr.CorruptMessage, "unknown compression codec %d", h.Codec())
 		}
 		if c == codec.Zstd && version < 7 {
-			return bs, nil, apierr.Errorf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", version)
+			return nil, apierr.Errorf(kerr.UnsupportedCompressionType, "zstd needs Produce v7 or later, this request is v%d", version)
 		}
 		if c != codec.None {
 			inflating <- struct{}{}
 		}
-		recs, err := record.Inflate(batch, &h, *bufp, limit)
+		recs, err := record.Inflate(batch, h, *bufp, limit)
 		if c != codec.None {
 			<-inflating
 		}
 		if err != nil {
 			if errors.Is(err, codec.ErrTooLarge) {
-				return bs, nil, apierr.Errorf(kerr.RecordListTooLarge, "%v batch inflates past %d bytes", c, limit)
+				return nil, apierr.Errorf(kerr.RecordListTooLarge, "%v batch inflates past %d bytes", c, limit)
 			}
-			return bs, nil, apierr.Errorf(kerr.CorruptMessage, "%v batch: %v", c, err)
+			return nil, apierr.Errorf(kerr.CorruptMessage, "%v batch: %v", c, err)
 		}
 		if c != codec.None {
 			*bufp = recs
 		}
-		if err := record.Check(recs, &h, now, maxTsDiff, requireKey); err != nil {
+		if err := record.Check(recs, h, now, maxTsDiff, requireKey); err != nil {
 			var re *record.RecordsError
 			if errors.As(err, &re) {
-				return bs, nil, refusedRecords(re, p, now, maxTsDiff)
+				return nil, refusedRecords(re, p, now, maxTsDiff)
 			}
-			return bs, nil, produceError(err)
+			return nil, produceError(err)
+		}
+		if h.ProducerID >= 0 {
+			idem = append(idem, *h)
 		}
 		final := batch // where the batch ends up: in place, or copied into out
 		if recompress && c != target {
 			if out == nil {
 				out = make([]byte, 0, len(bs.Buf)) // the batches before this one, as they were
-				out = append(out, bs.Buf[:pos-int(h.Size())]...)
+				out = append(out, bs.Buf[:pos-len(batch)]...)
 			}
 			start := len(out)
-			b := record.Builder{Header: h}
+			b := record.Builder{Header: *h}
 			b.Header.Attributes = h.Attributes&^record.CodecMask | int16(target)
 			b.AddEncoded(recs, h.RecordCount)
 			if out, err = b.AppendTo(out); err != nil {
-				return bs, nil, apierr.Errorf(kerr.UnknownServerError, "recompress to %v: %v", target, err)
+				return nil, apierr.Errorf(kerr.UnknownServerError, "recompress to %v: %v", target, err)
 			}
 			final = out[start:]
+			bs.Replace(i, b.Header)
 		} else if out != nil {
 			out = append(out, batch...)
 			final = out[len(out)-len(batch):]
 		}
 		if logAppendTime {
-			record.SetLogAppendTime(final, now)
-		}
-		if h.ProducerID >= 0 {
-			idem = append(idem, h)
+			bs.SetLogAppendTime(i, final, now)
 		}
 	}
 	if out != nil {
 		bs.Buf = out
 	}
-	return bs, idem, nil
+	return idem, nil
 }
 
 // refusedRecords words a batch refused for some of its records as Kafka's

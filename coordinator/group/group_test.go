@@ -378,7 +378,7 @@ func TestRecordsFormat(t *testing.T) {
 		t.Fatalf("offset value with expiry %+v %v", ov, err)
 	}
 	batch := encodeBatch([]rec{{key: []byte("a"), value: []byte("1")}, {key: []byte("b")}}, 123)
-	if _, err := record.ValidateProduce(batch, 1<<20); err != nil {
+	if _, err := record.ValidateProduce(batch, 1<<20, false); err != nil {
 		t.Fatalf("encoded batch does not validate: %v", err)
 	}
 	var got []rec

@@ -17,12 +17,13 @@ type pkg struct {
 	Dir        string
 	GoFiles    []string
 	Deps       []string
+	Imports    []string
 }
 
 // listPackages runs go list over the module.
 func listPackages(t *testing.T) map[string]pkg {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-json=ImportPath,Dir,GoFiles,Deps", "samsa/...")
+	cmd := exec.Command("go", "list", "-json=ImportPath,Dir,GoFiles,Deps,Imports", "samsa/...")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -1,0 +1,27 @@
+// Package producerstate is a partition's record of idempotent producers
+// (KIP-98; Kafka's ProducerStateManager): per producer ID its epoch and the
+// sequence ranges and offsets of its last five batches, so that a retried
+// batch gets its original offsets back and a gap or a stale epoch is
+// refused; kept in `<base>.snapshot` files in Kafka's format (producer.go
+// has the layout) and rebuilt from the log after the newest snapshot.
+//
+// Invariants:
+//  1. Check and Update see batches in log order: the replica layer calls
+//     Check, appends, then calls Update, all under Producers.Mu, so no other
+//     append of the partition comes between a check and its update.
+//  2. A producer's sequences are contiguous within an epoch (wrapping past
+//     MaxInt32 to 0); a new epoch starts at sequence 0; an older epoch is
+//     refused (INVALID_PRODUCER_EPOCH). A batch identical in sequence range
+//     to one of the last five is a duplicate, answered with its offsets.
+//  3. A snapshot at offset O holds the state after every batch below O;
+//     Load takes the newest readable snapshot at or below the log end (a
+//     later one is deleted: the log was cut below it), then replays the
+//     batches from there, so a lost or corrupt snapshot costs time, never
+//     correctness.
+//  4. DecodeSnapshot never panics and checks the CRC-32C before it trusts
+//     a byte (fuzzed).
+//
+// Locks: Producers.Mu is a partition's append lock (lock order:
+// docs/architecture.md, before replica.Partition.stateMu and the log's
+// locks); State has no lock of its own: its owner's Mu guards it.
+package producerstate
