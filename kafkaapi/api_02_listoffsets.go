@@ -8,9 +8,13 @@ package kafkaapi
 // other timestamp the first offset whose record timestamp is >= it, found
 // with the time index and then the records of the batch. v0 answers with
 // the old offsets array (max_num_offsets: the start and end offsets).
-// Leader epochs are checked (v4+).
+// Leader epochs are checked (v4+). A new leader whose high watermark has not
+// reached the start of its epoch answers OFFSET_NOT_AVAILABLE (v5+; before,
+// LEADER_NOT_AVAILABLE), as Kafka does. A partition named more than once in
+// a v1+ request fails at each entry with INVALID_REQUEST, as in Kafka.
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
@@ -23,6 +27,16 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ListOffsetsRequest)
 	h := rc.h
 	resp := kmsg.NewPtrListOffsetsResponse()
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	named := map[tp]int{}
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			named[tp{rt.Topic, rp.Partition}]++
+		}
+	}
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
@@ -34,6 +48,9 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			if err == nil {
 				err = p.CheckLeader(rp.CurrentLeaderEpoch)
 			}
+			if rc.version >= 1 && named[tp{rt.Topic, rp.Partition}] > 1 {
+				err = errf(kerr.InvalidRequest, "partition named more than once")
+			}
 			switch {
 			case err != nil:
 				sp.ErrorCode = codeOf(err)
@@ -41,7 +58,11 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 				sp.LeaderEpoch = p.LeaderEpoch()
 				off, ts, err := replica.OffsetFor(p, rp.Timestamp)
 				if err != nil {
-					sp.ErrorCode = codeOf(err)
+					sp.ErrorCode, sp.LeaderEpoch = codeOf(err), -1
+					if sp.ErrorCode == kerr.OffsetNotAvailable.Code && rc.version < 5 {
+						// Clients before v5 do not know it (Kafka's rule).
+						sp.ErrorCode = kerr.LeaderNotAvailable.Code
+					}
 					break
 				}
 				sp.Offset, sp.Timestamp = off, ts

@@ -25,10 +25,13 @@ import (
 
 func init() { register(3, 0, 12, serveMetadata) }
 
-// allOperations is the KIP-430 bitfield of every topic operation (read,
-// write, create, delete, alter, describe, describe configs, alter configs).
+// allTopicOperations and allClusterOperations are the KIP-430 bitfields of
+// every operation Kafka defines on a topic (read, write, create, delete,
+// alter, describe, describe configs, alter configs) and on the cluster
+// (create, alter, describe, cluster action, describe configs, alter
+// configs, idempotent write), by AclOperation code.
 const allTopicOperations = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10 | 1<<11
-const allClusterOperations = 1<<4 | 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12
+const allClusterOperations = 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12
 
 func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.MetadataRequest)

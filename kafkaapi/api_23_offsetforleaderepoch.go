@@ -7,9 +7,9 @@ package kafkaapi
 // log end for the current epoch), from the leader's epoch cache (Kafka's
 // endOffsetFor); -1/-1 when the epoch is newer than any held. Consumers use
 // it to detect a log truncated under them (KIP-320), followers on paths
-// without Fetch's diverging epoch. Served by the leader (replica_id -1,
-// v3+); a request from a follower (replica_id >= 0) may be served by any
-// replica, as in Kafka. current_leader_epoch (v2+) is fenced as in Fetch:
+// without Fetch's diverging epoch. Served by the leader only, whoever asks
+// (replica_id, v3+, changes nothing), as in Kafka: a follower answers
+// NOT_LEADER_OR_FOLLOWER. current_leader_epoch (v2+) is fenced as in Fetch:
 // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
 
 import (
@@ -24,7 +24,6 @@ func serveOffsetForLeaderEpoch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response 
 	req := kreq.(*kmsg.OffsetForLeaderEpochRequest)
 	h := rc.h
 	resp := kmsg.NewPtrOffsetForLeaderEpochResponse()
-	fromReplica := rc.version >= 3 && req.ReplicaID >= 0
 	for _, rt := range req.Topics {
 		st := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		st.Topic = rt.Topic
@@ -33,11 +32,7 @@ func serveOffsetForLeaderEpoch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response 
 			sp.Partition, sp.LeaderEpoch, sp.EndOffset = rp.Partition, -1, -1
 			_, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			if err == nil {
-				if fromReplica {
-					err = p.CheckEpoch(rp.CurrentLeaderEpoch)
-				} else {
-					err = p.CheckLeader(rp.CurrentLeaderEpoch)
-				}
+				err = p.CheckLeader(rp.CurrentLeaderEpoch)
 			}
 			if err != nil {
 				sp.ErrorCode = codeOf(err)

@@ -11,8 +11,9 @@ package kafkaapi
 //
 // Per resource, with Kafka's checks and messages: a resource named twice
 // fails at each entry, and a config key named twice fails its resource,
-// with INVALID_REQUEST; a null value is INVALID_REQUEST; an unknown key or a
-// bad value INVALID_CONFIG; an unknown topic UNKNOWN_TOPIC_OR_PARTITION.
+// with INVALID_REQUEST; a null value and an empty topic name are
+// INVALID_REQUEST; an unknown key or a bad value INVALID_CONFIG; an unknown
+// topic UNKNOWN_TOPIC_OR_PARTITION.
 // Broker resources: this broker has no dynamic broker configs (Kafka's
 // KIP-226 is not implemented), so a broker resource for this broker, or the
 // cluster default (empty name), fails with INVALID_REQUEST and a message
@@ -72,6 +73,9 @@ func alterConfigs(h *Handler, r kmsg.AlterConfigsRequestResource, dup, validateO
 	}
 	if r.ResourceType == kmsg.ConfigResourceTypeBroker {
 		return errDynamicBrokerConfigs
+	}
+	if r.ResourceName == "" {
+		return errf(kerr.InvalidRequest, "Default topic resources are not allowed.")
 	}
 	return h.admin.SetTopicConfigs(r.ResourceName, configs, validateOnly)
 }

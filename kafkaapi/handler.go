@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/internal/tags"
 	"samsa/kafkaapi/reqcheck"
 	"samsa/netpoll"
 )
@@ -75,33 +76,11 @@ func parseHeader(req []byte, flexible func(key, version int16) bool) (rc reqCtx,
 		body = body[n:]
 	}
 	if flexible(rc.key, rc.version) {
-		if body, err = skipTags(body); err != nil {
-			return rc, nil, err
+		if body, err = tags.Skip(body); err != nil {
+			return rc, nil, errMalformed
 		}
 	}
 	return rc, body, nil
-}
-
-// skipTags skips a tagged-field section (KIP-482).
-func skipTags(b []byte) ([]byte, error) {
-	n, s := binary.Uvarint(b)
-	if s <= 0 || n > uint64(len(b)) {
-		return nil, errMalformed
-	}
-	b = b[s:]
-	for range n {
-		_, s := binary.Uvarint(b) // tag
-		if s <= 0 {
-			return nil, errMalformed
-		}
-		b = b[s:]
-		size, s := binary.Uvarint(b)
-		if s <= 0 || size > uint64(len(b)-s) {
-			return nil, errMalformed
-		}
-		b = b[s+int(size):]
-	}
-	return b, nil
 }
 
 func flexibleVersion(key, version int16) bool {
@@ -132,7 +111,7 @@ const (
 // claiming 2^32-1 tags costs over two minutes of CPU. So a flexible body
 // is first walked by reqcheck.Check, which refuses any tag section whose
 // count cannot fit in the bytes left; the header's tags are bounded by
-// skipTags.
+// tags.Skip.
 func decodeRequest(frame []byte) (rc reqCtx, h apiHandler, req kmsg.Request, res decodeResult) {
 	rc, body, err := parseHeader(frame, func(key, version int16) bool {
 		h, ok := apis[key]

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/internal/tags"
 )
 
 // ErrUnsupported: the peer does not serve the request's API key.
@@ -166,8 +168,8 @@ func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 	resp.SetVersion(req.GetVersion())
 	if resp.IsFlexible() && req.Key() != 18 { // ApiVersions answers with header v0
 		var err error
-		if body, err = skipTags(body); err != nil {
-			return nil, err
+		if body, err = tags.Skip(body); err != nil {
+			return nil, fmt.Errorf("response header: %w", err)
 		}
 	}
 	if err := resp.ReadFrom(body); err != nil {
@@ -181,26 +183,4 @@ func ctxErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// skipTags skips a response header's tag section.
-func skipTags(b []byte) ([]byte, error) {
-	n, s := binary.Uvarint(b)
-	if s <= 0 || n > uint64(len(b)) {
-		return nil, errors.New("bad header tags")
-	}
-	b = b[s:]
-	for range n {
-		_, s := binary.Uvarint(b)
-		if s <= 0 {
-			return nil, errors.New("bad header tag")
-		}
-		b = b[s:]
-		size, s := binary.Uvarint(b)
-		if s <= 0 || size > uint64(len(b)-s) {
-			return nil, errors.New("bad header tag size")
-		}
-		b = b[s+int(size):]
-	}
-	return b, nil
 }

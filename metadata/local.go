@@ -1,8 +1,6 @@
 package metadata
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"samsa/internal/uuid"
 	"samsa/logfile/vfs"
 )
 
@@ -65,12 +64,8 @@ func OpenLocal(dir string) (*Local, error) {
 	return l, nil
 }
 
-// newClusterID is 16 random bytes in URL-safe base64, as Kafka's are.
-func newClusterID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// newClusterID is a random UUID in URL-safe base64, as Kafka's are.
+func newClusterID() string { return uuid.Random().String() }
 
 func (l *Local) save() error {
 	data, err := json.MarshalIndent(&l.state, "", " ")

@@ -1,11 +1,12 @@
 package metadata
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"samsa/internal/uuid"
 )
 
 var (
@@ -18,16 +19,9 @@ var (
 // TopicID is a topic's 16-byte UUID (KIP-516).
 type TopicID [16]byte
 
-// NewTopicID returns a random version-4 UUID that is never all zeros.
-func NewTopicID() TopicID {
-	var id TopicID
-	for id == (TopicID{}) {
-		rand.Read(id[:])
-		id[6] = id[6]&0x0f | 0x40
-		id[8] = id[8]&0x3f | 0x80
-	}
-	return id
-}
+// NewTopicID returns a random version-4 UUID that is never all zeros
+// (uuid.Random).
+func NewTopicID() TopicID { return TopicID(uuid.Random()) }
 
 func (id TopicID) String() string { return base64.RawURLEncoding.EncodeToString(id[:]) }
 

@@ -1156,7 +1156,7 @@ func TestDescribeCluster(t *testing.T) {
 			}
 			wantOps := int32(math.MinInt32)
 			if ops {
-				wantOps = 1<<4 | 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12 // KIP-430: every cluster operation
+				wantOps = 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12 // KIP-430: every cluster operation Kafka defines
 			}
 			if resp.ClusterAuthorizedOperations != wantOps {
 				t.Errorf("v%d: authorized operations %#x, want %#x", v, resp.ClusterAuthorizedOperations, wantOps)

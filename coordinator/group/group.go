@@ -1,8 +1,6 @@
 package group
 
 import (
-	"crypto/rand"
-	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -10,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/internal/uuid"
 )
 
 // state is a group's state in the classic protocol, as Kafka names them.
@@ -157,13 +157,7 @@ func (g *group) is(s state) bool { return g.state == s }
 
 // newMemberID is Kafka's: the client id (or the instance id for a static
 // member), a dash and a random UUID.
-func newMemberID(prefix string) string {
-	var u [16]byte
-	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%s-%x-%x-%x-%x-%x", prefix, u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-}
+func newMemberID(prefix string) string { return prefix + "-" + uuid.Random().Canonical() }
 
 // supportsProtocols: a new member may join when the group is empty and it
 // names a type and protocols, or when its type matches and it shares a

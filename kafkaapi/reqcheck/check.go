@@ -3,6 +3,8 @@ package reqcheck
 import (
 	"errors"
 	"fmt"
+
+	"samsa/internal/tags"
 )
 
 var (
@@ -63,18 +65,9 @@ func (w *walker) skip(f *field, n int) bool {
 
 // uvarint reads a uvarint of at most 32 bits, as kmsg does.
 func (w *walker) uvarint() (uint32, bool) {
-	var x uint32
-	for i, c := range w.b {
-		if i == 4 && c > 0x0f {
-			return 0, false
-		}
-		x |= uint32(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			w.b = w.b[i+1:]
-			return x, true
-		}
-	}
-	return 0, false
+	v, n := tags.Uvarint(w.b)
+	w.b = w.b[n:]
+	return v, n > 0
 }
 
 // value walks one value of f.
@@ -121,36 +114,32 @@ func (w *walker) value(f *field) bool {
 // tagSection walks the tag section of structure s: the values of the tags s
 // knows are walked, the others skipped.
 func (w *walker) tagSection(s *field) bool {
-	if len(w.b) > 0 && w.b[0] == 0 { // no tags, the usual case
+	if len(w.b) > 0 && w.b[0] == 0 { // no tags, the usual case, without a call
 		w.b = w.b[1:]
 		return true
 	}
-	n, ok := w.uvarint()
-	if !ok {
-		return w.fail(s, ErrMalformed)
-	}
-	if uint64(n) > uint64(len(w.b))/2 {
-		return w.fail(s, errTagCount)
-	}
-	for range n {
-		key, ok := w.uvarint()
-		if !ok {
-			return w.fail(s, ErrMalformed)
-		}
-		size, ok := w.uvarint()
-		if !ok || int(size) > len(w.b) {
-			return w.fail(s, ErrMalformed)
-		}
-		val, rest := w.b[:size], w.b[size:]
+	rest, err := tags.Walk(w.b, func(key uint32, val []byte) error {
 		for i := range s.tags {
 			if s.tags[i].tag == key {
 				w.b = val
 				if !w.value(&s.tags[i]) {
-					return false
+					return errStop
 				}
 			}
 		}
-		w.b = rest
+		return nil
+	})
+	switch {
+	case err == errStop: // w.err says why
+		return false
+	case errors.Is(err, tags.ErrCount):
+		return w.fail(s, errTagCount)
+	case err != nil:
+		return w.fail(s, ErrMalformed)
 	}
+	w.b = rest
 	return true
 }
+
+// errStop ends a tag section's walk at a value that failed.
+var errStop = errors.New("reqcheck: stop")

@@ -5,7 +5,8 @@
 // value" and does not stop when the bytes run out: a body ending in the
 // uvarint 2^32-1 costs minutes of CPU before it fails. Check walks the body
 // with the same rules kmsg decodes it by, and rejects a tag section whose
-// count cannot fit in the bytes left.
+// count cannot fit in the bytes left (tag sections and uvarints are read by
+// package internal/tags, which the request and response headers share).
 //
 // # Wire layout of flexible versions (KIP-482)
 //

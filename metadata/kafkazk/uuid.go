@@ -1,10 +1,11 @@
 package kafkazk
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"samsa/internal/uuid"
 )
 
 // Uuid is Kafka's 128-bit identifier (topic IDs, cluster IDs). Its text form
@@ -40,17 +41,5 @@ func ParseUuid(s string) (Uuid, error) {
 
 // RandomUuid returns a random (version 4) UUID that, like Kafka's
 // Uuid.randomUuid, is neither 0 nor 1 and whose text does not start with '-'
-// (it would read as a command-line flag).
-func RandomUuid() Uuid {
-	for {
-		var u Uuid
-		if _, err := rand.Read(u[:]); err != nil {
-			panic(err) // crypto/rand never fails on Linux
-		}
-		u[6] = u[6]&0x0f | 0x40
-		u[8] = u[8]&0x3f | 0x80
-		if u.String()[0] != '-' {
-			return u
-		}
-	}
-}
+// (it would read as a command-line flag): uuid.Random.
+func RandomUuid() Uuid { return Uuid(uuid.Random()) }

@@ -1,0 +1,86 @@
+// Package tags reads the tagged-field sections of Kafka's flexible
+// versions (KIP-482). It is the one reader of them: request headers
+// (kafkaapi), response headers (kclient) and request bodies walked before
+// kmsg decodes them (kafkaapi/reqcheck).
+//
+//	tag section  uvarint count, then count times:
+//	             uvarint key, uvarint size, size bytes of value
+//
+// Uvarints are read as kmsg reads them: at most 32 bits, so at most five
+// bytes, the fifth at most 0x0f.
+//
+// Invariants:
+//  1. Nothing is read past the bytes given; malformed bytes are an error,
+//     never a panic; nothing is allocated.
+//  2. A section whose count claims more tags than the bytes after the count
+//     can hold (a tag takes at least a key byte and a size byte) is refused
+//     before any tag is read (ErrCount), so a walk makes at most len/2
+//     steps whatever the count says.
+package tags
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrMalformed: the bytes are not a tag section (a uvarint runs out or
+	// is too long, a value runs past the end).
+	ErrMalformed = errors.New("tags: malformed tag section")
+	// ErrCount: the count claims more tags than the bytes can hold.
+	ErrCount = fmt.Errorf("%w: more tags than bytes", ErrMalformed)
+)
+
+// Uvarint reads a uvarint of at most 32 bits from the start of b and
+// returns it with the number of bytes it took; n is 0 if b holds none.
+func Uvarint(b []byte) (v uint32, n int) {
+	for i, c := range b {
+		if i == 4 && c > 0x0f {
+			return 0, 0
+		}
+		v |= uint32(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			return v, i + 1
+		}
+	}
+	return 0, 0
+}
+
+// Walk reads the tag section at the start of b, calls fn with each tag's
+// key and value (a subslice of b), and returns the bytes after the
+// section. An error of fn ends the walk and is returned as it is.
+func Walk(b []byte, fn func(key uint32, value []byte) error) ([]byte, error) {
+	if len(b) > 0 && b[0] == 0 { // no tags, the usual case
+		return b[1:], nil
+	}
+	count, n := Uvarint(b)
+	if n == 0 {
+		return nil, ErrMalformed
+	}
+	b = b[n:]
+	if uint64(count) > uint64(len(b))/2 {
+		return nil, ErrCount
+	}
+	for range count {
+		key, n := Uvarint(b)
+		if n == 0 {
+			return nil, ErrMalformed
+		}
+		b = b[n:]
+		size, n := Uvarint(b)
+		if n == 0 || uint64(size) > uint64(len(b)-n) {
+			return nil, ErrMalformed
+		}
+		b = b[n:]
+		if fn != nil {
+			if err := fn(key, b[:size]); err != nil {
+				return nil, err
+			}
+		}
+		b = b[size:]
+	}
+	return b, nil
+}
+
+// Skip returns the bytes after the tag section at the start of b.
+func Skip(b []byte) ([]byte, error) { return Walk(b, nil) }
