@@ -10,7 +10,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/kclient"
 	"samsa/metadata/kafkazk"
 )
 
@@ -22,7 +21,7 @@ import (
 // lost work.
 type channel struct {
 	id      int32
-	conn    *kclient.Conn
+	conn    Conn
 	timeout time.Duration
 	log     *slog.Logger
 
@@ -57,7 +56,7 @@ func (c *Controller) openChannel(b kafkazk.RegisteredBroker) {
 	if old := c.channels[b.ID]; old != nil {
 		old.close()
 	}
-	ch := &channel{id: b.ID, conn: kclient.New(endpoint(b, c.cfg.Listener), "samsa-controller-"+strconv.Itoa(int(c.cfg.BrokerID))),
+	ch := &channel{id: b.ID, conn: c.cfg.Dial(b.ID, endpoint(b, c.cfg.Listener)),
 		timeout: c.cfg.RequestTimeout, log: c.log.With("broker", b.ID),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	c.channels[b.ID] = ch

@@ -10,14 +10,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"samsa/kclient"
 	"samsa/metadata/kafkazk"
 )
 
 // Config configures a Controller.
 type Config struct {
 	BrokerID int32
-	ZK       *kafkazk.Client
-	Logger   *slog.Logger
+	// ZK is the metadata store: a *kafkazk.Client in production.
+	ZK     Store
+	Logger *slog.Logger
+	// Dial opens the connection to a broker at addr (its endpoint on
+	// Listener); nil is kclient.New.
+	Dial func(broker int32, addr string) Conn
 	// Listener is the listener name brokers reach each other on.
 	Listener string
 	// UncleanLeaderElection is the broker default of
@@ -43,7 +48,7 @@ type Config struct {
 // elected.
 type Controller struct {
 	cfg Config
-	zk  *kafkazk.Client
+	zk  Store
 	log *slog.Logger
 
 	controllerID atomic.Int32 // the elected controller, -1 none: any goroutine reads it
@@ -109,6 +114,10 @@ func New(cfg Config) *Controller {
 	}
 	if cfg.RebalanceInterval <= 0 {
 		cfg.RebalanceInterval = 300 * time.Second
+	}
+	if cfg.Dial == nil {
+		clientID := "samsa-controller-" + strconv.Itoa(int(cfg.BrokerID))
+		cfg.Dial = func(_ int32, addr string) Conn { return kclient.New(addr, clientID) }
 	}
 	c := &Controller{cfg: cfg, zk: cfg.ZK, log: cfg.Logger.With("component", "controller"),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
