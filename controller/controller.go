@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/internal/apierr"
 	"samsa/kclient"
 	"samsa/metadata/kafkazk"
 )
@@ -98,6 +101,7 @@ type (
 	}
 	evCall struct {
 		fn   func() // runs on the loop
+		err  *error // fn's outcome
 		done chan struct{}
 	}
 	evRebalance struct{}
@@ -175,12 +179,19 @@ func (c *Controller) post(e event) {
 	}
 }
 
-// call runs fn on the event loop and waits for it, or for ctx.
-func (c *Controller) call(ctx context.Context, fn func()) error {
+// call runs fn on the event loop and waits for it, or for ctx. fn leaves
+// its outcome in *err: a write that another controller's election fenced
+// makes this one resign, and the caller is told NOT_CONTROLLER so that the
+// broker asking looks for the new controller (Kafka's
+// ControllerMovedException).
+func (c *Controller) call(ctx context.Context, err *error, fn func()) error {
 	done := make(chan struct{})
-	c.post(evCall{fn: fn, done: done})
+	c.post(evCall{fn: fn, err: err, done: done})
 	select {
 	case <-done:
+		if errors.Is(*err, kafkazk.ErrControllerMoved) {
+			*err = apierr.Errorf(kerr.NotController, "broker %d is no longer the controller: %v", c.cfg.BrokerID, *err)
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -230,7 +241,12 @@ func (c *Controller) handle(e event) {
 		c.resign(e.reason)
 	case evCall:
 		e.fn()
+		moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)
 		close(e.done)
+		if moved {
+			c.resign("another controller was elected")
+			c.elect()
+		}
 	default:
 		if !c.active {
 			return // a watch of a term that ended

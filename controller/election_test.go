@@ -5,11 +5,13 @@ package controller
 // testPreemptionOnControllerShutdown), on the in-memory store.
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
@@ -218,6 +220,53 @@ func TestBrokersDeadWhileNoControllerWatched(t *testing.T) {
 		h.wantState("t", 0, 2, 1, []int32{2}, 1)
 		h.wantState("t", 1, 2, 1, []int32{2}, 1)
 		h.wantState("t", 2, kafkazk.NoLeader, 1, []int32{3}, 1)
+	})
+}
+
+// TestDeposedControllerIsFenced: a controller cut off from ZooKeeper past
+// its session timeout has been replaced; its next write fails the
+// controller-epoch check, it resigns, and the broker that asked is told
+// NOT_CONTROLLER so that it finds the new one.
+func TestDeposedControllerIsFenced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		zombie := h.boot(1, 2, 3)
+		h.topic("t", 1, []int32{2, 3, 1})
+		h.startController(2)
+		synctest.Wait()
+
+		h.sess[1].deafen()
+		h.sess[1].expire()
+		synctest.Wait()
+		if !h.ctls[2].IsActive() {
+			t.Fatal("broker 2 did not take over")
+		}
+		if !zombie.IsActive() {
+			t.Fatal("the cut-off controller already knows it was replaced")
+		}
+		h.net.take(t, 2)
+		before := h.store.fencedWrites()
+
+		// Broker 2 leads t-0 at leader epoch 1 now (broker 1 left its ISR),
+		// but asks the old controller, which knows epoch 0.
+		resp, err := zombie.AlterPartition(context.Background(), alterReq(2, h.store.brokerEpoch(2), "t", 0, 0, 0, 2, 3))
+		if h.store.fencedWrites() == before {
+			t.Error("the deposed controller's write was not refused by the epoch check")
+		}
+		if code := errCode(resp, err); code != kerr.NotController.Code {
+			t.Errorf("deposed controller answered AlterPartition with %v, want NOT_CONTROLLER", kerr.ErrorForCode(code))
+		}
+		synctest.Wait()
+		if zombie.IsActive() {
+			t.Error("the deposed controller still acts")
+		}
+		if got := zombie.ControllerID(); got != 2 {
+			t.Errorf("the deposed controller names %d as controller, want 2", got)
+		}
+		if id := h.store.controllerID(); id != 2 {
+			t.Errorf("/controller names %d, want 2", id)
+		}
+		h.wantState("t", 0, 2, 1, []int32{2, 3}, 1)
 	})
 }
 

@@ -110,7 +110,7 @@ func (c *Controller) finishDeletion(t string) error {
 // returns the partitions the broker still leads: those with no other live
 // in-sync replica.
 func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) (remaining []kmsg.ControlledShutdownResponsePartitionsRemaining, err error) {
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			err = apierr.Errorf(kerr.NotController, "broker %d is not the controller", c.cfg.BrokerID)
 			return
@@ -200,7 +200,7 @@ func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, broke
 // leader changed, ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
 // ELIGIBLE_LEADERS_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION.
 func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (result map[string]map[int32]int16, err error) {
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			err = apierr.Errorf(kerr.NotController, "broker %d is not the controller", c.cfg.BrokerID)
 			return
@@ -356,7 +356,7 @@ func (c *Controller) rebalance() error {
 // STALE_BROKER_EPOCH.
 func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (resp *kmsg.AlterPartitionResponse, err error) {
 	resp = kmsg.NewPtrAlterPartitionResponse()
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			resp.ErrorCode = kerr.NotController.Code
 			return

@@ -234,7 +234,7 @@ func (c *Controller) onReassignZnode() error {
 // AlterPartitionReassignments starts or cancels reassignments (KIP-455).
 func (c *Controller) AlterPartitionReassignments(ctx context.Context, req *kmsg.AlterPartitionAssignmentsRequest) (resp *kmsg.AlterPartitionAssignmentsResponse, err error) {
 	resp = kmsg.NewPtrAlterPartitionAssignmentsResponse()
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			resp.ErrorCode = kerr.NotController.Code
 			return
@@ -270,7 +270,8 @@ func (c *Controller) AlterPartitionReassignments(ctx context.Context, req *kmsg.
 // topics named or of all.
 func (c *Controller) ListPartitionReassignments(ctx context.Context, req *kmsg.ListPartitionReassignmentsRequest) (*kmsg.ListPartitionReassignmentsResponse, error) {
 	resp := kmsg.NewPtrListPartitionReassignmentsResponse()
-	cerr := c.call(ctx, func() {
+	var err error // reads only: nothing to report
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			resp.ErrorCode = kerr.NotController.Code
 			return
