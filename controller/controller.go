@@ -105,7 +105,6 @@ type (
 		done chan struct{}
 	}
 	evRebalance struct{}
-	evResign    struct{ reason string }
 )
 
 // New returns a Controller; Start makes it a candidate.
@@ -135,9 +134,10 @@ func (c *Controller) Start() {
 	go c.loop()
 	c.ctlWatch = c.zk.WatchData(kafkazk.ControllerPath, func([]byte, *kafkazk.Stat) { c.post(evControllerData{}) })
 	c.dropSession = c.zk.OnNewSession(func(int64) {
-		// Our ephemerals are gone with the old session: if we were the
-		// controller we no longer are.
-		c.post(evResign{reason: "ZooKeeper session expired"})
+		// Our ephemerals are gone with the old session: elect resigns a
+		// term whose /controller went with it. It keeps a term already
+		// won in the new session (the /controller watch may have fired
+		// first): resigning that would cost a needless election.
 		c.post(evElect{})
 	})
 }
@@ -237,8 +237,6 @@ func (c *Controller) handle(e event) {
 	switch e := e.(type) {
 	case evElect, evControllerData:
 		c.elect()
-	case evResign:
-		c.resign(e.reason)
 	case evCall:
 		e.fn()
 		moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)

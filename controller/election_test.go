@@ -223,6 +223,29 @@ func TestBrokersDeadWhileNoControllerWatched(t *testing.T) {
 	})
 }
 
+// TestSessionExpiryReelects: when the controller's own session expires,
+// its /controller is gone; it resigns and runs again, with a new epoch.
+func TestSessionExpiryReelects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.boot(1, 2)
+		h.topic("t", 1, []int32{1, 2})
+		h.sess[1].expire()
+		h.register(1) // as the broker does in its own OnNewSession hook
+		synctest.Wait()
+		if !h.ctls[1].IsActive() {
+			t.Fatal("broker 1 is not the controller again")
+		}
+		if epoch, _ := h.store.controllerEpoch(); epoch != 2 {
+			t.Errorf("controller epoch %d, want 2", epoch)
+		}
+		got := byBroker(h.net.take(t, 1))
+		if len(got[2]) == 0 || !slices.ContainsFunc(got[2], func(s string) bool { return s == "LeaderAndIsr ce=2 full t-0:L1/e0/[1,2]/v0 r[1,2] leaders[1]" }) {
+			t.Errorf("broker 2 got %q, want the full state from epoch 2", got[2])
+		}
+	})
+}
+
 // TestDeposedControllerIsFenced: a controller cut off from ZooKeeper past
 // its session timeout has been replaced; its next write fails the
 // controller-epoch check, it resigns, and the broker that asked is told
