@@ -56,11 +56,15 @@ func (c *Controller) openChannel(b kafkazk.RegisteredBroker) {
 	if old := c.channels[b.ID]; old != nil {
 		old.close()
 	}
-	ch := &channel{id: b.ID, conn: c.cfg.Dial(b.ID, endpoint(b, c.cfg.Listener)),
-		timeout: c.cfg.RequestTimeout, log: c.log.With("broker", b.ID),
+	c.channels[b.ID] = newChannel(b.ID, c.cfg.Dial(b.ID, endpoint(b, c.cfg.Listener)), c.cfg.RequestTimeout, c.log.With("broker", b.ID))
+}
+
+// newChannel starts a channel to broker id over conn.
+func newChannel(id int32, conn Conn, timeout time.Duration, log *slog.Logger) *channel {
+	ch := &channel{id: id, conn: conn, timeout: timeout, log: log,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	c.channels[b.ID] = ch
 	go ch.run()
+	return ch
 }
 
 func (ch *channel) send(req kmsg.Request, then func(kmsg.Response, error)) {

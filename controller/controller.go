@@ -73,6 +73,10 @@ type Controller struct {
 	s        *clusterState
 	watchers []*kafkazk.Watcher
 	topicW   map[string]*kafkazk.Watcher
+	// brokerW watches each broker's registration: a broker that restarts
+	// between two reads of /brokers/ids leaves its children unchanged, and
+	// only its registration's czxid tells the new incarnation.
+	brokerW  map[int32]*kafkazk.Watcher
 	channels map[int32]*channel
 	rebal    *time.Ticker
 	rebalC   <-chan time.Time
@@ -352,7 +356,10 @@ func (c *Controller) resign(reason string) {
 	for _, w := range c.topicW {
 		w.Stop()
 	}
-	c.watchers, c.topicW = nil, nil
+	for _, w := range c.brokerW {
+		w.Stop()
+	}
+	c.watchers, c.topicW, c.brokerW = nil, nil, nil
 	for _, ch := range c.channels {
 		ch.close()
 	}
@@ -384,6 +391,7 @@ func (c *Controller) activate() error {
 	c.s = newClusterState()
 	c.channels = map[int32]*channel{}
 	c.topicW = map[string]*kafkazk.Watcher{}
+	c.brokerW = map[int32]*kafkazk.Watcher{}
 	c.znodeReassign = map[tpKey]bool{}
 	brokers, err := c.liveBrokers(ctx)
 	if err != nil {
@@ -420,6 +428,9 @@ func (c *Controller) activate() error {
 	)
 	for _, t := range names {
 		c.watchTopic(t)
+	}
+	for _, b := range brokers {
+		c.watchBroker(b.ID)
 	}
 	// Full state to everyone, then the elections that are due.
 	all := c.s.allPartitions()
@@ -470,6 +481,13 @@ func (c *Controller) liveBrokers(ctx context.Context) ([]kafkazk.RegisteredBroke
 		err = nil
 	}
 	return brokers, err
+}
+
+func (c *Controller) watchBroker(id int32) {
+	if _, ok := c.brokerW[id]; ok {
+		return
+	}
+	c.brokerW[id] = c.zk.WatchData(kafkazk.BrokerPath(id), func([]byte, *kafkazk.Stat) { c.post(evBrokers{}) })
 }
 
 func (c *Controller) watchTopic(t string) {
@@ -568,6 +586,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 		for _, id := range born {
 			c.s.brokers[id] = now[id]
 			c.openChannel(now[id])
+			c.watchBroker(id)
 		}
 		if err := c.onBrokerStartup(ctx, born); err != nil {
 			return err
