@@ -90,6 +90,11 @@ func (ch *channel) close() {
 func (ch *channel) run() {
 	defer close(ch.done)
 	for {
+		select {
+		case <-ch.stop:
+			return // the queue goes with the channel: nothing more is sent
+		default:
+		}
 		ch.mu.Lock()
 		if len(ch.q) == 0 {
 			ch.mu.Unlock()

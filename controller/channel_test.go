@@ -178,6 +178,41 @@ func TestChannelRetriesAfterTimeout(t *testing.T) {
 	})
 }
 
+// TestChannelCloseDropsQueue: closing a channel (its broker died, or the
+// controller resigned) abandons the request in flight and drops the
+// queue: nothing more reaches the broker, and the connection is closed.
+func TestChannelCloseDropsQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newFakeNet(newMemStore())
+		n.handle(1, func(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		ch := newChannel(1, n.dial(1, "b1:9092"), time.Hour, testLogger(t))
+		var a answers
+		for i := int32(1); i <= 3; i++ {
+			ch.send(numbered(i), a.then(i))
+		}
+		synctest.Wait()
+		ch.close()
+		synctest.Wait()
+		if got := arrived(n); !slices.Equal(got, []int32{1}) {
+			t.Errorf("the broker got %v, want only the request in flight at the close, [1]", got)
+		}
+		if got := a.list(); slices.ContainsFunc(got, func(i int32) bool { return i > 0 }) {
+			t.Errorf("answers %v after close, want no success", got)
+		}
+		if got := n.closed[1]; !slices.Equal(got, []int{1}) {
+			t.Errorf("connections closed %v, want [1]", got)
+		}
+		ch.send(numbered(4), a.then(4)) // a send after close is dropped
+		synctest.Wait()
+		if got := arrived(n); len(got) != 1 {
+			t.Errorf("the broker got %v after a send to the closed channel", got)
+		}
+	})
+}
+
 // TestChannelCloseDuringPause: a channel closed while it waits to retry
 // stops at once.
 func TestChannelCloseDuringPause(t *testing.T) {
