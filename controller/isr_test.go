@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"samsa/metadata/kafkazk"
 )
 
@@ -149,5 +150,45 @@ func TestAlterPartitionNotController(t *testing.T) {
 		if code := errCode(resp, err); code != kerr.NotController.Code {
 			t.Fatalf("got %v, want NOT_CONTROLLER", kerr.ErrorForCode(code))
 		}
+	})
+}
+
+// TestAlterPartitionRetryOfCommittedChange: a leader whose answer was lost
+// sends the same change again, on the partition epoch it knew; it is
+// answered with the committed state (Kafka's testIdempotentAlterPartition)
+// and nothing is written again.
+func TestAlterPartitionRetryOfCommittedChange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := isrCluster(t)
+		req := func() *kmsg.AlterPartitionRequest {
+			return alterReq(1, h.store.brokerEpoch(1), "t", 0, 2, 1, 1, 2, 3)
+		}
+		if resp, err := h.ctls[4].AlterPartition(context.Background(), req()); errCode(resp, err) != 0 {
+			t.Fatalf("first attempt refused: %v", kerr.ErrorForCode(errCode(resp, err)))
+		}
+		resp, err := h.ctls[4].AlterPartition(context.Background(), req())
+		if code := errCode(resp, err); code != 0 {
+			t.Fatalf("retry refused with %v, want the committed state", kerr.ErrorForCode(code))
+		}
+		if p := resp.Topics[0].Partitions[0]; p.PartitionEpoch != 2 || !slices.Equal(p.ISR, []int32{1, 2, 3}) {
+			t.Errorf("retry answered ISR %v partition epoch %d, want [1 2 3] and 2", p.ISR, p.PartitionEpoch)
+		}
+		h.wantState("t", 0, 1, 2, []int32{1, 2, 3}, 2)
+	})
+}
+
+// TestAlterPartitionNewerEpochs: a leader that names a newer leader or
+// partition epoch than the controller knows has heard from a newer
+// controller; it is told NOT_CONTROLLER, not that it is fenced.
+func TestAlterPartitionNewerEpochs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := isrCluster(t)
+		for _, epochs := range [][2]int32{{3, 1}, {2, 5}} {
+			resp, err := h.ctls[4].AlterPartition(context.Background(), alterReq(1, h.store.brokerEpoch(1), "t", 0, epochs[0], epochs[1], 1, 2, 3))
+			if code := errCode(resp, err); code != kerr.NotController.Code {
+				t.Errorf("leader epoch %d partition epoch %d: %v, want NOT_CONTROLLER", epochs[0], epochs[1], kerr.ErrorForCode(code))
+			}
+		}
+		h.wantState("t", 0, 1, 2, []int32{1, 2}, 1)
 	})
 }

@@ -352,8 +352,10 @@ func (c *Controller) rebalance() error {
 // written conditionally on that version; every broker is told with
 // UpdateMetadata. Errors per partition: NOT_LEADER_OR_FOLLOWER,
 // FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA,
-// UNKNOWN_TOPIC_OR_PARTITION; for the whole request NOT_CONTROLLER and
-// STALE_BROKER_EPOCH.
+// UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER (the leader knows newer
+// epochs); for the whole request NOT_CONTROLLER and STALE_BROKER_EPOCH. A
+// change already committed is answered with the state, whatever partition
+// epoch it names, so that a leader can retry.
 func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (resp *kmsg.AlterPartitionResponse, err error) {
 	resp = kmsg.NewPtrAlterPartitionResponse()
 	cerr := c.call(ctx, &err, func() {
@@ -383,11 +385,21 @@ func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitio
 				switch {
 				case pc == nil || pc.state == nil || c.s.deleting[k.topic]:
 					op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				case rp.LeaderEpoch > pc.state.LeaderEpoch || rp.PartitionEpoch > pc.state.PartitionEpoch:
+					// The leader knows a newer state than this controller
+					// wrote: another controller wrote it, and the leader
+					// should ask that one (Kafka answers so too).
+					op.ErrorCode = kerr.NotController.Code
 				case pc.state.Leader != req.BrokerID:
 					op.ErrorCode = kerr.NotLeaderForPartition.Code
-				case rp.LeaderEpoch != pc.state.LeaderEpoch:
+				case rp.LeaderEpoch < pc.state.LeaderEpoch:
 					op.ErrorCode = kerr.FencedLeaderEpoch.Code
-				case rp.PartitionEpoch != pc.state.PartitionEpoch:
+				case rp.PartitionEpoch < pc.state.PartitionEpoch && !slices.Equal(newISR, pc.state.ISR):
+					// A change made on an older state. The same change
+					// again is a retry of one committed whose answer was
+					// lost: it is answered with the state (Kafka's
+					// equalsAllowStalePartitionEpoch), or the leader would
+					// never learn its new partition epoch.
 					op.ErrorCode = kerr.InvalidUpdateVersion.Code
 				case !contains(newISR, req.BrokerID) || slices.ContainsFunc(newISR, func(r int32) bool {
 					// A member must be an assigned, live replica, and not one
