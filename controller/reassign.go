@@ -85,8 +85,58 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 		if !pc.reassigning() {
 			return apierr.Errorf(kerr.NoReassignmentInProgress, "no reassignment of %s-%d is in progress", k.topic, k.part)
 		}
+		// A cancel goes back to the original replicas, live or not (as
+		// Kafka, only a new target is checked).
 		target = ors
+	} else if err := c.checkTarget(k, target); err != nil {
+		return err
 	}
+	if slices.Equal(target, pc.target()) && (pc.reassigning() || slices.Equal(target, pc.replicas)) {
+		return nil // already there or going there
+	}
+	replicas := union(target, ors)
+	// Replicas a cancelled or replaced reassignment was adding leave the
+	// ISR and are stopped (Kafka's step U3); the leader may not be one.
+	unneeded := without(pc.replicas, replicas)
+	next := *pc.state
+	next.LeaderEpoch++
+	if len(unneeded) > 0 {
+		next.ISR = withoutLast(next.ISR, func(r int32) bool { return contains(unneeded, r) })
+		if contains(unneeded, next.Leader) {
+			next.Leader = kafkazk.NoLeader
+			for _, r := range replicas {
+				if c.s.alive(r) && !c.s.shuttingDown[r] && contains(next.ISR, r) {
+					next.Leader = r
+					break
+				}
+			}
+			if next.Leader < 0 {
+				return apierr.Errorf(kerr.InvalidReplicaAssignment, "%s-%d: its leader %d would leave and no other replica is in sync", k.topic, k.part, pc.state.Leader)
+			}
+		}
+	}
+	pc.replicas = replicas
+	pc.adding = without(target, ors)
+	pc.removing = without(ors, target)
+	if err := c.writeAssignment(ctx, k.topic); err != nil {
+		return err
+	}
+	c.log.Info("reassigning partition", "topic", k.topic, "partition", k.part, "from", ors, "to", target, "stopped", unneeded)
+	// New replicas learn the partition, the leader learns its followers.
+	if err := c.writeStates(ctx, map[tpKey]kafkazk.LeaderAndISR{k: next}); err != nil {
+		return err
+	}
+	c.sendLeaderAndIsr([]tpKey{k}, c.s.liveIDs(), false)
+	for _, r := range unneeded {
+		c.sendStopReplica(r, k.topic, []int32{k.part}, true)
+	}
+	c.sendUpdateMetadata(c.s.liveIDs(), []tpKey{k})
+	return c.checkReassignment(ctx, k)
+}
+
+// checkTarget checks a new target replica set: not empty, no broker twice,
+// every broker live.
+func (c *Controller) checkTarget(k tpKey, target []int32) error {
 	if len(target) == 0 {
 		return apierr.Errorf(kerr.InvalidReplicaAssignment, "empty replica set for %s-%d", k.topic, k.part)
 	}
@@ -100,25 +150,7 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 			return apierr.Errorf(kerr.InvalidReplicaAssignment, "Unknown broker(s) in replica assignment: %d.", r)
 		}
 	}
-	if slices.Equal(target, pc.target()) && (pc.reassigning() || slices.Equal(target, pc.replicas)) {
-		return nil // already there or going there
-	}
-	pc.replicas = union(target, ors)
-	pc.adding = without(target, ors)
-	pc.removing = without(ors, target)
-	if err := c.writeAssignment(ctx, k.topic); err != nil {
-		return err
-	}
-	c.log.Info("reassigning partition", "topic", k.topic, "partition", k.part, "from", ors, "to", target)
-	// New replicas learn the partition, the leader learns its followers.
-	next := *pc.state
-	next.LeaderEpoch++
-	if err := c.writeStates(ctx, map[tpKey]kafkazk.LeaderAndISR{k: next}); err != nil {
-		return err
-	}
-	c.sendLeaderAndIsr([]tpKey{k}, c.s.liveIDs(), false)
-	c.sendUpdateMetadata(c.s.liveIDs(), []tpKey{k})
-	return c.checkReassignment(ctx, k)
+	return nil
 }
 
 // checkReassignment finishes a reassignment whose target replicas are all

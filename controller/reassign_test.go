@@ -248,3 +248,85 @@ func TestReassignmentWaitsForTarget(t *testing.T) {
 		h.wantState("t", 0, 4, st.LeaderEpoch+1, []int32{2, 4}, st.PartitionEpoch+2)
 	})
 }
+
+// TestReassignmentCancel: a cancelled reassignment goes back to the
+// original replicas; the replicas it was adding leave the ISR if they had
+// joined it and are stopped and deleted (Kafka's step U3), as are those of
+// a reassignment replaced by another. As in Kafka, the original order is
+// not restored: the replica set in progress lists the target first.
+func TestReassignmentCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := reassignCluster(t)
+		ctl := h.ctls[5]
+		if code := reassign(t, ctl, 0, []int32{2, 3, 4}); code != 0 {
+			t.Fatalf("reassignment refused: %v", kerr.ErrorForCode(code))
+		}
+		synctest.Wait()
+		h.net.take(t, 5)
+		if code := reassign(t, ctl, 0, nil); code != 0 {
+			t.Fatalf("cancel refused: %v", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 0, []int32{2, 3, 1}, nil, nil)
+		h.wantState("t", 0, 1, 2, []int32{1, 2, 3}, 2)
+		if got := listed(t, ctl); len(got) != 0 {
+			t.Errorf("still listed: %v", got)
+		}
+		synctest.Wait()
+		lai := "LeaderAndIsr ce=1 t-0:L1/e2/[1,2,3]/v2 r[2,3,1] leaders[1]"
+		um := "UpdateMetadata ce=1 live[1,2,3,4,5] t-0:L1/e2/[1,2,3]/v2 r[2,3,1]"
+		wantRequests(t, "cancel", byBroker(h.net.take(t, 5)), map[int32][]string{
+			1: {lai, um}, 2: {lai, um}, 3: {lai, um},
+			4: {"StopReplica ce=1 delete t-[0]", um},
+			5: {um},
+		})
+
+		// Moving t-1 to [4 5]: 4 catches up and joins the ISR, 5 does not
+		// yet. Replaced by a move to [3 5]: 4 leaves the ISR and stops.
+		// Then cancelled: 5 stops.
+		if code := reassign(t, ctl, 1, []int32{4, 5}); code != 0 {
+			t.Fatalf("reassignment refused: %v", kerr.ErrorForCode(code))
+		}
+		resp, err := ctl.AlterPartition(context.Background(), alterReq(2, h.store.brokerEpoch(2), "t", 1, 1, 1, 2, 3, 1, 4))
+		if code := errCode(resp, err); code != 0 {
+			t.Fatalf("AlterPartition: %v", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 1, []int32{4, 5, 2, 3, 1}, []int32{4, 5}, []int32{2, 3, 1})
+		synctest.Wait()
+		h.net.take(t, 5)
+		if code := reassign(t, ctl, 1, []int32{3, 5}); code != 0 {
+			t.Fatalf("new target refused: %v", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 1, []int32{3, 5, 2, 1}, []int32{5}, []int32{2, 1})
+		h.wantState("t", 1, 2, 2, []int32{2, 3, 1}, 3)
+		synctest.Wait()
+		wantRequests(t, "replaced", only("StopReplica", byBroker(h.net.take(t, 5))), map[int32][]string{
+			4: {"StopReplica ce=1 delete t-[1]"},
+		})
+		if code := reassign(t, ctl, 1, nil); code != 0 {
+			t.Fatalf("cancel refused: %v", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 1, []int32{3, 2, 1}, nil, nil)
+		h.wantState("t", 1, 2, 3, []int32{2, 3, 1}, 4)
+		synctest.Wait()
+		wantRequests(t, "cancelled", only("StopReplica", byBroker(h.net.take(t, 5))), map[int32][]string{
+			5: {"StopReplica ce=1 delete t-[1]"},
+		})
+	})
+}
+
+// TestReassignmentCancelWithOriginalReplicaDown: a cancel is accepted
+// while an original replica is offline; only new targets must be live.
+func TestReassignmentCancelWithOriginalReplicaDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := reassignCluster(t)
+		if code := reassign(t, h.ctls[5], 0, []int32{2, 3, 4}); code != 0 {
+			t.Fatalf("reassignment refused: %v", kerr.ErrorForCode(code))
+		}
+		h.kill(1)
+		synctest.Wait()
+		if code := reassign(t, h.ctls[5], 0, nil); code != 0 {
+			t.Fatalf("cancel refused: %v", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 0, []int32{2, 3, 1}, nil, nil)
+	})
+}
