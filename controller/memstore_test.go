@@ -50,6 +50,9 @@ type memStore struct {
 	// lastEpoch is the epoch of each broker's latest registration, live
 	// or not.
 	lastEpoch map[int32]int64
+	// afterDeleteTopic, if set, runs (with mu held) right after a
+	// DeleteTopic: another client's write that no watch can see apart.
+	afterDeleteTopic func(topic string)
 }
 
 func newMemStore() *memStore {
@@ -234,6 +237,10 @@ func (s *memStore) brokerEpoch(id int32) int64 {
 func (s *memStore) createTopic(name string, config map[string]string, replicas ...[]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.createTopicLocked(name, config, replicas...)
+}
+
+func (s *memStore) createTopicLocked(name string, config map[string]string, replicas ...[]int32) {
 	a := kafkazk.TopicAssignment{Topic: name, TopicID: kafkazk.RandomUuid(), Partitions: map[int32]kafkazk.PartitionAssignment{}}
 	for p, r := range replicas {
 		a.Partitions[int32(p)] = kafkazk.PartitionAssignment{Replicas: r}
@@ -775,6 +782,9 @@ func (ss *memSession) DeleteTopic(_ context.Context, token kafkazk.ControllerEpo
 	s.deleteTreeLocked(kafkazk.TopicPath(topic))
 	s.deleteTreeLocked(kafkazk.TopicConfigPath(topic))
 	s.deleteTreeLocked(kafkazk.DeleteTopicPath(topic))
+	if s.afterDeleteTopic != nil {
+		s.afterDeleteTopic(topic)
+	}
 	return nil
 }
 
