@@ -9,6 +9,7 @@ package controller
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -147,5 +148,24 @@ func TestDeletionResumedByNewController(t *testing.T) {
 		if z := h.topicZnodes("t"); len(z) != 0 {
 			t.Errorf("znodes left: %v", z)
 		}
+	})
+}
+
+// TestTopicRecreatedAtOnce: a topic created again right after its deletion
+// finished, before the controller's watch of /brokers/topics looked again,
+// leaves the topic list as the watch last delivered it; the controller
+// must still see the new topic and give it states.
+func TestTopicRecreatedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.boot(1, 2)
+		h.topic("t", 1, []int32{1, 2})
+		var once sync.Once
+		h.store.afterDeleteTopic = func(topic string) {
+			once.Do(func() { h.store.createTopicLocked(topic, nil, []int32{2, 1}) })
+		}
+		h.store.markForDeletion("t")
+		synctest.Wait()
+		h.wantState("t", 0, 2, 0, []int32{2, 1}, 0)
 	})
 }

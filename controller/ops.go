@@ -102,7 +102,14 @@ func (c *Controller) finishDeletion(t string) error {
 	delete(c.s.pendingStops, t)
 	c.forgetTopic(t)
 	c.log.Info("topic deleted", "topic", t)
-	return nil
+	// A topic created again under the same name before the /brokers/topics
+	// watch looked leaves the list it delivers unchanged, so it delivers
+	// nothing: read the list now.
+	names, err := c.zk.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	return c.onTopicsChange(names)
 }
 
 // ControlledShutdown moves a stopping broker's leaderships to other in-sync
