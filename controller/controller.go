@@ -3,7 +3,9 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -190,9 +192,13 @@ func (c *Controller) post(e event) {
 // ControllerMovedException).
 func (c *Controller) call(ctx context.Context, err *error, fn func()) error {
 	done := make(chan struct{})
-	c.post(evCall{fn: fn, err: err, done: done})
+	ran := false
+	c.post(evCall{fn: func() { fn(); ran = true }, err: err, done: done})
 	select {
 	case <-done:
+		if !ran {
+			return errors.New("controller: internal error (logged); the controller resigned")
+		}
 		if errors.Is(*err, kafkazk.ErrControllerMoved) {
 			*err = apierr.Errorf(kerr.NotController, "broker %d is no longer the controller: %v", c.cfg.BrokerID, *err)
 		}
@@ -233,7 +239,7 @@ func (c *Controller) loop() {
 func (c *Controller) handle(e event) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error("controller event panicked; resigning", "event", e, "panic", r)
+			c.log.Error("controller event panicked; resigning", "event", fmt.Sprintf("%T", e), "panic", r, "stack", string(debug.Stack()))
 			c.resign("internal error")
 			c.post(evElect{})
 		}
@@ -242,13 +248,7 @@ func (c *Controller) handle(e event) {
 	case evElect, evControllerData:
 		c.elect()
 	case evCall:
-		e.fn()
-		moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)
-		close(e.done)
-		if moved {
-			c.resign("another controller was elected")
-			c.elect()
-		}
+		c.handleCall(e)
 	default:
 		if !c.active {
 			return // a watch of a term that ended
@@ -260,6 +260,26 @@ func (c *Controller) handle(e event) {
 		} else if err != nil {
 			c.log.Error("controller event failed", "err", err)
 		}
+	}
+}
+
+// handleCall runs a broker's request. Its caller is answered before a
+// resignation the request caused, and also when fn panics (call then
+// reports the failure).
+func (c *Controller) handleCall(e evCall) {
+	answered := false
+	defer func() {
+		if !answered {
+			close(e.done)
+		}
+	}()
+	e.fn()
+	moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)
+	answered = true
+	close(e.done)
+	if moved {
+		c.resign("another controller was elected")
+		c.elect()
 	}
 }
 

@@ -127,6 +127,9 @@ func (s *memStore) childrenLocked(path string) []string {
 	return kids
 }
 
+// errPanic, injected with fail, makes the method panic.
+var errPanic = errors.New("memstore: injected panic")
+
 // failure pops the next injected error of method.
 func (s *memStore) failure(method string) error {
 	errs := s.failures[method]
@@ -134,6 +137,9 @@ func (s *memStore) failure(method string) error {
 		return nil
 	}
 	s.failures[method] = errs[1:]
+	if errs[0] == errPanic {
+		panic(fmt.Sprintf("memstore: %s panicked as the test asked", method))
+	}
 	return errs[0]
 }
 

@@ -1,0 +1,69 @@
+package controller
+
+// The event loop: a panic in an event is recovered, logged with its stack,
+// answered, and costs the controller its term, not the process.
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestPanickingRequestIsRecovered: a broker's request whose handling
+// panics is answered with an error at once (not when its deadline
+// passes); the log line carries the stack; the controller resigns and is
+// elected again.
+func TestPanickingRequestIsRecovered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		h := newHarness(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+		h.boot(1, 2, 3)
+		h.topic("t", 1, []int32{2, 3})
+		h.store.fail("UpdatePartitionStates", errPanic)
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		start := time.Now()
+		_, err := h.ctls[1].ControlledShutdown(ctx, 2, h.store.brokerEpoch(2))
+		if err == nil || ctx.Err() != nil || time.Since(start) != 0 {
+			t.Fatalf("ControlledShutdown answered %v after %v; want an error at once", err, time.Since(start))
+		}
+		synctest.Wait()
+		log := logs.String()
+		if !strings.Contains(log, "controller event panicked") || !strings.Contains(log, "stack=") || !strings.Contains(log, "ControlledShutdown") {
+			t.Errorf("the panic's log line has no stack naming ControlledShutdown:\n%s", log)
+		}
+		if !h.ctls[1].IsActive() {
+			t.Fatal("broker 1 is not the controller again")
+		}
+		if epoch, _ := h.store.controllerEpoch(); epoch != 2 {
+			t.Errorf("controller epoch %d, want 2 (resigned and elected again)", epoch)
+		}
+		if _, err := h.ctls[1].ControlledShutdown(ctx, 2, h.store.brokerEpoch(2)); err != nil {
+			t.Errorf("the next request: %v", err)
+		}
+		h.wantState("t", 0, 3, 1, []int32{3}, 1)
+	})
+}
