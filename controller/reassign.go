@@ -101,7 +101,10 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 	next := *pc.state
 	next.LeaderEpoch++
 	if len(unneeded) > 0 {
-		next.ISR = withoutLast(next.ISR, func(r int32) bool { return contains(unneeded, r) })
+		next.ISR = without(next.ISR, unneeded)
+		if len(next.ISR) == 0 {
+			return apierr.Errorf(kerr.InvalidReplicaAssignment, "%s-%d: its only in-sync replicas %v would leave", k.topic, k.part, pc.state.ISR)
+		}
 		if contains(unneeded, next.Leader) {
 			next.Leader = kafkazk.NoLeader
 			for _, r := range replicas {

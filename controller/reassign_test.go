@@ -330,3 +330,31 @@ func TestReassignmentCancelWithOriginalReplicaDown(t *testing.T) {
 		h.wantAssignment("t", 0, []int32{2, 3, 1}, nil, nil)
 	})
 }
+
+// TestReassignmentCancelRefusedWhenOnlyNewReplicasInSync: a cancel that
+// would remove every in-sync replica (the original ones died after a new
+// one caught up) is refused: it would leave the partition without a copy
+// it can be led from.
+func TestReassignmentCancelRefusedWhenOnlyNewReplicasInSync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := reassignCluster(t)
+		ctl := h.ctls[5]
+		if code := reassign(t, ctl, 0, []int32{4, 2}); code != 0 {
+			t.Fatalf("reassignment refused: %v", kerr.ErrorForCode(code))
+		}
+		resp, err := ctl.AlterPartition(context.Background(), alterReq(1, h.store.brokerEpoch(1), "t", 0, 1, 1, 1, 3, 4))
+		if code := errCode(resp, err); code != 0 {
+			t.Fatalf("AlterPartition: %v", kerr.ErrorForCode(code))
+		}
+		h.kill(1)
+		synctest.Wait()
+		h.kill(3)
+		synctest.Wait()
+		h.wantState("t", 0, 4, 3, []int32{4}, 4)
+		if code := reassign(t, ctl, 0, nil); code != kerr.InvalidReplicaAssignment.Code {
+			t.Errorf("cancel: %v, want INVALID_REPLICA_ASSIGNMENT", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 0, []int32{4, 2, 1, 3}, []int32{4}, []int32{1, 3})
+		h.wantState("t", 0, 4, 3, []int32{4}, 4)
+	})
+}
