@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -425,6 +426,7 @@ func (c *Controller) activate() error {
 	if err != nil {
 		return err
 	}
+	names = c.legalTopics(names)
 	for _, t := range names {
 		if err := c.loadTopic(ctx, t); err != nil {
 			return err
@@ -552,6 +554,30 @@ func (c *Controller) loadTopic(ctx context.Context, t string) error {
 		tc.unclean = parseBoolPtr(cfg["unclean.leader.election.enable"])
 	}
 	return nil
+}
+
+// legalTopics drops names that are no legal topic name (Kafka's: at most
+// 249 of [a-zA-Z0-9._-], not "." or ".."): a znode another tool left under
+// /brokers/topics or /admin/delete_topics, which the store refuses to
+// read. Left in, it would fail every activation.
+func (c *Controller) legalTopics(names []string) []string {
+	legal := func(t string) bool {
+		return t != "" && t != "." && t != ".." && len(t) <= 249 && !strings.ContainsFunc(t, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+		})
+	}
+	if !slices.ContainsFunc(names, func(t string) bool { return !legal(t) }) {
+		return names
+	}
+	var out []string
+	for _, t := range names {
+		if legal(t) {
+			out = append(out, t)
+		} else {
+			c.log.Error("ignoring a znode that names no legal topic", "name", t)
+		}
+	}
+	return out
 }
 
 func parseBoolPtr(s string) *bool {
@@ -850,6 +876,7 @@ func (c *Controller) writeStates(ctx context.Context, states map[tpKey]kafkazk.L
 func (c *Controller) onTopicsChange(names []string) error {
 	ctx, cancel := c.ctx()
 	defer cancel()
+	names = c.legalTopics(names)
 	var added []string
 	for _, t := range names {
 		if _, ok := c.s.topics[t]; !ok {

@@ -67,3 +67,26 @@ func TestPanickingRequestIsRecovered(t *testing.T) {
 		h.wantState("t", 0, 3, 1, []int32{3}, 1)
 	})
 }
+
+// TestIllegalTopicNamesIgnored: a znode under /brokers/topics or
+// /admin/delete_topics whose name is no legal topic name (written by
+// another tool) is ignored; the controller keeps running and handles the
+// other topics.
+func TestIllegalTopicNamesIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.store.createTopic("bad:name", nil, []int32{1})
+		h.boot(1, 2)
+		h.store.markForDeletion("also:bad")
+		h.store.createTopic("worse+name", nil, []int32{1})
+		h.store.createTopic("t", nil, []int32{2, 1})
+		synctest.Wait()
+		if !h.ctls[1].IsActive() {
+			t.Fatal("broker 1 is not the controller")
+		}
+		if epoch, _ := h.store.controllerEpoch(); epoch != 1 {
+			t.Errorf("controller epoch %d, want 1: no resignation", epoch)
+		}
+		h.wantState("t", 0, 2, 0, []int32{2, 1}, 0)
+	})
+}

@@ -153,6 +153,17 @@ func (s *memStore) fenceLocked(token kafkazk.ControllerEpoch) error {
 	return nil
 }
 
+// validTopic is kafkazk's check of a topic name, which its methods make
+// before touching a topic's znodes.
+func validTopic(t string) error {
+	if t == "" || t == "." || t == ".." || len(t) > 249 || strings.ContainsFunc(t, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}) {
+		return fmt.Errorf("kafkazk: invalid topic name %q", t)
+	}
+	return nil
+}
+
 func cloneState(st kafkazk.LeaderAndISR) kafkazk.LeaderAndISR {
 	st.ISR = slices.Clone(st.ISR)
 	return st
@@ -570,6 +581,9 @@ func (ss *memSession) TopicAssignment(_ context.Context, topic string) (kafkazk.
 	if err := s.failure("TopicAssignment"); err != nil {
 		return kafkazk.TopicAssignment{}, err
 	}
+	if err := validTopic(topic); err != nil {
+		return kafkazk.TopicAssignment{}, err
+	}
 	n := s.nodes[kafkazk.TopicPath(topic)]
 	if n == nil {
 		return kafkazk.TopicAssignment{}, fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, kafkazk.TopicPath(topic))
@@ -582,6 +596,9 @@ func (ss *memSession) TopicConfig(_ context.Context, topic string) (map[string]s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure("TopicConfig"); err != nil {
+		return nil, err
+	}
+	if err := validTopic(topic); err != nil {
 		return nil, err
 	}
 	if n := s.nodes[kafkazk.TopicConfigPath(topic)]; n != nil {
@@ -766,6 +783,11 @@ func (ss *memSession) RemoveDeletionMarkers(_ context.Context, token kafkazk.Con
 	if err := s.failure("RemoveDeletionMarkers"); err != nil {
 		return err
 	}
+	for _, t := range topics {
+		if err := validTopic(t); err != nil {
+			return err
+		}
+	}
 	if err := s.fenceLocked(token); err != nil {
 		return err
 	}
@@ -780,6 +802,9 @@ func (ss *memSession) DeleteTopic(_ context.Context, token kafkazk.ControllerEpo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure("DeleteTopic"); err != nil {
+		return err
+	}
+	if err := validTopic(topic); err != nil {
 		return err
 	}
 	if err := s.fenceLocked(token); err != nil {

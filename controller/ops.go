@@ -18,6 +18,7 @@ import (
 func (c *Controller) onDeletions(names []string) error {
 	ctx, cancel := c.ctx()
 	defer cancel()
+	names = c.legalTopics(names)
 	var start []string
 	var drop []string
 	for _, t := range names {
