@@ -259,7 +259,13 @@ func (c *Controller) handle(e event) {
 			c.resign("another controller was elected")
 			c.elect()
 		} else if err != nil {
-			c.log.Error("controller event failed", "err", err)
+			// The event's work is half done (a broker's failover forgotten
+			// with its registration) and no later event redoes it: a new
+			// term reads the cluster again and decides afresh, as Kafka's
+			// controller does when its ZooKeeper session is lost.
+			c.log.Error("controller event failed; resigning", "event", fmt.Sprintf("%T", e), "err", err)
+			c.resign("an event failed")
+			c.elect()
 		}
 	}
 }

@@ -6,6 +6,7 @@ package controller
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -65,6 +66,25 @@ func TestPanickingRequestIsRecovered(t *testing.T) {
 			t.Errorf("the next request: %v", err)
 		}
 		h.wantState("t", 0, 3, 1, []int32{3}, 1)
+	})
+}
+
+// TestFailedEventIsNotLost: an event whose store write fails (ZooKeeper
+// unreachable past the request timeout) must not leave its work undone:
+// here a dead leader would keep its partitions. The controller resigns and
+// its next term re-reads the cluster and fails the broker over.
+func TestFailedEventIsNotLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.boot(4, 1, 2, 3)
+		h.topic("t", 4, []int32{1, 2, 3})
+		h.store.fail("UpdatePartitionStates", errors.New("kafkazk: not connected to ZooKeeper"))
+		h.kill(1)
+		synctest.Wait()
+		h.wantState("t", 0, 2, 1, []int32{2, 3}, 1)
+		if !h.ctls[4].IsActive() {
+			t.Error("broker 4 is not the controller")
+		}
 	})
 }
 
