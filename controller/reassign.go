@@ -56,6 +56,19 @@ func (pc *partCtx) reassigning() bool { return len(pc.adding) > 0 || len(pc.remo
 func (pc *partCtx) original() []int32 { return without(pc.replicas, pc.adding) }
 func (pc *partCtx) target() []int32   { return without(pc.replicas, pc.removing) }
 
+// setAssignment makes a partition's replicas these, in the store first: if
+// the write fails the controller keeps what the store holds.
+func (c *Controller) setAssignment(ctx context.Context, k tpKey, replicas, adding, removing []int32) error {
+	pc := c.s.part(k)
+	old := *pc
+	pc.replicas, pc.adding, pc.removing = replicas, adding, removing
+	if err := c.writeAssignment(ctx, k.topic); err != nil {
+		pc.replicas, pc.adding, pc.removing = old.replicas, old.adding, old.removing
+		return err
+	}
+	return nil
+}
+
 // writeAssignment writes a topic's assignment as the controller holds it.
 func (c *Controller) writeAssignment(ctx context.Context, topic string) error {
 	tc := c.s.topics[topic]
@@ -118,10 +131,7 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 			}
 		}
 	}
-	pc.replicas = replicas
-	pc.adding = without(target, ors)
-	pc.removing = without(ors, target)
-	if err := c.writeAssignment(ctx, k.topic); err != nil {
+	if err := c.setAssignment(ctx, k, replicas, without(target, ors), without(ors, target)); err != nil {
 		return err
 	}
 	c.log.Info("reassigning partition", "topic", k.topic, "partition", k.part, "from", ors, "to", target, "stopped", unneeded)
@@ -192,8 +202,7 @@ func (c *Controller) checkReassignment(ctx context.Context, k tpKey) error {
 	if pc.state.LeaderEpoch != next.LeaderEpoch {
 		return nil // the write lost a race: decide again on the next event
 	}
-	pc.replicas, pc.adding, pc.removing = target, nil, nil
-	if err := c.writeAssignment(ctx, k.topic); err != nil {
+	if err := c.setAssignment(ctx, k, target, nil, nil); err != nil {
 		return err
 	}
 	c.log.Info("partition reassigned", "topic", k.topic, "partition", k.part, "replicas", target, "leader", next.Leader)

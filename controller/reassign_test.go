@@ -5,6 +5,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -356,5 +357,27 @@ func TestReassignmentCancelRefusedWhenOnlyNewReplicasInSync(t *testing.T) {
 		}
 		h.wantAssignment("t", 0, []int32{4, 2, 1, 3}, []int32{4}, []int32{1, 3})
 		h.wantState("t", 0, 4, 3, []int32{4}, 4)
+	})
+}
+
+// TestReassignmentWriteFailure: a reassignment whose assignment write
+// fails leaves the controller's view as the store's: it is not listed,
+// and asking again writes it.
+func TestReassignmentWriteFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := reassignCluster(t)
+		ctl := h.ctls[5]
+		h.store.fail("SetTopicAssignment", errors.New("kafkazk: not connected to ZooKeeper"))
+		if code := reassign(t, ctl, 0, []int32{2, 3, 4}); code != kerr.UnknownServerError.Code {
+			t.Fatalf("reassignment with a failing store: %v, want UNKNOWN_SERVER_ERROR", kerr.ErrorForCode(code))
+		}
+		if got := listed(t, ctl); len(got) != 0 {
+			t.Errorf("listed after the failed write: %v", got)
+		}
+		h.wantAssignment("t", 0, []int32{1, 2, 3}, nil, nil)
+		if code := reassign(t, ctl, 0, []int32{2, 3, 4}); code != 0 {
+			t.Fatalf("second attempt: %v", kerr.ErrorForCode(code))
+		}
+		h.wantAssignment("t", 0, []int32{2, 3, 4, 1}, []int32{4}, []int32{1})
 	})
 }
