@@ -10,7 +10,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/kclient"
 	"samsa/metadata/kafkazk"
 )
 
@@ -22,7 +21,7 @@ import (
 // lost work.
 type channel struct {
 	id      int32
-	conn    *kclient.Conn
+	conn    Conn
 	timeout time.Duration
 	log     *slog.Logger
 
@@ -57,11 +56,15 @@ func (c *Controller) openChannel(b kafkazk.RegisteredBroker) {
 	if old := c.channels[b.ID]; old != nil {
 		old.close()
 	}
-	ch := &channel{id: b.ID, conn: kclient.New(endpoint(b, c.cfg.Listener), "samsa-controller-"+strconv.Itoa(int(c.cfg.BrokerID))),
-		timeout: c.cfg.RequestTimeout, log: c.log.With("broker", b.ID),
+	c.channels[b.ID] = newChannel(b.ID, c.cfg.Dial(b.ID, endpoint(b, c.cfg.Listener)), c.cfg.RequestTimeout, c.log.With("broker", b.ID))
+}
+
+// newChannel starts a channel to broker id over conn.
+func newChannel(id int32, conn Conn, timeout time.Duration, log *slog.Logger) *channel {
+	ch := &channel{id: id, conn: conn, timeout: timeout, log: log,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	c.channels[b.ID] = ch
 	go ch.run()
+	return ch
 }
 
 func (ch *channel) send(req kmsg.Request, then func(kmsg.Response, error)) {
@@ -87,6 +90,11 @@ func (ch *channel) close() {
 func (ch *channel) run() {
 	defer close(ch.done)
 	for {
+		select {
+		case <-ch.stop:
+			return // the queue goes with the channel: nothing more is sent
+		default:
+		}
 		ch.mu.Lock()
 		if len(ch.q) == 0 {
 			ch.mu.Unlock()

@@ -3,21 +3,32 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"samsa/internal/apierr"
+	"samsa/kclient"
 	"samsa/metadata/kafkazk"
 )
 
 // Config configures a Controller.
 type Config struct {
 	BrokerID int32
-	ZK       *kafkazk.Client
-	Logger   *slog.Logger
+	// ZK is the metadata store: a *kafkazk.Client in production.
+	ZK     Store
+	Logger *slog.Logger
+	// Dial opens the connection to a broker at addr (its endpoint on
+	// Listener); nil is kclient.New.
+	Dial func(broker int32, addr string) Conn
 	// Listener is the listener name brokers reach each other on.
 	Listener string
 	// UncleanLeaderElection is the broker default of
@@ -43,7 +54,7 @@ type Config struct {
 // elected.
 type Controller struct {
 	cfg Config
-	zk  *kafkazk.Client
+	zk  Store
 	log *slog.Logger
 
 	controllerID atomic.Int32 // the elected controller, -1 none: any goroutine reads it
@@ -65,6 +76,10 @@ type Controller struct {
 	s        *clusterState
 	watchers []*kafkazk.Watcher
 	topicW   map[string]*kafkazk.Watcher
+	// brokerW watches each broker's registration: a broker that restarts
+	// between two reads of /brokers/ids leaves its children unchanged, and
+	// only its registration's czxid tells the new incarnation.
+	brokerW  map[int32]*kafkazk.Watcher
 	channels map[int32]*channel
 	rebal    *time.Ticker
 	rebalC   <-chan time.Time
@@ -93,10 +108,10 @@ type (
 	}
 	evCall struct {
 		fn   func() // runs on the loop
+		err  *error // fn's outcome
 		done chan struct{}
 	}
 	evRebalance struct{}
-	evResign    struct{ reason string }
 )
 
 // New returns a Controller; Start makes it a candidate.
@@ -110,6 +125,10 @@ func New(cfg Config) *Controller {
 	if cfg.RebalanceInterval <= 0 {
 		cfg.RebalanceInterval = 300 * time.Second
 	}
+	if cfg.Dial == nil {
+		clientID := "samsa-controller-" + strconv.Itoa(int(cfg.BrokerID))
+		cfg.Dial = func(_ int32, addr string) Conn { return kclient.New(addr, clientID) }
+	}
 	c := &Controller{cfg: cfg, zk: cfg.ZK, log: cfg.Logger.With("component", "controller"),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	c.controllerID.Store(-1)
@@ -122,9 +141,10 @@ func (c *Controller) Start() {
 	go c.loop()
 	c.ctlWatch = c.zk.WatchData(kafkazk.ControllerPath, func([]byte, *kafkazk.Stat) { c.post(evControllerData{}) })
 	c.dropSession = c.zk.OnNewSession(func(int64) {
-		// Our ephemerals are gone with the old session: if we were the
-		// controller we no longer are.
-		c.post(evResign{reason: "ZooKeeper session expired"})
+		// Our ephemerals are gone with the old session: elect resigns a
+		// term whose /controller went with it. It keeps a term already
+		// won in the new session (the /controller watch may have fired
+		// first): resigning that would cost a needless election.
 		c.post(evElect{})
 	})
 }
@@ -166,12 +186,23 @@ func (c *Controller) post(e event) {
 	}
 }
 
-// call runs fn on the event loop and waits for it, or for ctx.
-func (c *Controller) call(ctx context.Context, fn func()) error {
+// call runs fn on the event loop and waits for it, or for ctx. fn leaves
+// its outcome in *err: a write that another controller's election fenced
+// makes this one resign, and the caller is told NOT_CONTROLLER so that the
+// broker asking looks for the new controller (Kafka's
+// ControllerMovedException).
+func (c *Controller) call(ctx context.Context, err *error, fn func()) error {
 	done := make(chan struct{})
-	c.post(evCall{fn: fn, done: done})
+	ran := false
+	c.post(evCall{fn: func() { fn(); ran = true }, err: err, done: done})
 	select {
 	case <-done:
+		if !ran {
+			return errors.New("controller: internal error (logged); the controller resigned")
+		}
+		if errors.Is(*err, kafkazk.ErrControllerMoved) {
+			*err = apierr.Errorf(kerr.NotController, "broker %d is no longer the controller: %v", c.cfg.BrokerID, *err)
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -209,7 +240,7 @@ func (c *Controller) loop() {
 func (c *Controller) handle(e event) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error("controller event panicked; resigning", "event", e, "panic", r)
+			c.log.Error("controller event panicked; resigning", "event", fmt.Sprintf("%T", e), "panic", r, "stack", string(debug.Stack()))
 			c.resign("internal error")
 			c.post(evElect{})
 		}
@@ -217,11 +248,8 @@ func (c *Controller) handle(e event) {
 	switch e := e.(type) {
 	case evElect, evControllerData:
 		c.elect()
-	case evResign:
-		c.resign(e.reason)
 	case evCall:
-		e.fn()
-		close(e.done)
+		c.handleCall(e)
 	default:
 		if !c.active {
 			return // a watch of a term that ended
@@ -231,8 +259,34 @@ func (c *Controller) handle(e event) {
 			c.resign("another controller was elected")
 			c.elect()
 		} else if err != nil {
-			c.log.Error("controller event failed", "err", err)
+			// The event's work is half done (a broker's failover forgotten
+			// with its registration) and no later event redoes it: a new
+			// term reads the cluster again and decides afresh, as Kafka's
+			// controller does when its ZooKeeper session is lost.
+			c.log.Error("controller event failed; resigning", "event", fmt.Sprintf("%T", e), "err", err)
+			c.resign("an event failed")
+			c.elect()
 		}
+	}
+}
+
+// handleCall runs a broker's request. Its caller is answered before a
+// resignation the request caused, and also when fn panics (call then
+// reports the failure).
+func (c *Controller) handleCall(e evCall) {
+	answered := false
+	defer func() {
+		if !answered {
+			close(e.done)
+		}
+	}()
+	e.fn()
+	moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)
+	answered = true
+	close(e.done)
+	if moved {
+		c.resign("another controller was elected")
+		c.elect()
 	}
 }
 
@@ -329,7 +383,10 @@ func (c *Controller) resign(reason string) {
 	for _, w := range c.topicW {
 		w.Stop()
 	}
-	c.watchers, c.topicW = nil, nil
+	for _, w := range c.brokerW {
+		w.Stop()
+	}
+	c.watchers, c.topicW, c.brokerW = nil, nil, nil
 	for _, ch := range c.channels {
 		ch.close()
 	}
@@ -361,6 +418,7 @@ func (c *Controller) activate() error {
 	c.s = newClusterState()
 	c.channels = map[int32]*channel{}
 	c.topicW = map[string]*kafkazk.Watcher{}
+	c.brokerW = map[int32]*kafkazk.Watcher{}
 	c.znodeReassign = map[tpKey]bool{}
 	brokers, err := c.liveBrokers(ctx)
 	if err != nil {
@@ -374,6 +432,7 @@ func (c *Controller) activate() error {
 	if err != nil {
 		return err
 	}
+	names = c.legalTopics(names)
 	for _, t := range names {
 		if err := c.loadTopic(ctx, t); err != nil {
 			return err
@@ -397,6 +456,9 @@ func (c *Controller) activate() error {
 	)
 	for _, t := range names {
 		c.watchTopic(t)
+	}
+	for _, b := range brokers {
+		c.watchBroker(b.ID)
 	}
 	// Full state to everyone, then the elections that are due.
 	all := c.s.allPartitions()
@@ -449,6 +511,13 @@ func (c *Controller) liveBrokers(ctx context.Context) ([]kafkazk.RegisteredBroke
 	return brokers, err
 }
 
+func (c *Controller) watchBroker(id int32) {
+	if _, ok := c.brokerW[id]; ok {
+		return
+	}
+	c.brokerW[id] = c.zk.WatchData(kafkazk.BrokerPath(id), func([]byte, *kafkazk.Stat) { c.post(evBrokers{}) })
+}
+
 func (c *Controller) watchTopic(t string) {
 	if _, ok := c.topicW[t]; ok {
 		return
@@ -491,6 +560,30 @@ func (c *Controller) loadTopic(ctx context.Context, t string) error {
 		tc.unclean = parseBoolPtr(cfg["unclean.leader.election.enable"])
 	}
 	return nil
+}
+
+// legalTopics drops names that are no legal topic name (Kafka's: at most
+// 249 of [a-zA-Z0-9._-], not "." or ".."): a znode another tool left under
+// /brokers/topics or /admin/delete_topics, which the store refuses to
+// read. Left in, it would fail every activation.
+func (c *Controller) legalTopics(names []string) []string {
+	legal := func(t string) bool {
+		return t != "" && t != "." && t != ".." && len(t) <= 249 && !strings.ContainsFunc(t, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+		})
+	}
+	if !slices.ContainsFunc(names, func(t string) bool { return !legal(t) }) {
+		return names
+	}
+	var out []string
+	for _, t := range names {
+		if legal(t) {
+			out = append(out, t)
+		} else {
+			c.log.Error("ignoring a znode that names no legal topic", "name", t)
+		}
+	}
+	return out
 }
 
 func parseBoolPtr(s string) *bool {
@@ -545,6 +638,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 		for _, id := range born {
 			c.s.brokers[id] = now[id]
 			c.openChannel(now[id])
+			c.watchBroker(id)
 		}
 		if err := c.onBrokerStartup(ctx, born); err != nil {
 			return err
@@ -788,6 +882,7 @@ func (c *Controller) writeStates(ctx context.Context, states map[tpKey]kafkazk.L
 func (c *Controller) onTopicsChange(names []string) error {
 	ctx, cancel := c.ctx()
 	defer cancel()
+	names = c.legalTopics(names)
 	var added []string
 	for _, t := range names {
 		if _, ok := c.s.topics[t]; !ok {

@@ -48,4 +48,14 @@
 // partition state only if its leader epoch is newer than the one it holds,
 // so requests lost or repeated change nothing: the controller resends full
 // state when it starts and when a broker (re)joins.
+//
+// # Testing
+//
+// The controller reaches ZooKeeper through Store (a *kafkazk.Client in
+// production) and brokers through Conns that Config.Dial opens (kclient's
+// by default). Its unit tests run it on an in-memory store with kafkazk's
+// semantics (memstore_test.go) against fake brokers that record every
+// request (fakebroker_test.go), inside testing/synctest bubbles: no
+// process, no sleep, time under a fake clock. controller_test.go checks the
+// znodes against a real ZooKeeper.
 package controller

@@ -18,6 +18,7 @@ import (
 func (c *Controller) onDeletions(names []string) error {
 	ctx, cancel := c.ctx()
 	defer cancel()
+	names = c.legalTopics(names)
 	var start []string
 	var drop []string
 	for _, t := range names {
@@ -102,7 +103,14 @@ func (c *Controller) finishDeletion(t string) error {
 	delete(c.s.pendingStops, t)
 	c.forgetTopic(t)
 	c.log.Info("topic deleted", "topic", t)
-	return nil
+	// A topic created again under the same name before the /brokers/topics
+	// watch looked leaves the list it delivers unchanged, so it delivers
+	// nothing: read the list now.
+	names, err := c.zk.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	return c.onTopicsChange(names)
 }
 
 // ControlledShutdown moves a stopping broker's leaderships to other in-sync
@@ -110,7 +118,7 @@ func (c *Controller) finishDeletion(t string) error {
 // returns the partitions the broker still leads: those with no other live
 // in-sync replica.
 func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, brokerEpoch int64) (remaining []kmsg.ControlledShutdownResponsePartitionsRemaining, err error) {
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			err = apierr.Errorf(kerr.NotController, "broker %d is not the controller", c.cfg.BrokerID)
 			return
@@ -200,7 +208,7 @@ func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, broke
 // leader changed, ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
 // ELIGIBLE_LEADERS_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION.
 func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (result map[string]map[int32]int16, err error) {
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			err = apierr.Errorf(kerr.NotController, "broker %d is not the controller", c.cfg.BrokerID)
 			return
@@ -352,11 +360,13 @@ func (c *Controller) rebalance() error {
 // written conditionally on that version; every broker is told with
 // UpdateMetadata. Errors per partition: NOT_LEADER_OR_FOLLOWER,
 // FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA,
-// UNKNOWN_TOPIC_OR_PARTITION; for the whole request NOT_CONTROLLER and
-// STALE_BROKER_EPOCH.
+// UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER (the leader knows newer
+// epochs); for the whole request NOT_CONTROLLER and STALE_BROKER_EPOCH. A
+// change already committed is answered with the state, whatever partition
+// epoch it names, so that a leader can retry.
 func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) (resp *kmsg.AlterPartitionResponse, err error) {
 	resp = kmsg.NewPtrAlterPartitionResponse()
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			resp.ErrorCode = kerr.NotController.Code
 			return
@@ -383,11 +393,21 @@ func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitio
 				switch {
 				case pc == nil || pc.state == nil || c.s.deleting[k.topic]:
 					op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				case rp.LeaderEpoch > pc.state.LeaderEpoch || rp.PartitionEpoch > pc.state.PartitionEpoch:
+					// The leader knows a newer state than this controller
+					// wrote: another controller wrote it, and the leader
+					// should ask that one (Kafka answers so too).
+					op.ErrorCode = kerr.NotController.Code
 				case pc.state.Leader != req.BrokerID:
 					op.ErrorCode = kerr.NotLeaderForPartition.Code
-				case rp.LeaderEpoch != pc.state.LeaderEpoch:
+				case rp.LeaderEpoch < pc.state.LeaderEpoch:
 					op.ErrorCode = kerr.FencedLeaderEpoch.Code
-				case rp.PartitionEpoch != pc.state.PartitionEpoch:
+				case rp.PartitionEpoch < pc.state.PartitionEpoch && !slices.Equal(newISR, pc.state.ISR):
+					// A change made on an older state. The same change
+					// again is a retry of one committed whose answer was
+					// lost: it is answered with the state (Kafka's
+					// equalsAllowStalePartitionEpoch), or the leader would
+					// never learn its new partition epoch.
 					op.ErrorCode = kerr.InvalidUpdateVersion.Code
 				case !contains(newISR, req.BrokerID) || slices.ContainsFunc(newISR, func(r int32) bool {
 					// A member must be an assigned, live replica, and not one

@@ -56,6 +56,19 @@ func (pc *partCtx) reassigning() bool { return len(pc.adding) > 0 || len(pc.remo
 func (pc *partCtx) original() []int32 { return without(pc.replicas, pc.adding) }
 func (pc *partCtx) target() []int32   { return without(pc.replicas, pc.removing) }
 
+// setAssignment makes a partition's replicas these, in the store first: if
+// the write fails the controller keeps what the store holds.
+func (c *Controller) setAssignment(ctx context.Context, k tpKey, replicas, adding, removing []int32) error {
+	pc := c.s.part(k)
+	old := *pc
+	pc.replicas, pc.adding, pc.removing = replicas, adding, removing
+	if err := c.writeAssignment(ctx, k.topic); err != nil {
+		pc.replicas, pc.adding, pc.removing = old.replicas, old.adding, old.removing
+		return err
+	}
+	return nil
+}
+
 // writeAssignment writes a topic's assignment as the controller holds it.
 func (c *Controller) writeAssignment(ctx context.Context, topic string) error {
 	tc := c.s.topics[topic]
@@ -85,8 +98,58 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 		if !pc.reassigning() {
 			return apierr.Errorf(kerr.NoReassignmentInProgress, "no reassignment of %s-%d is in progress", k.topic, k.part)
 		}
+		// A cancel goes back to the original replicas, live or not (as
+		// Kafka, only a new target is checked).
 		target = ors
+	} else if err := c.checkTarget(k, target); err != nil {
+		return err
 	}
+	if slices.Equal(target, pc.target()) && (pc.reassigning() || slices.Equal(target, pc.replicas)) {
+		return nil // already there or going there
+	}
+	replicas := union(target, ors)
+	// Replicas a cancelled or replaced reassignment was adding leave the
+	// ISR and are stopped (Kafka's step U3); the leader may not be one.
+	unneeded := without(pc.replicas, replicas)
+	next := *pc.state
+	next.LeaderEpoch++
+	if len(unneeded) > 0 {
+		next.ISR = without(next.ISR, unneeded)
+		if len(next.ISR) == 0 {
+			return apierr.Errorf(kerr.InvalidReplicaAssignment, "%s-%d: its only in-sync replicas %v would leave", k.topic, k.part, pc.state.ISR)
+		}
+		if contains(unneeded, next.Leader) {
+			next.Leader = kafkazk.NoLeader
+			for _, r := range replicas {
+				if c.s.alive(r) && !c.s.shuttingDown[r] && contains(next.ISR, r) {
+					next.Leader = r
+					break
+				}
+			}
+			if next.Leader < 0 {
+				return apierr.Errorf(kerr.InvalidReplicaAssignment, "%s-%d: its leader %d would leave and no other replica is in sync", k.topic, k.part, pc.state.Leader)
+			}
+		}
+	}
+	if err := c.setAssignment(ctx, k, replicas, without(target, ors), without(ors, target)); err != nil {
+		return err
+	}
+	c.log.Info("reassigning partition", "topic", k.topic, "partition", k.part, "from", ors, "to", target, "stopped", unneeded)
+	// New replicas learn the partition, the leader learns its followers.
+	if err := c.writeStates(ctx, map[tpKey]kafkazk.LeaderAndISR{k: next}); err != nil {
+		return err
+	}
+	c.sendLeaderAndIsr([]tpKey{k}, c.s.liveIDs(), false)
+	for _, r := range unneeded {
+		c.sendStopReplica(r, k.topic, []int32{k.part}, true)
+	}
+	c.sendUpdateMetadata(c.s.liveIDs(), []tpKey{k})
+	return c.checkReassignment(ctx, k)
+}
+
+// checkTarget checks a new target replica set: not empty, no broker twice,
+// every broker live.
+func (c *Controller) checkTarget(k tpKey, target []int32) error {
 	if len(target) == 0 {
 		return apierr.Errorf(kerr.InvalidReplicaAssignment, "empty replica set for %s-%d", k.topic, k.part)
 	}
@@ -100,25 +163,7 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 			return apierr.Errorf(kerr.InvalidReplicaAssignment, "Unknown broker(s) in replica assignment: %d.", r)
 		}
 	}
-	if slices.Equal(target, pc.target()) && (pc.reassigning() || slices.Equal(target, pc.replicas)) {
-		return nil // already there or going there
-	}
-	pc.replicas = union(target, ors)
-	pc.adding = without(target, ors)
-	pc.removing = without(ors, target)
-	if err := c.writeAssignment(ctx, k.topic); err != nil {
-		return err
-	}
-	c.log.Info("reassigning partition", "topic", k.topic, "partition", k.part, "from", ors, "to", target)
-	// New replicas learn the partition, the leader learns its followers.
-	next := *pc.state
-	next.LeaderEpoch++
-	if err := c.writeStates(ctx, map[tpKey]kafkazk.LeaderAndISR{k: next}); err != nil {
-		return err
-	}
-	c.sendLeaderAndIsr([]tpKey{k}, c.s.liveIDs(), false)
-	c.sendUpdateMetadata(c.s.liveIDs(), []tpKey{k})
-	return c.checkReassignment(ctx, k)
+	return nil
 }
 
 // checkReassignment finishes a reassignment whose target replicas are all
@@ -157,8 +202,7 @@ func (c *Controller) checkReassignment(ctx context.Context, k tpKey) error {
 	if pc.state.LeaderEpoch != next.LeaderEpoch {
 		return nil // the write lost a race: decide again on the next event
 	}
-	pc.replicas, pc.adding, pc.removing = target, nil, nil
-	if err := c.writeAssignment(ctx, k.topic); err != nil {
+	if err := c.setAssignment(ctx, k, target, nil, nil); err != nil {
 		return err
 	}
 	c.log.Info("partition reassigned", "topic", k.topic, "partition", k.part, "replicas", target, "leader", next.Leader)
@@ -234,7 +278,7 @@ func (c *Controller) onReassignZnode() error {
 // AlterPartitionReassignments starts or cancels reassignments (KIP-455).
 func (c *Controller) AlterPartitionReassignments(ctx context.Context, req *kmsg.AlterPartitionAssignmentsRequest) (resp *kmsg.AlterPartitionAssignmentsResponse, err error) {
 	resp = kmsg.NewPtrAlterPartitionAssignmentsResponse()
-	cerr := c.call(ctx, func() {
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			resp.ErrorCode = kerr.NotController.Code
 			return
@@ -270,7 +314,8 @@ func (c *Controller) AlterPartitionReassignments(ctx context.Context, req *kmsg.
 // topics named or of all.
 func (c *Controller) ListPartitionReassignments(ctx context.Context, req *kmsg.ListPartitionReassignmentsRequest) (*kmsg.ListPartitionReassignmentsResponse, error) {
 	resp := kmsg.NewPtrListPartitionReassignmentsResponse()
-	cerr := c.call(ctx, func() {
+	var err error // reads only: nothing to report
+	cerr := c.call(ctx, &err, func() {
 		if !c.active {
 			resp.ErrorCode = kerr.NotController.Code
 			return

@@ -33,6 +33,18 @@ func (w *Watcher) Stop() {
 	<-w.done
 }
 
+// NewWatcher returns a Watcher running run on its own goroutine; Stop
+// closes stop and waits for run to return. It is for stores that keep this
+// package's watch semantics without ZooKeeper (the controller's tests).
+func NewWatcher(run func(stop <-chan struct{})) *Watcher {
+	w := &Watcher{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		run(w.stop)
+	}()
+	return w
+}
+
 // WatchChildren calls fn with the sorted children of path (relative to the
 // chroot) now and whenever they change; with nil while path does not exist.
 // E.g. /brokers/ids for live brokers, /brokers/topics for topics,
