@@ -9,8 +9,11 @@
 // All decisions run on one goroutine, one event at a time (Kafka's
 // ControllerEventManager). ZooKeeper watches (package kafkazk re-arms them
 // and delivers the latest state), requests from brokers (ControlledShutdown,
-// AlterPartition, ElectLeaders) and timers queue events; nothing else
-// touches the controller's state.
+// AlterPartition, ElectLeaders, AlterPartitionReassignments,
+// ListPartitionReassignments) and the rebalance timer queue events;
+// nothing else touches the controller's state. An event whose ZooKeeper
+// write fails leaves its work half done, so the controller resigns and a
+// new term reads the cluster again (an event that panics does the same).
 //
 // # Partition states (Kafka's PartitionStateMachine)
 //
@@ -45,9 +48,18 @@
 // the controller epoch and the target broker's epoch (the czxid of its
 // registration), so a broker refuses requests of a deposed controller and
 // requests meant for an earlier incarnation of itself. A broker applies a
-// partition state only if its leader epoch is newer than the one it holds,
-// so requests lost or repeated change nothing: the controller resends full
-// state when it starts and when a broker (re)joins.
+// partition state only if its leader epoch is newer than the one it holds
+// (or equal, with a newer partition epoch), so requests lost or repeated
+// change nothing: the controller resends full state when it starts and
+// when a broker (re)joins.
+//
+// # Channels
+//
+// Requests to a broker go through one channel per live broker (Kafka's
+// ControllerChannelManager), in the order sent; a request that fails is
+// retried with a growing pause until it is answered or the channel closes
+// (the broker died or the controller resigned). Nothing is lost with a
+// closed channel: a broker that returns gets a new one and the full state.
 //
 // # Testing
 //
@@ -58,4 +70,16 @@
 // request (fakebroker_test.go), inside testing/synctest bubbles: no
 // process, no sleep, time under a fake clock. controller_test.go checks the
 // znodes against a real ZooKeeper.
+//
+// # Locks
+//
+// The event loop's state has no lock: one goroutine owns it. Two leaves
+// guard queues: Controller.qmu the event queue (any goroutine posts, the
+// loop takes), and each channel's mu its requests not yet sent (the loop
+// sends, the channel's goroutine takes). What a channel's goroutine makes
+// of an answer it hands to the loop as an event (a StopReplica's outcome),
+// holding no lock. The controller reaches ZooKeeper through Store and the
+// brokers, its own included, through Kafka requests; of the broker it runs
+// in it touches only what Config.OnControllerChange does on the loop (the
+// server updates its metadata cache there).
 package controller
