@@ -4,6 +4,25 @@
 // UpdateMetadata and StopReplica (package kclient). Every broker runs a
 // Controller; only the elected one is active.
 //
+// # Invariants
+//
+//  1. One goroutine makes every decision (Events); nothing else reads or
+//     writes the controller's state.
+//  2. Every ZooKeeper write is fenced by the controller epoch, and a
+//     partition state is written only at the partition epoch read
+//     (Fencing); a fenced write makes the controller resign.
+//  3. A new leader is the first live in-sync replica in assignment order
+//     that is not shutting down; a replica outside the ISR leads only
+//     with unclean election enabled, and then the ISR is that leader
+//     alone (Partition states).
+//  4. The ISR never becomes empty: a follower that dies leaves it unless
+//     it is the last member.
+//  5. Every request to a broker carries the controller epoch and that
+//     broker's epoch, and goes over the broker's one channel in the order
+//     sent (Channels).
+//  6. An event whose ZooKeeper write fails, or that panics, ends this
+//     controller's term; the next term reads the cluster afresh.
+//
 // # Events
 //
 // All decisions run on one goroutine, one event at a time (Kafka's

@@ -2,11 +2,12 @@
 // process on a loopback port, so that benchmarks can measure its CPU time
 // from /proc the same way as the Samsa broker's.
 //
-// It prints "ready ADDR" to stdout once it listens on 127.0.0.1 (-port,
-// or a free port), serves one broker that creates topics on first use,
-// and exits 0 when stdin closes; a cluster that cannot start is
-// "kfakesrv: ERROR" on stderr and exit status 1. No locks: kfake keeps
-// its own.
+// Invariants: it prints "ready ADDR" to stdout once it listens on
+// 127.0.0.1 (-port, or a free port), serves one broker that creates
+// topics on first use, and exits 0 when stdin closes; a cluster that
+// cannot start is "kfakesrv: ERROR" on stderr and exit status 1.
+//
+// Locks: none of its own; kfake keeps its own.
 package main
 
 import (

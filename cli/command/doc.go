@@ -44,7 +44,7 @@
 //     127.0.0.1:9092; --timeout (10s) bounds each admin request, each
 //     produced record's delivery, and how long the brokers may stay
 //     unreachable before a client command gives up (client.go).
-
+//
 // One meaning per flag name, following rpk and kcat:
 //
 //	-p, --partitions N   a partition count, where a topic is created or grown

@@ -25,6 +25,14 @@
 // as long as the JVM, so a test binary that dies (panic, timeout) does not
 // leave ZooKeeper servers behind.
 //
+// Invariants:
+//  1. Stop, Start, Restart and Kill keep a server's port and data
+//     directory, so clients reconnect to the same address and find their
+//     sessions and znodes.
+//  2. Only a private server may be stopped, started or killed: doing so
+//     to the shared one is a programmer error and panics.
+//  3. ConnectString's chroot is unique within the test binary.
+//
 // Locks: Server.mu guards the server's process (nil while stopped) and is
 // released before waiting for the JVM to serve or to exit. The shared
 // server's state has its own mutex, taken before a Server.mu (Shared asks
