@@ -24,8 +24,9 @@
 //     every command and group of commands; so does "samsa help COMMAND...".
 //  3. A usage error (an unknown flag, a bad value, a missing argument, an
 //     unknown subcommand) prints one line "samsa <command>: <message>" and
-//     the hint "Run 'samsa <command> --help' for usage." to stderr and exits
-//     2. A mistyped subcommand comes with the nearest names: "did you mean".
+//     the hint "Run 'samsa <command> --help' for usage." to stderr, and
+//     exits 2. A mistyped subcommand comes with the nearest names: "did
+//     you mean".
 //  4. A runtime failure (the broker said no, a record was not delivered, the
 //     broker could not be reached within --timeout) prints
 //     "samsa <command>: <message>" to stderr and exits 1. A command that
