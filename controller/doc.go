@@ -20,8 +20,11 @@
 //  5. Every request to a broker carries the controller epoch and that
 //     broker's epoch, and goes over the broker's one channel in the order
 //     sent (Channels).
-//  6. An event whose ZooKeeper write fails, or that panics, ends this
-//     controller's term; the next term reads the cluster afresh.
+//  6. An event other than a broker's request whose ZooKeeper write
+//     fails, or any event that panics, ends this controller's term; the
+//     next term reads the cluster afresh. A broker's request whose write
+//     fails is answered with the error (NOT_CONTROLLER when another
+//     controller fenced it, and then this one resigns).
 //
 // # Events
 //
@@ -30,9 +33,10 @@
 // and delivers the latest state), requests from brokers (ControlledShutdown,
 // AlterPartition, ElectLeaders, AlterPartitionReassignments,
 // ListPartitionReassignments) and the rebalance timer queue events;
-// nothing else touches the controller's state. An event whose ZooKeeper
-// write fails leaves its work half done, so the controller resigns and a
-// new term reads the cluster again (an event that panics does the same).
+// nothing else touches the controller's state. An event other than a
+// broker's request whose ZooKeeper write fails leaves its work half done,
+// so the controller resigns and a new term reads the cluster again (an
+// event that panics does the same).
 //
 // # Partition states (Kafka's PartitionStateMachine)
 //
