@@ -126,6 +126,9 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 		opts.Now = l.opts.Now()
 	}
 	cfg := l.cfg.Load()
+	if l.txnRebuild.Load() >= 0 {
+		return CompactResult{}, nil // the transaction index is not whole yet
+	}
 	segs := l.cleanable(cfg, opts.Now)
 	if len(segs) == 0 {
 		return CompactResult{}, nil
@@ -214,10 +217,10 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 
 // cleanable returns the segments compaction may rewrite: not the active
 // one, none at or past one younger than min.compaction.lag.ms, none above
-// the high watermark.
+// the last stable offset (so no open transaction is cleaned).
 func (l *Log) cleanable(cfg *Config, now time.Time) []*segment {
 	segs := *l.segs.Load()
-	hw := l.hw.Load()
+	hw := l.LastStableOffset()
 	var out []*segment
 	for _, s := range segs[:len(segs)-1] {
 		if s.nextNow() > hw {
@@ -344,13 +347,17 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 	if err := f.Close(); err != nil {
 		return st, fmt.Errorf("logfile: compact %s: %w", cleaned, err)
 	}
-	return st, l.swapIn(grp, cleaned, cfg)
+	var txns []AbortedTxn
+	for _, s := range grp {
+		txns = append(txns, s.txns()...)
+	}
+	return st, l.swapIn(grp, cleaned, cfg, txns)
 }
 
 // swapIn replaces the group's segments with the cleaned file (see the file
 // comment). After the commit point a failure is sticky: the files on disk
 // are consistent and the next open completes the swap.
-func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
+func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []AbortedTxn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -382,6 +389,11 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
 		if err := s.markDeleted(); err != nil {
 			return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 		}
+	}
+	// The transaction index goes before the .log: a crash between the two
+	// leaves the swap file, and the next open rebuilds the index.
+	if err := writeTxnFile(l.fs, filepath.Join(l.dir, SegmentName(base, TxnIndexSuffix)), txns); err != nil {
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
 	if err := l.fs.Rename(swap, filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
@@ -461,7 +473,7 @@ func (l *Log) finishSwaps() error {
 		l.opts.Logger.Warn("finishing an interrupted compaction", "dir", l.dir, "base", base, "next", next)
 		for _, o := range entries {
 			stem, suffix, found := strings.Cut(o.Name(), ".")
-			if !found || len(stem) != 20 || !(suffix == "log" || suffix == "index" || suffix == "timeindex") {
+			if !found || len(stem) != 20 || !(suffix == "log" || suffix == "index" || suffix == "timeindex" || suffix == "txnindex") {
 				continue
 			}
 			if b, err := strconv.ParseInt(stem, 10, 64); err == nil && b >= base && b < next {
@@ -473,6 +485,9 @@ func (l *Log) finishSwaps() error {
 		if err := l.fs.Rename(filepath.Join(l.dir, name), filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
 			return fmt.Errorf("logfile: finish swap: %w", err)
 		}
+		// Its transaction index may be the old first segment's or
+		// missing: rebuild it (txnindex.go, invariant 11).
+		l.staleTxns = append(l.staleTxns, base)
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("logfile: %w", err)
 		}

@@ -28,6 +28,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	}
 	l := &Log{dir: dir, topic: topic, partition: partition, opts: opts, fs: opts.FS}
 	l.cfg.Store(&cfg)
+	l.txnRebuild.Store(-1)
 	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
@@ -79,6 +80,14 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 			return nil, err
 		}
 	}
+	for _, s := range segs {
+		if s.txn.stale {
+			// Invariant 11: scanned again after a crash until rebuilt.
+			l.txnRebuild.Store(s.base)
+			l.recoveryPoint.Store(min(l.recoveryPoint.Load(), s.base))
+			break
+		}
+	}
 	return l, nil
 }
 
@@ -108,12 +117,12 @@ func (l *Log) listSegments() ([]int64, error) {
 			}
 			bases = append(bases, base)
 			logs[stem] = true
-		case strings.HasSuffix(name, IndexSuffix), strings.HasSuffix(name, TimeIndexSuffix):
+		case strings.HasSuffix(name, IndexSuffix), strings.HasSuffix(name, TimeIndexSuffix), strings.HasSuffix(name, TxnIndexSuffix):
 			indexes = append(indexes, name)
 		}
 	}
 	for _, name := range indexes {
-		stem := strings.TrimSuffix(strings.TrimSuffix(name, TimeIndexSuffix), IndexSuffix)
+		stem, _, _ := strings.Cut(name, ".")
 		if !logs[stem] {
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil {
 				return nil, fmt.Errorf("logfile: remove orphan index: %w", err)
@@ -185,6 +194,25 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 				return segs, err
 			}
 		}
+		switch {
+		case recovering && s.hasControl:
+			// Its markers' entries come back from the producer state's
+			// replay (invariant 11).
+			s.txn.stale = true
+			s.txn.entries.Store(nil)
+		case recovering:
+			if err := s.rewriteTxns(nil); err != nil {
+				s.close()
+				return segs, err
+			}
+		case slices.Contains(l.staleTxns, base):
+			s.txn.stale = true
+			s.txn.entries.Store(nil)
+		default:
+			if !s.checkTxns() {
+				l.opts.Logger.Warn("transaction index fails sanity check; rebuilding", "segment", s.path(TxnIndexSuffix))
+			}
+		}
 		if recovering && !last && !cut && !cfg.Compact && s.nextNow() < bases[i+1] {
 			// The segment lost its tail while a later one kept its bytes
 			// (a power cut writes back pages in any order): the later
@@ -204,7 +232,7 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 		if cut {
 			for _, b := range bases[i+1:] {
 				l.opts.Logger.Warn("deleting segment after a cut", "dir", l.dir, "base", b)
-				for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+				for _, suf := range fileSuffixes {
 					if err := l.fs.Remove(filepath.Join(l.dir, SegmentName(b, suf))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 						return segs, fmt.Errorf("logfile: %w", err)
 					}
@@ -225,12 +253,14 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 	s.maxTs.Store(-1)
 	s.maxTsOffset.Store(s.base)
 	s.bytesSinceIndex = 0
+	s.hasControl = false
 	next := s.base
 	size := s.sizeNow()
 	end, err := s.scan(0, size, max(minOffset, s.base), func(h *record.Header, pos int64) error {
 		if h.LastOffset()-s.base > math.MaxInt32 {
 			return fmt.Errorf("%w: offset %d too far from base %d", record.ErrCorrupt, h.LastOffset(), s.base)
 		}
+		s.hasControl = s.hasControl || h.IsControl()
 		next = h.NextOffset()
 		return s.indexBatch(h, pos, cfg.IndexIntervalBytes)
 	})
