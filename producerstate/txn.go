@@ -84,6 +84,17 @@ func (ps *State) HasOpenTxn(pid int64) bool {
 	return e != nil && e.txnFirst >= 0
 }
 
+// CheckEpoch refuses a batch the broker itself writes for producer pid (a
+// coordinator's transactional offsets, Kafka's origin coordinator: no
+// sequence check) at an epoch older than the producer's:
+// INVALID_PRODUCER_EPOCH.
+func (ps *State) CheckEpoch(pid int64, epoch int16) error {
+	if e := ps.m[pid]; e != nil && epoch < e.epoch {
+		return kerrf(kerr.InvalidProducerEpoch, "producer %d epoch %d is older than the current %d", pid, epoch, e.epoch)
+	}
+	return nil
+}
+
 // CheckMarker decides whether a marker of the transaction coordinator
 // may end producer pid's transaction: INVALID_PRODUCER_EPOCH for an
 // epoch older than the producer's, TRANSACTION_COORDINATOR_FENCED for a

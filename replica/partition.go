@@ -182,6 +182,14 @@ func (p *Partition) appendInternal(batch []byte) (int64, error) {
 		return info.LastOffset, nil
 	}
 	for h := range bs.All() {
+		if h.ProducerID < 0 {
+			continue
+		}
+		if err := p.prod.State.CheckEpoch(h.ProducerID, h.ProducerEpoch); err != nil {
+			return -1, apierr.Errorf(kerr.InvalidProducerEpoch, "%v", err)
+		}
+	}
+	for h := range bs.All() {
 		if h.IsTransactional() && !h.IsControl() && !p.prod.State.HasOpenTxn(h.ProducerID) {
 			p.prod.Opening(h.ProducerID, p.Log.EndOffset())
 		}

@@ -375,7 +375,8 @@ func TestFollowerRebuildsTxnState(t *testing.T) {
 
 // TestInternalAppendTracksTransactions: batches of a producer that the
 // broker itself appends (a coordinator's transactional offset commits)
-// open and end transactions as a client's do.
+// open and end transactions as a client's do, and are fenced by the
+// producer's epoch.
 func TestInternalAppendTracksTransactions(t *testing.T) {
 	inBubble(t, func(t *testing.T, c *cluster) {
 		m, p := alone(t, c, &fakeVerifier{})
@@ -390,6 +391,14 @@ func TestInternalAppendTracksTransactions(t *testing.T) {
 		marker(t, m, p, 7, true)
 		if got := p.OpenTxns(); len(got) != 0 || p.LastStableOffset() != 2 {
 			t.Fatalf("after the commit: open %v, LSO %d", got, p.LastStableOffset())
+		}
+		// A coordinator fenced the producer (a marker of a new epoch):
+		// its older epoch's writes are refused.
+		if _, err := m.WriteTxnMarker(p, Marker{ProducerID: 7, ProducerEpoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.appendInternal(txnBatch(7, 0, 1, 1)); code(err) != kerr.InvalidProducerEpoch.Code {
+			t.Fatalf("internal append of a fenced epoch: %v", err)
 		}
 	})
 }

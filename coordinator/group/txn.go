@@ -112,9 +112,8 @@ func (c *Coordinator) commitTxn(tc TxnCommit, codes []*kerr.Error) *kerr.Error {
 	}
 	if err := p.log.Append(encodeTxnBatch(recs, now, tc.ProducerID, tc.ProducerEpoch)); err != nil {
 		g.c.log.Warn("writing transactional offsets failed", "group", g.name, "producer", tc.ProducerID, "err", err)
-		var ke *kerr.Error
-		if errors.As(err, &ke) && ke == kerr.InvalidProducerEpoch {
-			return ke
+		if errors.Is(err, kerr.InvalidProducerEpoch) {
+			return kerr.InvalidProducerEpoch // a fenced producer
 		}
 		return storeError(err)
 	}
