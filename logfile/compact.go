@@ -111,6 +111,12 @@ type offsetMap struct {
 	lastOfProd   map[int64]int64 // producer id -> base offset of its last batch
 	opaque       bool            // a compressed batch could not be read
 	tombstoneMax int64           // tombstones with a timestamp below go
+	// txns follows the transactions of the filter pass (compact_txn.go);
+	// nil: none are followed. nowMs and deleteRetentionMs set markers'
+	// delete horizons.
+	txns              *cleanedTxns
+	nowMs             int64
+	deleteRetentionMs int64
 	// end: the map holds the keys of [FirstDirty, end); records at or
 	// past end are kept as they are, whatever their key.
 	end int64
@@ -149,18 +155,28 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	if next := l.segmentAfter(segs[len(segs)-1]); next != nil {
 		res.CleanedTo = next.base
 	}
-	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs, end: res.CleanedTo}
+	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs, end: res.CleanedTo,
+		nowMs: opts.Now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs}
 	firstDirty := opts.FirstDirty
 	if firstDirty < segs[0].base || firstDirty >= res.CleanedTo {
 		firstDirty = 0 // unknown or stale: build the map from the start
 	}
 	full := false
+	mapTxns := newCleanedTxns()
 	for _, s := range segs {
+		mapTxns.addSegment(l, s)
 		if err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			if h.ProducerID >= 0 {
 				m.lastOfProd[h.ProducerID] = h.BaseOffset
 			}
-			if full || h.Attributes&record.AttrControl != 0 || h.LastOffset() < firstDirty {
+			if h.IsControl() {
+				mapTxns.control(h, batch)
+				return nil
+			}
+			if mapTxns.data(h) {
+				return nil // aborted: its keys supersede nothing
+			}
+			if full || h.LastOffset() < firstDirty {
 				return nil
 			}
 			recs, ok, err := batchRecords(batch, h, &opts)
@@ -197,6 +213,7 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	for len(clean) > 1 && clean[len(clean)-1].base >= m.end {
 		clean = clean[:len(clean)-1] // wholly past the map: nothing to clean
 	}
+	m.txns = newCleanedTxns()
 	for _, grp := range groupSegments(clean, cfg.SegmentBytes) {
 		n, err := l.compactGroup(grp, m, cfg, &opts)
 		res.Segments += len(grp)
@@ -316,12 +333,17 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 		out = out[:0]
 		return nil
 	}
+	changed := false
 	for _, s := range grp {
+		if m.txns != nil {
+			m.txns.addSegment(l, s)
+		}
 		err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			nb, removed, err := filterBatch(batch, h, m, opts)
 			if err != nil {
 				return err
 			}
+			changed = changed || len(nb) == 0 || &nb[0] != &batch[0]
 			st.removed += removed
 			out = append(out, nb...)
 			if len(out) >= 1<<20 {
@@ -337,7 +359,11 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 		return st, err
 	}
 	st.after = pos
-	if st.removed == 0 && len(grp) == 1 {
+	var txns []AbortedTxn
+	if m.txns != nil {
+		txns = m.txns.takeIndex()
+	}
+	if !changed && len(grp) == 1 {
 		return groupStats{before: st.before, after: st.before}, nil
 	}
 	if err := f.Sync(); err != nil {
@@ -346,10 +372,6 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 	closed = true
 	if err := f.Close(); err != nil {
 		return st, fmt.Errorf("logfile: compact %s: %w", cleaned, err)
-	}
-	var txns []AbortedTxn
-	for _, s := range grp {
-		txns = append(txns, s.txns()...)
 	}
 	return st, l.swapIn(grp, cleaned, cfg, txns)
 }
@@ -496,13 +518,28 @@ func (l *Log) finishSwaps() error {
 }
 
 // filterBatch returns the batch with the records compaction keeps, and how
-// many it removed. A batch that keeps everything comes back unchanged; one
-// that keeps nothing goes, unless it is its producer's last batch in the
-// range (idempotent producers need its sequence: it stays, empty, as in
-// Kafka). Control batches and unreadable compressed batches stay whole.
+// many it removed. A batch that keeps everything comes back unchanged (the
+// same slice); one that keeps nothing goes, unless it is its producer's
+// last batch in the range (idempotent producers need its sequence: it
+// stays, empty, as in Kafka). With m.txns, a batch of an aborted
+// transaction keeps nothing and control batches follow compact_txn.go's
+// rules; without, control batches stay whole. Unreadable compressed
+// batches stay whole.
 func filterBatch(batch []byte, h *record.Header, m *offsetMap, opts *CompactOptions) ([]byte, int64, error) {
-	if h.Attributes&record.AttrControl != 0 {
-		return batch, 0, nil
+	if h.IsControl() {
+		if m.txns == nil {
+			return batch, 0, nil
+		}
+		return filterControl(batch, h, m)
+	}
+	if m.txns != nil && m.txns.data(h) {
+		removed := int64(h.RecordCount)
+		if h.ProducerID >= 0 && m.lastOfProd[h.ProducerID] == h.BaseOffset {
+			b := record.Builder{Header: *h}
+			nb, err := b.AppendTo(nil)
+			return nb, removed, err
+		}
+		return nil, removed, nil
 	}
 	recs, ok, err := batchRecords(batch, h, opts)
 	if err != nil || !ok {
