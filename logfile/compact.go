@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"samsa/record"
+	"samsa/txnindex"
 )
 
 // File name suffixes of compaction. Part of the format: never change.
@@ -114,7 +115,7 @@ type offsetMap struct {
 	// txns follows the transactions of the filter pass (compact_txn.go);
 	// nil: none are followed. nowMs and deleteRetentionMs set markers'
 	// delete horizons.
-	txns              *cleanedTxns
+	txns              *txnindex.Cleaned
 	nowMs             int64
 	deleteRetentionMs int64
 	// end: the map holds the keys of [FirstDirty, end); records at or
@@ -162,18 +163,18 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 		firstDirty = 0 // unknown or stale: build the map from the start
 	}
 	full := false
-	mapTxns := newCleanedTxns()
+	mapTxns := txnindex.NewCleaned()
 	for _, s := range segs {
-		mapTxns.addSegment(l, s)
+		mapTxns.Add(l.segmentTxns(s))
 		if err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			if h.ProducerID >= 0 {
 				m.lastOfProd[h.ProducerID] = h.BaseOffset
 			}
 			if h.IsControl() {
-				mapTxns.control(h, batch)
+				mapTxns.Control(h, batch)
 				return nil
 			}
-			if mapTxns.data(h) {
+			if mapTxns.Data(h) {
 				return nil // aborted: its keys supersede nothing
 			}
 			if full || h.LastOffset() < firstDirty {
@@ -213,7 +214,7 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	for len(clean) > 1 && clean[len(clean)-1].base >= m.end {
 		clean = clean[:len(clean)-1] // wholly past the map: nothing to clean
 	}
-	m.txns = newCleanedTxns()
+	m.txns = txnindex.NewCleaned()
 	for _, grp := range groupSegments(clean, cfg.SegmentBytes) {
 		n, err := l.compactGroup(grp, m, cfg, &opts)
 		res.Segments += len(grp)
@@ -336,7 +337,7 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 	changed := false
 	for _, s := range grp {
 		if m.txns != nil {
-			m.txns.addSegment(l, s)
+			m.txns.Add(l.segmentTxns(s))
 		}
 		err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			nb, removed, err := filterBatch(batch, h, m, opts)
@@ -361,7 +362,7 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 	st.after = pos
 	var txns []AbortedTxn
 	if m.txns != nil {
-		txns = m.txns.takeIndex()
+		txns = m.txns.TakeIndex()
 	}
 	if !changed && len(grp) == 1 {
 		return groupStats{before: st.before, after: st.before}, nil
@@ -414,7 +415,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []Aborted
 	}
 	// The transaction index goes before the .log: a crash between the two
 	// leaves the swap file, and the next open rebuilds the index.
-	if err := writeTxnFile(l.fs, filepath.Join(l.dir, SegmentName(base, TxnIndexSuffix)), txns); err != nil {
+	if err := txnindex.WriteFile(l.fs, filepath.Join(l.dir, SegmentName(base, TxnIndexSuffix)), txns); err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
 	if err := l.fs.Rename(swap, filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
@@ -532,7 +533,7 @@ func filterBatch(batch []byte, h *record.Header, m *offsetMap, opts *CompactOpti
 		}
 		return filterControl(batch, h, m)
 	}
-	if m.txns != nil && m.txns.data(h) {
+	if m.txns != nil && m.txns.Data(h) {
 		removed := int64(h.RecordCount)
 		if h.ProducerID >= 0 && m.lastOfProd[h.ProducerID] == h.BaseOffset {
 			b := record.Builder{Header: *h}

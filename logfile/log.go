@@ -321,7 +321,7 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, p
 	if plan != nil {
 		aborted, err := plan(bs)
 		if err == nil {
-			err = seg.appendTxns(aborted)
+			err = seg.txn.Append(aborted)
 		}
 		if err != nil {
 			// Nothing is published: the batches go as if never written.

@@ -81,7 +81,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		}
 	}
 	for _, s := range segs {
-		if s.txn.stale {
+		if s.txn.Stale() {
 			// Invariant 11: scanned again after a crash until rebuilt.
 			l.txnRebuild.Store(s.base)
 			l.recoveryPoint.Store(min(l.recoveryPoint.Load(), s.base))
@@ -195,21 +195,17 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 			}
 		}
 		switch {
-		case recovering && s.hasControl:
+		case recovering && s.hasControl, slices.Contains(l.staleTxns, base):
 			// Its markers' entries come back from the producer state's
 			// replay (invariant 11).
-			s.txn.stale = true
-			s.txn.entries.Store(nil)
+			s.txn.MarkStale()
 		case recovering:
-			if err := s.rewriteTxns(nil); err != nil {
+			if err := s.txn.Rewrite(nil); err != nil {
 				s.close()
 				return segs, err
 			}
-		case slices.Contains(l.staleTxns, base):
-			s.txn.stale = true
-			s.txn.entries.Store(nil)
 		default:
-			if !s.checkTxns() {
+			if !s.txn.Check(s.base, s.nextNow()) {
 				l.opts.Logger.Warn("transaction index fails sanity check; rebuilding", "segment", s.path(TxnIndexSuffix))
 			}
 		}

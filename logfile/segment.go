@@ -15,6 +15,7 @@ import (
 	"samsa/logfile/vfs"
 	"samsa/mmapindex"
 	"samsa/record"
+	"samsa/txnindex"
 )
 
 // File name suffixes. Part of the format: never change.
@@ -54,8 +55,8 @@ type segment struct {
 	// removeFiles: the files were renamed to .deleted; remove them at close.
 	removeFiles atomic.Bool
 
-	// txn is the transaction index (txnindex.go).
-	txn txnIndex
+	// txn is the transaction index (txnindex.go); set by openSegment.
+	txn *txnindex.Index
 
 	// Writer state, guarded by Log.mu.
 	bytesSinceIndex int64
@@ -169,7 +170,10 @@ func (s *segment) release() {
 var fileSuffixes = []string{LogSuffix, IndexSuffix, TimeIndexSuffix, TxnIndexSuffix}
 
 func (s *segment) close() error {
-	errs := []error{s.closeIndexes(), s.closeTxns()}
+	errs := []error{s.closeIndexes()}
+	if s.txn != nil {
+		errs = append(errs, s.txn.Close())
+	}
 	if s.log != nil {
 		errs = append(errs, s.log.Close())
 	}
@@ -274,8 +278,8 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, mode segMode)
 	if err == nil && fresh {
 		err = s.newIndexes(cfg, shared)
 	}
-	if err == nil && mode != segCreate {
-		err = s.loadTxns()
+	if err == nil {
+		err = s.openTxns(mode == segCreate)
 	}
 	if err != nil {
 		return nil, false, err

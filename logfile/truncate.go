@@ -81,12 +81,11 @@ func (l *Log) truncateTo(offset int64) error {
 		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
 	}
 	if err == nil {
-		if old.txn.stale {
-			ns.txn.stale = true
-			ns.txn.entries.Store(nil)
+		if old.txn.Stale() {
+			ns.txn.MarkStale()
 		} else {
 			// The markers cut off take their entries with them.
-			err = ns.truncateTxns(ns.nextNow())
+			err = ns.txn.TruncateTo(ns.nextNow())
 		}
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package logfile
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,36 +9,8 @@ import (
 	"testing"
 
 	"samsa/record"
+	"samsa/txnindex"
 )
-
-// TestTxnIndexEntryBytes: an entry is Kafka's AbortedTxn, 34 bytes:
-// version 0, producer id, first offset, last offset, last stable offset,
-// big-endian; the decoder reads it back and refuses torn entries, other
-// versions and entries out of order, keeping the entries before.
-func TestTxnIndexEntryBytes(t *testing.T) {
-	a := AbortedTxn{ProducerID: 0x0102030405060708, FirstOffset: 10, LastOffset: 20, LastStableOffset: 21}
-	got := AppendAbortedTxn(nil, a)
-	want, _ := hex.DecodeString("0000" + "0102030405060708" + "000000000000000a" + "0000000000000014" + "0000000000000015")
-	if !bytes.Equal(got, want) || len(got) != AbortedTxnSize {
-		t.Fatalf("entry bytes\n got %x\nwant %x", got, want)
-	}
-	b := AppendAbortedTxn(got, AbortedTxn{ProducerID: 3, FirstOffset: 15, LastOffset: 30, LastStableOffset: 31})
-	entries, err := DecodeTxnIndex(b)
-	if err != nil || len(entries) != 2 || entries[0] != a || entries[1].LastOffset != 30 {
-		t.Fatalf("DecodeTxnIndex = %+v, %v", entries, err)
-	}
-	for name, bad := range map[string][]byte{
-		"torn":         b[:len(b)-1],
-		"version 1":    append(append([]byte(nil), got...), append([]byte{0, 1}, b[AbortedTxnSize+2:]...)...),
-		"out of order": AppendAbortedTxn(append([]byte(nil), got...), AbortedTxn{ProducerID: 3, FirstOffset: 1, LastOffset: 20, LastStableOffset: 21}),
-		"first > last": AppendAbortedTxn(append([]byte(nil), got...), AbortedTxn{ProducerID: 3, FirstOffset: 40, LastOffset: 30, LastStableOffset: 31}),
-	} {
-		entries, err := DecodeTxnIndex(bad)
-		if !errors.Is(err, ErrTxnIndex) || !errors.Is(err, record.ErrCorrupt) || len(entries) != 1 || entries[0] != a {
-			t.Errorf("%s: %+v, %v; want the first entry and ErrTxnIndex", name, entries, err)
-		}
-	}
-}
 
 // txnBatch is a transactional batch of n records of producer pid.
 func txnBatch(pid int64, seq int32, n int) []byte {
@@ -174,7 +145,7 @@ func TestTxnIndexAppendCollect(t *testing.T) {
 	}
 	var wantBytes []byte
 	for _, a := range want {
-		wantBytes = AppendAbortedTxn(wantBytes, a)
+		wantBytes = txnindex.AppendEntry(wantBytes, a)
 	}
 	mustEqual(t, onDisk, wantBytes)
 
@@ -217,7 +188,7 @@ func TestTxnIndexTruncate(t *testing.T) {
 		t.Fatalf("after truncation to %d: %+v", m2, got)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, SegmentName(0, TxnIndexSuffix)))
-	if err != nil || len(b) != AbortedTxnSize {
+	if err != nil || len(b) != txnindex.EntrySize {
 		t.Fatalf("index file after truncation: %d bytes, %v", len(b), err)
 	}
 	if err := l.TruncateFullyAndStartAt(100); err != nil {
@@ -291,7 +262,7 @@ func TestTxnIndexRecovery(t *testing.T) {
 	l.Close()
 	// A stray index beside a segment without markers.
 	stray := filepath.Join(dir, SegmentName(bases[1], TxnIndexSuffix))
-	os.WriteFile(stray, AppendAbortedTxn(nil, AbortedTxn{ProducerID: 9, FirstOffset: bases[1], LastOffset: bases[1] + 1, LastStableOffset: bases[1] + 2}), 0o644)
+	os.WriteFile(stray, txnindex.AppendEntry(nil, AbortedTxn{ProducerID: 9, FirstOffset: bases[1], LastOffset: bases[1] + 1, LastStableOffset: bases[1] + 2}), 0o644)
 
 	r := openLog(t, dir, cfg, Options{RecoveryPoint: bases[1]})
 	if got := r.TxnIndexRebuildFrom(); got != last {
@@ -325,37 +296,13 @@ func TestTxnIndexRecovery(t *testing.T) {
 	// Clean open: a torn index awaits a rebuild.
 	idx := filepath.Join(dir, SegmentName(last, TxnIndexSuffix))
 	b, _ := os.ReadFile(idx)
-	if len(b) != AbortedTxnSize || m2 < last {
+	if len(b) != txnindex.EntrySize || m2 < last {
 		t.Fatalf("index of the last segment: %d bytes", len(b))
 	}
-	os.WriteFile(idx, b[:AbortedTxnSize-3], 0o644)
+	os.WriteFile(idx, b[:txnindex.EntrySize-3], 0o644)
 	r = openLog(t, dir, cfg, Options{Clean: true})
 	defer r.Close()
 	if r.TxnIndexRebuildFrom() != last || r.SegmentTxns(last) != nil {
 		t.Fatalf("torn index on a clean open: rebuild from %d, entries %+v", r.TxnIndexRebuildFrom(), r.SegmentTxns(last))
 	}
-}
-
-// FuzzTxnIndex parses arbitrary bytes as a .txnindex file. Invariants:
-// never panics; the entries it accepts are whole and ordered, and encode
-// back to exactly the bytes they came from.
-func FuzzTxnIndex(f *testing.F) {
-	f.Add(AppendAbortedTxn(AppendAbortedTxn(nil, AbortedTxn{1, 0, 5, 6}), AbortedTxn{2, 3, 9, 10}))
-	f.Add([]byte{0, 0, 1})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		entries, err := DecodeTxnIndex(b)
-		if err == nil && len(b)%AbortedTxnSize != 0 {
-			t.Fatalf("accepted %d bytes", len(b))
-		}
-		var again []byte
-		for i, a := range entries {
-			if a.FirstOffset > a.LastOffset || (i > 0 && entries[i-1].LastOffset >= a.LastOffset) {
-				t.Fatalf("entry %d accepted: %+v", i, a)
-			}
-			again = AppendAbortedTxn(again, a)
-		}
-		if !bytes.Equal(again, b[:len(again)]) {
-			t.Fatal("accepted entries do not re-encode to their bytes")
-		}
-	})
 }

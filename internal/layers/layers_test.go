@@ -52,6 +52,7 @@ func TestImportsPointDown(t *testing.T) {
 		"samsa/record/codec": {"samsa/"},
 		// Storage imports no broker layer.
 		"samsa/mmapindex":   {"samsa/"},
+		"samsa/txnindex":    {"samsa/server", "samsa/kafkaapi", "samsa/replica", "samsa/controller", "samsa/metadata", "samsa/coordinator", "samsa/config", "samsa/producerstate", "samsa/logfile", "samsa/kclient", "samsa/netpoll"},
 		"samsa/logfile/vfs": {"samsa/"},
 		"samsa/logfile":     {"samsa/server", "samsa/kafkaapi", "samsa/replica", "samsa/controller", "samsa/metadata", "samsa/coordinator", "samsa/config", "samsa/producerstate", "samsa/kclient", "samsa/netpoll"},
 		"samsa/zerocopy":    {"samsa/"},
@@ -69,8 +70,9 @@ func TestImportsPointDown(t *testing.T) {
 		"samsa/config":            {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/controller", "samsa/metadata", "samsa/coordinator"},
 	}
 	allowed := map[string][]string{
-		"samsa/record":  {"samsa/record/codec"},
-		"samsa/logfile": {"samsa/logfile/vfs", "samsa/mmapindex", "samsa/record", "samsa/record/codec"},
+		"samsa/record":   {"samsa/record/codec"},
+		"samsa/logfile":  {"samsa/logfile/vfs", "samsa/mmapindex", "samsa/record", "samsa/record/codec"},
+		"samsa/txnindex": {"samsa/logfile/vfs"},
 	}
 	for path, bad := range forbidden {
 		p, ok := pkgs[path]
