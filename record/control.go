@@ -70,6 +70,30 @@ func AppendEndTxnMarker(dst []byte, producerID int64, epoch int16, m EndTxnMarke
 	return out
 }
 
+// ParseControlKey returns the type a control record's key names
+// (ErrControl for a short key or a negative version).
+func ParseControlKey(key []byte) (int16, error) {
+	if len(key) < controlKeySize {
+		return 0, fmt.Errorf("%w: key of %d bytes", ErrControl, len(key))
+	}
+	if v := int16(binary.BigEndian.Uint16(key)); v < 0 {
+		return 0, fmt.Errorf("%w: key version %d", ErrControl, v)
+	}
+	return int16(binary.BigEndian.Uint16(key[2:])), nil
+}
+
+// ParseMarkerValue returns the coordinator epoch of a COMMIT or ABORT
+// record's value (ErrControl for a short value or a negative version).
+func ParseMarkerValue(value []byte) (int32, error) {
+	if len(value) < markerValueSize {
+		return 0, fmt.Errorf("%w: marker value of %d bytes", ErrControl, len(value))
+	}
+	if v := int16(binary.BigEndian.Uint16(value)); v < 0 {
+		return 0, fmt.Errorf("%w: marker value version %d", ErrControl, v)
+	}
+	return int32(binary.BigEndian.Uint32(value[2:])), nil
+}
+
 // ControlType returns the type of a control batch's record: the batch's
 // bytes (uncompressed: Kafka never compresses control batches) and its
 // parsed header. A control batch without records (compaction emptied it)
@@ -79,13 +103,8 @@ func ControlType(batch []byte, h *Header) (typ int16, ok bool, err error) {
 	if err != nil || !ok {
 		return 0, ok, err
 	}
-	if len(r.Key) < controlKeySize {
-		return 0, false, fmt.Errorf("%w: key of %d bytes", ErrControl, len(r.Key))
-	}
-	if v := int16(binary.BigEndian.Uint16(r.Key)); v < 0 {
-		return 0, false, fmt.Errorf("%w: key version %d", ErrControl, v)
-	}
-	return int16(binary.BigEndian.Uint16(r.Key[2:])), true, nil
+	typ, err = ParseControlKey(r.Key)
+	return typ, err == nil, err
 }
 
 // ParseEndTxnMarker reads the marker of a COMMIT or ABORT control batch;
@@ -100,13 +119,11 @@ func ParseEndTxnMarker(batch []byte, h *Header) (m EndTxnMarker, ok bool, err er
 		return m, false, fmt.Errorf("%w: type %d is no transaction marker", ErrControl, typ)
 	}
 	r, _, _ := controlRecord(batch, h)
-	if len(r.Value) < markerValueSize {
-		return m, false, fmt.Errorf("%w: marker value of %d bytes", ErrControl, len(r.Value))
+	epoch, err := ParseMarkerValue(r.Value)
+	if err != nil {
+		return m, false, err
 	}
-	if v := int16(binary.BigEndian.Uint16(r.Value)); v < 0 {
-		return m, false, fmt.Errorf("%w: marker value version %d", ErrControl, v)
-	}
-	return EndTxnMarker{Type: typ, CoordinatorEpoch: int32(binary.BigEndian.Uint32(r.Value[2:]))}, true, nil
+	return EndTxnMarker{Type: typ, CoordinatorEpoch: epoch}, true, nil
 }
 
 // controlRecord returns the first record of a control batch.

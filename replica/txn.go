@@ -162,6 +162,9 @@ type Marker struct {
 	ProducerEpoch    int16
 	CoordinatorEpoch int32
 	Commit           bool
+	// MinISR is the topic's min.insync.replicas: markers are written
+	// with acks=all, so not below it (0: not checked).
+	MinISR int
 }
 
 // WriteTxnMarker ends producer pid's transaction on a partition this
@@ -169,7 +172,8 @@ type Marker struct {
 // WriteTxnMarkers append, origin coordinator), and returns the marker's
 // offset for the caller to wait for the in-sync replicas
 // (AwaitReplication: markers are written with acks=all). Errors, with
-// Kafka's codes: NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH for an
+// Kafka's codes: NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS below
+// min.insync.replicas, INVALID_PRODUCER_EPOCH for an
 // epoch older than the producer's, TRANSACTION_COORDINATOR_FENCED for a
 // coordinator epoch older than the last marker's (a zombie coordinator),
 // or the log's.
@@ -197,6 +201,9 @@ func (m *Manager) writeMarker(p *Partition, mk Marker, now int64) (int64, error)
 	defer p.stateMu.RUnlock()
 	if !p.st.IsLeader {
 		return -1, apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
+	}
+	if len(p.st.ISR) < mk.MinISR {
+		return -1, apierr.Errorf(kerr.NotEnoughReplicas, "The size of the current ISR %v is insufficient to satisfy the min.isr requirement of %d for partition %s-%d", p.st.ISR, mk.MinISR, p.Topic, p.Index)
 	}
 	if err := p.prod.State.CheckMarker(mk.ProducerID, mk.ProducerEpoch, mk.CoordinatorEpoch); err != nil {
 		return -1, apierr.Errorf(codeOfKerr(err), "%v", err)
