@@ -43,7 +43,7 @@
 //     shutdown; the log is cut at the first invalid batch and later segments
 //     are deleted. Everything below the recovery point has been fsynced.
 //  7. Opening costs what the valid index entries and the scanned batches
-//     cost, never what the preallocated index size costs: a rebuild zeroes
+//     cost, never what the maximum index size costs: a rebuild zeroes
 //     only the entries a load found (or truncates a corrupt file, or
 //     replaces the files while an older segment object may still map
 //     them), and a healthy empty segment is neither rebuilt nor read.

@@ -268,11 +268,15 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (
 		_ = seg.log.Truncate(pos)
 		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.path(LogSuffix), pos, err))
 	}
+	mark := seg.indexMark()
 	p := pos
 	for i := range bs.Count {
 		h := bs.Header(i)
 		if err := seg.indexBatch(h, p, cfg.IndexIntervalBytes); err != nil {
+			// An index that could not reserve disk for its next entry
+			// (a full disk) lands here, before any store into its mapping.
 			_ = seg.log.Truncate(pos)
+			seg.unindex(mark, first)
 			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.path(IndexSuffix), err))
 		}
 		p += h.Size()
@@ -283,8 +287,7 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (
 		// flush.messages: durable before it is visible or acknowledged.
 		if err := seg.syncTo(newSize); err != nil {
 			_ = seg.log.Truncate(pos)
-			_ = seg.idx.TruncateTo(first)
-			_ = seg.tidx.TruncateTo(first)
+			seg.unindex(mark, first)
 			return AppendInfo{}, l.fail(err)
 		}
 	}
