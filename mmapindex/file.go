@@ -116,7 +116,10 @@ func (m *mapped) reserve(need int) error {
 // inlines into every append.
 func (m *mapped) reserveStep(need int) error {
 	step := min(max(m.reserved, reservePage), maxReserveStep)
-	end := min(roundUp(max(need, m.reserved+step), reservePage), len(m.data))
+	// A whole number of entries, or a crash before the next trim would
+	// leave a file that open rejects; need is one already.
+	end := roundUp(max(need, m.reserved+step), reservePage) / m.entrySize * m.entrySize
+	end = min(end, len(m.data))
 	// fallocate reserves the blocks and grows the file without touching a
 	// page of it, so the tail stays zero (invariant 7).
 	if err := m.f.Allocate(int64(m.reserved), int64(end-m.reserved)); err != nil {
@@ -127,7 +130,8 @@ func (m *mapped) reserveStep(need int) error {
 }
 
 // reservePage is the unit of reservation: a store dirties a whole page,
-// which must lie inside the file on reserved blocks.
+// which must lie inside the file on reserved blocks, but for the end of a
+// reservation that is not a whole page (entries do not divide it).
 var reservePage = max(unix.Getpagesize(), pageSize)
 
 func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
