@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"samsa/logfile/vfs"
 )
@@ -39,6 +40,10 @@ type EpochEntry struct {
 type epochCache struct {
 	mu      sync.Mutex
 	entries []EpochEntry
+	// dirty: entries assigned without a write (AssignEpochDeferred) are
+	// not in the checkpoint file yet. Changed under mu; appends read it
+	// without the lock and write the file before their batches.
+	dirty atomic.Bool
 }
 
 func (l *Log) epochPath() string { return filepath.Join(l.dir, LeaderEpochCheckpoint) }
@@ -115,7 +120,20 @@ func (l *Log) writeEpochs() error {
 	if err := vfs.WriteFileAtomic(l.fs, l.epochPath(), []byte(b.String())); err != nil {
 		return fmt.Errorf("logfile: write %s: %w", l.epochPath(), err)
 	}
+	l.epochs.dirty.Store(false)
 	return nil
+}
+
+// writeDeferredEpochs writes the checkpoint file if entries were assigned
+// without a write since the last one. Appends call it before writing their
+// batches: a batch reaches the disk only after the entry of its epoch.
+func (l *Log) writeDeferredEpochs() error {
+	l.epochs.mu.Lock()
+	defer l.epochs.mu.Unlock()
+	if !l.epochs.dirty.Load() {
+		return nil
+	}
+	return l.writeEpochs()
 }
 
 // truncateEpochsFrom removes the entries whose start offset is at or past
@@ -139,14 +157,38 @@ func (l *Log) truncateEpochsFrom(end int64) bool {
 // start offset below the latest's, first removes the entries it
 // contradicts (Kafka's assign).
 func (l *Log) AssignEpoch(epoch int32, startOffset int64) error {
-	if epoch < 0 {
-		return nil
-	}
 	l.epochs.mu.Lock()
 	defer l.epochs.mu.Unlock()
+	if !l.assignEpoch(epoch, startOffset) {
+		return nil
+	}
+	return l.writeEpochs()
+}
+
+// AssignEpochDeferred is AssignEpoch but for the write: the entry counts
+// at once (EpochEndOffset, Epochs), and reaches the checkpoint file before
+// the first batch appended after it, or with any earlier write of the
+// file. Taking the leadership of a thousand partitions, new ones above all,
+// thus writes no file until each has a batch to append. A crash before the
+// write loses the entry but no batch of its epoch, so the cache on disk
+// still covers every batch on disk; the next leadership assigns anew.
+func (l *Log) AssignEpochDeferred(epoch int32, startOffset int64) {
+	l.epochs.mu.Lock()
+	defer l.epochs.mu.Unlock()
+	if l.assignEpoch(epoch, startOffset) {
+		l.epochs.dirty.Store(true)
+	}
+}
+
+// assignEpoch changes the cache as AssignEpoch does and reports whether it
+// changed. Called with epochs.mu held.
+func (l *Log) assignEpoch(epoch int32, startOffset int64) bool {
+	if epoch < 0 {
+		return false
+	}
 	es := l.epochs.entries
 	if n := len(es); n > 0 && es[n-1].Epoch == epoch && es[n-1].StartOffset <= startOffset {
-		return nil
+		return false
 	}
 	keep := es[:0:0]
 	for _, e := range es {
@@ -155,7 +197,7 @@ func (l *Log) AssignEpoch(epoch int32, startOffset int64) error {
 		}
 	}
 	l.epochs.entries = append(keep, EpochEntry{epoch, startOffset})
-	return l.writeEpochs()
+	return true
 }
 
 // Epochs returns a copy of the leader epoch cache.

@@ -228,10 +228,9 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 		return AppendInfo{FirstOffset: -1, LastOffset: -1, LogStartOffset: l.start.Load()}, nil
 	}
 	for i := range bs.Count {
+		// Written once for all of them, before the batches (appendLocked).
 		h := bs.Header(i)
-		if err := l.AssignEpoch(h.LeaderEpoch, h.BaseOffset); err != nil {
-			return AppendInfo{}, err
-		}
+		l.AssignEpochDeferred(h.LeaderEpoch, h.BaseOffset)
 	}
 	first, last := bs.Header(0), bs.Header(bs.Count-1)
 	l.mu.Lock()
@@ -252,6 +251,13 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 // offset last (assigning offsets from first when assign), indexes them and
 // publishes them. Called with l.mu held.
 func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (AppendInfo, error) {
+	if l.epochs.dirty.Load() {
+		// The epoch cache on disk covers every batch on disk. Nothing of
+		// the log was written: the error is not sticky.
+		if err := l.writeDeferredEpochs(); err != nil {
+			return AppendInfo{}, err
+		}
+	}
 	cfg := l.cfg.Load()
 	seg, err := l.maybeRoll(cfg, int64(len(bs.Buf)), bs.Count, last)
 	if err != nil {
