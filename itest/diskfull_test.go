@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -88,6 +89,8 @@ func TestStorageDiskFull(t *testing.T) {
 	if n := len(acked[0]); n <= 2000 || n > 2049 {
 		t.Errorf("partition 0 took %d batches, want at most 2,049", n)
 	}
+	// The broker's output reaches b.log through a pipe, a little later.
+	waitFor(t, "the broker to log partition 0's failure", 10*time.Second, func() bool { return failure(b, topic+"-0") != "" })
 	if why := failure(b, topic+"-0"); !strings.Contains(why, "mmapindex: reserve") {
 		t.Errorf("partition 0 did not fail at an index step: %q", why)
 	}
