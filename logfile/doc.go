@@ -37,8 +37,10 @@
 //     .log; a published size is stored only after its bytes and entries.
 //  4. A segment's files stay open and mapped while any Region or lookup holds
 //     a reference to it, even after retention or truncation replaced it.
-//  5. A failed write makes the log refuse appends until it is reopened (the
-//     error is sticky), and nothing of the failed append becomes visible.
+//  5. A failed write (a batch, an index's next step of reserved disk, an
+//     fsync) makes the log refuse appends until it is reopened (the error
+//     is sticky), and nothing of the failed append becomes visible, index
+//     entries included.
 //  6. Every segment from the recovery point on is scanned after an unclean
 //     shutdown; the log is cut at the first invalid batch and later segments
 //     are deleted. Everything below the recovery point has been fsynced.

@@ -25,17 +25,19 @@
 //     tail of a file whose disk was reserved ahead of its entries.
 //  3. A store into the mapping never faults. A writable index is mapped to
 //     its maximum size, past the end of its file, but stores only into its
-//     reserved prefix: pages inside the file whose blocks fallocate reserved
+//     reserved prefix: bytes inside the file whose blocks fallocate reserved
 //     (or entries were written to) before the first store. The prefix grows
 //     ahead of the entries a step at a time, one page at first, doubling up
-//     to 64 KiB, and a reopened index starts it at its entries; an entry
-//     past it reserves the next step first. So a full disk is an error of
-//     the append (or open) that needed the step, returned before any store,
-//     never SIGBUS; and an index costs the disk of its entries plus at most
-//     one step, not its maximum size. (Writing entries with pwrite would be
-//     as safe but cost a system call per entry; a step costs one per 64 KiB
-//     of entries. Files preallocated whole by older versions still open, and
-//     are not reserved again.)
+//     to 64 KiB, always to a whole number of entries (a file left
+//     untrimmed by a crash still opens); a reopened index starts it at its
+//     entries; an entry past it reserves the next step first. So a full
+//     disk is an error of the append (or open) that needed the step,
+//     returned before any store, never SIGBUS; and an index costs the disk
+//     of its entries plus at most one step, not its maximum size. (Writing
+//     entries with pwrite would be as safe but cost a system call per
+//     entry; a step costs one per 64 KiB of entries. A file preallocated
+//     whole by an older version opens as it is: its first step lies within
+//     blocks it has, and its next trim gives the rest back.)
 //  4. Readers read only entries below the published count (an atomic), and the
 //     file is never shrunk below the largest count ever published for the
 //     mapping, so a reader never touches a page past end of file.
