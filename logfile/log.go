@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"samsa/logfile/epochcache"
 	"samsa/logfile/vfs"
 	"samsa/record"
 )
@@ -55,8 +56,8 @@ type Log struct {
 	closed    bool
 	unflushed int64 // records appended since the last flush
 
-	// epochs is the leader epoch cache (epochs.go); its own lock.
-	epochs epochCache
+	// epochs is the leader epoch cache; its own lock.
+	epochs *epochcache.Cache
 
 	// flushMu serializes fsyncs and recovery point moves.
 	flushMu sync.Mutex
@@ -251,10 +252,10 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 // offset last (assigning offsets from first when assign), indexes them and
 // publishes them. Called with l.mu held.
 func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (AppendInfo, error) {
-	if l.epochs.dirty.Load() {
+	if l.epochs.Dirty() {
 		// The epoch cache on disk covers every batch on disk. Nothing of
 		// the log was written: the error is not sticky.
-		if err := l.writeDeferredEpochs(); err != nil {
+		if err := l.epochs.WriteDeferred(); err != nil {
 			return AppendInfo{}, err
 		}
 	}

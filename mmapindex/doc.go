@@ -1,5 +1,8 @@
 // Package mmapindex implements Kafka's sparse segment indexes as memory-mapped
-// files: the offset index (.index) and the time index (.timeindex).
+// files (Kafka's OffsetIndex and TimeIndex): the offset index (.index) and
+// the time index (.timeindex). OffsetEntries and TimeEntries (read.go)
+// decode the entries of an index file's bytes for tools that do not open
+// it, such as samsa dump-log.
 //
 // # Format (part of the format: never change)
 //
@@ -66,4 +69,11 @@
 // package writes is zero there; bytes damaged there from outside reach no
 // lookup, which reads only the valid prefix, until appends grow the prefix
 // into them, and then the checks of the next open.
+//
+// # Locks
+//
+// None. One goroutine appends to, truncates and trims an index (package
+// logfile's writer, under its Log.mu); any number look up concurrently,
+// synchronised with the writer by the published entry count and the
+// fence's slice, both atomics (invariants 4 and 6).
 package mmapindex

@@ -47,8 +47,6 @@ type mapped struct {
 	data []byte
 	// maxEntries is len(data)/entrySize.
 	maxEntries int
-	// retired holds mappings replaced by grow; unmapped by Close (invariant 5).
-	retired [][]byte
 	// peak is the largest entry count ever published over this file: the
 	// file is never trimmed below it (invariant 4). Writer-only.
 	peak int
@@ -244,8 +242,8 @@ func isZero(b []byte) bool {
 	return true
 }
 
-// trim shrinks the file to the peak entry count, giving back the blocks
-// reserved past it.
+// trim shrinks the file to the peak entry count (invariant 4), giving back
+// the blocks reserved past it.
 func (m *mapped) trim() error {
 	if !m.writable {
 		return nil
@@ -278,14 +276,12 @@ func (m *mapped) zeroFrom(n int) {
 
 func (m *mapped) close() error {
 	var errs []error
-	for _, d := range append(m.retired, m.data) {
-		if d != nil {
-			if err := unix.Munmap(d); err != nil {
-				errs = append(errs, fmt.Errorf("mmapindex: munmap %s: %w", m.f.Name(), err))
-			}
+	if m.data != nil {
+		if err := unix.Munmap(m.data); err != nil {
+			errs = append(errs, fmt.Errorf("mmapindex: munmap %s: %w", m.f.Name(), err))
 		}
 	}
-	m.data, m.retired = nil, nil
+	m.data = nil
 	if err := m.f.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -1,8 +1,3 @@
-// Package vfs is the narrow file-system interface of the storage engine. All
-// file I/O that tests must break goes through it: Faulty wraps another FS to
-// inject ENOSPC, EIO and short writes and to fail any kind of operation on
-// chosen paths; Crashable simulates a power cut, keeping only what was
-// fsynced.
 package vfs
 
 import (
