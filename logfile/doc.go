@@ -6,8 +6,9 @@
 // It owns: Log, one partition's log (Kafka's UnifiedLog, LocalLog and
 // LogSegment): append, reads as file regions (read.go), roll, flush,
 // retention and DeleteRecords (retention.go), truncation (truncate.go),
-// recovery (recover.go) and the leader epoch cache with its checkpoint
-// (epochs.go, Kafka's LeaderEpochFileCache); Dir, one entry of log.dirs
+// recovery (recover.go), keeping its leader epoch cache (package
+// logfile/epochcache, Kafka's LeaderEpochFileCache) in step (epochs.go);
+// Dir, one entry of log.dirs
 // (Kafka's LogManager): its lock file, checkpoints (checkpoint.go),
 // clean-shutdown marker and background loops for retention, flush.ms,
 // checkpoints and the cleaner (dir.go); and Cleaner with Log.Compact, log
@@ -56,21 +57,29 @@
 //     .log; a published size is stored only after its bytes and entries.
 //  4. A segment's files stay open and mapped while any Region or lookup holds
 //     a reference to it, even after retention or truncation replaced it.
-//  5. A failed write makes the log refuse appends until it is reopened (the
-//     error is sticky), and nothing of the failed append becomes visible.
+//  5. A failed write (a batch, an index's next step of reserved disk, an
+//     fsync) makes the log refuse appends until it is reopened (the error
+//     is sticky), and nothing of the failed append becomes visible, index
+//     entries included.
 //  6. Every segment from the recovery point on is scanned after an unclean
 //     shutdown; the log is cut at the first invalid batch, or at a hole in
 //     the offsets between segments (not in a compacted log), and later
 //     segments are deleted. Everything below the recovery point has been
 //     fsynced, with the directory entries of the segments holding it.
 //  7. Opening costs what the valid index entries and the scanned batches
-//     cost, never what the preallocated index size costs: a rebuild zeroes
+//     cost, never what the maximum index size costs: a rebuild zeroes
 //     only the entries a load found (or truncates a corrupt file, or
 //     replaces the files while an older segment object may still map
 //     them), and a healthy empty segment is neither rebuilt nor read.
 //  8. A truncation is durable when it returns: the partition directory is
 //     fsynced and, for a log of a Dir, the checkpoints are rewritten, so
-//     no checkpoint claims a recovery point above the truncation.
+//     no checkpoint claims a recovery point above the truncation. The
+//     rewrite is group-committed: it waits for a write that began after
+//     it, shared with every caller that came meanwhile.
+//  9. The leader-epoch-checkpoint on disk covers every batch on disk: an
+//     epoch assigned without a write (AssignEpochDeferred: a leadership,
+//     fetched batches) is written before the first batch appended after
+//     it.
 //
 // # Locks
 //
@@ -85,13 +94,15 @@
 //  3. Log.flushMu: fsyncs and the recovery point. Taken under Log.mu by an
 //     append that flush.messages makes durable, by a truncation and by
 //     Close; alone by the background flush after a roll and by flush.ms.
-//  4. Dir.ckMu: checkpoint writes. A truncation takes it under its log's
-//     Log.mu and flushMu, to rewrite the checkpoints before it returns.
+//  4. Dir.ckSem: the checkpoint write slot. A truncation waits for a write
+//     under its log's Log.mu and flushMu, to have the checkpoints
+//     rewritten before it returns. Dir.ckMu, which guards the round of
+//     callers waiting for the next write, is a leaf.
 //  5. Dir.mu: the map of logs and whether the Dir is closed; held only to
 //     read or change the map (Create opens the new log under it, whose
 //     locks nobody else can hold yet).
 //
-// The leader epoch cache's lock (epochCache.mu) is a leaf: it guards the
-// epochs and their checkpoint file, and is taken alone or under Log.mu
-// (retention, truncation). Readers take no lock (invariant 1).
+// The leader epoch cache's lock (epochcache.Cache.mu) is a leaf: it guards
+// the epochs and their checkpoint file, and is taken alone or under Log.mu
+// (retention, truncation, an append that writes deferred epochs). Readers take no lock (invariant 1).
 package logfile
