@@ -509,7 +509,7 @@ func (l *Log) finishSwaps() error {
 			return fmt.Errorf("logfile: finish swap: %w", err)
 		}
 		// Its transaction index may be the old first segment's or
-		// missing: rebuild it (txnindex.go, invariant 11).
+		// missing: rebuild it (invariant 12).
 		l.staleTxns = append(l.staleTxns, base)
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("logfile: %w", err)

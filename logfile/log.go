@@ -50,7 +50,7 @@ type Log struct {
 	lastFlushMs atomic.Int64
 	werr        atomic.Pointer[error] // sticky write error (invariant 5)
 	// txnRebuild is the base of the first segment whose transaction
-	// index awaits a rebuild, -1 for none (txnindex.go, invariant 11).
+	// index awaits a rebuild, -1 for none (invariant 12).
 	txnRebuild atomic.Int64
 	// staleTxns are the bases of segments an interrupted compaction
 	// swapped in (Open only).
@@ -236,7 +236,7 @@ func (l *Log) AppendValidated(bs *record.Batches) (AppendInfo, error) {
 
 // AppendValidatedTxn is AppendValidated that also writes the transaction
 // index entries plan finds for the batches, offsets assigned, before the
-// append is flushed or published (invariant 9); a nil plan writes none.
+// append is flushed or published (invariant 10); a nil plan writes none.
 func (l *Log) AppendValidatedTxn(bs *record.Batches, plan TxnPlan) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -260,7 +260,7 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 }
 
 // AppendAsFollowerTxn is AppendAsFollower that also writes the
-// transaction index entries plan finds for the batches (invariant 9).
+// transaction index entries plan finds for the batches (invariant 10).
 func (l *Log) AppendAsFollowerTxn(buf []byte, plan TxnPlan) (AppendInfo, error) {
 	var bs record.Batches
 	if err := record.ValidateBatches(&bs, buf); err != nil {

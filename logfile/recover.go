@@ -84,7 +84,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	}
 	for _, s := range segs {
 		if s.txn.Stale() {
-			// Invariant 11: scanned again after a crash until rebuilt.
+			// Invariant 12: scanned again after a crash until rebuilt.
 			l.txnRebuild.Store(s.base)
 			l.recoveryPoint.Store(min(l.recoveryPoint.Load(), s.base))
 			break
@@ -199,7 +199,7 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 		switch {
 		case recovering && s.hasControl, slices.Contains(l.staleTxns, base):
 			// Its markers' entries come back from the producer state's
-			// replay (invariant 11).
+			// replay (invariant 12).
 			s.txn.MarkStale()
 		case recovering:
 			if err := s.txn.Rewrite(nil); err != nil {

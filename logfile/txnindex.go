@@ -7,23 +7,7 @@ package logfile
 // between its offsets to drop. A transaction's records may lie in earlier
 // segments than its marker.
 //
-// # Invariants
-//
-//  9. A segment's entries have strictly increasing lastOffsets, all in the
-//     segment's offsets [base, next): the markers are its own. An entry is
-//     written, under Log.mu, by the append of its marker, before that
-//     append is published or flushed, so a flush that covers the marker
-//     covers the entry (Log.AppendValidatedTxn, AppendAsFollowerTxn).
-// 10. The entries a reader sees (AbortedTxns) are an immutable slice per
-//     segment, replaced whole: fetches read them without locks or I/O.
-// 11. After an unclean shutdown the entries of every scanned segment that
-//     holds a control batch are rebuilt from the log by the producer
-//     state's replay (TxnIndexRebuildFrom, RebuildTxnIndex); until then
-//     the recovery point stays at or below the first such segment, so a
-//     crash before the rebuild scans them again. A segment that holds no
-//     control batch has no entry. An index that fails its sanity checks
-//     (framing, version, order, offsets outside its segment) is rebuilt
-//     the same way.
+// Invariants 10 to 12 (doc.go) are this file's.
 //
 // Truncation drops the entries of the markers it removes; retention and
 // compaction remove or rewrite the index with its segment.
@@ -93,7 +77,7 @@ func (l *Log) SegmentTxns(base int64) []AbortedTxn {
 }
 
 // TxnIndexRebuildFrom returns the base offset of the first segment whose
-// transaction index awaits a rebuild from the log (invariant 11), or -1.
+// transaction index awaits a rebuild from the log (invariant 12), or -1.
 // The producer state's replay from a snapshot at or below it finds the
 // entries and gives them to RebuildTxnIndex.
 func (l *Log) TxnIndexRebuildFrom() int64 { return l.txnRebuild.Load() }
