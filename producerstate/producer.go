@@ -1,8 +1,10 @@
 package producerstate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -181,4 +183,26 @@ func (ps *State) Expire(cutoffMs int64) int {
 		}
 	}
 	return n
+}
+
+// ProducerInfo is what a partition knows of one producer, as
+// DescribeProducers (KIP-664) reports it.
+type ProducerInfo struct {
+	ProducerID            int64
+	Epoch                 int16
+	LastSequence          int32 // -1: none in this epoch
+	LastTimestamp         int64 // of its last append, ms
+	CoordinatorEpoch      int32 // of its last marker, -1: none
+	CurrentTxnStartOffset int64 // -1: no open transaction
+}
+
+// Active returns the producers of the partition, by producer id.
+func (ps *State) Active() []ProducerInfo {
+	out := make([]ProducerInfo, 0, len(ps.m))
+	for id, e := range ps.m {
+		out = append(out, ProducerInfo{ProducerID: id, Epoch: e.epoch, LastSequence: e.lastSequence(), LastTimestamp: e.lastMs,
+			CoordinatorEpoch: e.coordinatorEpoch, CurrentTxnStartOffset: e.txnFirst})
+	}
+	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ProducerID, b.ProducerID) })
+	return out
 }

@@ -288,3 +288,20 @@ func TestExpireKeepsOpenTransactions(t *testing.T) {
 		t.Fatalf("expired %d, producer 1 %+v", n, ps.m[1])
 	}
 }
+
+// TestActive: DescribeProducers' view of each producer: epoch, last
+// sequence (-1 after a bump), coordinator epoch, open transaction.
+func TestActive(t *testing.T) {
+	ps := NewState()
+	ps.Update(txnHeader(2, 1, 0, 3), 10, 5)
+	ps.Update(idemHeader(1, 0, 0, 2), 0, 4)
+	ps.EndTxn(markerHeader(1, 3, 2), commitAt(7), 6)
+	got := ps.Active()
+	want := []ProducerInfo{
+		{ProducerID: 1, Epoch: 3, LastSequence: -1, LastTimestamp: 6, CoordinatorEpoch: 7, CurrentTxnStartOffset: -1},
+		{ProducerID: 2, Epoch: 1, LastSequence: 2, LastTimestamp: 5, CoordinatorEpoch: -1, CurrentTxnStartOffset: 10},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Active = %+v\nwant %+v", got, want)
+	}
+}

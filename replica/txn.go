@@ -26,6 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"samsa/internal/apierr"
+	"samsa/producerstate"
 	"samsa/record"
 )
 
@@ -234,8 +235,16 @@ func codeOfKerr(err error) *kerr.Error {
 // LastStableOffset returns the partition's last stable offset.
 func (p *Partition) LastStableOffset() int64 { return p.Log.LastStableOffset() }
 
+// ActiveProducers returns the partition's producers with their epochs,
+// last sequences and open transactions (DescribeProducers, KIP-664).
+func (p *Partition) ActiveProducers() []producerstate.ProducerInfo {
+	p.prod.Mu.Lock()
+	defer p.prod.Mu.Unlock()
+	return p.prod.State.Active()
+}
+
 // OpenTxns returns the first offsets of the partition's open transactions
-// by producer (DescribeProducers, tools).
+// by producer (tools and tests).
 func (p *Partition) OpenTxns() map[int64]int64 {
 	p.prod.Mu.Lock()
 	defer p.prod.Mu.Unlock()
