@@ -86,15 +86,15 @@
 //     epoch assigned without a write (AssignEpochDeferred: a leadership,
 //     fetched batches) is written before the first batch appended after
 //     it.
-// 10. A segment's transaction index entries have strictly increasing
+//  10. A segment's transaction index entries have strictly increasing
 //     lastOffsets, all in the segment's offsets [base, next): the markers
 //     are its own. An entry is written, under Log.mu, by the append of its
 //     marker, before that append is published or flushed, so a flush that
 //     covers the marker covers the entry (Log.AppendValidatedTxn,
 //     AppendAsFollowerTxn).
-// 11. The entries a reader sees (AbortedTxns) are an immutable slice per
+//  11. The entries a reader sees (AbortedTxns) are an immutable slice per
 //     segment, replaced whole: fetches read them without locks or I/O.
-// 12. After an unclean shutdown the entries of every scanned segment that
+//  12. After an unclean shutdown the entries of every scanned segment that
 //     holds a control batch are rebuilt from the log by the producer
 //     state's replay (TxnIndexRebuildFrom, RebuildTxnIndex); until then
 //     the recovery point stays at or below the first such segment, so a
