@@ -330,6 +330,9 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, p
 		p += h.Size()
 	}
 	if plan != nil {
+		// A new .txnindex's directory entry is made durable by the sync
+		// of the directory after the roll that ends its segment, before
+		// the recovery point can pass the segment.
 		aborted, err := plan(bs)
 		if err == nil {
 			err = seg.txn.Append(aborted)
@@ -506,7 +509,8 @@ func (l *Log) flushTo(upTo int64) error {
 
 func (s *segment) sync() error { return s.syncTo(s.sizeNow()) }
 
-// syncTo fsyncs the log and its indexes, which hold at least size bytes.
+// syncTo fsyncs the log and its indexes (the transaction index too),
+// which hold at least size bytes.
 func (s *segment) syncTo(size int64) error {
 	if err := s.log.Sync(); err != nil {
 		return fmt.Errorf("logfile: fsync %s: %w", s.path(LogSuffix), err)
@@ -515,6 +519,9 @@ func (s *segment) syncTo(size int64) error {
 		return err
 	}
 	if err := s.tidx.Sync(); err != nil {
+		return err
+	}
+	if err := s.txn.Sync(); err != nil {
 		return err
 	}
 	s.synced.Store(size)
