@@ -55,7 +55,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 			}
 			l := p.Log
 			follower := req.ReplicaID >= 0 && req.ReplicaID != m.id && p.isReplica(req.ReplicaID)
-			fp.follower = follower
+			fp.follower, fp.committed = follower, committed && !follower
 			if follower {
 				fp.seenEnd = l.EndOffset()
 				if version >= 12 && rp.LastFetchedEpoch >= 0 {
@@ -88,7 +88,6 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 				upTo = l.EndOffset() // a follower reads to the log end
 			case committed:
 				upTo = fp.LSO // read_committed stops at the last stable offset
-				fp.committed = true
 			}
 			r, err := l.Read(rp.FetchOffset, limit, upTo)
 			switch {
