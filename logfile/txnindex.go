@@ -50,18 +50,27 @@ type TxnPlan func(bs *record.Batches) ([]AbortedTxn, error)
 // Kafka's collectAbortedTransactions. It reads memory only.
 func (l *Log) AbortedTxns(from, upTo int64) []AbortedTxn {
 	segs := *l.segs.Load()
-	i := max(segmentFor(segs, from), 0)
-	var out []AbortedTxn
-	for ; i < len(segs); i++ {
-		for _, a := range segs[i].txns() {
-			if a.LastOffset >= from && a.FirstOffset < upTo {
-				out = append(out, a)
-			}
-			if a.LastStableOffset >= upTo {
-				return out
+	first := max(segmentFor(segs, from), 0)
+	// Counted first, so that a fetch allocates its list once.
+	walk := func(fn func(AbortedTxn)) {
+		for _, s := range segs[first:] {
+			for _, a := range s.txns() {
+				if a.LastOffset >= from && a.FirstOffset < upTo {
+					fn(a)
+				}
+				if a.LastStableOffset >= upTo {
+					return
+				}
 			}
 		}
 	}
+	n := 0
+	walk(func(AbortedTxn) { n++ })
+	if n == 0 {
+		return nil
+	}
+	out := make([]AbortedTxn, 0, n)
+	walk(func(a AbortedTxn) { out = append(out, a) })
 	return out
 }
 
