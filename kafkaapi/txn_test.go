@@ -289,3 +289,52 @@ func testMarkersCompleteTransactionalOffsets(t *testing.T) {
 		t.Fatal("no offsets topic")
 	}
 }
+
+// refusingVerifier is a transaction coordinator that answers every
+// verification with code, or err for the whole request.
+type refusingVerifier struct {
+	code int16
+	err  error
+}
+
+func (v refusingVerifier) VerifyTxn(context.Context, string, int64, int16, map[string][]int32) (map[string]map[int32]int16, error) {
+	if v.err != nil {
+		return nil, v.err
+	}
+	return map[string]map[int32]int16{"t": {0: v.code}}, nil
+}
+
+// TestTransactionalProduceVerification: KIP-890 part 1 as a producer sees
+// it: a first transactional batch the coordinator does not know of is
+// INVALID_TXN_STATE (the late produce of an aborted transaction), a
+// fenced producer INVALID_PRODUCER_EPOCH, a coordinator that cannot
+// answer NOT_ENOUGH_REPLICAS (retried by every client); nothing is
+// written.
+func TestTransactionalProduceVerification(t *testing.T) {
+	b := newTestBroker(t, nil)
+	b.createTopic("t", 1, nil)
+	for _, c := range []struct {
+		name string
+		v    refusingVerifier
+		want *kerr.Error
+	}{
+		{"not in the transaction", refusingVerifier{code: kerr.InvalidTxnState.Code}, kerr.InvalidTxnState},
+		{"producer fenced", refusingVerifier{code: kerr.ProducerFenced.Code}, kerr.InvalidProducerEpoch},
+		{"coordinator loading", refusingVerifier{err: kerr.CoordinatorLoadInProgress}, kerr.NotEnoughReplicas},
+		{"coordinator moved", refusingVerifier{code: kerr.NotCoordinator.Code}, kerr.NotEnoughReplicas},
+	} {
+		b.rm.SetTxnVerifier(c.v)
+		p := b.txnProduce("t", 0, txnBatch(5, 0, 0, 1))
+		wantCode(t, c.name, p.ErrorCode, c.want)
+		if p.ErrorMessage == nil || *p.ErrorMessage == "" || p.BaseOffset != -1 {
+			t.Errorf("%s: %+v", c.name, p)
+		}
+	}
+	if lo := b.listOffset(5, "t", 0, -1, -1); lo.Offset != 0 {
+		t.Fatalf("refused produces wrote: end %d", lo.Offset)
+	}
+	b.rm.SetTxnVerifier(nil)
+	if p := b.txnProduce("t", 0, txnBatch(5, 0, 0, 1)); p.ErrorCode != 0 {
+		t.Fatalf("verified produce: %+v", p)
+	}
+}
