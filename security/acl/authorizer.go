@@ -9,10 +9,6 @@ import (
 	"sync/atomic"
 )
 
-// ClassNames are the authorizer.class.name values that turn this
-// authorizer on: Kafka's ZooKeeper-mode AclAuthorizer, under its current
-// and its pre-2.4 name.
-var ClassNames = []string{"kafka.security.authorizer.AclAuthorizer", "kafka.security.auth.SimpleAclAuthorizer"}
 
 // Config configures an Authorizer.
 type Config struct {
