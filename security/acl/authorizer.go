@@ -24,7 +24,8 @@ type Config struct {
 	// DEBUG for an access allowed, INFO for one denied, and a trace level
 	// below DEBUG for checks that grant or refuse nothing by themselves.
 	Logger *slog.Logger
-	// Decided, if set, is called with every decision (the metrics).
+	// Decided, if set, is called with every decision logged above the
+	// trace level (the metrics).
 	Decided func(a Action, allowed bool)
 }
 
@@ -148,17 +149,17 @@ func matchExists(acls [][]Entry, op Operation, principal, host string, perm Perm
 	return false
 }
 
-// record logs a decision as Kafka's authorizer does and counts it.
+// record logs a decision as Kafka's authorizer does and counts it, unless
+// it is a quiet one.
 func (a *Authorizer) record(r Requester, act Action, resource string, allowed bool) {
-	if a.decided != nil {
-		a.decided(act, allowed)
-	}
 	level, result := slog.LevelInfo, "Denied"
 	if allowed {
 		level, result = slog.LevelDebug, "Allowed"
 	}
 	if (allowed && act.QuietAllowed) || (!allowed && act.QuietDenied) {
 		level = levelTrace
+	} else if a.decided != nil {
+		a.decided(act, allowed)
 	}
 	ctx := context.Background()
 	if !a.log.Enabled(ctx, level) {
