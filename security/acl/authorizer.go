@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 )
 
-
 // Config configures an Authorizer.
 type Config struct {
 	// SuperUsers are allowed everything without ACLs (super.users).
