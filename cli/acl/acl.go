@@ -91,10 +91,8 @@ func (f *aclFlags) builder(filter bool) (*kadm.ACLBuilder, error) {
 	}
 	switch {
 	case resources > 0:
-		b.Topics(f.topics...).Groups(f.groups...).TransactionalIDs(f.txnIDs...)
-		if f.cluster {
-			b.Clusters()
-		}
+		// The Maybe forms: a resource type not named is not matched.
+		b.MaybeTopics(f.topics...).MaybeGroups(f.groups...).MaybeTransactionalIDs(f.txnIDs...).MaybeClusters(f.cluster)
 	case filter:
 		b.AnyResource()
 	default:

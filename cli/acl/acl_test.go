@@ -60,6 +60,10 @@ func TestACLRoundTrip(t *testing.T) {
 	// (MATCH filters are checked against the broker in itest: kfake's
 	// differ from Kafka's.)
 
+	// A resource type not named is not matched: mallory's group ACL stays.
+	if out := c.OK(t, "", "acl", "list", "--topic", "orders", "--deny-principal", "mallory"); len(clitest.Rows(out)) != 1 {
+		t.Fatalf("list --topic orders --deny-principal mallory:\n%s", out)
+	}
 	deleted := c.OK(t, "", "acl", "delete", "--allow-principal", "alice", "--topic", "orders")
 	if rows := clitest.Rows(deleted); len(rows) != 3 {
 		t.Fatalf("delete:\n%s", deleted)
