@@ -115,7 +115,7 @@ func TestACLStandalone(t *testing.T) {
 // reaches them too; a delete through another broker reaches them all.
 func TestACLCluster(t *testing.T) {
 	c := startCluster(t, 3, clusterOpts{overrides: []string{aclAuthorizer, "allow.everyone.if.no.acl.found=true"}})
-	c.broker(1).newTopic(t, "guarded", 1, nil)
+	c.createTopic(c.broker(1), "guarded", 1, nil)
 
 	created, err := c.broker(1).request(func() kmsg.Request {
 		req := kmsg.NewPtrCreateACLsRequest()
