@@ -4,7 +4,9 @@
 // zero-copy Fetch response encoder and the mapping of errors to Kafka's
 // codes. It keeps no partition state of its own: hosted partitions are the
 // replica layer's, cluster facts (brokers, leaders, ISR, controller) come
-// from the metadata cache, groups from the group coordinator.
+// from the metadata cache, groups from the group coordinator. Each handler
+// asks the authorizer (package security/acl, through authz.go) what
+// Kafka's KafkaApis asks, before it acts; without one it asks nothing.
 //
 // Invariants:
 //  1. A handler never blocks the connection's reader past its response:

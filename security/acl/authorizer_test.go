@@ -535,6 +535,12 @@ func TestDeleteReachesUncachedACLs(t *testing.T) {
 	if _, ok := s.acls[topic("u")]; !ok {
 		t.Error("an uncached pattern no filter named was deleted")
 	}
+	// A filter naming a pattern that has no ACLs writes nothing.
+	before, none := s.writes, "none"
+	a.DeleteACLs([]Filter{{PatternFilter{ResourceGroup, &none, PatternAny}, MatchAll.Entry}})
+	if s.writes != before {
+		t.Errorf("%d store writes to delete nothing", s.writes-before)
+	}
 }
 
 // TestConflictRetries: a write that finds the pattern changed by another

@@ -193,6 +193,10 @@ func (a *Authorizer) update(p Pattern, change func(cur []Entry) []Entry) error {
 			err     error
 		)
 		switch {
+		case len(entries) == 0 && !cur.Exists():
+			// Nothing stored and nothing to store: no write (a delete
+			// filter naming a pattern that has no ACLs).
+			return nil
 		case len(entries) == 0:
 			err = a.store.DeleteACLs(p, cur.Version)
 			version = Absent
