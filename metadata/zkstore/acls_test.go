@@ -388,3 +388,35 @@ func TestACLChangeNotifications(t *testing.T) {
 		t.Errorf("a new listener refreshed %v, want %v", got, want)
 	}
 }
+
+// FuzzDecodeChange feeds bytes to the reader of an ACL change notification
+// of either path. Invariants:
+//   - decodeChange never panics, whatever the bytes;
+//   - a pattern it accepts has a known type and a storable pattern type
+//     (LITERAL under /kafka-acl-changes), and its notification, written by
+//     encodeChange under the path it belongs to, reads back the same.
+func FuzzDecodeChange(f *testing.F) {
+	for _, seed := range []string{"TOPIC:t", "Topic:a:b", "TRANSACTIONAL_ID:x", ":", "TOPIC",
+		`{"version":1,"resourceType":"GROUP","name":"app-","patternType":"PREFIXED"}`,
+		`{"version":1,"resourceType":"Topic","name":"t","patternType":"LITERAL"}`, `{"version":2}`} {
+		f.Add(false, []byte(seed))
+		f.Add(true, []byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, extended bool, data []byte) {
+		root := aclChangesPath
+		if extended {
+			root = extendedChangesPath
+		}
+		p, err := decodeChange(root, data)
+		if err != nil {
+			return
+		}
+		if !p.Type.Known() || !p.PatternType.Specific() || (!extended && p.PatternType != acl.PatternLiteral) {
+			t.Fatalf("%q: accepted %+v", data, p)
+		}
+		back, err := decodeChange(changesPath(p.PatternType), encodeChange(p))
+		if err != nil || back != p {
+			t.Fatalf("%q: decoded %+v, re-read %+v (%v)", data, p, back, err)
+		}
+	})
+}
