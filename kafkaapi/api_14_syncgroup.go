@@ -21,10 +21,18 @@ func init() { register(14, 0, 5, serveSyncGroup) }
 
 func serveSyncGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.SyncGroupRequest)
-	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+	if rc.h.authz != nil {
 		resp := kmsg.NewPtrSyncGroupResponse()
-		resp.ErrorCode, resp.MemberAssignment = kerr.GroupAuthorizationFailed.Code, []byte{}
-		return rc.respond(resp)
+		resp.MemberAssignment = []byte{}
+		switch {
+		case rc.version >= 5 && (req.ProtocolType == nil || req.Protocol == nil):
+			// KafkaApis answers this before it authorizes (KIP-559).
+			resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
+			return rc.respond(resp)
+		case !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group):
+			resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			return rc.respond(resp)
+		}
 	}
 	return rc.respond(rc.h.groups.SyncGroup(rc.conn.Context(), req))
 }

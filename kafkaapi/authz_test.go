@@ -214,6 +214,7 @@ func authzCases() []authzCase {
 		{"SyncGroup", false, nil, []grant{onGroup(acl.OpRead)}, func(b *testBroker) int16 {
 			req := kmsg.NewPtrSyncGroupRequest()
 			req.Group, req.MemberID = "g", "m"
+			req.ProtocolType, req.Protocol = kmsg.StringPtr("consumer"), kmsg.StringPtr("range") // mandatory at v5
 			return do[*kmsg.SyncGroupResponse](b, 5, req).ErrorCode
 		}, kerr.GroupAuthorizationFailed},
 		{"LeaveGroup", false, nil, []grant{onGroup(acl.OpRead)}, func(b *testBroker) int16 {
