@@ -24,16 +24,6 @@ func (c *Client) Create(ctx context.Context, path string, data []byte) error {
 	return c.create(ctx, path, data)
 }
 
-// EnsurePaths creates the znodes that do not exist, empty.
-func (c *Client) EnsurePaths(ctx context.Context, paths ...string) error {
-	for _, p := range paths {
-		if err := c.ensureAbs(ctx, c.abs(p)); err != nil {
-			return opErr(p, err)
-		}
-	}
-	return nil
-}
-
 // CreateSequential creates a persistent sequential znode prefix<seq> and
 // returns its name (under the parent). A lost reply may create it twice.
 func (c *Client) CreateSequential(ctx context.Context, prefix string, data []byte) (string, error) {

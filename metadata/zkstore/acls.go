@@ -127,7 +127,6 @@ type znodes interface {
 	Get(ctx context.Context, path string) ([]byte, kafkazk.Stat, error)
 	Children(ctx context.Context, path string) ([]string, error)
 	Create(ctx context.Context, path string, data []byte) error
-	EnsurePaths(ctx context.Context, paths ...string) error
 	CreateSequential(ctx context.Context, prefix string, data []byte) (string, error)
 	SetIfVersion(ctx context.Context, path string, data []byte, version int32) (kafkazk.Stat, error)
 	DeleteIfVersion(ctx context.Context, path string, version int32) error
@@ -176,7 +175,12 @@ func (s *ACLStore) CreatePaths() error {
 			paths = append(paths, patternPath(pt)+"/"+t.String())
 		}
 	}
-	return s.zk.EnsurePaths(ctx, paths...)
+	for _, p := range paths {
+		if err := s.zk.Create(ctx, p, nil); err != nil && !errors.Is(err, kafkazk.ErrExists) {
+			return err
+		}
+	}
+	return nil
 }
 
 // LoadACLs reads every pattern's ACLs. A resource type it does not know

@@ -89,17 +89,6 @@ func (z *fakeZK) Create(_ context.Context, path string, data []byte) error {
 	return z.create(path, data)
 }
 
-func (z *fakeZK) EnsurePaths(_ context.Context, paths ...string) error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	for _, p := range paths {
-		if err := z.create(p, nil); err != nil && !errors.Is(err, kafkazk.ErrExists) {
-			return err
-		}
-	}
-	return nil
-}
-
 func (z *fakeZK) CreateSequential(_ context.Context, prefix string, data []byte) (string, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
