@@ -79,6 +79,19 @@ func TestACLStandalone(t *testing.T) {
 	if _, err := adm.CommitOffsets(ctx(t), "writers", kadm.Offsets{"open": {0: {Topic: "open", Partition: 0, At: 1}}}); !errors.Is(err, kerr.GroupAuthorizationFailed) {
 		t.Errorf("commit for a group without an ACL: %v, want GROUP_AUTHORIZATION_FAILED", err)
 	}
+	// kadm sees what samsa acl created (DescribeAcls needs Describe on the
+	// cluster, granted above).
+	described, err := adm.DescribeACLs(ctx(t), kadm.NewACLs().MaybeTopics("open").Allow().AllowHosts().Operations().ResourcePatternType(kadm.ACLPatternLiteral))
+	if err != nil || len(described) == 0 || described[0].Err != nil || len(described[0].Described) == 0 {
+		t.Errorf("kadm DescribeACLs on topic open: %v %+v", err, described)
+	}
+	for _, r := range described {
+		for _, d := range r.Described {
+			if d.Name != "open" || d.Principal != "User:ANONYMOUS" || d.Permission != kmsg.ACLPermissionTypeAllow {
+				t.Errorf("kadm described %+v", d)
+			}
+		}
+	}
 	// Only the topics User:ANONYMOUS may describe are listed.
 	if topics, err := adm.ListTopics(ctx(t)); err != nil || !slices.Equal(topics.Names(), []string{"open"}) {
 		t.Errorf("listed topics %v (%v), want open only", topics.Names(), err)
