@@ -48,6 +48,10 @@ type Config struct {
 	ProducerIDExpiration      time.Duration // producer.id.expiration.ms
 	ProducerIDExpirationCheck time.Duration // producer.id.expiration.check.interval.ms
 
+	AuthorizerClassName       string // authorizer.class.name; empty: no authorization
+	SuperUsers                string // super.users, as configured (security/acl parses it)
+	AllowEveryoneIfNoACLFound bool   // allow.everyone.if.no.acl.found
+
 	// ZooKeeper mode and the cluster (keys.go marks them ZooKeeper): parsed,
 	// validated and described; a standalone broker does not use them.
 	ZookeeperConnect                   string        // zookeeper.connect; empty: standalone

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -187,6 +188,15 @@ var defs = []*Def{
 		bind: brokerField(atLeast[int64](TypeLong, 0), func(c *Config) *int64 { return &c.LeaderReplicationThrottledRate })},
 	{Name: "follower.replication.throttled.rate", Default: "9223372036854775807", ZooKeeper: true, Doc: "Bytes per second this broker fetches as a follower of the replicas listed in a topic's follower.replication.throttled.replicas.",
 		bind: brokerField(atLeast[int64](TypeLong, 0), func(c *Config) *int64 { return &c.FollowerReplicationThrottledRate })},
+
+	// Authorization (package security/acl): ACLs as Kafka's AclAuthorizer
+	// keeps them in ZooKeeper mode.
+	{Name: "authorizer.class.name", Doc: "The authorizer: kafka.security.authorizer.AclAuthorizer (or its old name kafka.security.auth.SimpleAclAuthorizer) checks every request against the ACLs, kept where Kafka keeps them (ZooKeeper's /kafka-acl znodes; the metadata file of a standalone broker). Empty: no authorization, every request is allowed.",
+		bind: brokerField(text(strings.Join(AuthorizerClassNames, ", ")+" or empty", checkAuthorizer), func(c *Config) *string { return &c.AuthorizerClassName })},
+	{Name: "super.users", Doc: "Principals allowed everything whatever the ACLs, separated by semicolons: User:admin;User:ANONYMOUS. Read by the authorizer.",
+		bind: brokerField(text("principal;principal;...", checkSuperUsers), func(c *Config) *string { return &c.SuperUsers })},
+	{Name: "allow.everyone.if.no.acl.found", Default: "false", Doc: "Whether the authorizer allows everyone on a resource that no ACL applies to.",
+		bind: brokerField(boolean, func(c *Config) *bool { return &c.AllowEveryoneIfNoACLFound })},
 
 	// Topic keys. BrokerKey names the broker key setting the default.
 	{Scope: ScopeTopic, Name: KeyCleanupPolicy, Default: "delete", BrokerKey: "log.cleanup.policy",
@@ -407,4 +417,30 @@ func parseListeners(v string) ([]Listener, error) {
 		return nil, fmt.Errorf("only one listener is supported")
 	}
 	return out, nil
+}
+
+// AuthorizerClassNames are the authorizer.class.name values that turn the
+// authorizer on: Kafka's ZooKeeper-mode AclAuthorizer under its current
+// and its pre-2.4 name.
+var AuthorizerClassNames = []string{"kafka.security.authorizer.AclAuthorizer", "kafka.security.auth.SimpleAclAuthorizer"}
+
+func checkAuthorizer(v string) error {
+	if v == "" || slices.Contains(AuthorizerClassNames, v) {
+		return nil
+	}
+	return fmt.Errorf("the broker's authorizer is Kafka's AclAuthorizer: set %s, or nothing for no authorization", AuthorizerClassNames[0])
+}
+
+// checkSuperUsers checks super.users as Kafka's AclAuthorizer reads it:
+// principals type:name separated by semicolons, each trimmed.
+func checkSuperUsers(v string) error {
+	if v == "" {
+		return nil
+	}
+	for _, p := range strings.Split(v, ";") {
+		if !strings.Contains(p, ":") {
+			return fmt.Errorf("%q is not a principal principalType:principalName", strings.TrimSpace(p))
+		}
+	}
+	return nil
 }

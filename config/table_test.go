@@ -87,6 +87,8 @@ func alternative(t *testing.T, d *Def) string {
 		"max.connections.per.ip.overrides":      "127.0.0.1:5",
 		"zookeeper.connect":                     "zk1:2181,zk2:2181/samsa",
 		"broker.rack":                           "rack1",
+		"authorizer.class.name":                 "kafka.security.authorizer.AclAuthorizer",
+		"super.users":                           "User:admin;User:ANONYMOUS",
 		KeyLeaderReplicationThrottledReplicas:   "0:1,1:2",
 		KeyFollowerReplicationThrottledReplicas: "*",
 		KeyMinCleanableDirtyRatio:               "0.25",

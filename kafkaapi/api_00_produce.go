@@ -30,6 +30,10 @@ package kafkaapi
 // and messages (KIP-467 record_errors).
 // Transactional batches are refused until transactions land. Internal
 // topics refuse client appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
+// Authorization: Write on each topic, else TOPIC_AUTHORIZATION_FAILED for
+// its partitions (before any other check, as KafkaApis does; an acks=0
+// producer sees its connection closed). Kafka 3.x checks IdempotentWrite
+// at InitProducerId, not here (KIP-679).
 
 import (
 	"time"
@@ -40,6 +44,7 @@ import (
 	"samsa/internal/apierr"
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 func init() { registerHot(0, 0, 9, serveProduce) }
@@ -53,6 +58,10 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	// acks=all: the partitions to wait on, and where their answers are.
 	var awaits []replica.Await
 	var awaitAt [][2]int
+	var writable allowed // Write on each topic (KafkaApis: once per topic entry)
+	if h.authz != nil {
+		writable = rc.filterAuthorized(acl.OpWrite, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.ProduceRequestTopic) string { return t.Topic }), false)
+	}
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -62,6 +71,8 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			ts, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			switch {
+			case !writable.has(rt.Topic) && req.TransactionID == nil:
+				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
 			case badAcks:
 				err = errf(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1, not %d", req.Acks)
 			case req.TransactionID != nil:

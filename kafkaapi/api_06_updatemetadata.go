@@ -6,7 +6,8 @@ package kafkaapi
 // the partition states named (a topic being deleted is dropped); Metadata,
 // FindCoordinator and DescribeCluster answer from the cache. Fencing: broker
 // epoch (STALE_BROKER_EPOCH) and controller epoch (STALE_CONTROLLER_EPOCH),
-// as LeaderAndIsr.
+// as LeaderAndIsr. The sender needs ClusterAction on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -21,7 +22,7 @@ func serveUpdateMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.UpdateMetadataRequest)
 	h := rc.h
 	resp := kmsg.NewPtrUpdateMetadataResponse()
-	if err := h.fromController(req.BrokerEpoch); err != nil {
+	if err := rc.fromController(req.BrokerEpoch); err != nil {
 		h.log.Warn("refusing UpdateMetadata", "controller", req.ControllerID, "err", err.Message, "remote", rc.conn.RemoteAddr())
 		resp.ErrorCode = err.Code
 		return rc.respond(resp)

@@ -23,7 +23,9 @@ package kafkaapi
 // resource, as in Kafka: UNKNOWN_TOPIC_OR_PARTITION (without a message),
 // INVALID_TOPIC_EXCEPTION, and INVALID_REQUEST for another broker's ID, a
 // name that is not an ID, or a resource type other than topic and broker
-// (BROKER_LOGGER, CLIENT_METRICS and GROUP are not implemented).
+// (BROKER_LOGGER, CLIENT_METRICS and GROUP are not implemented). A topic
+// needs DescribeConfigs on it (TOPIC_AUTHORIZATION_FAILED), a broker on the
+// cluster (CLUSTER_AUTHORIZATION_FAILED), checked first.
 
 import (
 	"slices"
@@ -35,9 +37,29 @@ import (
 	"samsa/config"
 	"samsa/metadata"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(32, 0, 4, serveDescribeConfigs) }
+
+// configsDenied is the error of a config resource the principal may not
+// do op (DescribeConfigs, AlterConfigs) on, nil if it may: a topic's
+// needs op on the topic (TOPIC_AUTHORIZATION_FAILED), a broker's or a
+// broker logger's on the cluster (CLUSTER_AUTHORIZATION_FAILED), as
+// Kafka's ConfigHelper and KafkaApis check them.
+func (rc *reqCtx) configsDenied(op acl.Operation, t kmsg.ConfigResourceType, name string) *kerr.Error {
+	switch t {
+	case kmsg.ConfigResourceTypeTopic:
+		if !rc.authorize(op, acl.ResourceTopic, name) {
+			return kerr.TopicAuthorizationFailed
+		}
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
+		if !rc.authorizeCluster(op) {
+			return kerr.ClusterAuthorizationFailed
+		}
+	}
+	return nil
+}
 
 func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeConfigsRequest)
@@ -46,6 +68,11 @@ func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, r := range req.Resources {
 		sr := kmsg.NewDescribeConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		if denied := rc.configsDenied(acl.OpDescribeConfigs, r.ResourceType, r.ResourceName); denied != nil {
+			sr.ErrorCode, sr.ErrorMessage = denied.Code, strptr(denied.Description)
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		var err error
 		switch r.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:

@@ -18,7 +18,9 @@ package kafkaapi
 // KIP-226 is not implemented), so a broker resource for this broker, or the
 // cluster default (empty name), fails with INVALID_REQUEST and a message
 // saying so; another broker's ID fails as in Kafka. Other resource types:
-// INVALID_REQUEST.
+// INVALID_REQUEST. A topic needs AlterConfigs on it
+// (TOPIC_AUTHORIZATION_FAILED), a broker on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED), checked before the rest.
 
 import (
 	"strings"
@@ -27,6 +29,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(33, 0, 2, serveAlterConfigs) }
@@ -41,6 +44,11 @@ func serveAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for i, r := range req.Resources {
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		if denied := rc.configsDenied(acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
+			sr.ErrorCode = denied.Code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		err := alterConfigs(h, r, dups[i], req.ValidateOnly)
 		if err != nil {
 			sr.ErrorCode, sr.ErrorMessage = codeOf(err), msgOf(err)

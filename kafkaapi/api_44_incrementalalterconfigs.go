@@ -18,7 +18,9 @@ package kafkaapi
 // other than DELETE, APPEND or SUBTRACT on a config that is not a list, an
 // unknown operation, an empty topic name, and any broker resource (this
 // broker has no dynamic broker configs; see AlterConfigs); INVALID_CONFIG
-// for an unknown key or a bad value; UNKNOWN_TOPIC_OR_PARTITION.
+// for an unknown key or a bad value; UNKNOWN_TOPIC_OR_PARTITION. A topic
+// needs AlterConfigs on it (TOPIC_AUTHORIZATION_FAILED), a broker on the
+// cluster (CLUSTER_AUTHORIZATION_FAILED), checked before the rest.
 
 import (
 	"slices"
@@ -29,6 +31,7 @@ import (
 
 	"samsa/config"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(44, 0, 1, serveIncrementalAlterConfigs) }
@@ -43,6 +46,11 @@ func serveIncrementalAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Respon
 	for i, r := range req.Resources {
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		if denied := rc.configsDenied(acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
+			sr.ErrorCode = denied.Code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		if err := incrementalAlterConfigs(h, r, dups[i], req.ValidateOnly); err != nil {
 			sr.ErrorCode, sr.ErrorMessage = codeOf(err), msgOf(err)
 			h.log.Debug("incremental alter configs failed", "type", r.ResourceType, "name", r.ResourceName, "err", err)

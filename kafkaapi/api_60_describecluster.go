@@ -4,8 +4,9 @@ package kafkaapi
 //
 // KIP-700: the brokers (this one, at its advertised listener, no rack), the
 // cluster ID, the controller (this broker: a standalone broker is its own
-// controller) and, when asked, the authorized cluster operations (all of
-// them: there is no authorizer). v1 (KIP-919) has an endpoint type: this is
+// controller) and, when asked, the authorized cluster operations (KIP-430:
+// from the ACLs, 0 without Describe on the cluster; all of them without an
+// authorizer). v1 (KIP-919) has an endpoint type: this is
 // a broker endpoint, so asking for controllers (2) fails with
 // MISMATCHED_ENDPOINT_TYPE and an unknown type with UNSUPPORTED_VERSION, as
 // in Kafka.
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(60, 0, 1, serveDescribeCluster) }
@@ -47,7 +49,10 @@ func serveDescribeCluster(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	resp.ClusterID = snap.ClusterID
 	resp.ControllerID = snap.ControllerID
 	if req.IncludeClusterAuthorizedOperations {
-		resp.ClusterAuthorizedOperations = allClusterOperations
+		resp.ClusterAuthorizedOperations = 0
+		if rc.authorizeCluster(acl.OpDescribe) {
+			resp.ClusterAuthorizedOperations = rc.authorizedOperations(acl.ResourceCluster, acl.ClusterName)
+		}
 	}
 	return rc.respond(resp)
 }

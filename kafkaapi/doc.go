@@ -8,7 +8,9 @@
 // in). It keeps no partition state of its own: hosted partitions are the
 // replica layer's, cluster facts (brokers, leaders, ISR, controller) come
 // from the metadata cache, groups from the group coordinator, topic
-// changes go through package admin.
+// changes go through package admin. Each handler asks the authorizer
+// (package security/acl, through authz.go) what Kafka's KafkaApis asks,
+// before it acts; without one it asks nothing.
 //
 // Invariants:
 //  1. Every frame ends in exactly one of: a response, no response (a

@@ -10,7 +10,9 @@ import (
 	"samsa/coordinator/group"
 	"samsa/internal/apierr"
 	"samsa/metadata"
+	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 // Handler serves the Kafka APIs of one broker.
@@ -27,6 +29,12 @@ type Handler struct {
 	// admin changes topics.
 	admin *admin.Manager
 
+	// authz decides what each principal may do; nil authorizes everything
+	// (authorizer.class.name empty). principalOf is who a connection is
+	// authenticated as.
+	authz       *acl.Authorizer
+	principalOf func(c *netpoll.Conn) acl.Principal
+
 	pids pidAllocator
 }
 
@@ -41,11 +49,20 @@ type Deps struct {
 	Metrics  *Metrics
 	// Cluster is ZooKeeper mode's part; nil for a standalone broker.
 	Cluster Cluster
+	// Authorizer checks every request (authz.go); nil for none.
+	Authorizer *acl.Authorizer
+	// Principal is who a connection authenticated as; nil: every
+	// connection is User:ANONYMOUS (no listener authenticates yet).
+	Principal func(c *netpoll.Conn) acl.Principal
 }
 
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
-	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster}
+	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster,
+		authz: d.Authorizer, principalOf: d.Principal}
+	if h.principalOf == nil {
+		h.principalOf = anonymous
+	}
 	h.admin = admin.New(admin.Deps{
 		Config: d.Config, Logger: d.Logger, Store: d.Store, Cache: d.Cache, Replicas: d.Replicas, Cluster: d.Cluster != nil,
 		Deleted: func(topic string) {

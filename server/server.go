@@ -48,6 +48,7 @@ type Server struct {
 	admin    *http.Server
 	adminLn  net.Listener
 	serveErr chan error
+	stopACLs func() // stops following ACL change notifications; nil when not
 
 	shutdown sync.Once
 	stop     chan struct{}  // closed by Shutdown: background loops end
@@ -262,9 +263,22 @@ func (s *Server) Start() error {
 		ln.Close()
 		return err
 	}
+	apiMetrics := kafkaapi.NewMetrics(s.metrics.reg)
+	authz, err := s.startAuthorizer(apiMetrics)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	started := false
+	defer func() {
+		if !started && s.stopACLs != nil {
+			s.stopACLs()
+			s.stopACLs = nil
+		}
+	}()
 	deps := kafkaapi.Deps{
 		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
-		Metrics: kafkaapi.NewMetrics(s.metrics.reg),
+		Metrics: apiMetrics, Authorizer: authz,
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl
@@ -292,6 +306,7 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
+	started = true
 	s.bg.Add(1)
 	go s.expireProducers()
 	admin := "disabled"
@@ -368,6 +383,9 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 	}
 	if s.groups != nil {
 		s.groups.Close()
+	}
+	if s.stopACLs != nil {
+		s.stopACLs()
 	}
 	close(s.stop)
 	s.bg.Wait()
