@@ -31,6 +31,12 @@ An unknown broker key is a warning; an invalid value stops the broker with
 exit status 2 and a message naming the key. Types and the valid values are
 Kafka's; "null" is no value.
 
+**Per-listener keys.** Each ` + "`ssl.*`" + ` key may be set for one listener as
+` + "`listener.name.<listener>.<key>`" + ` (the listener's name in lower case), and
+then wins over the broker-wide key for that listener:
+` + "`listener.name.internal.ssl.keystore.location=/etc/samsa/internal.p12`" + `. Values
+of type password are never shown by DescribeConfigs.
+
 `)
 	var standalone, zk []*Def
 	for _, d := range BrokerDefs {

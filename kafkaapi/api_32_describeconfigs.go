@@ -16,7 +16,8 @@ package kafkaapi
 // differs from the default, and read_only true, since this broker has no
 // dynamic broker configs. log.retention.hours and similar coarser synonyms
 // are derived from the millisecond value (null if it is not a whole number
-// of them). An empty name asks, as in Kafka, for the cluster-wide dynamic
+// of them). Passwords (ssl.keystore.password and the like) are sensitive:
+// value null, is_sensitive true, as Kafka answers. An empty name asks, as in Kafka, for the cluster-wide dynamic
 // defaults: there are none, so the list is empty.
 //
 // A null or empty config name list asks for every config. Errors per
@@ -138,6 +139,9 @@ func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, sy
 		}
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 		c.ConfigType = kmsg.ConfigType(d.Type)
+		if d.Type == config.TypePassword {
+			c.Value, defVal, c.IsSensitive = nil, nil, true
+		}
 		if synonyms {
 			if c.Source == kmsg.ConfigSourceStaticBrokerConfig {
 				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()

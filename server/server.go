@@ -37,6 +37,7 @@ import (
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security"
 )
 
 // Server is one running broker.
@@ -245,6 +246,9 @@ func (s *Server) loadTopics() error {
 // background.
 func (s *Server) Start() error {
 	l := s.cfg.Listeners[0]
+	if len(s.cfg.Listeners) > 1 || l.Protocol != security.Plaintext {
+		return fmt.Errorf("listeners %v: only one PLAINTEXT listener is served yet", s.cfg.Listeners)
+	}
 	ln, err := net.Listen("tcp", l.Addr())
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", l, err)
