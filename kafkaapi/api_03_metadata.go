@@ -2,7 +2,10 @@ package kafkaapi
 
 // Metadata (key 3), versions 0-12.
 //
-// Brokers (this one, at its advertised listener), the cluster ID (v2+), the
+// Brokers at their endpoints on the listener the request came in on (a
+// broker without that listener is left out, as Kafka does; a partition
+// led by one is LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before),
+// the cluster ID (v2+), the
 // controller (v1+: this broker), and topics with their partitions: leader,
 // leader epoch (v7+), replicas, ISR, offline replicas (v5+), topic IDs
 // (v10+). A null topic list (v1+) or an empty one (v0) asks for every
@@ -38,7 +41,8 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	h := rc.h
 	snap := h.cache.Load()
 	resp := kmsg.NewPtrMetadataResponse()
-	for _, b := range snap.Brokers {
+	listener := rc.conn.Listener()
+	for _, b := range snap.BrokersOn(listener) {
 		br := kmsg.NewMetadataResponseBroker()
 		br.NodeID, br.Host, br.Port, br.Rack = b.ID, b.Host, b.Port, b.Rack
 		resp.Brokers = append(resp.Brokers, br)
@@ -53,7 +57,7 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	autoCreate := h.cfg.AutoCreateTopics && (rc.version < 4 || req.AllowAutoTopicCreation)
 	if all {
 		for _, name := range snap.TopicNames() {
-			resp.Topics = append(resp.Topics, metadataTopic(snap.Topic(name), req.IncludeTopicAuthorizedOperations))
+			resp.Topics = append(resp.Topics, metadataTopic(rc, snap, snap.Topic(name), req.IncludeTopicAuthorizedOperations))
 		}
 		return rc.respond(resp)
 	}
@@ -70,7 +74,7 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			t = snap.TopicByID(metadata.TopicID(rt.TopicID))
 		}
 		if t != nil {
-			resp.Topics = append(resp.Topics, metadataTopic(t, req.IncludeTopicAuthorizedOperations))
+			resp.Topics = append(resp.Topics, metadataTopic(rc, snap, t, req.IncludeTopicAuthorizedOperations))
 			continue
 		}
 		mt := kmsg.NewMetadataResponseTopic()
@@ -110,7 +114,7 @@ func (h *Handler) autoCreate(name string) kmsg.MetadataResponseTopic {
 	return mt
 }
 
-func metadataTopic(t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {
+func metadataTopic(rc *reqCtx, snap *metadata.Snapshot, t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	mt.Topic = strptr(t.Name)
 	mt.TopicID = t.ID
@@ -131,6 +135,12 @@ func metadataTopic(t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {
 		}
 		if p.Leader < 0 {
 			mp.ErrorCode = kerr.LeaderNotAvailable.Code
+		} else if _, ok := snap.BrokerOn(p.Leader, rc.conn.Listener()); !ok && snap.Alive(p.Leader) {
+			// The leader has no endpoint on the client's listener.
+			mp.Leader, mp.ErrorCode = -1, kerr.LeaderNotAvailable.Code
+			if rc.version >= 6 {
+				mp.ErrorCode = kerr.ListenerNotFound.Code
+			}
 		}
 		mt.Partitions = append(mt.Partitions, mp)
 	}

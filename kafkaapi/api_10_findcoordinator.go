@@ -9,7 +9,8 @@ package kafkaapi
 // still this broker's: the group APIs answer COORDINATOR_LOAD_IN_PROGRESS
 // meanwhile. v4 (KIP-699) batches keys. Transaction keys (type 1) are
 // COORDINATOR_NOT_AVAILABLE until transactions land; other types are
-// INVALID_REQUEST.
+// INVALID_REQUEST. The coordinator is named at its endpoint on the
+// listener the request came in on.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -28,7 +29,7 @@ func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		keys = []string{req.CoordinatorKey}
 	}
 	for _, key := range keys {
-		c := rc.h.findCoordinator(req.CoordinatorType, key)
+		c := rc.h.findCoordinator(req.CoordinatorType, key, rc.conn.Listener())
 		if rc.version < 4 {
 			resp.ErrorCode, resp.ErrorMessage = c.ErrorCode, c.ErrorMessage
 			resp.NodeID, resp.Host, resp.Port = c.NodeID, c.Host, c.Port
@@ -39,7 +40,7 @@ func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	return rc.respond(resp)
 }
 
-func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinatorResponseCoordinator {
+func (h *Handler) findCoordinator(keyType int8, key, listener string) kmsg.FindCoordinatorResponseCoordinator {
 	c := kmsg.NewFindCoordinatorResponseCoordinator()
 	c.Key = key
 	c.NodeID, c.Port = -1, -1
@@ -68,7 +69,7 @@ func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinator
 	}
 	snap := h.cache.Load()
 	st, found := snap.Partition(offsetsTopic, h.groups.PartitionFor(key))
-	b, ok := snap.Broker(st.Leader)
+	b, ok := snap.BrokerOn(st.Leader, listener)
 	ok = ok && found
 	if !ok {
 		c.ErrorCode = kerr.CoordinatorNotAvailable.Code

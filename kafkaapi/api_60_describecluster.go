@@ -2,7 +2,8 @@ package kafkaapi
 
 // DescribeCluster (key 60), versions 0-1.
 //
-// KIP-700: the brokers (this one, at its advertised listener, no rack), the
+// KIP-700: the brokers at their endpoints on the listener the request came
+// in on (those without it left out), the
 // cluster ID, the controller (this broker: a standalone broker is its own
 // controller) and, when asked, the authorized cluster operations (all of
 // them: there is no authorizer). v1 (KIP-919) has an endpoint type: this is
@@ -39,7 +40,7 @@ func serveDescribeCluster(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		return rc.respond(resp)
 	}
 	snap := h.cache.Load()
-	for _, b := range snap.Brokers {
+	for _, b := range snap.BrokersOn(rc.conn.Listener()) {
 		br := kmsg.NewDescribeClusterResponseBroker()
 		br.NodeID, br.Host, br.Port, br.Rack = b.ID, b.Host, b.Port, b.Rack
 		resp.Brokers = append(resp.Brokers, br)
