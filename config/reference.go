@@ -37,6 +37,18 @@ then wins over the broker-wide key for that listener:
 ` + "`listener.name.internal.ssl.keystore.location=/etc/samsa/internal.p12`" + `. Values
 of type password are never shown by DescribeConfigs.
 
+**Dynamic keystores (KIP-226).** A TLS listener's keystore and truststore
+keys (` + "`ssl.keystore.type|location|password|key|certificate.chain`" + `,
+` + "`ssl.key.password`" + `, ` + "`ssl.truststore.type|location|password|certificates`" + `)
+are the broker keys that change without a restart, per listener and per
+broker: IncrementalAlterConfigs or AlterConfigs on the broker's BROKER
+resource with ` + "`listener.name.<listener>.<key>`" + ` (` + "`kafka-configs.sh --bootstrap-server ... --entity-type brokers --entity-name <id> --alter --add-config ...`" + `).
+The new stores are loaded and checked first (same subject and subject
+alternative names unless ` + "`ssl.allow.dn.changes`" + `/` + "`ssl.allow.san.changes`" + `);
+connections accepted afterwards get the new certificate, open ones keep
+theirs. Giving the same location again reloads the file. The dynamic
+values live in the broker's memory: a restart returns to server.properties.
+
 `)
 	var standalone, zk []*Def
 	for _, d := range BrokerDefs {

@@ -240,19 +240,33 @@ func (s *ServerTLS) Certificate() *x509.Certificate { return s.state.Load().cert
 // ssl.allow.dn.changes / ssl.allow.san.changes say otherwise. On error
 // nothing changes.
 func (s *ServerTLS) Reload(c SSLConfig) error {
-	cur := s.state.Load()
-	next, err := newServerState(s.listener, c)
+	next, err := s.prepare(c)
 	if err != nil {
-		return fmt.Errorf("Validation of dynamic config update of SSLFactory failed: %w", err)
-	}
-	if !cur.hasTrust && next.hasTrust {
-		return errors.New("Validation of dynamic config update of SSLFactory failed: Cannot add SSL truststore to an existing listener for which no truststore was configured.")
-	}
-	if err := compatible(cur.cert.Leaf, next.cert.Leaf, c.AllowDNChanges, c.AllowSANChanges); err != nil {
-		return fmt.Errorf("Validation of dynamic config update of SSLFactory failed: %w", err)
+		return err
 	}
 	s.state.Store(next)
 	return nil
+}
+
+// Validate makes Reload's checks and changes nothing.
+func (s *ServerTLS) Validate(c SSLConfig) error {
+	_, err := s.prepare(c)
+	return err
+}
+
+func (s *ServerTLS) prepare(c SSLConfig) (*serverState, error) {
+	cur := s.state.Load()
+	next, err := newServerState(s.listener, c)
+	if err != nil {
+		return nil, fmt.Errorf("Validation of dynamic config update of SSLFactory failed: %w", err)
+	}
+	if !cur.hasTrust && next.hasTrust {
+		return nil, errors.New("Validation of dynamic config update of SSLFactory failed: Cannot add SSL truststore to an existing listener for which no truststore was configured.")
+	}
+	if err := compatible(cur.cert.Leaf, next.cert.Leaf, c.AllowDNChanges, c.AllowSANChanges); err != nil {
+		return nil, fmt.Errorf("Validation of dynamic config update of SSLFactory failed: %w", err)
+	}
+	return next, nil
 }
 
 // compatible is Kafka's CertificateEntries.ensureCompatible for the one

@@ -5,6 +5,7 @@ package server
 // dials other brokers' inter-broker and control plane listeners with.
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -44,22 +45,24 @@ func (s *Server) buildSecurity() error {
 		s.tls[l.Name] = st
 	}
 	var err error
-	if s.interDial, err = s.dialerFor(s.cfg.InterBrokerListener); err != nil {
+	if s.interDial, err = s.dialerFor(s.cfg.InterBrokerListener, &s.interTLS); err != nil {
 		return err
 	}
 	s.controlDial = s.interDial
 	if s.cfg.ControlPlaneListener != "" {
-		if s.controlDial, err = s.dialerFor(s.cfg.ControlPlaneListener); err != nil {
+		if s.controlDial, err = s.dialerFor(s.cfg.ControlPlaneListener, &s.controlTLS); err != nil {
 			return err
 		}
 	}
+	s.dynamic = &dynamicConfigs{s: s, cur: map[string]string{}}
 	return nil
 }
 
 // dialerFor is how this broker connects to other brokers' listener of
-// that name: with that listener's ssl.* keys as a client when it is TLS,
-// plain TCP otherwise (nil).
-func (s *Server) dialerFor(listener string) (kclient.DialFunc, error) {
+// that name: with that listener's ssl.* keys as a client when it is TLS
+// (kept in p, which a dynamic keystore update replaces), plain TCP
+// otherwise (nil).
+func (s *Server) dialerFor(listener string, p *clientTLS) (kclient.DialFunc, error) {
 	proto := s.cfg.ListenerProtocols[listener]
 	if proto.SASL() {
 		return nil, fmt.Errorf("listener %s: %s between brokers is not served yet (SASL comes later)", listener, proto)
@@ -75,7 +78,10 @@ func (s *Server) dialerFor(listener string) (kclient.DialFunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listener %s, as a client of other brokers: %w", listener, err)
 	}
-	return security.Dialer(cfg, 10*time.Second), nil
+	p.Store(cfg)
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		return security.Dialer(p.Load(), 10*time.Second)(ctx, addr)
+	}, nil
 }
 
 // closeListeners closes the bound listeners before netpoll owns them.

@@ -65,6 +65,8 @@ type Server struct {
 	// interDial and controlDial connect to other brokers' inter-broker
 	// and control plane listeners (nil: plain TCP).
 	interDial, controlDial kclient.DialFunc
+	interTLS, controlTLS   clientTLS       // their TLS, when the listeners are TLS ones
+	dynamic                *dynamicConfigs // the dynamic broker configs (KIP-226)
 	admin                  *http.Server
 	adminLn                net.Listener
 	serveErr               chan error
@@ -298,7 +300,7 @@ func (s *Server) Start() error {
 	}
 	deps := kafkaapi.Deps{
 		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
-		Metrics: kafkaapi.NewMetrics(s.metrics.reg),
+		Metrics: kafkaapi.NewMetrics(s.metrics.reg), BrokerConfigs: s.dynamic,
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -163,4 +165,141 @@ func TestListenerConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// servedCert dials addr and returns the certificate it serves.
+func servedCert(t *testing.T, addr string, ca *testcerts.CA) *x509.Certificate {
+	t.Helper()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0]
+}
+
+// TestDynamicKeystore: KIP-226 keystore updates through
+// IncrementalAlterConfigs and AlterConfigs: new connections get the new
+// certificate while an open client keeps producing; refusals (a wrong
+// password, another subject, a key without the listener prefix, a listener
+// without TLS) change nothing; DescribeConfigs shows the dynamic keys;
+// deleting them returns the listener to its static keystore.
+func TestDynamicKeystore(t *testing.T) {
+	ca := testcerts.NewCA(t, "server CA")
+	tb := startTestBroker(t, tlsProps(t, ca))
+	addr := tb.ListenerAddr("SSL").String()
+	static := servedCert(t, addr, ca)
+	dir := t.TempDir()
+	renewed := ca.Server(t, "broker")
+	jks := testcerts.Write(t, dir, "renewed.jks", renewed.JKS(t, "jkspw", "jkspw"))
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DialTLSConfig(&tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}),
+		kgo.DefaultProduceTopic("rotate"), kgo.AllowAutoTopicCreation(), kgo.RetryTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produce := func() {
+		t.Helper()
+		if err := cl.ProduceSync(tb.ctx(), &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produce()
+
+	inc := func(validate bool, name string, ops ...[3]string) *kmsg.IncrementalAlterConfigsResponseResource {
+		t.Helper()
+		req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+		req.ValidateOnly = validate
+		r := kmsg.NewIncrementalAlterConfigsRequestResource()
+		r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeBroker, name
+		for _, o := range ops {
+			c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			c.Name = o[1]
+			if o[0] == "delete" {
+				c.Op = kmsg.IncrementalAlterConfigOpDelete
+			} else {
+				c.Value = kmsg.StringPtr(o[2])
+			}
+			r.Configs = append(r.Configs, c)
+		}
+		req.Resources = append(req.Resources, r)
+		resp := tb.request(1, req).(*kmsg.IncrementalAlterConfigsResponse)
+		return &resp.Resources[0]
+	}
+	set := func(k, v string) [3]string { return [3]string{"set", k, v} }
+	rotate := []([3]string){
+		set("listener.name.ssl.ssl.keystore.type", "JKS"),
+		set("listener.name.ssl.ssl.keystore.location", jks),
+		set("listener.name.ssl.ssl.keystore.password", "jkspw"),
+	}
+	for _, c := range []struct {
+		name string
+		ops  [][3]string
+		msg  string
+	}{
+		{"wrong password", [][3]string{rotate[0], rotate[1], set("listener.name.ssl.ssl.keystore.password", "nope")}, "wrong password"},
+		{"another subject", [][3]string{set("listener.name.ssl.ssl.keystore.type", "PEM"), set("listener.name.ssl.ssl.keystore.password", ""),
+			set("listener.name.ssl.ssl.keystore.location", testcerts.Write(t, dir, "other.pem", append(ca.Server(t, "other").KeyPEM(t), ca.Server(t, "other").CertPEM()...)))}, ""},
+		{"no listener prefix", [][3]string{set("ssl.keystore.location", jks)}, "only per-listener using the listener prefix"},
+		{"listener without TLS", [][3]string{set("listener.name.plaintext.ssl.keystore.location", jks)}, "not a TLS listener"},
+		{"not dynamic", [][3]string{set("listener.name.ssl.ssl.client.auth", "required")}, "Cannot update these configs dynamically"},
+	} {
+		r := inc(false, "0", c.ops...)
+		if r.ErrorCode != kerr.InvalidRequest.Code || r.ErrorMessage == nil || !strings.Contains(*r.ErrorMessage, c.msg) {
+			t.Fatalf("%s: error %d %v, want INVALID_REQUEST saying %q", c.name, r.ErrorCode, r.ErrorMessage, c.msg)
+		}
+	}
+	if r := inc(true, "0", rotate...); r.ErrorCode != 0 {
+		t.Fatalf("validate only: %d %v", r.ErrorCode, r.ErrorMessage)
+	}
+	if r := inc(false, "", rotate...); r.ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("cluster default: error %d, want INVALID_REQUEST", r.ErrorCode)
+	}
+	if got := servedCert(t, addr, ca); !got.Equal(static) {
+		t.Fatal("a refused or validate-only update changed the certificate")
+	}
+
+	if r := inc(false, "0", rotate...); r.ErrorCode != 0 {
+		t.Fatalf("rotate: %d %v", r.ErrorCode, r.ErrorMessage)
+	}
+	if got := servedCert(t, addr, ca); !got.Equal(renewed.Cert) {
+		t.Fatalf("a new connection got serial %v, want the renewed certificate's %v", got.SerialNumber, renewed.Cert.SerialNumber)
+	}
+	produce() // the client's open connection goes on
+
+	rs := tb.request(4, func() kmsg.Request {
+		req := kmsg.NewPtrDescribeConfigsRequest()
+		req.Resources = append(req.Resources, describeResource("0"))
+		return req
+	}()).(*kmsg.DescribeConfigsResponse).Resources[0].Configs
+	found := map[string]kmsg.DescribeConfigsResponseResourceConfig{}
+	for _, c := range rs {
+		found[c.Name] = c
+	}
+	if c, ok := found["listener.name.ssl.ssl.keystore.location"]; !ok || c.Source != kmsg.ConfigSourceDynamicBrokerConfig || c.ReadOnly || *c.Value != jks {
+		t.Fatalf("described location %+v", c)
+	}
+	if c := found["listener.name.ssl.ssl.keystore.password"]; c.Value != nil || !c.IsSensitive {
+		t.Fatalf("described password %+v", c)
+	}
+
+	// AlterConfigs replaces the set: empty, the static keystore again.
+	areq := kmsg.NewPtrAlterConfigsRequest()
+	ar := kmsg.NewAlterConfigsRequestResource()
+	ar.ResourceType, ar.ResourceName = kmsg.ConfigResourceTypeBroker, "0"
+	areq.Resources = append(areq.Resources, ar)
+	if r := tb.request(1, areq).(*kmsg.AlterConfigsResponse).Resources[0]; r.ErrorCode != 0 {
+		t.Fatalf("AlterConfigs to none: %d %v", r.ErrorCode, r.ErrorMessage)
+	}
+	if got := servedCert(t, addr, ca); !got.Equal(static) {
+		t.Fatal("dropping the dynamic keystore did not restore the static one")
+	}
+	produce()
+}
+
+func describeResource(name string) kmsg.DescribeConfigsRequestResource {
+	r := kmsg.NewDescribeConfigsRequestResource()
+	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeBroker, name
+	return r
 }
