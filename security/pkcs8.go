@@ -107,7 +107,7 @@ func decryptPKCS8(der []byte, password string) ([]byte, error) {
 	if kdf.KeyLength != 0 && kdf.KeyLength != bc.keyLen {
 		return nil, fmt.Errorf("encrypted private key: key length %d for a %d-byte cipher key", kdf.KeyLength, bc.keyLen)
 	}
-	if kdf.IterationCount <= 0 || kdf.IterationCount > 10_000_000 {
+	if kdf.IterationCount <= 0 || kdf.IterationCount > 1_000_000 {
 		return nil, fmt.Errorf("encrypted private key: %d PBKDF2 iterations", kdf.IterationCount)
 	}
 	key, err := pbkdf2.Key(prf, password, kdf.Salt, kdf.IterationCount, bc.keyLen)
