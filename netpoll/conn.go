@@ -27,6 +27,7 @@ type Conn struct {
 
 	id  uint64
 	nc  net.Conn // a *tls.Conn on a TLS listener
+	raw net.Conn // the socket: nc, or the one under the *tls.Conn
 	srv *Server
 	ip  netip.Addr // the peer's, for Config.ConnectionsPerIP
 	lis *Listener  // the listener it came in on; never nil
@@ -95,7 +96,9 @@ func (c *Conn) Context() context.Context {
 // response being written, or returned by the running handler, is dropped.
 // To answer and then close, use Response.CloseAfter.
 func (c *Conn) Close() error {
-	err := c.nc.Close()
+	// The socket, not the TLS layer: its close_notify could wait (up to
+	// 5 s in crypto/tls) on a peer that does not read.
+	err := c.raw.Close()
 	c.cancelContext()
 	return err
 }

@@ -237,7 +237,7 @@ func (s *Server) serveConn(nc net.Conn, l *Listener) {
 		}
 		s.perIP[ip]++
 	}
-	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s, ip: ip, lis: l}
+	c := &Conn{id: s.nextID.Add(1), nc: nc, raw: nc, srv: s, ip: ip, lis: l}
 	if l.Protocol.TLS() {
 		// No I/O yet: the connection's goroutine handshakes.
 		c.nc = tls.Server(nc, l.TLS.Config())
