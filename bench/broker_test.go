@@ -137,7 +137,7 @@ func runWorkload(b *testing.B, s *server, topic string, n, size int, opts ...kgo
 	prod, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(s.addr), kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(),
 		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.ProducerLinger(0),
-		kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16)}, opts...)...)
+		kgo.ProducerBatchMaxBytes(1 << 20), kgo.MaxBufferedRecords(1 << 16)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func runWorkload(b *testing.B, s *server, topic string, n, size int, opts ...kgo
 
 	cons, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(s.addr),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
-		kgo.FetchMaxBytes(32<<20), kgo.FetchMaxPartitionBytes(16<<20)}, opts...)...)
+		kgo.FetchMaxBytes(32 << 20), kgo.FetchMaxPartitionBytes(16 << 20)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

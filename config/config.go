@@ -32,6 +32,11 @@ type Config struct {
 	listenerText         listenerText // the listener keys as configured
 	// SSL is the broker-level ssl.* keys; SSLFor applies a listener's own.
 	SSL security.SSLConfig
+	// PasswordEncoder encrypts dynamic password configs stored in
+	// ZooKeeper (password.encoder.*); PasswordEncoderOldSecret is
+	// password.encoder.old.secret.
+	PasswordEncoder          security.PasswordEncoder
+	PasswordEncoderOldSecret string
 	// ListenerOverrides holds listener.name.<listener>.<key> settings: by
 	// listener name (upper case), then key.
 	ListenerOverrides  map[string]map[string]string

@@ -46,8 +46,11 @@ resource with ` + "`listener.name.<listener>.<key>`" + ` (` + "`kafka-configs.sh
 The new stores are loaded and checked first (same subject and subject
 alternative names unless ` + "`ssl.allow.dn.changes`" + `/` + "`ssl.allow.san.changes`" + `);
 connections accepted afterwards get the new certificate, open ones keep
-theirs. Giving the same location again reloads the file. The dynamic
-values live in the broker's memory: a restart returns to server.properties.
+theirs. Giving the same location again reloads the file. The values are
+stored where Kafka keeps them, and in force again after a restart: in
+ZooKeeper mode in ` + "`/config/brokers/<id>`" + `, password values encrypted with
+` + "`password.encoder.secret`" + ` (without it they are refused, as in Kafka);
+standalone in the metadata file of the data directory, as given.
 
 `)
 	var standalone, zk []*Def

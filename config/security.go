@@ -87,6 +87,23 @@ var securityDefs = []*Def{
 		bind: brokerField(password, func(c *Config) *string { return &c.SSL.Truststore.Certificates })},
 	{Name: "ssl.allow.dn.changes", Default: "false", Doc: "Whether a dynamic keystore update may change the certificate's subject.",
 		bind: brokerField(boolean, func(c *Config) *bool { return &c.SSL.AllowDNChanges })},
+	{Name: "password.encoder.secret", ZooKeeper: true, Doc: "The secret dynamic password configs (a listener's ssl.keystore.password, ...) are encrypted with when stored in ZooKeeper under /config/brokers/<id>, in Kafka's format; without it they are refused there, as Kafka does.",
+		bind: brokerField(password, func(c *Config) *string { return &c.PasswordEncoder.Secret })},
+	{Name: "password.encoder.old.secret", ZooKeeper: true, Doc: "The previous password.encoder.secret: stored passwords it encrypted are still read after a change of secret.",
+		bind: brokerField(password, func(c *Config) *string { return &c.PasswordEncoderOldSecret })},
+	{Name: "password.encoder.cipher.algorithm", Default: "AES/CBC/PKCS5Padding", ZooKeeper: true, Doc: "Cipher of stored dynamic passwords.",
+		bind: brokerField(oneOf("AES/CBC/PKCS5Padding", "AES/GCM/NoPadding"), func(c *Config) *string { return &c.PasswordEncoder.Cipher })},
+	{Name: "password.encoder.keyfactory.algorithm", ZooKeeper: true, Doc: "Key derivation of stored dynamic passwords: PBKDF2WithHmacSHA512 when unset, or PBKDF2WithHmacSHA1.",
+		bind: brokerField(text("PBKDF2WithHmacSHA512 or PBKDF2WithHmacSHA1", func(v string) error {
+			if v != "" && v != "PBKDF2WithHmacSHA512" && v != "PBKDF2WithHmacSHA1" {
+				return fmt.Errorf("must be PBKDF2WithHmacSHA512 or PBKDF2WithHmacSHA1")
+			}
+			return nil
+		}), func(c *Config) *string { return &c.PasswordEncoder.KeyFactory })},
+	{Name: "password.encoder.key.length", Default: "128", ZooKeeper: true, Doc: "Key length, in bits, of stored dynamic passwords' cipher: 128, 192 or 256.",
+		bind: brokerField(intIn[int](TypeInt, 8, 256), func(c *Config) *int { return &c.PasswordEncoder.KeyLength })},
+	{Name: "password.encoder.iterations", Default: "4096", ZooKeeper: true, Doc: "PBKDF2 iterations of stored dynamic passwords' key.",
+		bind: brokerField(intIn[int](TypeInt, 1024, 1_000_000), func(c *Config) *int { return &c.PasswordEncoder.Iterations })},
 	{Name: "ssl.allow.san.changes", Default: "false", Doc: "Whether a dynamic keystore update may drop subject alternative names of the certificate.",
 		bind: brokerField(boolean, func(c *Config) *bool { return &c.SSL.AllowSANChanges })},
 }

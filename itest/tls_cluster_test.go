@@ -1,6 +1,7 @@
 package itest
 
 import (
+	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
@@ -37,7 +38,8 @@ func TestTLSCluster(t *testing.T) {
 			"inter.broker.listener.name=INTERNAL",
 			"listener.name.internal.ssl.client.auth=required",
 			"ssl.endpoint.identification.algorithm=https",
-			"default.replication.factor=3", "min.insync.replicas=2"),
+			"default.replication.factor=3", "min.insync.replicas=2",
+			"password.encoder.secret=cluster-secret"),
 		perBroker: func(id int32) []string {
 			cert := p.ca.Issue(t, testcerts.Options{
 				Subject:  pkix.Name{CommonName: fmt.Sprintf("broker-%d", id), OrganizationalUnit: []string{"brokers"}},
@@ -163,6 +165,56 @@ func TestTLSCluster(t *testing.T) {
 		if !slices.Equal(got[p], l[p]) {
 			t.Fatalf("partition %d: read %d records, acknowledged %d; first difference at %d", p, len(got[p]), len(l[p]), firstDiff(got[p], l[p]))
 		}
+	}
+
+	// A dynamic keystore for one broker's inter-broker listener (KIP-226):
+	// stored in /config/brokers/<id> with its password encrypted, in
+	// force at once for new connections, and again after a restart, when
+	// the cluster must take the broker back over mTLS with it.
+	rotated := c.broker(leaders[1])
+	renewed := p.ca.Issue(t, testcerts.Options{
+		Subject:  pkix.Name{CommonName: fmt.Sprintf("broker-%d", rotated.id), OrganizationalUnit: []string{"brokers"}},
+		DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	var alter []kadm.AlterConfig
+	for _, kv := range p.keystore(t, "JKS", "INTERNAL", renewed) {
+		k, v, _ := strings.Cut(kv, "=")
+		alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: kmsg.StringPtr(v)})
+	}
+	rs, err := adm.AlterBrokerConfigs(ctx(t), alter, rotated.id)
+	if err == nil {
+		err = rs[0].Err
+	}
+	if err != nil {
+		t.Fatalf("dynamic keystore for broker %d: %v (%s)", rotated.id, err, rs[0].ErrMessage)
+	}
+	stored, _ := c.get(fmt.Sprintf("/config/brokers/%d", rotated.id))
+	if !strings.Contains(string(stored), "encryptedPassword:") || strings.Contains(string(stored), "jks-store") {
+		t.Fatalf("/config/brokers/%d holds %s: want the passwords encrypted", rotated.id, stored)
+	}
+	serial := func() string {
+		t.Helper()
+		cfg := p.anon().cfg.Clone()
+		cfg.ServerName = "localhost"
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			cert := p.ca.Client(t, "probe").TLS()
+			return &cert, nil
+		}
+		conn, err := tls.Dial("tcp", rotated.extraAddrs["INTERNAL"], cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	if got := serial(); got != renewed.Cert.SerialNumber.String() {
+		t.Fatalf("broker %d's INTERNAL listener serves serial %s, want the dynamic keystore's", rotated.id, got)
+	}
+	rotated.stop()
+	rotated.restart()
+	c.waitConverged()
+	inSync(3)
+	if got := serial(); got != renewed.Cert.SerialNumber.String() {
+		t.Fatalf("after a restart broker %d's INTERNAL listener serves serial %s, want the stored dynamic keystore's", rotated.id, got)
 	}
 
 	// Controlled shutdown over the inter-broker listener: the broker's

@@ -23,6 +23,9 @@ type localState struct {
 	ClusterID      string           `json:"cluster_id"`
 	Topics         map[string]Topic `json:"topics"`
 	NextProducerID int64            `json:"next_producer_id"`
+	// BrokerConfigs are the dynamic broker configs (brokerconfig.go), by
+	// broker ID.
+	BrokerConfigs map[string]map[string]string `json:"broker_configs,omitempty"`
 }
 
 // Local keeps metadata in one JSON file, rewritten atomically (temporary

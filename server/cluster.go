@@ -206,8 +206,9 @@ func (cl *cluster) register() error {
 	return nil
 }
 
-// applyConfigChanges applies the topic config changes announced since the
-// last one applied to the topics this broker hosts.
+// applyConfigChanges applies the config changes announced since the last
+// one applied: those of the topics this broker hosts, and this broker's
+// own dynamic configs.
 func (cl *cluster) applyConfigChanges() {
 	cl.configMu.Lock()
 	defer cl.configMu.Unlock()
@@ -224,6 +225,10 @@ func (cl *cluster) applyConfigChanges() {
 		}
 		if ch.Err != nil {
 			cl.log.Error("ignoring a config change notification that cannot be read", "err", ch.Err)
+			continue
+		}
+		if ch.EntityPath == kafkazk.ConfigBrokers+"/"+strconv.Itoa(int(cl.s.cfg.BrokerID)) {
+			cl.s.dynamic.load() // this broker's dynamic configs changed
 			continue
 		}
 		topic, ok := strings.CutPrefix(ch.EntityPath, "topics/")

@@ -4,7 +4,8 @@ package server
 // TLS listener's keystore and truststore, changed with AlterConfigs or
 // IncrementalAlterConfigs on the BROKER resource of this broker as
 // listener.name.<listener>.ssl.keystore.location and the like, so that
-// certificates rotate without a restart. New connections get the new
+// certificates rotate without a restart. They are stored where Kafka
+// keeps them and put in force again at the next start. New connections get the new
 // certificate; open ones keep theirs. Setting the same location again
 // reloads the file (Kafka's in-place keystore update). The inter-broker and
 // control plane listeners' client side follows: the next connection to
@@ -52,8 +53,11 @@ func (d *dynamicConfigs) Dynamic() map[string]string {
 // Alter validates the configs edit makes of the current ones with Kafka's
 // checks (DynamicBrokerConfig.validateConfigs), then every TLS listener
 // they touch (all must load: nothing changes otherwise), and unless
-// validateOnly puts them in force. perBroker is false for the cluster-wide
-// default resource (an empty name), which per-broker keys cannot use.
+// validateOnly stores them where Kafka does (the metadata store:
+// /config/brokers/<id> in ZooKeeper mode, passwords encrypted with
+// password.encoder.secret) and puts them in force. perBroker is false for
+// the cluster-wide default resource (an empty name), which per-broker keys
+// cannot use.
 func (d *dynamicConfigs) Alter(names []string, edit func(cur map[string]string) (map[string]string, error), perBroker, validateOnly bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -61,13 +65,42 @@ func (d *dynamicConfigs) Alter(names []string, edit func(cur map[string]string) 
 	if err != nil {
 		return err
 	}
+	changes, err := d.check(names, next, perBroker)
+	if err != nil || validateOnly {
+		return err
+	}
+	stored, err := d.persistent(next)
+	if err != nil {
+		return err
+	}
+	if err := d.s.meta.SetBrokerConfigs(d.s.cfg.BrokerID, stored); err != nil {
+		return fmt.Errorf("storing the broker's dynamic configs: %w", err)
+	}
+	if err := d.apply(changes); err != nil {
+		return err
+	}
+	d.cur = next
+	return nil
+}
+
+// listenerChange is a TLS listener's settings with dynamic configs
+// applied, validated.
+type listenerChange struct {
+	listener string
+	ssl      security.SSLConfig
+}
+
+// check makes Kafka's checks of the keys named and of next, and validates
+// every TLS listener next or the configs in force touch.
+func (d *dynamicConfigs) check(names []string, next map[string]string, perBroker bool) ([]listenerChange, error) {
 	var notDynamic, unprefixed []string
 	byListener := map[string]map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(next)) {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	for _, k := range slices.Compact(names) {
+	names = slices.Compact(names)
+	for _, k := range names {
 		if slices.Contains(reconfigurable, k) {
 			unprefixed = append(unprefixed, k)
 			continue
@@ -86,11 +119,11 @@ func (d *dynamicConfigs) Alter(names []string, edit func(cur map[string]string) 
 	}
 	switch {
 	case len(notDynamic) > 0:
-		return fmt.Errorf("Cannot update these configs dynamically: %s: dynamic broker configs are not supported by this broker but for TLS listeners' keystores and truststores (listener.name.<listener>.ssl.keystore.location and the like); set the others in server.properties and restart", setText(notDynamic))
+		return nil, fmt.Errorf("Cannot update these configs dynamically: %s: dynamic broker configs are not supported by this broker but for TLS listeners' keystores and truststores (listener.name.<listener>.ssl.keystore.location and the like); set the others in server.properties and restart", setText(notDynamic))
 	case len(unprefixed) > 0:
-		return fmt.Errorf("These security configs can be dynamically updated only per-listener using the listener prefix: %s", setText(unprefixed))
+		return nil, fmt.Errorf("These security configs can be dynamically updated only per-listener using the listener prefix: %s", setText(unprefixed))
 	case !perBroker && len(names) > 0:
-		return fmt.Errorf("Cannot update these configs at default cluster level, broker id must be specified: %s", setText(slices.Compact(names)))
+		return nil, fmt.Errorf("Cannot update these configs at default cluster level, broker id must be specified: %s", setText(names))
 	}
 	// Every listener with dynamic keys before or after: a key dropped
 	// returns the listener to its static keystore.
@@ -102,42 +135,108 @@ func (d *dynamicConfigs) Alter(names []string, edit func(cur map[string]string) 
 	}
 	for l, keys := range byListener {
 		if d.s.tls[l] == nil {
-			return fmt.Errorf("listener %s is not a TLS listener of this broker: its keystore cannot be updated", l)
+			return nil, fmt.Errorf("listener %s is not a TLS listener of this broker: its keystore cannot be updated", l)
 		}
 		if len(keys) > 0 {
 			touched[l] = true
 		}
 	}
-	type change struct {
-		listener string
-		ssl      security.SSLConfig
-	}
-	var changes []change
+	var changes []listenerChange
 	for _, l := range slices.Sorted(maps.Keys(touched)) {
 		ssl, err := d.s.cfg.SSLFor(l, byListener[l])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := d.s.tls[l].Validate(ssl); err != nil {
-			return err
+			return nil, err
 		}
-		changes = append(changes, change{l, ssl})
+		changes = append(changes, listenerChange{l, ssl})
 	}
-	if validateOnly {
-		return nil
-	}
+	return changes, nil
+}
+
+// apply puts validated listener changes in force.
+func (d *dynamicConfigs) apply(changes []listenerChange) error {
 	for _, c := range changes {
 		if err := d.s.tls[c.listener].Reload(c.ssl); err != nil {
-			return err // the files changed since Validate: keep what was applied so far
+			return err // the files changed since they were validated
 		}
 		if err := d.s.reloadClientTLS(c.listener, c.ssl); err != nil {
 			return err
 		}
-		d.s.log.Info("listener keystore reloaded", "listener", c.listener, "subject", d.s.tls[c.listener].Certificate().Subject.String(),
-			"not_after", d.s.tls[c.listener].Certificate().NotAfter)
+		cert := d.s.tls[c.listener].Certificate()
+		d.s.log.Info("listener keystore reloaded", "listener", c.listener, "subject", cert.Subject.String(), "not_after", cert.NotAfter)
+	}
+	return nil
+}
+
+// persistent is next as stored: in ZooKeeper, password values encrypted
+// (Kafka's DynamicBrokerConfig.toPersistentProps); standalone, as given.
+func (d *dynamicConfigs) persistent(next map[string]string) (map[string]string, error) {
+	out := maps.Clone(next)
+	if d.s.cl == nil {
+		return out, nil
+	}
+	for k, v := range next {
+		if !isPassword(k) {
+			continue
+		}
+		enc, err := d.s.cfg.PasswordEncoder.Encode(v)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = enc
+	}
+	return out, nil
+}
+
+func isPassword(k string) bool {
+	_, key, _ := splitListenerKey(k)
+	def, ok := config.LookupBroker(key)
+	return ok && def.Type == config.TypePassword
+}
+
+// load puts the stored dynamic configs in force: at start (before the
+// listeners are bound), and when a change notification names this broker.
+// As Kafka, what cannot be read or applied is logged and left out; the
+// static configs stay for it.
+func (d *dynamicConfigs) load() {
+	stored, err := d.s.meta.BrokerConfigs(d.s.cfg.BrokerID)
+	if err != nil {
+		d.s.log.Error("reading the broker's dynamic configs; the static ones apply", "err", err)
+		return
+	}
+	next := map[string]string{}
+	for k, v := range stored {
+		if d.s.cl != nil && isPassword(k) {
+			dec, err := d.s.cfg.PasswordEncoder.Decode(v)
+			if err != nil && d.s.cfg.PasswordEncoderOldSecret != "" {
+				old := d.s.cfg.PasswordEncoder
+				old.Secret = d.s.cfg.PasswordEncoderOldSecret
+				dec, err = old.Decode(v)
+			}
+			if err != nil {
+				d.s.log.Error("Dynamic password config could not be decoded, ignoring.", "config", k, "err", err)
+				continue
+			}
+			v = dec
+		}
+		next[k] = v
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if maps.Equal(next, d.cur) {
+		return // our own change, announced back to us
+	}
+	changes, err := d.check(nil, next, true)
+	if err == nil {
+		err = d.apply(changes)
+	}
+	if err != nil {
+		d.s.log.Error("Per-broker configs could not be applied; the static ones stay", "broker.id", d.s.cfg.BrokerID, "configs", slices.Sorted(maps.Keys(next)), "err", err)
+		return
 	}
 	d.cur = next
-	return nil
 }
 
 // splitListenerKey splits listener.name.<l>.<key>; the listener comes back

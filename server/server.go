@@ -115,6 +115,7 @@ func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, 
 		s.closeStore()
 		return nil, err
 	}
+	s.dynamic.load() // the dynamic keystores stored, before any listener serves
 	var err error
 	checkpoints := cfg.FlushCheckpointInterval
 	if s.cl != nil {

@@ -284,6 +284,20 @@ func TestDynamicKeystore(t *testing.T) {
 		t.Fatalf("described password %+v", c)
 	}
 
+	// Stored: a restart serves the dynamic keystore, before any request.
+	cl.Close()
+	tb.restart()
+	addr = tb.ListenerAddr("SSL").String()
+	if got := servedCert(t, addr, ca); !got.Equal(renewed.Cert) {
+		t.Fatal("after a restart the broker serves the static keystore, not the stored dynamic one")
+	}
+	cl, err = kgo.NewClient(kgo.SeedBrokers(addr), kgo.DialTLSConfig(&tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}),
+		kgo.DefaultProduceTopic("rotate"), kgo.RetryTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+
 	// AlterConfigs replaces the set: empty, the static keystore again.
 	areq := kmsg.NewPtrAlterConfigsRequest()
 	ar := kmsg.NewAlterConfigsRequestResource()
