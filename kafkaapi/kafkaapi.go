@@ -6,6 +6,12 @@
 // replica layer's, cluster facts (brokers, leaders, ISR, controller) come
 // from the metadata cache, groups from the group coordinator.
 //
+// Each request's connection (reqCtx.conn, a netpoll.Conn) names the
+// listener it came in on, which decides the broker endpoints Metadata,
+// FindCoordinator and DescribeCluster answer with, and carries the
+// security.Principal it authenticated as (Conn.Principal), which the
+// authorizer is to check.
+//
 // Invariants:
 //  1. A handler never blocks the connection's reader past its response:
 //     long polls park in the replica purgatory, woken by appends.
