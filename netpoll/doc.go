@@ -1,4 +1,5 @@
-// Package netpoll is the connection layer of the broker: it accepts TCP
+// Package netpoll is the connection layer of the broker (the part of
+// Kafka's SocketServer that accepts, reads and writes): it accepts TCP
 // connections, cuts the byte stream into Kafka request frames, hands each
 // frame to a [Handler] and writes the handler's [Response] back, with file
 // regions sent by sendfile(2) through package zerocopy.
@@ -104,4 +105,19 @@
 //  10. A TLS connection holds its write buffer only while it has frames to
 //     answer, as the read buffer (invariant 2); the heap does not grow
 //     with the size of the regions it sends.
+//
+// # Locks
+//
+// Each connection's state belongs to its goroutine (invariant 3). Two
+// mutexes, both leaves (nothing is taken under them):
+//
+//   - Server.mu guards the listeners, the served connections and the
+//     count of connections per peer address; Server.closing is set under
+//     it, so no connection is added once Shutdown or Close has begun.
+//   - Conn.ctxMu guards the connection's Context, made on first use, and
+//     whether the connection has closed, so a Context asked for after the
+//     close is already canceled.
+//
+// A connection's principal is an atomic pointer: SetPrincipal may race
+// with readers on other goroutines. Counters are atomics.
 package netpoll

@@ -56,7 +56,7 @@ type AlterISRResult struct {
 	ISR            []int32
 }
 
-// becomeLeader resets the follower records for a new leadership: ISR
+// resetFollowers resets the follower records for a new leadership: ISR
 // members count as caught up now, others as never. Called with stateMu
 // held for writing.
 func (p *Partition) resetFollowers(st State, now time.Time) {
