@@ -20,22 +20,12 @@ import (
 //
 // Defaults, types, ranges and wording follow Kafka 3.x (ZooKeeper mode)
 // unless the Doc says otherwise.
-var defs = []*Def{
+var defs = append([]*Def{
 	// The broker and its listeners.
 	{Name: "broker.id", Default: "0", Doc: "The broker's ID. It must not exceed reserved.broker.max.id while broker.id.generation.enable is true.",
 		bind: brokerField(intIn[int32](TypeInt, 0, math.MaxInt32), func(c *Config) *int32 { return &c.BrokerID })},
 	{Name: "node.id", Alias: "broker.id", Doc: "The broker's ID (alias of broker.id, which wins when both are set).",
 		bind: brokerField(intIn[int32](TypeInt, 0, math.MaxInt32), func(c *Config) *int32 { return &c.BrokerID })},
-	{Name: "listeners", Default: "PLAINTEXT://127.0.0.1:9092", Doc: "The listener the broker binds: PLAINTEXT://host:port (one; port 0 takes a free port).",
-		bind: custom(TypeString, "PLAINTEXT://host:port", func(c *Config, v string) (err error) {
-			c.Listeners, err = parseListeners(v)
-			return err
-		}, func(c *Config) *string { return describeListeners(c.Listeners) })},
-	{Name: "advertised.listeners", DefaultFrom: "listeners", Doc: "The listener clients are told to connect to; listeners when unset. The broker fills in an advertised port 0 with the port it bound; listeners still shows what was configured.",
-		bind: custom(TypeString, "PLAINTEXT://host:port", func(c *Config, v string) (err error) {
-			c.AdvertisedListeners, err = parseListeners(v)
-			return err
-		}, func(c *Config) *string { return describeListeners(c.AdvertisedListeners) })},
 	{Name: "log.dirs", Default: "./data", Doc: "The directory holding the logs and the metadata (one directory).",
 		bind: custom(TypeString, "one directory", setLogDirs, func(c *Config) *string { return nullable(strings.Join(c.LogDirs, ",")) })},
 	{Name: "log.dir", Alias: "log.dirs", Doc: "The log directory (alias of log.dirs, which wins when both are set).",
@@ -271,7 +261,7 @@ var defs = []*Def{
 	{Scope: ScopeTopic, Name: KeyUncleanLeaderElectionEnable, Default: "false", BrokerKey: "unclean.leader.election.enable", ZooKeeper: true,
 		Doc:  "Whether a replica out of the in-sync set may become leader when no in-sync replica is alive, losing the records it lacks.",
 		bind: topicField(boolean, func(t *TopicConfig) *bool { return &t.UncleanLeaderElection })},
-}
+}, securityDefs...)
 
 // The topic keys, for code that builds a topic's overrides (the table
 // defines each with its constant).
@@ -386,39 +376,6 @@ func setConnectionsPerIPOverrides(c *Config, v string) error {
 	}
 	return nil
 }
-func parseListeners(v string) ([]Listener, error) {
-	var out []Listener
-	for _, item := range strings.Split(v, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		name, addr, ok := strings.Cut(item, "://")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%q is not NAME://host:port", item)
-		}
-		if name != "PLAINTEXT" {
-			return nil, fmt.Errorf("listener %q: only PLAINTEXT is supported", name)
-		}
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %v", item, err)
-		}
-		p, err := parseInt(port, 0, 65535)
-		if err != nil {
-			return nil, fmt.Errorf("%q: port %v", item, err)
-		}
-		out = append(out, Listener{Name: name, Host: host, Port: int32(p)})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no listener given")
-	}
-	if len(out) > 1 {
-		return nil, fmt.Errorf("only one listener is supported")
-	}
-	return out, nil
-}
-
 // AuthorizerClassNames are the authorizer.class.name values that turn the
 // authorizer on: Kafka's ZooKeeper-mode AclAuthorizer under its current
 // and its pre-2.4 name.

@@ -2,7 +2,10 @@ package kafkaapi
 
 // Metadata (key 3), versions 0-12.
 //
-// Brokers (this one, at its advertised listener), the cluster ID (v2+), the
+// Brokers at their endpoints on the listener the request came in on (a
+// broker without that listener is left out, as Kafka does; a partition
+// led by one is LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before),
+// the cluster ID (v2+), the
 // controller (v1+: this broker), and topics with their partitions: leader,
 // leader epoch (v7+), replicas, ISR, offline replicas (v5+), topic IDs
 // (v10+). A null topic list (v1+) or an empty one (v0) asks for every
@@ -37,7 +40,7 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	h := rc.h
 	snap := h.cache.Load()
 	resp := kmsg.NewPtrMetadataResponse()
-	for _, b := range snap.Brokers {
+	for _, b := range snap.BrokersOn(rc.conn.Listener()) {
 		br := kmsg.NewMetadataResponseBroker()
 		br.NodeID, br.Host, br.Port, br.Rack = b.ID, b.Host, b.Port, b.Rack
 		resp.Brokers = append(resp.Brokers, br)
@@ -65,7 +68,7 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, names, true)
 		for _, name := range names {
 			if describable.has(name) {
-				resp.Topics = append(resp.Topics, metadataTopic(snap.Topic(name), ops(name)))
+				resp.Topics = append(resp.Topics, metadataTopic(rc, snap, snap.Topic(name), ops(name)))
 			}
 		}
 		return rc.respond(resp)
@@ -120,7 +123,7 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 		}
 		if t != nil {
-			resp.Topics = append(resp.Topics, metadataTopic(t, ops(t.Name)))
+			resp.Topics = append(resp.Topics, metadataTopic(rc, snap, t, ops(t.Name)))
 			continue
 		}
 		mt := kmsg.NewMetadataResponseTopic()
@@ -172,9 +175,9 @@ func (h *Handler) autoCreate(name string) kmsg.MetadataResponseTopic {
 	return mt
 }
 
-// metadataTopic is a topic's answer, with its KIP-430 authorized
-// operations (math.MinInt32: not asked).
-func metadataTopic(t *metadata.TopicInfo, ops int32) kmsg.MetadataResponseTopic {
+// metadataTopic is a topic's answer on the client's listener, with its
+// KIP-430 authorized operations (math.MinInt32: not asked).
+func metadataTopic(rc *reqCtx, snap *metadata.Snapshot, t *metadata.TopicInfo, ops int32) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	mt.Topic = strptr(t.Name)
 	mt.TopicID = t.ID
@@ -193,6 +196,12 @@ func metadataTopic(t *metadata.TopicInfo, ops int32) kmsg.MetadataResponseTopic 
 		}
 		if p.Leader < 0 {
 			mp.ErrorCode = kerr.LeaderNotAvailable.Code
+		} else if _, ok := snap.BrokerOn(p.Leader, rc.conn.Listener()); !ok && snap.Alive(p.Leader) {
+			// The leader has no endpoint on the client's listener.
+			mp.Leader, mp.ErrorCode = -1, kerr.LeaderNotAvailable.Code
+			if rc.version >= 6 {
+				mp.ErrorCode = kerr.ListenerNotFound.Code
+			}
 		}
 		mt.Partitions = append(mt.Partitions, mp)
 	}

@@ -11,7 +11,9 @@ package kafkaapi
 // COORDINATOR_NOT_AVAILABLE until transactions land; other types are
 // INVALID_REQUEST. A key needs Describe on its group
 // (GROUP_AUTHORIZATION_FAILED) or transactional id
-// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), asked first, as Kafka does.
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), asked first, as Kafka does. The
+// coordinator is named at its endpoint on the listener the request came
+// in on.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -38,7 +40,7 @@ func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		case req.CoordinatorType == 1 && !rc.authorize(acl.OpDescribe, acl.ResourceTransactionalID, key):
 			c = coordinatorRefused(key, kerr.TransactionalIDAuthorizationFailed)
 		default:
-			c = rc.h.findCoordinator(req.CoordinatorType, key)
+			c = rc.h.findCoordinator(req.CoordinatorType, key, rc.conn.Listener())
 		}
 		if rc.version < 4 {
 			resp.ErrorCode, resp.ErrorMessage = c.ErrorCode, c.ErrorMessage
@@ -58,7 +60,7 @@ func coordinatorRefused(key string, err *kerr.Error) kmsg.FindCoordinatorRespons
 	return c
 }
 
-func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinatorResponseCoordinator {
+func (h *Handler) findCoordinator(keyType int8, key, listener string) kmsg.FindCoordinatorResponseCoordinator {
 	c := kmsg.NewFindCoordinatorResponseCoordinator()
 	c.Key = key
 	c.NodeID, c.Port = -1, -1
@@ -87,7 +89,7 @@ func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinator
 	}
 	snap := h.cache.Load()
 	st, found := snap.Partition(offsetsTopic, h.groups.PartitionFor(key))
-	b, ok := snap.Broker(st.Leader)
+	b, ok := snap.BrokerOn(st.Leader, listener)
 	ok = ok && found
 	if !ok {
 		c.ErrorCode = kerr.CoordinatorNotAvailable.Code

@@ -2,7 +2,8 @@ package kafkaapi
 
 // DescribeCluster (key 60), versions 0-1.
 //
-// KIP-700: the brokers (this one, at its advertised listener, no rack), the
+// KIP-700: the brokers at their endpoints on the listener the request came
+// in on (those without it left out), the
 // cluster ID, the controller (this broker: a standalone broker is its own
 // controller) and, when asked, the authorized cluster operations (KIP-430:
 // from the ACLs, 0 without Describe on the cluster; all of them without an
@@ -41,7 +42,7 @@ func serveDescribeCluster(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		return rc.respond(resp)
 	}
 	snap := h.cache.Load()
-	for _, b := range snap.Brokers {
+	for _, b := range snap.BrokersOn(rc.conn.Listener()) {
 		br := kmsg.NewDescribeClusterResponseBroker()
 		br.NodeID, br.Host, br.Port, br.Rack = b.ID, b.Host, b.Port, b.Rack
 		resp.Brokers = append(resp.Brokers, br)

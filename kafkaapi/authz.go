@@ -6,8 +6,10 @@ package kafkaapi
 // authorizer (authorizer.class.name empty) every check allows at once and
 // the request is served as before.
 //
-// Who asks: the principal the connection authenticated as (Deps.Principal;
-// User:ANONYMOUS until listeners authenticate) and the client's address.
+// Who asks: the principal the connection authenticated as (its listener's
+// TLS client certificate, mapped by ssl.principal.mapping.rules, or
+// User:ANONYMOUS; Deps.Principal overrides it in tests) and the client's
+// address.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -16,9 +18,8 @@ import (
 	"samsa/security/acl"
 )
 
-// anonymous is the principal of every connection until authentication
-// sets one (Deps.Principal).
-func anonymous(*netpoll.Conn) acl.Principal { return acl.Anonymous }
+// connPrincipal is the principal the connection's listener set.
+func connPrincipal(c *netpoll.Conn) acl.Principal { return c.Principal() }
 
 // apiNames are Kafka's names of the APIs whose kmsg name differs, for the
 // authorizer's log.

@@ -12,6 +12,13 @@
 // (package security/acl, through authz.go) what Kafka's KafkaApis asks,
 // before it acts; without one it asks nothing.
 //
+// Each request's connection (reqCtx.conn, a netpoll.Conn) names the
+// listener it came in on, which decides the broker endpoints Metadata,
+// FindCoordinator and DescribeCluster answer with, and carries the
+// security.Principal it authenticated as (Conn.Principal), which the
+// authorizer is to check. Dynamic broker configs (the TLS listeners'
+// keystores, KIP-226) go to the BrokerConfigs the server fills in.
+//
 // Invariants:
 //  1. Every frame ends in exactly one of: a response, no response (a
 //     Produce with acks=0), or the connection closed. A malformed header,

@@ -25,6 +25,9 @@ type localState struct {
 	NextProducerID int64            `json:"next_producer_id"`
 	// ACLs are the authorizer's (acls.go), one element per pattern.
 	ACLs []localACLs `json:"acls,omitempty"`
+	// BrokerConfigs are the dynamic broker configs (brokerconfig.go), by
+	// broker ID.
+	BrokerConfigs map[string]map[string]string `json:"broker_configs,omitempty"`
 }
 
 // Local keeps metadata in one JSON file, rewritten atomically (temporary

@@ -13,7 +13,7 @@ import (
 // are created through the authorizer (into a store in memory) and
 // decisions asked of it.
 
-func user(name string) Principal { return Principal{UserType, name} }
+func user(name string) Principal { return Principal{Type: UserType, Name: name} }
 
 func topic(name string) Pattern { return Pattern{ResourceTopic, name, PatternLiteral} }
 
@@ -160,7 +160,7 @@ func TestTopicACLs(t *testing.T) {
 		{rob, h1, OpWrite, false},
 		{batman, h2, OpWrite, true},
 		{user("nobody"), h1, OpDescribe, false},
-		{Principal{"Group", "alice"}, h2, OpRead, false}, // the principal type counts
+		{Principal{Type: "Group", Name: "alice"}, h2, OpRead, false}, // the principal type counts
 	} {
 		check(t, a, from(c.p, c.host), c.op, ResourceTopic, "t", c.want)
 	}
@@ -213,7 +213,7 @@ func TestSuperUsers(t *testing.T) {
 			t.Errorf("%s: super user refused Write on some topic", p)
 		}
 	}
-	check(t, a, from(Principal{"Group", "superuser1"}, "192.0.4.4"), OpRead, ResourceTopic, "t", false)
+	check(t, a, from(Principal{Type: "Group", Name: "superuser1"}, "192.0.4.4"), OpRead, ResourceTopic, "t", false)
 	check(t, a, from(user("superuser3"), "192.0.4.4"), OpRead, ResourceTopic, "t", false)
 	for _, bad := range []string{"superuser1", "User:a;", ";"} {
 		if _, err := ParseSuperUsers(bad); err == nil {

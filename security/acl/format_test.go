@@ -55,8 +55,8 @@ func TestNames(t *testing.T) {
 
 // TestPrincipal: "type:name" split at the first colon, as Kafka does.
 func TestPrincipal(t *testing.T) {
-	for s, want := range map[string]Principal{"User:alice": {"User", "alice"}, "User:a:b": {"User", "a:b"},
-		"User:": {"User", ""}, "Group:ops": {"Group", "ops"}, "User:*": WildcardPrincipal} {
+	for s, want := range map[string]Principal{"User:alice": {Type: "User", Name: "alice"}, "User:a:b": {Type: "User", Name: "a:b"},
+		"User:": {Type: "User", Name: ""}, "Group:ops": {Type: "Group", Name: "ops"}, "User:*": WildcardPrincipal} {
 		p, err := ParsePrincipal(s)
 		if err != nil || p != want || p.String() != s {
 			t.Errorf("ParsePrincipal(%q) = %v, %v", s, p, err)

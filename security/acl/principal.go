@@ -6,29 +6,26 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"samsa/security"
 )
 
 // Principal is who a connection is authenticated as (Kafka's
-// KafkaPrincipal): a type ("User") and a name. Until a connection
-// authenticates, it is Anonymous.
-type Principal struct {
-	Type string
-	Name string
-}
+// KafkaPrincipal): a type ("User") and a name, as package security's
+// listeners and authenticators set it. Until a connection authenticates,
+// it is Anonymous.
+type Principal = security.Principal
 
 // UserType is the principal type of users, the only one Kafka's
 // authenticators produce.
-const UserType = "User"
+const UserType = security.PrincipalTypeUser
 
 // Anonymous is the principal of a connection that did not authenticate
 // (PLAINTEXT, or SSL without a client certificate).
-var Anonymous = Principal{Type: UserType, Name: "ANONYMOUS"}
+var Anonymous = security.Anonymous
 
 // WildcardPrincipal, in an ACL, stands for every user.
 var WildcardPrincipal = Principal{Type: UserType, Name: Wildcard}
-
-// String is Kafka's form, "User:alice".
-func (p Principal) String() string { return p.Type + ":" + p.Name }
 
 // ParsePrincipal reads "type:name", split at the first colon as Kafka's
 // SecurityUtils.parseKafkaPrincipal does ("User:a:b" is user "a:b").
