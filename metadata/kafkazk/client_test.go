@@ -759,7 +759,9 @@ func TestWatchers(t *testing.T) {
 func TestZooKeeperRestart(t *testing.T) {
 	srv := zktest.Start(t)
 	e := newEnv(t, srv)
-	c := e.connect(srv.Addr(), 4*time.Second)
+	// The session must outlive the restart of a JVM, which takes seconds,
+	// and tens of them on a loaded machine: the test waits for no expiry.
+	c := e.connect(srv.Addr(), 20*time.Second)
 	ctx := ctxT(t)
 	epoch, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
 	must(t, err)
