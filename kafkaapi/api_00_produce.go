@@ -29,9 +29,10 @@ package kafkaapi
 // compacted topic, a timestamp out of range), their indexes in the batch
 // and messages (KIP-467 record_errors).
 // Transactions (KIP-98): a request carrying transactional batches needs a
-// transactional_id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise, for
-// every partition, as Kafka answers it) and one producer id and epoch
-// (INVALID_PRODUCER_ID_MAPPING otherwise). A producer's first
+// transactional_id on which the principal may Write
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise, for every partition,
+// before any other check, as Kafka answers it) and one producer id and
+// epoch (INVALID_PRODUCER_ID_MAPPING otherwise). A producer's first
 // transactional batch on a partition is verified with the transaction
 // coordinator first (KIP-890 part 1: replica.VerifyTxnProduce), so a
 // produce arriving after its transaction was aborted is refused with
@@ -39,6 +40,10 @@ package kafkaapi
 // NOT_ENOUGH_REPLICAS. A non-transactional batch of a producer whose
 // transaction is open is INVALID_TXN_STATE. Internal topics refuse client
 // appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
+// Authorization: Write on each topic, else TOPIC_AUTHORIZATION_FAILED for
+// its partitions (before any other check but the transactional id's, as
+// KafkaApis does; an acks=0 producer sees its connection closed). Kafka
+// 3.x checks IdempotentWrite at InitProducerId, not here (KIP-679).
 
 import (
 	"time"
@@ -50,6 +55,7 @@ import (
 	"samsa/netpoll"
 	"samsa/record"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 func init() { registerHot(0, 0, 9, serveProduce) }
@@ -63,7 +69,11 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	// acks=all: the partitions to wait on, and where their answers are.
 	var awaits []replica.Await
 	var awaitAt [][2]int
-	txn := h.txnProduce(rc, req)
+	var writable allowed // Write on each topic (KafkaApis: once per topic entry)
+	if h.authz != nil {
+		writable = rc.filterAuthorized(acl.OpWrite, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.ProduceRequestTopic) string { return t.Topic }), false)
+	}
+	txn := h.txnProduce(rc, req, writable)
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -73,10 +83,12 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			ts, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			switch {
-			case badAcks:
-				err = errf(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1, not %d", req.Acks)
 			case txn.err != nil:
 				err = txn.err
+			case !writable.has(rt.Topic):
+				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
+			case badAcks:
+				err = errf(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1, not %d", req.Acks)
 			case err != nil:
 			case ts.Meta.Internal:
 				// The group coordinator alone writes __consumer_offsets.
@@ -146,7 +158,7 @@ type txnProduce struct {
 // txnProduce finds the partitions of req that carry a transactional batch
 // and verifies them with the coordinator in one question (KafkaApis and
 // ReplicaManager.appendRecordsWithTransactionVerification).
-func (h *Handler) txnProduce(rc *reqCtx, req *kmsg.ProduceRequest) txnProduce {
+func (h *Handler) txnProduce(rc *reqCtx, req *kmsg.ProduceRequest, writable allowed) txnProduce {
 	var out txnProduce
 	var list []replica.TxnProduce
 	type producer struct {
@@ -161,6 +173,9 @@ func (h *Handler) txnProduce(rc *reqCtx, req *kmsg.ProduceRequest) txnProduce {
 				continue // the append refuses what is not a transactional batch
 			}
 			producers[producer{hd.ProducerID, hd.ProducerEpoch}] = true
+			if !writable.has(rt.Topic) {
+				continue // refused for the topic: nothing to verify
+			}
 			if _, p, err := h.rm.Lookup(rt.Topic, rp.Partition); err == nil && p.IsLeader() {
 				list = append(list, replica.TxnProduce{P: p, ProducerID: hd.ProducerID, Epoch: hd.ProducerEpoch})
 			}
@@ -169,8 +184,8 @@ func (h *Handler) txnProduce(rc *reqCtx, req *kmsg.ProduceRequest) txnProduce {
 	switch {
 	case len(producers) == 0:
 		return out
-	case req.TransactionID == nil:
-		out.err = errf(kerr.TransactionalIDAuthorizationFailed, "transactional records without a transactional id")
+	case req.TransactionID == nil || !rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionID):
+		out.err = errf(kerr.TransactionalIDAuthorizationFailed, "Transactional ID authorization failed.")
 		return out
 	case len(producers) > 1:
 		out.err = errf(kerr.InvalidProducerIDMapping, "Transactional records contained more than one producer ID")

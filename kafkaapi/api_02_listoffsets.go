@@ -13,6 +13,8 @@ package kafkaapi
 // reached the start of its epoch answers OFFSET_NOT_AVAILABLE (v5+; before,
 // LEADER_NOT_AVAILABLE), as Kafka does. A partition named more than once in
 // a v1+ request fails at each entry with INVALID_REQUEST, as in Kafka.
+// Needs Describe on each topic (TOPIC_AUTHORIZATION_FAILED for its
+// partitions, checked first).
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -20,6 +22,7 @@ import (
 
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 func init() { register(2, 0, 7, serveListOffsets) }
@@ -38,6 +41,7 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			named[tp{rt.Topic, rp.Partition}]++
 		}
 	}
+	describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.ListOffsetsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
@@ -45,6 +49,11 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset = -1, -1
+			if !describable.has(rt.Topic) {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			_, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			if err == nil {
 				err = p.CheckLeader(rp.CurrentLeaderEpoch)

@@ -10,7 +10,10 @@ package kafkaapi
 // does for producers without a transactional ID. Transactions are a later
 // stage: a request with a transactional ID gets
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients treat as fatal and
-// report, and the transaction APIs are not advertised.
+// report, and the transaction APIs are not advertised. Authorization: a
+// transactional id needs Write on it; an idempotent producer needs
+// IdempotentWrite on the cluster or Write on some topic (KIP-679), else
+// CLUSTER_AUTHORIZATION_FAILED.
 
 import (
 	"sync"
@@ -19,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(22, 0, 4, serveInitProducerID) }
@@ -52,6 +56,18 @@ func serveInitProducerID(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.InitProducerIDRequest)
 	resp := kmsg.NewPtrInitProducerIDResponse()
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if req.TransactionalID != nil && !rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
+	// KIP-679: an idempotent producer needs IdempotentWrite on the cluster,
+	// or Write on some topic.
+	if req.TransactionalID == nil && rc.h.authz != nil &&
+		!rc.authorizeAction(acl.Action{Operation: acl.OpIdempotentWrite, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) &&
+		!rc.h.authz.AuthorizeByResourceType(rc.requester(), acl.OpWrite, acl.ResourceTopic) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
 	if req.TransactionalID != nil {
 		rc.h.log.Warn("transactional producer refused: transactions are not supported yet", "transactional.id", *req.TransactionalID, "client", rc.clientID, "remote", rc.conn.RemoteAddr())
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code

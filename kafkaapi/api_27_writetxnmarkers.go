@@ -18,11 +18,12 @@ package kafkaapi
 // of __consumer_offsets then completes the producer's pending offsets in
 // the group coordinator (committed or dropped, KIP-447).
 //
-// Authorization: in cluster mode any broker may send it (CLUSTER_ACTION is
-// not checked yet); a standalone broker has no other broker, so it
-// refuses the request from the network with CLUSTER_AUTHORIZATION_FAILED
-// for every partition, and its own transaction coordinator writes its
-// markers in process through Handler.WriteTxnMarkers.
+// Authorization: in cluster mode the sender needs Alter, or else
+// ClusterAction, on the cluster (CLUSTER_AUTHORIZATION_FAILED for every
+// partition), as Kafka checks it; a standalone broker has no other
+// broker, so it refuses the request from the network the same way, and
+// its own transaction coordinator writes its markers in process through
+// Handler.WriteTxnMarkers.
 
 import (
 	"context"
@@ -33,6 +34,7 @@ import (
 
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 func init() { register(27, 0, 1, serveWriteTxnMarkers) }
@@ -45,6 +47,11 @@ func serveWriteTxnMarkers(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.WriteTxnMarkersRequest)
 	if rc.h.cluster == nil {
 		rc.h.log.Warn("refusing WriteTxnMarkers from the network: a standalone broker's coordinator writes its markers in process", "client", rc.clientID, "remote", rc.conn.RemoteAddr())
+		return rc.respond(writeTxnMarkersAll(req, kerr.ClusterAuthorizationFailed.Code))
+	}
+	// Kafka: Alter on the cluster, else ClusterAction on it.
+	if !rc.authorizeAction(acl.Action{Operation: acl.OpAlter, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) &&
+		!rc.authorizeCluster(acl.OpClusterAction) {
 		return rc.respond(writeTxnMarkersAll(req, kerr.ClusterAuthorizationFailed.Code))
 	}
 	return rc.respond(rc.h.WriteTxnMarkers(rc.conn.Context(), req))

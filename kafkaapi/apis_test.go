@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -36,6 +37,7 @@ import (
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 // pipeListener is a net.Listener of in-memory connections.
@@ -96,6 +98,12 @@ type testBroker struct {
 	h       *Handler
 	cluster *fakeCluster // nil standalone
 	reg     *prometheus.Registry
+	// authz is the authorizer (props authorizer.class.name, over the
+	// metadata file, as a standalone broker's); nil without. who is the
+	// principal every connection is authenticated as (Deps.Principal):
+	// User:ANONYMOUS until the test sets another.
+	authz *acl.Authorizer
+	who   *atomic.Pointer[acl.Principal]
 
 	srv  *netpoll.Server
 	ln   *pipeListener
@@ -197,6 +205,20 @@ func startTestBroker(t testing.TB, props map[string]string, cl *fakeCluster) *te
 		Logger: quiet,
 	})
 	deps := Deps{Config: cfg, Logger: quiet, Store: b.store, Cache: b.cache, Replicas: b.rm, Groups: b.groups, Metrics: NewMetrics(b.reg)}
+	b.who = new(atomic.Pointer[acl.Principal])
+	b.who.Store(&acl.Anonymous)
+	deps.Principal = func(*netpoll.Conn) acl.Principal { return *b.who.Load() }
+	if cfg.AuthorizerClassName != "" {
+		supers, err := acl.ParseSuperUsers(cfg.SuperUsers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.authz = acl.New(acl.Config{SuperUsers: supers, AllowIfNoACL: cfg.AllowEveryoneIfNoACLFound, Store: b.store, Logger: quiet, Decided: deps.Metrics.AuthorizerDecided})
+		if err := b.authz.Load(); err != nil {
+			t.Fatal(err)
+		}
+		deps.Authorizer = b.authz
+	}
 	if cl != nil {
 		deps.Cluster = cl
 	}

@@ -133,8 +133,9 @@ func TestAppendAsFollower(t *testing.T) {
 
 // TestAssignEpochDeferred: a deferred assignment counts at once but writes
 // no file; the first append after it writes the file before its batch, and
-// an append whose write of the file fails appends nothing and leaves the
-// log writable. Several deferred entries cost one write.
+// an append whose write of the file fails appends nothing and makes the log
+// refuse appends until it is reopened (a failed write of the log, as
+// Kafka's storage exception). Several deferred entries cost one write.
 func TestAssignEpochDeferred(t *testing.T) {
 	fsys := vfs.NewFaulty(vfs.OS)
 	dir := partDir(t)
@@ -157,10 +158,17 @@ func TestAssignEpochDeferred(t *testing.T) {
 	if _, err := l.Append(batch(1, 8, 'a', 1)); err == nil {
 		t.Fatal("append succeeded with its epoch checkpoint unwritten")
 	}
-	if l.EndOffset() != 0 || l.Size() != 0 || l.Err() != nil {
-		t.Fatalf("after a failed epoch write: end %d, size %d, error %v", l.EndOffset(), l.Size(), l.Err())
+	if l.EndOffset() != 0 || l.Size() != 0 || l.Err() == nil {
+		t.Fatalf("after a failed epoch write: end %d, size %d, error %v; want nothing appended and a sticky error", l.EndOffset(), l.Size(), l.Err())
+	}
+	if _, err := l.Append(batch(1, 8, 'a', 1)); err == nil {
+		t.Fatal("append succeeded after a failed epoch write")
 	}
 	fsys.Heal()
+	l.Close()
+	l = openLog(t, dir, smallConfig(), Options{FS: fsys})
+	defer l.Close()
+	l.AssignEpochDeferred(4, 0) // the leadership, again after the reopen
 	a := mustAppend(t, l, batch(1, 8, 'b', 1))
 	if data, err := os.ReadFile(path); err != nil || string(data) != "0\n1\n4 0\n" {
 		t.Fatalf("checkpoint after the first append: %q, %v", data, err)

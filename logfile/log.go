@@ -294,10 +294,11 @@ func (l *Log) AppendAsFollowerTxn(buf []byte, plan TxnPlan) (AppendInfo, error) 
 // publishes them. Called with l.mu held.
 func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, plan TxnPlan) (AppendInfo, error) {
 	if l.epochs.Dirty() {
-		// The epoch cache on disk covers every batch on disk. Nothing of
-		// the log was written: the error is not sticky.
+		// The epoch cache on disk covers every batch on disk. A failed
+		// write is a failed write of the log (Kafka marks the directory
+		// offline): sticky, though nothing of the batches was written.
 		if err := l.epochs.WriteDeferred(); err != nil {
-			return AppendInfo{}, err
+			return AppendInfo{}, l.fail(fmt.Errorf("logfile: leader-epoch-checkpoint of %s: %w", l.dir, err))
 		}
 	}
 	cfg := l.cfg.Load()

@@ -44,6 +44,9 @@ type FetcherConfig struct {
 	Timeout          time.Duration // replica.socket.timeout.ms
 	// Endpoint is a broker's host:port, from the metadata cache.
 	Endpoint func(id int32) (string, bool)
+	// Dial connects to a leader's inter-broker listener (TLS when it is
+	// SSL); nil is plain TCP.
+	Dial kclient.DialFunc
 
 	// dial connects to a leader (nil: kclient); tests answer in-process.
 	dial func(addr, clientID string) leaderClient
@@ -96,7 +99,13 @@ func newFetchers(m *Manager, cfg FetcherConfig) *fetchers {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.dial == nil {
-		cfg.dial = func(addr, id string) leaderClient { return kclient.New(addr, id) }
+		dial := cfg.Dial
+		cfg.dial = func(addr, id string) leaderClient {
+			if dial != nil {
+				return kclient.New(addr, id, kclient.WithDial(dial))
+			}
+			return kclient.New(addr, id)
+		}
 	}
 	return &fetchers{m: m, cfg: cfg, log: m.log.With("component", "replica-fetcher"),
 		byKey: map[fetcherKey]*fetcher{}, assigned: map[*Partition]fetcherKey{}, addrs: map[int32]string{}}

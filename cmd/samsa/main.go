@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"samsa/cli/acl"
 	"samsa/cli/bench"
 	"samsa/cli/broker"
 	"samsa/cli/cluster"
@@ -39,7 +40,7 @@ func newRootCmd() *cobra.Command {
 		Short: "A Kafka-compatible message broker and its tools",
 		Long: `Samsa is a Kafka-compatible message broker. This binary runs the broker
 (samsa broker) and holds the client tools that talk to any Kafka broker:
-topics, producing, consuming, consumer groups, cluster administration and
+topics, producing, consuming, consumer groups, cluster administration, ACLs and
 benchmarks, plus dump-log for reading segment files offline.
 
 Exit status: 0 success, 1 a failure (the broker refused, a record was not
@@ -71,6 +72,7 @@ offsets, group seek), as in kcat. -b/--brokers names the seed brokers
 		consume.NewCommand(cf),
 		group.NewCommand(cf),
 		cluster.NewCommand(cf),
+		acl.NewCommand(cf),
 		bench.NewCommand(cf),
 		dumplog.NewCommand(),
 		versioncmd.NewCommand(stamp),
