@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"samsa/logfile/checkpoint"
 	"samsa/record"
 	"samsa/txnindex"
 )
@@ -602,7 +603,7 @@ type Cleaner struct {
 // NewCleaner returns a cleaner for d, reading its checkpoint. maxKeys
 // bounds each compaction's key map (see CompactOptions.MaxKeys).
 func NewCleaner(d *Dir, maxKeys int) (*Cleaner, error) {
-	fd, err := ReadCheckpoint(d.fs, filepath.Join(d.path, CleanerCheckpoint))
+	fd, err := checkpoint.Read(d.fs, filepath.Join(d.path, CleanerCheckpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -626,7 +627,7 @@ func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
 	var errs []error
 	live := map[TopicPartition]bool{}
 	for _, l := range c.d.Logs() {
-		tp := TopicPartition{l.topic, l.partition}
+		tp := TopicPartition{Topic: l.topic, Partition: l.partition}
 		live[tp] = true
 		cfg := l.Config()
 		if !cfg.Compact {
@@ -660,7 +661,7 @@ func (c *Cleaner) RunOnce(force bool) (CleanStats, error) {
 			delete(c.firstDirty, tp)
 		}
 	}
-	if err := WriteCheckpoint(c.d.fs, filepath.Join(c.d.path, CleanerCheckpoint), c.firstDirty); err != nil {
+	if err := checkpoint.Write(c.d.fs, filepath.Join(c.d.path, CleanerCheckpoint), c.firstDirty); err != nil {
 		errs = append(errs, err)
 	}
 	return st, errors.Join(errs...)

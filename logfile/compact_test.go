@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 	"samsa/record"
 	"samsa/record/codec"
@@ -529,11 +530,11 @@ func TestCleaner(t *testing.T) {
 	plain.Compact, plain.NoDelete = false, false
 	plain.RetentionMs = -1
 	cfgs["c"], cfgs["p"] = compacted, plain
-	lc, err := d.Create(TopicPartition{"c", 0}, compacted)
+	lc, err := d.Create(TopicPartition{Topic: "c", Partition: 0}, compacted)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp, err := d.Create(TopicPartition{"p", 0}, plain)
+	lp, err := d.Create(TopicPartition{Topic: "p", Partition: 0}, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,8 +555,8 @@ func TestCleaner(t *testing.T) {
 	if n := len(readRecords(t, lp)); n != 150 {
 		t.Fatalf("the delete-policy log has %d records, want all 150", n)
 	}
-	ck, err := ReadCheckpoint(vfs.OS, filepath.Join(path, CleanerCheckpoint))
-	if err != nil || ck[TopicPartition{"c", 0}] == 0 {
+	ck, err := checkpoint.Read(vfs.OS, filepath.Join(path, CleanerCheckpoint))
+	if err != nil || ck[TopicPartition{Topic: "c", Partition: 0}] == 0 {
 		t.Fatalf("cleaner checkpoint %v, %v; want the first dirty offset of c-0", ck, err)
 	}
 	// Nothing dirty: the next pass does nothing; a little new data is
@@ -572,7 +573,7 @@ func TestCleaner(t *testing.T) {
 		t.Fatalf("a pass below the dirty ratio compacted %d logs", st.Logs)
 	}
 	c2, err := NewCleaner(d, 0)
-	if err != nil || c2.firstDirty[TopicPartition{"c", 0}] != ck[TopicPartition{"c", 0}] {
+	if err != nil || c2.firstDirty[TopicPartition{Topic: "c", Partition: 0}] != ck[TopicPartition{Topic: "c", Partition: 0}] {
 		t.Fatalf("a new cleaner did not read the checkpoint: %v %v", c2.firstDirty, err)
 	}
 	if st, err := c.RunOnce(true); err != nil || st.Logs != 1 {
@@ -594,7 +595,7 @@ func TestCleanerMaxCompactionLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	l, err := d.Create(TopicPartition{"lagged", 0}, cfg)
+	l, err := d.Create(TopicPartition{Topic: "lagged", Partition: 0}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

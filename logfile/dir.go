@@ -15,8 +15,21 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 )
+
+// Checkpoint files in a log directory (package checkpoint has their
+// format). Part of the format: never change.
+const (
+	RecoveryPointCheckpoint  = "recovery-point-offset-checkpoint"
+	LogStartOffsetCheckpoint = "log-start-offset-checkpoint"
+	ReplicationCheckpoint    = "replication-offset-checkpoint"
+	CleanShutdownMarker      = ".kafka_cleanshutdown"
+)
+
+// TopicPartition names a partition.
+type TopicPartition = checkpoint.TopicPartition
 
 // ErrDirLocked: another process holds the log directory.
 var ErrDirLocked = errors.New("logfile: log directory is in use by another process")
@@ -151,17 +164,17 @@ func (d *Dir) load() error {
 	d.clean = err == nil
 	_, err = d.fs.Stat(filepath.Join(d.path, RecoveryPointCheckpoint))
 	d.fresh = !d.clean && errors.Is(err, fs.ErrNotExist)
-	rps, err := ReadCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint))
+	rps, err := checkpoint.Read(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint))
 	if err != nil {
 		return err
 	}
-	starts, err := ReadCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint))
+	starts, err := checkpoint.Read(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint))
 	if err != nil {
 		return err
 	}
 	hws := map[TopicPartition]int64{}
 	if d.opts.ManualHighWatermark {
-		if hws, err = ReadCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint)); err != nil {
+		if hws, err = checkpoint.Read(d.fs, filepath.Join(d.path, ReplicationCheckpoint)); err != nil {
 			return err
 		}
 	}
@@ -188,7 +201,7 @@ func (d *Dir) load() error {
 			continue
 		}
 		d.fresh = false // partitions without a checkpoint: copied in, or the checkpoint lost
-		tp := TopicPartition{topic, part}
+		tp := TopicPartition{Topic: topic, Partition: part}
 		l, err := Open(full, d.opts.ConfigFor(topic), Options{
 			FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: d.clean,
 			RecoveryPoint: rps[tp], LogStartOffset: starts[tp], checkpoint: d.Checkpoint,
@@ -374,20 +387,20 @@ func (d *Dir) writeCheckpoints() error {
 	starts := map[TopicPartition]int64{}
 	hws := map[TopicPartition]int64{}
 	for _, l := range d.Logs() {
-		tp := TopicPartition{l.topic, l.partition}
+		tp := TopicPartition{Topic: l.topic, Partition: l.partition}
 		rps[tp] = l.RecoveryPoint()
 		starts[tp] = l.StartOffset()
 		hws[tp] = l.HighWatermark()
 	}
-	if err := WriteCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint), rps); err != nil {
+	if err := checkpoint.Write(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint), rps); err != nil {
 		return err
 	}
 	if d.opts.ManualHighWatermark {
-		if err := WriteCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint), hws); err != nil {
+		if err := checkpoint.Write(d.fs, filepath.Join(d.path, ReplicationCheckpoint), hws); err != nil {
 			return err
 		}
 	}
-	return WriteCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint), starts)
+	return checkpoint.Write(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint), starts)
 }
 
 // RunRetention runs one retention pass over every log and returns the

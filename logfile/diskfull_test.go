@@ -172,7 +172,7 @@ func newFullDisk(t *testing.T, fsys vfs.FS) *fullDisk {
 	}
 	t.Cleanup(func() { w.d.Close() })
 	for i := range w.logs {
-		if w.logs[i], err = w.d.Create(TopicPartition{"t", int32(i)}, cfg); err != nil {
+		if w.logs[i], err = w.d.Create(TopicPartition{Topic: "t", Partition: int32(i)}, cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -247,7 +247,7 @@ func (w *fullDisk) check(t *testing.T, fsys *vfs.Faulty) {
 	}
 	defer d.Close()
 	for i := range w.logs {
-		l := d.Get(TopicPartition{"t", int32(i)})
+		l := d.Get(TopicPartition{Topic: "t", Partition: int32(i)})
 		mustEqual(t, readAll(t, l, 1<<20), concat(w.acked[i]))
 		mustAppend(t, l, batch(1, 10, 0xcc, 1))
 	}

@@ -10,8 +10,8 @@
 // recovery (recover.go), keeping its leader epoch cache (package
 // logfile/epochcache, Kafka's LeaderEpochFileCache) in step (epochs.go);
 // Dir, one entry of log.dirs
-// (Kafka's LogManager): its lock file, checkpoints (checkpoint.go),
-// clean-shutdown marker and background loops for retention, flush.ms,
+// (Kafka's LogManager): its lock file, checkpoints (their format is
+// package logfile/checkpoint's), clean-shutdown marker and background loops for retention, flush.ms,
 // checkpoints and the cleaner (dir.go); Cleaner with Log.Compact, log
 // compaction (compact.go, Kafka's LogCleaner; compact_txn.go for
 // transactions); and each segment's transaction index, when it is

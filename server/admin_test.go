@@ -23,6 +23,7 @@ import (
 
 	"samsa/config"
 	"samsa/logfile"
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 	"samsa/metadata"
 )
@@ -586,7 +587,7 @@ func TestDeleteRecords(t *testing.T) {
 	}
 	// Checkpointed before the answer, not at the next periodic checkpoint:
 	// a crash cannot bring the records back.
-	ck, err := logfile.ReadCheckpoint(vfs.OS, filepath.Join(tb.dir, logfile.LogStartOffsetCheckpoint))
+	ck, err := checkpoint.Read(vfs.OS, filepath.Join(tb.dir, logfile.LogStartOffsetCheckpoint))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package logfile
+package checkpoint
 
 import (
 	"bufio"
@@ -13,14 +13,9 @@ import (
 	"samsa/logfile/vfs"
 )
 
-// Checkpoint file names in a log directory. Part of the format: never change.
-const (
-	RecoveryPointCheckpoint  = "recovery-point-offset-checkpoint"
-	LogStartOffsetCheckpoint = "log-start-offset-checkpoint"
-	ReplicationCheckpoint    = "replication-offset-checkpoint"
-	CleanShutdownMarker      = ".kafka_cleanshutdown"
-	checkpointVersion        = 0
-)
+// version is the only version of the format. Part of the format: never
+// change.
+const version = 0
 
 // TopicPartition names a partition.
 type TopicPartition struct {
@@ -30,10 +25,19 @@ type TopicPartition struct {
 
 func (tp TopicPartition) String() string { return tp.Topic + "-" + strconv.Itoa(int(tp.Partition)) }
 
-// WriteCheckpoint writes offsets in Kafka's checkpoint format (a version
-// line, a count line, then "topic partition offset" lines) to a temporary
-// file that is fsynced and renamed over path.
-func WriteCheckpoint(fsys vfs.FS, path string, offsets map[TopicPartition]int64) error {
+// ErrMalformed: a checkpoint file that does not parse (invariant 2).
+var ErrMalformed = errors.New("checkpoint: malformed checkpoint file")
+
+// Write writes offsets to path (invariant 1).
+func Write(fsys vfs.FS, path string, offsets map[TopicPartition]int64) error {
+	if err := vfs.WriteFileAtomic(fsys, path, encode(offsets)); err != nil {
+		return fmt.Errorf("checkpoint: write: %w", err)
+	}
+	return nil
+}
+
+// encode returns the bytes of a file holding offsets, sorted.
+func encode(offsets map[TopicPartition]int64) []byte {
 	tps := make([]TopicPartition, 0, len(offsets))
 	for tp := range offsets {
 		tps = append(tps, tp)
@@ -45,35 +49,29 @@ func WriteCheckpoint(fsys vfs.FS, path string, offsets map[TopicPartition]int64)
 		return int(a.Partition) - int(b.Partition)
 	})
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d\n%d\n", checkpointVersion, len(tps))
+	fmt.Fprintf(&b, "%d\n%d\n", version, len(tps))
 	for _, tp := range tps {
 		fmt.Fprintf(&b, "%s %d %d\n", tp.Topic, tp.Partition, offsets[tp])
 	}
-	if err := vfs.WriteFileAtomic(fsys, path, b.Bytes()); err != nil {
-		return fmt.Errorf("logfile: write checkpoint: %w", err)
-	}
-	return nil
+	return b.Bytes()
 }
 
-// ErrBadCheckpoint: a checkpoint file that does not parse.
-var ErrBadCheckpoint = errors.New("logfile: malformed checkpoint file")
-
-// ReadCheckpoint reads a checkpoint file; a missing file is an empty map.
-func ReadCheckpoint(fsys vfs.FS, path string) (map[TopicPartition]int64, error) {
+// Read reads the checkpoint file at path; a missing file is an empty map.
+func Read(fsys vfs.FS, path string) (map[TopicPartition]int64, error) {
 	data, err := vfs.ReadFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[TopicPartition]int64{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("logfile: read checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: read: %w", err)
 	}
-	return ParseCheckpoint(data)
+	return Parse(data)
 }
 
-// ParseCheckpoint parses the bytes of a checkpoint file.
-func ParseCheckpoint(data []byte) (map[TopicPartition]int64, error) {
+// Parse parses the bytes of a checkpoint file.
+func Parse(data []byte) (map[TopicPartition]int64, error) {
 	bad := func(line int, why string) error {
-		return fmt.Errorf("%w: line %d: %s", ErrBadCheckpoint, line, why)
+		return fmt.Errorf("%w: line %d: %s", ErrMalformed, line, why)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	line := 0
@@ -88,7 +86,7 @@ func ParseCheckpoint(data []byte) (map[TopicPartition]int64, error) {
 	if !ok {
 		return nil, bad(1, "missing version")
 	}
-	if v != strconv.Itoa(checkpointVersion) {
+	if v != strconv.Itoa(version) {
 		return nil, bad(1, fmt.Sprintf("unsupported version %q", v))
 	}
 	c, ok := nextLine()
