@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"samsa/logfile/checkpoint"
+	"samsa/logfile/compact"
 	"samsa/logfile/vfs"
 )
 
@@ -92,7 +93,7 @@ type Dir struct {
 	ckNext *ckRound
 	ckSem  chan struct{}
 
-	cleaner *Cleaner // nil: no cleaner
+	cleaner *compact.Cleaner // nil: no cleaner
 
 	stop chan struct{}
 	done chan struct{}
@@ -146,7 +147,7 @@ func OpenDir(path string, opts DirOptions) (*Dir, error) {
 		if opts.CleanerBackoff <= 0 {
 			opts.CleanerBackoff = 15 * time.Second
 		}
-		if d.cleaner, err = NewCleaner(d, max(opts.CleanerMaxKeys, 1)); err != nil {
+		if d.cleaner, err = d.NewCleaner(max(opts.CleanerMaxKeys, 1)); err != nil {
 			d.closeLogs()
 			lock.Close()
 			return nil, err
@@ -338,6 +339,22 @@ func (d *Dir) Delete(tp TopicPartition) error {
 		}
 	}()
 	return nil
+}
+
+// NewCleaner returns a cleaner of the directory's compacted logs (package
+// compact), reading its checkpoint; maxKeys bounds each pass's key map
+// (compact.Options.MaxKeys). OpenDir runs one when DirOptions.Cleaner is
+// set; tests and tools run passes of their own.
+func (d *Dir) NewCleaner(maxKeys int) (*compact.Cleaner, error) {
+	return compact.NewCleaner(compact.CleanerOptions{FS: d.fs, Dir: d.path, MaxKeys: maxKeys, Now: d.opts.Now, Logger: d.opts.Logger,
+		Logs: func() []compact.Log {
+			logs := d.Logs()
+			out := make([]compact.Log, len(logs))
+			for i, l := range logs {
+				out[i] = compactLog{l}
+			}
+			return out
+		}})
 }
 
 // ckRound is one write of the checkpoint files, shared by every caller

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"samsa/logfile/checkpoint"
+	"samsa/logfile/compact"
 	"samsa/logfile/vfs"
 )
 
@@ -244,7 +245,7 @@ func TestCompactSwapFaults(t *testing.T) {
 			before := readRecords(t, l)
 
 			tc.inject(f)
-			res, err := l.Compact(CompactOptions{})
+			res, err := l.Compact(compact.Options{})
 			if err == nil {
 				t.Fatalf("compaction succeeded with a fault injected: %+v", res)
 			}
@@ -291,7 +292,7 @@ func TestCompactSwapFaults(t *testing.T) {
 			}
 			// Writable again, and compaction works now.
 			mustAppend(t, r, kvBatch(clk.Now().UnixMilli(), -1, -1, kv{key: "k1", value: "after"}))
-			if _, err := r.Compact(CompactOptions{}); err != nil {
+			if _, err := r.Compact(compact.Options{}); err != nil {
 				t.Fatalf("compaction after the disk healed: %v", err)
 			}
 			all := readRecords(t, r)

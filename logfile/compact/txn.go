@@ -1,4 +1,4 @@
-package logfile
+package compact
 
 // Transactions in compaction, as Kafka's LogCleaner and
 // CleanedTransactionMetadata (txnindex.Cleaned) handle them:
@@ -11,12 +11,12 @@ package logfile
 //     the cleaned segment's index); a COMMIT marker stays while records of
 //     its transaction remain. A marker whose records are all gone becomes
 //     removable: the first pass that finds it so stamps it with a delete
-//     horizon, delete.retention.ms ahead (KIP-534: attribute bit 6, the
+//     horizon, delete.retention.ms ahead (KIP-534: AttrDeleteHorizon, the
 //     horizon in firstTimestamp), and a pass after the horizon removes it,
 //     unless it is its producer's last batch, kept empty to remember the
 //     producer's epoch. Consumers reading from before the horizon still
 //     find the marker that ends what they dropped.
-//   - Compaction never passes the last stable offset (cleanable), so it
+//   - A pass never reaches the last stable offset (invariant 3), so it
 //     never sees a transaction without its marker.
 
 import (
@@ -25,20 +25,10 @@ import (
 	"samsa/record"
 )
 
-// attrDeleteHorizon is Kafka's delete horizon flag of a batch (KIP-534):
+// AttrDeleteHorizon is Kafka's delete horizon flag of a batch (KIP-534):
 // its firstTimestamp is the time after which compaction may remove it.
 // Part of the format: never change.
-const attrDeleteHorizon = 0x40
-
-// segmentTxns returns the aborted transactions with records in segment s,
-// from the transaction indexes, for the cleaner's txnindex.Cleaned.
-func (l *Log) segmentTxns(s *segment) []AbortedTxn {
-	upTo := s.nextNow()
-	if next := l.segmentAfter(s); next != nil {
-		upTo = next.base
-	}
-	return l.AbortedTxns(s.base, upTo)
-}
+const AttrDeleteHorizon = 0x40
 
 // filterControl is filterBatch for a control batch: kept as it is while it
 // guards records; stamped with a delete horizon the first time it does
@@ -48,13 +38,13 @@ func filterControl(batch []byte, h *record.Header, m *offsetMap) ([]byte, int64,
 	if !m.txns.Control(h, batch) {
 		return batch, 0, nil
 	}
-	if h.Attributes&attrDeleteHorizon == 0 {
+	if h.Attributes&AttrDeleteHorizon == 0 {
 		recs, err := record.Inflate(batch, h, nil, maxInflate)
 		if err != nil {
-			return nil, 0, fmt.Errorf("logfile: control batch at offset %d: %w", h.BaseOffset, err)
+			return nil, 0, fmt.Errorf("compact: control batch at offset %d: %w", h.BaseOffset, err)
 		}
 		b := record.Builder{Header: *h}
-		b.Header.Attributes |= attrDeleteHorizon
+		b.Header.Attributes |= AttrDeleteHorizon
 		b.Header.FirstTimestamp = m.nowMs + m.deleteRetentionMs
 		for it := record.NewIter(recs, h.RecordCount); it.Next(); {
 			r := it.Record()
