@@ -4,22 +4,24 @@
 // mmapindex), and once an ABORT marker lands in it a .txnindex (package
 // txnindex).
 //
-// It owns: Log, one partition's log (Kafka's UnifiedLog, LocalLog and
-// LogSegment): append, reads as file regions (read.go), roll, flush,
-// retention and DeleteRecords (retention.go), truncation (truncate.go),
-// recovery (recover.go), keeping its leader epoch cache (package
-// logfile/epochcache, Kafka's LeaderEpochFileCache) in step (epochs.go);
-// Dir, one entry of log.dirs (Kafka's LogManager): its lock file,
-// checkpoints (in package logfile/checkpoint's format), clean-shutdown
-// marker and background loops for retention, flush.ms, checkpoints and
-// the cleaner (dir.go); the log's side of compaction (swap.go): package
-// logfile/compact (Kafka's LogCleaner) decides what cleaned segments keep
-// and works on a Log through an adapter that gives it the cleanable
-// segments, and the log swaps cleaned segments in, crash-safe; and each
-// segment's transaction index, when it is written, rebuilt and read
-// (txnindex.go), with the last stable offset its owner's producer state
-// sets the rule of (SetLastStableFunc). Every file but the lock file goes
-// through package logfile/vfs, so tests can break it.
+// It owns: Log, one partition's log (Kafka's UnifiedLog and LocalLog),
+// over its segments (package logfile/internal/segment, Kafka's LogSegment:
+// a segment's files, scans, recovery and index upkeep, which keep
+// invariants 1, 3, 4 and 7 for each): append, reads as file regions
+// (read.go), roll, flush, retention and DeleteRecords (retention.go),
+// truncation (truncate.go), recovery (recover.go), keeping its leader
+// epoch cache (package logfile/epochcache, Kafka's LeaderEpochFileCache)
+// in step (epochs.go); Dir, one entry of log.dirs (Kafka's LogManager):
+// its lock file, checkpoints (in package logfile/checkpoint's format),
+// clean-shutdown marker and background loops for retention, flush.ms,
+// checkpoints and the cleaner (dir.go); the log's side of compaction
+// (swap.go): package logfile/compact (Kafka's LogCleaner) decides what
+// cleaned segments keep and works on a Log through an adapter that gives
+// it the cleanable segments, and the log swaps cleaned segments in,
+// crash-safe; and each segment's transaction index, when it is written, rebuilt
+// and read (txnindex.go), with the last stable offset its owner's producer
+// state sets the rule of (SetLastStableFunc). Every file but the lock file
+// goes through package logfile/vfs, so tests can break it.
 //
 // # Directory layout (part of the format: never change)
 //

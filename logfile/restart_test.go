@@ -68,7 +68,7 @@ func residentIndexPages(t *testing.T, d *Dir) int {
 	t.Helper()
 	n := 0
 	for _, l := range d.Logs() {
-		n += residentPages(t, l.active().path(IndexSuffix)) + residentPages(t, l.active().path(TimeIndexSuffix))
+		n += residentPages(t, l.active().Path(IndexSuffix)) + residentPages(t, l.active().Path(TimeIndexSuffix))
 	}
 	return n
 }
@@ -206,7 +206,7 @@ func TestLegacyEmptyTimeIndex(t *testing.T) {
 		t.Fatalf("legacy directory: %+v, %d warnings:\n%s", got, c.warns, strings.Join(c.lines, "\n"))
 	}
 	for i := range 2 {
-		if n := d.Get(TopicPartition{Topic: "old", Partition: int32(i)}).active().tidx.Len(); n != 0 {
+		if n := d.Get(TopicPartition{Topic: "old", Partition: int32(i)}).active().TimeIndex.Len(); n != 0 {
 			t.Fatalf("active legacy time index keeps %d entries", n)
 		}
 	}
@@ -278,11 +278,11 @@ func TestUntrimmedClosedSegment(t *testing.T) {
 	}
 	mustEqual(t, readAll(t, r, 1<<20), concat(all))
 	seg := (*r.segs.Load())[0]
-	if seg.idx.Len() == 0 || seg.tidx.Len() == 0 {
-		t.Fatalf("entries lost: %d, %d", seg.idx.Len(), seg.tidx.Len())
+	if seg.Index.Len() == 0 || seg.TimeIndex.Len() == 0 {
+		t.Fatalf("entries lost: %d, %d", seg.Index.Len(), seg.TimeIndex.Len())
 	}
 	for _, suf := range []string{IndexSuffix, TimeIndexSuffix} {
-		if n := residentPages(t, seg.path(suf)); n > 2 {
+		if n := residentPages(t, seg.Path(suf)); n > 2 {
 			t.Fatalf("%s: %d pages of the untrimmed file in memory, want the page of its entries", suf, n)
 		}
 	}
@@ -315,11 +315,11 @@ func TestRebuildTouchesOnlyEntries(t *testing.T) {
 	}
 	mustEqual(t, readAll(t, r, 1<<20), concat(all))
 	s := r.active()
-	if s.idx.Len() == 0 || s.tidx.Len() == 0 {
+	if s.Index.Len() == 0 || s.TimeIndex.Len() == 0 {
 		t.Fatal("nothing rebuilt")
 	}
 	for _, suf := range []string{IndexSuffix, TimeIndexSuffix} {
-		if n := residentPages(t, s.path(suf)); n > 2 {
+		if n := residentPages(t, s.Path(suf)); n > 2 {
 			t.Fatalf("%s: %d pages in memory after the rebuild, want the page of its entries", suf, n)
 		}
 	}

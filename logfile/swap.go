@@ -20,7 +20,6 @@ package logfile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"strings"
 
 	"samsa/logfile/compact"
+	"samsa/logfile/internal/segment"
 	"samsa/logfile/vfs"
 	"samsa/record"
 	"samsa/txnindex"
@@ -82,21 +82,21 @@ func (c compactLog) Cleanable() ([]compact.Segment, int64) {
 	lso := c.l.LastStableOffset()
 	var out []compact.Segment
 	for _, s := range segs[:len(segs)-1] {
-		if s.nextNow() > lso {
+		if s.Next() > lso {
 			break
 		}
-		if !s.acquire() {
+		if !s.Acquire() {
 			for _, h := range out {
 				h.Release()
 			}
 			return nil, 0
 		}
-		out = append(out, cleanSeg{s})
+		out = append(out, s)
 	}
 	if len(out) == 0 {
 		return nil, 0
 	}
-	return out, segs[len(out)].base
+	return out, segs[len(out)].Base()
 }
 
 // Create opens <base>.log.cleaned, emptied.
@@ -119,47 +119,11 @@ func (c compactLog) Swap(group []compact.Segment, cleaned compact.Cleaned, txns 
 	if err := cf.f.Close(); err != nil {
 		return fmt.Errorf("logfile: compact %s: %w", cf.path, err)
 	}
-	grp := make([]*segment, len(group))
+	grp := make([]*segment.Segment, len(group))
 	for i, s := range group {
-		grp[i] = s.(cleanSeg).s
+		grp[i] = s.(*segment.Segment)
 	}
 	return c.l.swapIn(grp, cf.path, c.l.cfg.Load(), txns)
-}
-
-// cleanSeg is a segment as package compact reads it.
-type cleanSeg struct{ s *segment }
-
-func (c cleanSeg) Base() int64         { return c.s.base }
-func (c cleanSeg) Next() int64         { return c.s.nextNow() }
-func (c cleanSeg) Size() int64         { return c.s.sizeNow() }
-func (c cleanSeg) MaxTimestamp() int64 { return c.s.maxTs.Load() }
-func (c cleanSeg) Release()            { c.s.release() }
-
-func (c cleanSeg) FirstTimestamp() int64 {
-	h, err := c.s.headerAt(0, c.s.sizeNow())
-	if err != nil {
-		return -1
-	}
-	return h.FirstTimestamp
-}
-
-// Batches reads the segment's batches in order.
-func (c cleanSeg) Batches(fn func(h *record.Header, batch []byte) error) error {
-	s := c.s
-	sc := newScanner(s.log, 0, s.sizeNow())
-	defer sc.free()
-	for {
-		h, batch, _, err := sc.next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.path(LogSuffix), err)
-		}
-		if err := fn(&h, batch); err != nil {
-			return err
-		}
-	}
 }
 
 // cleanedFile is <base>.log.cleaned being written.
@@ -191,7 +155,7 @@ func (c *cleanedFile) Discard() {
 // swapIn replaces the group's segments with the cleaned file (see the file
 // comment). After the commit point a failure is sticky: the files on disk
 // are consistent and the next open completes the swap.
-func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []AbortedTxn) error {
+func (l *Log) swapIn(grp []*segment.Segment, cleaned string, cfg *Config, txns []AbortedTxn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -201,7 +165,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []Aborted
 		return err
 	}
 	segs := *l.segs.Load()
-	i := segmentFor(segs, grp[0].base)
+	i := segmentFor(segs, grp[0].Base())
 	if i < 0 || i+len(grp) >= len(segs) {
 		return compact.ErrRaced
 	}
@@ -210,7 +174,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []Aborted
 			return compact.ErrRaced
 		}
 	}
-	base, next := grp[0].base, segs[i+len(grp)].base
+	base, next := grp[0].Base(), segs[i+len(grp)].Base()
 	swap := filepath.Join(l.dir, swapName(base, next))
 	if err := l.fs.Rename(cleaned, swap); err != nil {
 		return fmt.Errorf("logfile: compact %s: %w", l.dir, err)
@@ -220,7 +184,7 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []Aborted
 	}
 	// Committed: from here the swap completes, now or at the next open.
 	for _, s := range grp {
-		if err := s.markDeleted(); err != nil {
+		if err := s.MarkDeleted(); err != nil {
 			return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 		}
 	}
@@ -235,29 +199,29 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []Aborted
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
-	ns, _, err := openSegment(l.fs, l.dir, base, cfg, segRebuild)
+	ns, _, err := segment.Open(l.fs, l.dir, base, cfg.MaxIndexBytes, segment.Rebuild)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
 	minOffset := int64(0)
 	if i > 0 {
-		minOffset = segs[i-1].nextNow()
+		minOffset = segs[i-1].Next()
 	}
-	if cut, err := ns.recover(cfg, max(minOffset, base), l.opts.Logger); err != nil || cut {
-		ns.close()
+	if cut, err := ns.Recover(cfg.IndexIntervalBytes, max(minOffset, base), l.opts.Logger); err != nil || cut {
+		ns.Close()
 		if err == nil {
 			err = fmt.Errorf("%w: cleaned segment %d does not scan", record.ErrCorrupt, base)
 		}
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
-	ns.finish(l.opts.Logger)
-	ns.synced.Store(ns.sizeNow())
-	ns.rollStart = ns.firstTimestamp(l.opts.Now())
-	rest := make([]*segment, 0, len(segs)-len(grp)+1)
+	ns.Finish(l.opts.Logger)
+	ns.Synced.Store(ns.Size())
+	ns.RollStart = ns.StartTime(l.opts.Now())
+	rest := make([]*segment.Segment, 0, len(segs)-len(grp)+1)
 	rest = append(append(append(rest, segs[:i]...), ns), segs[i+len(grp):]...)
 	l.segs.Store(&rest)
 	for _, s := range grp {
-		s.release()
+		s.Release()
 	}
 	return nil
 }

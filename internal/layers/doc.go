@@ -20,7 +20,7 @@
 //     cli/broker depends on samsa/server, and no broker layer imports
 //     samsa/cli (cmd/samsa and the test helper internal/clitest excepted)
 //     (TestCLIImports).
-//  4. A non-test package has at most 3,000 lines, but logfile, kafkaapi
+//  4. A non-test package has at most 3,000 lines, but kafkaapi, replica
 //     and metadata/kafkazk, already past it, may not grow past their
 //     ceilings (TestPackageSize); a package of cli/... or cmd/samsa has at
 //     most 1,200 (TestCLIPackageSize). A package that reaches its limit is

@@ -1,4 +1,4 @@
-package logfile
+package segment
 
 import (
 	"fmt"
@@ -87,4 +87,23 @@ func (sc *scanner) next() (h record.Header, batch []byte, pos int64, err error) 
 	sc.off += int(size)
 	sc.pos += size
 	return h, batch, pos, nil
+}
+
+// Batches calls fn with each of the segment's batches in order; the bytes
+// are valid during the call only.
+func (s *Segment) Batches(fn func(h *record.Header, batch []byte) error) error {
+	sc := newScanner(s.File, 0, s.Size())
+	defer sc.free()
+	for {
+		h, batch, _, err := sc.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Path(LogSuffix), err)
+		}
+		if err := fn(&h, batch); err != nil {
+			return err
+		}
+	}
 }
