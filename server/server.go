@@ -19,6 +19,7 @@ import (
 	"samsa/config"
 	"samsa/coordinator/group"
 	"samsa/kafkaapi"
+	_ "samsa/kafkaapi/adminapi" // its init registers the administrative APIs with kafkaapi
 	"samsa/kclient"
 	"samsa/logfile"
 	"samsa/logfile/vfs"

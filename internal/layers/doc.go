@@ -9,9 +9,10 @@
 //     the process, the controller nor the group coordinator; the
 //     controller depends on no layer of a broker (kafkaapi, server,
 //     replica, logfile, coordinator), which it reaches by Kafka requests;
-//     admin, coordinator/group, producerstate, metadata, config, netpoll
-//     and kafkaapi each have the layers above them they may not depend
-//     on. The checks are on every dependency, direct or not.
+//     admin, coordinator/group, producerstate, metadata, config, netpoll,
+//     kafkaapi and kafkaapi/adminapi each have the layers above them they
+//     may not depend on (adminapi is above kafkaapi: kafkaapi never
+//     imports it). The checks are on every dependency, direct or not.
 //  2. The import diagram of docs/architecture.md is the module's import
 //     graph, arrow for arrow, each package above what it imports
 //     (TestDiagram, which prints the block to paste when they differ).
