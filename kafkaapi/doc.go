@@ -14,10 +14,12 @@
 //
 // The administrative APIs (topics, configs, ACLs, log directories,
 // elections and reassignments) are served from package kafkaapi/adminapi,
-// a layer above this one: its files register their keys with Register,
-// from init, and serve a Request with the Handler's dependencies
-// (request.go holds that surface). This package
-// never imports adminapi; a binary that does serves its APIs.
+// the group protocol's (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, and
+// DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) from
+// kafkaapi/groupapi: layers above this one, whose files register their
+// keys with Register, from init, and serve a Request with the Handler's
+// dependencies (request.go holds that surface). This package never
+// imports them; a binary that does serves their APIs.
 //
 // Each request's connection (reqCtx.conn, a netpoll.Conn) names the
 // listener it came in on, which decides the broker endpoints Metadata,
@@ -47,8 +49,7 @@
 //     and ends at its deadline or when its connection or the broker
 //     closes: Fetch in the replica purgatory (appends, high watermark and
 //     leadership changes wake it), an acks=-1 Produce in
-//     AwaitReplication, JoinGroup and SyncGroup until the group
-//     coordinator answers them (adminapi's waits are its own).
+//     AwaitReplication (the waits of adminapi and groupapi are theirs).
 //  6. Topic changes (create, delete, partitions, configs) go through
 //     package admin, which serializes them: the Handler's one
 //     admin.Manager, which Handler.Admin gives adminapi.

@@ -1,6 +1,7 @@
 package kafkaapi
 
-// The surface for the handlers of other packages (kafkaapi/adminapi).
+// The surface for the handlers of other packages (kafkaapi/adminapi,
+// kafkaapi/groupapi).
 
 import (
 	"context"
@@ -10,6 +11,7 @@ import (
 
 	"samsa/admin"
 	"samsa/config"
+	"samsa/coordinator/group"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
@@ -39,6 +41,12 @@ func (r *Request) Version() int16 { return r.rc.version }
 // Context ends when the request's connection or the broker closes.
 func (r *Request) Context() context.Context { return r.rc.conn.Context() }
 
+// ClientID is the client id of the request's header.
+func (r *Request) ClientID() string { return r.rc.clientID }
+
+// ClientHost is the client's address as Kafka shows it: "/" and the IP.
+func (r *Request) ClientHost() string { return clientHost(r.rc) }
+
 // Respond encodes resp at the request's version as its answer, and counts
 // its error codes.
 func (r *Request) Respond(resp kmsg.Response) *netpoll.Response { return r.rc.respond(resp) }
@@ -56,6 +64,12 @@ func (r *Request) CloseUnparsable(why string) *netpoll.Response {
 // Authorize reports whether the principal may do the action
 // (AuthHelper.authorize), logging the decision; true without an authorizer.
 func (r *Request) Authorize(a acl.Action) bool { return r.rc.authorizeAction(a) }
+
+// AuthorizedOperations is the KIP-430 bitfield of what the principal may
+// do on the resource (AuthHelper.authorizedOperations).
+func (r *Request) AuthorizedOperations(t acl.ResourceType, name string) int32 {
+	return r.rc.authorizedOperations(t, name)
+}
 
 // Allowed are the names of the resources a request may act on; nil (no
 // authorizer) is every name.
@@ -87,6 +101,7 @@ func (h *Handler) Admin() *admin.Manager        { return h.admin }
 func (h *Handler) Config() *config.Config       { return h.cfg }
 func (h *Handler) Store() metadata.Store        { return h.meta }
 func (h *Handler) Cache() *metadata.Cache       { return h.cache }
+func (h *Handler) Groups() *group.Coordinator   { return h.groups }
 func (h *Handler) Replicas() *replica.Manager   { return h.rm }
 func (h *Handler) Logger() *slog.Logger         { return h.log }
 func (h *Handler) Authorizer() *acl.Authorizer  { return h.authz }

@@ -19,7 +19,9 @@ import (
 	"samsa/config"
 	"samsa/coordinator/group"
 	"samsa/kafkaapi"
-	_ "samsa/kafkaapi/adminapi" // its init registers the administrative APIs with kafkaapi
+	// Their inits register the administrative and group APIs with kafkaapi.
+	_ "samsa/kafkaapi/adminapi"
+	_ "samsa/kafkaapi/groupapi"
 	"samsa/kclient"
 	"samsa/logfile"
 	"samsa/logfile/vfs"

@@ -63,10 +63,12 @@ func TestImportsPointDown(t *testing.T) {
 		"samsa/replica": {"samsa/kafkaapi", "samsa/server", "samsa/controller", "samsa/coordinator"},
 		// The controller reaches brokers through Kafka requests only.
 		"samsa/controller": {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/logfile", "samsa/coordinator"},
-		// The administrative APIs are a layer above the protocol's
-		// framework: adminapi imports kafkaapi, never the reverse.
-		"samsa/kafkaapi":          {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi"},
-		"samsa/kafkaapi/adminapi": {"samsa/server", "samsa/controller"},
+		// The administrative and group APIs are a layer above the
+		// protocol's framework: adminapi and groupapi import kafkaapi,
+		// never the reverse, nor each other.
+		"samsa/kafkaapi":          {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi", "samsa/kafkaapi/groupapi"},
+		"samsa/kafkaapi/adminapi": {"samsa/server", "samsa/controller", "samsa/kafkaapi/groupapi"},
+		"samsa/kafkaapi/groupapi": {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi"},
 		// Topic administration is below the handlers, above the replicas.
 		"samsa/admin":             {"samsa/kafkaapi", "samsa/server", "samsa/controller", "samsa/coordinator"},
 		"samsa/coordinator/group": {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/controller"},
