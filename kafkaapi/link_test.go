@@ -4,9 +4,9 @@ package kafkaapi_test
 // groupapi, which import kafkaapi and so cannot be imported by kafkaapi's
 // own test files; this external test file links them into the test
 // binary, as server links them into the broker, so that the harness's
-// brokers serve every API the broker does (their handlers are tested
-// here: topics_test.go, configs_test.go, groups_test.go, authz_test.go,
-// cluster_test.go).
+// brokers serve every API the broker does, and the tests of this
+// directory test their handlers with the others' (topics_test.go,
+// configs_test.go, groups_test.go, authz_test.go, ...).
 
 import (
 	_ "samsa/kafkaapi/adminapi"

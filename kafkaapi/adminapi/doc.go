@@ -12,9 +12,9 @@
 // It is a layer above kafkaapi: each file's init registers its key with
 // kafkaapi.Register, and its handler serves a kafkaapi.Request with the
 // Handler's dependencies (Admin, Config, Cache, ...). Importing the
-// package is what makes a broker serve these APIs (server does;
-// kafkaapi's tests do, from an external test file, and test these
-// handlers there with kafkaapi's harness). kafkaapi never imports it.
+// package is what makes a broker serve these APIs: server does, and so do
+// kafkaapi's tests (link_test.go), which test these handlers with
+// kafkaapi's harness. kafkaapi never imports it.
 //
 // Invariants:
 //  1. Every topic change (create, delete, partitions, configs) goes

@@ -11,9 +11,9 @@
 // It is a layer above kafkaapi, as kafkaapi/adminapi is: each file's init
 // registers its key with kafkaapi.Register, and its handler serves a
 // kafkaapi.Request with the Handler's group coordinator. Importing the
-// package is what makes a broker serve these APIs (server does; kafkaapi's
-// tests do, and test these handlers with kafkaapi's harness). kafkaapi
-// never imports it.
+// package is what makes a broker serve these APIs: server does, and so do
+// kafkaapi's tests (link_test.go), which test these handlers with
+// kafkaapi's harness. kafkaapi never imports it.
 //
 // Invariants:
 //  1. Each handler asks the authorizer what Kafka's KafkaApis asks, with
