@@ -81,8 +81,10 @@ type Controller struct {
 	// only its registration's czxid tells the new incarnation.
 	brokerW  map[int32]*kafkazk.Watcher
 	channels map[int32]*channel
-	rebal    *time.Ticker
-	rebalC   <-chan time.Time
+	// batch collects the requests of the event being handled (batch.go).
+	batch  *batch
+	rebal  *time.Ticker
+	rebalC <-chan time.Time
 	// znodeReassign: partitions /admin/reassign_partitions asked to move.
 	znodeReassign map[tpKey]bool
 	// activeSince counts activations, so that events queued by an earlier
@@ -241,9 +243,12 @@ func (c *Controller) handle(e event) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("controller event panicked; resigning", "event", fmt.Sprintf("%T", e), "panic", r, "stack", string(debug.Stack()))
+			c.discardBatch() // decided by a half-run event
 			c.resign("internal error")
 			c.post(evElect{})
+			return
 		}
+		c.flush()
 	}()
 	switch e := e.(type) {
 	case evElect, evControllerData:
@@ -270,9 +275,10 @@ func (c *Controller) handle(e event) {
 	}
 }
 
-// handleCall runs a broker's request. Its caller is answered before a
-// resignation the request caused, and also when fn panics (call then
-// reports the failure).
+// handleCall runs a broker's request. Its caller is answered once the
+// requests the call decided are queued (a broker told that its
+// controlled shutdown is done may stop at once), before a resignation the
+// request caused, and also when fn panics (call then reports the failure).
 func (c *Controller) handleCall(e evCall) {
 	answered := false
 	defer func() {
@@ -282,6 +288,9 @@ func (c *Controller) handleCall(e evCall) {
 	}()
 	e.fn()
 	moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)
+	if !moved {
+		c.flush()
+	}
 	answered = true
 	close(e.done)
 	if moved {
@@ -376,6 +385,7 @@ func (c *Controller) resign(reason string) {
 	}
 	c.log.Info("resigning as controller", "reason", reason, "epoch", c.token.Epoch)
 	c.active = false
+	c.discardBatch()
 	c.activation++
 	for _, w := range c.watchers {
 		w.Stop()

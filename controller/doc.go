@@ -36,6 +36,18 @@
 // last member: the ISR never becomes empty, so the last in-sync replica is
 // known when it returns.
 //
+// # Requests to brokers
+//
+// An event's steps do not send: they add partitions to the event's batch
+// (batch.go, Kafka's ControllerBrokerRequestBatch), and when the event ends
+// each broker gets at most one LeaderAndIsr, one UpdateMetadata and one
+// StopReplica (two: one stopping, one deleting) for it, built from the state
+// the event left and queued in that order on the broker's channel
+// (channel.go: one ordered queue per broker, retried until answered). A
+// broker's request (ControlledShutdown, AlterPartition, ...) is answered
+// once its requests are queued. With thousands of partitions, an event that
+// changes all of them still costs each broker a few requests.
+//
 // # Fencing
 //
 // Every ZooKeeper write is fenced by the controller epoch's znode version
