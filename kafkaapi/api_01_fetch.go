@@ -20,7 +20,6 @@ package kafkaapi
 import (
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
@@ -32,38 +31,11 @@ func init() { registerHot(1, 4, 12, serveFetch) }
 func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.FetchRequest)
 	h := rc.h
-	var (
-		sess  *replica.Session
-		epoch int32 // the session epoch this fetch used
-		full  = true
-	)
-	if rc.version >= 7 {
-		now := time.Now()
-		switch req.SessionEpoch {
-		case -1, 0:
-			if req.SessionID != 0 {
-				h.rm.Sessions.Remove(req.SessionID)
-			}
-			if req.SessionEpoch == 0 {
-				sess = h.rm.Sessions.Open(req, now)
-			}
-		default:
-			if sess = h.rm.Sessions.Get(req.SessionID); sess == nil {
-				return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, 0, nil)
-			}
-			topics, e, err := sess.Update(req, now)
-			if err != nil {
-				return encodeFetch(rc, err.Code, 0, nil)
-			}
-			inc := *req
-			inc.Topics, req = topics, &inc
-			epoch, full = e, false
-		}
+	fc, req, code := h.rm.Sessions.Begin(rc.version, req, time.Now())
+	if code != 0 {
+		return encodeFetch(rc, code, 0, nil)
 	}
-	sessionID := int32(0)
-	if sess != nil {
-		sessionID = sess.ID
-	}
+	sessionID := fc.SessionID()
 	var deadline time.Time
 	if req.MaxWaitMillis > 0 {
 		deadline = time.Now().Add(h.cfg.FetchWait(req.MaxWaitMillis))
@@ -71,9 +43,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for {
 		topics, bytes, anyErr := h.rm.ReadFetch(rc.version, req)
 		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) {
-			if sess != nil {
-				topics = sess.Respond(topics, epoch, full)
-			}
+			topics = fc.Finish(topics)
 			for _, t := range topics {
 				if ts := h.rm.Topic(t.Name); ts != nil {
 					for _, p := range t.Parts {
@@ -89,10 +59,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		if !h.rm.WaitForAppend(rc.conn.Context(), topics, deadline) {
 			// The connection or the broker is closing: answer with what there is.
 			topics, _, _ := h.rm.ReadFetch(rc.version, req)
-			if sess != nil {
-				topics = sess.Respond(topics, epoch, full)
-			}
-			return encodeFetch(rc, 0, sessionID, topics)
+			return encodeFetch(rc, 0, sessionID, fc.Finish(topics))
 		}
 	}
 }

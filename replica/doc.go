@@ -12,7 +12,8 @@
 // LeaderAndIsr and StopReplica applied under epoch fencing
 // (leaderandisr.go); the leader's record of its followers, the high
 // watermark and ISR changes proposed with AlterPartition (replication.go);
-// and the follower's fetchers (fetcher.go).
+// and the follower's fetchers (fetcher.go), each in a fetch session with
+// its leader (fetchersession.go).
 //
 // Invariants:
 //  1. Every batch a leader appends carries the leader epoch of the

@@ -202,7 +202,9 @@ type fetcher struct {
 	stop chan struct{}
 	done chan struct{}
 
+	// Used by the fetcher's goroutine only.
 	conn leaderClient
+	sess followerSession // with the leader at conn's address
 }
 
 func (f *fetcher) poke() {
@@ -292,6 +294,14 @@ func (f *fetcher) backoff(p *Partition) {
 	f.mu.Unlock()
 }
 
+// tp names a partition in a fetch response.
+type tp struct {
+	topic string
+	part  int32
+}
+
+// fetchOnce sends one fetch of parts (each with the leader epoch it is
+// followed at) in the fetch session, and applies the answer.
 func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) error {
 	addr, ok := f.fs.addr(f.key.leader)
 	if !ok {
@@ -302,46 +312,42 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 			f.conn.Close()
 		}
 		f.conn = f.fs.cfg.dial(addr, "samsa-replica-fetcher-"+strconv.Itoa(int(f.fs.m.id)))
+		f.sess.reset()
 	}
 	cfg := f.fs.cfg
-	req := kmsg.NewPtrFetchRequest()
+	plan := f.sess.plan(parts, cfg.MaxBytes)
+	req := plan.req
 	req.ReplicaID = f.fs.m.id
 	req.MaxWaitMillis = int32(cfg.MaxWait / time.Millisecond)
 	req.MinBytes = cfg.MinBytes
 	req.MaxBytes = cfg.ResponseMaxBytes
-	req.SessionEpoch = -1
-	byName := map[string]int{}
-	index := map[[2]any]*Partition{}
-	for p, epoch := range parts {
-		i, ok := byName[p.Topic]
-		if !ok {
-			t := kmsg.NewFetchRequestTopic()
-			t.Topic = p.Topic
-			req.Topics = append(req.Topics, t)
-			i = len(req.Topics) - 1
-			byName[p.Topic] = i
-		}
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.CurrentLeaderEpoch = p.Index, epoch
-		rp.FetchOffset, rp.LastFetchedEpoch = p.Log.EndOffset(), p.Log.LatestEpoch()
-		rp.LogStartOffset, rp.PartitionMaxBytes = p.Log.StartOffset(), cfg.MaxBytes
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-		index[[2]any{p.Topic, p.Index}] = p
-	}
 	rctx, cancel := context.WithTimeout(ctx, cfg.MaxWait+cfg.Timeout)
 	defer cancel()
 	resp, err := f.conn.Request(rctx, req)
 	if err != nil {
+		f.sess.reset()
 		return err
 	}
 	r := resp.(*kmsg.FetchResponse)
 	if r.ErrorCode != 0 {
+		f.sess.reset()
+		if r.ErrorCode == kerr.FetchSessionIDNotFound.Code || r.ErrorCode == kerr.InvalidFetchSessionEpoch.Code {
+			// The leader lost or moved past the session (restarted,
+			// evicted it): start a new one at once.
+			f.fs.log.Debug("fetch session lost; fetching in full", "leader", f.key.leader, "err", kerr.ErrorForCode(r.ErrorCode))
+			return nil
+		}
 		return kerr.ErrorForCode(r.ErrorCode)
+	}
+	f.sess.answered(plan, r.SessionID)
+	index := make(map[tp]*Partition, len(parts))
+	for p := range parts {
+		index[tp{p.Topic, p.Index}] = p
 	}
 	for _, t := range r.Topics {
 		for i := range t.Partitions {
 			rp := &t.Partitions[i]
-			p := index[[2]any{t.Topic, rp.Partition}]
+			p := index[tp{t.Topic, rp.Partition}]
 			if p == nil {
 				continue
 			}

@@ -48,14 +48,18 @@ type sessionKey struct {
 }
 
 // sessionPart is a partition of a session: the client's last fetch
-// parameters for it, and what the broker last told the client.
+// parameters for it, and what the broker last told the client. A
+// follower's last fetched epoch is one of them: the leader checks it for a
+// diverging log on every fetch (KIP-595), incremental ones included.
 type sessionPart struct {
 	sessionKey
 	fetchOffset int64
 	maxBytes    int32
 	leaderEpoch int32
+	lastEpoch   int32 // last_fetched_epoch (v12)
+	logStart    int64 // the client's log start (followers)
 	// Sent in the last response that included the partition (-1: never).
-	hw, logStart int64
+	hw, sentLogStart int64
 }
 
 type Session struct {
@@ -140,13 +144,72 @@ func (c *Sessions) Open(req *kmsg.FetchRequest, now time.Time) *Session {
 // their strings aliasing the request frame, which is reused once answered.
 func newSessionPart(topic string, p kmsg.FetchRequestTopicPartition) sessionPart {
 	return sessionPart{
-		sessionKey:  sessionKey{strings.Clone(topic), p.Partition},
-		fetchOffset: p.FetchOffset,
-		maxBytes:    p.PartitionMaxBytes,
-		leaderEpoch: p.CurrentLeaderEpoch,
-		hw:          -1,
-		logStart:    -1,
+		sessionKey:   sessionKey{strings.Clone(topic), p.Partition},
+		fetchOffset:  p.FetchOffset,
+		maxBytes:     p.PartitionMaxBytes,
+		leaderEpoch:  p.CurrentLeaderEpoch,
+		lastEpoch:    p.LastFetchedEpoch,
+		logStart:     p.LogStartOffset,
+		hw:           -1,
+		sentLogStart: -1,
 	}
+}
+
+// FetchContext is a Fetch being served and its session, if any (Begin).
+type FetchContext struct {
+	sess  *Session
+	epoch int32 // the session epoch this fetch used
+	full  bool  // every partition read is answered
+}
+
+// SessionID is the session_id of the response: 0 for none.
+func (fc FetchContext) SessionID() int32 {
+	if fc.sess == nil {
+		return 0
+	}
+	return fc.sess.ID
+}
+
+// Begin applies a Fetch's session fields (version 7 on; see the top of
+// this file) before it is read: it closes, opens or advances the session,
+// and returns the fetch to read (for an incremental fetch, the session's
+// partitions, each with its latest parameters), or a top-level error code:
+// FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH.
+func (c *Sessions) Begin(version int16, req *kmsg.FetchRequest, now time.Time) (FetchContext, *kmsg.FetchRequest, int16) {
+	fc := FetchContext{full: true}
+	if version < 7 {
+		return fc, req, 0
+	}
+	switch req.SessionEpoch {
+	case -1, 0:
+		if req.SessionID != 0 {
+			c.Remove(req.SessionID)
+		}
+		if req.SessionEpoch == 0 {
+			fc.sess = c.Open(req, now)
+		}
+		return fc, req, 0
+	}
+	s := c.Get(req.SessionID)
+	if s == nil {
+		return fc, nil, kerr.FetchSessionIDNotFound.Code
+	}
+	topics, epoch, err := s.Update(req, now)
+	if err != nil {
+		return fc, nil, err.Code
+	}
+	inc := *req
+	inc.Topics = topics
+	return FetchContext{sess: s, epoch: epoch}, &inc, 0
+}
+
+// Finish trims the partitions read to those the response carries (all of
+// them without a session or for a full fetch; see Respond).
+func (fc FetchContext) Finish(topics []FetchTopic) []FetchTopic {
+	if fc.sess == nil {
+		return topics
+	}
+	return fc.sess.Respond(topics, fc.epoch, fc.full)
 }
 
 // Update applies an incremental fetch to the session: the partitions it
@@ -172,6 +235,7 @@ func (s *Session) Update(req *kmsg.FetchRequest, now time.Time) ([]kmsg.FetchReq
 				if i, ok := at[sessionKey{t.Topic, p.Partition}]; ok {
 					sp := &s.parts[i]
 					sp.fetchOffset, sp.maxBytes, sp.leaderEpoch = p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch
+					sp.lastEpoch, sp.logStart = p.LastFetchedEpoch, p.LogStartOffset
 				} else {
 					at[sessionKey{t.Topic, p.Partition}] = len(s.parts)
 					s.parts = append(s.parts, newSessionPart(t.Topic, p))
@@ -211,6 +275,7 @@ func (s *Session) fetchTopics() []kmsg.FetchRequestTopic {
 		}
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = p.partition, p.fetchOffset, p.maxBytes, p.leaderEpoch
+		rp.LastFetchedEpoch, rp.LogStartOffset = p.lastEpoch, p.logStart
 		t := &out[len(out)-1]
 		t.Partitions = append(t.Partitions, rp)
 	}
@@ -241,8 +306,8 @@ func (s *Session) Respond(topics []FetchTopic, epoch int32, full bool) []FetchTo
 			news := full || fp.Region.Len > 0 || fp.ErrCode != 0 || fp.Diverging.Epoch >= 0
 			if n < len(s.parts) && s.parts[n].sessionKey == (sessionKey{t.Name, fp.Partition}) {
 				sp := s.parts[n]
-				news = news || fp.HW != sp.hw || fp.LogStart != sp.logStart
-				sp.hw, sp.logStart = fp.HW, fp.LogStart
+				news = news || fp.HW != sp.hw || fp.LogStart != sp.sentLogStart
+				sp.hw, sp.sentLogStart = fp.HW, fp.LogStart
 				if fp.Region.Len > 0 {
 					moved = append(moved, sp)
 				} else {

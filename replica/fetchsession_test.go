@@ -112,6 +112,7 @@ func TestFetchSessionIncremental(t *testing.T) {
 		inc.Topics = []kmsg.FetchRequestTopic{full.Topics[0]}
 		inc.Topics[0].Partitions = []kmsg.FetchRequestTopicPartition{full.Topics[0].Partitions[0], full.Topics[0].Partitions[0]}
 		inc.Topics[0].Partitions[0].FetchOffset = 1
+		inc.Topics[0].Partitions[0].LastFetchedEpoch, inc.Topics[0].Partitions[0].LogStartOffset = 1, 0
 		inc.Topics[0].Partitions[1].Partition = 2
 		inc.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: testTopic, Partitions: []int32{1}}}
 		leaderAndIsrOf(t, m, 2, state(2, 2, 1, []int32{1, 2}, []int32{2}), nil)
@@ -121,6 +122,11 @@ func TestFetchSessionIncremental(t *testing.T) {
 		if got := s.fetchTopics(); len(got) != 1 || len(got[0].Partitions) != 2 ||
 			got[0].Partitions[0].Partition != 0 || got[0].Partitions[0].FetchOffset != 1 || got[0].Partitions[1].Partition != 2 {
 			t.Fatalf("session partitions %+v", got)
+		}
+		// A follower's last fetched epoch and log start stay in the
+		// session: the leader checks every fetch for a diverging log.
+		if p0 := s.fetchTopics()[0].Partitions[0]; p0.LastFetchedEpoch != 1 || p0.LogStartOffset != 0 {
+			t.Fatalf("session partition 0 reads with last fetched epoch %d, log start %d; want 1, 0", p0.LastFetchedEpoch, p0.LogStartOffset)
 		}
 		if nextEpoch(1<<31-1) != 1 {
 			t.Fatal("the session epoch does not wrap to 1")

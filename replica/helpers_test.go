@@ -106,10 +106,11 @@ type cluster struct {
 	t   *testing.T
 	ctl *controller
 
-	mu      sync.Mutex
-	brokers map[string]*Manager
-	down    map[string]bool // connections to these brokers fail
-	fetches int             // Fetch requests the loopback served
+	mu       sync.Mutex
+	brokers  map[string]*Manager
+	down     map[string]bool // connections to these brokers fail
+	fetches  int             // Fetch requests the loopback served
+	requests []*kmsg.FetchRequest
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -166,8 +167,9 @@ func (c *cluster) fetchCount() int {
 func (c *cluster) dial(addr, _ string) leaderClient { return &loopback{c: c, addr: addr} }
 
 // loopback is a follower's connection to an in-process leader: a Fetch
-// is served as the broker's handler serves it (read, long poll while
-// under min_bytes, answer), with the records copied out of the regions.
+// is served as the broker's handler serves it (fetch session, read, long
+// poll while under min_bytes, answer), with the records copied out of the
+// regions.
 type loopback struct {
 	c    *cluster
 	addr string
@@ -190,11 +192,24 @@ func (l *loopback) Request(ctx context.Context, req kmsg.Request) (kmsg.Response
 	if !ok {
 		return nil, fmt.Errorf("loopback: unexpected request %T", req)
 	}
+	l.c.mu.Lock()
+	l.c.requests = append(l.c.requests, fr)
+	l.c.mu.Unlock()
+	fc, fr, code := m.Sessions.Begin(12, fr, time.Now())
+	if code != 0 {
+		resp := kmsg.NewPtrFetchResponse()
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	deadline := time.Now().Add(time.Duration(fr.MaxWaitMillis) * time.Millisecond)
 	for {
 		topics, n, anyErr := m.ReadFetch(12, fr)
 		if n >= int64(fr.MinBytes) || anyErr || !time.Now().Before(deadline) {
-			return fetchResponse(topics)
+			resp, err := fetchResponse(fc.Finish(topics))
+			if resp != nil {
+				resp.SessionID = fc.SessionID()
+			}
+			return resp, err
 		}
 		ReleaseFetch(topics)
 		if !m.WaitForAppend(ctx, topics, deadline) {
