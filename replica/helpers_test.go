@@ -45,6 +45,7 @@ var quiet = slog.New(slog.DiscardHandler)
 type controller struct {
 	mu        sync.Mutex
 	proposals []AlterISR
+	calls     []int // the number of proposals each AlterPartition carried
 	// answer replaces the commit; hold, when set, delays every answer
 	// until it is closed (an AlterPartition in flight).
 	answer func(AlterISR) (AlterISRResult, error)
@@ -54,18 +55,26 @@ type controller struct {
 	done chan struct{}
 }
 
-func (c *controller) alterISR(ctx context.Context, req AlterISR) (AlterISRResult, error) {
+func (c *controller) alterISR(ctx context.Context, reqs []AlterISR) ([]AlterISRResult, error) {
 	c.mu.Lock()
-	c.proposals = append(c.proposals, req)
+	c.proposals = append(c.proposals, reqs...)
+	c.calls = append(c.calls, len(reqs))
 	answer, hold := c.answer, c.hold
 	c.mu.Unlock()
 	if hold != nil && !c.wait(ctx, hold) {
-		return AlterISRResult{}, context.Canceled
+		return nil, context.Canceled
 	}
-	if answer != nil {
-		return answer(req)
+	out := make([]AlterISRResult, len(reqs))
+	for i, req := range reqs {
+		if answer != nil {
+			res, err := answer(req)
+			res.Err = err
+			out[i] = res
+			continue
+		}
+		out[i] = AlterISRResult{LeaderEpoch: req.LeaderEpoch, PartitionEpoch: req.PartitionEpoch + 1, ISR: slices.Clone(req.ISR)}
 	}
-	return AlterISRResult{LeaderEpoch: req.LeaderEpoch, PartitionEpoch: req.PartitionEpoch + 1, ISR: slices.Clone(req.ISR)}, nil
+	return out, nil
 }
 
 // wait blocks until ch is closed; false if the test or ctx ended first.

@@ -45,12 +45,13 @@ type Manager struct {
 	topics map[string]*Topic
 
 	// Replication (ZooKeeper mode).
-	alterISR func(ctx context.Context, req AlterISR) (AlterISRResult, error)
-	lagMax   time.Duration
-	fetchers *fetchers
-	metrics  *Metrics
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	alterISR  func(ctx context.Context, reqs []AlterISR) ([]AlterISRResult, error)
+	isrSender *isrSender // nil without alterISR
+	lagMax    time.Duration
+	fetchers  *fetchers
+	metrics   *Metrics
+	stop      chan struct{}
+	wg        sync.WaitGroup
 
 	// stateMu serializes changes of leadership (LeaderAndIsr, StopReplica)
 	// and guards controllerEpoch, the newest controller epoch seen: a
@@ -80,11 +81,12 @@ type Options struct {
 	// Metrics counts ISR changes, fetched bytes, parked produces.
 	Metrics *Metrics
 
-	// Replication, ZooKeeper mode only: AlterISR sends an ISR change to
-	// the controller (nil: a standalone broker, which has no followers);
-	// ReplicaLagTimeMax is replica.lag.time.max.ms; Fetcher configures the
-	// follower side.
-	AlterISR          func(ctx context.Context, req AlterISR) (AlterISRResult, error)
+	// Replication, ZooKeeper mode only: AlterISR sends ISR changes to the
+	// controller in one AlterPartition and returns each one's outcome, in
+	// order, or an error for all (nil: a standalone broker, which has no
+	// followers); ReplicaLagTimeMax is replica.lag.time.max.ms; Fetcher
+	// configures the follower side.
+	AlterISR          func(ctx context.Context, reqs []AlterISR) ([]AlterISRResult, error)
 	ReplicaLagTimeMax time.Duration
 	Fetcher           FetcherConfig
 }
@@ -132,8 +134,10 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 	}
 	m.fetchers = newFetchers(m, opts.Fetcher)
 	if m.alterISR != nil {
-		m.wg.Add(1)
+		m.isrSender = newISRSender(m.alterISR)
+		m.wg.Add(2)
 		go func() { defer m.wg.Done(); m.shrinkLoop() }()
+		go func() { defer m.wg.Done(); m.isrSender.run(m.stop) }()
 	}
 	return m
 }
