@@ -18,6 +18,9 @@ type batch struct {
 	// broker present with an empty set gets the live brokers alone.
 	um   map[int32]map[tpKey]bool
 	stop map[int32]map[tpKey]bool // value: delete the log
+	// creations are the partitions the event created: their
+	// UpdateMetadata waits for the replicas' answers (creation.go).
+	creations []*creation
 }
 
 type lisrSet struct {
@@ -99,7 +102,17 @@ func (c *Controller) flush() {
 		return
 	}
 	for _, id := range sortedIDs(b.lisr) {
-		c.queueLeaderAndIsr(id, sortedKeys(b.lisr[id].keys), b.lisr[id].full)
+		c.queueLeaderAndIsr(id, sortedKeys(b.lisr[id].keys), b.lisr[id].full, b.creations)
+	}
+	for _, cr := range b.creations {
+		c.startCreation(cr)
+	}
+	for _, cr := range b.creations {
+		for _, keys := range b.um {
+			for _, k := range cr.keys {
+				delete(keys, k) // told with the creation, once its replicas answered
+			}
+		}
 	}
 	for _, id := range sortedIDs(b.um) {
 		c.queueUpdateMetadata(id, sortedKeys(b.um[id]))

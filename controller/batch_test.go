@@ -60,12 +60,14 @@ func TestEventRequestsBatchedPerBroker(t *testing.T) {
 			}
 		}
 		// The new controller sends the full state and elects the first
-		// leaders of all 1,000 partitions in one event.
+		// leaders of all 1,000 partitions in one event: one LeaderAndIsr,
+		// one UpdateMetadata of the live brokers, and one of the new
+		// partitions once their replicas answered (offline.go).
 		check("controller start", map[int32]map[string]int{
-			1: {"LeaderAndIsr": 1, "UpdateMetadata": 1},
-			2: {"LeaderAndIsr": 1, "UpdateMetadata": 1},
-			3: {"LeaderAndIsr": 1, "UpdateMetadata": 1},
-			4: {"LeaderAndIsr": 0, "UpdateMetadata": 1},
+			1: {"LeaderAndIsr": 1, "UpdateMetadata": 2},
+			2: {"LeaderAndIsr": 1, "UpdateMetadata": 2},
+			3: {"LeaderAndIsr": 1, "UpdateMetadata": 2},
+			4: {"LeaderAndIsr": 0, "UpdateMetadata": 2},
 		})
 
 		// Broker 1 leads a third of the partitions and follows the rest:

@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
@@ -148,12 +150,14 @@ func (ch *channel) deliver(req kmsg.Request) (kmsg.Response, error) {
 }
 
 // queueLeaderAndIsr sends broker id a LeaderAndIsr of the partitions of
-// keys it holds a replica of, if any.
-func (c *Controller) queueLeaderAndIsr(id int32, keys []tpKey, full bool) {
+// keys it holds a replica of, if any, and reports whether it did. The
+// answer comes back to the loop as evLeaderAndIsrAnswer, naming the
+// creations (new partitions) the request carried.
+func (c *Controller) queueLeaderAndIsr(id int32, keys []tpKey, full bool, creations []*creation) bool {
 	b, ok := c.s.brokers[id]
 	ch := c.channels[id]
 	if !ok || ch == nil {
-		return
+		return false
 	}
 	req := kmsg.NewPtrLeaderAndISRRequest()
 	req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = c.cfg.BrokerID, c.token.Epoch, b.Epoch
@@ -188,7 +192,7 @@ func (c *Controller) queueLeaderAndIsr(id int32, keys []tpKey, full bool) {
 		}
 	}
 	if len(req.TopicStates) == 0 {
-		return
+		return false
 	}
 	for l := range leaders {
 		if lb, ok := c.s.brokers[l]; ok {
@@ -198,15 +202,45 @@ func (c *Controller) queueLeaderAndIsr(id int32, keys []tpKey, full bool) {
 			req.LiveLeaders = append(req.LiveLeaders, ll)
 		}
 	}
+	var carried []*creation
+	for _, cr := range creations {
+		if slices.ContainsFunc(cr.keys, func(k tpKey) bool { return contains(c.s.part(k).replicas, id) }) {
+			carried = append(carried, cr)
+			cr.waiting[id] = true
+		}
+	}
+	ans := evLeaderAndIsrAnswer{activation: c.activation, broker: id, epoch: b.Epoch, creations: carried}
 	ch.send(req, func(resp kmsg.Response, err error) {
-		if err != nil {
-			return
+		if err == nil {
+			r := resp.(*kmsg.LeaderAndISRResponse)
+			if r.ErrorCode != 0 {
+				ch.log.Warn("LeaderAndIsr refused", "error", r.ErrorCode)
+			}
+			ans.storage = storageErrors(r)
 		}
-		r := resp.(*kmsg.LeaderAndISRResponse)
-		if r.ErrorCode != 0 {
-			ch.log.Warn("LeaderAndIsr refused", "error", r.ErrorCode)
-		}
+		c.post(ans)
 	})
+	return true
+}
+
+// storageErrors lists the partitions a LeaderAndIsr answer says the broker
+// could not host (KAFKA_STORAGE_ERROR). From v5 on a topic is named by its
+// ID only.
+func storageErrors(r *kmsg.LeaderAndISRResponse) []failedReplica {
+	var out []failedReplica
+	for _, p := range r.Partitions {
+		if p.ErrorCode == kerr.KafkaStorageError.Code {
+			out = append(out, failedReplica{topic: p.Topic, part: p.Partition})
+		}
+	}
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode == kerr.KafkaStorageError.Code {
+				out = append(out, failedReplica{topicID: t.TopicID, topic: p.Topic, part: p.Partition})
+			}
+		}
+	}
+	return out
 }
 
 func contains(s []int32, x int32) bool {
@@ -284,7 +318,7 @@ func (c *Controller) updateMetadata(keys []tpKey) *kmsg.UpdateMetadataRequest {
 			ps.Leader = kafkazk.LeaderDuringDelete
 		}
 		for _, r := range pc.replicas {
-			if !c.s.alive(r) {
+			if !c.s.online(r, k) {
 				ps.OfflineReplicas = append(ps.OfflineReplicas, r)
 			}
 		}

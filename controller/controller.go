@@ -315,6 +315,14 @@ func (c *Controller) handleActive(e event) error {
 		}
 	case evRebalance:
 		return c.rebalance()
+	case evLeaderAndIsrAnswer:
+		if e.activation == c.activation {
+			return c.onLeaderAndIsrAnswer(e)
+		}
+	case evCreationDue:
+		if e.activation == c.activation {
+			c.finishCreation(e.cr, false)
+		}
 	case evReassignZnode:
 		return c.onReassignZnode()
 	}
@@ -634,6 +642,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 		for _, id := range dead {
 			delete(c.s.brokers, id)
 			delete(c.s.shuttingDown, id)
+			delete(c.s.offline, id) // its next incarnation tries its logs again
 			if ch := c.channels[id]; ch != nil {
 				ch.close()
 				delete(c.channels, id)
@@ -647,6 +656,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 		c.log.Info("brokers started", "brokers", born)
 		for _, id := range born {
 			c.s.brokers[id] = now[id]
+			delete(c.s.offline, id)
 			c.openChannel(now[id])
 			c.watchBroker(id)
 		}
@@ -737,14 +747,14 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 			continue
 		}
 		if pc.state == nil {
-			live := slices.DeleteFunc(slices.Clone(pc.replicas), func(r int32) bool { return !c.s.alive(r) })
+			live := slices.DeleteFunc(slices.Clone(pc.replicas), func(r int32) bool { return !c.s.online(r, k) })
 			if len(live) == 0 {
 				continue // stays New until a replica is live
 			}
 			creates[k] = kafkazk.LeaderAndISR{Leader: live[0], LeaderEpoch: 0, ISR: live, ControllerEpoch: c.token.Epoch}
 			continue
 		}
-		if st := *pc.state; st.Leader < 0 || !c.s.alive(st.Leader) {
+		if st := *pc.state; st.Leader < 0 || !c.s.online(st.Leader, k) {
 			// A leader that died while no controller watched goes too
 			// (leader -1) when nobody can replace it: otherwise it would
 			// lead again on its return in the same epoch.
@@ -761,12 +771,13 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 	if err := c.writeStates(ctx, updates); err != nil {
 		return err
 	}
-	changed := append(keysOf(creates), keysOf(updates)...)
-	if len(changed) > 0 {
-		live := c.s.liveIDs()
-		c.sendLeaderAndIsr(changed, live, false)
-		c.sendUpdateMetadata(live, changed)
+	created, updated := keysOf(creates), keysOf(updates)
+	live := c.s.liveIDs()
+	c.sendLeaderAndIsr(append(created, updated...), live, false)
+	if len(updated) > 0 {
+		c.sendUpdateMetadata(live, updated)
 	}
+	c.createdPartitions(created) // their UpdateMetadata once the replicas answered
 	return nil
 }
 
@@ -779,11 +790,11 @@ func (c *Controller) electOffline(k tpKey, pc *partCtx, st kafkazk.LeaderAndISR)
 	next := st
 	next.LeaderEpoch++
 	next.ControllerEpoch = c.token.Epoch
-	usable := func(r int32) bool { return c.s.alive(r) && !c.s.shuttingDown[r] }
+	usable := func(r int32) bool { return c.s.online(r, k) && !c.s.shuttingDown[r] }
 	for _, r := range pc.replicas {
 		if usable(r) && slices.Contains(st.ISR, r) {
 			next.Leader = r
-			next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(x int32) bool { return !c.s.alive(x) })
+			next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(x int32) bool { return !c.s.online(x, k) })
 			return next
 		}
 	}
@@ -797,7 +808,7 @@ func (c *Controller) electOffline(k tpKey, pc *partCtx, st kafkazk.LeaderAndISR)
 		}
 	}
 	next.Leader = kafkazk.NoLeader
-	next.ISR = withoutLast(st.ISR, func(x int32) bool { return !c.s.alive(x) })
+	next.ISR = withoutLast(st.ISR, func(x int32) bool { return !c.s.online(x, k) })
 	if st.Leader == kafkazk.NoLeader && slices.Equal(next.ISR, st.ISR) {
 		return st // no change worth a write
 	}
@@ -961,4 +972,11 @@ func (c *Controller) forgetTopic(t string) {
 	}
 	delete(c.s.topics, t)
 	delete(c.s.deleting, t)
+	for _, keys := range c.s.offline {
+		for k := range keys {
+			if k.topic == t {
+				delete(keys, k)
+			}
+		}
+	}
 }

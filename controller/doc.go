@@ -34,7 +34,11 @@
 //
 // A follower that dies leaves the ISR (leader epoch + 1) unless it is the
 // last member: the ISR never becomes empty, so the last in-sync replica is
-// known when it returns.
+// known when it returns. A replica its broker could not host (LeaderAndIsr
+// answered KAFKA_STORAGE_ERROR) is offline until the broker registers
+// again: treated as a dead broker's for that partition alone (offline.go).
+// A new partition's UpdateMetadata waits until its replicas answered the
+// LeaderAndIsr that created it (at most controller.socket.timeout.ms).
 //
 // # Requests to brokers
 //

@@ -2,6 +2,7 @@ package kafkaapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -72,8 +73,10 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 }
 
 // awaitTopics waits until this broker's metadata has every topic of want
-// with that many partitions, each with a leader (a count of 0: the topic is
-// gone), waking on each update the controller sends, for at most timeoutMs,
+// with that many partitions, each with a leader or with every replica
+// offline (its brokers could not host it: no leader will come), or (a count
+// of 0) the topic gone, waking on each update the controller sends, for at
+// most timeoutMs,
 // as Kafka's DelayedCreatePartitions and DelayedDeleteTopics wait before
 // answering CreateTopics, CreatePartitions and DeleteTopics. It returns the
 // topics still unmet when it gave up; a timeout of 0 or less does not wait.
@@ -85,7 +88,7 @@ func (h *Handler) awaitTopics(ctx context.Context, timeoutMs int32, want map[str
 				out[topic] = true
 			}
 			for p := range n {
-				if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 {
+				if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 && len(st.Offline) < len(st.Replicas) {
 					out[topic] = true
 				}
 			}
@@ -111,6 +114,30 @@ func (h *Handler) awaitTopics(ctx context.Context, timeoutMs int32, want map[str
 			return late
 		}
 	}
+}
+
+// offlineReplicas describes the partitions of a topic whose replicas this
+// broker's metadata lists as offline ("" when none), e.g. "3 partitions,
+// first t-0 on brokers [2]".
+func offlineReplicas(snap *metadata.Snapshot, topic string) string {
+	t := snap.Topic(topic)
+	if t == nil {
+		return ""
+	}
+	n, first := 0, ""
+	for p, st := range t.Partitions {
+		if len(st.Offline) == 0 {
+			continue
+		}
+		if n == 0 {
+			first = fmt.Sprintf("%s-%d on brokers %v", topic, p, st.Offline)
+		}
+		n++
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d partitions, first %s", n, first)
 }
 
 // activeController is the controller to serve a request that only the
