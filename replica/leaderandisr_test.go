@@ -303,7 +303,9 @@ func TestLeaderAndIsrStorageError(t *testing.T) {
 	t.Cleanup(func() { m.Close(); dir.Close() })
 	// The directory and the segment file are made, the index is not:
 	// the second attempt finds a partial directory.
-	full := func(path string) bool { return strings.Contains(path, testTopic+"-1") && strings.HasSuffix(path, ".index") }
+	full := func(path string) bool {
+		return strings.Contains(path, testTopic+"-1") && strings.HasSuffix(path, ".index")
+	}
 	fsys.Fail(vfs.OpWrite, full, syscall.ENOSPC)
 	ups := []PartitionUpdate{
 		{Topic: testTopic, TopicID: topicID, Partition: 0, State: state(1, 0, 0, []int32{1}, []int32{1}), IsNew: true},
