@@ -67,9 +67,14 @@ type Dir struct {
 	clean, fresh bool
 	loadStats    LoadStats
 
-	mu     sync.Mutex // guards logs and closed
+	mu     sync.Mutex // guards logs, creating and closed
 	logs   map[TopicPartition]*Log
 	closed bool
+	// creating holds the partitions whose log a Create is making, outside
+	// mu (making one takes milliseconds of file creation and fsyncs: a
+	// broker given thousands of new partitions makes them in parallel); a
+	// second Create of one waits on its channel.
+	creating map[TopicPartition]chan struct{}
 
 	// ckMu serializes checkpoint writes.
 	ckMu sync.Mutex
@@ -263,19 +268,52 @@ func (d *Dir) Logs() []*Log {
 }
 
 // Create makes a new empty log for tp; it returns the existing log if there
-// is one.
+// is one. Creates of different partitions run in parallel.
 func (d *Dir) Create(tp TopicPartition, cfg Config) (*Log, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return nil, ErrClosed
-	}
-	if l := d.logs[tp]; l != nil {
-		return l, nil
-	}
 	if tp.Topic == "" || strings.ContainsAny(tp.Topic, "/\x00") || tp.Topic == "." || tp.Topic == ".." || tp.Partition < 0 {
 		return nil, fmt.Errorf("logfile: invalid partition name %q", tp)
 	}
+	d.mu.Lock()
+	for {
+		if d.closed {
+			d.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if l := d.logs[tp]; l != nil {
+			d.mu.Unlock()
+			return l, nil
+		}
+		busy := d.creating[tp]
+		if busy == nil {
+			break
+		}
+		d.mu.Unlock()
+		<-busy
+		d.mu.Lock()
+	}
+	if d.creating == nil {
+		d.creating = map[TopicPartition]chan struct{}{}
+	}
+	done := make(chan struct{})
+	d.creating[tp] = done
+	d.mu.Unlock()
+	l, err := d.create(tp, cfg)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.creating, tp)
+	close(done)
+	if err != nil {
+		return nil, err
+	}
+	if d.closed {
+		l.Close()
+		return nil, ErrClosed
+	}
+	d.logs[tp] = l
+	return l, nil
+}
+
+func (d *Dir) create(tp TopicPartition, cfg Config) (*Log, error) {
 	l, err := Open(filepath.Join(d.path, tp.String()), cfg, Options{
 		FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: true, checkpoint: d.Checkpoint,
 		ManualHighWatermark: d.opts.ManualHighWatermark,
@@ -287,7 +325,6 @@ func (d *Dir) Create(tp TopicPartition, cfg Config) (*Log, error) {
 		l.Close()
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
-	d.logs[tp] = l
 	return l, nil
 }
 
