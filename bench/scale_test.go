@@ -3,8 +3,9 @@ package bench
 // Scale (issue 20): thousands of partitions on three brokers, measured as an
 // operator would. BenchmarkScalePartitions starts three broker processes on
 // a private ZooKeeper, creates T topics of P partitions at RF 3 (one
-// CreateTopics per topic, all at once, through franz-go's kadm, which sends
-// them to the controller), and reports:
+// CreateTopics naming them all, through franz-go's kadm, which sends it to
+// the controller: what `samsa topic create t1 t2 ... -p P -r 3` sends), and
+// reports:
 //
 //   - the time until every broker's Metadata shows every partition with a
 //     leader and 3 in-sync replicas;
@@ -186,9 +187,12 @@ func (c *scaleCluster) waitAll(what string, limit time.Duration, cond func(led, 
 
 func (c *scaleCluster) fullISR(led, full int) bool { return full == c.total() }
 
-// createTopics sends one CreateTopics per topic, all at once, and returns
-// when every answer came. REQUEST_TIMED_OUT is not a failure: the topic is
-// created, its leaders not all known yet.
+// createTopics sends one CreateTopics naming every topic and returns when
+// it is answered. REQUEST_TIMED_OUT is not a failure: the topic is
+// created, its leaders not all known yet. (A broker serves one request of
+// a connection at a time and CreateTopics waits for the topic's leaders, so
+// one request per topic on one client's connection would create them one
+// after another.)
 func (c *scaleCluster) createTopics() error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.seeds()...), kgo.RequestTimeoutOverhead(30*time.Second))
 	if err != nil {
@@ -197,23 +201,16 @@ func (c *scaleCluster) createTopics() error {
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	adm.SetTimeoutMillis(60_000)
-	errs := make([]error, len(c.topics))
-	var wg sync.WaitGroup
-	for i, t := range c.topics {
-		wg.Go(func() {
-			resp, err := adm.CreateTopics(context.Background(), int32(c.parts), int16(c.rf), nil, t)
-			if err == nil {
-				err = resp[t].Err
-			}
-			if errors.Is(err, kerr.RequestTimedOut) {
-				err = nil
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("create %s: %w", t, err)
-			}
-		})
+	resp, err := adm.CreateTopics(context.Background(), int32(c.parts), int16(c.rf), nil, c.topics...)
+	if err != nil {
+		return err
 	}
-	wg.Wait()
+	var errs []error
+	for _, t := range c.topics {
+		if err := resp[t].Err; err != nil && !errors.Is(err, kerr.RequestTimedOut) {
+			errs = append(errs, fmt.Errorf("create %s: %w", t, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
