@@ -62,10 +62,16 @@ type clusterOpts struct {
 	logLevel  string   // "" is warn
 	logDir    string   // each broker's stderr to broker-<id>.log there; "" the benchmark's
 	overrides []string // more key=value settings
+	bin       string   // the broker binary; "" builds ./cmd/samsa
+	dataDir   string   // the parent of the brokers' data directories; "" a temporary one
 }
 
 func startBenchClusterWith(b *testing.B, n int, session time.Duration, o clusterOpts) *benchCluster {
-	c := &benchCluster{b: b, bin: buildBinary(b, "./cmd/samsa"), zk: zktest.Start(b), session: session}
+	bin := o.bin
+	if bin == "" {
+		bin = buildBinary(b, "./cmd/samsa")
+	}
+	c := &benchCluster{b: b, bin: bin, zk: zktest.Start(b), session: session}
 	raw, _, err := zk.Connect([]string{c.zk.Addr()}, 10*time.Second, zk.WithLogger(quietZK{}))
 	if err != nil {
 		b.Fatal(err)
@@ -78,6 +84,13 @@ func startBenchClusterWith(b *testing.B, n int, session time.Duration, o cluster
 	for id := int32(1); id <= int32(n); id++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
 		br := &zkBroker{id: id, addr: addr, dataDir: b.TempDir()}
+		if o.dataDir != "" {
+			br.dataDir = filepath.Join(o.dataDir, fmt.Sprintf("broker-%d", id))
+			if err := os.RemoveAll(br.dataDir); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { os.RemoveAll(br.dataDir) })
+		}
 		if o.admin {
 			br.admin = fmt.Sprintf("127.0.0.1:%d", freePort(b))
 		}

@@ -31,8 +31,17 @@ package bench
 // SAMSA_SCALE_OVERRIDES (more broker settings, key=value separated by
 // commas), SAMSA_SCALE_LOGDIR, SAMSA_SCALE_LOGLEVEL (default warn),
 // SAMSA_SCALE_PROFILE (a directory: a CPU profile of every broker, from its
-// /debug/pprof, over the creation phase). The default is the short form
-// `make bench` runs; bench/README.md has the commands of the big runs.
+// /debug/pprof, over the creation phase), SAMSA_SCALE_LIMIT (how long to
+// wait for full ISRs, default 5m), SAMSA_SCALE_DATADIR (the parent of the
+// data directories, e.g. a small tmpfs to fill the disk), SAMSA_SCALE_BIN
+// (the broker binary, e.g. another revision's). The default is the short
+// form `make bench` runs; bench/README.md has the commands of the big runs.
+//
+// When creation fails (CreateTopics answers KAFKA_STORAGE_ERROR: a disk
+// filled up) or the ISRs do not fill within the limit, the benchmark stops
+// every broker with SIGTERM, one after another (controlled shutdowns of a
+// damaged cluster, where issue 20 saw a controller event panic), reports
+// the panics logged, and fails.
 
 import (
 	"context"
@@ -68,6 +77,8 @@ type scaleParams struct {
 	logDir        string
 	logLevel      string
 	profileDir    string
+	limit         time.Duration
+	dataDir, bin  string
 }
 
 func scaleParamsFromEnv(b *testing.B) scaleParams {
@@ -104,6 +115,15 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 		p.logLevel = v
 	}
 	p.profileDir = os.Getenv("SAMSA_SCALE_PROFILE")
+	p.limit = 5 * time.Minute
+	if v := os.Getenv("SAMSA_SCALE_LIMIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("SAMSA_SCALE_LIMIT=%q: %v", v, err)
+		}
+		p.limit = d
+	}
+	p.dataDir, p.bin = os.Getenv("SAMSA_SCALE_DATADIR"), os.Getenv("SAMSA_SCALE_BIN")
 	return p
 }
 
@@ -188,30 +208,49 @@ func (c *scaleCluster) waitAll(what string, limit time.Duration, cond func(led, 
 func (c *scaleCluster) fullISR(led, full int) bool { return full == c.total() }
 
 // createTopics sends one CreateTopics naming every topic and returns when
-// it is answered. REQUEST_TIMED_OUT is not a failure: the topic is
-// created, its leaders not all known yet. (A broker serves one request of
-// a connection at a time and CreateTopics waits for the topic's leaders, so
-// one request per topic on one client's connection would create them one
-// after another.)
-func (c *scaleCluster) createTopics() error {
+// it is answered, with the number of topics answered KAFKA_STORAGE_ERROR
+// (created, not fully hosted). REQUEST_TIMED_OUT is not a failure: the
+// topic is created, its leaders not all known yet. (A broker serves one
+// request of a connection at a time and CreateTopics waits for the topic's
+// leaders, so one request per topic on one client's connection would
+// create them one after another.)
+func (c *scaleCluster) createTopics() (storageErrors int, err error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.seeds()...), kgo.RequestTimeoutOverhead(30*time.Second))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	adm.SetTimeoutMillis(60_000)
 	resp, err := adm.CreateTopics(context.Background(), int32(c.parts), int16(c.rf), nil, c.topics...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var errs []error
 	for _, t := range c.topics {
-		if err := resp[t].Err; err != nil && !errors.Is(err, kerr.RequestTimedOut) {
+		switch err := resp[t].Err; {
+		case err == nil, errors.Is(err, kerr.RequestTimedOut):
+		case errors.Is(err, kerr.KafkaStorageError):
+			storageErrors++
+			c.b.Logf("create %s: %v: %s", t, err, resp[t].ErrMessage)
+		default:
 			errs = append(errs, fmt.Errorf("create %s: %w", t, err))
 		}
 	}
-	return errors.Join(errs...)
+	return storageErrors, errors.Join(errs...)
+}
+
+// stopAll stops every broker with SIGTERM, one after another, and fails the
+// benchmark with the number of panics their logs hold.
+func (c *scaleCluster) stopAll(logDir, why string) {
+	for _, br := range c.live() {
+		t0 := time.Now()
+		c.signalAndWait(br, syscall.SIGTERM)
+		c.b.Logf("broker %d stopped (SIGTERM) in %v", br.id, time.Since(t0).Round(time.Millisecond))
+	}
+	panics := countInLogs(logDir, "panicked")
+	c.b.ReportMetric(float64(panics), "panics")
+	c.b.Fatalf("%s; every broker stopped: %d recovered panics in their logs (%s)", why, panics, logDir)
 }
 
 // procStatus reads a field of /proc/<pid>/status in kB.
@@ -334,9 +373,10 @@ func BenchmarkScalePartitions(b *testing.B) {
 	sp := scaleParamsFromEnv(b)
 	var opts clusterOpts
 	opts.admin, opts.logLevel, opts.logDir = true, sp.logLevel, sp.logDir
+	opts.dataDir, opts.bin = sp.dataDir, sp.bin
 	opts.overrides = append([]string{"auto.leader.rebalance.enable=false", "controlled.shutdown.retry.backoff.ms=200"}, sp.overrides...)
 	b.Logf("%d topics x %d partitions at RF 3; broker logs in %s", sp.topics, sp.parts, sp.logDir)
-	const limit = 5 * time.Minute
+	limit := sp.limit
 	for b.Loop() {
 		c := &scaleCluster{benchCluster: startBenchClusterWith(b, 3, scaleSession, opts), parts: sp.parts, rf: 3}
 		for _, br := range c.brokers {
@@ -349,18 +389,23 @@ func BenchmarkScalePartitions(b *testing.B) {
 		// Creation until every ISR is full.
 		waitProfiles := c.profile(sp.profileDir, "create", 30*time.Second)
 		t0 := time.Now()
-		if err := c.createTopics(); err != nil {
+		failed, err := c.createTopics()
+		if err != nil {
 			b.Fatal(err)
 		}
 		answered := time.Since(t0)
+		b.ReportMetric(ms(answered), "ms-create-answered")
+		b.ReportMetric(float64(c.total()), "partitions")
+		if failed > 0 {
+			b.ReportMetric(float64(failed), "topics-not-fully-hosted")
+			c.stopAll(sp.logDir, fmt.Sprintf("%d topics answered KAFKA_STORAGE_ERROR", failed))
+		}
 		_, ok, least := c.waitAll("creation", limit, c.fullISR)
 		toISR := time.Since(t0)
-		b.ReportMetric(ms(answered), "ms-create-answered")
 		b.ReportMetric(ms(toISR), "ms-to-full-isr")
-		b.ReportMetric(float64(c.total()), "partitions")
 		if !ok {
 			b.ReportMetric(float64(least), "partitions-in-full-isr")
-			b.Fatalf("after %v only %d of %d partitions have a full ISR", limit, least, c.total())
+			c.stopAll(sp.logDir, fmt.Sprintf("after %v only %d of %d partitions have a full ISR", limit, least, c.total()))
 		}
 		b.Logf("created: answered after %v, every ISR full after %v", answered.Round(time.Millisecond), toISR.Round(time.Millisecond))
 		waitProfiles()
