@@ -1,13 +1,3 @@
-// Package admin is the topic administration of a broker (Kafka's
-// AdminManager / ZkAdminManager): creating and deleting topics, adding
-// partitions, changing topic configs, with Kafka's checks and errors.
-// Changes are written to the metadata store first. A standalone broker is
-// its own controller: it then opens or drops the logs (replica) and
-// publishes the topic in the metadata cache. In ZooKeeper mode only the
-// store is written: the controller makes the partitions, and brokers learn
-// them with LeaderAndIsr and UpdateMetadata.
-//
-// Lock order: Manager.mu, then the replica manager's locks.
 package admin
 
 import (
@@ -73,7 +63,7 @@ func errf(code *kerr.Error, format string, args ...any) *apierr.Error {
 	return apierr.Errorf(code, format, args...)
 }
 
-// createTopic validates spec and, unless validateOnly, creates the topic:
+// CreateTopic validates spec and, unless validateOnly, creates the topic:
 // metadata first (durable), then the partitions' logs.
 func (h *Manager) CreateTopic(spec TopicSpec, validateOnly bool) (metadata.Topic, error) {
 	h.mu.Lock()
@@ -163,8 +153,9 @@ func (h *Manager) assign(spec TopicSpec) ([][]int32, error) {
 	return out, nil
 }
 
-// deleteTopic removes a topic: it stops being served at once, its logs are
-// deleted, then its metadata.
+// DeleteTopic removes a topic. Standalone it stops being served at once:
+// its logs are deleted, then its cache entry and its metadata. In cluster
+// mode it is marked for deletion, which the controller carries out.
 func (h *Manager) DeleteTopic(name string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -192,7 +183,7 @@ func (h *Manager) DeleteTopic(name string) error {
 	return nil
 }
 
-// addPartitions grows a topic to count partitions.
+// AddPartitions grows a topic to count partitions.
 func (h *Manager) AddPartitions(name string, count int32, assignment [][]int32, validateOnly bool) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -261,13 +252,13 @@ func (h *Manager) AddPartitions(name string, count int32, assignment [][]int32, 
 	return nil
 }
 
-// setTopicConfigs replaces a topic's config overrides and applies them to
+// SetTopicConfigs replaces a topic's config overrides and applies them to
 // its logs.
 func (h *Manager) SetTopicConfigs(name string, configs map[string]string, validateOnly bool) error {
 	return h.UpdateTopicConfigs(name, func(map[string]string) (map[string]string, error) { return configs, nil }, validateOnly)
 }
 
-// updateTopicConfigs replaces a topic's config overrides with what edit
+// UpdateTopicConfigs replaces a topic's config overrides with what edit
 // makes of a copy of the current ones (nil if none), under the admin lock so
 // that concurrent changes do not lose each other's updates.
 func (h *Manager) UpdateTopicConfigs(name string, edit func(cur map[string]string) (map[string]string, error), validateOnly bool) error {
@@ -325,7 +316,7 @@ func TopicInfo(ts *replica.Topic) *metadata.TopicInfo {
 	return t
 }
 
-// topicExists: the cluster has the topic (the metadata cache; a standalone
+// TopicExists: the cluster has the topic (the metadata cache; a standalone
 // broker's cache shows every topic it serves).
 func (h *Manager) TopicExists(name string) bool { return h.cache.Load().Topic(name) != nil }
 

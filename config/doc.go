@@ -32,8 +32,8 @@
 // topic is opened or its overrides change; the overrides as set stay in
 // the topic's metadata. Code that builds overrides names keys with the
 // Key constants (KeySegmentBytes). Code that needs a key's definition by
-// name, as the admin APIs do, uses LookupBroker and LookupTopic, or ranges
-// over BrokerDefs and TopicDefs; Def.Value and Def.TopicValue render a
+// name uses LookupBroker and LookupTopic, or ranges over BrokerDefs and
+// TopicDefs, as the admin APIs do; Def.Value and Def.TopicValue render a
 // value as DescribeConfigs shows it.
 //
 // # Properties files
@@ -41,4 +41,35 @@
 // ParseProperties reads java.util.Properties' format (continuations,
 // escapes, ':' and whitespace separators, '#' and '!' comments).
 // config/server.properties is a commented sample at the defaults.
+//
+// # Invariants
+//
+//  1. The table holds together, or the binary does not start: each
+//     (scope, name) is defined once, every link names a key of the right
+//     kind, every key is bound to a field, and every default parses and
+//     reads back as itself (checked when the package initialises; a
+//     failure is a programmer error and panics).
+//  2. New applies keys over the defaults in Kafka's precedence whatever
+//     their order: an alias before its key, a coarser unit before a finer
+//     one (log.retention.hours, then .minutes, then .ms); otherwise in the
+//     order given, and Load's --override pairs after the file's keys, the
+//     later winning.
+//  3. An unknown broker key is a warning (Config.Warnings), never an error;
+//     Kafka keys this broker does not use are accepted silently
+//     (ignoredKeys). A value that does not parse, or breaks a rule across
+//     keys, is an *Error naming the key, the value and the reason.
+//  4. TopicConfig.With validates every override and the rules across keys
+//     before it returns a config, checking keys in sorted order so the
+//     first bad key it names is always the same; on error nothing is
+//     returned.
+//  5. docs/configuration.md is ReferencePage's output: TestReferencePage
+//     fails when the two differ.
+//
+// # Locks
+//
+// None. The table and its indexes are built when the package initialises
+// and only read after; Default is built once (sync.OnceValue). A Config
+// is filled in by New, and by the server while it starts (a generated
+// broker.id, the port of a listener on port 0), before it is shared; a
+// TopicConfig is a value, replaced whole when a topic's overrides change.
 package config

@@ -4,13 +4,39 @@
 // UpdateMetadata and StopReplica (package kclient). Every broker runs a
 // Controller; only the elected one is active.
 //
+// # Invariants
+//
+//  1. One goroutine makes every decision (Events); nothing else reads or
+//     writes the controller's state.
+//  2. Every ZooKeeper write is fenced by the controller epoch, and a
+//     partition state is written only at the partition epoch read
+//     (Fencing); a fenced write makes the controller resign.
+//  3. A new leader is the first live in-sync replica in assignment order
+//     that is not shutting down; a replica outside the ISR leads only
+//     with unclean election enabled, and then the ISR is that leader
+//     alone (Partition states).
+//  4. The ISR never becomes empty: a follower that dies leaves it unless
+//     it is the last member.
+//  5. Every request to a broker carries the controller epoch and that
+//     broker's epoch, and goes over the broker's one channel in the order
+//     sent (Channels).
+//  6. An event other than a broker's request whose ZooKeeper write
+//     fails, or any event that panics, ends this controller's term; the
+//     next term reads the cluster afresh. A broker's request whose write
+//     fails is answered with the error (NOT_CONTROLLER when another
+//     controller fenced it, and then this one resigns).
+//
 // # Events
 //
 // All decisions run on one goroutine, one event at a time (Kafka's
 // ControllerEventManager). ZooKeeper watches (package kafkazk re-arms them
 // and delivers the latest state), requests from brokers (ControlledShutdown,
-// AlterPartition, ElectLeaders) and timers queue events; nothing else
-// touches the controller's state.
+// AlterPartition, ElectLeaders, AlterPartitionReassignments,
+// ListPartitionReassignments) and the rebalance timer queue events;
+// nothing else touches the controller's state. An event other than a
+// broker's request whose ZooKeeper write fails leaves its work half done,
+// so the controller resigns and a new term reads the cluster again (an
+// event that panics does the same).
 //
 // # Partition states (Kafka's PartitionStateMachine)
 //
@@ -61,9 +87,18 @@
 // the controller epoch and the target broker's epoch (the czxid of its
 // registration), so a broker refuses requests of a deposed controller and
 // requests meant for an earlier incarnation of itself. A broker applies a
-// partition state only if its leader epoch is newer than the one it holds,
-// so requests lost or repeated change nothing: the controller resends full
-// state when it starts and when a broker (re)joins.
+// partition state only if its leader epoch is newer than the one it holds
+// (or equal, with a newer partition epoch), so requests lost or repeated
+// change nothing: the controller resends full state when it starts and
+// when a broker (re)joins.
+//
+// # Channels
+//
+// Requests to a broker go through one channel per live broker (Kafka's
+// ControllerChannelManager), in the order sent; a request that fails is
+// retried with a growing pause until it is answered or the channel closes
+// (the broker died or the controller resigned). Nothing is lost with a
+// closed channel: a broker that returns gets a new one and the full state.
 //
 // # Testing
 //
@@ -74,4 +109,16 @@
 // request (fakebroker_test.go), inside testing/synctest bubbles: no
 // process, no sleep, time under a fake clock. controller_test.go checks the
 // znodes against a real ZooKeeper.
+//
+// # Locks
+//
+// The event loop's state has no lock: one goroutine owns it. Two leaves
+// guard queues: Controller.qmu the event queue (any goroutine posts, the
+// loop takes), and each channel's mu its requests not yet sent (the loop
+// sends, the channel's goroutine takes). What a channel's goroutine makes
+// of an answer it hands to the loop as an event (a StopReplica's outcome),
+// holding no lock. The controller reaches ZooKeeper through Store and the
+// brokers, its own included, through Kafka requests; of the broker it runs
+// in it touches only what Config.OnControllerChange does on the loop (the
+// server updates its metadata cache there).
 package controller

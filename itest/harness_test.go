@@ -3,18 +3,34 @@
 // segmentio/kafka-go, kcat (librdkafka), kafka-python, confluent-kafka and
 // kafkajs. Nothing is mocked.
 //
-// TestMain builds bin/samsa once, without -race (the race detector slows
-// the test process, not the broker), unless SAMSA_ITEST_BIN names a binary
-// to test instead. Each test starts its own broker on
-// free loopback ports with a fresh data directory; see startBroker. The
-// cluster tests (cluster_*_test.go) start brokers in ZooKeeper mode on one
-// ZooKeeper shared by the package (internal/zktest), a chroot per test;
-// see startCluster.
+// TestMain builds the samsa binary once, into a temporary directory and
+// without -race (the race detector slows the test process, not the
+// broker), unless SAMSA_ITEST_BIN names a binary to test instead. Each
+// test starts its own broker on free loopback ports with a fresh data
+// directory; see startBroker. The cluster and replication tests
+// (cluster_*_test.go, replication_*_test.go) start brokers in ZooKeeper
+// mode on one ZooKeeper shared by the package (internal/zktest), a chroot
+// per test; see startCluster and replication_harness_test.go.
 //
 // The Python and kcat clients, and node and npm for kafkajs, come from
 // Debian packages that .ci/run installs; a test that needs one fails with a
 // message naming the package when it is missing. kafkajs itself is pinned
 // in testdata/kafkajs and installed there with npm ci on first use.
+//
+// Invariants of the package:
+//  1. Tests reach the broker only from outside, as users and other
+//     brokers do: its Kafka listener (with real clients, and kclient for
+//     the inter-broker requests a controller sends), its admin HTTP
+//     (/metrics, /healthz), its exit status and logs, its data directory,
+//     and ZooKeeper's znodes. Of the module they import only
+//     internal/zktest, internal/testbatch and kclient.
+//  2. A missing client, node or npm, or ZooKeeper fails the test with the
+//     Debian package to install; the one skip is a test that needs to
+//     mount a tmpfs and lacks the privilege.
+//
+// Locks: test helpers guard what several goroutines of one test write (a
+// child process's captured output, ledgers of acknowledged records) with
+// their own mutexes; no lock is shared between tests.
 package itest
 
 import (

@@ -54,7 +54,7 @@ func registerHot(key int16, min, max int16, serve func(rc *reqCtx, req kmsg.Requ
 	apis[key] = h
 }
 
-var errMalformed = errors.New("malformed request header")
+var errMalformed = errors.New("kafkaapi: malformed request header")
 
 // parseHeader reads a request header: api key, version, correlation id,
 // client id (header v1+) and, for flexible versions, tagged fields (v2).

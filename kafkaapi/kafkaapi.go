@@ -1,21 +1,3 @@
-// Package kafkaapi serves the Kafka protocol (Kafka's KafkaApis): one file
-// per API key (api_NN_name.go, each opening with the versions it serves,
-// its behaviour and the KIPs it follows), the request context, the
-// zero-copy Fetch response encoder and the mapping of errors to Kafka's
-// codes. It keeps no partition state of its own: hosted partitions are the
-// replica layer's, cluster facts (brokers, leaders, ISR, controller) come
-// from the metadata cache, groups from the group coordinator.
-//
-// Invariants:
-//  1. A handler never blocks the connection's reader past its response:
-//     long polls park in the replica purgatory, woken by appends.
-//  2. Requests decoded with unsafeDecode alias the frame; nothing of them
-//     outlives the response (fetch sessions copy the names they keep).
-//  3. Topic changes (create, delete, partitions, configs) go through package
-//     admin, which serializes them and writes the metadata store first.
-//
-// Lock order: admin's, then the replica manager's locks, then the
-// coordinator's.
 package kafkaapi
 
 import (

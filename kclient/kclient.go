@@ -1,13 +1,3 @@
-// Package kclient is the broker's own Kafka protocol client, for requests
-// one broker sends another: the controller's LeaderAndIsr, UpdateMetadata
-// and StopReplica, a broker's ControlledShutdown and AlterPartition, a
-// follower's Fetch. Messages are kmsg's; a Conn holds one connection, sends
-// one request at a time and negotiates each request's version against the
-// peer's ApiVersions (the highest both know).
-//
-// A Conn redials after any error, so a caller retries by calling Request
-// again; it never retries by itself (a controller request must not be
-// applied twice unknowingly: the epochs in it make a repeat harmless).
 package kclient
 
 import (

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"samsa/logfile/epochcache"
 	"samsa/logfile/vfs"
 	"samsa/record"
 )
@@ -55,8 +56,8 @@ type Log struct {
 	closed    bool
 	unflushed int64 // records appended since the last flush
 
-	// epochs is the leader epoch cache (epochs.go); its own lock.
-	epochs epochCache
+	// epochs is the leader epoch cache; its own lock.
+	epochs *epochcache.Cache
 
 	// flushMu serializes fsyncs and recovery point moves.
 	flushMu sync.Mutex
@@ -228,10 +229,9 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 		return AppendInfo{FirstOffset: -1, LastOffset: -1, LogStartOffset: l.start.Load()}, nil
 	}
 	for i := range bs.Count {
+		// Written once for all of them, before the batches (appendLocked).
 		h := bs.Header(i)
-		if err := l.AssignEpoch(h.LeaderEpoch, h.BaseOffset); err != nil {
-			return AppendInfo{}, err
-		}
+		l.AssignEpochDeferred(h.LeaderEpoch, h.BaseOffset)
 	}
 	first, last := bs.Header(0), bs.Header(bs.Count-1)
 	l.mu.Lock()
@@ -252,6 +252,13 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 // offset last (assigning offsets from first when assign), indexes them and
 // publishes them. Called with l.mu held.
 func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (AppendInfo, error) {
+	if l.epochs.Dirty() {
+		// The epoch cache on disk covers every batch on disk. Nothing of
+		// the log was written: the error is not sticky.
+		if err := l.epochs.WriteDeferred(); err != nil {
+			return AppendInfo{}, err
+		}
+	}
 	cfg := l.cfg.Load()
 	seg, err := l.maybeRoll(cfg, int64(len(bs.Buf)), bs.Count, last)
 	if err != nil {
@@ -268,11 +275,15 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (
 		_ = seg.log.Truncate(pos)
 		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.path(LogSuffix), pos, err))
 	}
+	mark := seg.indexMark()
 	p := pos
 	for i := range bs.Count {
 		h := bs.Header(i)
 		if err := seg.indexBatch(h, p, cfg.IndexIntervalBytes); err != nil {
+			// An index that could not reserve disk for its next entry
+			// (a full disk) lands here, before any store into its mapping.
 			_ = seg.log.Truncate(pos)
+			seg.unindex(mark, first)
 			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.path(IndexSuffix), err))
 		}
 		p += h.Size()
@@ -283,8 +294,7 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (
 		// flush.messages: durable before it is visible or acknowledged.
 		if err := seg.syncTo(newSize); err != nil {
 			_ = seg.log.Truncate(pos)
-			_ = seg.idx.TruncateTo(first)
-			_ = seg.tidx.TruncateTo(first)
+			seg.unindex(mark, first)
 			return AppendInfo{}, l.fail(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"samsa/logfile/epochcache"
 	"samsa/mmapindex"
 	"samsa/record"
 )
@@ -26,7 +27,8 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, topic: topic, partition: partition, opts: opts, fs: opts.FS}
+	l := &Log{dir: dir, topic: topic, partition: partition, opts: opts, fs: opts.FS,
+		epochs: epochcache.New(opts.FS, filepath.Join(dir, LeaderEpochCheckpoint))}
 	l.cfg.Store(&cfg)
 	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
@@ -63,7 +65,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		// what the ISR had when it was written; the leader moves it on.
 		l.hw.Store(min(max(opts.HighWatermark, l.start.Load()), end))
 	}
-	if err := l.loadEpochs(); err != nil {
+	if err := l.epochs.Load(end, l.opts.Logger); err != nil {
 		for _, s := range segs {
 			s.close()
 		}

@@ -366,6 +366,28 @@ func (s *segment) resetIndexes() error {
 	return s.tidx.Reset()
 }
 
+// indexMark is the writer's index state apart from the entries, kept so
+// that a failed append can take back what its batches indexed (invariant 5).
+type indexMark struct {
+	maxTs, maxTsOffset, bytesSinceIndex int64
+}
+
+func (s *segment) indexMark() indexMark {
+	return indexMark{s.maxTs.Load(), s.maxTsOffset.Load(), s.bytesSinceIndex}
+}
+
+// unindex undoes indexBatch for the batches of a failed append, whose first
+// offset is first: their entries go and the state returns to mark. Errors
+// are dropped: the log has failed already, and a reopen rebuilds what an
+// unclean close leaves.
+func (s *segment) unindex(mark indexMark, first int64) {
+	_ = s.idx.TruncateTo(first)
+	_ = s.tidx.TruncateTo(first)
+	s.maxTs.Store(mark.maxTs)
+	s.maxTsOffset.Store(mark.maxTsOffset)
+	s.bytesSinceIndex = mark.bytesSinceIndex
+}
+
 // indexBatch adds index entries for a batch written at pos (writer only).
 func (s *segment) indexBatch(h *record.Header, pos int64, interval int64) error {
 	if h.MaxTimestamp > s.maxTs.Load() {

@@ -95,7 +95,7 @@ func (l *Log) truncateTo(offset int64) error {
 	end := ns.nextNow()
 	l.end.Store(end)
 	l.hw.Store(min(l.hw.Load(), end))
-	if err := l.epochsTruncated(end); err != nil {
+	if err := l.epochs.TruncateFromEnd(end); err != nil {
 		return l.fail(err)
 	}
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
@@ -157,11 +157,7 @@ func (l *Log) truncateFully(offset int64) error {
 	l.start.Store(offset)
 	l.hw.Store(offset)
 	l.recoveryPoint.Store(offset)
-	l.epochs.mu.Lock()
-	l.epochs.entries = nil
-	err = l.writeEpochs()
-	l.epochs.mu.Unlock()
-	if err != nil {
+	if err := l.epochs.Clear(); err != nil {
 		return l.fail(err)
 	}
 	return l.truncationDurable()

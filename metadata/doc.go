@@ -20,8 +20,9 @@
 //  1. A Store change is durable when its method returns: Local writes a
 //     temporary file, fsyncs it, renames it over samsa-metadata.json and
 //     fsyncs the directory; a failed write leaves the previous file whole.
-//  2. A topic ID is a random version-4 UUID and never all zeros (Kafka's
-//     ZERO_UUID means "no ID").
+//  2. A topic ID is a random version-4 UUID from internal/uuid, so never
+//     one of Kafka's reserved IDs (all zeros, ZERO_UUID, means "no ID");
+//     Local's cluster ID is one too, in URL-safe base64 as Kafka's are.
 //  3. A Snapshot is never modified once published: Cache.Update copies the
 //     current one, edits the copy and publishes it atomically, so a reader
 //     sees one consistent moment without locks and may keep it.
@@ -30,5 +31,7 @@
 //
 // Locks: Local.mu guards its state (read for queries, write for changes,
 // held across the file write so changes are durable in order); Cache.mu
-// serializes writers only. Both are leaves: nothing else is taken under them.
+// serializes writers and guards the Changed channel; an Update's function
+// runs under it and only edits the copy. Both are leaves: nothing else is
+// taken under them (admin holds its Manager.mu when it writes either).
 package metadata

@@ -49,13 +49,13 @@ func OpenLocal(dir string) (*Local, error) {
 			return nil, err
 		}
 	case err != nil:
-		return nil, fmt.Errorf("meta: %w", err)
+		return nil, fmt.Errorf("metadata: %w", err)
 	default:
 		if err := json.Unmarshal(data, &l.state); err != nil {
-			return nil, fmt.Errorf("meta: %s: %w", l.path, err)
+			return nil, fmt.Errorf("metadata: %s: %w", l.path, err)
 		}
 		if l.state.Version != 1 {
-			return nil, fmt.Errorf("meta: %s: unsupported version %d", l.path, l.state.Version)
+			return nil, fmt.Errorf("metadata: %s: unsupported version %d", l.path, l.state.Version)
 		}
 		if l.state.Topics == nil {
 			l.state.Topics = map[string]Topic{}
@@ -73,7 +73,7 @@ func (l *Local) save() error {
 		return err
 	}
 	if err := vfs.WriteFileAtomic(l.fs, l.path, data); err != nil {
-		return fmt.Errorf("meta: save %s: %w", l.path, err)
+		return fmt.Errorf("metadata: save %s: %w", l.path, err)
 	}
 	return nil
 }
@@ -125,17 +125,6 @@ func (l *Local) Topic(name string) (Topic, bool) {
 		return Topic{}, false
 	}
 	return t.Clone(), true
-}
-
-func (l *Local) TopicByID(id TopicID) (Topic, bool) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	for _, t := range l.state.Topics {
-		if t.ID == id {
-			return t.Clone(), true
-		}
-	}
-	return Topic{}, false
 }
 
 func (l *Local) CreateTopic(t Topic) error {

@@ -55,9 +55,6 @@ func TestLocalStorePersists(t *testing.T) {
 	if b, _ := r.Topic("b"); b.Configs["cleanup.policy"] != "compact" {
 		t.Fatalf("topic b configs %v", b.Configs)
 	}
-	if byID, ok := r.TopicByID(a.ID); !ok || byID.Name != "a" {
-		t.Fatal("lookup by id")
-	}
 	if names := r.Topics(); len(names) != 2 || names[0].Name != "a" || names[1].Name != "b" {
 		t.Fatalf("topics %v", names)
 	}

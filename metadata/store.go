@@ -11,9 +11,9 @@ import (
 
 var (
 	// ErrTopicExists: a topic of that name exists (TOPIC_ALREADY_EXISTS).
-	ErrTopicExists = errors.New("meta: topic already exists")
+	ErrTopicExists = errors.New("metadata: topic already exists")
 	// ErrUnknownTopic: no topic of that name or ID (UNKNOWN_TOPIC_OR_PARTITION).
-	ErrUnknownTopic = errors.New("meta: unknown topic")
+	ErrUnknownTopic = errors.New("metadata: unknown topic")
 )
 
 // TopicID is a topic's 16-byte UUID (KIP-516).
@@ -31,7 +31,7 @@ func (id TopicID) MarshalText() ([]byte, error) { return []byte(hex.EncodeToStri
 // UnmarshalText reads the hex form.
 func (id *TopicID) UnmarshalText(b []byte) error {
 	if hex.DecodedLen(len(b)) != 16 {
-		return errors.New("meta: topic id must be 32 hex digits")
+		return errors.New("metadata: topic id must be 32 hex digits")
 	}
 	_, err := hex.Decode(id[:], b)
 	return err

@@ -1,4 +1,5 @@
-// Package netpoll is the connection layer of the broker: it accepts TCP
+// Package netpoll is the connection layer of the broker (the part of
+// Kafka's SocketServer that accepts, reads and writes): it accepts TCP
 // connections, cuts the byte stream into Kafka request frames, hands each
 // frame to a [Handler] and writes the handler's [Response] back, with file
 // regions sent by sendfile(2) through package zerocopy.
@@ -72,4 +73,18 @@
 //     connections waiting for a frame, and force-closes the rest when its
 //     context ends. A frame still arriving when Shutdown begins is dropped
 //     with its connection; clients retry on another connection.
+//
+// # Locks
+//
+// Each connection's state belongs to its goroutine (invariant 3). Two
+// mutexes, both leaves (nothing is taken under them):
+//
+//   - Server.mu guards the listeners, the served connections and the
+//     count of connections per peer address; Server.closing is set under
+//     it, so no connection is added once Shutdown or Close has begun.
+//   - Conn.ctxMu guards the connection's Context, made on first use, and
+//     whether the connection has closed, so a Context asked for after the
+//     close is already canceled.
+//
+// Counters are atomics.
 package netpoll

@@ -4,10 +4,13 @@
 // batch gets its original offsets back and a gap or a stale epoch is
 // refused; kept in `<base>.snapshot` files in Kafka's format (producer.go
 // has the layout) and rebuilt from the log after the newest snapshot.
+// ReadSnapshot reads a snapshot's entries as written, for tools (samsa
+// dump-log).
 //
 // Invariants:
-//  1. Check and Update see batches in log order: the replica layer calls
-//     Check, appends, then calls Update, all under Producers.Mu, so no other
+//  1. Check and Update see batches in log order: on a leader the replica
+//     layer calls Check, appends, then calls Update, and on a follower
+//     appends then calls Update, all under Producers.Mu, so no other
 //     append of the partition comes between a check and its update.
 //  2. A producer's sequences are contiguous within an epoch (wrapping past
 //     MaxInt32 to 0); a new epoch starts at sequence 0; an older epoch is
@@ -18,8 +21,9 @@
 //     later one is deleted: the log was cut below it), then replays the
 //     batches from there, so a lost or corrupt snapshot costs time, never
 //     correctness.
-//  4. DecodeSnapshot never panics and checks the CRC-32C before it trusts
-//     a byte (fuzzed).
+//  4. ReadSnapshot and DecodeSnapshot never panic (fuzzed); DecodeSnapshot
+//     refuses a snapshot whose CRC-32C does not match (ErrSnapshotCRC, also
+//     ErrBadSnapshot) or whose entries no producer could have written.
 //
 // Locks: Producers.Mu is a partition's append lock (lock order:
 // docs/architecture.md, before replica.Partition.stateMu and the log's

@@ -148,7 +148,10 @@ func (ps *State) Expire(cutoffMs int64) int {
 // snapshot are rebuilt from the log.
 const snapshotEntrySize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
 
-var ErrBadSnapshot = errors.New("producer snapshot corrupt")
+// ErrBadSnapshot is a snapshot file that is not one: too short, another
+// version, a size that is not its entries', an entry no producer could
+// have, or (ErrSnapshotCRC) a CRC that does not match.
+var ErrBadSnapshot = errors.New("producerstate: corrupt snapshot")
 
 // ErrSnapshotCRC is a snapshot whose CRC does not match its bytes. It is
 // also ErrBadSnapshot.
@@ -320,7 +323,7 @@ func Load(l *logfile.Log) (*Producers, error) {
 		return true
 	})
 	if err != nil {
-		return nil, fmt.Errorf("rebuild producer state of %s: %w", l.Dir(), err)
+		return nil, fmt.Errorf("producerstate: rebuild the state of %s: %w", l.Dir(), err)
 	}
 	// Entries rebuilt from the log carry no append time: count it from now.
 	now := nowMs()
@@ -334,7 +337,7 @@ func Load(l *logfile.Log) (*Producers, error) {
 	return p, nil
 }
 
-// Snapshot writes the state as of offset (the log end, under p.mu) and
+// Snapshot writes the state as of offset (the log end, under Mu) and
 // keeps the two newest snapshot files.
 func (p *Producers) Snapshot(offset int64) error {
 	if err := vfs.WriteFileAtomic(vfs.OS, snapshotPath(p.dir, offset), EncodeSnapshot(p.State)); err != nil {

@@ -2,10 +2,12 @@
 // one place: header parsing and CRC (header.go), the setters a broker
 // applies to a batch it stores (base offset, leader epoch, LogAppendTime),
 // a walker over the records of a batch (iter.go), one batch builder
-// (builder.go) and the validation of a producer's record set, Kafka's
-// LogValidator (validate.go). The codecs are package record/codec.
-// It imports nothing else of Samsa: the log, the broker and the tools
-// build on it.
+// (builder.go), the validation of a producer's record set, Kafka's
+// LogValidator (validate.go), and Batches, a run of batches whose headers
+// were parsed once, by ValidateProduce for a producer's bytes or by
+// ValidateBatches for stored ones (batches.go). The codecs are package
+// record/codec. It imports nothing else of Samsa: the log, the broker and
+// the tools build on it.
 //
 // # RecordBatch v2 (part of the format: never change)
 //
@@ -69,11 +71,19 @@
 //     at most limit bytes (codec.ErrTooLarge).
 //  7. Every error of bad bytes is an error value, never a panic:
 //     ErrCorrupt (ErrCRC, ErrMagic, ErrTornTail, ErrFraming) for bytes that
-//     are no valid batch; ErrInvalidRecord, ErrNoKey, ErrTimestamp and
-//     ErrBatchTooLarge for valid bytes a broker refuses (ErrNoKey and
-//     ErrTimestamp per record, every such record named in a *RecordsError).
+//     are no valid batch; ErrInvalidRecord, ErrNotOneBatch, ErrNoKey,
+//     ErrTimestamp and ErrBatchTooLarge for valid bytes a broker refuses
+//     (ErrNoKey and ErrTimestamp per record, every such record named in a
+//     *RecordsError).
 //  8. A Batches carries each batch's header parsed once, when it was
 //     validated; its headers always equal what its bytes parse to, because
-//     only its setters (AssignOffsets, SetLeaderEpoch, SetLogAppendTime,
-//     Replace) change either, and they change both.
+//     its setters (AssignOffsets, SetLeaderEpoch, SetLogAppendTime) change
+//     both, and Replace installs a header for bytes its caller rebuilt.
+//
+// # Locks
+//
+// None. Everything here works on byte slices it is given; a Batches or an
+// Iter belongs to one goroutine at a time (the produce path's, or the
+// log's writer under logfile's Log.mu), and the codecs' pooled state is
+// record/codec's.
 package record

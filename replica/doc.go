@@ -13,7 +13,9 @@
 // (leaderandisr.go); the leader's record of its followers, the high
 // watermark and ISR changes proposed with AlterPartition (replication.go);
 // and the follower's fetchers (fetcher.go), each in a fetch session with
-// its leader (fetchersession.go).
+// its leader (fetchersession.go), which reach a leader through the
+// leaderClient interface: a kclient.Conn in production, an in-process
+// leader in the unit tests.
 //
 // Invariants:
 //  1. Every batch a leader appends carries the leader epoch of the
@@ -29,7 +31,27 @@
 //  5. Nothing waits by polling: appends, follower fetches, ISR and
 //     leadership changes wake the parked operations of a partition.
 //
-// Lock order: Manager.stateMu (leadership changes), then Manager.mu (the
-// topic map); per partition Producers.Mu, then Partition.stateMu, then
-// Partition.mu (its watchers). The fetchers' lock is a leaf.
+// Locks (docs/architecture.md places them among the other packages'):
+//
+//   - Manager.stateMu is taken first: it serializes LeaderAndIsr and
+//     StopReplica and guards the newest controller epoch seen. Under it
+//     an apply takes Manager.mu, fetchers.mu and partitions' stateMu,
+//     never the other way.
+//   - Manager.mu guards the topic map (a Topic is replaced whole, never
+//     changed, so readers keep one without the lock). Nothing of this
+//     package is taken under it.
+//   - fetchers.mu guards the registry of the follower's fetchers and the
+//     leaders' addresses; a fetcher's own mu (the partitions it fetches)
+//     is taken under it or alone, and is a leaf.
+//   - Per partition: Producers.Mu (one append at a time: check, append,
+//     update), then Partition.stateMu (read-locked by an append and by a
+//     follower's fetched append; write-locked by a leadership, ISR or
+//     high watermark change), then the log's locks (package logfile).
+//   - Fetch sessions: Sessions.mu (the cache), then a Session's mu, a
+//     leaf taken under it or alone.
+//   - Partition.mu (the purgatory's watchers) is a leaf, taken after
+//     stateMu is released.
+//
+// An ISR proposal goes to the controller from a goroutine of its own,
+// holding no lock while the request is in flight.
 package replica

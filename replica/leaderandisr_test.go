@@ -129,7 +129,7 @@ func TestLeaderFollowerTransitions(t *testing.T) {
 		if fp, _ := fetch(t, m, fetchReq(-1, 0, -1, -1)); fp.ErrCode != kerr.NotLeaderForPartition.Code {
 			t.Fatalf("consumer fetch from a follower answered %d", fp.ErrCode)
 		}
-		if err := p.CheckEpoch(2); err != nil {
+		if err := checkEpoch(2, p.LeaderEpoch()); err != nil {
 			t.Fatalf("a follower fences epochs without leading: %v", err)
 		}
 

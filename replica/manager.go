@@ -249,9 +249,7 @@ func (m *Manager) OpenTopic(t metadata.Topic) (*Topic, error) {
 		}
 		// Every batch a standalone broker wrote carries epoch 0.
 		if p.Log.LatestEpoch() < 0 {
-			if err := p.Log.AssignEpoch(0, p.Log.StartOffset()); err != nil {
-				return nil, err
-			}
+			p.Log.AssignEpochDeferred(0, p.Log.StartOffset())
 		}
 		ts.Parts = append(ts.Parts, p)
 	}
@@ -269,7 +267,7 @@ func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfi
 		if l, err = m.dir.Create(tp, cfg.LogConfig()); err != nil {
 			return nil, fmt.Errorf("create %s: %w", tp, err)
 		}
-		if err := writePartitionMetadata(l.Dir(), t.ID); err != nil {
+		if err := writePartitionMetadata(m.dir.FS(), l.Dir(), t.ID); err != nil {
 			return nil, err
 		}
 	} else if err := l.SetConfig(cfg.LogConfig()); err != nil {
@@ -385,8 +383,8 @@ func (m *Manager) ExpireProducers(cutoff time.Time) {
 
 // partition.metadata holds the topic ID in each partition directory, in
 // Kafka's format.
-func writePartitionMetadata(dir string, id metadata.TopicID) error {
-	return vfs.WriteFileAtomic(vfs.OS, filepath.Join(dir, "partition.metadata"),
+func writePartitionMetadata(fsys vfs.FS, dir string, id metadata.TopicID) error {
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, "partition.metadata"),
 		[]byte("version: 0\ntopic_id: "+id.String()+"\n"))
 }
 

@@ -107,12 +107,6 @@ func (p *Partition) CheckLeader(currentLeaderEpoch int32) error {
 	return nil
 }
 
-// CheckEpoch fences a request's current leader epoch (KIP-320) without
-// requiring this broker to lead.
-func (p *Partition) CheckEpoch(currentLeaderEpoch int32) error {
-	return checkEpoch(currentLeaderEpoch, p.LeaderEpoch())
-}
-
 // checkEpoch is KIP-320's fencing of a request's current leader epoch.
 func checkEpoch(requested, ours int32) error {
 	switch {

@@ -60,7 +60,7 @@ type AlterISRResult struct {
 // errNoAnswer: the controller's answer left a proposal out.
 var errNoAnswer = errors.New("replica: the controller's answer names no such partition")
 
-// becomeLeader resets the follower records for a new leadership: ISR
+// resetFollowers resets the follower records for a new leadership: ISR
 // members count as caught up now, others as never. Called with stateMu
 // held for writing.
 func (p *Partition) resetFollowers(st State, now time.Time) {

@@ -1,16 +1,3 @@
-// Package server builds and wires one broker process (Kafka's
-// KafkaServer): the log directory, the metadata store and cache, the
-// replica manager, the group coordinator, the Kafka listener with the
-// protocol handlers, the admin HTTP listener, the background loops, and
-// the order in which they start and stop.
-//
-// Start order: metadata store, meta.properties check, log directory
-// (recovery), replica manager with every stored topic, metadata cache,
-// group coordinator, Kafka listener, admin listener, background loops.
-// Shutdown runs it backwards: listeners stop accepting and in-flight
-// requests finish, the coordinator stops, the loops end, producer state is
-// snapshotted, the logs are flushed and closed (clean-shutdown marker),
-// the store is closed.
 package server
 
 import (
@@ -316,7 +303,8 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// startGroups creates the group coordinator and starts the log cleaner.
+// startGroups creates the group coordinator (the log cleaner is the log
+// directory's, started by logfile.OpenDir).
 func (s *Server) startGroups() error {
 	gc := s.cfg.Groups
 	n := s.cfg.OffsetsTopicNumPartitions

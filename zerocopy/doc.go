@@ -45,4 +45,9 @@
 //  6. EINTR is retried; EAGAIN parks; any other error ends the send. If the
 //     kernel refuses sendfile for this pair of descriptors before the first
 //     byte (EINVAL, ENOSYS, EOPNOTSUPP) the region is copied instead.
+//
+// # Locks
+//
+// None. A send works on its arguments alone; the copy path's buffers come
+// from a sync.Pool, one per send while it runs.
 package zerocopy

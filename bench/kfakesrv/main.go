@@ -1,7 +1,13 @@
 // Command kfakesrv runs franz-go's kfake (an in-memory Kafka) as its own
 // process on a loopback port, so that benchmarks can measure its CPU time
-// from /proc the same way as the Samsa broker's. It prints "ready" and
-// serves until stdin closes.
+// from /proc the same way as the Samsa broker's.
+//
+// Invariants: it prints "ready ADDR" to stdout once it listens on
+// 127.0.0.1 (-port, or a free port), serves one broker that creates
+// topics on first use, and exits 0 when stdin closes; a cluster that
+// cannot start is "kfakesrv: ERROR" on stderr and exit status 1.
+//
+// Locks: none of its own; kfake keeps its own.
 package main
 
 import (

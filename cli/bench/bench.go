@@ -1,5 +1,3 @@
-// Package bench is samsa bench: producer and consumer load generators in
-// the manner of kafka-producer-perf-test and kafka-consumer-perf-test.
 package bench
 
 import (

@@ -1,6 +1,3 @@
-// Package broker is samsa broker: it runs the broker (package server) with
-// Kafka's server.properties keys until a stop signal. It is the one
-// command package that imports the broker's layers.
 package broker
 
 import (

@@ -1,14 +1,3 @@
-// Package cluster is samsa cluster: what the brokers say about the
-// cluster (DescribeCluster, Metadata), their configs (DescribeConfigs,
-// IncrementalAlterConfigs on broker resources), their log directories
-// (DescribeLogDirs), moving replicas off a broker and leader elections.
-// One file per subcommand.
-//
-// Names: "cluster describe" (also rpk's "info"), "cluster config
-// describe|alter" after kafka-configs.sh --describe / --alter on the
-// brokers entity (rpk cluster config get/set speak Redpanda's own admin API,
-// not Kafka's), "cluster log-dirs" after kafka-log-dirs.sh, "cluster
-// elect-leaders" after kafka-leader-election.sh.
 package cluster
 
 import (

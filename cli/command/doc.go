@@ -12,28 +12,39 @@
 // the root command that cmd/samsa builds from them; the reachability watch
 // of a session is package netwatch, internal to this one.
 //
-// The conventions every samsa command follows, in one place:
+// The conventions every samsa command follows, in one place (the
+// package's invariants; package root applies those that belong to the
+// root):
 //
-//   - Flags are GNU-style (github.com/spf13/pflag, through cobra): --name
+//  1. Flags are GNU-style (github.com/spf13/pflag, through cobra): --name
 //     VALUE, --name=VALUE, -x VALUE, -xVALUE, short flags grouped (-ev),
 //     flags before, between or after the positional arguments, and "--"
 //     ends the flags.
-//   - --help and -h print the command's help to stdout and exit 0, for
+//  2. --help and -h print the command's help to stdout and exit 0, for
 //     every command and group of commands; so does "samsa help COMMAND...".
-//   - A usage error (an unknown flag, a bad value, a missing argument, an
+//  3. A usage error (an unknown flag, a bad value, a missing argument, an
 //     unknown subcommand) prints one line "samsa <command>: <message>" and
-//     the hint "Run 'samsa <command> --help' for usage." to stderr and exits
-//     2. A mistyped subcommand comes with the nearest names: "did you mean".
-//   - A runtime failure (the broker said no, a record was not delivered, the
+//     the hint "Run 'samsa <command> --help' for usage." to stderr, and
+//     exits 2. A mistyped subcommand comes with the nearest names: "did
+//     you mean".
+//  4. A runtime failure (the broker said no, a record was not delivered, the
 //     broker could not be reached within --timeout) prints
-//     "samsa <command>: <message>" to stderr and exits 1.
-//   - A client command stopped by SIGINT or SIGTERM stops what it is doing,
+//     "samsa <command>: <message>" to stderr and exits 1. A command that
+//     has printed its reasons itself may choose its status (ExitCode):
+//     nothing more is printed.
+//  5. A client command stopped by SIGINT or SIGTERM stops what it is doing,
 //     prints what it has to print (produce its summary, consume the records
-//     it has) and exits 128+signal: 130 or 143. A second signal at least a
-//     second later exits at once.
-//   - Commands print through their cobra command's writers (OutOrStdout,
+//     it has) and exits 128+signal: 130 or 143, with no message. A second
+//     signal at least a second after the first exits at once; one sooner
+//     is taken for the same stop, delivered twice, and ignored.
+//  6. Commands print through their cobra command's writers (OutOrStdout,
 //     ErrOrStderr) and read its InOrStdin: the root sets them to the
-//     process's, tests to buffers.
+//     process's, tests to buffers. Results go to stdout, notes and errors
+//     to stderr.
+//  7. --brokers (-b) names the seed brokers, else $SAMSA_BROKERS, else
+//     127.0.0.1:9092; --timeout (10s) bounds each admin request, each
+//     produced record's delivery, and how long the brokers may stay
+//     unreachable before a client command gives up (client.go).
 //
 // One meaning per flag name, following rpk and kcat:
 //
@@ -47,4 +58,8 @@
 //	-o, --from           where reading starts (kcat -o, rpk -o)
 //
 // Topics are positional arguments everywhere.
+//
+// Locks: none in this package. A Session's state is set when it is made;
+// its context is canceled by the signal goroutine or a watchdog, and
+// package netwatch guards what its hooks record.
 package command

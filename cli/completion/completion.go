@@ -1,7 +1,3 @@
-// Package completion is samsa completion: the shell completion scripts.
-// It replaces cobra's default command so that its errors follow samsa's
-// conventions (package command). The names of topics and groups are
-// completed by the commands that take them (command.ClientFlags).
 package completion
 
 import (

@@ -1,6 +1,3 @@
-// Package consume is samsa consume: read partitions directly, or as a
-// member of a consumer group with --group, and print each record through
-// a format string, like kcat -C and rpk topic consume.
 package consume
 
 import (

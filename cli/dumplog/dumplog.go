@@ -1,8 +1,3 @@
-// Package dumplog is samsa dump-log: it prints, and with --verify checks,
-// segment files offline (.log, .index, .timeindex, .snapshot), like
-// Kafka's kafka-dump-log.sh. Each format is read through the package that
-// owns it: record (batches and their records), mmapindex (index entries),
-// producerstate (producer snapshots).
 package dumplog
 
 import (
@@ -39,7 +34,7 @@ exits 1 if anything is wrong.`,
 		},
 	}
 	c.Flags().BoolVar(&verify, "verify", false, "check CRCs, framing and index consistency; exit 1 on a problem")
-	c.Flags().BoolVar(&printData, "print-data", false, "print each record of uncompressed batches")
+	c.Flags().BoolVar(&printData, "print-data", false, "print each record (compressed batches are decompressed first)")
 	return c
 }
 

@@ -307,10 +307,10 @@ func TestDumpLogCorruptSnapshot(t *testing.T) {
 		shown   bool
 	}{
 		{"good", snap, "", true},
-		{"crc", append(append([]byte(nil), snap[:2]...), append([]byte{snap[2] ^ 1}, snap[3:]...)...), "PROBLEM: producer snapshot corrupt: crc mismatch\n", true},
-		{"short", snap[:8], "PROBLEM: producer snapshot corrupt: 8 bytes\n", false},
-		{"version", append([]byte{0, 7}, snap[2:]...), "PROBLEM: producer snapshot corrupt: version 7\n", false},
-		{"count", append(snap[:6:6], 0, 0, 0, 2), "PROBLEM: producer snapshot corrupt: crc mismatch\n", false},
+		{"crc", append(append([]byte(nil), snap[:2]...), append([]byte{snap[2] ^ 1}, snap[3:]...)...), "PROBLEM: producerstate: corrupt snapshot: crc mismatch\n", true},
+		{"short", snap[:8], "PROBLEM: producerstate: corrupt snapshot: 8 bytes\n", false},
+		{"version", append([]byte{0, 7}, snap[2:]...), "PROBLEM: producerstate: corrupt snapshot: version 7\n", false},
+		{"count", append(snap[:6:6], 0, 0, 0, 2), "PROBLEM: producerstate: corrupt snapshot: crc mismatch\n", false},
 	} {
 		path := filepath.Join(dir, tc.name+".snapshot")
 		os.WriteFile(path, tc.b, 0o644)

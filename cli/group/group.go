@@ -1,8 +1,3 @@
-// Package group is samsa group: list, describe, delete consumer groups and
-// reset their committed offsets (ListGroups, DescribeGroups, OffsetFetch,
-// ListOffsets, DeleteGroups, OffsetCommit), like kafka-consumer-groups.sh
-// and rpk group. One file per subcommand. Consuming as a member of a group
-// is samsa consume --group (package consume).
 package group
 
 import (

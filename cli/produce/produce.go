@@ -1,5 +1,3 @@
-// Package produce is samsa produce: one record per input line, like
-// kafka-console-producer and rpk topic produce.
 package produce
 
 import (

@@ -1,8 +1,3 @@
-// Package root sets up and runs samsa's root command, which cmd/samsa
-// builds from the command packages (tests build others like it): the
-// conventions of package command that belong to the root (errors printed
-// once, exit statuses, samsa's usage text and help command, the legacy
-// single-dash flags), in one place.
 package root
 
 import (

@@ -1,12 +1,3 @@
-// Package topic is samsa topic: create, list, describe, delete and alter
-// the configs of topics, grow them, delete their records, list their
-// offsets and move their partitions, through the Kafka admin APIs. One
-// file per subcommand.
-//
-// Names follow rpk topic (create, list, describe, delete, alter-config,
-// add-partitions) where it has the operation, and Kafka's tools
-// (kafka-delete-records.sh, kafka-get-offsets.sh,
-// kafka-reassign-partitions.sh) where it has not.
 package topic
 
 import (

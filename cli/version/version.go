@@ -1,10 +1,3 @@
-// Package version is samsa version: what was built. `make build` stamps
-// the version and the git commit with -ldflags -X (into variables of
-// cmd/samsa, passed here as a Stamp), because the go command's own VCS
-// stamping is off under GOFLAGS=-buildvcs=false and in git worktrees; a
-// plain `go build` in a checkout gets them from the build information the
-// toolchain stamps (runtime/debug.ReadBuildInfo); anything else says the
-// commit is unknown.
 package version
 
 import (

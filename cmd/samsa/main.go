@@ -1,12 +1,3 @@
-// Command samsa is the Samsa broker and its client-side tools in one binary.
-//
-// The commands are built with github.com/spf13/cobra and its flag package
-// github.com/spf13/pflag, as Redpanda's rpk is: GNU-style flags, help on
-// every command, suggestions for mistyped commands and shell completion.
-// Each group of commands is a package under samsa/cli (one file per
-// subcommand); samsa/cli/command holds what they share and states their
-// conventions, samsa/cli/root sets up and runs the root. This file holds
-// the root alone.
 package main
 
 import (

@@ -55,4 +55,24 @@
 //  6. Timers act only on the state they were set for: rebalance and sync
 //     timers carry a sequence number, heartbeat timers re-check the
 //     member's deadline and membership.
+//
+// # Locks
+//
+// In the order taken:
+//
+//  1. Coordinator.mu (read-write) guards the partitions owned, whether the
+//     coordinator is closed, and the load statistics; it is released
+//     before a partition's lock is taken.
+//  2. partition.mu guards a partition's loading flag and its map of
+//     groups.
+//  3. group.mu guards everything of one group (invariant 2). It is held
+//     across the append of the group's records, so under it the Log
+//     implementation takes its own locks: through package replica, a
+//     partition's state lock and the log's, and in cluster mode the
+//     append waits (at most 5 s) for the in-sync replicas.
+//
+// Timers take group.mu alone (the load log line's timer, Coordinator.mu
+// alone). Of other packages' locks only admin's Manager.mu is held when
+// this package is called: a deleted topic's offsets are dropped under it
+// (DeleteTopicOffsets).
 package group

@@ -1,6 +1,3 @@
-// Package apierr carries a Kafka error code with a message for the client
-// through the layers below the protocol handlers (replica, admin), so that
-// a handler answers with the code and message the layer chose.
 package apierr
 
 import (

@@ -1,8 +1,3 @@
-// Package clitest runs samsa's commands in the test's own process, under
-// a root command with samsa's conventions (root.Setup, root.Execute)
-// and buffers for stdin, stdout and stderr; and sets up what they talk to:
-// an in-process kfake cluster, or the broker $SAMSA_TEST_BROKERS names, and
-// segment files for dump-log. It is imported by tests only.
 package clitest
 
 import (

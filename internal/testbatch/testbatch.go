@@ -1,6 +1,3 @@
-// Package testbatch builds valid uncompressed RecordBatch v2 bytes for tests,
-// fuzz seeds and benchmarks: a short spelling of record.Builder for the
-// batches they use most.
 package testbatch
 
 import "samsa/record"

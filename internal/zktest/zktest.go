@@ -1,28 +1,3 @@
-// Package zktest runs a real ZooKeeper server for tests: the one Debian's
-// `zookeeper` package installs (3.8), started as a child JVM on a free
-// loopback port with its own data directory.
-//
-// The server is tuned for tests: tickTime is 200 ms, so sessions may be as
-// short as 400 ms (2 ticks) and at most 4 s (20 ticks); the admin HTTP server
-// is off; fsync is off; the four-letter words ruok, srvr, stat, mntr, cons,
-// dump and wchs answer. Its log goes to zookeeper.log in its directory, and
-// every failure this package reports ends with the tail of that log.
-//
-// Two ways to get one:
-//
-//   - Start(tb) starts a private server, stopped and deleted when the test
-//     ends. Tests that stop, restart or kill ZooKeeper use one of these.
-//   - Shared(tb) returns the package's one shared server, started on first
-//     use. The test package's TestMain must call Main(m), which stops it
-//     after the tests. Each test takes its own chroot with ConnectString(tb),
-//     so tests sharing the server do not see each other's znodes.
-//
-// A missing java or ZooKeeper jar fails the test (never skips it): the message
-// names the Debian package to install.
-//
-// Every JVM is started with PR_SET_PDEATHSIG=SIGKILL from a thread that lives
-// as long as the JVM, so a test binary that dies (panic, timeout) does not
-// leave ZooKeeper servers behind.
 package zktest
 
 import (
@@ -97,9 +72,6 @@ func Start(tb testing.TB) *Server {
 
 // Addr is "127.0.0.1:port".
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-
-// Dir is the server's directory (zoo.cfg, data/, zookeeper.log).
-func (s *Server) Dir() string { return s.dir }
 
 // ConnectString returns a zookeeper.connect string for this server with a
 // chroot of tb's own ("127.0.0.1:port/zktest/TestName-3"). The chroot does not
@@ -276,7 +248,7 @@ func (s *Server) start() error {
 		case <-s.proc.done:
 		default:
 			s.mu.Unlock()
-			return errors.New("start: server already running")
+			return errors.New("server already running")
 		}
 	}
 	cp, err := Classpath(JarDir)

@@ -40,5 +40,10 @@
 //  3. Check allocates nothing on an accepted body.
 //  4. The schemas describe each API up to the highest version the broker
 //     serves; a version above it is ErrUnknown, so a version bump in the
-//     broker needs its layout here (the broker's tests check this).
+//     broker needs its layout here (kafkaapi's TestReqcheckKnowsServedAPIs
+//     checks this).
+//
+// Locks: none. The schemas are tables built when the package initialises
+// and only read after, and Check works on its arguments alone, so any
+// number of goroutines may call it.
 package reqcheck

@@ -109,4 +109,13 @@
 //     SessionTimeout at a time when ctx has no deadline); Connect waits
 //     ConnectionTimeout for the first session.
 //   - It has no chroot: the Client prefixes paths, and creates the chroot.
+//
+// # Locks
+//
+// A Client is safe for concurrent use. Client.mu guards its session
+// bookkeeping (the current session, every session it has held, session
+// events not yet handled, the OnNewSession hooks, whether it is closed)
+// and the channel that wakes waiters for a session. It is a leaf: the
+// hooks run on the session goroutine after it is released. Each Watcher
+// calls its fn from its own goroutine, one call at a time.
 package kafkazk

@@ -1,9 +1,3 @@
-// Package zkstore is the metadata store of a broker in ZooKeeper mode:
-// metadata.Store over Kafka's znodes (package kafkazk). Writes are what
-// Kafka's AdminZkClient writes (topic config then assignment, deletion
-// markers, config change notifications, producer-id blocks); the
-// controller turns them into partitions. Reads go to ZooKeeper: they serve
-// admin requests and the first hosting of a partition, not the hot path.
 package zkstore
 
 import (

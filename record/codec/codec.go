@@ -1,9 +1,3 @@
-// Package codec compresses and decompresses the records of Kafka record
-// batches: gzip (klauspost/compress), snappy (golang/snappy, raw blocks or
-// xerial framing), lz4 (pierrec/lz4, the LZ4 frame format) and zstd
-// (klauspost/compress). Decompression is bounded: output past the caller's
-// limit stops the work and returns ErrTooLarge, so a decompression bomb
-// costs at most limit bytes. Codec state and buffers are pooled.
 package codec
 
 import (

@@ -1,15 +1,3 @@
-// Package netwatch is how samsa's client commands notice that the brokers
-// are gone, and say so (package command's sessions use it).
-//
-// franz-go retries a broker it cannot reach for as long as it is asked to:
-// a consumer polls forever, and an idempotent producer must not fail a
-// record it has sent until it knows whether the broker wrote it. So the
-// commands watch the connections themselves: a Watch is a kgo hook that
-// sees every dial, write and read; when nothing has succeeded for
-// --timeout since a failure, the watchdog ends the session's context with
-// an error naming the broker and what went wrong. The same record turns
-// kadm's and kgo's errors ("request ListGroups has 1 separate shard
-// errors, first: unable to dial: ...") into ones that name the broker.
 package netwatch
 
 import (
