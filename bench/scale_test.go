@@ -27,7 +27,8 @@ package bench
 //
 // Knobs (environment): SAMSA_SCALE_PARTITIONS (P, default 10),
 // SAMSA_SCALE_TOPICS (T, default 10), SAMSA_SCALE_IDLE (the idle window,
-// default 20s), SAMSA_SCALE_BOUNCE (0: skip the restarts),
+// default 20s), SAMSA_SCALE_BOUNCE (0: skip the restarts; stop: instead
+// of them, stop every broker with SIGTERM, one after another),
 // SAMSA_SCALE_OVERRIDES (more broker settings, key=value separated by
 // commas), SAMSA_SCALE_LOGDIR, SAMSA_SCALE_LOGLEVEL (default warn),
 // SAMSA_SCALE_PROFILE (a directory: a CPU profile of every broker, from its
@@ -73,6 +74,7 @@ type scaleParams struct {
 	topics, parts int
 	idle          time.Duration
 	bounce        bool
+	stopAll       bool // SAMSA_SCALE_BOUNCE=stop
 	overrides     []string
 	logDir        string
 	logLevel      string
@@ -102,6 +104,9 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 		p.idle = d
 	}
 	p.bounce = os.Getenv("SAMSA_SCALE_BOUNCE") != "0"
+	if os.Getenv("SAMSA_SCALE_BOUNCE") == "stop" {
+		p.bounce, p.stopAll = false, true
+	}
 	if v := os.Getenv("SAMSA_SCALE_OVERRIDES"); v != "" {
 		p.overrides = strings.Split(v, ",")
 	}
@@ -241,7 +246,7 @@ func (c *scaleCluster) createTopics() (storageErrors int, err error) {
 }
 
 // stopAll stops every broker with SIGTERM, one after another, and fails the
-// benchmark with the number of panics their logs hold.
+// benchmark when why says something failed or their logs hold panics.
 func (c *scaleCluster) stopAll(logDir, why string) {
 	for _, br := range c.live() {
 		t0 := time.Now()
@@ -250,7 +255,9 @@ func (c *scaleCluster) stopAll(logDir, why string) {
 	}
 	panics := countInLogs(logDir, "panicked")
 	c.b.ReportMetric(float64(panics), "panics")
-	c.b.Fatalf("%s; every broker stopped: %d recovered panics in their logs (%s)", why, panics, logDir)
+	if why != "" || panics > 0 {
+		c.b.Fatalf("%s; every broker stopped: %d recovered panics in their logs (%s)", why, panics, logDir)
+	}
 }
 
 // procStatus reads a field of /proc/<pid>/status in kB.
@@ -432,7 +439,10 @@ func BenchmarkScalePartitions(b *testing.B) {
 		b.ReportMetric(disk, "disk-MiB-total")
 
 		if sp.bounce {
-			c.bounce(b, limit)
+			c.bounce(b, limit, sp.logDir)
+		}
+		if sp.stopAll {
+			c.stopAll(sp.logDir, "")
 		}
 		b.ReportMetric(float64(countInLogs(sp.logDir, "panicked")), "panics")
 		b.ReportMetric(float64(countInLogs(sp.logDir, "controlled shutdown did not finish")), "unfinished-shutdowns")
@@ -441,7 +451,7 @@ func BenchmarkScalePartitions(b *testing.B) {
 }
 
 // bounce measures the restarts and the controller failover.
-func (c *scaleCluster) bounce(b *testing.B, limit time.Duration) {
+func (c *scaleCluster) bounce(b *testing.B, limit time.Duration, logDir string) {
 	// Clean restart: controlled shutdown, then start again.
 	victim := c.notController()
 	others := func() []*zkBroker {
@@ -476,7 +486,7 @@ poll:
 	t1 := time.Now()
 	c.start(victim)
 	if _, ok, least := c.waitAll("clean restart", limit, c.fullISR); !ok {
-		b.Fatalf("clean restart: only %d of %d partitions with a full ISR", least, c.total())
+		c.stopAll(logDir, fmt.Sprintf("clean restart: only %d of %d partitions with a full ISR", least, c.total()))
 	}
 	b.ReportMetric(ms(time.Since(t1)), "ms-clean-restart-to-full-isr")
 	b.Logf("clean restart of broker %d: leaderships moved in %v, exited after %v, every ISR full %v after its start",
@@ -490,7 +500,7 @@ poll:
 	t1 = time.Now()
 	c.start(victim)
 	if _, ok, least := c.waitAll("restart after SIGKILL", limit, c.fullISR); !ok {
-		b.Fatalf("restart after SIGKILL: only %d of %d partitions with a full ISR", least, c.total())
+		c.stopAll(logDir, fmt.Sprintf("restart after SIGKILL: only %d of %d partitions with a full ISR", least, c.total()))
 	}
 	b.ReportMetric(ms(time.Since(t1)), "ms-kill-restart-to-full-isr")
 	b.Logf("restart of broker %d after SIGKILL: every ISR full %v after its start", victim.id, time.Since(t1).Round(time.Millisecond))
@@ -502,7 +512,7 @@ poll:
 	t2 := time.Now()
 	d, ok, _ := c.waitAll("controller failover", limit, func(led, _ int) bool { return led == c.total() })
 	if !ok {
-		b.Fatalf("controller failover: not every partition led after %v", d)
+		c.stopAll(logDir, fmt.Sprintf("controller failover: not every partition led after %v", d))
 	}
 	next := c.controllerID()
 	b.ReportMetric(ms(time.Since(t2)), "ms-controller-failover-after-expiry")
@@ -511,7 +521,7 @@ poll:
 	t3 := time.Now()
 	c.start(ctl)
 	if _, ok, least := c.waitAll("restart of the old controller", limit, c.fullISR); !ok {
-		b.Fatalf("restart of the old controller: only %d of %d partitions with a full ISR", least, c.total())
+		c.stopAll(logDir, fmt.Sprintf("restart of the old controller: only %d of %d partitions with a full ISR", least, c.total()))
 	}
 	b.Logf("old controller %d restarted: every ISR full %v after its start", ctl.id, time.Since(t3).Round(time.Millisecond))
 }
