@@ -354,11 +354,18 @@ func (m *Manager) SetTopicConfig(t metadata.Topic, cfg config.TopicConfig) error
 }
 
 // SnapshotProducers writes every partition's producer state as of its log
-// end, so that a clean restart needs no scan.
+// end, so that a clean restart needs no scan. A partition that never had a
+// record and has no producer needs none (Kafka takes a snapshot only past
+// the last one): a broker of thousands of empty partitions would spend its
+// shutdown creating as many files.
 func (m *Manager) SnapshotProducers() {
 	m.Topics(func(ts *Topic) {
 		ts.Hosted(func(p *Partition) {
 			p.prod.Mu.Lock()
+			if end := p.Log.EndOffset(); end == 0 && p.prod.State.Len() == 0 {
+				p.prod.Mu.Unlock()
+				return
+			}
 			if err := p.prod.Snapshot(p.Log.EndOffset()); err != nil {
 				m.log.Warn("producer snapshot", "dir", p.Log.Dir(), "err", err)
 			}
