@@ -55,10 +55,16 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 			return encodeFetch(rc, 0, sessionID, topics)
 		}
-		replica.ReleaseFetch(topics)
-		if !h.rm.WaitForAppend(rc.conn.Context(), topics, deadline) {
+		replica.ReleaseFetch(topics) // with no bytes read it holds no region, and stays usable
+		ok, unchanged := h.rm.ParkFetch(rc.conn.Context(), topics, deadline)
+		switch {
+		case !ok:
 			// The connection or the broker is closing: answer with what there is.
 			topics, _, _ := h.rm.ReadFetch(rc.version, req)
+			return encodeFetch(rc, 0, sessionID, fc.Finish(topics))
+		case unchanged && bytes == 0:
+			// Nothing the read saw has moved: it is the answer (an idle
+			// follower's fetch of thousands of partitions is read once).
 			return encodeFetch(rc, 0, sessionID, fc.Finish(topics))
 		}
 	}

@@ -124,6 +124,17 @@ func hasZstd(r *logfile.Region) bool {
 // high watermark past what the last read saw), the deadline, or ctx ends
 // (the connection or the broker closing); false for the last.
 func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadline time.Time) bool {
+	ok, _ := m.ParkFetch(ctx, topics, deadline)
+	return ok
+}
+
+// ParkFetch is WaitForAppend that also reports whether the deadline passed
+// with no partition of the fetch changed (nothing appended, no high
+// watermark, log start or leadership moved): a read now would find what
+// the last one found, so a fetch that read no records may answer with that
+// read. An idle follower of thousands of partitions is then read once per
+// long poll instead of twice.
+func (m *Manager) ParkFetch(ctx context.Context, topics []FetchTopic, deadline time.Time) (ok, unchanged bool) {
 	var parts []*Partition
 	var seen []int64
 	var ends []bool
@@ -139,7 +150,7 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 			}
 		}
 	}
-	return m.Purgatory.Wait(ctx, parts, func() bool {
+	res := m.Purgatory.park(ctx, parts, func() bool {
 		for i, p := range parts {
 			// A consumer waits for the high watermark, a follower for
 			// the log end.
@@ -155,6 +166,7 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 		}
 		return false
 	}, deadline)
+	return res != parkCancelled, res == parkDeadline
 }
 
 // FetchPart is one partition's part of a fetch response.
