@@ -33,7 +33,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 	}
 	committed := req.IsolationLevel == 1
 	for _, rt := range req.Topics {
-		ft := FetchTopic{Name: rt.Topic}
+		ft := FetchTopic{Name: rt.Topic, Parts: make([]FetchPart, 0, len(rt.Partitions))}
 		ts := m.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			fp := FetchPart{Partition: rp.Partition, Offset: rp.FetchOffset, HW: -1, LSO: -1, LogStart: -1, AbortedNull: !committed, Diverging: Diverging{-1, -1}}
@@ -135,12 +135,15 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 // read. An idle follower of thousands of partitions is then read once per
 // long poll instead of twice.
 func (m *Manager) ParkFetch(ctx context.Context, topics []FetchTopic, deadline time.Time) (ok, unchanged bool) {
-	var parts []*Partition
-	var seen []int64
-	var ends []bool
+	n := 0
 	for _, t := range topics {
+		n += len(t.Parts)
+	}
+	parts, seen, ends := make([]*Partition, 0, n), make([]int64, 0, n), make([]bool, 0, n)
+	for _, t := range topics {
+		ts := m.Topic(t.Name)
 		for _, fp := range t.Parts {
-			if p := m.Partition(t.Name, fp.Partition); p != nil {
+			if p, err := m.hosted(ts, t.Name, fp.Partition); err == nil {
 				parts = append(parts, p)
 				if fp.follower {
 					seen, ends = append(seen, fp.seenEnd), append(ends, true)

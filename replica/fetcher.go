@@ -203,8 +203,10 @@ type fetcher struct {
 	done chan struct{}
 
 	// Used by the fetcher's goroutine only.
-	conn leaderClient
-	sess followerSession // with the leader at conn's address
+	conn  leaderClient
+	sess  followerSession // with the leader at conn's address
+	ready map[*Partition]int32
+	index map[tp]*Partition
 }
 
 func (f *fetcher) poke() {
@@ -243,7 +245,7 @@ func (f *fetcher) run() {
 			return
 		default:
 		}
-		parts, wait := f.ready(time.Now())
+		parts, wait := f.readyParts(time.Now())
 		if len(parts) == 0 {
 			t := time.NewTimer(wait)
 			select {
@@ -270,11 +272,16 @@ func (f *fetcher) run() {
 	}
 }
 
-// ready returns the partitions not backing off, or how long until one is.
-func (f *fetcher) ready(now time.Time) (map[*Partition]int32, time.Duration) {
+// readyParts returns the partitions not backing off (a map the next call
+// reuses), or how long until one is.
+func (f *fetcher) readyParts(now time.Time) (map[*Partition]int32, time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[*Partition]int32{}
+	if f.ready == nil {
+		f.ready = map[*Partition]int32{}
+	}
+	out := f.ready
+	clear(out)
 	wait := time.Hour
 	for p, st := range f.parts {
 		if now.Before(st.backoffUntil) {
@@ -340,7 +347,14 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 		return kerr.ErrorForCode(r.ErrorCode)
 	}
 	f.sess.answered(plan, r.SessionID)
-	index := make(map[tp]*Partition, len(parts))
+	if len(r.Topics) == 0 {
+		return nil // an idle incremental fetch: nothing to apply
+	}
+	if f.index == nil {
+		f.index = map[tp]*Partition{}
+	}
+	index := f.index
+	clear(index)
 	for p := range parts {
 		index[tp{p.Topic, p.Index}] = p
 	}

@@ -43,8 +43,10 @@ type followerSession struct {
 	id    int32
 	epoch int32
 	// sent is what the leader's session holds, as of the last fetch
-	// answered without error.
-	sent map[*Partition]sentPart
+	// answered without error; spare is the map the next plan fills (the
+	// two swap, so that an idle fetcher of thousands of partitions does
+	// not build a map per fetch).
+	sent, spare map[*Partition]sentPart
 }
 
 func (s *followerSession) reset() { s.id, s.epoch, s.sent = 0, 0, nil }
@@ -60,7 +62,13 @@ type fetchPlan struct {
 // plan builds the next fetch of parts (each with the leader epoch it is
 // fetched at): full, or incremental against what the session holds.
 func (s *followerSession) plan(parts map[*Partition]int32, maxBytes int32) fetchPlan {
-	fp := fetchPlan{req: kmsg.NewPtrFetchRequest(), next: make(map[*Partition]sentPart, len(parts)), full: s.epoch == 0}
+	next := s.spare
+	if next == nil {
+		next = make(map[*Partition]sentPart, len(parts))
+	}
+	clear(next)
+	s.spare = next
+	fp := fetchPlan{req: kmsg.NewPtrFetchRequest(), next: next, full: s.epoch == 0}
 	req := fp.req
 	req.SessionID, req.SessionEpoch = s.id, s.epoch
 	if fp.full {
@@ -120,5 +128,5 @@ func (s *followerSession) answered(fp fetchPlan, sessionID int32) {
 	} else {
 		s.epoch = nextEpoch(s.epoch)
 	}
-	s.sent = fp.next
+	s.sent, s.spare = fp.next, s.sent
 }

@@ -69,6 +69,11 @@ type Session struct {
 	epoch    int32 // the epoch the next incremental fetch must carry
 	parts    []sessionPart
 	lastUsed time.Time
+	// topics is parts as request topics, built by fetchTopics and reused
+	// until parts change (nil then): an idle incremental fetch of
+	// thousands of partitions allocates none. A slice handed out is never
+	// written again (a fetch may still read it).
+	topics []kmsg.FetchRequestTopic
 }
 
 // Sessions is the broker's fetch session cache.
@@ -225,6 +230,9 @@ func (s *Session) Update(req *kmsg.FetchRequest, now time.Time) ([]kmsg.FetchReq
 	epoch := s.epoch
 	s.epoch = nextEpoch(s.epoch)
 	s.lastUsed = now
+	if len(req.Topics) > 0 || len(req.ForgottenTopics) > 0 {
+		s.topics = nil
+	}
 	if len(req.Topics) > 0 {
 		at := make(map[sessionKey]int, len(s.parts))
 		for i, p := range s.parts {
@@ -266,6 +274,9 @@ func nextEpoch(e int32) int32 {
 // fetchTopics is the session's partitions as request topics; adjacent
 // partitions of one topic share an entry.
 func (s *Session) fetchTopics() []kmsg.FetchRequestTopic {
+	if s.topics != nil {
+		return s.topics
+	}
 	var out []kmsg.FetchRequestTopic
 	for _, p := range s.parts {
 		if len(out) == 0 || out[len(out)-1].Topic != p.topic {
@@ -279,6 +290,7 @@ func (s *Session) fetchTopics() []kmsg.FetchRequestTopic {
 		t := &out[len(out)-1]
 		t.Partitions = append(t.Partitions, rp)
 	}
+	s.topics = out
 	return out
 }
 
@@ -297,7 +309,7 @@ func (s *Session) Respond(topics []FetchTopic, epoch int32, full bool) []FetchTo
 	if nextEpoch(epoch) != s.epoch {
 		return topics
 	}
-	stay, moved := make([]sessionPart, 0, len(s.parts)), []sessionPart(nil)
+	var moved []int // indexes into s.parts of the partitions that returned records
 	n := 0
 	out := topics[:0]
 	for _, t := range topics {
@@ -305,13 +317,11 @@ func (s *Session) Respond(topics []FetchTopic, epoch int32, full bool) []FetchTo
 		for _, fp := range t.Parts {
 			news := full || fp.Region.Len > 0 || fp.ErrCode != 0 || fp.Diverging.Epoch >= 0
 			if n < len(s.parts) && s.parts[n].sessionKey == (sessionKey{t.Name, fp.Partition}) {
-				sp := s.parts[n]
+				sp := &s.parts[n]
 				news = news || fp.HW != sp.hw || fp.LogStart != sp.sentLogStart
 				sp.hw, sp.sentLogStart = fp.HW, fp.LogStart
 				if fp.Region.Len > 0 {
-					moved = append(moved, sp)
-				} else {
-					stay = append(stay, sp)
+					moved = append(moved, n)
 				}
 				n++
 			}
@@ -325,6 +335,21 @@ func (s *Session) Respond(topics []FetchTopic, epoch int32, full bool) []FetchTo
 			out = append(out, FetchTopic{Name: t.Name, Parts: kept})
 		}
 	}
-	s.parts = append(append(stay, s.parts[n:]...), moved...)
+	if len(moved) > 0 {
+		last := make([]bool, len(s.parts))
+		for _, i := range moved {
+			last[i] = true
+		}
+		next := make([]sessionPart, 0, len(s.parts))
+		for i, sp := range s.parts {
+			if !last[i] {
+				next = append(next, sp)
+			}
+		}
+		for _, i := range moved {
+			next = append(next, s.parts[i])
+		}
+		s.parts, s.topics = next, nil
+	}
 	return out
 }
