@@ -146,8 +146,12 @@ func (p *Partition) followerFetched(id int32, offset int64, now time.Time) (prop
 	case f.lastFetchLEO >= 0 && offset >= f.lastFetchLEO:
 		f.lastCaughtUp = maxTime(f.lastCaughtUp, f.lastFetchTime)
 	}
+	idle := f.leo == offset && f.lastFetchLEO == leo // neither log end moved since its last fetch
 	f.lastFetchLEO, f.lastFetchTime = leo, now
 	f.leo = offset
+	if idle && slices.Contains(p.st.ISR, id) {
+		return nil, false // the high watermark cannot have moved, nor the ISR grown
+	}
 	moved = p.advanceHW()
 	if p.pendingISR == nil && !slices.Contains(p.st.ISR, id) &&
 		offset >= p.Log.HighWatermark() && offset >= p.epochStart {
