@@ -544,3 +544,95 @@ func (c *scaleCluster) leadsNothing(brokers []*zkBroker, id int32) bool {
 	}
 	return true
 }
+
+// BenchmarkScaleProduceSpread: the same producer (franz-go, acks=all, not
+// idempotent, linger 0, 1 MiB batches, 1 KiB records) writes the same
+// bytes to a topic of one partition and to a topic of P partitions
+// (SAMSA_SPREAD_PARTITIONS, default 100; the figure is 1,000), each
+// record to the next partition (round robin: the least batching a spread
+// gets), both at RF 3 on three brokers, one after the other. CPU is the
+// three brokers' user+system time from /proc, per MiB of payload; the
+// ratio spread/single is the figure (goal: at most 1.5).
+// SAMSA_SPREAD_MIB sets the MiB written to each (default 200);
+// SAMSA_SCALE_PROFILE, a directory for CPU profiles of the brokers over the
+// first 15 s of each.
+func BenchmarkScaleProduceSpread(b *testing.B) {
+	parts, mib := 100, 200
+	for key, dst := range map[string]*int{"SAMSA_SPREAD_PARTITIONS": &parts, "SAMSA_SPREAD_MIB": &mib} {
+		if v := os.Getenv(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				b.Fatalf("%s=%q: want a positive integer", key, v)
+			}
+			*dst = n
+		}
+	}
+	var opts clusterOpts
+	opts.overrides = []string{"auto.leader.rebalance.enable=false"}
+	profileDir := os.Getenv("SAMSA_SCALE_PROFILE")
+	opts.admin = profileDir != ""
+	c := &scaleCluster{benchCluster: startBenchClusterWith(b, 3, scaleSession, opts), rf: 3}
+	const size = 1024
+	n := mib << 20 / size
+	value := make([]byte, size)
+	cpu := func() float64 {
+		total := 0.0
+		for _, br := range c.live() {
+			total += brokerCPU(br)
+		}
+		return total
+	}
+	run := func(topic string, p int) (cpuPerMiB, mibPerSec float64) {
+		c.topics, c.parts = []string{topic}, p
+		if _, err := c.createTopics(); err != nil {
+			b.Fatal(err)
+		}
+		if _, ok, _ := c.waitAll(topic, time.Minute, c.fullISR); !ok {
+			b.Fatalf("%s: the ISRs did not fill", topic)
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.seeds()...), kgo.DefaultProduceTopic(topic),
+			kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()),
+			kgo.DisableIdempotentWrite(), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.ProducerLinger(0),
+			kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		var failed error
+		var mu sync.Mutex
+		waitProfiles := c.profile(profileDir, topic, 15*time.Second)
+		defer waitProfiles()
+		cpu0, t0 := cpu(), time.Now()
+		for range n {
+			cl.Produce(context.Background(), &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					failed = err
+					mu.Unlock()
+				}
+			})
+		}
+		if err := cl.Flush(context.Background()); err != nil || failed != nil {
+			b.Fatal(err, failed)
+		}
+		secs := time.Since(t0).Seconds()
+		// Followers may still be fetching the last batches' high
+		// watermark: let them settle before reading the CPU.
+		c.waitAll(topic, time.Minute, c.fullISR)
+		return 1000 * (cpu() - cpu0) / float64(mib), float64(mib) / secs
+	}
+	var single, spread []float64
+	i := 0
+	for b.Loop() {
+		s, sRate := run(fmt.Sprintf("single-%d", i), 1)
+		m, mRate := run(fmt.Sprintf("spread-%d", i), parts)
+		i++
+		single, spread = append(single, s), append(spread, m)
+		b.Logf("one partition: %.2f ms CPU/MiB at %.0f MiB/s; %d partitions: %.2f ms CPU/MiB at %.0f MiB/s", s, sRate, parts, m, mRate)
+	}
+	b.ReportMetric(median(single), "single-cpu-ms/MiB")
+	b.ReportMetric(median(spread), "spread-cpu-ms/MiB")
+	b.ReportMetric(median(spread)/median(single), "spread/single-cpu")
+	b.ReportMetric(float64(parts), "partitions")
+	b.ReportMetric(0, "ns/op")
+}
