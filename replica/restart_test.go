@@ -1,11 +1,17 @@
 package replica
 
+// What a broker of thousands of partitions pays to stop and start: the
+// files its shutdown writes, the lookups its start makes.
+
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"samsa/config"
+	"samsa/metadata"
 )
 
 // TestSnapshotProducersSkipsEmptyPartitions: a clean shutdown writes a
@@ -41,4 +47,34 @@ func TestSnapshotProducersSkipsEmptyPartitions(t *testing.T) {
 			t.Errorf("snapshots of the empty partition: %v, want none", got)
 		}
 	})
+}
+
+// countingStore answers Topic with a retention override and counts the
+// lookups; nothing else of the store is used.
+type countingStore struct {
+	metadata.Store
+	lookups map[string]int
+}
+
+func (s *countingStore) Topic(name string) (metadata.Topic, bool) {
+	s.lookups[name]++
+	return metadata.Topic{Name: name, Configs: map[string]string{"retention.ms": "1234"}}, true
+}
+
+// TestLogConfigForLooksUpEachTopicOnce: the log directory asks for the
+// config of every partition it opens; the store (two ZooKeeper reads a
+// lookup) is asked once per topic.
+func TestLogConfigForLooksUpEachTopicOnce(t *testing.T) {
+	store := &countingStore{lookups: map[string]int{}}
+	configFor := LogConfigFor(config.DefaultTopicConfig(), store, quiet)
+	for range 500 {
+		for _, topic := range []string{"a", "b"} {
+			if c := configFor(topic); c.RetentionMs != 1234 {
+				t.Fatalf("%s: retention %d, want the stored override 1234", topic, c.RetentionMs)
+			}
+		}
+	}
+	if store.lookups["a"] != 1 || store.lookups["b"] != 1 {
+		t.Fatalf("store lookups %v, want one per topic", store.lookups)
+	}
 }
