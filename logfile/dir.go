@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -483,11 +484,24 @@ func (d *Dir) background() {
 	}
 }
 
+// closeParallelism bounds the logs closed at once: closing one is mostly
+// waiting for its fsyncs, which overlap (a broker of 5,000 partitions took
+// 15 s to close them one after another).
+const closeParallelism = 8
+
 func (d *Dir) closeLogs() error {
-	var errs []error
-	for _, l := range d.Logs() {
-		errs = append(errs, l.Close())
+	logs := d.Logs()
+	errs := make([]error, len(logs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(closeParallelism, len(logs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(logs); i = int(next.Add(1) - 1) {
+				errs[i] = logs[i].Close()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
