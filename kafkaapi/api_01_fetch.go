@@ -13,7 +13,7 @@ package kafkaapi
 // the request waits up to max_wait_ms for an append to any partition it
 // reads, woken by the append (no polling loop), or until the connection or
 // the broker shuts down. Fetch sessions (KIP-227, v7+): see
-// fetchsession.go. Leader epochs are checked (v9+,
+// package replica/fetchsession. Leader epochs are checked (v9+,
 // KIP-320). A Fetch below v10 whose data holds a zstd batch gets
 // UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
 
@@ -31,7 +31,7 @@ func init() { registerHot(1, 4, 12, serveFetch) }
 func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.FetchRequest)
 	h := rc.h
-	fc, req, code := h.rm.Sessions.Begin(rc.version, req, time.Now())
+	fc, req, code := h.rm.BeginFetch(rc.version, req, time.Now())
 	if code != 0 {
 		return encodeFetch(rc, code, 0, nil)
 	}

@@ -31,6 +31,7 @@ import (
 	"samsa/logfile"
 	"samsa/producerstate"
 	"samsa/record"
+	"samsa/replica/fetchsession"
 )
 
 // FetcherConfig configures the replica fetchers, with Kafka's keys.
@@ -204,7 +205,7 @@ type fetcher struct {
 
 	// Used by the fetcher's goroutine only.
 	conn  leaderClient
-	sess  followerSession // with the leader at conn's address
+	sess  fetchsession.Follower[*Partition] // with the leader at conn's address
 	ready map[*Partition]int32
 	index map[tp]*Partition
 }
@@ -319,11 +320,16 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 			f.conn.Close()
 		}
 		f.conn = f.fs.cfg.dial(addr, "samsa-replica-fetcher-"+strconv.Itoa(int(f.fs.m.id)))
-		f.sess.reset()
+		f.sess.Reset()
 	}
 	cfg := f.fs.cfg
-	plan := f.sess.plan(parts, cfg.MaxBytes)
-	req := plan.req
+	plan := f.sess.Plan(cfg.MaxBytes, func(add func(*Partition, fetchsession.Params)) {
+		for p, epoch := range parts {
+			add(p, fetchsession.Params{Topic: p.Topic, Partition: p.Index, FetchOffset: p.Log.EndOffset(),
+				LogStart: p.Log.StartOffset(), LastEpoch: p.Log.LatestEpoch(), LeaderEpoch: epoch})
+		}
+	})
+	req := plan.Req
 	req.ReplicaID = f.fs.m.id
 	req.MaxWaitMillis = int32(cfg.MaxWait / time.Millisecond)
 	req.MinBytes = cfg.MinBytes
@@ -332,12 +338,12 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 	defer cancel()
 	resp, err := f.conn.Request(rctx, req)
 	if err != nil {
-		f.sess.reset()
+		f.sess.Reset()
 		return err
 	}
 	r := resp.(*kmsg.FetchResponse)
 	if r.ErrorCode != 0 {
-		f.sess.reset()
+		f.sess.Reset()
 		if r.ErrorCode == kerr.FetchSessionIDNotFound.Code || r.ErrorCode == kerr.InvalidFetchSessionEpoch.Code {
 			// The leader lost or moved past the session (restarted,
 			// evicted it): start a new one at once.
@@ -346,7 +352,7 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 		}
 		return kerr.ErrorForCode(r.ErrorCode)
 	}
-	f.sess.answered(plan, r.SessionID)
+	f.sess.Answered(plan, r.SessionID)
 	if len(r.Topics) == 0 {
 		return nil // an idle incremental fetch: nothing to apply
 	}

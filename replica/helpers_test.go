@@ -204,7 +204,7 @@ func (l *loopback) Request(ctx context.Context, req kmsg.Request) (kmsg.Response
 	l.c.mu.Lock()
 	l.c.requests = append(l.c.requests, fr)
 	l.c.mu.Unlock()
-	fc, fr, code := m.Sessions.Begin(12, fr, time.Now())
+	fc, fr, code := m.BeginFetch(12, fr, time.Now())
 	if code != 0 {
 		resp := kmsg.NewPtrFetchResponse()
 		resp.ErrorCode = code

@@ -19,6 +19,7 @@ import (
 	"samsa/logfile/vfs"
 	"samsa/metadata"
 	"samsa/producerstate"
+	"samsa/replica/fetchsession"
 )
 
 // Manager is the set of partitions this broker hosts, by topic (Kafka's
@@ -34,7 +35,7 @@ type Manager struct {
 	drop     func(topic string)
 
 	// Sessions is the fetch session cache (KIP-227).
-	Sessions *Sessions
+	Sessions *fetchsession.Cache
 	// Purgatory parks fetches until an append or their deadline;
 	// produceWait, acks=all produces until the high watermark passes them.
 	Purgatory   *Purgatory
@@ -123,7 +124,7 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 	}
 	m := &Manager{
 		id: opts.BrokerID, cache: opts.Cache, log: opts.Logger, dir: dir, defaults: opts.Defaults, counters: opts.Counters, drop: opts.DropCounters,
-		Sessions:  NewSessions(opts.FetchSessionSlots, FetchSessionEvictionIdle),
+		Sessions:  fetchsession.NewCache(opts.FetchSessionSlots, fetchsession.EvictionIdle),
 		Purgatory: &Purgatory{waiting: opts.FetchWaiting}, produceWait: &Purgatory{},
 		topics:   map[string]*Topic{},
 		alterISR: opts.AlterISR, lagMax: opts.ReplicaLagTimeMax, metrics: opts.Metrics,
