@@ -260,6 +260,18 @@ func (d *Dir) Get(tp TopicPartition) *Log {
 	return d.logs[tp]
 }
 
+// unsortedLogs returns every log in no order: the once-a-second flush
+// check of thousands of logs need not sort them.
+func (d *Dir) unsortedLogs() []*Log {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]*Log, 0, len(d.logs))
+	for _, l := range d.logs {
+		out = append(out, l)
+	}
+	return out
+}
+
 // Logs returns every log, sorted by topic and partition.
 func (d *Dir) Logs() []*Log {
 	d.mu.Lock()
@@ -475,7 +487,7 @@ func (d *Dir) background() {
 			}
 		case <-fl.C:
 			now := d.opts.Now()
-			for _, l := range d.Logs() {
+			for _, l := range d.unsortedLogs() {
 				if err := l.MaybeFlush(now); err != nil && !errors.Is(err, ErrClosed) {
 					d.opts.Logger.Error("flush", "dir", l.dir, "err", err)
 				}
