@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -28,13 +29,17 @@ import (
 	"samsa/kclient"
 )
 
-// zkBroker is one broker process of a benchCluster.
+// zkBroker is one broker process of a benchCluster; a restart keeps its
+// data directory and ports.
 type zkBroker struct {
-	id   int32
-	addr string
-	args []string
-	cmd  *exec.Cmd
-	done chan struct{}
+	id      int32
+	addr    string
+	admin   string // the admin listener (/debug/pprof), "" when off
+	dataDir string
+	args    []string
+	stderr  *os.File // nil: the benchmark's stderr
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // benchCluster is n brokers on a private ZooKeeper.
@@ -48,24 +53,67 @@ type benchCluster struct {
 }
 
 func startBenchCluster(b *testing.B, n int, session time.Duration) *benchCluster {
-	c := &benchCluster{b: b, bin: buildBinary(b, "./cmd/samsa"), zk: zktest.Start(b), session: session}
+	return startBenchClusterWith(b, n, session, clusterOpts{})
+}
+
+// clusterOpts are what a benchmark changes of startBenchCluster's brokers.
+type clusterOpts struct {
+	admin     bool     // run the admin listener (pprof) on a free port
+	logLevel  string   // "" is warn
+	logDir    string   // each broker's stderr to broker-<id>.log there; "" the benchmark's
+	overrides []string // more key=value settings
+	bin       string   // the broker binary; "" builds ./cmd/samsa
+	dataDir   string   // the parent of the brokers' data directories; "" a temporary one
+}
+
+func startBenchClusterWith(b *testing.B, n int, session time.Duration, o clusterOpts) *benchCluster {
+	bin := o.bin
+	if bin == "" {
+		bin = buildBinary(b, "./cmd/samsa")
+	}
+	c := &benchCluster{b: b, bin: bin, zk: zktest.Start(b), session: session}
 	raw, _, err := zk.Connect([]string{c.zk.Addr()}, 10*time.Second, zk.WithLogger(quietZK{}))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(raw.Close)
 	c.raw = raw
+	if o.logLevel == "" {
+		o.logLevel = "warn"
+	}
 	for id := int32(1); id <= int32(n); id++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
-		br := &zkBroker{id: id, addr: addr, args: []string{"broker",
+		br := &zkBroker{id: id, addr: addr, dataDir: b.TempDir()}
+		if o.dataDir != "" {
+			br.dataDir = filepath.Join(o.dataDir, fmt.Sprintf("broker-%d", id))
+			if err := os.RemoveAll(br.dataDir); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { os.RemoveAll(br.dataDir) })
+		}
+		if o.admin {
+			br.admin = fmt.Sprintf("127.0.0.1:%d", freePort(b))
+		}
+		br.args = []string{"broker",
 			"--override", "broker.id=" + strconv.Itoa(int(id)),
-			"--override", "log.dirs=" + b.TempDir(),
+			"--override", "log.dirs=" + br.dataDir,
 			"--override", "listeners=PLAINTEXT://" + addr,
-			"--override", "admin.listener=",
+			"--override", "admin.listener=" + br.admin,
 			"--override", "zookeeper.connect=" + c.zk.Addr() + "/bench",
 			"--override", "zookeeper.session.timeout.ms=" + strconv.Itoa(int(session.Milliseconds())),
 			"--override", "offsets.topic.replication.factor=1",
-			"--log-level", "warn"}}
+			"--log-level", o.logLevel}
+		for _, kv := range o.overrides {
+			br.args = append(br.args, "--override", kv)
+		}
+		if o.logDir != "" {
+			f, err := os.OpenFile(filepath.Join(o.logDir, fmt.Sprintf("broker-%d.log", id)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { f.Close() })
+			br.stderr = f
+		}
 		c.brokers = append(c.brokers, br)
 	}
 	var wg sync.WaitGroup
@@ -89,6 +137,9 @@ func (quietZK) Printf(string, ...any) {}
 func (c *benchCluster) start(br *zkBroker) {
 	cmd := exec.Command(c.bin, br.args...)
 	cmd.Stderr = os.Stderr
+	if br.stderr != nil {
+		cmd.Stderr = br.stderr
+	}
 	if err := cmd.Start(); err != nil {
 		c.b.Error(err)
 		return

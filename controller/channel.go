@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
@@ -156,68 +158,98 @@ func (ch *channel) deliver(req kmsg.Request) (kmsg.Response, error) {
 	}
 }
 
-// sendLeaderAndIsr tells each broker in to about the partitions of keys
-// it holds a replica of.
-func (c *Controller) sendLeaderAndIsr(keys []tpKey, to []int32, full bool) {
-	for _, id := range to {
-		b, ok := c.s.brokers[id]
-		ch := c.channels[id]
-		if !ok || ch == nil {
+// queueLeaderAndIsr sends broker id a LeaderAndIsr of the partitions of
+// keys it holds a replica of, if any, and reports whether it did. The
+// answer comes back to the loop as evLeaderAndIsrAnswer, naming the
+// creations (new partitions) the request carried.
+func (c *Controller) queueLeaderAndIsr(id int32, keys []tpKey, full bool, creations []*creation) bool {
+	b, ok := c.s.brokers[id]
+	ch := c.channels[id]
+	if !ok || ch == nil {
+		return false
+	}
+	req := kmsg.NewPtrLeaderAndISRRequest()
+	req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = c.cfg.BrokerID, c.token.Epoch, b.Epoch
+	if full {
+		req.Type = 1
+	}
+	leaders := map[int32]bool{}
+	byTopic := map[string]int{}
+	for _, k := range keys {
+		pc := c.s.part(k)
+		if pc == nil || pc.state == nil || !contains(pc.replicas, id) || c.s.deleting[k.topic] {
 			continue
 		}
-		req := kmsg.NewPtrLeaderAndISRRequest()
-		req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = c.cfg.BrokerID, c.token.Epoch, b.Epoch
-		if full {
-			req.Type = 1
+		i, ok := byTopic[k.topic]
+		if !ok {
+			ts := kmsg.NewLeaderAndISRRequestTopicState()
+			ts.Topic, ts.TopicID = k.topic, c.s.topics[k.topic].id
+			req.TopicStates = append(req.TopicStates, ts)
+			i = len(req.TopicStates) - 1
+			byTopic[k.topic] = i
 		}
-		leaders := map[int32]bool{}
-		byTopic := map[string]int{}
-		for _, k := range keys {
-			pc := c.s.part(k)
-			if pc == nil || pc.state == nil || !contains(pc.replicas, id) || c.s.deleting[k.topic] {
-				continue
-			}
-			i, ok := byTopic[k.topic]
-			if !ok {
-				ts := kmsg.NewLeaderAndISRRequestTopicState()
-				ts.Topic, ts.TopicID = k.topic, c.s.topics[k.topic].id
-				req.TopicStates = append(req.TopicStates, ts)
-				i = len(req.TopicStates) - 1
-				byTopic[k.topic] = i
-			}
-			st := pc.state
-			ps := kmsg.NewLeaderAndISRRequestTopicPartition()
-			ps.Topic, ps.Partition = k.topic, k.part
-			ps.ControllerEpoch, ps.Leader, ps.LeaderEpoch = st.ControllerEpoch, st.Leader, st.LeaderEpoch
-			ps.ISR, ps.ZKVersion, ps.Replicas = st.ISR, st.PartitionEpoch, pc.replicas
-			ps.AddingReplicas, ps.RemovingReplicas = pc.adding, pc.removing
-			ps.LeaderRecoveryState = st.LeaderRecoveryState
-			req.TopicStates[i].PartitionStates = append(req.TopicStates[i].PartitionStates, ps)
-			if st.Leader >= 0 {
-				leaders[st.Leader] = true
-			}
+		st := pc.state
+		ps := kmsg.NewLeaderAndISRRequestTopicPartition()
+		ps.Topic, ps.Partition = k.topic, k.part
+		ps.ControllerEpoch, ps.Leader, ps.LeaderEpoch = st.ControllerEpoch, st.Leader, st.LeaderEpoch
+		ps.ISR, ps.ZKVersion, ps.Replicas = st.ISR, st.PartitionEpoch, pc.replicas
+		ps.AddingReplicas, ps.RemovingReplicas = pc.adding, pc.removing
+		ps.LeaderRecoveryState = st.LeaderRecoveryState
+		req.TopicStates[i].PartitionStates = append(req.TopicStates[i].PartitionStates, ps)
+		if st.Leader >= 0 {
+			leaders[st.Leader] = true
 		}
-		if len(req.TopicStates) == 0 {
-			continue
+	}
+	if len(req.TopicStates) == 0 {
+		return false
+	}
+	for l := range leaders {
+		if lb, ok := c.s.brokers[l]; ok {
+			ll := kmsg.NewLeaderAndISRRequestLiveLeader()
+			host, port := hostPort(endpoint(lb, c.cfg.Listener))
+			ll.BrokerID, ll.Host, ll.Port = l, host, port
+			req.LiveLeaders = append(req.LiveLeaders, ll)
 		}
-		for l := range leaders {
-			if lb, ok := c.s.brokers[l]; ok {
-				ll := kmsg.NewLeaderAndISRRequestLiveLeader()
-				host, port := hostPort(endpoint(lb, c.cfg.Listener))
-				ll.BrokerID, ll.Host, ll.Port = l, host, port
-				req.LiveLeaders = append(req.LiveLeaders, ll)
-			}
+	}
+	var carried []*creation
+	for _, cr := range creations {
+		if slices.ContainsFunc(cr.keys, func(k tpKey) bool { return contains(c.s.part(k).replicas, id) }) {
+			carried = append(carried, cr)
+			cr.waiting[id] = true
 		}
-		ch.send(req, func(resp kmsg.Response, err error) {
-			if err != nil {
-				return
-			}
+	}
+	ans := evLeaderAndIsrAnswer{activation: c.activation, broker: id, epoch: b.Epoch, creations: carried}
+	ch.send(req, func(resp kmsg.Response, err error) {
+		if err == nil {
 			r := resp.(*kmsg.LeaderAndISRResponse)
 			if r.ErrorCode != 0 {
 				ch.log.Warn("LeaderAndIsr refused", "error", r.ErrorCode)
 			}
-		})
+			ans.storage = storageErrors(r)
+		}
+		c.post(ans)
+	})
+	return true
+}
+
+// storageErrors lists the partitions a LeaderAndIsr answer says the broker
+// could not host (KAFKA_STORAGE_ERROR). From v5 on a topic is named by its
+// ID only.
+func storageErrors(r *kmsg.LeaderAndISRResponse) []failedReplica {
+	var out []failedReplica
+	for _, p := range r.Partitions {
+		if p.ErrorCode == kerr.KafkaStorageError.Code {
+			out = append(out, failedReplica{topic: p.Topic, part: p.Partition})
+		}
 	}
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode == kerr.KafkaStorageError.Code {
+				out = append(out, failedReplica{topicID: t.TopicID, topic: p.Topic, part: p.Partition})
+			}
+		}
+	}
+	return out
 }
 
 func contains(s []int32, x int32) bool {
@@ -238,19 +270,17 @@ func hostPort(addr string) (string, int32) {
 	return h, int32(n)
 }
 
-// sendUpdateMetadata tells brokers the live brokers and the states of the
-// partitions of keys (a topic being deleted with leader -2).
-func (c *Controller) sendUpdateMetadata(to []int32, keys []tpKey) {
-	for _, id := range to {
-		b, ok := c.s.brokers[id]
-		ch := c.channels[id]
-		if !ok || ch == nil {
-			continue
-		}
-		req := c.updateMetadata(keys)
-		req.BrokerEpoch = b.Epoch
-		ch.send(req, nil)
+// queueUpdateMetadata sends broker id the live brokers and the states of
+// the partitions of keys (a topic being deleted with leader -2).
+func (c *Controller) queueUpdateMetadata(id int32, keys []tpKey) {
+	b, ok := c.s.brokers[id]
+	ch := c.channels[id]
+	if !ok || ch == nil {
+		return
 	}
+	req := c.updateMetadata(keys)
+	req.BrokerEpoch = b.Epoch
+	ch.send(req, nil)
 }
 
 func (c *Controller) updateMetadata(keys []tpKey) *kmsg.UpdateMetadataRequest {
@@ -297,7 +327,7 @@ func (c *Controller) updateMetadata(keys []tpKey) *kmsg.UpdateMetadataRequest {
 			ps.Leader = zkdata.LeaderDuringDelete
 		}
 		for _, r := range pc.replicas {
-			if !c.s.alive(r) {
+			if !c.s.online(r, k) {
 				ps.OfflineReplicas = append(ps.OfflineReplicas, r)
 			}
 		}
@@ -319,9 +349,10 @@ func securityProtocolID(name string) int16 {
 	return 0
 }
 
-// sendStopReplica asks a broker to stop (and, with del, delete) partitions;
-// done is told the outcome on the loop.
-func (c *Controller) sendStopReplica(id int32, topic string, parts []int32, del bool) {
+// queueStopReplica asks broker id to stop (and, with del, delete) the
+// partitions of keys; a deletion's outcome goes back to the loop as one
+// evStopDone per topic.
+func (c *Controller) queueStopReplica(id int32, keys []tpKey, del bool) {
 	b, ok := c.s.brokers[id]
 	ch := c.channels[id]
 	if !ok || ch == nil {
@@ -329,33 +360,44 @@ func (c *Controller) sendStopReplica(id int32, topic string, parts []int32, del 
 	}
 	req := kmsg.NewPtrStopReplicaRequest()
 	req.ControllerID, req.ControllerEpoch, req.BrokerEpoch = c.cfg.BrokerID, c.token.Epoch, b.Epoch
-	t := kmsg.NewStopReplicaRequestTopic()
-	t.Topic = topic
-	for _, p := range parts {
+	var topics []string
+	for _, k := range keys {
+		if len(req.Topics) == 0 || req.Topics[len(req.Topics)-1].Topic != k.topic {
+			t := kmsg.NewStopReplicaRequestTopic()
+			t.Topic = k.topic
+			req.Topics = append(req.Topics, t)
+			topics = append(topics, k.topic)
+		}
+		t := &req.Topics[len(req.Topics)-1]
 		ps := kmsg.NewStopReplicaRequestTopicPartitionState()
-		ps.Partition, ps.Delete = p, del
+		ps.Partition, ps.Delete = k.part, del
 		ps.LeaderEpoch = -1
 		if del {
 			ps.LeaderEpoch = -2 // the topic is being deleted: never fenced
 		}
 		t.PartitionStates = append(t.PartitionStates, ps)
-		t.Partitions = append(t.Partitions, p) // v1-v2
+		t.Partitions = append(t.Partitions, k.part) // v1-v2
 	}
 	req.DeletePartitions = del
-	req.Topics = append(req.Topics, t)
 	activation := c.activation
 	ch.send(req, func(resp kmsg.Response, err error) {
 		if !del {
 			return
 		}
-		ok := err == nil && resp.(*kmsg.StopReplicaResponse).ErrorCode == 0
-		if ok {
+		failed := map[string]bool{}
+		if err != nil || resp.(*kmsg.StopReplicaResponse).ErrorCode != 0 {
+			for _, t := range topics {
+				failed[t] = true
+			}
+		} else {
 			for _, p := range resp.(*kmsg.StopReplicaResponse).Partitions {
 				if p.ErrorCode != 0 {
-					ok = false
+					failed[p.Topic] = true
 				}
 			}
 		}
-		c.post(evStopDone{activation: activation, broker: id, topic: topic, ok: ok})
+		for _, t := range topics {
+			c.post(evStopDone{activation: activation, broker: id, topic: t, ok: !failed[t]})
+		}
 	})
 }

@@ -265,8 +265,8 @@ func TestRestartedBrokerGetsNewChannel(t *testing.T) {
 			}
 		}
 		want := []string{
-			"UpdateMetadata ce=1 live[1,2] t-0:L1/e1/[1]/v1 r[1,2] t-1:L1/e1/[1]/v1 r[2,1]",
 			"LeaderAndIsr ce=1 full t-0:L1/e1/[1]/v1 r[1,2] t-1:L1/e1/[1]/v1 r[2,1] leaders[1]",
+			"UpdateMetadata ce=1 live[1,2] t-0:L1/e1/[1]/v1 r[1,2] t-1:L1/e1/[1]/v1 r[2,1]",
 		}
 		if !slices.Equal(toNew, want) {
 			t.Errorf("the restarted broker got\n\t%q\nwant\n\t%q", toNew, want)

@@ -86,8 +86,10 @@ type Controller struct {
 	// only its registration's czxid tells the new incarnation.
 	brokerW  map[int32]*kafkazk.Watcher
 	channels map[int32]*channel
-	rebal    *time.Ticker
-	rebalC   <-chan time.Time
+	// batch collects the requests of the event being handled (batch.go).
+	batch  *batch
+	rebal  *time.Ticker
+	rebalC <-chan time.Time
 	// znodeReassign: partitions /admin/reassign_partitions asked to move.
 	znodeReassign map[tpKey]bool
 	// activeSince counts activations, so that events queued by an earlier
@@ -246,9 +248,12 @@ func (c *Controller) handle(e event) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("controller event panicked; resigning", "event", fmt.Sprintf("%T", e), "panic", r, "stack", string(debug.Stack()))
+			c.discardBatch() // decided by a half-run event
 			c.resign("internal error")
 			c.post(evElect{})
+			return
 		}
+		c.flush()
 	}()
 	switch e := e.(type) {
 	case evElect, evControllerData:
@@ -275,9 +280,10 @@ func (c *Controller) handle(e event) {
 	}
 }
 
-// handleCall runs a broker's request. Its caller is answered before a
-// resignation the request caused, and also when fn panics (call then
-// reports the failure).
+// handleCall runs a broker's request. Its caller is answered once the
+// requests the call decided are queued (a broker told that its
+// controlled shutdown is done may stop at once), before a resignation the
+// request caused, and also when fn panics (call then reports the failure).
 func (c *Controller) handleCall(e evCall) {
 	answered := false
 	defer func() {
@@ -287,6 +293,9 @@ func (c *Controller) handleCall(e evCall) {
 	}()
 	e.fn()
 	moved := errors.Is(*e.err, kafkazk.ErrControllerMoved)
+	if !moved {
+		c.flush()
+	}
 	answered = true
 	close(e.done)
 	if moved {
@@ -311,6 +320,14 @@ func (c *Controller) handleActive(e event) error {
 		}
 	case evRebalance:
 		return c.rebalance()
+	case evLeaderAndIsrAnswer:
+		if e.activation == c.activation {
+			return c.onLeaderAndIsrAnswer(e)
+		}
+	case evCreationDue:
+		if e.activation == c.activation {
+			c.finishCreation(e.cr, false)
+		}
 	case evReassignZnode:
 		return c.onReassignZnode()
 	}
@@ -381,6 +398,7 @@ func (c *Controller) resign(reason string) {
 	}
 	c.log.Info("resigning as controller", "reason", reason, "epoch", c.token.Epoch)
 	c.active = false
+	c.discardBatch()
 	c.activation++
 	for _, w := range c.watchers {
 		w.Stop()
@@ -629,6 +647,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 		for _, id := range dead {
 			delete(c.s.brokers, id)
 			delete(c.s.shuttingDown, id)
+			delete(c.s.offline, id) // its next incarnation tries its logs again
 			if ch := c.channels[id]; ch != nil {
 				ch.close()
 				delete(c.channels, id)
@@ -642,6 +661,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 		c.log.Info("brokers started", "brokers", born)
 		for _, id := range born {
 			c.s.brokers[id] = now[id]
+			delete(c.s.offline, id)
 			c.openChannel(now[id])
 			c.watchBroker(id)
 		}
@@ -732,14 +752,14 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 			continue
 		}
 		if pc.state == nil {
-			live := slices.DeleteFunc(slices.Clone(pc.replicas), func(r int32) bool { return !c.s.alive(r) })
+			live := slices.DeleteFunc(slices.Clone(pc.replicas), func(r int32) bool { return !c.s.online(r, k) })
 			if len(live) == 0 {
 				continue // stays New until a replica is live
 			}
 			creates[k] = zkdata.LeaderAndISR{Leader: live[0], LeaderEpoch: 0, ISR: live, ControllerEpoch: c.token.Epoch}
 			continue
 		}
-		if st := *pc.state; st.Leader < 0 || !c.s.alive(st.Leader) {
+		if st := *pc.state; st.Leader < 0 || !c.s.online(st.Leader, k) {
 			// A leader that died while no controller watched goes too
 			// (leader -1) when nobody can replace it: otherwise it would
 			// lead again on its return in the same epoch.
@@ -756,12 +776,13 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 	if err := c.writeStates(ctx, updates); err != nil {
 		return err
 	}
-	changed := append(keysOf(creates), keysOf(updates)...)
-	if len(changed) > 0 {
-		live := c.s.liveIDs()
-		c.sendLeaderAndIsr(changed, live, false)
-		c.sendUpdateMetadata(live, changed)
+	created, updated := keysOf(creates), keysOf(updates)
+	live := c.s.liveIDs()
+	c.sendLeaderAndIsr(append(created, updated...), live, false)
+	if len(updated) > 0 {
+		c.sendUpdateMetadata(live, updated)
 	}
+	c.createdPartitions(created) // their UpdateMetadata once the replicas answered
 	return nil
 }
 
@@ -774,11 +795,11 @@ func (c *Controller) electOffline(k tpKey, pc *partCtx, st zkdata.LeaderAndISR) 
 	next := st
 	next.LeaderEpoch++
 	next.ControllerEpoch = c.token.Epoch
-	usable := func(r int32) bool { return c.s.alive(r) && !c.s.shuttingDown[r] }
+	usable := func(r int32) bool { return c.s.online(r, k) && !c.s.shuttingDown[r] }
 	for _, r := range pc.replicas {
 		if usable(r) && slices.Contains(st.ISR, r) {
 			next.Leader = r
-			next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(x int32) bool { return !c.s.alive(x) })
+			next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(x int32) bool { return !c.s.online(x, k) })
 			return next
 		}
 	}
@@ -792,7 +813,7 @@ func (c *Controller) electOffline(k tpKey, pc *partCtx, st zkdata.LeaderAndISR) 
 		}
 	}
 	next.Leader = zkdata.NoLeader
-	next.ISR = withoutLast(st.ISR, func(x int32) bool { return !c.s.alive(x) })
+	next.ISR = withoutLast(st.ISR, func(x int32) bool { return !c.s.online(x, k) })
 	if st.Leader == zkdata.NoLeader && slices.Equal(next.ISR, st.ISR) {
 		return st // no change worth a write
 	}
@@ -956,4 +977,11 @@ func (c *Controller) forgetTopic(t string) {
 	}
 	delete(c.s.topics, t)
 	delete(c.s.deleting, t)
+	for _, keys := range c.s.offline {
+		for k := range keys {
+			if k.topic == t {
+				delete(keys, k)
+			}
+		}
+	}
 }

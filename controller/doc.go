@@ -60,7 +60,23 @@
 //
 // A follower that dies leaves the ISR (leader epoch + 1) unless it is the
 // last member: the ISR never becomes empty, so the last in-sync replica is
-// known when it returns.
+// known when it returns. A replica its broker could not host (LeaderAndIsr
+// answered KAFKA_STORAGE_ERROR) is offline until the broker registers
+// again: treated as a dead broker's for that partition alone (offline.go).
+// A new partition's UpdateMetadata waits until its replicas answered the
+// LeaderAndIsr that created it (at most controller.socket.timeout.ms).
+//
+// # Requests to brokers
+//
+// An event's steps do not send: they add partitions to the event's batch
+// (batch.go, Kafka's ControllerBrokerRequestBatch), and when the event ends
+// each broker gets at most one LeaderAndIsr, one UpdateMetadata and one
+// StopReplica (two: one stopping, one deleting) for it, built from the state
+// the event left and queued in that order on the broker's channel
+// (channel.go: one ordered queue per broker, retried until answered). A
+// broker's request (ControlledShutdown, AlterPartition, ...) is answered
+// once its requests are queued. With thousands of partitions, an event that
+// changes all of them still costs each broker a few requests.
 //
 // # Fencing
 //

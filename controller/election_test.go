@@ -146,11 +146,12 @@ func TestStopGivesControllerUp(t *testing.T) {
 	})
 }
 
-// TestFailoverResendsFullState: the new controller tells every live broker
-// the whole cluster (UpdateMetadata, then LeaderAndIsr of type full for
-// its replicas) and then fails over the broker that died with the old
-// controller: leaderships to the next in-sync replica, ISRs without it,
-// leader epoch + 1, written with the new controller epoch.
+// TestFailoverResendsFullState: the new controller fails over the broker
+// that died with the old controller (leaderships to the next in-sync
+// replica, ISRs without it, leader epoch + 1, written with the new
+// controller epoch) and tells every live broker the whole cluster as the
+// failover left it: one LeaderAndIsr of type full for its replicas, then
+// one UpdateMetadata (the requests of one event are batched per broker).
 func TestFailoverResendsFullState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
@@ -166,9 +167,7 @@ func TestFailoverResendsFullState(t *testing.T) {
 			t.Fatal("broker 2 did not take over")
 		}
 		full := []string{
-			"UpdateMetadata ce=2 live[2,3] t-0:L1/e0/[1,2,3]/v0 r[1,2,3] off[1] t-1:L2/e0/[2,3,1]/v0 r[2,3,1] off[1]",
-			"LeaderAndIsr ce=2 full t-0:L1/e0/[1,2,3]/v0 r[1,2,3] t-1:L2/e0/[2,3,1]/v0 r[2,3,1] leaders[2]",
-			"LeaderAndIsr ce=2 t-0:L2/e1/[2,3]/v1 r[1,2,3] t-1:L2/e1/[2,3]/v1 r[2,3,1] leaders[2]",
+			"LeaderAndIsr ce=2 full t-0:L2/e1/[2,3]/v1 r[1,2,3] t-1:L2/e1/[2,3]/v1 r[2,3,1] leaders[2]",
 			"UpdateMetadata ce=2 live[2,3] t-0:L2/e1/[2,3]/v1 r[1,2,3] off[1] t-1:L2/e1/[2,3]/v1 r[2,3,1] off[1]",
 		}
 		wantRequests(t, "failover", byBroker(h.net.take(t, 2)), map[int32][]string{2: full, 3: full})

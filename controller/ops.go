@@ -150,7 +150,7 @@ func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, broke
 				next := st
 				next.Leader = -1
 				for _, r := range pc.replicas {
-					if r != broker && c.s.alive(r) && !c.s.shuttingDown[r] && contains(st.ISR, r) {
+					if r != broker && c.s.online(r, k) && !c.s.shuttingDown[r] && contains(st.ISR, r) {
 						next.Leader = r
 						break
 					}
@@ -249,7 +249,7 @@ func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, parts 
 					if parts != nil {
 						set(k, kerr.ElectionNotNeeded.Code)
 					}
-				case c.s.alive(pref) && !c.s.shuttingDown[pref] && contains(st.ISR, pref):
+				case c.s.online(pref, k) && !c.s.shuttingDown[pref] && contains(st.ISR, pref):
 					next := st
 					next.Leader = pref
 					next.LeaderEpoch++
@@ -261,14 +261,14 @@ func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, parts 
 				}
 				continue
 			}
-			if st.Leader >= 0 && c.s.alive(st.Leader) {
+			if st.Leader >= 0 && c.s.online(st.Leader, k) {
 				set(k, kerr.ElectionNotNeeded.Code)
 				continue
 			}
 			next := st
 			next.Leader = -1
 			for _, r := range pc.replicas {
-				if c.s.alive(r) && !c.s.shuttingDown[r] {
+				if c.s.online(r, k) && !c.s.shuttingDown[r] {
 					next.Leader, next.ISR = r, []int32{r}
 					break
 				}
@@ -330,7 +330,7 @@ func (c *Controller) rebalance() error {
 		}
 		for _, k := range off {
 			st := *c.s.part(k).state
-			if contains(st.ISR, b) {
+			if contains(st.ISR, b) && c.s.online(b, k) {
 				next := st
 				next.Leader = b
 				next.LeaderEpoch++
@@ -412,7 +412,7 @@ func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitio
 				case !contains(newISR, req.BrokerID) || slices.ContainsFunc(newISR, func(r int32) bool {
 					// A member must be an assigned, live replica, and not one
 					// in controlled shutdown: it is leaving.
-					return !contains(pc.replicas, r) || !c.s.alive(r) || (c.s.shuttingDown[r] && !contains(pc.state.ISR, r))
+					return !contains(pc.replicas, r) || !c.s.online(r, k) || (c.s.shuttingDown[r] && !contains(pc.state.ISR, r))
 				}):
 					op.ErrorCode = kerr.IneligibleReplica.Code
 					if req.Version == 0 {

@@ -122,7 +122,7 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 		if contains(unneeded, next.Leader) {
 			next.Leader = zkdata.NoLeader
 			for _, r := range replicas {
-				if c.s.alive(r) && !c.s.shuttingDown[r] && contains(next.ISR, r) {
+				if c.s.online(r, k) && !c.s.shuttingDown[r] && contains(next.ISR, r) {
 					next.Leader = r
 					break
 				}
@@ -183,10 +183,10 @@ func (c *Controller) checkReassignment(ctx context.Context, k tpKey) error {
 	}
 	removed := slices.Clone(pc.removing)
 	next := st
-	if !contains(target, st.Leader) || !c.s.alive(st.Leader) || c.s.shuttingDown[st.Leader] {
+	if !contains(target, st.Leader) || !c.s.online(st.Leader, k) || c.s.shuttingDown[st.Leader] {
 		next.Leader = -1
 		for _, r := range target {
-			if c.s.alive(r) && !c.s.shuttingDown[r] && contains(st.ISR, r) {
+			if c.s.online(r, k) && !c.s.shuttingDown[r] && contains(st.ISR, r) {
 				next.Leader = r
 				break
 			}

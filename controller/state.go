@@ -53,6 +53,11 @@ type clusterState struct {
 	// not yet acknowledged StopReplica of all its partitions.
 	deleting     map[string]bool
 	pendingStops map[string]map[int32]bool
+	// offline holds, per broker, the partitions whose replica the broker
+	// could not host (its LeaderAndIsr answer was KAFKA_STORAGE_ERROR,
+	// Kafka's replicasOnOfflineDirs): such a replica is not elected, leaves
+	// the ISR and is listed as offline until the broker registers again.
+	offline map[int32]map[tpKey]bool
 }
 
 func newClusterState() *clusterState {
@@ -62,12 +67,18 @@ func newClusterState() *clusterState {
 		topics:       map[string]*topicCtx{},
 		deleting:     map[string]bool{},
 		pendingStops: map[string]map[int32]bool{},
+		offline:      map[int32]map[tpKey]bool{},
 	}
 }
 
 func (s *clusterState) alive(id int32) bool {
 	_, ok := s.brokers[id]
 	return ok
+}
+
+// online reports whether broker id is alive and hosts its replica of k.
+func (s *clusterState) online(id int32, k tpKey) bool {
+	return s.alive(id) && !s.offline[id][k]
 }
 
 func (s *clusterState) liveIDs() []int32 {

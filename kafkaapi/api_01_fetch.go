@@ -18,7 +18,7 @@ package kafkaapi
 // (for read_committed, a move of the last stable offset), woken by the
 // change (no polling loop), or until the connection or the broker shuts
 // down. Fetch sessions (KIP-227, v7+): see
-// fetchsession.go. Leader epochs are checked (v9+,
+// package replica/fetchsession. Leader epochs are checked (v9+,
 // KIP-320). A Fetch below v10 whose data holds a zstd batch gets
 // UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
 // Authorization, as KafkaApis: a follower (replica_id >= 0) needs
@@ -43,38 +43,11 @@ func init() { registerHot(1, 4, 12, serveFetch) }
 func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.FetchRequest)
 	h := rc.h
-	var (
-		sess  *replica.Session
-		epoch int32 // the session epoch this fetch used
-		full  = true
-	)
-	if rc.version >= 7 {
-		now := time.Now()
-		switch req.SessionEpoch {
-		case -1, 0:
-			if req.SessionID != 0 {
-				h.rm.Sessions.Remove(req.SessionID)
-			}
-			if req.SessionEpoch == 0 {
-				sess = h.rm.Sessions.Open(req, now)
-			}
-		default:
-			if sess = h.rm.Sessions.Get(req.SessionID); sess == nil {
-				return encodeFetch(rc, kerr.FetchSessionIDNotFound.Code, 0, nil)
-			}
-			topics, e, err := sess.Update(req, now)
-			if err != nil {
-				return encodeFetch(rc, err.Code, 0, nil)
-			}
-			inc := *req
-			inc.Topics, req = topics, &inc
-			epoch, full = e, false
-		}
+	fc, req, code := h.rm.BeginFetch(rc.version, req, time.Now())
+	if code != 0 {
+		return encodeFetch(rc, code, 0, nil)
 	}
-	sessionID := int32(0)
-	if sess != nil {
-		sessionID = sess.ID
-	}
+	sessionID := fc.SessionID()
 	var deadline time.Time
 	if req.MaxWaitMillis > 0 {
 		deadline = time.Now().Add(h.cfg.FetchWait(req.MaxWaitMillis))
@@ -86,10 +59,7 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for {
 		topics, bytes, anyErr := h.rm.ReadFetch(rc.version, req)
 		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) || (denied != nil && len(req.Topics) == 0) {
-			topics = withDenied(all, topics, denied)
-			if sess != nil {
-				topics = sess.Respond(topics, epoch, full)
-			}
+			topics = fc.Finish(withDenied(all, topics, denied))
 			for _, t := range topics {
 				if ts := h.rm.Topic(t.Name); ts != nil {
 					for _, p := range t.Parts {
@@ -101,15 +71,17 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 			return encodeFetch(rc, 0, sessionID, topics)
 		}
-		replica.ReleaseFetch(topics)
-		if !h.rm.WaitForAppend(rc.conn.Context(), topics, deadline) {
+		replica.ReleaseFetch(topics) // with no bytes read it holds no region, and stays usable
+		ok, unchanged := h.rm.ParkFetch(rc.conn.Context(), topics, deadline)
+		switch {
+		case !ok:
 			// The connection or the broker is closing: answer with what there is.
 			topics, _, _ := h.rm.ReadFetch(rc.version, req)
-			topics = withDenied(all, topics, denied)
-			if sess != nil {
-				topics = sess.Respond(topics, epoch, full)
-			}
-			return encodeFetch(rc, 0, sessionID, topics)
+			return encodeFetch(rc, 0, sessionID, fc.Finish(withDenied(all, topics, denied)))
+		case unchanged && bytes == 0:
+			// Nothing the read saw has moved: it is the answer (an idle
+			// follower's fetch of thousands of partitions is read once).
+			return encodeFetch(rc, 0, sessionID, fc.Finish(withDenied(all, topics, denied)))
 		}
 	}
 }

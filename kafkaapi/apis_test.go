@@ -485,11 +485,11 @@ func (c *fakeCluster) Controller() Controller {
 }
 
 // alterISR refuses every ISR change: no test here expects one.
-func (c *fakeCluster) alterISR(_ context.Context, a replica.AlterISR) (replica.AlterISRResult, error) {
+func (c *fakeCluster) alterISR(_ context.Context, as []replica.AlterISR) ([]replica.AlterISRResult, error) {
 	c.mu.Lock()
-	c.alterISRs = append(c.alterISRs, a)
+	c.alterISRs = append(c.alterISRs, as...)
 	c.mu.Unlock()
-	return replica.AlterISRResult{}, apierr.Errorf(kerr.NotController, "the fake cluster has no controller for ISR changes")
+	return nil, apierr.Errorf(kerr.NotController, "the fake cluster has no controller for ISR changes")
 }
 
 // fakeController records what it is asked and answers with its fields.

@@ -199,6 +199,56 @@ func TestCreateTopicsCluster(t *testing.T) {
 	})
 }
 
+// TestCreateTopicsOfflineReplicas: a topic whose replicas a broker could
+// not host (the controller lists them offline) is answered
+// KAFKA_STORAGE_ERROR, naming them, once every partition has a leader or
+// no replica left to lead: it is created, but not fully hosted.
+func TestCreateTopicsOfflineReplicas(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newClusterBroker(t, &fakeCluster{epoch: 100, controllerID: 1}, nil)
+		req := kmsg.NewPtrCreateTopicsRequest()
+		req.TimeoutMillis = 5000
+		req.Topics = []kmsg.CreateTopicsRequestTopic{createTopicsEntry("half", 2, 1)}
+		answered := make(chan *kmsg.CreateTopicsResponseTopic, 1)
+		c := b.client()
+		go func() {
+			req.SetVersion(7)
+			frame, closed := c.send(req, false)
+			if closed {
+				answered <- nil
+				return
+			}
+			r, err := decodeResponse(frame, req.Key(), 7)
+			if err != nil {
+				answered <- nil
+				return
+			}
+			answered <- &r.(*kmsg.CreateTopicsResponse).Topics[0]
+		}()
+		synctest.Wait()
+		start := time.Now()
+		led := metadataState(0, 1, 0, 2)
+		led.ISR, led.Offline = []int32{0}, []int32{2}
+		b.setPartition("half", 0, led)
+		lost := metadata.PartitionState{Leader: -1, LeaderEpoch: 1, Replicas: []int32{2}, ISR: []int32{2}, Offline: []int32{2}}
+		b.setPartition("half", 1, lost)
+		got := <-answered
+		if got == nil {
+			t.Fatal("no answer")
+		}
+		wantCode(t, "half-hosted topic", got.ErrorCode, kerr.KafkaStorageError)
+		if got.ErrorMessage == nil || !strings.Contains(*got.ErrorMessage, "half-0 on brokers [2]") {
+			t.Errorf("message %v does not name the offline replica", got.ErrorMessage)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("answered %v after the metadata update", waited)
+		}
+		if _, ok := b.store.Topic("half"); !ok {
+			t.Error("the topic is not in the store")
+		}
+	})
+}
+
 // TestDeleteTopics: by name or (v6) by ID, with Kafka's errors.
 func TestDeleteTopics(t *testing.T) {
 	b := newTestBroker(t, nil)

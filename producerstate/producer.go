@@ -77,6 +77,9 @@ type State struct {
 
 func NewState() *State { return &State{m: map[int64]*entry{}, verifying: map[int64]verification{}} }
 
+// Len is the number of producers in the table.
+func (ps *State) Len() int { return len(ps.m) }
+
 // seqAdd adds to a sequence number, wrapping past MaxInt32 to 0 as Kafka does.
 func seqAdd(seq int32, n int32) int32 {
 	return int32((int64(seq) + int64(n)) % (math.MaxInt32 + 1))

@@ -42,5 +42,6 @@ func (m *Manager) DeleteRecords(topic string, partition int32, offset int64) (in
 	case err != nil:
 		return -1, apierr.Errorf(kerr.KafkaStorageError, "%v", err)
 	}
+	p.notify() // parked fetches answer with the new log start
 	return low, nil
 }

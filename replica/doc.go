@@ -12,13 +12,15 @@
 // regions for Fetch (read_committed up to the last stable offset, with the
 // aborted transactions of the range), ListOffsets and DeleteRecords
 // (fetch.go, offsets.go, deleterecords.go); fetch
-// sessions (fetchsession.go); the purgatory that parks long polls and
+// sessions (KIP-227: package fetchsession keeps them, fetchsession.go
+// serves a Fetch in one); the purgatory that parks long polls and
 // acks=all produces until a watched partition changes (purgatory.go);
 // LeaderAndIsr and StopReplica applied under epoch fencing
 // (leaderandisr.go); the leader's record of its followers, the high
 // watermark and ISR changes proposed with AlterPartition (replication.go);
-// and the follower's fetchers (fetcher.go), which reach a leader through
-// the leaderClient interface: a kclient.Conn in production, an in-process
+// and the follower's fetchers (fetcher.go), each in a fetch session with
+// its leader (fetchsession.Follower), which reach a leader through the
+// leaderClient interface: a kclient.Conn in production, an in-process
 // leader in the unit tests.
 //
 // Invariants:

@@ -33,7 +33,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 	}
 	committed := req.IsolationLevel == 1
 	for _, rt := range req.Topics {
-		ft := FetchTopic{Name: rt.Topic}
+		ft := FetchTopic{Name: rt.Topic, Parts: make([]FetchPart, 0, len(rt.Partitions))}
 		ts := m.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			fp := FetchPart{Partition: rp.Partition, Offset: rp.FetchOffset, HW: -1, LSO: -1, LogStart: -1, AbortedNull: !committed, Diverging: Diverging{-1, -1}}
@@ -133,15 +133,30 @@ func hasZstd(r *logfile.Region) bool {
 }
 
 // WaitForAppend parks a fetch until an append to a partition it read (a
-// high watermark past what the last read saw), the deadline, or ctx ends
+// high watermark, for read_committed a last stable offset, past what the
+// last read saw), the deadline, or ctx ends
 // (the connection or the broker closing); false for the last.
 func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadline time.Time) bool {
-	var parts []*Partition
-	var seen []int64
-	var kinds []waitFor
+	ok, _ := m.ParkFetch(ctx, topics, deadline)
+	return ok
+}
+
+// ParkFetch is WaitForAppend that also reports whether the deadline passed
+// with no partition of the fetch changed (nothing appended, no high
+// watermark, log start or leadership moved): a read now would find what
+// the last one found, so a fetch that read no records may answer with that
+// read. An idle follower of thousands of partitions is then read once per
+// long poll instead of twice.
+func (m *Manager) ParkFetch(ctx context.Context, topics []FetchTopic, deadline time.Time) (ok, unchanged bool) {
+	n := 0
 	for _, t := range topics {
+		n += len(t.Parts)
+	}
+	parts, seen, kinds := make([]*Partition, 0, n), make([]int64, 0, n), make([]waitFor, 0, n)
+	for _, t := range topics {
+		ts := m.Topic(t.Name)
 		for _, fp := range t.Parts {
-			if p := m.Partition(t.Name, fp.Partition); p != nil {
+			if p, err := m.hosted(ts, t.Name, fp.Partition); err == nil {
 				parts = append(parts, p)
 				switch {
 				case fp.follower:
@@ -154,7 +169,7 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 			}
 		}
 	}
-	return m.Purgatory.Wait(ctx, parts, func() bool {
+	res := m.Purgatory.park(ctx, parts, func() bool {
 		for i, p := range parts {
 			// A consumer waits for the high watermark (read_committed:
 			// the last stable offset), a follower for the log end.
@@ -175,6 +190,7 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 		}
 		return false
 	}, deadline)
+	return res != parkCancelled, res == parkDeadline
 }
 
 // waitFor is the offset a parked fetch waits to move.

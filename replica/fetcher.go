@@ -31,6 +31,7 @@ import (
 	"samsa/logfile"
 	"samsa/producerstate"
 	"samsa/record"
+	"samsa/replica/fetchsession"
 )
 
 // FetcherConfig configures the replica fetchers, with Kafka's keys.
@@ -211,7 +212,11 @@ type fetcher struct {
 	stop chan struct{}
 	done chan struct{}
 
-	conn leaderClient
+	// Used by the fetcher's goroutine only.
+	conn  leaderClient
+	sess  fetchsession.Follower[*Partition] // with the leader at conn's address
+	ready map[*Partition]int32
+	index map[tp]*Partition
 }
 
 func (f *fetcher) poke() {
@@ -250,7 +255,7 @@ func (f *fetcher) run() {
 			return
 		default:
 		}
-		parts, wait := f.ready(time.Now())
+		parts, wait := f.readyParts(time.Now())
 		if len(parts) == 0 {
 			t := time.NewTimer(wait)
 			select {
@@ -277,11 +282,16 @@ func (f *fetcher) run() {
 	}
 }
 
-// ready returns the partitions not backing off, or how long until one is.
-func (f *fetcher) ready(now time.Time) (map[*Partition]int32, time.Duration) {
+// readyParts returns the partitions not backing off (a map the next call
+// reuses), or how long until one is.
+func (f *fetcher) readyParts(now time.Time) (map[*Partition]int32, time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[*Partition]int32{}
+	if f.ready == nil {
+		f.ready = map[*Partition]int32{}
+	}
+	out := f.ready
+	clear(out)
 	wait := time.Hour
 	for p, st := range f.parts {
 		if now.Before(st.backoffUntil) {
@@ -301,6 +311,14 @@ func (f *fetcher) backoff(p *Partition) {
 	f.mu.Unlock()
 }
 
+// tp names a partition in a fetch response.
+type tp struct {
+	topic string
+	part  int32
+}
+
+// fetchOnce sends one fetch of parts (each with the leader epoch it is
+// followed at) in the fetch session, and applies the answer.
 func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) error {
 	addr, ok := f.fs.addr(f.key.leader)
 	if !ok {
@@ -311,46 +329,54 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[*Partition]int32) err
 			f.conn.Close()
 		}
 		f.conn = f.fs.cfg.dial(addr, "samsa-replica-fetcher-"+strconv.Itoa(int(f.fs.m.id)))
+		f.sess.Reset()
 	}
 	cfg := f.fs.cfg
-	req := kmsg.NewPtrFetchRequest()
+	plan := f.sess.Plan(cfg.MaxBytes, func(add func(*Partition, fetchsession.Params)) {
+		for p, epoch := range parts {
+			add(p, fetchsession.Params{Topic: p.Topic, Partition: p.Index, FetchOffset: p.Log.EndOffset(),
+				LogStart: p.Log.StartOffset(), LastEpoch: p.Log.LatestEpoch(), LeaderEpoch: epoch})
+		}
+	})
+	req := plan.Req
 	req.ReplicaID = f.fs.m.id
 	req.MaxWaitMillis = int32(cfg.MaxWait / time.Millisecond)
 	req.MinBytes = cfg.MinBytes
 	req.MaxBytes = cfg.ResponseMaxBytes
-	req.SessionEpoch = -1
-	byName := map[string]int{}
-	index := map[[2]any]*Partition{}
-	for p, epoch := range parts {
-		i, ok := byName[p.Topic]
-		if !ok {
-			t := kmsg.NewFetchRequestTopic()
-			t.Topic = p.Topic
-			req.Topics = append(req.Topics, t)
-			i = len(req.Topics) - 1
-			byName[p.Topic] = i
-		}
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.CurrentLeaderEpoch = p.Index, epoch
-		rp.FetchOffset, rp.LastFetchedEpoch = p.Log.EndOffset(), p.Log.LatestEpoch()
-		rp.LogStartOffset, rp.PartitionMaxBytes = p.Log.StartOffset(), cfg.MaxBytes
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-		index[[2]any{p.Topic, p.Index}] = p
-	}
 	rctx, cancel := context.WithTimeout(ctx, cfg.MaxWait+cfg.Timeout)
 	defer cancel()
 	resp, err := f.conn.Request(rctx, req)
 	if err != nil {
+		f.sess.Reset()
 		return err
 	}
 	r := resp.(*kmsg.FetchResponse)
 	if r.ErrorCode != 0 {
+		f.sess.Reset()
+		if r.ErrorCode == kerr.FetchSessionIDNotFound.Code || r.ErrorCode == kerr.InvalidFetchSessionEpoch.Code {
+			// The leader lost or moved past the session (restarted,
+			// evicted it): start a new one at once.
+			f.fs.log.Debug("fetch session lost; fetching in full", "leader", f.key.leader, "err", kerr.ErrorForCode(r.ErrorCode))
+			return nil
+		}
 		return kerr.ErrorForCode(r.ErrorCode)
+	}
+	f.sess.Answered(plan, r.SessionID)
+	if len(r.Topics) == 0 {
+		return nil // an idle incremental fetch: nothing to apply
+	}
+	if f.index == nil {
+		f.index = map[tp]*Partition{}
+	}
+	index := f.index
+	clear(index)
+	for p := range parts {
+		index[tp{p.Topic, p.Index}] = p
 	}
 	for _, t := range r.Topics {
 		for i := range t.Partitions {
 			rp := &t.Partitions[i]
-			p := index[[2]any{t.Topic, rp.Partition}]
+			p := index[tp{t.Topic, rp.Partition}]
 			if p == nil {
 				continue
 			}

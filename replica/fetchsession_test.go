@@ -6,36 +6,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-)
 
-// TestFetchSessionCache: a full cache takes a new session only in place of
-// the least recently used one, and only once that has been idle long
-// enough; with no slots there are no sessions.
-func TestFetchSessionCache(t *testing.T) {
-	req := kmsg.NewPtrFetchRequest()
-	t0 := time.Unix(1_700_000_000, 0)
-	c := NewSessions(2, time.Minute)
-	a, b := c.Open(req, t0), c.Open(req, t0.Add(10*time.Second))
-	if a == nil || b == nil || a.ID == b.ID || c.Len() != 2 {
-		t.Fatalf("two sessions in two slots: %v %v, %d cached", a, b, c.Len())
-	}
-	if s := c.Open(req, t0.Add(30*time.Second)); s != nil {
-		t.Fatal("a full cache evicted a session idle for 30s (minimum 1m)")
-	}
-	// a is used again, so b becomes the least recently used.
-	inc := kmsg.NewPtrFetchRequest()
-	inc.SessionID, inc.SessionEpoch = a.ID, 1
-	if _, _, err := a.Update(inc, t0.Add(50*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	s := c.Open(req, t0.Add(75*time.Second))
-	if s == nil || c.Get(b.ID) != nil || c.Get(a.ID) != a || c.Get(s.ID) != s {
-		t.Fatalf("after b's minute of idleness: new %v, b cached %v, a cached %v", s, c.Get(b.ID) != nil, c.Get(a.ID) != nil)
-	}
-	if off := NewSessions(0, time.Minute); off.Open(req, t0) != nil {
-		t.Fatal("a session opened with max.incremental.fetch.session.cache.slots=0")
-	}
-}
+	"samsa/replica/fetchsession"
+)
 
 // TestFetchSessionIncremental: an incremental fetch reads the session's
 // partitions with its own changes applied (added, updated, forgotten), is
@@ -70,7 +43,7 @@ func TestFetchSessionIncremental(t *testing.T) {
 			req := *inc
 			req.Topics = topics
 			read, _, _ := m.ReadFetch(12, &req)
-			answered := s.Respond(read, epoch, false)
+			answered := FetchContext{fetchsession.Fetch{Session: s, Epoch: epoch}}.Finish(read)
 			var out []int32
 			for _, ft := range answered {
 				for _, fp := range ft.Parts {
@@ -87,7 +60,7 @@ func TestFetchSessionIncremental(t *testing.T) {
 		}
 		// The opening full fetch: everything is news.
 		read, _, _ := m.ReadFetch(12, full)
-		if got := s.Respond(read, 0, true); len(got) != 1 || len(got[0].Parts) != 2 {
+		if got := (FetchContext{fetchsession.Fetch{Session: s, Epoch: 0, Full: true}}).Finish(read); len(got) != 1 || len(got[0].Parts) != 2 {
 			t.Fatalf("the full fetch answered %+v", got)
 		}
 		if got := respond(incremental(1)); len(got) != 0 {
@@ -112,18 +85,21 @@ func TestFetchSessionIncremental(t *testing.T) {
 		inc.Topics = []kmsg.FetchRequestTopic{full.Topics[0]}
 		inc.Topics[0].Partitions = []kmsg.FetchRequestTopicPartition{full.Topics[0].Partitions[0], full.Topics[0].Partitions[0]}
 		inc.Topics[0].Partitions[0].FetchOffset = 1
+		inc.Topics[0].Partitions[0].LastFetchedEpoch, inc.Topics[0].Partitions[0].LogStartOffset = 1, 0
 		inc.Topics[0].Partitions[1].Partition = 2
 		inc.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: testTopic, Partitions: []int32{1}}}
 		leaderAndIsrOf(t, m, 2, state(2, 2, 1, []int32{1, 2}, []int32{2}), nil)
 		if got := respond(inc); !slices.Equal(got, []int32{2}) {
 			t.Fatalf("answered %v, want [2] (partition 0 is caught up, 2 has an error)", got)
 		}
-		if got := s.fetchTopics(); len(got) != 1 || len(got[0].Partitions) != 2 ||
+		if got := s.Topics(); len(got) != 1 || len(got[0].Partitions) != 2 ||
 			got[0].Partitions[0].Partition != 0 || got[0].Partitions[0].FetchOffset != 1 || got[0].Partitions[1].Partition != 2 {
 			t.Fatalf("session partitions %+v", got)
 		}
-		if nextEpoch(1<<31-1) != 1 {
-			t.Fatal("the session epoch does not wrap to 1")
+		// A follower's last fetched epoch and log start stay in the
+		// session: the leader checks every fetch for a diverging log.
+		if p0 := s.Topics()[0].Partitions[0]; p0.LastFetchedEpoch != 1 || p0.LogStartOffset != 0 {
+			t.Fatalf("session partition 0 reads with last fetched epoch %d, log start %d; want 1, 0", p0.LastFetchedEpoch, p0.LogStartOffset)
 		}
 	})
 }

@@ -45,6 +45,7 @@ var quiet = slog.New(slog.DiscardHandler)
 type controller struct {
 	mu        sync.Mutex
 	proposals []AlterISR
+	calls     []int // the number of proposals each AlterPartition carried
 	// answer replaces the commit; hold, when set, delays every answer
 	// until it is closed (an AlterPartition in flight).
 	answer func(AlterISR) (AlterISRResult, error)
@@ -54,18 +55,26 @@ type controller struct {
 	done chan struct{}
 }
 
-func (c *controller) alterISR(ctx context.Context, req AlterISR) (AlterISRResult, error) {
+func (c *controller) alterISR(ctx context.Context, reqs []AlterISR) ([]AlterISRResult, error) {
 	c.mu.Lock()
-	c.proposals = append(c.proposals, req)
+	c.proposals = append(c.proposals, reqs...)
+	c.calls = append(c.calls, len(reqs))
 	answer, hold := c.answer, c.hold
 	c.mu.Unlock()
 	if hold != nil && !c.wait(ctx, hold) {
-		return AlterISRResult{}, context.Canceled
+		return nil, context.Canceled
 	}
-	if answer != nil {
-		return answer(req)
+	out := make([]AlterISRResult, len(reqs))
+	for i, req := range reqs {
+		if answer != nil {
+			res, err := answer(req)
+			res.Err = err
+			out[i] = res
+			continue
+		}
+		out[i] = AlterISRResult{LeaderEpoch: req.LeaderEpoch, PartitionEpoch: req.PartitionEpoch + 1, ISR: slices.Clone(req.ISR)}
 	}
-	return AlterISRResult{LeaderEpoch: req.LeaderEpoch, PartitionEpoch: req.PartitionEpoch + 1, ISR: slices.Clone(req.ISR)}, nil
+	return out, nil
 }
 
 // wait blocks until ch is closed; false if the test or ctx ended first.
@@ -106,10 +115,11 @@ type cluster struct {
 	t   *testing.T
 	ctl *controller
 
-	mu      sync.Mutex
-	brokers map[string]*Manager
-	down    map[string]bool // connections to these brokers fail
-	fetches int             // Fetch requests the loopback served
+	mu       sync.Mutex
+	brokers  map[string]*Manager
+	down     map[string]bool // connections to these brokers fail
+	fetches  int             // Fetch requests the loopback served
+	requests []*kmsg.FetchRequest
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -166,8 +176,9 @@ func (c *cluster) fetchCount() int {
 func (c *cluster) dial(addr, _ string) leaderClient { return &loopback{c: c, addr: addr} }
 
 // loopback is a follower's connection to an in-process leader: a Fetch
-// is served as the broker's handler serves it (read, long poll while
-// under min_bytes, answer), with the records copied out of the regions.
+// is served as the broker's handler serves it (fetch session, read, long
+// poll while under min_bytes, answer), with the records copied out of the
+// regions.
 type loopback struct {
 	c    *cluster
 	addr string
@@ -190,11 +201,24 @@ func (l *loopback) Request(ctx context.Context, req kmsg.Request) (kmsg.Response
 	if !ok {
 		return nil, fmt.Errorf("loopback: unexpected request %T", req)
 	}
+	l.c.mu.Lock()
+	l.c.requests = append(l.c.requests, fr)
+	l.c.mu.Unlock()
+	fc, fr, code := m.BeginFetch(12, fr, time.Now())
+	if code != 0 {
+		resp := kmsg.NewPtrFetchResponse()
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	deadline := time.Now().Add(time.Duration(fr.MaxWaitMillis) * time.Millisecond)
 	for {
 		topics, n, anyErr := m.ReadFetch(12, fr)
 		if n >= int64(fr.MinBytes) || anyErr || !time.Now().Before(deadline) {
-			return fetchResponse(topics)
+			resp, err := fetchResponse(fc.Finish(topics))
+			if resp != nil {
+				resp.SessionID = fc.SessionID()
+			}
+			return resp, err
 		}
 		ReleaseFetch(topics)
 		if !m.WaitForAppend(ctx, topics, deadline) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -48,7 +49,8 @@ type TopicLookup func(topic string) (metadata.Topic, bool)
 // epoch is newer than the one this broker holds, so a repeated or
 // reordered request changes nothing (STALE_CONTROLLER_EPOCH for that
 // partition, as Kafka answers). A partition this broker does not host yet
-// is opened, its log created if missing.
+// is opened, its log created if missing; the partitions a request brings
+// are opened in parallel (hostParallelism), each topic looked up once.
 func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpdate, leaders map[int32]string, lookup TopicLookup) (errs map[int]int16, changes []Change, err error) {
 	m.stateMu.Lock()
 	defer m.stateMu.Unlock()
@@ -60,21 +62,21 @@ func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpda
 		m.fetchers.setLeaderAddr(id, addr)
 	}
 	errs = map[int]int16{}
+	hosted := m.hostAll(parts, memoLookup(lookup))
 	for i, u := range parts {
 		p := m.Partition(u.Topic, u.Partition)
-		if p != nil {
+		if err, ok := hosted[i]; ok {
+			if err != nil {
+				m.log.Error("cannot host partition", "topic", u.Topic, "partition", u.Partition, "err", err)
+				errs[i] = kerr.KafkaStorageError.Code
+				continue
+			}
+		} else if p != nil {
 			cur := p.State()
 			if u.State.LeaderEpoch <= cur.LeaderEpoch && !(u.State.LeaderEpoch == cur.LeaderEpoch && u.State.PartitionEpoch > cur.PartitionEpoch) {
 				m.log.Debug("ignoring LeaderAndIsr for a leader epoch already applied", "topic", u.Topic, "partition", u.Partition,
 					"epoch", u.State.LeaderEpoch, "current", cur.LeaderEpoch)
 				errs[i] = kerr.StaleControllerEpoch.Code
-				continue
-			}
-		} else {
-			var err error
-			if p, err = m.host(u, lookup); err != nil {
-				m.log.Error("cannot host partition", "topic", u.Topic, "partition", u.Partition, "err", err)
-				errs[i] = kerr.KafkaStorageError.Code
 				continue
 			}
 		}
@@ -131,8 +133,65 @@ func (m *Manager) makeFollower(p *Partition, st State) {
 	m.log.Info("following partition", "topic", p.Topic, "partition", p.Index, "leader", st.Leader, "epoch", st.LeaderEpoch)
 }
 
+// hostParallelism bounds the partitions opened at once: making a log is
+// mostly waiting for file creation and fsyncs, which overlap.
+const hostParallelism = 8
+
+// hostAll opens the partitions of parts this broker does not host yet, at
+// most hostParallelism at once, and returns each one's outcome by its
+// index in parts (a partition named twice is opened once).
+func (m *Manager) hostAll(parts []PartitionUpdate, lookup TopicLookup) map[int]error {
+	out := map[int]error{}
+	seen := map[tp]bool{}
+	var todo []int
+	for i, u := range parts {
+		k := tp{u.Topic, u.Partition}
+		if seen[k] || m.Partition(u.Topic, u.Partition) != nil {
+			continue
+		}
+		seen[k] = true
+		todo = append(todo, i)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, hostParallelism)
+	for _, i := range todo {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_, err := m.host(parts[i], lookup)
+			mu.Lock()
+			out[i] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// memoLookup looks each topic up once (the store may be ZooKeeper: two
+// reads a topic).
+func memoLookup(lookup TopicLookup) TopicLookup {
+	type result struct {
+		t  metadata.Topic
+		ok bool
+	}
+	var mu sync.Mutex
+	seen := map[string]result{}
+	return func(topic string) (metadata.Topic, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		r, ok := seen[topic]
+		if !ok {
+			r.t, r.ok = lookup(topic)
+			seen[topic] = r
+		}
+		return r.t, r.ok
+	}
+}
+
 // host opens (or creates) a partition's log and adds it to the hosted
-// partitions, with no leadership yet.
+// partitions, with no leadership yet. Several may run at once.
 func (m *Manager) host(u PartitionUpdate, lookup TopicLookup) (*Partition, error) {
 	t, ok := lookup(u.Topic)
 	if !ok {

@@ -9,12 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/config"
 	"samsa/logfile"
+	"samsa/logfile/vfs"
 	"samsa/metadata"
 )
 
@@ -280,5 +285,53 @@ func TestLeaderAndIsrUpdates(t *testing.T) {
 	want.TopicID = topicID
 	if got := LeaderAndIsrUpdates(v5); len(got) != 1 || !same(got[0], want) {
 		t.Errorf("v5 layout: %+v, want %+v", got, want)
+	}
+}
+
+// TestLeaderAndIsrStorageError: a partition whose log cannot be created
+// (the disk is full) is answered KAFKA_STORAGE_ERROR and left unhosted,
+// while the others of the request are hosted; once the disk has room, a
+// later LeaderAndIsr hosts it (Kafka's ReplicaManager answers so, and the
+// controller takes the replica offline until then).
+func TestLeaderAndIsrStorageError(t *testing.T) {
+	fsys := vfs.NewFaulty(vfs.OS)
+	dir, err := logfile.OpenDir(t.TempDir(), logfile.DirOptions{FS: fsys, ManualHighWatermark: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(dir, Options{BrokerID: 1, Logger: quiet, Defaults: config.DefaultTopicConfig(), FetchSessionSlots: 10})
+	t.Cleanup(func() { m.Close(); dir.Close() })
+	// The directory and the segment file are made, the index is not:
+	// the second attempt finds a partial directory.
+	full := func(path string) bool {
+		return strings.Contains(path, testTopic+"-1") && strings.HasSuffix(path, ".index")
+	}
+	fsys.Fail(vfs.OpWrite, full, syscall.ENOSPC)
+	ups := []PartitionUpdate{
+		{Topic: testTopic, TopicID: topicID, Partition: 0, State: state(1, 0, 0, []int32{1}, []int32{1}), IsNew: true},
+		{Topic: testTopic, TopicID: topicID, Partition: 1, State: state(1, 0, 0, []int32{1}, []int32{1}), IsNew: true},
+	}
+	errs, changes, err := m.ApplyLeaderAndIsr(1, ups, nil, lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != 0 || errs[1] != kerr.KafkaStorageError.Code {
+		t.Fatalf("answers %v: want 0 for partition 0, KAFKA_STORAGE_ERROR for partition 1", errs)
+	}
+	if len(changes) != 1 || m.Partition(testTopic, 0) == nil || m.Partition(testTopic, 1) != nil {
+		t.Fatalf("changes %+v; hosted 0: %v, 1: %v", changes, m.Partition(testTopic, 0) != nil, m.Partition(testTopic, 1) != nil)
+	}
+	fsys.Heal()
+	ups[1].State.LeaderEpoch = 1
+	errs, _, err = m.ApplyLeaderAndIsr(1, ups[1:], nil, lookup(nil))
+	if err != nil || errs[0] != 0 {
+		t.Fatalf("with room on the disk: %v %v", errs, err)
+	}
+	p := m.Partition(testTopic, 1)
+	if p == nil || !p.IsLeader() {
+		t.Fatal("partition 1 is not hosted once the disk has room")
+	}
+	if _, err := m.Append(m.Topic(testTopic), p, 9, batch(2), time.Now().UnixMilli(), 1); err != nil {
+		t.Fatalf("append to the partition created at the second attempt: %v", err)
 	}
 }

@@ -36,6 +36,19 @@ func (w *Waiter) fire() {
 // a change between the caller's last look and the registration is not
 // missed: if it reports true, Wait returns at once.
 func (pg *Purgatory) Wait(ctx context.Context, parts []*Partition, changed func() bool, deadline time.Time) bool {
+	return pg.park(ctx, parts, changed, deadline) != parkCancelled
+}
+
+// parkResult is how a park ended.
+type parkResult int
+
+const (
+	parkWoken     parkResult = iota // a partition changed (or changed reported so)
+	parkDeadline                    // the deadline passed and no partition changed
+	parkCancelled                   // ctx ended
+)
+
+func (pg *Purgatory) park(ctx context.Context, parts []*Partition, changed func() bool, deadline time.Time) parkResult {
 	w := &Waiter{ch: make(chan struct{})}
 	for _, p := range parts {
 		p.watch(w)
@@ -46,7 +59,7 @@ func (pg *Purgatory) Wait(ctx context.Context, parts []*Partition, changed func(
 		}
 	}()
 	if changed != nil && changed() {
-		return true
+		return parkWoken
 	}
 	if pg.waiting != nil {
 		pg.waiting(1)
@@ -56,10 +69,13 @@ func (pg *Purgatory) Wait(ctx context.Context, parts []*Partition, changed func(
 	defer t.Stop()
 	select {
 	case <-w.ch:
-		return true
+		return parkWoken
 	case <-t.C:
-		return true
+		if w.fired.Load() {
+			return parkWoken
+		}
+		return parkDeadline
 	case <-ctx.Done():
-		return false
+		return parkCancelled
 	}
 }

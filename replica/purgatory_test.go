@@ -276,3 +276,39 @@ func TestParkedFetchSeesLeadershipLostBeforeParking(t *testing.T) {
 		}
 	})
 }
+
+// TestParkFetchTellsUnchanged: a park that ends at its deadline with no
+// partition changed says so (the fetch may answer with its read); one
+// woken by an append, or by DeleteRecords moving the log start, does not.
+func TestParkFetchTellsUnchanged(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		m := c.broker(1)
+		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1}, []int32{1}), nil)
+		parkOnce := func(during func()) (ok, unchanged bool) {
+			topics, _, _ := m.ReadFetch(12, fetchReq(-1, p.Log.HighWatermark(), -1, -1))
+			ReleaseFetch(topics)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				ok, unchanged = m.ParkFetch(t.Context(), topics, time.Now().Add(time.Second))
+			}()
+			synctest.Wait()
+			during()
+			<-done
+			return ok, unchanged
+		}
+		if ok, unchanged := parkOnce(func() {}); !ok || !unchanged {
+			t.Fatalf("idle until the deadline: ok %v, unchanged %v; want true, true", ok, unchanged)
+		}
+		if ok, unchanged := parkOnce(func() { mustProduce(t, m, p, 2) }); !ok || unchanged {
+			t.Fatalf("woken by an append: ok %v, unchanged %v; want true, false", ok, unchanged)
+		}
+		if ok, unchanged := parkOnce(func() {
+			if _, err := m.DeleteRecords(testTopic, 0, 1); err != nil {
+				t.Fatal(err)
+			}
+		}); !ok || unchanged {
+			t.Fatalf("woken by DeleteRecords: ok %v, unchanged %v; want true, false", ok, unchanged)
+		}
+	})
+}

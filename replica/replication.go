@@ -26,7 +26,7 @@ package replica
 //     under. A LeaderAndIsr drops the proposal in flight.
 
 import (
-	"context"
+	"errors"
 	"slices"
 	"time"
 )
@@ -48,13 +48,17 @@ type AlterISR struct {
 	ISR            []int32
 }
 
-// AlterISRResult is the controller's answer: the partition's state as
-// committed, or an error (apierr with Kafka's code).
+// AlterISRResult is the controller's answer to one AlterISR: the
+// partition's state as committed, or Err (apierr with Kafka's code).
 type AlterISRResult struct {
 	LeaderEpoch    int32
 	PartitionEpoch int32
 	ISR            []int32
+	Err            error
 }
+
+// errNoAnswer: the controller's answer left a proposal out.
+var errNoAnswer = errors.New("replica: the controller's answer names no such partition")
 
 // resetFollowers resets the follower records for a new leadership: ISR
 // members count as caught up now, others as never. Called with stateMu
@@ -142,8 +146,12 @@ func (p *Partition) followerFetched(id int32, offset int64, now time.Time) (prop
 	case f.lastFetchLEO >= 0 && offset >= f.lastFetchLEO:
 		f.lastCaughtUp = maxTime(f.lastCaughtUp, f.lastFetchTime)
 	}
+	idle := f.leo == offset && f.lastFetchLEO == leo // neither log end moved since its last fetch
 	f.lastFetchLEO, f.lastFetchTime = leo, now
 	f.leo = offset
+	if idle && slices.Contains(p.st.ISR, id) {
+		return nil, false // the high watermark cannot have moved, nor the ISR grown
+	}
 	moved = p.advanceHW()
 	if p.pendingISR == nil && !slices.Contains(p.st.ISR, id) &&
 		offset >= p.Log.HighWatermark() && offset >= p.epochStart {
@@ -183,10 +191,10 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// proposeISR sends one ISR change to the controller (rule 5) and applies
-// the answer.
+// proposeISR sends one ISR change to the controller (rule 5), with the
+// others pending (alterisr.go), and applies the answer.
 func (m *Manager) proposeISR(p *Partition, isr []int32) {
-	if m.alterISR == nil {
+	if m.isrSender == nil {
 		return
 	}
 	p.stateMu.Lock()
@@ -198,10 +206,7 @@ func (m *Manager) proposeISR(p *Partition, isr []int32) {
 	p.pendingISR = req.ISR
 	p.stateMu.Unlock()
 	grow := len(isr) > len(p.State().ISR)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		res, err := m.alterISR(ctx, req)
+	m.isrSender.submit(req, func(res AlterISRResult, err error) {
 		p.stateMu.Lock()
 		if !p.st.IsLeader || p.st.LeaderEpoch != req.LeaderEpoch || p.st.PartitionEpoch != req.PartitionEpoch {
 			// A LeaderAndIsr replaced the state this proposal was made
@@ -234,7 +239,7 @@ func (m *Manager) proposeISR(p *Partition, isr []int32) {
 			m.metrics.isrShrink()
 		}
 		m.log.Info("ISR changed", "topic", p.Topic, "partition", p.Index, "isr", res.ISR, "partition.epoch", res.PartitionEpoch)
-	}()
+	})
 }
 
 // shrinkLoop proposes ISRs without lagging followers, every half of

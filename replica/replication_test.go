@@ -425,9 +425,11 @@ func TestPendingShrinkHoldsHighWatermark(t *testing.T) {
 
 // TestStaleAlterPartitionAnswerLeavesNewProposal: an answer to a proposal
 // of an earlier leadership arrives while the new leadership has its own
-// proposal in flight. It must not end that one: the new member still
-// counts for the high watermark (maximal ISR) and no second proposal goes
-// out (one at a time).
+// proposal pending. It must not end that one: the new member still counts
+// for the high watermark (maximal ISR) and no second proposal goes out
+// (one at a time). The new proposal reaches the controller once the
+// request in flight is answered: one AlterPartition at a time carries the
+// broker's proposals, as Kafka's AlterPartitionManager sends them.
 func TestStaleAlterPartitionAnswerLeavesNewProposal(t *testing.T) {
 	inBubble(t, func(t *testing.T, c *cluster) {
 		m := c.broker(1)
@@ -449,10 +451,11 @@ func TestStaleAlterPartitionAnswerLeavesNewProposal(t *testing.T) {
 		followerFetch(t, m, p, 2, 10)
 		followerFetch(t, m, p, 3, 10)
 		synctest.Wait()
-		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 2, PartitionEpoch: 5, ISR: []int32{1, 2, 3}})
+		wantProposals(t, c) // queued behind the request in flight
 
 		close(release[1])
 		synctest.Wait()
+		wantProposals(t, c, AlterISR{Topic: testTopic, Partition: 0, LeaderEpoch: 2, PartitionEpoch: 5, ISR: []int32{1, 2, 3}})
 		wantISR(t, p, []int32{1, 2}, 5)
 		mustProduce(t, m, p, 5)
 		followerFetch(t, m, p, 2, 15)

@@ -410,16 +410,17 @@ func (cl *cluster) controllerDial() func(int32, string) controller.Conn {
 	}
 }
 
-// alterISR sends a leader's ISR change to the controller (AlterPartition
-// v1) and returns the state it committed, or the error it answered.
-func (cl *cluster) alterISR(ctx context.Context, a replica.AlterISR) (replica.AlterISRResult, error) {
+// alterISR sends leaders' ISR changes to the controller in one
+// AlterPartition (v1) and returns the state it committed for each, or the
+// error it answered.
+func (cl *cluster) alterISR(ctx context.Context, as []replica.AlterISR) ([]replica.AlterISRResult, error) {
 	s := cl.s
 	id := cl.ctl.ControllerID()
 	var addr string
 	if b, ok := s.cache.Load().Broker(id); ok && id >= 0 {
 		addr = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
 	} else {
-		return replica.AlterISRResult{}, apierr.Errorf(kerr.NotController, "no controller known")
+		return nil, apierr.Errorf(kerr.NotController, "no controller known")
 	}
 	cl.ctlConnMu.Lock()
 	if cl.ctlConn == nil || cl.ctlConn.Addr() != addr {
@@ -432,30 +433,49 @@ func (cl *cluster) alterISR(ctx context.Context, a replica.AlterISR) (replica.Al
 	cl.ctlConnMu.Unlock()
 	req := kmsg.NewPtrAlterPartitionRequest()
 	req.BrokerID, req.BrokerEpoch = s.cfg.BrokerID, cl.epoch.Load()
-	t := kmsg.NewAlterPartitionRequestTopic()
-	t.Topic = a.Topic
-	p := kmsg.NewAlterPartitionRequestTopicPartition()
-	p.Partition, p.LeaderEpoch, p.PartitionEpoch, p.NewISR = a.Partition, a.LeaderEpoch, a.PartitionEpoch, a.ISR
-	t.Partitions = append(t.Partitions, p)
-	req.Topics = append(req.Topics, t)
+	byTopic := map[string]int{}
+	for _, a := range as {
+		i, ok := byTopic[a.Topic]
+		if !ok {
+			t := kmsg.NewAlterPartitionRequestTopic()
+			t.Topic = a.Topic
+			req.Topics = append(req.Topics, t)
+			i = len(req.Topics) - 1
+			byTopic[a.Topic] = i
+		}
+		p := kmsg.NewAlterPartitionRequestTopicPartition()
+		p.Partition, p.LeaderEpoch, p.PartitionEpoch, p.NewISR = a.Partition, a.LeaderEpoch, a.PartitionEpoch, a.ISR
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
 	resp, err := conn.Request(ctx, req)
 	if err != nil {
-		return replica.AlterISRResult{}, err
+		return nil, err
 	}
 	r := resp.(*kmsg.AlterPartitionResponse)
 	if r.ErrorCode != 0 {
-		return replica.AlterISRResult{}, apierr.Errorf(kerr.ErrorForCode(r.ErrorCode).(*kerr.Error), "controller %d refused the ISR change", id)
+		return nil, apierr.Errorf(kerr.ErrorForCode(r.ErrorCode).(*kerr.Error), "controller %d refused the ISR changes", id)
 	}
+	type key struct {
+		topic string
+		part  int32
+	}
+	got := map[key]replica.AlterISRResult{}
 	for _, rt := range r.Topics {
 		for _, rp := range rt.Partitions {
-			if rp.Partition != a.Partition {
-				continue
-			}
+			res := replica.AlterISRResult{LeaderEpoch: rp.LeaderEpoch, PartitionEpoch: rp.PartitionEpoch, ISR: rp.ISR}
 			if rp.ErrorCode != 0 {
-				return replica.AlterISRResult{}, apierr.Errorf(kerr.ErrorForCode(rp.ErrorCode).(*kerr.Error), "controller %d refused the ISR change", id)
+				res = replica.AlterISRResult{Err: apierr.Errorf(kerr.ErrorForCode(rp.ErrorCode).(*kerr.Error), "controller %d refused the ISR change", id)}
 			}
-			return replica.AlterISRResult{LeaderEpoch: rp.LeaderEpoch, PartitionEpoch: rp.PartitionEpoch, ISR: rp.ISR}, nil
+			got[key{rt.Topic, rp.Partition}] = res
 		}
 	}
-	return replica.AlterISRResult{}, errors.New("the controller's answer names no partition")
+	out := make([]replica.AlterISRResult, len(as))
+	for i, a := range as {
+		res, ok := got[key{a.Topic, a.Partition}]
+		if !ok {
+			res.Err = errors.New("the controller's answer names no such partition")
+		}
+		out[i] = res
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -38,8 +39,10 @@ func topicNames[T any](ts []T, name func(*T) string) []string {
 }
 
 // awaitTopics waits until this broker's metadata has every topic of want
-// with that many partitions, each with a leader (a count of 0: the topic is
-// gone), waking on each update the controller sends, for at most timeoutMs,
+// with that many partitions, each with a leader or with every replica
+// offline (its brokers could not host it: no leader will come), or (a
+// count of 0) the topic gone, waking on each update the controller sends,
+// for at most timeoutMs,
 // as Kafka's DelayedCreatePartitions and DelayedDeleteTopics wait before
 // answering CreateTopics, CreatePartitions and DeleteTopics. It returns the
 // topics still unmet when it gave up; a timeout of 0 or less does not wait.
@@ -51,7 +54,7 @@ func awaitTopics(ctx context.Context, h *kafkaapi.Handler, timeoutMs int32, want
 				out[topic] = true
 			}
 			for p := range n {
-				if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 {
+				if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 && len(st.Offline) < len(st.Replicas) {
 					out[topic] = true
 				}
 			}
@@ -77,4 +80,28 @@ func awaitTopics(ctx context.Context, h *kafkaapi.Handler, timeoutMs int32, want
 			return late
 		}
 	}
+}
+
+// offlineReplicas describes the partitions of a topic whose replicas this
+// broker's metadata lists as offline ("" when none), e.g. "3 partitions,
+// first t-0 on brokers [2]".
+func offlineReplicas(snap *metadata.Snapshot, topic string) string {
+	t := snap.Topic(topic)
+	if t == nil {
+		return ""
+	}
+	n, first := 0, ""
+	for p, st := range t.Partitions {
+		if len(st.Offline) == 0 {
+			continue
+		}
+		if n == 0 {
+			first = fmt.Sprintf("%s-%d on brokers %v", topic, p, st.Offline)
+		}
+		n++
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d partitions, first %s", n, first)
 }

@@ -7,7 +7,11 @@ package adminapi
 // the partitions: the answer waits up to timeout_ms until this broker's
 // metadata has a leader for every partition, and a topic still without
 // them then gets REQUEST_TIMED_OUT (it is created all the same), as Kafka's
-// DelayedCreatePartitions does.
+// DelayedCreatePartitions does. The controller publishes a new partition
+// once its replicas answered, so a replica that its broker could not host
+// (a full disk) is listed offline by then: the topic gets
+// KAFKA_STORAGE_ERROR (created all the same, its other replicas serving),
+// so that no half-hosted topic goes unreported.
 // num_partitions and replication_factor -1 take num.partitions and
 // default.replication.factor (KIP-464; Kafka's broker honours -1 at any
 // version, only its client refuses to send it below v4). An explicit
@@ -106,10 +110,14 @@ func serveCreateTopics(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Respons
 	}
 	if h.Cluster() != nil && !req.ValidateOnly {
 		late := awaitTopics(rc.Context(), h, req.TimeoutMillis, want)
+		snap := h.Cache().Load()
 		for i, st := range resp.Topics {
 			if late[st.Topic] {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
 				resp.Topics[i].ErrorMessage = strptr("the topic is created, but not every partition has a leader yet")
+			} else if off := offlineReplicas(snap, st.Topic); off != "" && st.ErrorCode == 0 && want[st.Topic] > 0 {
+				resp.Topics[i].ErrorCode = kerr.KafkaStorageError.Code
+				resp.Topics[i].ErrorMessage = strptr("the topic is created, but some of its replicas could not be hosted and are offline: " + off)
 			}
 		}
 	}

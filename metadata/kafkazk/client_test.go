@@ -402,6 +402,21 @@ func TestPartitionStatesManyMultis(t *testing.T) {
 	if len(res) != n || res[zkdata.TopicPartition{Topic: "big", Partition: n - 1}].State.PartitionEpoch != 1 {
 		t.Fatalf("%d results; last %+v", len(res), res[zkdata.TopicPartition{Topic: "big", Partition: n - 1}])
 	}
+	// Read back, pipelined, with a partition that has no state.
+	tps := []zkdata.TopicPartition{{Topic: "big", Partition: n}}
+	for tp := range states {
+		tps = append(tps, tp)
+	}
+	got, err := c.PartitionStates(ctx, tps)
+	must(t, err)
+	if len(got) != n {
+		t.Fatalf("read %d states, want %d (the one without a state left out)", len(got), n)
+	}
+	for tp, s := range got {
+		if s.LeaderEpoch != 1 || s.PartitionEpoch != 1 || s.Leader != 1 {
+			t.Fatalf("%v read as %+v", tp, s)
+		}
+	}
 	must(t, c.DeleteTopic(ctx, el.Token, "big"))
 	if e.exists("/brokers/topics/big") {
 		t.Fatal("topic znodes left after DeleteTopic")

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-zookeeper/zk"
 
@@ -273,27 +275,52 @@ func (c *Client) UpdatePartitionStates(ctx context.Context, token ControllerEpoc
 	return out, err
 }
 
+// stateReads bounds the reads PartitionStates has in flight. ZooKeeper
+// answers a session's requests in order over its one connection, so reads
+// sent together cost about one round trip, not one each: a controller
+// reading thousands of states at failover sends them pipelined, as Kafka's
+// KafkaZkClient.getTopicPartitionStates does.
+const stateReads = 64
+
 // PartitionStates reads the states of the given partitions; partitions
 // without a state znode are left out, and so are those whose state cannot
 // be read, with the error (ErrCorrupt, naming each) beside the others.
 func (c *Client) PartitionStates(ctx context.Context, tps []zkdata.TopicPartition) (map[zkdata.TopicPartition]zkdata.LeaderAndISR, error) {
-	out := make(map[zkdata.TopicPartition]zkdata.LeaderAndISR, len(tps))
-	var bad []error
 	for _, tp := range tps {
 		if err := validTopic(tp.Topic); err != nil {
 			return nil, err
 		}
-		path := zkdata.PartitionStatePath(tp)
-		data, st, err := c.get(ctx, path)
-		if errors.Is(err, ErrNotFound) {
+	}
+	type read struct {
+		data []byte
+		st   Stat
+		err  error
+	}
+	reads := make([]read, len(tps))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(stateReads, len(tps)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(tps); i = int(next.Add(1) - 1) {
+				r := &reads[i]
+				r.data, r.st, r.err = c.get(ctx, zkdata.PartitionStatePath(tps[i]))
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[zkdata.TopicPartition]zkdata.LeaderAndISR, len(tps))
+	var bad []error
+	for i, tp := range tps {
+		r := reads[i]
+		if errors.Is(r.err, ErrNotFound) {
 			continue
 		}
-		if err != nil {
-			return nil, err
+		if r.err != nil {
+			return nil, r.err
 		}
-		s, err := zkdata.DecodeState(data, st.Version)
+		s, err := zkdata.DecodeState(r.data, r.st.Version)
 		if err != nil {
-			bad = append(bad, corrupt(path, data, err))
+			bad = append(bad, corrupt(zkdata.PartitionStatePath(tp), r.data, err))
 			continue
 		}
 		out[tp] = s
