@@ -2,13 +2,15 @@
 // per API key (api_NN_name.go, each opening with the versions it serves,
 // its behaviour and the KIPs it follows), the request context and decoding
 // (handler.go), the zero-copy Fetch response encoder (fetchresp.go), the
-// request metrics (metrics.go), the broker's side of the group coordinator
-// and of __consumer_offsets (coordinator.go) and of ZooKeeper mode
-// (cluster.go: the Cluster and Controller interfaces the server fills
-// in). It keeps no partition state of its own: hosted partitions are the
-// replica layer's, cluster facts (brokers, leaders, ISR, controller) come
-// from the metadata cache, groups from the group coordinator, topic
-// changes go through package admin.
+// request metrics (metrics.go), the broker's side of the group and
+// transaction coordinators (coordinator.go: their internal topics through
+// package coordtopic, the transaction markers for this broker's
+// partitions served in process) and of ZooKeeper mode (cluster.go: the
+// Cluster and Controller interfaces the server fills in). It keeps no partition state
+// of its own: hosted partitions are the replica layer's, cluster facts
+// (brokers, leaders, ISR, controller) come from the metadata cache, groups
+// from the group coordinator, transactions from the transaction
+// coordinator, topic changes go through package admin.
 //
 // Invariants:
 //  1. Every frame ends in exactly one of: a response, no response (a

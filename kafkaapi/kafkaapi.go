@@ -8,7 +8,9 @@ import (
 	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/internal/apierr"
+	"samsa/kafkaapi/coordtopic"
 	"samsa/metadata"
 	"samsa/replica"
 )
@@ -21,11 +23,14 @@ type Handler struct {
 	cache   *metadata.Cache
 	rm      *replica.Manager
 	groups  *group.Coordinator
+	txns    *txn.Coordinator
 	metrics *Metrics
 	cluster Cluster // nil standalone
 
 	// admin changes topics.
 	admin *admin.Manager
+	// topics are the coordinators' internal topics.
+	topics *coordtopic.Topics
 
 	pids pidAllocator
 }
@@ -38,6 +43,7 @@ type Deps struct {
 	Cache    *metadata.Cache
 	Replicas *replica.Manager
 	Groups   *group.Coordinator
+	Txns     *txn.Coordinator // required, as Groups
 	Metrics  *Metrics
 	// Cluster is ZooKeeper mode's part; nil for a standalone broker.
 	Cluster Cluster
@@ -45,7 +51,7 @@ type Deps struct {
 
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
-	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster}
+	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, txns: d.Txns, metrics: d.Metrics, cluster: d.Cluster}
 	h.admin = admin.New(admin.Deps{
 		Config: d.Config, Logger: d.Logger, Store: d.Store, Cache: d.Cache, Replicas: d.Replicas, Cluster: d.Cluster != nil,
 		Deleted: func(topic string) {
@@ -54,6 +60,9 @@ func New(d Deps) *Handler {
 			}
 		},
 	})
+	h.topics = &coordtopic.Topics{
+		Config: d.Config, Cache: d.Cache, RM: d.Replicas, Admin: h.admin, Groups: d.Groups, Txns: d.Txns, Cluster: d.Cluster != nil,
+	}
 	return h
 }
 

@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/kafkaapi"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
@@ -28,17 +30,19 @@ import (
 
 // Server is one running broker.
 type Server struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	meta    metadata.Store
-	cache   *metadata.Cache
-	dir     *logfile.Dir
-	rm      *replica.Manager
-	api     *kafkaapi.Handler
-	groups  *group.Coordinator
-	metrics *metrics
-	cl      *cluster // nil standalone
-	started time.Time
+	cfg         *config.Config
+	log         *slog.Logger
+	meta        metadata.Store
+	cache       *metadata.Cache
+	dir         *logfile.Dir
+	rm          *replica.Manager
+	api         *kafkaapi.Handler
+	groups      *group.Coordinator
+	txns        *txn.Coordinator
+	markerConns *txn.Conns // the transaction coordinator's connections to other brokers
+	metrics     *metrics
+	cl          *cluster // nil standalone
+	started     time.Time
 
 	// closing is set when Shutdown begins: readiness fails from then on.
 	closing chan struct{}
@@ -262,15 +266,16 @@ func (s *Server) Start() error {
 		ln.Close()
 		return err
 	}
+	s.startTxns()
 	deps := kafkaapi.Deps{
-		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
+		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups, Txns: s.txns,
 		Metrics: kafkaapi.NewMetrics(s.metrics.reg),
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl
 	}
 	s.api = kafkaapi.New(deps)
-	s.api.LoadOffsetsPartitions()
+	s.api.LoadCoordinatorPartitions()
 	s.srv = netpoll.NewServer(netpoll.Config{
 		MaxRequestBytes:  s.cfg.SocketRequestMaxBytes,
 		IdleTimeout:      s.cfg.ConnectionsMaxIdle,
@@ -330,6 +335,33 @@ func (s *Server) startGroups() error {
 	return nil
 }
 
+// startTxns creates the transaction coordinator. Its producer ids are the
+// handler's blocks, and its markers for partitions this broker leads go
+// to the handler's WriteTxnMarkers in process (the handler is made next,
+// before any request is served), those for other brokers over kclient.
+func (s *Server) startTxns() {
+	tc := s.cfg.Txn
+	n := tc.NumPartitions
+	if ts := s.rm.Topic(txn.Topic); ts != nil {
+		n = int32(len(ts.Parts)) // the topic's count wins, as in Kafka
+	}
+	s.markerConns = &txn.Conns{Cache: s.cache, ClientID: "samsa-broker-" + strconv.Itoa(int(s.cfg.BrokerID))}
+	s.txns = txn.New(txn.Config{
+		Partitions: n, MaxTimeout: tc.MaxTimeout, IDExpiration: tc.IDExpiration,
+		AbortInterval: tc.AbortInterval, RemoveInterval: tc.RemoveInterval,
+		ProducerIDs: func() (int64, error) { return s.api.NextProducerID() },
+		Cache:       s.cache,
+		Markers: txn.Route{
+			Self: s.cfg.BrokerID,
+			Local: txn.MarkerFunc(func(ctx context.Context, b int32, req *kmsg.WriteTxnMarkersRequest) (*kmsg.WriteTxnMarkersResponse, error) {
+				return s.api.WriteTxnMarkersLocal(ctx, b, req)
+			}),
+			Remote: s.markerConns,
+		},
+		Logger: s.log,
+	})
+}
+
 // Addr returns the address the Kafka listener is bound to.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
@@ -365,6 +397,10 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 		if err := s.admin.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.txns != nil {
+		s.txns.Close()
+		s.markerConns.Close()
 	}
 	if s.groups != nil {
 		s.groups.Close()

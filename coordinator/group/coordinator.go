@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/record"
 )
 
 // Config configures a Coordinator. Zero durations take Kafka's defaults.
@@ -268,17 +270,27 @@ func (c *Coordinator) replay(p *partition) (map[string]*group, int, error) {
 	skipped := func(codec int) {
 		c.log.Warn("skipping a compressed batch in __consumer_offsets", "partition", p.id, "codec", codec)
 	}
+	txns := txnReplay{}
 	err := p.log.Replay(func(batches []byte) error {
-		return decodeBatches(batches, func(key, value []byte) error {
+		return walkBatches(batches, func(h *record.Header, key, value []byte) error {
 			n++
-			if err := c.replayRecord(key, value, get, hasMeta); err != nil {
+			var err error
+			switch {
+			case h.Attributes&record.AttrControl != 0:
+				err = txns.marker(h.ProducerID, key)
+			case h.Attributes&record.AttrTransactional != 0:
+				err = txns.offset(h.ProducerID, key, value, get)
+			default:
+				err = c.replayRecord(key, value, get, hasMeta)
+			}
+			if err != nil {
 				c.log.Warn("skipping an unreadable record of __consumer_offsets", "partition", p.id, "err", err)
 			}
 			return nil
 		}, skipped)
 	})
 	for name, g := range groups {
-		if !hasMeta[name] && len(g.offsets) == 0 {
+		if !hasMeta[name] && len(g.offsets) == 0 && len(g.pendingTxn) == 0 {
 			delete(groups, name)
 		}
 	}

@@ -30,7 +30,11 @@
 //	                                             subscription, assignment)
 //
 // Strings are int16-length-prefixed; the schemas are kmsg's. Batches are
-// uncompressed RecordBatch v2 with CreateTime timestamps and no producer.
+// uncompressed RecordBatch v2 with CreateTime timestamps and no producer,
+// but for offsets committed in a transaction (TxnOffsetCommit, KIP-447:
+// txnoffsets.go): a transactional batch of the producer, pending until the
+// transaction's COMMIT or ABORT marker (a control batch of the producer in
+// the same partition) commits or drops them.
 //
 // # Invariants
 //
@@ -52,7 +56,9 @@
 //  5. A JoinGroup or SyncGroup that waits is answered exactly once: by the
 //     rebalance, by a fencing or removal of its member, or with
 //     NOT_COORDINATOR when the partition is unloaded or the connection ends.
-//  6. Timers act only on the state they were set for: rebalance and sync
+//  6. Offsets of a transaction are visible only after its COMMIT marker,
+//     in memory (CompleteTxn) as on replay; an ABORT drops them.
+//  7. Timers act only on the state they were set for: rebalance and sync
 //     timers carry a sequence number, heartbeat timers re-check the
 //     member's deadline and membership.
 //

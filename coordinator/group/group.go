@@ -136,6 +136,9 @@ type group struct {
 	syncTimer   *time.Timer
 
 	offsets map[topicPartition]offset
+	// pendingTxn holds, by producer id, offsets committed in a transaction
+	// not yet ended (KIP-447): invisible until its marker commits them.
+	pendingTxn map[int64]map[topicPartition]offset
 }
 
 func newGroup(c *Coordinator, p *partition, name string) *group {
@@ -144,7 +147,7 @@ func newGroup(c *Coordinator, p *partition, name string) *group {
 		state: stateEmpty, stateTime: c.now(),
 		members: map[string]*member{}, static: map[string]string{},
 		pending: map[string]*time.Timer{}, pendingSync: map[string]bool{},
-		offsets: map[topicPartition]offset{},
+		offsets: map[topicPartition]offset{}, pendingTxn: map[int64]map[topicPartition]offset{},
 	}
 }
 

@@ -95,6 +95,17 @@ var errBatch = errors.New("group: malformed record batch in __consumer_offsets")
 // buf; a nil value is a tombstone. Control batches are skipped;
 // compressed batches are reported to skipped (the coordinator writes none).
 func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(codec int)) error {
+	return walkBatches(buf, func(h *record.Header, key, value []byte) error {
+		if h.Attributes&record.AttrControl != 0 {
+			return nil
+		}
+		return fn(key, value)
+	}, skipped)
+}
+
+// walkBatches is decodeBatches with each record's batch header, control
+// batches included (transaction markers: KIP-447 offsets).
+func walkBatches(buf []byte, fn func(h *record.Header, key, value []byte) error, skipped func(codec int)) error {
 	for len(buf) > 0 {
 		h, err := record.ParseHeader(buf)
 		if err != nil {
@@ -105,9 +116,6 @@ func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(co
 		}
 		batch := buf[:h.Size()]
 		buf = buf[h.Size():]
-		if h.Attributes&record.AttrControl != 0 {
-			continue
-		}
 		if c := h.Codec(); c != 0 {
 			if skipped != nil {
 				skipped(c)
@@ -116,7 +124,7 @@ func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(co
 		}
 		it := record.NewIter(batch[record.HeaderSize:], h.RecordCount)
 		for it.Next() {
-			if err := fn(it.Record().Key, it.Record().Value); err != nil {
+			if err := fn(&h, it.Record().Key, it.Record().Value); err != nil {
 				return err
 			}
 		}

@@ -450,15 +450,17 @@ type LoadStats struct {
 }
 
 // Stats is what the coordinator holds now: transactional ids by state
-// (pending transitions count in the state they leave), and the loads.
+// (pending transitions count in the state they leave), the transactions
+// sending markers, and the loads.
 type Stats struct {
-	States map[State]int
-	Loads  LoadStats
+	States         map[State]int
+	PendingMarkers int
+	Loads          LoadStats
 }
 
 // Stats counts the transactional ids of the loaded partitions.
 func (c *Coordinator) Stats() Stats {
-	st := Stats{States: map[State]int{}}
+	st := Stats{States: map[State]int{}, PendingMarkers: c.markers.pendingCount()}
 	c.mu.RLock()
 	st.Loads = c.loads
 	parts := slices.Collect(maps.Values(c.parts))

@@ -9,7 +9,8 @@
 // DescribeTransactions, ListTransactions and the leaders' verification of
 // transactional produces. Durable state is records of the compacted
 // internal topic __transaction_state, in Kafka's schemas, so that Kafka's
-// tools read it.
+// tools read it. The requests' answers, with Kafka's version-dependent
+// codes, are built here (api.go), as package group builds its own.
 //
 // The coordinator is keyed by partition of __transaction_state: an id
 // lives in partition abs(javaHashCode(id)) % partitions (PartitionFor, the

@@ -1,0 +1,134 @@
+package group
+
+import (
+	"reflect"
+	"testing"
+	"testing/synctest"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/record"
+)
+
+// txnCommit is TxnOffsetCommit v3 of one offset per partition by producer
+// pid, with a member id and generation ("" and -1 for none); it returns
+// the codes in partition order of offsets' keys sorted by the caller.
+func (e *env) txnCommit(group string, pid int64, member string, gen int32, topic string, offsets map[int32]int64) map[int32]int16 {
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.Version = 3
+	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = "tx", group, pid, 0
+	req.MemberID, req.Generation = member, gen
+	rt := kmsg.NewTxnOffsetCommitRequestTopic()
+	rt.Topic = topic
+	for p, o := range offsets {
+		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset = p, o
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	codes := map[int32]int16{}
+	for _, t := range e.c.TxnOffsetCommit(req).Topics {
+		for _, p := range t.Partitions {
+			codes[p.Partition] = p.ErrorCode
+		}
+	}
+	return codes
+}
+
+// marker appends the COMMIT or ABORT marker of producer pid to the group's
+// partition of __consumer_offsets, as the partition side writes it.
+func (e *env) marker(group string, pid int64, commit bool) {
+	e.t.Helper()
+	b := record.NewBuilder(1)
+	b.Header.Attributes = record.AttrTransactional | record.AttrControl
+	b.Header.ProducerID, b.Header.ProducerEpoch = pid, 0
+	typ := byte(0)
+	if commit {
+		typ = 1
+	}
+	b.Add(1, []byte{0, 0, 0, typ}, []byte{0, 0, 0, 0, 0, 7})
+	batch, _ := b.AppendTo(nil)
+	if _, err := e.log(group).l.Append(batch); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestTxnOffsetCommit: offsets committed in a transaction are written
+// but invisible until the transaction's marker commits them; an aborted
+// transaction's are dropped. Kafka's refusals: unknown partitions, an
+// empty group id, a member or generation that does not check out.
+func TestTxnOffsetCommit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		before := len(e.log("g").records(t))
+		if got := e.txnCommit("g", 5, "", -1, "t", map[int32]int64{0: 10, 1: 11}); !reflect.DeepEqual(got, map[int32]int16{0: 0, 1: 0}) {
+			t.Fatalf("codes %v", got)
+		}
+		recs := e.log("g").records(t)
+		if len(recs) != before+2 {
+			t.Fatalf("%d records written, want 2", len(recs)-before)
+		}
+		if got, _ := e.fetch("g", "t"); len(got) != 0 {
+			t.Errorf("pending offsets visible: %v", got)
+		}
+		if !e.c.HasPendingTxn("g", "t", 0) || e.c.HasPendingTxn("g", "t", 2) {
+			t.Error("HasPendingTxn")
+		}
+		e.c.CompleteTxn(e.c.PartitionFor("g"), 5, true)
+		if got, _ := e.fetch("g", "t"); !reflect.DeepEqual(got, map[int32]int64{0: 10, 1: 11}) {
+			t.Errorf("after the commit marker: %v", got)
+		}
+		if e.c.HasPendingTxn("g", "t", 0) {
+			t.Error("still pending after the marker")
+		}
+		e.txnCommit("g", 6, "", -1, "t", map[int32]int64{0: 20})
+		e.c.CompleteTxn(e.c.PartitionFor("g"), 6, false)
+		if got, _ := e.fetch("g", "t"); got[0] != 10 {
+			t.Errorf("after the abort marker: %v", got)
+		}
+		for _, c := range []struct {
+			name         string
+			group, topic string
+			member       string
+			gen          int32
+			want         *kerr.Error
+		}{
+			{"unknown topic", "g", "nope", "", -1, kerr.UnknownTopicOrPartition},
+			{"empty group", "", "t", "", -1, kerr.InvalidGroupID},
+			{"unknown member", "g", "t", "m-1", 1, kerr.UnknownMemberID},
+			{"generation without a member", "g", "t", "", 3, kerr.UnknownMemberID},
+		} {
+			got := e.txnCommit(c.group, 9, c.member, c.gen, c.topic, map[int32]int64{0: 1})
+			wantCode(t, c.name, got[0], c.want)
+		}
+		members, gen := e.stableGroup("m", 1)
+		wantCode(t, "a member", e.txnCommit("m", 9, members[0], gen, "t", map[int32]int64{0: 1})[0], nil)
+		wantCode(t, "a member's old generation", e.txnCommit("m", 9, members[0], gen-1, "t", map[int32]int64{0: 1})[0], kerr.IllegalGeneration)
+	})
+}
+
+// TestTxnOffsetReplay: a restarted coordinator rebuilds transactional
+// offsets from the log: committed by a COMMIT marker, dropped by an ABORT
+// marker, still pending without one (completed later by CompleteTxn).
+func TestTxnOffsetReplay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.txnCommit("g", 7, "", -1, "t", map[int32]int64{0: 30})
+		e.marker("g", 7, true)
+		e.txnCommit("g", 8, "", -1, "t", map[int32]int64{0: 40})
+		e.marker("g", 8, false)
+		e.txnCommit("g", 9, "", -1, "t", map[int32]int64{1: 50})
+		e.restart()
+		if got, _ := e.fetch("g", "t"); !reflect.DeepEqual(got, map[int32]int64{0: 30}) {
+			t.Errorf("after the restart: %v", got)
+		}
+		if !e.c.HasPendingTxn("g", "t", 1) {
+			t.Error("the open transaction's offset is not pending")
+		}
+		e.c.CompleteTxn(e.c.PartitionFor("g"), 9, true)
+		if got, _ := e.fetch("g", "t"); !reflect.DeepEqual(got, map[int32]int64{0: 30, 1: 50}) {
+			t.Errorf("after its marker: %v", got)
+		}
+	})
+}

@@ -1,0 +1,27 @@
+package kafkaapi
+
+// EndTxn (key 26), versions 0-4.
+//
+// Ends a producer's transaction (package txn): PrepareCommit or
+// PrepareAbort is written to __transaction_state and answered, then the
+// coordinator writes the COMMIT or ABORT marker to every partition of the
+// transaction with WriteTxnMarkers and, when all are written,
+// CompleteCommit or CompleteAbort. The same end again is answered with
+// success (CONCURRENT_TRANSACTIONS while its markers go out), the other
+// end, or an end without a transaction, INVALID_TXN_STATE. Other errors:
+// NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
+// INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
+// below v2, KIP-588), INVALID_REQUEST for an empty transactional id. v4
+// (KIP-890) may carry TRANSACTION_ABORTABLE.
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/netpoll"
+)
+
+func init() { register(26, 0, 4, serveEndTxn) }
+
+func serveEndTxn(rc *reqCtx, req kmsg.Request) *netpoll.Response {
+	return rc.respond(rc.h.txns.HandleEndTxn(req.(*kmsg.EndTxnRequest)))
+}
