@@ -191,7 +191,7 @@ func (m *markerChannel) send(broker int32, entries []markerEntry) {
 	resp, err := m.c.cfg.Markers.WriteTxnMarkers(ctx, broker, req)
 	cancel()
 	if err != nil {
-		m.c.log.Info("sending transaction markers failed; sending again", "broker", broker, "markers", len(entries), "err", err)
+		m.c.log.Debug("sending transaction markers failed; sending again", "broker", broker, "markers", len(entries), "err", err)
 		for _, e := range entries {
 			if !m.current(e.txn) {
 				m.remove(e.txn)
