@@ -6,7 +6,7 @@ package kafkaapi
 // its transaction (after AddOffsetsToTxn); the group coordinator writes
 // them to __consumer_offsets in a transactional batch of the producer and
 // keeps them pending, invisible to OffsetFetch, until the transaction's
-// marker commits or drops them (KIP-98; package group, txnoffsets.go).
+// marker commits or drops them (KIP-98; package group, txn.go).
 // v3 (KIP-447) carries the member id, instance id and generation, checked
 // as OffsetCommit checks them (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
 // FENCED_INSTANCE_ID). Per partition: UNKNOWN_TOPIC_OR_PARTITION,
@@ -17,24 +17,56 @@ package kafkaapi
 // __consumer_offsets. v4 (KIP-890) may carry TRANSACTION_ABORTABLE.
 
 import (
+	"slices"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/coordinator/group"
 	"samsa/netpoll"
 )
 
 func init() { register(28, 0, 4, serveTxnOffsetCommit) }
 
 func serveTxnOffsetCommit(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	resp := rc.h.groups.TxnOffsetCommit(kreq.(*kmsg.TxnOffsetCommitRequest))
-	if rc.version < 2 {
-		for i := range resp.Topics {
-			for j := range resp.Topics[i].Partitions {
-				if p := &resp.Topics[i].Partitions[j]; p.ErrorCode == kerr.CoordinatorLoadInProgress.Code {
-					p.ErrorCode = kerr.CoordinatorNotAvailable.Code
+	req := kreq.(*kmsg.TxnOffsetCommitRequest)
+	tc := group.TxnCommit{
+		Group: req.Group, ProducerID: req.ProducerID, ProducerEpoch: req.ProducerEpoch,
+		Generation: req.Generation, MemberID: req.MemberID, InstanceID: req.InstanceID,
+	}
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			o := group.TxnOffset{Topic: t.Topic, Partition: p.Partition, Offset: p.Offset, LeaderEpoch: -1, Metadata: p.Metadata}
+			if rc.version >= 2 {
+				o.LeaderEpoch = p.LeaderEpoch
+			}
+			tc.Offsets = append(tc.Offsets, o)
+		}
+	}
+	var codes []*kerr.Error
+	if req.Group == "" {
+		codes = slices.Repeat([]*kerr.Error{kerr.InvalidGroupID}, len(tc.Offsets))
+	} else {
+		codes = rc.h.groups.CommitTxnOffsets(tc)
+	}
+	resp := kmsg.NewPtrTxnOffsetCommitResponse()
+	i := 0
+	for _, t := range req.Topics {
+		rt := kmsg.NewTxnOffsetCommitResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+			rp.Partition = p.Partition
+			if e := codes[i]; e != nil {
+				rp.ErrorCode = e.Code
+				if e == kerr.CoordinatorLoadInProgress && rc.version < 2 {
+					rp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 				}
 			}
+			i++
+			rt.Partitions = append(rt.Partitions, rp)
 		}
+		resp.Topics = append(resp.Topics, rt)
 	}
 	return rc.respond(resp)
 }

@@ -322,13 +322,15 @@ func TestTxnOffsetCommitAPI(t *testing.T) {
 			wantCode(t, fmt.Sprintf("v%d t-0", v), resp.Topics[0].Partitions[0].ErrorCode, nil)
 			wantCode(t, fmt.Sprintf("v%d nope-0", v), resp.Topics[1].Partitions[0].ErrorCode, kerr.UnknownTopicOrPartition)
 		}
+		req.Group = ""
+		wantCode(t, "an empty group id", do[*kmsg.TxnOffsetCommitResponse](b, 3, req).Topics[0].Partitions[0].ErrorCode, kerr.InvalidGroupID)
 		of := kmsg.NewPtrOffsetFetchRequest()
 		of.Group = "g"
 		of.Topics = []kmsg.OffsetFetchRequestTopic{{Topic: "t", Partitions: []int32{0}}}
 		if o := do[*kmsg.OffsetFetchResponse](b, 5, of).Topics[0].Partitions[0].Offset; o != -1 {
 			t.Errorf("a pending offset is visible: %d", o)
 		}
-		b.groups.CompleteTxn(b.groups.PartitionFor("g"), 5, true)
+		b.groups.CompleteTxn(5, []int32{b.groups.PartitionFor("g")}, true)
 		if o := do[*kmsg.OffsetFetchResponse](b, 5, of).Topics[0].Partitions[0].Offset; o != 42 {
 			t.Errorf("after the marker: %d", o)
 		}

@@ -116,6 +116,9 @@ type partition struct {
 	loading bool
 	groups  map[string]*group
 	loaded  chan struct{} // closed when loading ends
+	// lateTxns are transactions that ended while the partition loaded,
+	// applied to its groups once loaded (txn.go).
+	lateTxns []lateTxn
 }
 
 // New returns a coordinator owning no partition yet; it runs offset
@@ -195,6 +198,12 @@ func (c *Coordinator) load(p *partition) {
 		g.mu.Unlock()
 		p.groups[name] = g
 	}
+	for _, t := range p.lateTxns {
+		for _, g := range p.groups {
+			g.completeTxn(t.pid, t.commit)
+		}
+	}
+	p.lateTxns = nil
 	p.loading = false
 	p.mu.Unlock()
 	close(p.loaded)

@@ -32,7 +32,7 @@
 // Strings are int16-length-prefixed; the schemas are kmsg's. Batches are
 // uncompressed RecordBatch v2 with CreateTime timestamps and no producer,
 // but for offsets committed in a transaction (TxnOffsetCommit, KIP-447:
-// txnoffsets.go): a transactional batch of the producer, pending until the
+// txn.go): a transactional batch of the producer, pending until the
 // transaction's COMMIT or ABORT marker (a control batch of the producer in
 // the same partition) commits or drops them.
 //
