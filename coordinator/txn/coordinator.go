@@ -257,7 +257,12 @@ func (c *Coordinator) load(p *partition) {
 	c.loads.Total += took
 	c.loads.Max = max(c.loads.Max, took)
 	c.mu.Unlock()
-	c.log.Info("loaded __transaction_state partition", "partition", p.id, "coordinator.epoch", p.epoch, "records", records, "transactional.ids", len(txns), "completing", len(todo), "took", took)
+	level := slog.LevelDebug
+	if records > 0 {
+		level = slog.LevelInfo // empty ones would be 50 lines at start
+	}
+	c.log.Log(context.Background(), level, "loaded __transaction_state partition", "partition", p.id, "coordinator.epoch", p.epoch,
+		"records", records, "transactional.ids", len(txns), "completing", len(todo), "took", took)
 	for _, x := range todo {
 		c.markers.add(p, x.tm, x.t)
 	}
