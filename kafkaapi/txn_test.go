@@ -405,3 +405,32 @@ func TestTransactionCoordinatorCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestTransactionStateMinISR: in cluster mode __transaction_state is
+// created with transaction.state.log.min.isr, and the coordinator writes
+// nothing while the ISR of its partition is below it: InitProducerId is
+// COORDINATOR_NOT_AVAILABLE (Kafka's NOT_ENOUGH_REPLICAS translated), and
+// the id is still new afterwards.
+func TestTransactionStateMinISR(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := &fakeCluster{epoch: 100, controllerID: 1}
+		b := newClusterBroker(t, cl, map[string]string{"transaction.state.log.replication.factor": "2"})
+		b.cache.Update(func(e *metadata.Edit) {
+			e.SetBrokers([]metadata.Broker{{ID: 0, Host: "127.0.0.1", Port: 9092}, {ID: 1, Host: "h1", Port: 2}})
+		})
+		wantCode(t, "first lookup", do[*kmsg.FindCoordinatorResponse](b, 3, findCoordinatorRequest(1, "tx")).ErrorCode, kerr.CoordinatorNotAvailable)
+		stored, ok := b.store.Topic(txnTopic)
+		if !ok || stored.Configs[config.KeyMinInSyncReplicas] != "2" {
+			t.Fatalf("%s stored as %+v", txnTopic, stored)
+		}
+		lai := do[*kmsg.LeaderAndISRResponse](b, 6, leaderAndIsrRequest(100, txnTopic, 0, 0, 1, []int32{0, 1}, []int32{0}))
+		wantCode(t, "LeaderAndIsr", lai.ErrorCode, nil)
+		b.setPartition(txnTopic, 0, metadataState(0, 1, 0, 1))
+		synctest.Wait()
+		wantCode(t, "InitProducerId with the ISR below min.insync.replicas",
+			do[*kmsg.InitProducerIDResponse](b, 4, initTxnRequest("tx", 60000)).ErrorCode, kerr.CoordinatorNotAvailable)
+		if end := b.rm.Partition(txnTopic, 0).Log.EndOffset(); end != 0 {
+			t.Errorf("%d records written below min.insync.replicas", end)
+		}
+	})
+}
