@@ -122,10 +122,11 @@ type result struct {
 }
 
 // runWorkload creates a topic of one partition, produces n records of size
-// bytes with acks=1 and consumes them back, timing each phase.
-func runWorkload(b *testing.B, s *server, topic string, n, size int) result {
+// bytes with acks=1 and consumes them back, timing each phase. opts go to
+// every client (TLS).
+func runWorkload(b *testing.B, s *server, topic string, n, size int, opts ...kgo.Opt) result {
 	ctx := context.Background()
-	adm, err := kgo.NewClient(kgo.SeedBrokers(s.addr))
+	adm, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(s.addr)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,10 +134,10 @@ func runWorkload(b *testing.B, s *server, topic string, n, size int) result {
 	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
 		b.Fatal(err)
 	}
-	prod, err := kgo.NewClient(kgo.SeedBrokers(s.addr), kgo.DefaultProduceTopic(topic),
+	prod, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(s.addr), kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(),
 		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.ProducerLinger(0),
-		kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16))
+		kgo.ProducerBatchMaxBytes(1 << 20), kgo.MaxBufferedRecords(1 << 16)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -167,9 +168,9 @@ func runWorkload(b *testing.B, s *server, topic string, n, size int) result {
 	default:
 	}
 
-	cons, err := kgo.NewClient(kgo.SeedBrokers(s.addr),
+	cons, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(s.addr),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
-		kgo.FetchMaxBytes(32<<20), kgo.FetchMaxPartitionBytes(16<<20))
+		kgo.FetchMaxBytes(32 << 20), kgo.FetchMaxPartitionBytes(16 << 20)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

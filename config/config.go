@@ -4,12 +4,13 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"samsa/security"
 )
 
 // Config is the broker's server configuration, with Kafka's keys
@@ -17,13 +18,33 @@ import (
 // (the table in keys.go); code reads fields, never keys.
 type Config struct {
 	BrokerID            int32      // broker.id (node.id)
-	Listeners           []Listener // listeners
+	Listeners           []Listener // listeners, resolved with listener.security.protocol.map
 	AdvertisedListeners []Listener // advertised.listeners; listeners when unset
-	LogDirs             []string   // log.dirs (log.dir)
-	NumPartitions       int32      // num.partitions
-	DefaultReplication  int16      // default.replication.factor
-	AutoCreateTopics    bool       // auto.create.topics.enable
-	DeleteTopicEnable   bool       // delete.topic.enable
+	// ListenerProtocols is listener.security.protocol.map: the protocol of
+	// each listener name.
+	ListenerProtocols map[string]security.Protocol
+	// InterBrokerListener is the listener brokers reach each other on:
+	// inter.broker.listener.name, or the one named after
+	// security.inter.broker.protocol.
+	InterBrokerListener string
+	// ControlPlaneListener is control.plane.listener.name; "" when unset.
+	ControlPlaneListener string
+	listenerText         listenerText // the listener keys as configured
+	// SSL is the broker-level ssl.* keys; SSLFor applies a listener's own.
+	SSL security.SSLConfig
+	// PasswordEncoder encrypts dynamic password configs stored in
+	// ZooKeeper (password.encoder.*); PasswordEncoderOldSecret is
+	// password.encoder.old.secret.
+	PasswordEncoder          security.PasswordEncoder
+	PasswordEncoderOldSecret string
+	// ListenerOverrides holds listener.name.<listener>.<key> settings: by
+	// listener name (upper case), then key.
+	ListenerOverrides  map[string]map[string]string
+	LogDirs            []string // log.dirs (log.dir)
+	NumPartitions      int32    // num.partitions
+	DefaultReplication int16    // default.replication.factor
+	AutoCreateTopics   bool     // auto.create.topics.enable
+	DeleteTopicEnable  bool     // delete.topic.enable
 
 	SocketRequestMaxBytes        int32          // socket.request.max.bytes
 	ConnectionsMaxIdle           time.Duration  // connections.max.idle.ms
@@ -50,6 +71,10 @@ type Config struct {
 
 	ProducerIDExpiration      time.Duration // producer.id.expiration.ms
 	ProducerIDExpirationCheck time.Duration // producer.id.expiration.check.interval.ms
+
+	AuthorizerClassName       string // authorizer.class.name; empty: no authorization
+	SuperUsers                string // super.users, as configured (security/acl parses it)
+	AllowEveryoneIfNoACLFound bool   // allow.everyone.if.no.acl.found
 
 	// ZooKeeper mode and the cluster (keys.go marks them ZooKeeper): parsed,
 	// validated and described; a standalone broker does not use them.
@@ -104,17 +129,6 @@ type Config struct {
 	// default value.
 	explicit map[string]bool
 }
-
-// Listener is one entry of listeners or advertised.listeners.
-type Listener struct {
-	Name string // PLAINTEXT
-	Host string
-	Port int32
-}
-
-func (l Listener) Addr() string { return net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port))) }
-
-func (l Listener) String() string { return l.Name + "://" + l.Addr() }
 
 // Error is an invalid configuration value; the broker exits 2 on it.
 type Error struct {
@@ -171,6 +185,12 @@ func New(props map[string]string, order []string) (*Config, error) {
 	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(applyRank(a), applyRank(b)) })
 	for _, k := range order {
 		v := props[k]
+		if strings.HasPrefix(k, ListenerPrefix) {
+			if err := c.setListenerOverride(k, v); err != nil {
+				return nil, &Error{Key: k, Value: v, Reason: err.Error()}
+			}
+			continue
+		}
 		d, ok := brokerByName[k]
 		if !ok {
 			if _, ok := ignoredKeys[k]; !ok {
@@ -208,6 +228,9 @@ func New(props map[string]string, order []string) (*Config, error) {
 
 // validate makes Kafka's checks across keys.
 func (c *Config) validate() error {
+	if err := c.resolveListeners(); err != nil {
+		return err
+	}
 	if c.MaxConnectionsPerIP == 0 && len(c.MaxConnectionsPerIPOverrides) == 0 {
 		return &Error{Key: "max.connections.per.ip", Value: "0", Reason: "0 refuses every connection; it is allowed only with max.connections.per.ip.overrides"}
 	}

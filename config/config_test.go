@@ -68,7 +68,14 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"num.partitions=zero", "num.partitions"},
 		{"num.partitions=0", "num.partitions"},
 		{"listeners=127.0.0.1:9092", "listeners"},
-		{"listeners=SSL://127.0.0.1:9093", "listeners"},
+		{"listeners=TLS://127.0.0.1:9093", "listeners"},
+		// SSL listeners exist, but the inter-broker listener (PLAINTEXT
+		// by default) must be one of them.
+		{"listeners=SSL://127.0.0.1:9093", "inter.broker.listener.name"},
+		{"listener.security.protocol.map=PLAINTEXT:TLS", "listener.security.protocol.map"},
+		{"listener.name.ssl.ssl.client.auth=always", "listener.name.ssl.ssl.client.auth"},
+		{"listener.name.ssl.log.dirs=/tmp", "listener.name.ssl.log.dirs"},
+		{"listener.name.ssl=x", "listener.name.ssl"},
 		{"auto.create.topics.enable=yes", "auto.create.topics.enable"},
 		{"log.segment.bytes=10", "log.segment.bytes"},
 		{"log.retention.ms=-5", "log.retention.ms"},

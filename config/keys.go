@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,22 +20,12 @@ import (
 //
 // Defaults, types, ranges and wording follow Kafka 3.x (ZooKeeper mode)
 // unless the Doc says otherwise.
-var defs = []*Def{
+var defs = append([]*Def{
 	// The broker and its listeners.
 	{Name: "broker.id", Default: "0", Doc: "The broker's ID. It must not exceed reserved.broker.max.id while broker.id.generation.enable is true.",
 		bind: brokerField(intIn[int32](TypeInt, 0, math.MaxInt32), func(c *Config) *int32 { return &c.BrokerID })},
 	{Name: "node.id", Alias: "broker.id", Doc: "The broker's ID (alias of broker.id, which wins when both are set).",
 		bind: brokerField(intIn[int32](TypeInt, 0, math.MaxInt32), func(c *Config) *int32 { return &c.BrokerID })},
-	{Name: "listeners", Default: "PLAINTEXT://127.0.0.1:9092", Doc: "The listener the broker binds: PLAINTEXT://host:port (one; port 0 takes a free port).",
-		bind: custom(TypeString, "PLAINTEXT://host:port", func(c *Config, v string) (err error) {
-			c.Listeners, err = parseListeners(v)
-			return err
-		}, func(c *Config) *string { return describeListeners(c.Listeners) })},
-	{Name: "advertised.listeners", DefaultFrom: "listeners", Doc: "The listener clients are told to connect to; listeners when unset. The broker fills in an advertised port 0 with the port it bound; listeners still shows what was configured.",
-		bind: custom(TypeString, "PLAINTEXT://host:port", func(c *Config, v string) (err error) {
-			c.AdvertisedListeners, err = parseListeners(v)
-			return err
-		}, func(c *Config) *string { return describeListeners(c.AdvertisedListeners) })},
 	{Name: "log.dirs", Default: "./data", Doc: "The directory holding the logs and the metadata (one directory).",
 		bind: custom(TypeString, "one directory", setLogDirs, func(c *Config) *string { return nullable(strings.Join(c.LogDirs, ",")) })},
 	{Name: "log.dir", Alias: "log.dirs", Doc: "The log directory (alias of log.dirs, which wins when both are set).",
@@ -127,6 +118,8 @@ var defs = []*Def{
 		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.Txn.AbortInterval })},
 	{Name: "transaction.remove.expired.transaction.cleanup.interval.ms", Default: "3600000", Doc: "How often expired transactional ids are removed.",
 		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.Txn.RemoveInterval })},
+	{Name: "transaction.partition.verification.enable", Default: "true", Doc: "Whether the leaders ask the coordinator, before appending a producer's first transactional batch to a partition, that the partition is in its ongoing transaction (KIP-890); refused batches get INVALID_TXN_STATE. Static here (dynamic in Kafka).",
+		bind: brokerField(boolean, func(c *Config) *bool { return &c.Txn.PartitionVerification })},
 
 	// Broker defaults of topic keys: the broker key sets the topic key's
 	// default, in the unit of Scale (DescribeConfigs derives the coarser
@@ -206,6 +199,15 @@ var defs = []*Def{
 	{Name: "follower.replication.throttled.rate", Default: "9223372036854775807", ZooKeeper: true, Doc: "Bytes per second this broker fetches as a follower of the replicas listed in a topic's follower.replication.throttled.replicas.",
 		bind: brokerField(atLeast[int64](TypeLong, 0), func(c *Config) *int64 { return &c.FollowerReplicationThrottledRate })},
 
+	// Authorization (package security/acl): ACLs as Kafka's AclAuthorizer
+	// keeps them in ZooKeeper mode.
+	{Name: "authorizer.class.name", Doc: "The authorizer: kafka.security.authorizer.AclAuthorizer (or its old name kafka.security.auth.SimpleAclAuthorizer) checks every request against the ACLs, kept where Kafka keeps them (ZooKeeper's /kafka-acl znodes; the metadata file of a standalone broker). Empty: no authorization, every request is allowed.",
+		bind: brokerField(text(strings.Join(AuthorizerClassNames, ", ")+" or empty", checkAuthorizer), func(c *Config) *string { return &c.AuthorizerClassName })},
+	{Name: "super.users", Doc: "Principals allowed everything whatever the ACLs, separated by semicolons: User:admin;User:ANONYMOUS. Read by the authorizer.",
+		bind: brokerField(text("principal;principal;...", checkSuperUsers), func(c *Config) *string { return &c.SuperUsers })},
+	{Name: "allow.everyone.if.no.acl.found", Default: "false", Doc: "Whether the authorizer allows everyone on a resource that no ACL applies to.",
+		bind: brokerField(boolean, func(c *Config) *bool { return &c.AllowEveryoneIfNoACLFound })},
+
 	// Topic keys. BrokerKey names the broker key setting the default.
 	{Scope: ScopeTopic, Name: KeyCleanupPolicy, Default: "delete", BrokerKey: "log.cleanup.policy",
 		Doc:  "Retention policy of old segments: delete (retention.ms, retention.bytes), compact (keep the latest record of each key), or both.",
@@ -279,7 +281,7 @@ var defs = []*Def{
 	{Scope: ScopeTopic, Name: KeyUncleanLeaderElectionEnable, Default: "false", BrokerKey: "unclean.leader.election.enable", ZooKeeper: true,
 		Doc:  "Whether a replica out of the in-sync set may become leader when no in-sync replica is alive, losing the records it lacks.",
 		bind: topicField(boolean, func(t *TopicConfig) *bool { return &t.UncleanLeaderElection })},
-}
+}, securityDefs...)
 
 // The topic keys, for code that builds a topic's overrides (the table
 // defines each with its constant).
@@ -393,35 +395,29 @@ func setConnectionsPerIPOverrides(c *Config, v string) error {
 	}
 	return nil
 }
-func parseListeners(v string) ([]Listener, error) {
-	var out []Listener
-	for _, item := range strings.Split(v, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		name, addr, ok := strings.Cut(item, "://")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%q is not NAME://host:port", item)
-		}
-		if name != "PLAINTEXT" {
-			return nil, fmt.Errorf("listener %q: only PLAINTEXT is supported", name)
-		}
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %v", item, err)
-		}
-		p, err := parseInt(port, 0, 65535)
-		if err != nil {
-			return nil, fmt.Errorf("%q: port %v", item, err)
-		}
-		out = append(out, Listener{Name: name, Host: host, Port: int32(p)})
+
+// AuthorizerClassNames are the authorizer.class.name values that turn the
+// authorizer on: Kafka's ZooKeeper-mode AclAuthorizer under its current
+// and its pre-2.4 name.
+var AuthorizerClassNames = []string{"kafka.security.authorizer.AclAuthorizer", "kafka.security.auth.SimpleAclAuthorizer"}
+
+func checkAuthorizer(v string) error {
+	if v == "" || slices.Contains(AuthorizerClassNames, v) {
+		return nil
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no listener given")
+	return fmt.Errorf("the broker's authorizer is Kafka's AclAuthorizer: set %s, or nothing for no authorization", AuthorizerClassNames[0])
+}
+
+// checkSuperUsers checks super.users as Kafka's AclAuthorizer reads it:
+// principals type:name separated by semicolons, each trimmed.
+func checkSuperUsers(v string) error {
+	if v == "" {
+		return nil
 	}
-	if len(out) > 1 {
-		return nil, fmt.Errorf("only one listener is supported")
+	for _, p := range strings.Split(v, ";") {
+		if !strings.Contains(p, ":") {
+			return fmt.Errorf("%q is not a principal principalType:principalName", strings.TrimSpace(p))
+		}
 	}
-	return out, nil
+	return nil
 }

@@ -31,6 +31,27 @@ An unknown broker key is a warning; an invalid value stops the broker with
 exit status 2 and a message naming the key. Types and the valid values are
 Kafka's; "null" is no value.
 
+**Per-listener keys.** Each ` + "`ssl.*`" + ` key may be set for one listener as
+` + "`listener.name.<listener>.<key>`" + ` (the listener's name in lower case), and
+then wins over the broker-wide key for that listener:
+` + "`listener.name.internal.ssl.keystore.location=/etc/samsa/internal.p12`" + `. Values
+of type password are never shown by DescribeConfigs.
+
+**Dynamic keystores (KIP-226).** A TLS listener's keystore and truststore
+keys (` + "`ssl.keystore.type|location|password|key|certificate.chain`" + `,
+` + "`ssl.key.password`" + `, ` + "`ssl.truststore.type|location|password|certificates`" + `)
+are the broker keys that change without a restart, per listener and per
+broker: IncrementalAlterConfigs or AlterConfigs on the broker's BROKER
+resource with ` + "`listener.name.<listener>.<key>`" + ` (` + "`kafka-configs.sh --bootstrap-server ... --entity-type brokers --entity-name <id> --alter --add-config ...`" + `).
+The new stores are loaded and checked first (same subject and subject
+alternative names unless ` + "`ssl.allow.dn.changes`" + `/` + "`ssl.allow.san.changes`" + `);
+connections accepted afterwards get the new certificate, open ones keep
+theirs. Giving the same location again reloads the file. The values are
+stored where Kafka keeps them, and in force again after a restart: in
+ZooKeeper mode in ` + "`/config/brokers/<id>`" + `, password values encrypted with
+` + "`password.encoder.secret`" + ` (without it they are refused, as in Kafka);
+standalone in the metadata file of the data directory, as given.
+
 `)
 	var standalone, zk []*Def
 	for _, d := range BrokerDefs {

@@ -87,6 +87,28 @@ func alternative(t *testing.T, d *Def) string {
 		"max.connections.per.ip.overrides":      "127.0.0.1:5",
 		"zookeeper.connect":                     "zk1:2181,zk2:2181/samsa",
 		"broker.rack":                           "rack1",
+		"authorizer.class.name":                 "kafka.security.authorizer.AclAuthorizer",
+		"super.users":                           "User:admin;User:ANONYMOUS",
+		"inter.broker.listener.name":            "PLAINTEXT",
+		"listener.security.protocol.map":        "PLAINTEXT:PLAINTEXT,INTERNAL:SSL",
+		"security.inter.broker.protocol":        "SSL",
+		"control.plane.listener.name":           "CONTROLLER",
+		"ssl.enabled.protocols":                 "TLSv1.3",
+		"ssl.cipher.suites":                     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+		"ssl.endpoint.identification.algorithm": "HTTPS",
+		"ssl.principal.mapping.rules":           "RULE:^CN=(.*?),.*$/$1/L,DEFAULT",
+		"ssl.keystore.location":                 "/etc/samsa/broker.jks",
+		"ssl.truststore.location":               "/etc/samsa/trust.jks",
+		"ssl.keystore.password":                 "secret",
+		"ssl.key.password":                      "secret",
+		"ssl.keystore.key":                      "-----BEGIN PRIVATE KEY-----",
+		"ssl.keystore.certificate.chain":        "-----BEGIN CERTIFICATE-----",
+		"ssl.truststore.password":               "secret",
+		"ssl.truststore.certificates":           "-----BEGIN CERTIFICATE-----",
+		"password.encoder.secret":               "secret",
+		"password.encoder.old.secret":           "old",
+		"password.encoder.keyfactory.algorithm": "PBKDF2WithHmacSHA1",
+		"password.encoder.key.length":           "256",
 		KeyLeaderReplicationThrottledReplicas:   "0:1,1:2",
 		KeyFollowerReplicationThrottledReplicas: "*",
 		KeyMinCleanableDirtyRatio:               "0.25",
@@ -124,7 +146,12 @@ func TestEveryBrokerKeySetsAField(t *testing.T) {
 	def := comparable(Default())
 	for _, d := range BrokerDefs {
 		v := alternative(t, d)
-		c, err := New(map[string]string{d.Name: v}, []string{d.Name})
+		props, order := map[string]string{d.Name: v}, []string{d.Name}
+		for k, cv := range companions[d.Name] {
+			props[k] = cv
+			order = append(order, k)
+		}
+		c, err := New(props, order)
 		if err != nil {
 			t.Errorf("%s=%s: %v", d.Name, v, err)
 			continue
@@ -139,6 +166,14 @@ func TestEveryBrokerKeySetsAField(t *testing.T) {
 			t.Errorf("%s=%s: not explicit", d.Name, v)
 		}
 	}
+}
+
+// companions are the keys a key's alternative value needs to be valid:
+// listeners for the inter-broker and control plane listeners to name.
+var companions = map[string]map[string]string{
+	"security.inter.broker.protocol": {"listeners": "PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093"},
+	"control.plane.listener.name": {"listeners": "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"},
 }
 
 func comparable(c *Config) Config {

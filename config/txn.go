@@ -13,4 +13,6 @@ type TxnConfig struct {
 	IDExpiration   time.Duration // transactional.id.expiration.ms
 	AbortInterval  time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	RemoveInterval time.Duration // transaction.remove.expired.transaction.cleanup.interval.ms
+	// PartitionVerification is transaction.partition.verification.enable.
+	PartitionVerification bool
 }

@@ -56,7 +56,15 @@ func (c *Controller) openChannel(b kafkazk.RegisteredBroker) {
 	if old := c.channels[b.ID]; old != nil {
 		old.close()
 	}
-	c.channels[b.ID] = newChannel(b.ID, c.cfg.Dial(b.ID, endpoint(b, c.cfg.Listener)), c.cfg.RequestTimeout, c.log.With("broker", b.ID))
+	// The control plane listener when the broker has it; a broker without
+	// it (not yet restarted with it) on the inter-broker listener.
+	listener := c.cfg.Listener
+	for _, e := range b.Endpoints {
+		if c.cfg.ControlListener != "" && e.Listener == c.cfg.ControlListener {
+			listener = c.cfg.ControlListener
+		}
+	}
+	c.channels[b.ID] = newChannel(b.ID, c.cfg.Dial(b.ID, endpoint(b, listener)), c.cfg.RequestTimeout, c.log.With("broker", b.ID))
 }
 
 // newChannel starts a channel to broker id over conn.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/metadata/kafkazk"
 )
 
 // numbered is a request told apart by its controller epoch.
@@ -269,4 +271,37 @@ func TestRestartedBrokerGetsNewChannel(t *testing.T) {
 			t.Errorf("the restarted broker got\n\t%q\nwant\n\t%q", toNew, want)
 		}
 	})
+}
+
+// nopConn answers nothing; it is never asked.
+type nopConn struct{}
+
+func (nopConn) Request(context.Context, kmsg.Request) (kmsg.Response, error) {
+	return nil, context.Canceled
+}
+func (nopConn) Close() error { return nil }
+
+// TestControlPlaneListener: with a control plane listener the controller
+// dials brokers there, and falls back to the inter-broker listener for a
+// broker without it (Kafka's ControllerChannelManager.addNewBroker).
+func TestControlPlaneListener(t *testing.T) {
+	var dialed []string
+	c := New(Config{BrokerID: 1, Listener: "INTERNAL", ControlListener: "CONTROL",
+		Dial: func(_ int32, addr string) Conn { dialed = append(dialed, addr); return nopConn{} }})
+	c.channels = map[int32]*channel{}
+	c.openChannel(kafkazk.RegisteredBroker{BrokerInfo: kafkazk.BrokerInfo{ID: 2, Endpoints: []kafkazk.Endpoint{
+		{Listener: "EXTERNAL", SecurityProtocol: "SSL", Host: "b2", Port: 9093},
+		{Listener: "INTERNAL", SecurityProtocol: "SSL", Host: "b2", Port: 9095},
+		{Listener: "CONTROL", SecurityProtocol: "PLAINTEXT", Host: "b2", Port: 9096},
+	}}})
+	c.openChannel(kafkazk.RegisteredBroker{BrokerInfo: kafkazk.BrokerInfo{ID: 3, Endpoints: []kafkazk.Endpoint{
+		{Listener: "EXTERNAL", SecurityProtocol: "SSL", Host: "b3", Port: 9093},
+		{Listener: "INTERNAL", SecurityProtocol: "SSL", Host: "b3", Port: 9095},
+	}}})
+	for _, ch := range c.channels {
+		ch.close()
+	}
+	if want := []string{"b2:9096", "b3:9095"}; !slices.Equal(dialed, want) {
+		t.Fatalf("dialed %v, want %v", dialed, want)
+	}
 }

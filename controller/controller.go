@@ -29,8 +29,12 @@ type Config struct {
 	// Dial opens the connection to a broker at addr (its endpoint on
 	// Listener); nil is kclient.New.
 	Dial func(broker int32, addr string) Conn
-	// Listener is the listener name brokers reach each other on.
+	// Listener is the listener name brokers reach each other on: the
+	// LeaderAndIsr live leaders are named at their endpoint on it.
 	Listener string
+	// ControlListener is the listener this controller's requests go to
+	// (control.plane.listener.name); "" is Listener.
+	ControlListener string
 	// UncleanLeaderElection is the broker default of
 	// unclean.leader.election.enable; a topic's config overrides it.
 	UncleanLeaderElection bool

@@ -130,6 +130,7 @@ func kcatProduce(t testing.TB, b *broker, topic string, recs []rec) []rec {
 		}
 		args := []string{"-P", "-b", b.addr, "-t", topic, "-p", strconv.Itoa(int(p)), "-K", "\t",
 			"-X", "enable.idempotence=false", "-X", "acks=all"}
+		args = append(args, b.sec.kcatArgs()...)
 		for _, h := range byPart[p][0].Headers {
 			args = append(args, "-H", h[0]+"="+h[1])
 		}
@@ -167,7 +168,7 @@ func parseKcatJSON(t testing.TB, out []byte) []kcatJSON {
 func kcatConsume(t testing.TB, b *broker, topic string, parts int32, n int) []rec {
 	t.Helper()
 	kcat := needKcat(t)
-	out := runCmd(t, nil, kcat, "-C", "-b", b.addr, "-t", topic, "-o", "beginning", "-e", "-J", "-q")
+	out := runCmd(t, nil, kcat, append([]string{"-C", "-b", b.addr, "-t", topic, "-o", "beginning", "-e", "-J", "-q"}, b.sec.kcatArgs()...)...)
 	var got []rec
 	for _, r := range parseKcatJSON(t, out) {
 		g := rec{Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Payload}
@@ -202,7 +203,7 @@ func pyProduce(prefix string, env ...string) func(t testing.TB, b *broker, topic
 			t.Fatal(err)
 		}
 		var reports []rec
-		if err := json.Unmarshal(runPyEnv(t, env, in, prefix+"-produce", b.addr, topic), &reports); err != nil {
+		if err := json.Unmarshal(runPyEnv(t, append(b.sec.pyEnv(), env...), in, prefix+"-produce", b.addr, topic), &reports); err != nil {
 			t.Fatal(err)
 		}
 		return reports
@@ -214,7 +215,7 @@ func pyConsume(prefix string, env ...string) func(t testing.TB, b *broker, topic
 		t.Helper()
 		needPyClient(t, prefix)
 		var got []rec
-		out := runPyEnv(t, env, nil, prefix+"-consume", b.addr, topic, strconv.Itoa(int(parts)), strconv.Itoa(n))
+		out := runPyEnv(t, append(b.sec.pyEnv(), env...), nil, prefix+"-consume", b.addr, topic, strconv.Itoa(int(parts)), strconv.Itoa(n))
 		if err := json.Unmarshal(out, &got); err != nil {
 			t.Fatalf("%s-consume output %q: %v", prefix, out, err)
 		}
@@ -254,6 +255,7 @@ func saramaProduceAt(v sarama.KafkaVersion) func(t testing.TB, b *broker, topic 
 
 func saramaProduceWith(t testing.TB, b *broker, cfg *sarama.Config, topic string, recs []rec) []rec {
 	t.Helper()
+	b.sec.sarama(cfg)
 	p, err := sarama.NewSyncProducer([]string{b.addr}, cfg)
 	if err != nil {
 		t.Fatalf("sarama producer: %v", err)
@@ -298,6 +300,7 @@ func saramaConsumeAt(v sarama.KafkaVersion) func(t testing.TB, b *broker, topic 
 
 func saramaConsumeWith(t testing.TB, b *broker, cfg *sarama.Config, topic string, parts int32, n int) []rec {
 	t.Helper()
+	b.sec.sarama(cfg)
 	c, err := sarama.NewConsumer([]string{b.addr}, cfg)
 	if err != nil {
 		t.Fatalf("sarama consumer: %v", err)

@@ -59,6 +59,9 @@ type clusterOpts struct {
 	overrides []string       // for every broker
 	// perBroker adds overrides for broker id (1-based).
 	perBroker func(id int32) []string
+	// extra names listeners every broker binds besides PLAINTEXT (their
+	// protocols in overrides).
+	extra []string
 }
 
 // startCluster starts n brokers (ids 1..n) in parallel and waits until all
@@ -71,7 +74,7 @@ func startCluster(t testing.TB, n int, o clusterOpts) *kcluster {
 		if o.perBroker != nil {
 			extra = o.perBroker(id)
 		}
-		c.addBroker(id, append(slices.Clone(o.overrides), extra...)...)
+		c.addBroker(id, append(slices.Clone(o.overrides), extra...)...).extra = o.extra
 	}
 	c.startAll(c.brokers...)
 	c.waitConverged()

@@ -153,6 +153,13 @@ type broker struct {
 	log       *lockedBuffer
 	id        int32 // broker.id in a cluster (startCluster); 0 standalone
 	paused    bool  // stopped with SIGSTOP (pause), not yet resumed
+	// extra names listeners the broker binds besides PLAINTEXT, each on
+	// a free loopback port of its own (extraAddrs, chosen with addr);
+	// their protocols come from the overrides.
+	extra      []string
+	extraAddrs map[string]string
+	// sec, when set, is how clients connect to addr: TLS (via).
+	sec *clientSec
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
@@ -203,6 +210,12 @@ func (b *broker) startFresh() error {
 		if b.adminAddr, err = freeAddrErr(); err != nil {
 			return err
 		}
+		b.extraAddrs = map[string]string{}
+		for _, name := range b.extra {
+			if b.extraAddrs[name], err = freeAddrErr(); err != nil {
+				return err
+			}
+		}
 		err = b.start()
 		if err == nil {
 			return nil
@@ -250,9 +263,13 @@ func (b *broker) start() error {
 		return errors.New("broker already running")
 	}
 	b.starts++
+	listeners := "PLAINTEXT://" + b.addr
+	for _, name := range b.extra {
+		listeners += "," + name + "://" + b.extraAddrs[name]
+	}
 	args := []string{"broker",
 		"--override", "log.dirs=" + b.dir,
-		"--override", "listeners=PLAINTEXT://" + b.addr,
+		"--override", "listeners=" + listeners,
 		"--override", "admin.listener=" + b.adminAddr,
 	}
 	for _, o := range b.overrides {
@@ -365,6 +382,7 @@ func (b *broker) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.RetryTimeout(10 * time.Second),
 	}, opts...)
+	all = append(all, b.sec.kgo()...)
 	cl, err := kgo.NewClient(all...)
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,10 @@ func TestEveryVersion(t *testing.T) {
 	topicID := md.Topics[0].TopicID
 	cpTopic, cpCount := "ver.grow", int32(1)
 	b.newTopic(t, cpTopic, 1, nil)
+	// The transactions EndTxn ends get their markers here, not in
+	// ver.data, whose offsets are all records.
+	const endTopic = "ver.txn"
+	b.newTopic(t, endTopic, 1, nil)
 	ctName := func(v int16) string { return "ver.created." + strconv.Itoa(int(v)) }
 
 	// Group members to act as, joined and synced over conn.
@@ -506,7 +510,7 @@ func TestEveryVersion(t *testing.T) {
 			add := kmsg.NewPtrAddPartitionsToTxnRequest()
 			add.SetVersion(3)
 			add.TransactionalID, add.ProducerID, add.ProducerEpoch = id, pid, epoch
-			add.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: topic, Partitions: []int32{0}}}
+			add.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: endTopic, Partitions: []int32{0}}}
 			if errs := errorCodes(conn.roundTrip(t, add)); len(errs) > 0 {
 				t.Fatalf("AddPartitionsToTxn v3 of %s: %v", id, errs)
 			}
@@ -525,6 +529,46 @@ func TestEveryVersion(t *testing.T) {
 			rp.Offset = 1
 			rt.Partitions = append(rt.Partitions, rp)
 			req.Topics = append(req.Topics, rt)
+			return req
+		}},
+		// Only the coordinator of a standalone broker writes markers, in
+		// process.
+		27: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrWriteTxnMarkersRequest()
+			m := kmsg.NewWriteTxnMarkersRequestMarker()
+			m.ProducerID, m.ProducerEpoch, m.Committed = 1, 0, true
+			m.Topics = []kmsg.WriteTxnMarkersRequestMarkerTopic{{Topic: topic, Partitions: []int32{0}}}
+			req.Markers = append(req.Markers, m)
+			return req
+		}},
+		// No authorizer (authorizer.class.name unset): the ACL APIs are
+		// SECURITY_DISABLED.
+		29: {refused: kerr.SecurityDisabled, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDescribeACLsRequest()
+			req.ResourceType, req.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny
+			req.Operation, req.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+			if v == 0 {
+				req.ResourcePatternType = kmsg.ACLResourcePatternTypeLiteral
+			}
+			return req
+		}},
+		30: {refused: kerr.SecurityDisabled, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrCreateACLsRequest()
+			c := kmsg.NewCreateACLsRequestCreation()
+			c.ResourceType, c.ResourceName, c.ResourcePatternType = kmsg.ACLResourceTypeTopic, topic, kmsg.ACLResourcePatternTypeLiteral
+			c.Principal, c.Host, c.Operation, c.PermissionType = "User:alice", "*", kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow
+			req.Creations = append(req.Creations, c)
+			return req
+		}},
+		31: {refused: kerr.SecurityDisabled, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDeleteACLsRequest()
+			f := kmsg.NewDeleteACLsRequestFilter()
+			f.ResourceType, f.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny
+			f.Operation, f.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+			if v == 0 {
+				f.ResourcePatternType = kmsg.ACLResourcePatternTypeLiteral
+			}
+			req.Filters = append(req.Filters, f)
 			return req
 		}},
 		keyDescribeProducers: {req: func(v int16) kmsg.Request {

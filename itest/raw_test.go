@@ -2,6 +2,7 @@ package itest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -37,6 +38,18 @@ func (b *broker) dialFrom(t testing.TB, src string) *rawConn {
 	c, err := d.Dial("tcp", b.addr)
 	if err != nil {
 		t.Fatalf("dial %s from %q: %v", b.addr, src, err)
+	}
+	if b.sec != nil {
+		// A TLS listener (tls_test.go): the handshake first.
+		cfg := b.sec.cfg.Clone()
+		cfg.ServerName = "localhost"
+		tc := tls.Client(c, cfg)
+		tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("TLS handshake with %s: %v", b.addr, err)
+		}
+		tc.SetDeadline(time.Time{})
+		c = tc
 	}
 	t.Cleanup(func() { c.Close() })
 	return &rawConn{Conn: c, fmt: kmsg.NewRequestFormatter(kmsg.FormatterClientID("samsa-itest"))}

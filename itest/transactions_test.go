@@ -1,10 +1,3 @@
-//go:build txnpartition
-
-// These tests need the partition side of transactions (transactional
-// Produce, WriteTxnMarkers, read_committed Fetch and their helpers in
-// itest/txn_test.go), built on another branch: with both in, the
-// constraint above goes. Until then: go test -tags txnpartition.
-
 package itest
 
 // Transactions end to end (KIP-98, KIP-447, KIP-890 part 1) with real

@@ -8,14 +8,24 @@ package kafkaapi
 // holds whole batches, at least one for the first partition with data
 // even past the byte limits (KIP-74); later partitions stop at max_bytes
 // and partition_max_bytes. Consumers read up to the high watermark;
-// read_committed reads up to the last stable offset (the high watermark:
-// no transactions yet). Long polling: with fewer than min_bytes available
-// the request waits up to max_wait_ms for an append to any partition it
-// reads, woken by the append (no polling loop), or until the connection or
-// the broker shuts down. Fetch sessions (KIP-227, v7+): see
+// read_committed (isolation_level 1, KIP-98) reads up to the last stable
+// offset (below every undecided transaction) and gets the aborted
+// transactions (producer id, first offset) of what it reads, from the
+// transaction index, while the records still go out with sendfile;
+// read_uncommitted gets a null list. Every response carries the last
+// stable offset. Long polling: with fewer than min_bytes available the
+// request waits up to max_wait_ms for an append to any partition it reads
+// (for read_committed, a move of the last stable offset), woken by the
+// change (no polling loop), or until the connection or the broker shuts
+// down. Fetch sessions (KIP-227, v7+): see
 // fetchsession.go. Leader epochs are checked (v9+,
 // KIP-320). A Fetch below v10 whose data holds a zstd batch gets
 // UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).
+// Authorization, as KafkaApis: a follower (replica_id >= 0) needs
+// ClusterAction on the cluster, a consumer Read on each topic; a partition
+// refused is TOPIC_AUTHORIZATION_FAILED (all of a follower's), is not read
+// and does not end a long poll. A session's partitions are checked at
+// every fetch.
 
 import (
 	"time"
@@ -25,6 +35,7 @@ import (
 
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 func init() { registerHot(1, 4, 12, serveFetch) }
@@ -68,9 +79,14 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	if req.MaxWaitMillis > 0 {
 		deadline = time.Now().Add(h.cfg.FetchWait(req.MaxWaitMillis))
 	}
+	all, denied := req, fetchDenied(rc, req)
+	if denied != nil {
+		req = withoutTopics(req, denied)
+	}
 	for {
 		topics, bytes, anyErr := h.rm.ReadFetch(rc.version, req)
-		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) {
+		if bytes >= int64(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) || (denied != nil && len(req.Topics) == 0) {
+			topics = withDenied(all, topics, denied)
 			if sess != nil {
 				topics = sess.Respond(topics, epoch, full)
 			}
@@ -89,10 +105,73 @@ func serveFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		if !h.rm.WaitForAppend(rc.conn.Context(), topics, deadline) {
 			// The connection or the broker is closing: answer with what there is.
 			topics, _, _ := h.rm.ReadFetch(rc.version, req)
+			topics = withDenied(all, topics, denied)
 			if sess != nil {
 				topics = sess.Respond(topics, epoch, full)
 			}
 			return encodeFetch(rc, 0, sessionID, topics)
 		}
 	}
+}
+
+// fetchDenied returns the topics of a fetch its sender may not read, nil
+// for none.
+func fetchDenied(rc *reqCtx, req *kmsg.FetchRequest) map[string]bool {
+	if rc.h.authz == nil {
+		return nil
+	}
+	var ok allowed
+	if req.ReplicaID >= 0 {
+		if rc.authorizeCluster(acl.OpClusterAction) {
+			return nil
+		}
+		ok = allowed{}
+	} else {
+		ok = rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.FetchRequestTopic) string { return t.Topic }), false)
+	}
+	var denied map[string]bool
+	for _, t := range req.Topics {
+		if !ok.has(t.Topic) {
+			if denied == nil {
+				denied = map[string]bool{}
+			}
+			denied[t.Topic] = true
+		}
+	}
+	return denied
+}
+
+// withoutTopics is req without the denied topics.
+func withoutTopics(req *kmsg.FetchRequest, denied map[string]bool) *kmsg.FetchRequest {
+	out := *req
+	out.Topics = nil
+	for _, t := range req.Topics {
+		if !denied[t.Topic] {
+			out.Topics = append(out.Topics, t)
+		}
+	}
+	return &out
+}
+
+// withDenied puts the denied topics' partitions, refused, among those read,
+// in the request's order (a session's answer follows its partitions').
+func withDenied(req *kmsg.FetchRequest, read []replica.FetchTopic, denied map[string]bool) []replica.FetchTopic {
+	if denied == nil {
+		return read
+	}
+	out := make([]replica.FetchTopic, 0, len(req.Topics))
+	for _, t := range req.Topics {
+		if !denied[t.Topic] {
+			out = append(out, read[0])
+			read = read[1:]
+			continue
+		}
+		ft := replica.FetchTopic{Name: t.Topic}
+		for _, p := range t.Partitions {
+			ft.Parts = append(ft.Parts, replica.FetchPart{Partition: p.Partition, Offset: p.FetchOffset, ErrCode: kerr.TopicAuthorizationFailed.Code,
+				HW: -1, LSO: -1, LogStart: -1, AbortedNull: true, Diverging: replica.Diverging{Epoch: -1, EndOffset: -1}})
+		}
+		out = append(out, ft)
+	}
+	return out
 }

@@ -2,7 +2,10 @@ package kafkaapi
 
 // Metadata (key 3), versions 0-12.
 //
-// Brokers (this one, at its advertised listener), the cluster ID (v2+), the
+// Brokers at their endpoints on the listener the request came in on (a
+// broker without that listener is left out, as Kafka does; a partition
+// led by one is LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before),
+// the cluster ID (v2+), the
 // controller (v1+: this broker), and topics with their partitions: leader,
 // leader epoch (v7+), replicas, ISR, offline replicas (v5+), topic IDs
 // (v10+). A null topic list (v1+) or an empty one (v0) asks for every
@@ -11,34 +14,33 @@ package kafkaapi
 // does, and answered as Kafka answers them: LEADER_NOT_AVAILABLE with no
 // partitions (creation is asynchronous there; clients retry and see the
 // topic in their next request), or the error that refused the creation.
-// v12 may name topics by ID (KIP-516). Authorized operations
-// (KIP-430) are reported as everything allowed when asked for.
+// v12 may name topics by ID (KIP-516). Authorization, as KafkaApis: a
+// topic needs Describe (all topics: those without are left out; named: they
+// are TOPIC_AUTHORIZATION_FAILED, existing or not), auto-creation Create on
+// the cluster or on the topic (TOPIC_AUTHORIZATION_FAILED); the KIP-430
+// authorized operations, when asked, are computed from the ACLs, the
+// cluster's only for a principal with Describe on it (else 0).
 
 import (
+	"math"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/admin"
 	"samsa/metadata"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(3, 0, 12, serveMetadata) }
-
-// allTopicOperations and allClusterOperations are the KIP-430 bitfields of
-// every operation Kafka defines on a topic (read, write, create, delete,
-// alter, describe, describe configs, alter configs) and on the cluster
-// (create, alter, describe, cluster action, describe configs, alter
-// configs, idempotent write), by AclOperation code.
-const allTopicOperations = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10 | 1<<11
-const allClusterOperations = 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12
 
 func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.MetadataRequest)
 	h := rc.h
 	snap := h.cache.Load()
 	resp := kmsg.NewPtrMetadataResponse()
-	for _, b := range snap.Brokers {
+	for _, b := range snap.BrokersOn(rc.conn.Listener()) {
 		br := kmsg.NewMetadataResponseBroker()
 		br.NodeID, br.Host, br.Port, br.Rack = b.ID, b.Host, b.Port, b.Rack
 		resp.Brokers = append(resp.Brokers, br)
@@ -46,31 +48,82 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	resp.ClusterID = strptr(snap.ClusterID)
 	resp.ControllerID = snap.ControllerID
 	if req.IncludeClusterAuthorizedOperations {
-		resp.AuthorizedOperations = allClusterOperations
+		resp.AuthorizedOperations = 0
+		if rc.authorizeCluster(acl.OpDescribe) {
+			resp.AuthorizedOperations = rc.authorizedOperations(acl.ResourceCluster, acl.ClusterName)
+		}
+	}
+	ops := func(name string) int32 {
+		if !req.IncludeTopicAuthorizedOperations {
+			return math.MinInt32 // the schema's default: not asked
+		}
+		return rc.authorizedOperations(acl.ResourceTopic, name)
 	}
 
 	all := req.Topics == nil || (rc.version == 0 && len(req.Topics) == 0)
 	autoCreate := h.cfg.AutoCreateTopics && (rc.version < 4 || req.AllowAutoTopicCreation)
 	if all {
-		for _, name := range snap.TopicNames() {
-			resp.Topics = append(resp.Topics, metadataTopic(snap.Topic(name), req.IncludeTopicAuthorizedOperations))
+		// Topics the principal may not describe are left out, quietly.
+		names := snap.TopicNames()
+		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, names, true)
+		for _, name := range names {
+			if describable.has(name) {
+				resp.Topics = append(resp.Topics, metadataTopic(rc, snap, snap.Topic(name), ops(name)))
+			}
 		}
 		return rc.respond(resp)
+	}
+	var describable, creatable allowed
+	if h.authz != nil {
+		var names, missing []string
+		for _, rt := range req.Topics {
+			if rt.Topic != nil {
+				names = append(names, *rt.Topic)
+			} else if t := snap.TopicByID(metadata.TopicID(rt.TopicID)); t != nil {
+				names = append(names, t.Name)
+			}
+		}
+		describable = rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, names, false)
+		for _, rt := range req.Topics {
+			if rt.Topic != nil && describable.has(*rt.Topic) && snap.Topic(*rt.Topic) == nil {
+				missing = append(missing, *rt.Topic)
+			}
+		}
+		// Auto-creation needs Create on the cluster or on the topic.
+		if autoCreate && len(missing) > 0 && !rc.authorizeAction(acl.Action{Operation: acl.OpCreate, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
+			creatable = rc.filterAuthorized(acl.OpCreate, acl.ResourceTopic, missing, false)
+		}
 	}
 	for _, rt := range req.Topics {
 		var t *metadata.TopicInfo
 		switch {
 		case rt.Topic != nil:
+			if !describable.has(*rt.Topic) {
+				// Whether it exists is not disclosed; no topic ID either.
+				resp.Topics = append(resp.Topics, refusedTopic(rt.Topic, [16]byte{}, false))
+				continue
+			}
 			t = snap.Topic(*rt.Topic)
 			if t == nil && autoCreate {
-				resp.Topics = append(resp.Topics, h.autoCreate(*rt.Topic))
+				if !creatable.has(*rt.Topic) {
+					resp.Topics = append(resp.Topics, refusedTopic(rt.Topic, [16]byte{}, metadata.IsInternal(*rt.Topic)))
+					continue
+				}
+				mt := h.autoCreate(*rt.Topic)
+				mt.AuthorizedOperations = ops(*rt.Topic)
+				resp.Topics = append(resp.Topics, mt)
 				continue
 			}
 		case rt.TopicID != [16]byte{}:
 			t = snap.TopicByID(metadata.TopicID(rt.TopicID))
+			if t != nil && !describable.has(t.Name) {
+				// Topic IDs are not secret: the ID comes back, the name not.
+				resp.Topics = append(resp.Topics, refusedTopic(nil, rt.TopicID, false))
+				continue
+			}
 		}
 		if t != nil {
-			resp.Topics = append(resp.Topics, metadataTopic(t, req.IncludeTopicAuthorizedOperations))
+			resp.Topics = append(resp.Topics, metadataTopic(rc, snap, t, ops(t.Name)))
 			continue
 		}
 		mt := kmsg.NewMetadataResponseTopic()
@@ -78,12 +131,24 @@ func serveMetadata(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		if rt.Topic == nil {
 			mt.ErrorCode = kerr.UnknownTopicID.Code
-		} else if err := metadata.ValidTopicName(*rt.Topic); err != nil {
-			mt.ErrorCode = kerr.InvalidTopicException.Code
+		} else {
+			if err := metadata.ValidTopicName(*rt.Topic); err != nil {
+				mt.ErrorCode = kerr.InvalidTopicException.Code
+			}
+			mt.AuthorizedOperations = ops(*rt.Topic)
 		}
 		resp.Topics = append(resp.Topics, mt)
 	}
 	return rc.respond(resp)
+}
+
+// refusedTopic is Kafka's answer for a topic the principal may not
+// describe (or create): TOPIC_AUTHORIZATION_FAILED, no partitions.
+func refusedTopic(name *string, id [16]byte, internal bool) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic, mt.TopicID, mt.IsInternal = name, id, internal
+	mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+	return mt
 }
 
 // autoCreate creates a topic for a metadata request and answers for it as
@@ -110,14 +175,14 @@ func (h *Handler) autoCreate(name string) kmsg.MetadataResponseTopic {
 	return mt
 }
 
-func metadataTopic(t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {
+// metadataTopic is a topic's answer on the client's listener, with its
+// KIP-430 authorized operations (math.MinInt32: not asked).
+func metadataTopic(rc *reqCtx, snap *metadata.Snapshot, t *metadata.TopicInfo, ops int32) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	mt.Topic = strptr(t.Name)
 	mt.TopicID = t.ID
 	mt.IsInternal = t.Internal
-	if ops {
-		mt.AuthorizedOperations = allTopicOperations
-	}
+	mt.AuthorizedOperations = ops
 	for i, p := range t.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
 		mp.Partition = int32(i)
@@ -131,6 +196,12 @@ func metadataTopic(t *metadata.TopicInfo, ops bool) kmsg.MetadataResponseTopic {
 		}
 		if p.Leader < 0 {
 			mp.ErrorCode = kerr.LeaderNotAvailable.Code
+		} else if _, ok := snap.BrokerOn(p.Leader, rc.conn.Listener()); !ok && snap.Alive(p.Leader) {
+			// The leader has no endpoint on the client's listener.
+			mp.Leader, mp.ErrorCode = -1, kerr.LeaderNotAvailable.Code
+			if rc.version >= 6 {
+				mp.ErrorCode = kerr.ListenerNotFound.Code
+			}
 		}
 		mt.Partitions = append(mt.Partitions, mp)
 	}

@@ -11,7 +11,8 @@ package kafkaapi
 // one applied is ignored with STALE_CONTROLLER_EPOCH. Partitions this broker
 // comes to lead or stops leading are told to the cluster layer (the group
 // coordinator loads or drops __consumer_offsets partitions, the transaction
-// coordinator __transaction_state partitions).
+// coordinator __transaction_state partitions). The sender needs
+// ClusterAction on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"errors"
@@ -37,7 +38,7 @@ func serveLeaderAndIsr(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		leaderAndIsrPartitions(rc.version, resp, req, nil, code)
 		return rc.respond(resp)
 	}
-	if err := h.fromController(req.BrokerEpoch); err != nil {
+	if err := rc.fromController(req.BrokerEpoch); err != nil {
 		h.log.Warn("refusing LeaderAndIsr", "controller", req.ControllerID, "controller.epoch", req.ControllerEpoch, "broker.epoch", req.BrokerEpoch, "err", err.Message, "remote", rc.conn.RemoteAddr())
 		return fail(err.Code)
 	}

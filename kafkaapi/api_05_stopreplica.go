@@ -6,7 +6,8 @@ package kafkaapi
 // replica moved away), deletes their logs. Fencing as LeaderAndIsr: broker
 // epoch, controller epoch, and per partition (v3+) a leader epoch older than
 // the one applied is FENCED_LEADER_EPOCH (-2 marks a topic being deleted and
-// is never fenced).
+// is never fenced). The sender needs ClusterAction on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"errors"
@@ -44,7 +45,7 @@ func serveStopReplica(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		return rc.respond(resp)
 	}
-	if err := h.fromController(req.BrokerEpoch); err != nil {
+	if err := rc.fromController(req.BrokerEpoch); err != nil {
 		h.log.Warn("refusing StopReplica", "controller", req.ControllerID, "err", err.Message, "remote", rc.conn.RemoteAddr())
 		resp.ErrorCode = err.Code
 		return answer(nil, err.Code)

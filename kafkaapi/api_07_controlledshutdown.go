@@ -8,7 +8,8 @@ package kafkaapi
 // broker still leads (none once every leadership moved; a partition with no
 // other in-sync replica stays). Any other broker answers NOT_CONTROLLER, a
 // standalone one CLUSTER_AUTHORIZATION_FAILED; a broker epoch that is not
-// the broker's current one STALE_BROKER_EPOCH (v2+).
+// the broker's current one STALE_BROKER_EPOCH (v2+). The sender needs
+// ClusterAction on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"context"
@@ -17,15 +18,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(7, 1, 3, serveControlledShutdown) }
 
 func serveControlledShutdown(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ControlledShutdownRequest)
-	h := rc.h
 	resp := kmsg.NewPtrControlledShutdownResponse()
-	ctl, code := h.activeController()
+	ctl, code := rc.activeController(acl.OpClusterAction)
 	if ctl == nil {
 		resp.ErrorCode = code
 		return rc.respond(resp)

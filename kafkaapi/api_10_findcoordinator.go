@@ -12,7 +12,11 @@ package kafkaapi
 // is still its leader's: the coordinators answer
 // COORDINATOR_LOAD_IN_PROGRESS meanwhile. v4 (KIP-699) batches keys; v5
 // (KIP-890) may answer TRANSACTION_ABORTABLE, which this broker never
-// does. Other key types are INVALID_REQUEST.
+// does. Other key types are INVALID_REQUEST. A key needs Describe on its
+// group (GROUP_AUTHORIZATION_FAILED) or transactional id
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), asked first, as Kafka does. The
+// coordinator is named at its endpoint on the listener the request came
+// in on.
 
 import (
 	"strconv"
@@ -21,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(10, 0, 5, serveFindCoordinator) }
@@ -33,7 +38,15 @@ func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		keys = []string{req.CoordinatorKey}
 	}
 	for _, key := range keys {
-		c := rc.h.findCoordinator(req.CoordinatorType, key)
+		var c kmsg.FindCoordinatorResponseCoordinator
+		switch {
+		case req.CoordinatorType == 0 && !rc.authorize(acl.OpDescribe, acl.ResourceGroup, key):
+			c = coordinatorRefused(key, kerr.GroupAuthorizationFailed)
+		case req.CoordinatorType == 1 && !rc.authorize(acl.OpDescribe, acl.ResourceTransactionalID, key):
+			c = coordinatorRefused(key, kerr.TransactionalIDAuthorizationFailed)
+		default:
+			c = rc.h.findCoordinator(req.CoordinatorType, key, rc.conn.Listener())
+		}
 		if rc.version < 4 {
 			resp.ErrorCode, resp.ErrorMessage = c.ErrorCode, c.ErrorMessage
 			resp.NodeID, resp.Host, resp.Port = c.NodeID, c.Host, c.Port
@@ -44,7 +57,15 @@ func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	return rc.respond(resp)
 }
 
-func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinatorResponseCoordinator {
+// coordinatorRefused is the answer for a key the principal may not
+// describe: no node.
+func coordinatorRefused(key string, err *kerr.Error) kmsg.FindCoordinatorResponseCoordinator {
+	c := kmsg.NewFindCoordinatorResponseCoordinator()
+	c.Key, c.NodeID, c.Port, c.ErrorCode, c.ErrorMessage = key, -1, -1, err.Code, strptr(err.Description)
+	return c
+}
+
+func (h *Handler) findCoordinator(keyType int8, key, listener string) kmsg.FindCoordinatorResponseCoordinator {
 	c := kmsg.NewFindCoordinatorResponseCoordinator()
 	c.Key = key
 	c.NodeID, c.Port = -1, -1
@@ -70,7 +91,7 @@ func (h *Handler) findCoordinator(keyType int8, key string) kmsg.FindCoordinator
 	}
 	snap := h.cache.Load()
 	st, found := snap.Partition(topic, partition)
-	b, ok := snap.Broker(st.Leader)
+	b, ok := snap.BrokerOn(st.Leader, listener)
 	ok = ok && found
 	if !ok {
 		c.ErrorCode = kerr.CoordinatorNotAvailable.Code

@@ -12,17 +12,28 @@ package kafkaapi
 // members (group.instance.id, v5+, KIP-345) replace their previous
 // incarnation without a rebalance when the group is stable; v9 tells a
 // static leader to skip assigning (KIP-814). Session timeouts outside
-// group.min/max.session.timeout.ms are INVALID_SESSION_TIMEOUT.
+// group.min/max.session.timeout.ms are INVALID_SESSION_TIMEOUT. Needs
+// Read on the group (GROUP_AUTHORIZATION_FAILED).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(11, 0, 9, serveJoinGroup) }
 
 func serveJoinGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.JoinGroupRequest)
+	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+		resp := kmsg.NewPtrJoinGroupResponse()
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		if rc.version < 7 {
+			resp.Protocol = new(string) // not nullable before v7
+		}
+		return rc.respond(resp)
+	}
 	return rc.respond(rc.h.groups.JoinGroup(rc.conn.Context(), req, rc.clientID, clientHost(rc)))
 }

@@ -5,16 +5,24 @@ package kafkaapi
 // Keeps a member's session alive: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and
 // FENCED_INSTANCE_ID (v3+) fence stale members; REBALANCE_IN_PROGRESS tells
 // a member to rejoin. While the group's partition loads the answer is
-// success, as in Kafka.
+// success, as in Kafka. Needs Read on the group (GROUP_AUTHORIZATION_FAILED).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(12, 0, 4, serveHeartbeat) }
 
 func serveHeartbeat(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.groups.Heartbeat(kreq.(*kmsg.HeartbeatRequest)))
+	req := kreq.(*kmsg.HeartbeatRequest)
+	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+		resp := kmsg.NewPtrHeartbeatResponse()
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
+	return rc.respond(rc.h.groups.Heartbeat(req))
 }

@@ -5,16 +5,25 @@ package kafkaapi
 // One member (v0-v2) or a batch of members (v3+, KIP-345), each by member
 // id or, for static members, by group.instance.id alone (an
 // administrative removal). A member that leaves makes the group rebalance.
-// v5 carries a reason, which is logged.
+// v5 carries a reason, which is logged. Needs Read on the group
+// (GROUP_AUTHORIZATION_FAILED).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(13, 0, 5, serveLeaveGroup) }
 
 func serveLeaveGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.groups.LeaveGroup(kreq.(*kmsg.LeaveGroupRequest)))
+	req := kreq.(*kmsg.LeaveGroupRequest)
+	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+		resp := kmsg.NewPtrLeaveGroupResponse()
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
+	return rc.respond(rc.h.groups.LeaveGroup(req))
 }

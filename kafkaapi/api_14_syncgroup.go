@@ -6,16 +6,33 @@ package kafkaapi
 // GroupMetadataValue) before any member gets its part; followers wait for
 // it. Members that do not sync within the rebalance timeout are removed.
 // v5 checks the protocol type and name (KIP-559). While the group's
-// partition loads the answer is REBALANCE_IN_PROGRESS, as in Kafka.
+// partition loads the answer is REBALANCE_IN_PROGRESS, as in Kafka. Needs
+// Read on the group (GROUP_AUTHORIZATION_FAILED).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(14, 0, 5, serveSyncGroup) }
 
 func serveSyncGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.groups.SyncGroup(rc.conn.Context(), kreq.(*kmsg.SyncGroupRequest)))
+	req := kreq.(*kmsg.SyncGroupRequest)
+	if rc.h.authz != nil {
+		resp := kmsg.NewPtrSyncGroupResponse()
+		resp.MemberAssignment = []byte{}
+		switch {
+		case rc.version >= 5 && (req.ProtocolType == nil || req.Protocol == nil):
+			// KafkaApis answers this before it authorizes (KIP-559).
+			resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
+			return rc.respond(resp)
+		case !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group):
+			resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			return rc.respond(resp)
+		}
+	}
+	return rc.respond(rc.h.groups.SyncGroup(rc.conn.Context(), req))
 }

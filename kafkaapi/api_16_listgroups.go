@@ -6,16 +6,30 @@ package kafkaapi
 // by state (KIP-518) and reports it; v5 filters by type (KIP-848): every
 // group here is "classic". While a partition of __consumer_offsets loads,
 // the error is COORDINATOR_LOAD_IN_PROGRESS and the loaded groups are
-// listed.
+// listed. Describe on the cluster lists every group; without it, only the
+// groups the principal may describe, as Kafka does.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(16, 0, 5, serveListGroups) }
 
 func serveListGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.groups.ListGroups(kreq.(*kmsg.ListGroupsRequest)))
+	resp := rc.h.groups.ListGroups(kreq.(*kmsg.ListGroupsRequest))
+	if rc.h.authz != nil && !rc.authorizeAction(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
+		// Without Describe on the cluster, only the groups the principal
+		// may describe.
+		kept := resp.Groups[:0]
+		for _, g := range resp.Groups {
+			if rc.authorizeAction(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceGroup, Name: g.Group, QuietDenied: true}) {
+				kept = append(kept, g)
+			}
+		}
+		resp.Groups = kept
+	}
+	return rc.respond(resp)
 }

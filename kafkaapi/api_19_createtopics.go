@@ -23,7 +23,11 @@ package kafkaapi
 // INVALID_TOPIC_EXCEPTION (a bad name, or one that collides with another
 // when '.' and '_' are equated), INVALID_PARTITIONS,
 // INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG
-// (unknown key, bad or null value), INVALID_REQUEST.
+// (unknown key, bad or null value), INVALID_REQUEST. Authorization, as
+// KafkaApis: Create on the cluster or on the topic (else
+// TOPIC_AUTHORIZATION_FAILED "Authorization failed."); without
+// DescribeConfigs on the topic its answer has TOPIC_AUTHORIZATION_FAILED as
+// topic_config_error_code and no configs, counts or topic ID.
 
 import (
 	"slices"
@@ -36,6 +40,7 @@ import (
 	"samsa/config"
 	"samsa/metadata"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(19, 0, 7, serveCreateTopics) }
@@ -48,6 +53,17 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, rt := range req.Topics {
 		count[rt.Topic]++
 	}
+	// Create on the cluster, or else on each topic; the configs and
+	// metadata of a new topic only with DescribeConfigs on it.
+	var creatable, describable allowed
+	if h.authz != nil {
+		names := topicNames(req.Topics, func(t *kmsg.CreateTopicsRequestTopic) string { return t.Topic })
+		if !rc.authorizeAction(acl.Action{Operation: acl.OpCreate, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
+			creatable = rc.filterAuthorized(acl.OpCreate, acl.ResourceTopic, names, false)
+		}
+		describable = rc.filterAuthorized(acl.OpDescribeConfigs, acl.ResourceTopic, names, true)
+	}
+	want := map[string]int32{} // created, to their partitions
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
@@ -55,6 +71,8 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Found multiple entries for this topic.")
+		} else if !creatable.has(rt.Topic) {
+			err = errf(kerr.TopicAuthorizationFailed, "Authorization failed.")
 		} else if h.admin.TopicExists(rt.Topic) {
 			err = errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", rt.Topic)
 		} else {
@@ -65,6 +83,15 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		if err != nil {
 			st.ErrorCode, st.ErrorMessage = codeOf(err), msgOf(err)
+			if !describable.has(rt.Topic) && (count[rt.Topic] > 1 || !creatable.has(rt.Topic)) {
+				st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code // refused before creation, as Kafka
+			}
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		want[rt.Topic] = int32(len(t.Replicas))
+		if !describable.has(rt.Topic) {
+			st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
@@ -77,12 +104,6 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		resp.Topics = append(resp.Topics, st)
 	}
 	if h.cluster != nil && !req.ValidateOnly {
-		want := map[string]int32{}
-		for _, st := range resp.Topics {
-			if st.ErrorCode == 0 {
-				want[st.Topic] = st.NumPartitions
-			}
-		}
 		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, want)
 		for i, st := range resp.Topics {
 			if late[st.Topic] {

@@ -14,7 +14,8 @@ package kafkaapi
 // name and an ID fails the whole request with INVALID_REQUEST. Internal
 // topics may be deleted: Kafka's broker allows it (only its command-line
 // tool refuses). Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID,
-// with a message from v5.
+// with a message from v5. Each topic needs Delete, and one named by ID also
+// Describe (else TOPIC_AUTHORIZATION_FAILED, without its name), as Kafka.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -22,6 +23,7 @@ import (
 
 	"samsa/metadata"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(20, 0, 6, serveDeleteTopics) }
@@ -50,11 +52,33 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		all = errf(code, "Topic deletion is disabled.")
 	}
+	// Delete on each topic; a topic named by ID also needs Describe, or
+	// its name is not returned.
+	var describable, deletable allowed
+	if all == nil && h.authz != nil {
+		var names []string
+		for _, t := range topics {
+			if name := topicNameOf(h, t); name != "" {
+				names = append(names, name)
+			}
+		}
+		describable = rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, names, false)
+		deletable = rc.filterAuthorized(acl.OpDelete, acl.ResourceTopic, names, false)
+	}
 	deleted := map[string]bool{}
 	for _, t := range topics {
 		st := kmsg.NewDeleteTopicsResponseTopic()
 		st.Topic, st.TopicID = t.Topic, t.TopicID
 		err := all
+		if name := topicNameOf(h, t); err == nil && name != "" {
+			switch {
+			case t.TopicID != [16]byte{} && !describable.has(name):
+				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
+			case !deletable.has(name):
+				st.Topic = &name
+				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
+			}
+		}
 		if err == nil {
 			err = deleteOneTopic(h, &st, deleted)
 		}
@@ -77,6 +101,21 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 	}
 	return rc.respond(resp)
+}
+
+// topicNameOf is the topic an entry names, by name or by ID; "" for an
+// unknown ID.
+func topicNameOf(h *Handler, t kmsg.DeleteTopicsRequestTopic) string {
+	if t.TopicID != [16]byte{} {
+		if ti := h.cache.Load().TopicByID(metadata.TopicID(t.TopicID)); ti != nil {
+			return ti.Name
+		}
+		return ""
+	}
+	if t.Topic == nil {
+		return ""
+	}
+	return *t.Topic
 }
 
 // deleteOneTopic resolves an entry to a topic name (filling it in for an ID)

@@ -15,12 +15,15 @@ package kafkaapi
 // POLICY_VIOLATION when cleanup.policy lacks "delete"; OFFSET_OUT_OF_RANGE
 // for a negative offset other than -1 or one past the high watermark;
 // NOT_LEADER_OR_FOLLOWER while the log closes; KAFKA_STORAGE_ERROR. A failed
-// partition's low watermark is -1.
+// partition's low watermark is -1. Needs Delete on each topic
+// (TOPIC_AUTHORIZATION_FAILED for its partitions).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(21, 0, 2, serveDeleteRecords) }
@@ -30,12 +33,18 @@ func serveDeleteRecords(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	h := rc.h
 	resp := kmsg.NewPtrDeleteRecordsResponse()
 	moved := false
+	deletable := rc.filterAuthorized(acl.OpDelete, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.DeleteRecordsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
+			if !deletable.has(rt.Topic) {
+				sp.ErrorCode, sp.LowWatermark = kerr.TopicAuthorizationFailed.Code, -1
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			low, err := h.rm.DeleteRecords(rt.Topic, rp.Partition, rp.Offset)
 			if err != nil {
 				sp.ErrorCode, sp.LowWatermark = codeOf(err), -1

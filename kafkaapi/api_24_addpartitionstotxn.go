@@ -15,19 +15,33 @@ package kafkaapi
 // NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
 // INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
 // below v2, KIP-588), CONCURRENT_TRANSACTIONS, INVALID_REQUEST for an
-// empty transactional id.
+// empty transactional id. Authorization, as Kafka's: a producer needs
+// Write on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+// and on each topic (TOPIC_AUTHORIZATION_FAILED); v4+ needs ClusterAction
+// on the cluster (CLUSTER_AUTHORIZATION_FAILED for the whole request).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(24, 0, 5, serveAddPartitionsToTxn) }
 
-func serveAddPartitionsToTxn(rc *reqCtx, req kmsg.Request) *netpoll.Response {
+func serveAddPartitionsToTxn(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.AddPartitionsToTxnRequest)
+	if rc.version >= 4 && !rc.authorizeCluster(acl.OpClusterAction) {
+		resp := kmsg.NewPtrAddPartitionsToTxnResponse()
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
 	snap := rc.h.cache.Load()
 	exists := func(topic string, p int32) bool { _, ok := snap.Partition(topic, p); return ok }
-	return rc.respond(rc.h.txns.HandleAddPartitionsToTxn(req.(*kmsg.AddPartitionsToTxnRequest), exists, metadata.IsInternal))
+	writeTxn := func(id string) bool { return rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, id) }
+	writable := rc.filterAuthorized(acl.OpWrite, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.AddPartitionsToTxnRequestTopic) string { return t.Topic }), false)
+	writeTopic := func(topic string) bool { return !metadata.IsInternal(topic) && writable.has(topic) }
+	return rc.respond(rc.h.txns.HandleAddPartitionsToTxn(req, exists, writeTxn, writeTopic))
 }

@@ -10,17 +10,32 @@ package kafkaapi
 // COORDINATOR_LOAD_IN_PROGRESS, INVALID_PRODUCER_ID_MAPPING,
 // PRODUCER_FENCED (INVALID_PRODUCER_EPOCH below v2, KIP-588),
 // CONCURRENT_TRANSACTIONS, INVALID_REQUEST for an empty transactional id.
-// v4 (KIP-890) may carry TRANSACTION_ABORTABLE.
+// v4 (KIP-890) may carry TRANSACTION_ABORTABLE. Authorization: Write on the
+// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then Read on the
+// group (GROUP_AUTHORIZATION_FAILED).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(25, 0, 4, serveAddOffsetsToTxn) }
 
 func serveAddOffsetsToTxn(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AddOffsetsToTxnRequest)
+	refuse := func(e *kerr.Error) *netpoll.Response {
+		resp := kmsg.NewPtrAddOffsetsToTxnResponse()
+		resp.ErrorCode = e.Code
+		return rc.respond(resp)
+	}
+	switch {
+	case !rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
+		return refuse(kerr.TransactionalIDAuthorizationFailed)
+	case !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group):
+		return refuse(kerr.GroupAuthorizationFailed)
+	}
 	return rc.respond(rc.h.txns.HandleAddOffsetsToTxn(req, offsetsTopic, rc.h.groups.PartitionFor(req.Group)))
 }

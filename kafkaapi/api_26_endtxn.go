@@ -12,16 +12,25 @@ package kafkaapi
 // NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
 // INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
 // below v2, KIP-588), INVALID_REQUEST for an empty transactional id. v4
-// (KIP-890) may carry TRANSACTION_ABORTABLE.
+// (KIP-890) may carry TRANSACTION_ABORTABLE. Authorization: Write on the
+// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(26, 0, 4, serveEndTxn) }
 
-func serveEndTxn(rc *reqCtx, req kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.txns.HandleEndTxn(req.(*kmsg.EndTxnRequest)))
+func serveEndTxn(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	req := kreq.(*kmsg.EndTxnRequest)
+	if !rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID) {
+		resp := kmsg.NewPtrEndTxnResponse()
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
+	return rc.respond(rc.h.txns.HandleEndTxn(req))
 }

@@ -15,6 +15,10 @@ package kafkaapi
 // clients before KAFKA-7296), INVALID_GROUP_ID for an empty group id. The
 // producer's epoch is checked by the producer state of the partition of
 // __consumer_offsets. v4 (KIP-890) may carry TRANSACTION_ABORTABLE.
+// Authorization, as Kafka's: Write on the transactional id, then Read on
+// the group, fail every partition (TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+// GROUP_AUTHORIZATION_FAILED); Read on a topic fails its partitions
+// (TOPIC_AUTHORIZATION_FAILED).
 
 import (
 	"slices"
@@ -24,6 +28,7 @@ import (
 
 	"samsa/coordinator/group"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(28, 0, 4, serveTxnOffsetCommit) }
@@ -44,10 +49,32 @@ func serveTxnOffsetCommit(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 	}
 	var codes []*kerr.Error
-	if req.Group == "" {
+	readable := rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic }), false)
+	switch {
+	case !rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
+		codes = slices.Repeat([]*kerr.Error{kerr.TransactionalIDAuthorizationFailed}, len(tc.Offsets))
+	case !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group):
+		codes = slices.Repeat([]*kerr.Error{kerr.GroupAuthorizationFailed}, len(tc.Offsets))
+	case req.Group == "":
 		codes = slices.Repeat([]*kerr.Error{kerr.InvalidGroupID}, len(tc.Offsets))
-	} else {
-		codes = rc.h.groups.CommitTxnOffsets(tc)
+	default:
+		// Topics the producer may not read are answered without asking
+		// the group; the others are committed together.
+		asked := tc
+		asked.Offsets = nil
+		for _, o := range tc.Offsets {
+			if readable.has(o.Topic) {
+				asked.Offsets = append(asked.Offsets, o)
+			}
+		}
+		got := rc.h.groups.CommitTxnOffsets(asked)
+		for _, o := range tc.Offsets {
+			e := kerr.TopicAuthorizationFailed
+			if readable.has(o.Topic) {
+				e, got = got[0], got[1:]
+			}
+			codes = append(codes, e)
+		}
 	}
 	resp := kmsg.NewPtrTxnOffsetCommitResponse()
 	i := 0

@@ -16,18 +16,25 @@ package kafkaapi
 // differs from the default, and read_only true, since this broker has no
 // dynamic broker configs. log.retention.hours and similar coarser synonyms
 // are derived from the millisecond value (null if it is not a whole number
-// of them). An empty name asks, as in Kafka, for the cluster-wide dynamic
+// of them). Passwords (ssl.keystore.password and the like) are sensitive:
+// value null, is_sensitive true, as Kafka answers. The dynamic configs
+// (listener.name.<l>.ssl.*, KIP-226) follow, DYNAMIC_BROKER_CONFIG and not
+// read-only. An empty name asks, as in Kafka, for the cluster-wide dynamic
 // defaults: there are none, so the list is empty.
 //
 // A null or empty config name list asks for every config. Errors per
 // resource, as in Kafka: UNKNOWN_TOPIC_OR_PARTITION (without a message),
 // INVALID_TOPIC_EXCEPTION, and INVALID_REQUEST for another broker's ID, a
 // name that is not an ID, or a resource type other than topic and broker
-// (BROKER_LOGGER, CLIENT_METRICS and GROUP are not implemented).
+// (BROKER_LOGGER, CLIENT_METRICS and GROUP are not implemented). A topic
+// needs DescribeConfigs on it (TOPIC_AUTHORIZATION_FAILED), a broker on the
+// cluster (CLUSTER_AUTHORIZATION_FAILED), checked first.
 
 import (
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -35,9 +42,29 @@ import (
 	"samsa/config"
 	"samsa/metadata"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(32, 0, 4, serveDescribeConfigs) }
+
+// configsDenied is the error of a config resource the principal may not
+// do op (DescribeConfigs, AlterConfigs) on, nil if it may: a topic's
+// needs op on the topic (TOPIC_AUTHORIZATION_FAILED), a broker's or a
+// broker logger's on the cluster (CLUSTER_AUTHORIZATION_FAILED), as
+// Kafka's ConfigHelper and KafkaApis check them.
+func (rc *reqCtx) configsDenied(op acl.Operation, t kmsg.ConfigResourceType, name string) *kerr.Error {
+	switch t {
+	case kmsg.ConfigResourceTypeTopic:
+		if !rc.authorize(op, acl.ResourceTopic, name) {
+			return kerr.TopicAuthorizationFailed
+		}
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
+		if !rc.authorizeCluster(op) {
+			return kerr.ClusterAuthorizationFailed
+		}
+	}
+	return nil
+}
 
 func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeConfigsRequest)
@@ -46,6 +73,11 @@ func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for _, r := range req.Resources {
 		sr := kmsg.NewDescribeConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		if denied := rc.configsDenied(acl.OpDescribeConfigs, r.ResourceType, r.ResourceName); denied != nil {
+			sr.ErrorCode, sr.ErrorMessage = denied.Code, strptr(denied.Description)
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		var err error
 		switch r.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:
@@ -138,6 +170,9 @@ func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, sy
 		}
 		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 		c.ConfigType = kmsg.ConfigType(d.Type)
+		if d.Type == config.TypePassword {
+			c.Value, defVal, c.IsSensitive = nil, nil, true
+		}
 		if synonyms {
 			if c.Source == kmsg.ConfigSourceStaticBrokerConfig {
 				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
@@ -155,7 +190,40 @@ func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, sy
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return append(out, describeDynamicBrokerConfigs(h, r, synonyms, docs)...), nil
+}
+
+func describeDynamicBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) []kmsg.DescribeConfigsResponseResourceConfig {
+	if h.brokerConfigs == nil {
+		return nil
+	}
+	var out []kmsg.DescribeConfigsResponseResourceConfig
+	dyn := h.brokerConfigs.Dynamic()
+	for _, k := range slices.Sorted(maps.Keys(dyn)) {
+		if !configWanted(r.ConfigNames, k) {
+			continue
+		}
+		c := kmsg.NewDescribeConfigsResponseResourceConfig()
+		c.Name, c.Value, c.Source = k, strptr(dyn[k]), kmsg.ConfigSourceDynamicBrokerConfig
+		c.ConfigType = kmsg.ConfigType(config.TypeString)
+		parts := strings.SplitN(k, ".", 4) // listener.name.<l>.<key>
+		if d, ok := config.LookupBroker(parts[len(parts)-1]); ok {
+			c.ConfigType = kmsg.ConfigType(d.Type)
+			if d.Type == config.TypePassword {
+				c.Value, c.IsSensitive = nil, true
+			}
+			if docs {
+				c.Documentation = strptr(d.Doc)
+			}
+		}
+		if synonyms {
+			cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+			cs.Name, cs.Value, cs.Source = k, c.Value, c.Source
+			c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // checkBrokerResource accepts this broker's ID as a resource name, with

@@ -14,11 +14,15 @@ package kafkaapi
 // with INVALID_REQUEST; a null value and an empty topic name are
 // INVALID_REQUEST; an unknown key or a bad value INVALID_CONFIG; an unknown
 // topic UNKNOWN_TOPIC_OR_PARTITION.
-// Broker resources: this broker has no dynamic broker configs (Kafka's
-// KIP-226 is not implemented), so a broker resource for this broker, or the
-// cluster default (empty name), fails with INVALID_REQUEST and a message
-// saying so; another broker's ID fails as in Kafka. Other resource types:
-// INVALID_REQUEST.
+// Broker resources (KIP-226): this broker's dynamic configs are its TLS
+// listeners' keystores and truststores
+// (listener.name.<l>.ssl.keystore.location and the like), which the list
+// replaces whole; a keystore that does not load, or any other key, fails
+// with INVALID_REQUEST and Kafka's message, changing nothing. The cluster
+// default (empty name) takes none of them; another broker's ID fails as in
+// Kafka. Other resource types: INVALID_REQUEST. A topic needs
+// AlterConfigs on it (TOPIC_AUTHORIZATION_FAILED), a broker on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED), checked before the rest.
 
 import (
 	"strings"
@@ -27,6 +31,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(33, 0, 2, serveAlterConfigs) }
@@ -41,6 +46,11 @@ func serveAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for i, r := range req.Resources {
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		if denied := rc.configsDenied(acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
+			sr.ErrorCode = denied.Code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		err := alterConfigs(h, r, dups[i], req.ValidateOnly)
 		if err != nil {
 			sr.ErrorCode, sr.ErrorMessage = codeOf(err), msgOf(err)
@@ -72,7 +82,7 @@ func alterConfigs(h *Handler, r kmsg.AlterConfigsRequestResource, dup, validateO
 		return errf(kerr.InvalidRequest, "Null value not supported for : %s", strings.Join(nulls, ","))
 	}
 	if r.ResourceType == kmsg.ConfigResourceTypeBroker {
-		return errDynamicBrokerConfigs
+		return alterBrokerConfigs(h, r.ResourceName, names, func(map[string]string) (map[string]string, error) { return configs, nil }, validateOnly)
 	}
 	if r.ResourceName == "" {
 		return errf(kerr.InvalidRequest, "Default topic resources are not allowed.")
@@ -80,8 +90,24 @@ func alterConfigs(h *Handler, r kmsg.AlterConfigsRequestResource, dup, validateO
 	return h.admin.SetTopicConfigs(r.ResourceName, configs, validateOnly)
 }
 
-// errDynamicBrokerConfigs answers any change to broker configs.
+// errDynamicBrokerConfigs answers any change to broker configs of a
+// broker without dynamic configs.
 var errDynamicBrokerConfigs = errf(kerr.InvalidRequest, "dynamic broker configs are not supported by this broker: set them in server.properties and restart")
+
+// alterBrokerConfigs changes this broker's dynamic configs; every refusal
+// is INVALID_REQUEST, as Kafka's ZkAdminManager answers a ConfigException.
+func alterBrokerConfigs(h *Handler, name string, names []string, edit func(map[string]string) (map[string]string, error), validateOnly bool) error {
+	if h.brokerConfigs == nil {
+		return errDynamicBrokerConfigs
+	}
+	if err := h.brokerConfigs.Alter(names, edit, name != "", validateOnly); err != nil {
+		if codeOf(err) != kerr.UnknownServerError.Code {
+			return err
+		}
+		return errf(kerr.InvalidRequest, "Invalid config value for resource ConfigResource(type=BROKER, name='%s'): %v", name, err)
+	}
+	return nil
+}
 
 // duplicateResources marks the resources that appear more than once.
 func duplicateResources(n int, at func(i int) (kmsg.ConfigResourceType, string)) []bool {

@@ -9,7 +9,8 @@ package kafkaapi
 // Topics with no partition asked for are left out, as Kafka 3.3+ does;
 // partitions this broker does not have are absent rather than errors. v4
 // adds the volume's total and usable bytes (statfs; KIP-827). A directory
-// that cannot be statted answers KAFKA_STORAGE_ERROR.
+// that cannot be statted answers KAFKA_STORAGE_ERROR. Needs Describe on the
+// cluster: else no directory and CLUSTER_AUTHORIZATION_FAILED (v3+).
 
 import (
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(35, 0, 4, serveDescribeLogDirs) }
@@ -27,6 +29,10 @@ func serveDescribeLogDirs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeLogDirsRequest)
 	h := rc.h
 	resp := kmsg.NewPtrDescribeLogDirsResponse()
+	if !rc.authorizeCluster(acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v3+; before, no directories at all
+		return rc.respond(resp)
+	}
 	d := kmsg.NewDescribeLogDirsResponseDir()
 	path, err := filepath.Abs(h.rm.Dir().Path())
 	if err != nil {

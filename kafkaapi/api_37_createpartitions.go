@@ -15,13 +15,15 @@ package kafkaapi
 // twice (answered once); UNKNOWN_TOPIC_OR_PARTITION; INVALID_PARTITIONS for
 // a count that is not larger than the current one (or above 100000);
 // INVALID_REPLICA_ASSIGNMENT for unknown brokers, an assignment count that
-// is not the increase, or more than one replica.
+// is not the increase, or more than one replica. Needs Alter on each topic
+// (TOPIC_AUTHORIZATION_FAILED).
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(37, 0, 3, serveCreatePartitions) }
@@ -35,6 +37,7 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		count[rt.Topic]++
 	}
 	grown := map[string]int32{} // topics grown, to their new count
+	alterable := rc.filterAuthorized(acl.OpAlter, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.CreatePartitionsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		if count[rt.Topic] == 0 {
 			continue // a duplicate, answered at its first entry
@@ -44,6 +47,8 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Duplicate topic in request.")
+		} else if !alterable.has(rt.Topic) {
+			err = errf(kerr.TopicAuthorizationFailed, "The topic authorization is failed.")
 		} else {
 			var assignment [][]int32
 			if rt.Assignment != nil {

@@ -4,16 +4,47 @@ package kafkaapi
 //
 // Deletes groups without members: tombstones for the group's metadata and
 // each committed offset go to __consumer_offsets. A group with members is
-// NON_EMPTY_GROUP; an unknown one GROUP_ID_NOT_FOUND.
+// NON_EMPTY_GROUP; an unknown one GROUP_ID_NOT_FOUND. Each group needs
+// Delete (GROUP_AUTHORIZATION_FAILED, answered after the others).
 
 import (
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(42, 0, 2, serveDeleteGroups) }
 
 func serveDeleteGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.groups.DeleteGroups(kreq.(*kmsg.DeleteGroupsRequest)))
+	req := kreq.(*kmsg.DeleteGroupsRequest)
+	if rc.h.authz == nil {
+		return rc.respond(rc.h.groups.DeleteGroups(req))
+	}
+	deletable := rc.filterAuthorized(acl.OpDelete, acl.ResourceGroup, req.Groups, false)
+	sub := *req
+	sub.Groups = nil
+	var refused []string
+	for _, g := range req.Groups {
+		if !deletable.has(g) {
+			if !slices.Contains(refused, g) {
+				refused = append(refused, g)
+			}
+		} else if !slices.Contains(sub.Groups, g) {
+			sub.Groups = append(sub.Groups, g)
+		}
+	}
+	resp := kmsg.NewPtrDeleteGroupsResponse()
+	if len(sub.Groups) > 0 {
+		resp = rc.h.groups.DeleteGroups(&sub)
+	}
+	for _, g := range refused {
+		dg := kmsg.NewDeleteGroupsResponseGroup()
+		dg.Group, dg.ErrorCode = g, kerr.GroupAuthorizationFailed.Code
+		resp.Groups = append(resp.Groups, dg)
+	}
+	return rc.respond(resp)
 }

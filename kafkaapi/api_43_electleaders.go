@@ -4,7 +4,8 @@ package kafkaapi
 // unclean (type 1, v1+) leader elections for the partitions named, or for
 // every partition when the topic list is null. Served by the active
 // controller; another broker answers NOT_CONTROLLER, a standalone one
-// CLUSTER_AUTHORIZATION_FAILED (it leads everything already). Errors per
+// CLUSTER_AUTHORIZATION_FAILED (it leads everything already), as does any
+// broker to a principal without Alter on the cluster. Errors per
 // partition: ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
 // ELIGIBLE_LEADERS_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION.
 
@@ -17,13 +18,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(43, 0, 2, serveElectLeaders) }
 
 func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ElectLeadersRequest)
-	h := rc.h
 	resp := kmsg.NewPtrElectLeadersResponse()
 	fail := func(code int16) *netpoll.Response {
 		if rc.version >= 1 {
@@ -41,7 +42,7 @@ func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		return rc.respond(resp)
 	}
-	ctl, code := h.activeController()
+	ctl, code := rc.activeController(acl.OpAlter)
 	if ctl == nil {
 		return fail(code)
 	}

@@ -16,9 +16,12 @@ package kafkaapi
 // Errors per resource, with Kafka's messages: INVALID_REQUEST for a
 // resource named twice, a key named twice, a null value for an operation
 // other than DELETE, APPEND or SUBTRACT on a config that is not a list, an
-// unknown operation, an empty topic name, and any broker resource (this
-// broker has no dynamic broker configs; see AlterConfigs); INVALID_CONFIG
-// for an unknown key or a bad value; UNKNOWN_TOPIC_OR_PARTITION.
+// unknown operation, an empty topic name; INVALID_CONFIG for an unknown key
+// or a bad value; UNKNOWN_TOPIC_OR_PARTITION. Broker resources: SET and
+// DELETE of this broker's dynamic configs, the TLS listeners' keystores
+// (see AlterConfigs); APPEND and SUBTRACT are INVALID_REQUEST there. A topic needs AlterConfigs on
+// it (TOPIC_AUTHORIZATION_FAILED), a broker on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED), checked before the rest.
 
 import (
 	"slices"
@@ -29,6 +32,7 @@ import (
 
 	"samsa/config"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(44, 0, 1, serveIncrementalAlterConfigs) }
@@ -43,6 +47,11 @@ func serveIncrementalAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Respon
 	for i, r := range req.Resources {
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
+		if denied := rc.configsDenied(acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
+			sr.ErrorCode = denied.Code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		if err := incrementalAlterConfigs(h, r, dups[i], req.ValidateOnly); err != nil {
 			sr.ErrorCode, sr.ErrorMessage = codeOf(err), msgOf(err)
 			h.log.Debug("incremental alter configs failed", "type", r.ResourceType, "name", r.ResourceName, "err", err)
@@ -70,7 +79,19 @@ func incrementalAlterConfigs(h *Handler, r kmsg.IncrementalAlterConfigsRequestRe
 		return errf(kerr.InvalidRequest, "Null value not supported for : %s", strings.Join(nulls, ", "))
 	}
 	if r.ResourceType == kmsg.ConfigResourceTypeBroker {
-		return errDynamicBrokerConfigs
+		return alterBrokerConfigs(h, r.ResourceName, names, func(cur map[string]string) (map[string]string, error) {
+			for _, c := range r.Configs {
+				switch c.Op {
+				case kmsg.IncrementalAlterConfigOpSet:
+					cur[c.Name] = *c.Value
+				case kmsg.IncrementalAlterConfigOpDelete:
+					delete(cur, c.Name)
+				default:
+					return nil, errf(kerr.InvalidRequest, "Config value %s is not allowed for config key: %s", strings.ToLower(c.Op.String()), c.Name)
+				}
+			}
+			return cur, nil
+		}, validateOnly)
 	}
 	if r.ResourceName == "" {
 		return errf(kerr.InvalidRequest, "Default topic resources are not allowed.")

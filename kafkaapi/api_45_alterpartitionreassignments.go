@@ -5,7 +5,8 @@ package kafkaapi
 // replicas). Served by the active controller (controller/reassign.go: the
 // new replicas catch up and join the ISR, then the old ones are removed);
 // another broker answers NOT_CONTROLLER, a standalone one
-// CLUSTER_AUTHORIZATION_FAILED. Errors per partition:
+// CLUSTER_AUTHORIZATION_FAILED, as does any broker to a principal without
+// Alter on the cluster (List: Describe). Errors per partition:
 // UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT,
 // NO_REASSIGNMENT_IN_PROGRESS.
 
@@ -13,9 +14,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() {
@@ -25,11 +28,23 @@ func init() {
 
 func serveAlterPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AlterPartitionAssignmentsRequest)
-	h := rc.h
 	resp := kmsg.NewPtrAlterPartitionAssignmentsResponse()
-	ctl, code := h.activeController()
+	ctl, code := rc.activeController(acl.OpAlter)
 	if ctl == nil {
 		resp.ErrorCode = code
+		if code == kerr.ClusterAuthorizationFailed.Code {
+			// Kafka's error response: every partition carries the error too.
+			for _, t := range req.Topics {
+				rt := kmsg.NewAlterPartitionAssignmentsResponseTopic()
+				rt.Topic = t.Topic
+				for _, p := range t.Partitions {
+					rp := kmsg.NewAlterPartitionAssignmentsResponseTopicPartition()
+					rp.Partition, rp.ErrorCode = p.Partition, code
+					rt.Partitions = append(rt.Partitions, rp)
+				}
+				resp.Topics = append(resp.Topics, rt)
+			}
+		}
 		return rc.respond(resp)
 	}
 	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
@@ -47,9 +62,8 @@ func serveAlterPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Re
 // replicas, adding and removing replicas. Served by the active controller.
 func serveListPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ListPartitionReassignmentsRequest)
-	h := rc.h
 	resp := kmsg.NewPtrListPartitionReassignmentsResponse()
-	ctl, code := h.activeController()
+	ctl, code := rc.activeController(acl.OpDescribe)
 	if ctl == nil {
 		resp.ErrorCode = code
 		return rc.respond(resp)

@@ -5,16 +5,49 @@ package kafkaapi
 // Deletes committed offsets of a group, with tombstones: any of an empty
 // group; of a consumer group with members, only those of topics it does
 // not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise). Other non-empty
-// groups are NON_EMPTY_GROUP; unknown ones GROUP_ID_NOT_FOUND.
+// groups are NON_EMPTY_GROUP; unknown ones GROUP_ID_NOT_FOUND. Needs Delete
+// on the group (GROUP_AUTHORIZATION_FAILED) and Read on each topic
+// (TOPIC_AUTHORIZATION_FAILED for its partitions).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(47, 0, 0, serveOffsetDelete) }
 
 func serveOffsetDelete(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.groups.OffsetDelete(kreq.(*kmsg.OffsetDeleteRequest)))
+	req := kreq.(*kmsg.OffsetDeleteRequest)
+	if rc.h.authz == nil {
+		return rc.respond(rc.h.groups.OffsetDelete(req))
+	}
+	if !rc.authorize(acl.OpDelete, acl.ResourceGroup, req.Group) {
+		resp := kmsg.NewPtrOffsetDeleteResponse()
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return rc.respond(resp)
+	}
+	readable := rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetDeleteRequestTopic) string { return t.Topic }), false)
+	sub := *req
+	sub.Topics = nil
+	var refused []kmsg.OffsetDeleteResponseTopic
+	for _, t := range req.Topics {
+		if readable.has(t.Topic) {
+			sub.Topics = append(sub.Topics, t)
+			continue
+		}
+		rt := kmsg.NewOffsetDeleteResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p.Partition, kerr.TopicAuthorizationFailed.Code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		refused = append(refused, rt)
+	}
+	resp := rc.h.groups.OffsetDelete(&sub)
+	resp.Topics = append(resp.Topics, refused...)
+	return rc.respond(resp)
 }

@@ -6,7 +6,8 @@ package kafkaapi
 // Served by the active controller (controller.AlterPartition: leader,
 // leader epoch, partition epoch and the new members checked, the state
 // znode written conditionally). Another broker answers NOT_CONTROLLER, a
-// standalone one CLUSTER_AUTHORIZATION_FAILED.
+// standalone one CLUSTER_AUTHORIZATION_FAILED, as does any broker to a
+// sender without ClusterAction on the cluster.
 
 import (
 	"context"
@@ -15,15 +16,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(56, 0, 1, serveAlterPartition) }
 
 func serveAlterPartition(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AlterPartitionRequest)
-	h := rc.h
 	resp := kmsg.NewPtrAlterPartitionResponse()
-	ctl, code := h.activeController()
+	ctl, code := rc.activeController(acl.OpClusterAction)
 	if ctl == nil {
 		resp.ErrorCode = code
 		return rc.respond(resp)

@@ -2,10 +2,12 @@ package kafkaapi
 
 // DescribeCluster (key 60), versions 0-1.
 //
-// KIP-700: the brokers (this one, at its advertised listener, no rack), the
+// KIP-700: the brokers at their endpoints on the listener the request came
+// in on (those without it left out), the
 // cluster ID, the controller (this broker: a standalone broker is its own
-// controller) and, when asked, the authorized cluster operations (all of
-// them: there is no authorizer). v1 (KIP-919) has an endpoint type: this is
+// controller) and, when asked, the authorized cluster operations (KIP-430:
+// from the ACLs, 0 without Describe on the cluster; all of them without an
+// authorizer). v1 (KIP-919) has an endpoint type: this is
 // a broker endpoint, so asking for controllers (2) fails with
 // MISMATCHED_ENDPOINT_TYPE and an unknown type with UNSUPPORTED_VERSION, as
 // in Kafka.
@@ -17,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(60, 0, 1, serveDescribeCluster) }
@@ -39,7 +42,7 @@ func serveDescribeCluster(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		return rc.respond(resp)
 	}
 	snap := h.cache.Load()
-	for _, b := range snap.Brokers {
+	for _, b := range snap.BrokersOn(rc.conn.Listener()) {
 		br := kmsg.NewDescribeClusterResponseBroker()
 		br.NodeID, br.Host, br.Port, br.Rack = b.ID, b.Host, b.Port, b.Rack
 		resp.Brokers = append(resp.Brokers, br)
@@ -47,7 +50,10 @@ func serveDescribeCluster(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	resp.ClusterID = snap.ClusterID
 	resp.ControllerID = snap.ControllerID
 	if req.IncludeClusterAuthorizedOperations {
-		resp.ClusterAuthorizedOperations = allClusterOperations
+		resp.ClusterAuthorizedOperations = 0
+		if rc.authorizeCluster(acl.OpDescribe) {
+			resp.ClusterAuthorizedOperations = rc.authorizedOperations(acl.ResourceCluster, acl.ClusterName)
+		}
 	}
 	return rc.respond(resp)
 }

@@ -7,16 +7,24 @@ package kafkaapi
 // (Kafka's; names it does not know come back in unknown_state_filters),
 // by producer ids and, v1, to transactions running longer than
 // duration_filter_ms (-1: any). COORDINATOR_LOAD_IN_PROGRESS while one of
-// its partitions loads.
+// its partitions loads. Only the ids the requester may describe are
+// listed, as Kafka filters them.
 
 import (
+	"slices"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 func init() { register(66, 0, 1, serveListTransactions) }
 
-func serveListTransactions(rc *reqCtx, req kmsg.Request) *netpoll.Response {
-	return rc.respond(rc.h.txns.HandleListTransactions(req.(*kmsg.ListTransactionsRequest)))
+func serveListTransactions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+	resp := rc.h.txns.HandleListTransactions(kreq.(*kmsg.ListTransactionsRequest))
+	resp.TransactionStates = slices.DeleteFunc(resp.TransactionStates, func(st kmsg.ListTransactionsResponseTransactionState) bool {
+		return !rc.authorizeAction(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceTransactionalID, Name: st.TransactionalID, QuietDenied: true})
+	})
+	return rc.respond(resp)
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -37,6 +38,7 @@ import (
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 // pipeListener is a net.Listener of in-memory connections.
@@ -99,6 +101,12 @@ type testBroker struct {
 	h       *Handler
 	cluster *fakeCluster // nil standalone
 	reg     *prometheus.Registry
+	// authz is the authorizer (props authorizer.class.name, over the
+	// metadata file, as a standalone broker's); nil without. who is the
+	// principal every connection is authenticated as (Deps.Principal):
+	// User:ANONYMOUS until the test sets another.
+	authz *acl.Authorizer
+	who   *atomic.Pointer[acl.Principal]
 
 	srv  *netpoll.Server
 	ln   *pipeListener
@@ -208,6 +216,20 @@ func startTestBroker(t testing.TB, props map[string]string, cl *fakeCluster) *te
 		Cache:       b.cache, Markers: b.markers, Logger: quiet,
 	})
 	deps := Deps{Config: cfg, Logger: quiet, Store: b.store, Cache: b.cache, Replicas: b.rm, Groups: b.groups, Txns: b.txns, Metrics: NewMetrics(b.reg)}
+	b.who = new(atomic.Pointer[acl.Principal])
+	b.who.Store(&acl.Anonymous)
+	deps.Principal = func(*netpoll.Conn) acl.Principal { return *b.who.Load() }
+	if cfg.AuthorizerClassName != "" {
+		supers, err := acl.ParseSuperUsers(cfg.SuperUsers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.authz = acl.New(acl.Config{SuperUsers: supers, AllowIfNoACL: cfg.AllowEveryoneIfNoACLFound, Store: b.store, Logger: quiet, Decided: deps.Metrics.AuthorizerDecided})
+		if err := b.authz.Load(); err != nil {
+			t.Fatal(err)
+		}
+		deps.Authorizer = b.authz
+	}
 	if cl != nil {
 		deps.Cluster = cl
 	}

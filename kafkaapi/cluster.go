@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata"
+	"samsa/security/acl"
 )
 
 // Cluster is what the handlers need of ZooKeeper mode; a standalone
@@ -40,12 +41,14 @@ type Controller interface {
 	ElectLeaders(ctx context.Context, electionType int8, parts map[string][]int32) (map[string]map[int32]int16, error)
 }
 
-// fromController checks a controller request's epochs: the broker epoch
-// it was meant for (STALE_BROKER_EPOCH when older than ours: it was meant
-// for an earlier incarnation of this broker), and that this broker runs in
-// cluster mode at all.
-func (h *Handler) fromController(brokerEpoch int64) *kerr.Error {
-	if h.cluster == nil {
+// fromController checks a controller request: that its sender may send
+// it (ClusterAction on the cluster, as Kafka checks it first), that this
+// broker runs in cluster mode at all, and the broker epoch it was meant
+// for (STALE_BROKER_EPOCH when older than ours: it was meant for an
+// earlier incarnation of this broker).
+func (rc *reqCtx) fromController(brokerEpoch int64) *kerr.Error {
+	h := rc.h
+	if !rc.authorizeCluster(acl.OpClusterAction) || h.cluster == nil {
 		return kerr.ClusterAuthorizationFailed
 	}
 	if brokerEpoch != -1 && brokerEpoch < h.cluster.BrokerEpoch() {
@@ -105,9 +108,11 @@ func (h *Handler) awaitTopics(ctx context.Context, timeoutMs int32, want map[str
 
 // activeController is the controller to serve a request that only the
 // active controller answers, or the error code: CLUSTER_AUTHORIZATION_FAILED
+// when the sender may not do op on the cluster (Kafka checks it first) or
 // on a standalone broker, NOT_CONTROLLER on one that is not the controller.
-func (h *Handler) activeController() (Controller, int16) {
-	if h.cluster == nil {
+func (rc *reqCtx) activeController(op acl.Operation) (Controller, int16) {
+	h := rc.h
+	if !rc.authorizeCluster(op) || h.cluster == nil {
 		return nil, kerr.ClusterAuthorizationFailed.Code
 	}
 	if ctl := h.cluster.Controller(); ctl != nil {

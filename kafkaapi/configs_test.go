@@ -104,6 +104,20 @@ func TestDescribeConfigs(t *testing.T) {
 		}
 	}
 
+	// Passwords never leave the broker (Kafka's is_sensitive).
+	sb := newTestBroker(t, map[string]string{"ssl.keystore.password": "hunter2", "ssl.keystore.location": "/etc/ks.jks"})
+	for _, c := range sb.describeConfigs(4, describeResource(kmsg.ConfigResourceTypeBroker, "0", "ssl.keystore.password", "ssl.keystore.location"))[0].Configs {
+		secret := c.Name == "ssl.keystore.password"
+		if c.IsSensitive != secret || secret && c.Value != nil || !secret && (c.Value == nil || *c.Value != "/etc/ks.jks") {
+			t.Errorf("%s: value %v, sensitive %v", c.Name, c.Value, c.IsSensitive)
+		}
+		for _, s := range c.ConfigSynonyms {
+			if secret && s.Value != nil {
+				t.Errorf("%s: synonym %s shows the password", c.Name, s.Name)
+			}
+		}
+	}
+
 	// v0 marks defaults with is_default rather than a source.
 	v0 := b.describeConfigs(0, describeResource(kmsg.ConfigResourceTypeTopic, "t", "cleanup.policy", "segment.bytes"))
 	for _, c := range v0[0].Configs {

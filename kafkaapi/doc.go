@@ -4,13 +4,21 @@
 // (handler.go), the zero-copy Fetch response encoder (fetchresp.go), the
 // request metrics (metrics.go), the broker's side of the group and
 // transaction coordinators (coordinator.go: their internal topics through
-// package coordtopic, the transaction markers for this broker's
-// partitions served in process) and of ZooKeeper mode (cluster.go: the
-// Cluster and Controller interfaces the server fills in). It keeps no partition state
+// package coordtopic) and of ZooKeeper mode (cluster.go: the Cluster and
+// Controller interfaces the server fills in). It keeps no partition state
 // of its own: hosted partitions are the replica layer's, cluster facts
 // (brokers, leaders, ISR, controller) come from the metadata cache, groups
 // from the group coordinator, transactions from the transaction
-// coordinator, topic changes go through package admin.
+// coordinator, topic changes go through package admin. Each handler asks
+// the authorizer (package security/acl, through authz.go) what Kafka's
+// KafkaApis asks, before it acts; without one it asks nothing.
+//
+// Each request's connection (reqCtx.conn, a netpoll.Conn) names the
+// listener it came in on, which decides the broker endpoints Metadata,
+// FindCoordinator and DescribeCluster answer with, and carries the
+// security.Principal it authenticated as (Conn.Principal), which the
+// authorizer is to check. Dynamic broker configs (the TLS listeners'
+// keystores, KIP-226) go to the BrokerConfigs the server fills in.
 //
 // Invariants:
 //  1. Every frame ends in exactly one of: a response, no response (a

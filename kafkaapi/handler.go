@@ -12,6 +12,7 @@ import (
 	"samsa/internal/tags"
 	"samsa/kafkaapi/reqcheck"
 	"samsa/netpoll"
+	"samsa/security/acl"
 )
 
 // reqCtx is one request being served.
@@ -24,6 +25,8 @@ type reqCtx struct {
 	clientID string
 	// flexibleResp: the response header has tagged fields (header v1).
 	flexibleResp bool
+	// principal is who the connection authenticated as.
+	principal acl.Principal
 }
 
 // apiHandler serves one API key over a range of versions.
@@ -156,6 +159,7 @@ func (h *Handler) Serve(c *netpoll.Conn, frame []byte) *netpoll.Response {
 	start := time.Now()
 	rc, ah, req, res := decodeRequest(frame)
 	rc.h, rc.conn = h, c
+	rc.principal = h.principalOf(c)
 	switch res {
 	case decoded:
 		resp := h.serveSafely(&rc, ah, req)

@@ -12,7 +12,9 @@ import (
 	"samsa/internal/apierr"
 	"samsa/kafkaapi/coordtopic"
 	"samsa/metadata"
+	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security/acl"
 )
 
 // Handler serves the Kafka APIs of one broker.
@@ -26,11 +28,19 @@ type Handler struct {
 	txns    *txn.Coordinator
 	metrics *Metrics
 	cluster Cluster // nil standalone
+	// brokerConfigs are the dynamic broker configs; nil: none.
+	brokerConfigs BrokerConfigs
 
 	// admin changes topics.
 	admin *admin.Manager
 	// topics are the coordinators' internal topics.
 	topics *coordtopic.Topics
+
+	// authz decides what each principal may do; nil authorizes everything
+	// (authorizer.class.name empty). principalOf is who a connection is
+	// authenticated as.
+	authz       *acl.Authorizer
+	principalOf func(c *netpoll.Conn) acl.Principal
 
 	pids pidAllocator
 }
@@ -47,11 +57,36 @@ type Deps struct {
 	Metrics  *Metrics
 	// Cluster is ZooKeeper mode's part; nil for a standalone broker.
 	Cluster Cluster
+	// Authorizer checks every request (authz.go); nil for none.
+	Authorizer *acl.Authorizer
+	// Principal is who a connection authenticated as, for the
+	// authorizer; nil: the connection's own (netpoll.Conn.Principal).
+	Principal func(c *netpoll.Conn) acl.Principal
+	// BrokerConfigs are this broker's dynamic configs; nil: none.
+	BrokerConfigs BrokerConfigs
+}
+
+// BrokerConfigs are a broker's dynamic configs (KIP-226): per-listener
+// keystores and truststores, changed with AlterConfigs and
+// IncrementalAlterConfigs on the BROKER resource.
+type BrokerConfigs interface {
+	// Alter puts in force the configs edit makes of the current ones,
+	// after Kafka's checks of them and of names, the keys the request
+	// named; perBroker is false for the cluster-wide default resource. An
+	// error, answered INVALID_REQUEST, changes nothing; validateOnly
+	// changes nothing either.
+	Alter(names []string, edit func(cur map[string]string) (map[string]string, error), perBroker, validateOnly bool) error
+	// Dynamic returns the configs in force, by key.
+	Dynamic() map[string]string
 }
 
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
-	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, txns: d.Txns, metrics: d.Metrics, cluster: d.Cluster}
+	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, txns: d.Txns, metrics: d.Metrics, cluster: d.Cluster,
+		authz: d.Authorizer, principalOf: d.Principal, brokerConfigs: d.BrokerConfigs}
+	if h.principalOf == nil {
+		h.principalOf = connPrincipal
+	}
 	h.admin = admin.New(admin.Deps{
 		Config: d.Config, Logger: d.Logger, Store: d.Store, Cache: d.Cache, Replicas: d.Replicas, Cluster: d.Cluster != nil,
 		Deleted: func(topic string) {

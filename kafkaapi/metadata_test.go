@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata"
+	"samsa/security"
 )
 
 // TestMetadataTopics: known topics with their partitions and IDs (v10+),
@@ -328,4 +329,40 @@ func TestUnservedRequestsCloseTheConnection(t *testing.T) {
 	}
 	// The broker still serves new connections.
 	wantCode(t, "ApiVersions after", do[*kmsg.ApiVersionsResponse](b, 3, apiVersionsRequest()).ErrorCode, nil)
+}
+
+// TestMetadataPerListener: a client sees the brokers at their endpoints on
+// its listener, those without it left out, and a partition led by one of
+// those is LISTENER_NOT_FOUND (v6+) or LEADER_NOT_AVAILABLE (before), with
+// no leader, as Kafka's MetadataCache answers.
+func TestMetadataPerListener(t *testing.T) {
+	b := newTestBroker(t, nil)
+	b.cache.Update(func(e *metadata.Edit) {
+		e.SetBrokers([]metadata.Broker{
+			{ID: 0, Host: "10.0.0.1", Port: 9095, Epoch: -1, Endpoints: []metadata.Endpoint{
+				{Listener: "PLAINTEXT", Protocol: security.Plaintext, Host: "b0.example", Port: 9092},
+				{Listener: "INTERNAL", Protocol: security.SSL, Host: "10.0.0.1", Port: 9095}}},
+			{ID: 1, Host: "10.0.0.2", Port: 9095, Epoch: -1, Endpoints: []metadata.Endpoint{
+				{Listener: "INTERNAL", Protocol: security.SSL, Host: "10.0.0.2", Port: 9095}}},
+		})
+		e.PutTopic(&metadata.TopicInfo{Name: "split", Partitions: []metadata.PartitionState{
+			{Leader: 0, Replicas: []int32{0, 1}, ISR: []int32{0, 1}},
+			{Leader: 1, Replicas: []int32{1, 0}, ISR: []int32{1, 0}},
+		}})
+	})
+	for _, c := range []struct {
+		version int16
+		code    *kerr.Error
+	}{{12, kerr.ListenerNotFound}, {6, kerr.ListenerNotFound}, {5, kerr.LeaderNotAvailable}} {
+		resp := do[*kmsg.MetadataResponse](b, c.version, metadataRequest("split"))
+		if len(resp.Brokers) != 1 || resp.Brokers[0].NodeID != 0 || resp.Brokers[0].Host != "b0.example" || resp.Brokers[0].Port != 9092 {
+			t.Fatalf("v%d brokers %+v, want broker 0 at its PLAINTEXT endpoint only", c.version, resp.Brokers)
+		}
+		ps := resp.Topics[0].Partitions
+		wantCode(t, "partition led on the listener", ps[0].ErrorCode, nil)
+		wantCode(t, "partition led off the listener", ps[1].ErrorCode, c.code)
+		if ps[0].Leader != 0 || ps[1].Leader != -1 {
+			t.Fatalf("v%d leaders %d, %d; want 0, -1", c.version, ps[0].Leader, ps[1].Leader)
+		}
+	}
 }

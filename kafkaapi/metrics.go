@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/security/acl"
 )
 
 // Metrics are the request metrics (Kafka's RequestMetrics). Per-request
@@ -21,6 +23,7 @@ type Metrics struct {
 	errors          *prometheus.CounterVec
 	unknownRequests prometheus.Counter
 	panics          prometheus.Counter
+	decisions       *prometheus.CounterVec
 	// per API key, resolved once: no label lookup per request.
 	reqByKey map[int16]prometheus.Counter
 	latByKey map[int16]prometheus.Observer
@@ -51,7 +54,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.panics = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "samsa_handler_panics_total", Help: "Request handlers that panicked (a bug); each closed its connection.",
 	})
-	reg.MustRegister(m.requests, m.latency, m.errors, m.unknownRequests, m.panics)
+	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "samsa_authorizer_decisions_total",
+		Help: "The authorizer's decisions, by result (allowed, denied), operation and resource type; checks that only compute KIP-430 authorized operations or filter what is listed are not counted.",
+	}, []string{"result", "operation", "resource_type"})
+	reg.MustRegister(m.requests, m.latency, m.errors, m.unknownRequests, m.panics, m.decisions)
 	m.reqByKey = map[int16]prometheus.Counter{}
 	m.latByKey = map[int16]prometheus.Observer{}
 	m.errByKey = map[int16]*errCounters{}
@@ -66,6 +73,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}
 	}
 	return m
+}
+
+// AuthorizerDecided counts one decision of the authorizer: its
+// acl.Config.Decided.
+func (m *Metrics) AuthorizerDecided(a acl.Action, allowed bool) {
+	result := "denied"
+	if allowed {
+		result = "allowed"
+	}
+	m.decisions.WithLabelValues(result, a.Operation.String(), a.Type.String()).Inc()
 }
 
 const (

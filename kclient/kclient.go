@@ -27,6 +27,7 @@ type Conn struct {
 	addr     string
 	clientID string
 	dialTO   time.Duration
+	dialFn   DialFunc // nil: plain TCP
 
 	mu       sync.Mutex // one request at a time
 	c        net.Conn
@@ -34,9 +35,23 @@ type Conn struct {
 	corr     int32
 }
 
+// DialFunc opens a connection to addr, bounded by ctx: the broker's
+// inter-broker listener may need TLS (security.Dialer makes one).
+type DialFunc func(ctx context.Context, addr string) (net.Conn, error)
+
+// Option configures a Conn.
+type Option func(*Conn)
+
+// WithDial makes the Conn connect with dial instead of plain TCP.
+func WithDial(dial DialFunc) Option { return func(c *Conn) { c.dialFn = dial } }
+
 // New returns a Conn to addr (host:port); it dials on first use.
-func New(addr, clientID string) *Conn {
-	return &Conn{addr: addr, clientID: clientID, dialTO: 10 * time.Second}
+func New(addr, clientID string, opts ...Option) *Conn {
+	c := &Conn{addr: addr, clientID: clientID, dialTO: 10 * time.Second}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Addr is the peer's address.
@@ -94,8 +109,16 @@ func (c *Conn) RequestAtLeast(ctx context.Context, req kmsg.Request, minVersion 
 }
 
 func (c *Conn) dial(ctx context.Context) error {
-	d := net.Dialer{Timeout: c.dialTO}
-	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	var nc net.Conn
+	var err error
+	if c.dialFn != nil {
+		dctx, cancel := context.WithTimeout(ctx, c.dialTO)
+		nc, err = c.dialFn(dctx, c.addr)
+		cancel()
+	} else {
+		d := net.Dialer{Timeout: c.dialTO}
+		nc, err = d.DialContext(ctx, "tcp", c.addr)
+	}
 	if err != nil {
 		return fmt.Errorf("kclient: dial %s: %w", c.addr, err)
 	}

@@ -71,8 +71,13 @@ type Dir struct {
 	logs   map[TopicPartition]*Log
 	closed bool
 
-	// ckMu serializes checkpoint writes.
-	ckMu sync.Mutex
+	// Checkpoint writes are group-committed: ckMu guards ckNext, the
+	// round of callers waiting for the next write (all of them share it),
+	// and ckSem, one slot, serializes the writes themselves. A channel
+	// rather than a mutex: the next round's writer waits on it durably.
+	ckMu   sync.Mutex
+	ckNext *ckRound
+	ckSem  chan struct{}
 
 	cleaner *Cleaner // nil: no cleaner
 
@@ -106,7 +111,7 @@ func OpenDir(path string, opts DirOptions) (*Dir, error) {
 	if opts.FlushCheckInterval <= 0 {
 		opts.FlushCheckInterval = time.Second
 	}
-	d := &Dir{path: path, opts: opts, fs: opts.FS, logs: map[TopicPartition]*Log{}}
+	d := &Dir{path: path, opts: opts, fs: opts.FS, logs: map[TopicPartition]*Log{}, ckSem: make(chan struct{}, 1)}
 	if err := d.fs.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
@@ -214,6 +219,10 @@ func (d *Dir) load() error {
 // Path returns the directory.
 func (d *Dir) Path() string { return d.path }
 
+// FS returns the file system the directory's files go through, for the
+// files other layers keep in a partition directory (partition.metadata).
+func (d *Dir) FS() vfs.FS { return d.fs }
+
 // WasClean reports whether the previous shutdown was clean. It is false for
 // a new directory too; see Fresh.
 func (d *Dir) WasClean() bool { return d.clean }
@@ -318,10 +327,49 @@ func (d *Dir) Delete(tp TopicPartition) error {
 	return nil
 }
 
-// Checkpoint writes the recovery points and log start offsets of every log.
+// ckRound is one write of the checkpoint files, shared by every caller
+// that joined it before it began.
+type ckRound struct {
+	done chan struct{} // closed when the write has ended
+	err  error         // its result, set before done closes
+}
+
+// Checkpoint writes the recovery points, log start offsets and (with
+// ManualHighWatermark) high watermarks of every log, as they are when the
+// write begins, which is after the call: a caller may rely on what it
+// changed before calling being on disk when Checkpoint returns nil.
+//
+// Concurrent callers share writes: while one write runs, every caller
+// joins the next round, which one of them writes once the first ends. A
+// burst of calls from any number of goroutines (a truncation per
+// partition after a leader change, DeleteRecords requests) costs two
+// writes, not one per call.
 func (d *Dir) Checkpoint() error {
 	d.ckMu.Lock()
-	defer d.ckMu.Unlock()
+	r := d.ckNext
+	writer := r == nil
+	if writer {
+		r = &ckRound{done: make(chan struct{})}
+		d.ckNext = r
+	}
+	d.ckMu.Unlock()
+	if !writer {
+		<-r.done
+		return r.err
+	}
+	d.ckSem <- struct{}{}
+	// From here on a caller needs a write that begins after it.
+	d.ckMu.Lock()
+	d.ckNext = nil
+	d.ckMu.Unlock()
+	r.err = d.writeCheckpoints()
+	<-d.ckSem
+	close(r.done)
+	return r.err
+}
+
+// writeCheckpoints writes the checkpoint files; called with ckSem held.
+func (d *Dir) writeCheckpoints() error {
 	rps := map[TopicPartition]int64{}
 	starts := map[TopicPartition]int64{}
 	hws := map[TopicPartition]int64{}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"samsa/logfile/vfs"
 	"samsa/record"
 )
 
@@ -127,5 +128,74 @@ func TestAppendAsFollower(t *testing.T) {
 	}
 	if string(got) != string(buf) {
 		t.Fatal("the follower's log differs from the leader's batches")
+	}
+}
+
+// TestAssignEpochDeferred: a deferred assignment counts at once but writes
+// no file; the first append after it writes the file before its batch, and
+// an append whose write of the file fails appends nothing and makes the log
+// refuse appends until it is reopened (a failed write of the log, as
+// Kafka's storage exception). Several deferred entries cost one write.
+func TestAssignEpochDeferred(t *testing.T) {
+	fsys := vfs.NewFaulty(vfs.OS)
+	dir := partDir(t)
+	l := openLog(t, dir, smallConfig(), Options{FS: fsys})
+	defer l.Close()
+	path := filepath.Join(dir, LeaderEpochCheckpoint)
+	l.AssignEpochDeferred(3, 0)
+	l.AssignEpochDeferred(4, 0)
+	if got, want := l.Epochs(), []EpochEntry{{4, 0}}; !slices.Equal(got, want) {
+		t.Fatalf("epochs %v, want %v", got, want)
+	}
+	if e, o := l.EpochEndOffset(4); e != 4 || o != 0 {
+		t.Fatalf("EpochEndOffset(4) = (%d, %d)", e, o)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("deferred assignments wrote the checkpoint: %v", err)
+	}
+
+	fsys.Fail(vfs.OpRename, baseIs(LeaderEpochCheckpoint), nil)
+	if _, err := l.Append(batch(1, 8, 'a', 1)); err == nil {
+		t.Fatal("append succeeded with its epoch checkpoint unwritten")
+	}
+	if l.EndOffset() != 0 || l.Size() != 0 || l.Err() == nil {
+		t.Fatalf("after a failed epoch write: end %d, size %d, error %v; want nothing appended and a sticky error", l.EndOffset(), l.Size(), l.Err())
+	}
+	if _, err := l.Append(batch(1, 8, 'a', 1)); err == nil {
+		t.Fatal("append succeeded after a failed epoch write")
+	}
+	fsys.Heal()
+	l.Close()
+	l = openLog(t, dir, smallConfig(), Options{FS: fsys})
+	defer l.Close()
+	l.AssignEpochDeferred(4, 0) // the leadership, again after the reopen
+	a := mustAppend(t, l, batch(1, 8, 'b', 1))
+	if data, err := os.ReadFile(path); err != nil || string(data) != "0\n1\n4 0\n" {
+		t.Fatalf("checkpoint after the first append: %q, %v", data, err)
+	}
+	mustEqual(t, readAll(t, l, 1<<20), a.data)
+
+	// Nothing pending: appends write no file.
+	fsys.Fail(vfs.OpRename|vfs.OpWrite, baseIs(LeaderEpochCheckpoint+".tmp", LeaderEpochCheckpoint), nil)
+	mustAppend(t, l, batch(1, 8, 'c', 2))
+	fsys.Heal()
+
+	// A follower's fetched batches of two new epochs: one write, before
+	// them.
+	cfs := &countingFS{FS: vfs.OS}
+	f := openLog(t, partDir(t), smallConfig(), Options{FS: cfs})
+	defer f.Close()
+	buf := append(leaderBatch(0, 1, 2, 'x'), leaderBatch(2, 2, 2, 'y')...)
+	if _, err := f.AppendAsFollower(buf); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.Epochs(), []EpochEntry{{1, 0}, {2, 2}}; !slices.Equal(got, want) {
+		t.Fatalf("follower epochs %v, want %v", got, want)
+	}
+	if n := cfs.renamed(LeaderEpochCheckpoint); n != 1 {
+		t.Fatalf("the follower wrote its epoch checkpoint %d times, want once", n)
+	}
+	if data, err := os.ReadFile(filepath.Join(f.Dir(), LeaderEpochCheckpoint)); err != nil || string(data) != "0\n2\n1 0\n2 2\n" {
+		t.Fatalf("follower checkpoint %q, %v", data, err)
 	}
 }

@@ -71,7 +71,7 @@ func (l *Log) deleteFirst(n int) error {
 	l.segs.Store(&rest)
 	if b := rest[0].base; b > l.start.Load() {
 		l.start.Store(b)
-		if err := l.epochsStartMoved(b); err != nil {
+		if err := l.epochs.TruncateFromStart(b); err != nil {
 			l.opts.Logger.Warn("leader epoch checkpoint", "err", err)
 		}
 	}
@@ -101,7 +101,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 	}
 	if offset > l.start.Load() {
 		l.start.Store(offset)
-		if err := l.epochsStartMoved(offset); err != nil {
+		if err := l.epochs.TruncateFromStart(offset); err != nil {
 			l.opts.Logger.Warn("leader epoch checkpoint", "err", err)
 		}
 	}

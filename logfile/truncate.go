@@ -80,6 +80,14 @@ func (l *Log) truncateTo(offset int64) error {
 	if rebuild {
 		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
 	}
+	if err == nil {
+		if old.txn.Stale() {
+			ns.txn.MarkStale()
+		} else {
+			// The markers cut off take their entries with them.
+			err = ns.txn.TruncateTo(ns.nextNow())
+		}
+	}
 	if err != nil {
 		ns.close()
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
@@ -95,7 +103,7 @@ func (l *Log) truncateTo(offset int64) error {
 	end := ns.nextNow()
 	l.end.Store(end)
 	l.hw.Store(min(l.hw.Load(), end))
-	if err := l.epochsTruncated(end); err != nil {
+	if err := l.epochs.TruncateFromEnd(end); err != nil {
 		return l.fail(err)
 	}
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
@@ -153,15 +161,12 @@ func (l *Log) truncateFully(offset int64) error {
 	for _, s := range segs {
 		s.release()
 	}
+	l.txnRebuild.Store(-1)
 	l.end.Store(offset)
 	l.start.Store(offset)
 	l.hw.Store(offset)
 	l.recoveryPoint.Store(offset)
-	l.epochs.mu.Lock()
-	l.epochs.entries = nil
-	err = l.writeEpochs()
-	l.epochs.mu.Unlock()
-	if err != nil {
+	if err := l.epochs.Clear(); err != nil {
 		return l.fail(err)
 	}
 	return l.truncationDurable()

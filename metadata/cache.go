@@ -4,17 +4,49 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"samsa/security"
 )
 
 // Broker is a live broker as the cluster knows it.
 type Broker struct {
-	ID   int32
+	ID int32
+	// Host and Port are the broker's address on the inter-broker
+	// listener: where followers fetch from and AlterPartition goes.
 	Host string
 	Port int32
 	Rack *string
 	// Epoch is the broker epoch: the czxid of its registration znode in
 	// ZooKeeper mode, -1 standalone.
 	Epoch int64
+	// Endpoints are the broker's advertised listeners. Clients are
+	// answered with the endpoint of the listener they came in on (On). A
+	// broker known without endpoints is at Host:Port on every listener.
+	Endpoints []Endpoint
+}
+
+// Endpoint is one advertised listener of a broker.
+type Endpoint struct {
+	Listener string
+	Protocol security.Protocol
+	Host     string
+	Port     int32
+}
+
+// On returns the broker as a client of listener must see it: Host and
+// Port its endpoint on that listener. A broker without that listener is
+// not there (false), as Kafka leaves it out of Metadata.
+func (b Broker) On(listener string) (Broker, bool) {
+	if len(b.Endpoints) == 0 {
+		return b, true
+	}
+	for _, e := range b.Endpoints {
+		if e.Listener == listener {
+			b.Host, b.Port = e.Host, e.Port
+			return b, true
+		}
+	}
+	return Broker{}, false
 }
 
 // PartitionState is a partition's leadership as the controller decided it
@@ -55,6 +87,28 @@ func (s *Snapshot) Broker(id int32) (Broker, bool) {
 		return Broker{}, false
 	}
 	return s.Brokers[i], true
+}
+
+// BrokersOn returns the live brokers a client of listener sees: each at
+// its endpoint on that listener, those without it left out (Kafka's
+// MetadataCache.getAliveBrokerNodes).
+func (s *Snapshot) BrokersOn(listener string) []Broker {
+	out := make([]Broker, 0, len(s.Brokers))
+	for _, b := range s.Brokers {
+		if on, ok := b.On(listener); ok {
+			out = append(out, on)
+		}
+	}
+	return out
+}
+
+// BrokerOn returns a live broker at its endpoint on listener.
+func (s *Snapshot) BrokerOn(id int32, listener string) (Broker, bool) {
+	b, ok := s.Broker(id)
+	if !ok {
+		return Broker{}, false
+	}
+	return b.On(listener)
 }
 
 // Alive reports whether a broker is live.

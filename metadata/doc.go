@@ -7,7 +7,9 @@
 //     config overrides, the cluster ID and producer-ID blocks. Local
 //     (local.go) keeps them in samsa-metadata.json in the data directory for a
 //     standalone broker; package zkstore implements the same interface over
-//     Kafka's znodes in ZooKeeper mode.
+//     Kafka's znodes in ZooKeeper mode. Local is also the standalone
+//     broker's acl.Store (acls.go): the authorizer's ACLs, each pattern with
+//     a version counting its writes, as a znode's would.
 //   - Cache (cache.go): what handlers answer from — live brokers, the
 //     controller, and each partition's leader, leader epoch, replicas, ISR and
 //     offline replicas — as immutable snapshots; UpdateMetadata requests

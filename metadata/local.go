@@ -23,6 +23,11 @@ type localState struct {
 	ClusterID      string           `json:"cluster_id"`
 	Topics         map[string]Topic `json:"topics"`
 	NextProducerID int64            `json:"next_producer_id"`
+	// ACLs are the authorizer's (acls.go), one element per pattern.
+	ACLs []localACLs `json:"acls,omitempty"`
+	// BrokerConfigs are the dynamic broker configs (brokerconfig.go), by
+	// broker ID.
+	BrokerConfigs map[string]map[string]string `json:"broker_configs,omitempty"`
 }
 
 // Local keeps metadata in one JSON file, rewritten atomically (temporary
@@ -89,6 +94,7 @@ func (l *Local) update(fn func(s *localState) error) error {
 	for k, v := range old.Topics {
 		next.Topics[k] = v.Clone()
 	}
+	next.ACLs = slices.Clone(old.ACLs) // values: a change of next's leaves old's alone
 	if err := fn(&next); err != nil {
 		return err
 	}

@@ -103,3 +103,38 @@ func TestLocalStoreFailedSaveChangesNothing(t *testing.T) {
 		t.Fatal("a failed save left the topic visible")
 	}
 }
+
+// TestLocalBrokerConfigs: a broker's dynamic configs survive a reopen;
+// an empty set removes them.
+func TestLocalBrokerConfigs(t *testing.T) {
+	dir := t.TempDir()
+	l, err := OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := l.BrokerConfigs(0); err != nil || len(cfg) != 0 {
+		t.Fatalf("before any: %v, %v", cfg, err)
+	}
+	want := map[string]string{"listener.name.ssl.ssl.keystore.location": "/etc/ks.p12", "listener.name.ssl.ssl.keystore.password": "pw"}
+	if err := l.SetBrokerConfigs(0, want); err != nil {
+		t.Fatal(err)
+	}
+	want["mutated"] = "after the call"
+	l, err = OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.BrokerConfigs(0)
+	if err != nil || len(got) != 2 || got["listener.name.ssl.ssl.keystore.password"] != "pw" {
+		t.Fatalf("after reopen: %v, %v", got, err)
+	}
+	if other, _ := l.BrokerConfigs(1); len(other) != 0 {
+		t.Fatalf("broker 1: %v", other)
+	}
+	if err := l.SetBrokerConfigs(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.BrokerConfigs(0); len(got) != 0 {
+		t.Fatalf("after clearing: %v", got)
+	}
+}

@@ -79,6 +79,11 @@ type Store interface {
 	// NextProducerIDBlock reserves size producer IDs that were never handed
 	// out before, even across restarts, and returns the first.
 	NextProducerIDBlock(size int64) (int64, error)
+	// BrokerConfigs returns a broker's dynamic configs (KIP-226), none
+	// (an empty map) when it has never had any; SetBrokerConfigs replaces
+	// them. Kafka keeps them in /config/brokers/<id>.
+	BrokerConfigs(id int32) (map[string]string, error)
+	SetBrokerConfigs(id int32, configs map[string]string) error
 	Close() error
 }
 

@@ -1,6 +1,10 @@
 package metadata
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"samsa/security"
+)
 
 // LeaderDuringDelete is the leader an UpdateMetadata names for a partition
 // of a topic being deleted (Kafka's LeaderAndIsr.LeaderDuringDelete): the
@@ -8,7 +12,8 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 const LeaderDuringDelete = -2
 
 // ApplyUpdateMetadata applies a controller's UpdateMetadata (v5+) to the
-// cache: the live brokers (at the endpoint of listener), the controller,
+// cache: the live brokers with every endpoint (Host and Port those of
+// listener, the inter-broker one), the controller,
 // and the partition states it names; a partition whose leader is
 // LeaderDuringDelete removes its topic. Topics it does not name keep their
 // state: the controller sends every partition when it starts and when a
@@ -23,6 +28,8 @@ func (c *Cache) ApplyUpdateMetadata(req *kmsg.UpdateMetadataRequest, listener st
 				if ep.ListenerName == listener || len(lb.Endpoints) == 1 {
 					b.Host, b.Port = ep.Host, ep.Port
 				}
+				proto, _ := security.ProtocolForID(ep.SecurityProtocol)
+				b.Endpoints = append(b.Endpoints, Endpoint{Listener: ep.ListenerName, Protocol: proto, Host: ep.Host, Port: ep.Port})
 			}
 			bs = append(bs, b)
 		}

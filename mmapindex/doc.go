@@ -25,10 +25,22 @@
 //     position, time entries in both timestamp and relOff.
 //  2. No valid entry is all zeros: the first batch of a segment never gets an
 //     entry, so relOff >= 1 and position >= 1. All-zero entries mark the unused
-//     tail of a preallocated file.
-//  3. A writable index is preallocated (fallocate) to its maximum size before
-//     it is mapped, so a store into the mapping never hits a hole: a full disk
-//     is reported by the preallocation, never by SIGBUS.
+//     tail of a file whose disk was reserved ahead of its entries.
+//  3. A store into the mapping never faults. A writable index is mapped to
+//     its maximum size, past the end of its file, but stores only into its
+//     reserved prefix: bytes inside the file whose blocks fallocate reserved
+//     (or entries were written to) before the first store. The prefix grows
+//     ahead of the entries a step at a time, one page at first, doubling up
+//     to 64 KiB, always to a whole number of entries (a file left
+//     untrimmed by a crash still opens); a reopened index starts it at its
+//     entries; an entry past it reserves the next step first. So a full
+//     disk is an error of the append (or open) that needed the step,
+//     returned before any store, never SIGBUS; and an index costs the disk
+//     of its entries plus at most one step, not its maximum size. (Writing
+//     entries with pwrite would be as safe but cost a system call per
+//     entry; a step costs one per 64 KiB of entries. A file preallocated
+//     whole by an older version opens as it is: its first step lies within
+//     blocks it has, and its next trim gives the rest back.)
 //  4. Readers read only entries below the published count (an atomic), and the
 //     file is never shrunk below the largest count ever published for the
 //     mapping, so a reader never touches a page past end of file.
@@ -39,10 +51,11 @@
 //     narrows a lookup to one page of the mapping (see search.go).
 //  7. Nothing reads, writes or zeroes the mapping past the pages that hold
 //     entries, so an index costs memory for its entries, not for its
-//     preallocated size: open reads the valid prefix and the rest of its
-//     last page, truncation zeroes only entries once published, and a
-//     preallocated tail is zero because fallocate made it so, not because
-//     anything cleared it.
+//     maximum size: open reads the valid prefix and the rest of its last
+//     page, truncation zeroes only entries once published, and a reserved
+//     tail (or a tail preallocated by an older version) is zero because
+//     fallocate made it so, not because anything cleared it. Trim, at roll
+//     and close, cuts the file back to its entries.
 //  8. A time index never gets a NoTimestamp (-1) entry (Kafka's maybeAppend
 //     rule: an entry only for a timestamp above the last, and the last of
 //     an empty index is NoTimestamp), so a segment without timestamps, such

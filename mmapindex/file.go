@@ -42,13 +42,19 @@ type mapped struct {
 	writable  bool
 
 	// data is the whole mapping. For a writable index it covers the
-	// preallocated maximum; for a read-only one, the file as found.
+	// maximum size, past the end of the file (invariant 3), so that it is
+	// never remapped; for a read-only one, the file as found.
 	data []byte
 	// maxEntries is len(data)/entrySize.
 	maxEntries int
 	// peak is the largest entry count ever published over this file: the
 	// file is never trimmed below it (invariant 4). Writer-only.
 	peak int
+	// reserved is how far into the mapping a store may reach: the bytes
+	// [0, reserved) lie inside the file on reserved or written blocks, so
+	// a store there cannot fault (invariant 3). peak*entrySize <= reserved
+	// <= len(data). Writer-only; 0 for a read-only index.
+	reserved int
 
 	// n is the published entry count; entries [0, n) are valid and stay
 	// readable (invariant 4).
@@ -56,9 +62,10 @@ type mapped struct {
 }
 
 // load maps f and finds its valid entries, checking them with increasing; a
-// writable index is then preallocated. It reads the valid prefix and the rest
-// of the page after it, never the whole file (invariant 7). Any error closes
-// the index, and a corrupt file is left as found, for the caller to replace.
+// writable index then reserves room for the next entry (invariant 3). It
+// reads the valid prefix and the rest of the page after it, never the whole
+// file (invariant 7). Any error closes the index, and a corrupt file is left
+// as found, for the caller to replace.
 func (m *mapped) load(f File, entrySize, maxBytes int, writable bool, increasing func(n int) error) error {
 	size, err := m.open(f, entrySize, maxBytes, writable)
 	n := 0
@@ -68,12 +75,13 @@ func (m *mapped) load(f File, entrySize, maxBytes int, writable bool, increasing
 	if err == nil {
 		err = increasing(n)
 	}
-	if err == nil && int64(len(m.data)) > size {
-		// fallocate: blocks reserved, no page of the file touched. The
-		// mapping already covers them; nothing has touched that part yet.
-		if err = f.Allocate(size, int64(len(m.data))-size); err != nil {
-			err = fmt.Errorf("mmapindex: preallocate %s to %d: %w", f.Name(), len(m.data), err)
-		}
+	if err == nil && writable && n < m.maxEntries {
+		// Only the blocks under the entries are known to exist: a file
+		// preallocated by an older version, or left untrimmed by a crash,
+		// is longer, and fallocate over blocks it already has costs
+		// nothing, while trusting its length would trust a sparse copy.
+		m.reserved = n * entrySize
+		err = m.reserve((n + 1) * entrySize)
 	}
 	if err != nil {
 		m.close()
@@ -83,6 +91,48 @@ func (m *mapped) load(f File, entrySize, maxBytes int, writable bool, increasing
 	m.n.Store(int64(n))
 	return nil
 }
+
+// maxReserveStep bounds how far ahead of its entries an index reserves
+// blocks. Each reservation doubles the reserved prefix, from one page up to
+// this step: an empty index holds one page of disk, and a busy one calls
+// fallocate once per 64 KiB of entries (8,192 offset entries, 32 MiB of log
+// at the default index.interval.bytes).
+const maxReserveStep = 64 << 10
+
+// reserve makes the first need bytes of the mapping safe to store into
+// (invariant 3). It fails, having stored nothing, when the blocks cannot be
+// had: a full disk is an error of the append that needed them. The caller
+// keeps need <= len(data).
+func (m *mapped) reserve(need int) error {
+	if need <= m.reserved {
+		return nil
+	}
+	return m.reserveStep(need)
+}
+
+// reserveStep is reserve's slow path, kept out of line so that the check
+// inlines into every append.
+func (m *mapped) reserveStep(need int) error {
+	step := min(max(m.reserved, reservePage), maxReserveStep)
+	// A whole number of entries, or a crash before the next trim would
+	// leave a file that open rejects; need is one already.
+	end := roundUp(max(need, m.reserved+step), reservePage) / m.entrySize * m.entrySize
+	end = min(end, len(m.data))
+	// fallocate reserves the blocks and grows the file without touching a
+	// page of it, so the tail stays zero (invariant 7).
+	if err := m.f.Allocate(int64(m.reserved), int64(end-m.reserved)); err != nil {
+		return fmt.Errorf("mmapindex: reserve %s to %d bytes: %w", m.f.Name(), end, err)
+	}
+	m.reserved = end
+	return nil
+}
+
+// reservePage is the unit of reservation: a store dirties a whole page,
+// which must lie inside the file on reserved blocks, but for the end of a
+// reservation that is not a whole page (entries do not divide it).
+var reservePage = max(unix.Getpagesize(), pageSize)
+
+func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
 
 // publish makes entry n-1 visible: its bytes were written first.
 func (m *mapped) publish(n int) {
@@ -101,15 +151,16 @@ func (m *mapped) truncate(keep int) error {
 }
 
 // open maps f: a read-only index as it is, a writable one to maxBytes
-// (rounded down to a whole entry), past the end of the file until load
-// preallocates it. A file that is not a whole number of entries is
-// ErrCorrupt and is not mapped.
+// (rounded down to a whole entry), past the end of the file, which grows
+// only as entries need it (invariant 3). A file that is not a whole number
+// of entries is ErrCorrupt and is not mapped.
 //
 // The mapping is MADV_RANDOM: lookups are searches, and the kernel's
 // read-around on a fault would otherwise fill the page cache with the zeros
-// of a preallocated tail, read_ahead_kb of them per fault (8 MiB on some
-// devices) for a page that an append or a check needed. validPrefix reads
-// ahead itself, no further than the entries it has found.
+// of a reserved tail (or of a file preallocated whole by an older version),
+// read_ahead_kb of them per fault (8 MiB on some devices) for a page that
+// an append or a check needed. validPrefix reads ahead itself, no further
+// than the entries it has found.
 func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size int64, err error) {
 	m.f, m.entrySize, m.writable = f, entrySize, writable
 	fi, err := f.Stat()
@@ -148,8 +199,8 @@ func (m *mapped) open(f File, entrySize int, maxBytes int, writable bool) (size 
 
 // validPrefix returns the number of leading entries before the first all-zero
 // entry. It checks that the rest of the page holding that entry is zero too,
-// and reads no further: past it lies, in a file this package preallocated,
-// only never-written space (invariant 7).
+// and reads no further: past it lies, in a file this package reserved, only
+// never-written space (invariant 7).
 //
 // Reading ahead, it asks the kernel (MADV_WILLNEED) for the next stretch of
 // the file as long as the stretch already checked, a page at first: a full
@@ -191,14 +242,19 @@ func isZero(b []byte) bool {
 	return true
 }
 
-// trim shrinks the file to the peak entry count (invariant 4).
+// trim shrinks the file to the peak entry count (invariant 4), giving back
+// the blocks reserved past it.
 func (m *mapped) trim() error {
 	if !m.writable {
 		return nil
 	}
-	if err := m.f.Truncate(int64(m.peak * m.entrySize)); err != nil {
+	size := m.peak * m.entrySize
+	if err := m.f.Truncate(int64(size)); err != nil {
 		return fmt.Errorf("mmapindex: trim %s: %w", m.f.Name(), err)
 	}
+	// Past size lies the end of the file now: an append after a trim
+	// reserves again (invariant 3).
+	m.reserved = size
 	return nil
 }
 

@@ -19,7 +19,9 @@ type OffsetIndex struct {
 }
 
 // OpenOffset maps an offset index for the segment whose first offset is base.
-// A writable index is preallocated to maxBytes. An existing file is checked
+// A writable index holds up to maxBytes of entries and reserves disk for them
+// a step at a time (invariant 3), from room for one more entry on open, so a
+// full disk fails the open of a new index. An existing file is checked
 // (see the package comment) at a cost that grows with its valid entries, not
 // with its size; a file that fails is ErrCorrupt, closed and left untouched
 // for the caller to replace with a new file and rebuild.
@@ -90,6 +92,8 @@ func (x *OffsetIndex) LookupPosition(pos int64) (offset, position int64) {
 
 // Append adds an entry mapping offset to pos. Both must exceed the last
 // entry's, the relative offset must fit an int32 and pos must fit an int32.
+// An entry that needs more disk than is reserved reserves the next step
+// first; if the disk is full, Append fails and the index is unchanged.
 func (x *OffsetIndex) Append(offset, pos int64) error {
 	if !x.m.writable {
 		return ErrReadOnly
@@ -106,6 +110,9 @@ func (x *OffsetIndex) Append(offset, pos int64) error {
 		if lr, lp := x.raw(n - 1); rel <= lr || pos <= lp {
 			return fmt.Errorf("%w: (%d, %d) after (%d, %d)", ErrNotIncreasing, offset, pos, x.base+lr, lp)
 		}
+	}
+	if err := x.m.reserve((n + 1) * OffsetEntrySize); err != nil {
+		return err
 	}
 	e := x.m.data[n*OffsetEntrySize:]
 	binary.BigEndian.PutUint32(e, uint32(rel))
@@ -150,14 +157,14 @@ func (x *OffsetIndex) MaxEntries() int { return x.m.maxEntries }
 func (x *OffsetIndex) Full() bool { return x.Len() >= x.m.maxEntries }
 
 // Reset removes every entry. It zeroes only the entries ever published, so
-// its cost grows with them, not with the preallocated size.
+// its cost grows with them, not with the maximum size.
 func (x *OffsetIndex) Reset() error { return x.truncate(0) }
 
 // Sync flushes the mapping to disk.
 func (x *OffsetIndex) Sync() error { return x.m.sync() }
 
 // Trim shrinks the file to its entries, never below what a reader may have
-// seen, so a closed or rolled segment's index holds no preallocated tail.
+// seen, so a closed or rolled segment's index holds no reserved tail.
 func (x *OffsetIndex) Trim() error {
 	x.rel.truncate(x.Len(), offsetStride, false)
 	x.pos.truncate(x.Len(), offsetStride, false)

@@ -77,7 +77,8 @@ func (x *TimeIndex) Lookup(target int64) (ts, offset int64) {
 // Kafka's TimeIndex.maybeAppend does; it reports whether it appended. The
 // last timestamp of an empty index is NoTimestamp, so NoTimestamp itself is
 // never appended: a segment without timestamps (an empty one at close or
-// roll) keeps an empty time index.
+// roll) keeps an empty time index. Disk is reserved as OffsetIndex.Append
+// does: a full disk fails the append and leaves the index unchanged.
 func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	if !x.m.writable {
 		return false, ErrReadOnly
@@ -100,6 +101,9 @@ func (x *TimeIndex) MaybeAppend(ts, offset int64) (bool, error) {
 	}
 	if n >= x.m.maxEntries {
 		return false, ErrFull
+	}
+	if err := x.m.reserve((n + 1) * TimeEntrySize); err != nil {
+		return false, err
 	}
 	e := x.m.data[n*TimeEntrySize:]
 	binary.BigEndian.PutUint64(e, uint64(ts))
@@ -147,7 +151,7 @@ func (x *TimeIndex) Reset() error { return x.truncate(0) }
 func (x *TimeIndex) Sync() error { return x.m.sync() }
 
 // Trim shrinks the file to its entries, never below what a reader may have
-// seen, so a closed or rolled segment's index holds no preallocated tail.
+// seen, so a closed or rolled segment's index holds no reserved tail.
 func (x *TimeIndex) Trim() error {
 	x.ts.truncate(x.Len(), timeStride, false)
 	return x.m.trim()

@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -10,8 +11,11 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"samsa/security"
 )
 
 // Conn is one client connection of a Server.
@@ -22,9 +26,14 @@ type Conn struct {
 	Value any
 
 	id  uint64
-	nc  net.Conn
+	nc  net.Conn // a *tls.Conn on a TLS listener
+	raw net.Conn // the socket: nc, or the one under the *tls.Conn
 	srv *Server
 	ip  netip.Addr // the peer's, for Config.ConnectionsPerIP
+	lis *Listener  // the listener it came in on; never nil
+
+	principal atomic.Pointer[security.Principal] // nil: ANONYMOUS
+	tlsState  *tls.ConnectionState               // set by the handshake, before the first request
 
 	// Owned by the connection's goroutine.
 	prefix [4]byte // size prefix of the response being written
@@ -42,6 +51,14 @@ type Conn struct {
 	iov        [][]byte        // writev scratch; holds no references between responses
 	nb         net.Buffers     // the iov being written; a field so WriteTo does not allocate
 	rc         syscall.RawConn // for TCP_CORK; set on the first response with a region
+	// auth authenticates a SASL listener's connection: frames go to it
+	// until it is done, then it is nil.
+	auth Authenticator
+	// wbuf stages a TLS connection's responses, file regions included
+	// (sendfile cannot encrypt): one buffer, borrowed at the connection's
+	// first response and kept while frames keep coming, returned with
+	// the read buffer when the connection goes idle.
+	wbuf *[]byte
 
 	ctxMu  sync.Mutex
 	ctx    context.Context    // guarded by ctxMu; made on the first Context call
@@ -79,7 +96,9 @@ func (c *Conn) Context() context.Context {
 // response being written, or returned by the running handler, is dropped.
 // To answer and then close, use Response.CloseAfter.
 func (c *Conn) Close() error {
-	err := c.nc.Close()
+	// The socket, not the TLS layer: its close_notify could wait (up to
+	// 5 s in crypto/tls) on a peer that does not read.
+	err := c.raw.Close()
 	c.cancelContext()
 	return err
 }
@@ -98,6 +117,9 @@ func (c *Conn) cancelContext() {
 func (c *Conn) serve() {
 	s := c.srv
 	defer c.finish()
+	if c.lis.Protocol.TLS() && !c.handshake() {
+		return
+	}
 	for {
 		if c.rbuf == nil {
 			// Nothing buffered: wait for the next frame holding no buffer.
@@ -140,8 +162,11 @@ func (c *Conn) serve() {
 		c.rpos += 4 + int(size)
 		s.st.bytesIn.Add(4 + uint64(size))
 		s.st.requests.Add(1)
-		resp, ok := c.call(req)
-		if ok && resp != nil {
+		var resp *Response
+		ok := true
+		if c.auth != nil {
+			ok = c.authenticate(req)
+		} else if resp, ok = c.call(req); ok && resp != nil {
 			ok = c.write(resp)
 		}
 		if !ok {
@@ -150,6 +175,7 @@ func (c *Conn) serve() {
 		if c.rpos == c.rend {
 			putBuf(c.rbuf)
 			c.rbuf = nil
+			c.releaseWriteBuf()
 		}
 	}
 }
@@ -209,6 +235,39 @@ func (c *Conn) call(req []byte) (resp *Response, ok bool) {
 	return c.srv.h.Serve(c, req), true
 }
 
+// authenticate hands a frame to the connection's Authenticator and
+// writes its answer; it reports whether the connection may go on.
+func (c *Conn) authenticate(req []byte) bool {
+	resp, done, err := c.callAuth(req)
+	if resp != nil && !c.write(resp) {
+		return false
+	}
+	if err != nil {
+		c.srv.st.authFailures.Add(1)
+		c.srv.log.Info("netpoll: failed authentication; closing connection",
+			"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
+		return false
+	}
+	if done {
+		c.auth = nil
+	}
+	return true
+}
+
+// callAuth runs the Authenticator, turning a panic into a closed
+// connection as call does for the Handler.
+func (c *Conn) callAuth(req []byte) (resp *Response, done bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.st.panics.Add(1)
+			c.srv.log.Error("netpoll: authenticator panicked; closing connection",
+				"conn", c.id, "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+			resp, done, err = nil, false, errors.New("authenticator panicked")
+		}
+	}()
+	return c.auth.Authenticate(c, req)
+}
+
 // readFailed logs why reading ended; idle says whether the connection was
 // between frames.
 func (c *Conn) readFailed(err error, idle bool) {
@@ -241,6 +300,7 @@ func (c *Conn) finish() {
 		putBuf(c.rbuf)
 		c.rbuf = nil
 	}
+	c.releaseWriteBuf()
 	c.cancelContext()
 	c.srv.forget(c)
 }

@@ -36,6 +36,27 @@
 // segment with the region's first bytes (one segment instead of two for a
 // small fetch, measured with TCP_INFO in BenchmarkFetchResponse).
 //
+// # Listeners and security
+//
+// Serve serves a PLAINTEXT listener; ServeListener any listener
+// (Listener: its name, security protocol, TLS, authenticator). A
+// connection of a TLS listener (SSL, SASL_SSL) handshakes on its own
+// goroutine before its first frame, within Config.HandshakeTimeout; a
+// connection of a SASL listener hands its frames to the listener's
+// Authenticator, not to the Handler, until that reports it authenticated
+// (the seam SASL mechanisms plug into, as Kafka's
+// SaslServerAuthenticator). Each Conn carries its listener's name and
+// protocol and its security.Principal: ANONYMOUS on PLAINTEXT, the
+// certificate's mapped subject on SSL (ANONYMOUS without a client
+// certificate), what the Authenticator set on SASL listeners. Handlers
+// read it (Conn.Principal) to authorize requests.
+//
+// sendfile cannot encrypt: on a TLS connection a response, file regions
+// included, is copied with pread into one write buffer of the connection
+// (zerocopy.CopyBufferSize) and written through crypto/tls as full
+// records; the plaintext path is unchanged and stays zero-copy. (Kernel
+// TLS would restore sendfile; Go's crypto/tls does not offer it.)
+//
 // # Invariants
 //
 //  1. A size prefix is checked against Config.MaxRequestBytes before any
@@ -64,7 +85,8 @@
 //  6. Time is bounded everywhere a peer can stall: waiting for the next
 //     frame (Config.IdleTimeout), receiving a frame once its first byte has
 //     arrived (Config.ReadTimeout), writing one response, sendfile included
-//     (Config.WriteTimeout). Expiry closes the connection.
+//     (Config.WriteTimeout), a TLS handshake (Config.HandshakeTimeout).
+//     Expiry closes the connection.
 //  7. At most Config.MaxConnections connections are served, and at most
 //     Config.ConnectionsPerIP(ip) from one peer address; one accepted
 //     beyond either is closed at once.
@@ -73,6 +95,16 @@
 //     connections waiting for a frame, and force-closes the rest when its
 //     context ends. A frame still arriving when Shutdown begins is dropped
 //     with its connection; clients retry on another connection.
+//  9. No frame of a TLS listener's connection reaches the Handler before
+//     its handshake has succeeded and its principal is set; a failed
+//     handshake (plaintext bytes, garbage, a truncated handshake at the
+//     timeout, a refused client certificate) closes the connection, is
+//     logged at INFO and counted in Stats.AuthFailures. No frame of a SASL
+//     listener's connection reaches the Handler before its Authenticator
+//     is done; an authentication error is answered, then closes.
+//  10. A TLS connection holds its write buffer only while it has frames to
+//     answer, as the read buffer (invariant 2); the heap does not grow
+//     with the size of the regions it sends.
 //
 // # Locks
 //
@@ -86,5 +118,6 @@
 //     whether the connection has closed, so a Context asked for after the
 //     close is already canceled.
 //
-// Counters are atomics.
+// A connection's principal is an atomic pointer: SetPrincipal may race
+// with readers on other goroutines. Counters are atomics.
 package netpoll

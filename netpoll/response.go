@@ -103,6 +103,27 @@ func (c *Conn) write(r *Response) (keep bool) {
 	}
 	c.nc.SetWriteDeadline(deadline(s.cfg.WriteTimeout))
 	binary.BigEndian.PutUint32(c.prefix[:], uint32(r.size))
+	var written int64
+	if c.tlsState != nil {
+		written, err = c.writeStaged(r, &released)
+	} else {
+		written, err = c.writeDirect(r, &released)
+	}
+	s.st.bytesOut.Add(uint64(written))
+	if err != nil {
+		s.st.writeFailures.Add(1)
+		s.log.Debug("netpoll: closing connection: response write failed",
+			"conn", c.id, "remote", c.nc.RemoteAddr(), "written", written, "size", 4+r.size, "err", err)
+		return false
+	}
+	return !r.close
+}
+
+// writeDirect writes a response to a plain socket: byte parts with
+// writev, regions with sendfile. released counts the parts whose release
+// has run.
+func (c *Conn) writeDirect(r *Response, released *int) (int64, error) {
+	s := c.srv
 	if r.regions > 0 && s.cork {
 		// Hold partial segments until the response is complete, so the
 		// prefix and header bytes share a segment with region bytes.
@@ -111,6 +132,7 @@ func (c *Conn) write(r *Response) (keep bool) {
 	}
 
 	var written int64
+	var err error
 	iov := append(c.iov[:0], c.prefix[:])
 	flush := func() error {
 		if len(iov) == 0 {
@@ -138,7 +160,7 @@ func (c *Conn) write(r *Response) (keep bool) {
 		if p.release != nil {
 			p.release()
 		}
-		released = i + 1
+		*released = i + 1
 		if err != nil {
 			break
 		}
@@ -152,14 +174,79 @@ func (c *Conn) write(r *Response) (keep bool) {
 	} else {
 		c.iov = nil
 	}
-	s.st.bytesOut.Add(uint64(written))
-	if err != nil {
-		s.st.writeFailures.Add(1)
-		s.log.Debug("netpoll: closing connection: response write failed",
-			"conn", c.id, "remote", c.nc.RemoteAddr(), "written", written, "size", 4+r.size, "err", err)
-		return false
+	return written, err
+}
+
+// writeStaged writes a response to a TLS connection, which must encrypt
+// every byte: parts and regions are copied, regions with pread, into the
+// connection's one write buffer, and each full buffer is written (as TLS
+// records of 16 KiB). The size prefix and header bytes share the first
+// records with the region's first bytes. A region is released once its
+// bytes are in the buffer: the file is not read again.
+func (c *Conn) writeStaged(r *Response, released *int) (int64, error) {
+	if c.wbuf == nil {
+		c.wbuf = getBuf(zerocopy.CopyBufferSize)
 	}
-	return !r.close
+	buf := (*c.wbuf)[:0]
+	var written int64
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		n, err := c.nc.Write(buf)
+		written += int64(n)
+		buf = buf[:0]
+		return err
+	}
+	add := func(b []byte) error {
+		for len(b) > 0 {
+			if len(buf) == cap(buf) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			n := copy(buf[len(buf):cap(buf)], b)
+			buf, b = buf[:len(buf)+n], b[n:]
+		}
+		return nil
+	}
+	if err := add(c.prefix[:]); err != nil {
+		return written, err
+	}
+	for i, p := range r.parts {
+		if !p.file {
+			if err := add(p.b); err != nil {
+				return written, err
+			}
+			continue
+		}
+		for done := int64(0); done < p.region.Len; {
+			if len(buf) == cap(buf) {
+				if err := flush(); err != nil {
+					return written, err
+				}
+			}
+			n, err := zerocopy.ReadAt(p.region, done, buf[len(buf):cap(buf)])
+			if err != nil {
+				return written, err
+			}
+			buf, done = buf[:len(buf)+n], done+int64(n)
+		}
+		if p.release != nil {
+			p.release()
+		}
+		*released = i + 1
+	}
+	return written, flush()
+}
+
+// releaseWriteBuf returns the TLS write buffer to its pool: the
+// connection is idle or closed.
+func (c *Conn) releaseWriteBuf() {
+	if c.wbuf != nil {
+		putBuf(c.wbuf)
+		c.wbuf = nil
+	}
 }
 
 // setCork sets TCP_CORK; on sockets without it (not TCP) it does nothing.

@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -45,6 +46,9 @@ type Config struct {
 	// one peer address: a connection accepted from an address that has
 	// that many already is closed at once. A negative limit is no bound.
 	ConnectionsPerIP func(ip netip.Addr) int
+	// HandshakeTimeout bounds a TLS handshake. 0 means
+	// DefaultHandshakeTimeout; negative, no bound.
+	HandshakeTimeout time.Duration
 	// Logger receives connection errors. nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -61,6 +65,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -98,6 +105,7 @@ type Stats struct {
 	HandlerPanics uint64 // handler panics recovered
 	IdleTimeouts  uint64 // connections closed by IdleTimeout
 	WriteFailures uint64 // responses that could not be written completely
+	AuthFailures  uint64 // connections closed for a failed TLS handshake or authentication
 }
 
 // Server serves Kafka-framed connections. Create it with NewServer.
@@ -130,7 +138,7 @@ type Server struct {
 		open                                 atomic.Int64
 		accepted, rejected, closed, requests atomic.Uint64
 		bytesIn, bytesOut, invalid, panics   atomic.Uint64
-		idle, writeFailures                  atomic.Uint64
+		idle, writeFailures, authFailures    atomic.Uint64
 	}
 }
 
@@ -151,8 +159,11 @@ func NewServer(cfg Config, h Handler) *Server {
 
 // Serve accepts connections on ln and serves each on its own goroutine
 // until Shutdown or Close, when it returns ErrServerClosed, or until ln
-// fails. Serve may be called for several listeners at once.
-func (s *Server) Serve(ln net.Listener) error {
+// fails. Serve may be called for several listeners at once. Its
+// connections are a PLAINTEXT listener's; see ServeListener.
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, &plaintext) }
+
+func (s *Server) serve(ln net.Listener, l *Listener) error {
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
@@ -185,7 +196,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		s.serveConn(nc)
+		s.serveConn(nc, l)
 	}
 }
 
@@ -199,7 +210,7 @@ func retryable(err error) bool {
 		errors.Is(err, syscall.ECONNABORTED)
 }
 
-func (s *Server) serveConn(nc net.Conn) {
+func (s *Server) serveConn(nc net.Conn, l *Listener) {
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
@@ -226,7 +237,14 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 		s.perIP[ip]++
 	}
-	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s, ip: ip}
+	c := &Conn{id: s.nextID.Add(1), nc: nc, raw: nc, srv: s, ip: ip, lis: l}
+	if l.Protocol.TLS() {
+		// No I/O yet: the connection's goroutine handshakes.
+		c.nc = tls.Server(nc, l.TLS.Config())
+	}
+	if l.NewAuthenticator != nil && l.Protocol.SASL() {
+		c.auth = l.NewAuthenticator(c)
+	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -267,6 +285,7 @@ func (s *Server) Stats() Stats {
 		HandlerPanics: s.st.panics.Load(),
 		IdleTimeouts:  s.st.idle.Load(),
 		WriteFailures: s.st.writeFailures.Load(),
+		AuthFailures:  s.st.authFailures.Load(),
 	}
 }
 

@@ -104,9 +104,9 @@ func (m *Manager) makeLeader(p *Partition, st State) {
 	p.st, p.pendingISR = st, nil // the controller's state replaces a proposal in flight
 	if newEpoch {
 		p.epochStart = p.Log.EndOffset()
-		if err := p.Log.AssignEpoch(st.LeaderEpoch, p.epochStart); err != nil {
-			m.log.Error("leader epoch checkpoint", "topic", p.Topic, "partition", p.Index, "err", err)
-		}
+		// Written before the epoch's first batch: a LeaderAndIsr naming a
+		// thousand partitions writes no file for them.
+		p.Log.AssignEpochDeferred(st.LeaderEpoch, p.epochStart)
 		p.resetFollowers(st, now)
 	}
 	p.advanceHW()

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -52,6 +53,9 @@ type Manager struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
+	// verifier answers KIP-890's verification of transactional produces.
+	verifier atomic.Pointer[TxnVerifier]
+
 	// stateMu serializes changes of leadership (LeaderAndIsr, StopReplica)
 	// and guards controllerEpoch, the newest controller epoch seen: a
 	// request from an older controller is refused (a zombie controller).
@@ -87,6 +91,10 @@ type Options struct {
 	AlterISR          func(ctx context.Context, req AlterISR) (AlterISRResult, error)
 	ReplicaLagTimeMax time.Duration
 	Fetcher           FetcherConfig
+
+	// TxnVerifier verifies transactional produces with the transaction
+	// coordinator (KIP-890); nil: AlwaysVerified until SetTxnVerifier.
+	TxnVerifier TxnVerifier
 }
 
 // Topic is a topic as this broker serves it.
@@ -130,6 +138,7 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 	if m.lagMax <= 0 {
 		m.lagMax = 30 * time.Second
 	}
+	m.SetTxnVerifier(opts.TxnVerifier)
 	m.fetchers = newFetchers(m, opts.Fetcher)
 	if m.alterISR != nil {
 		m.wg.Add(1)
@@ -245,9 +254,7 @@ func (m *Manager) OpenTopic(t metadata.Topic) (*Topic, error) {
 		}
 		// Every batch a standalone broker wrote carries epoch 0.
 		if p.Log.LatestEpoch() < 0 {
-			if err := p.Log.AssignEpoch(0, p.Log.StartOffset()); err != nil {
-				return nil, err
-			}
+			p.Log.AssignEpochDeferred(0, p.Log.StartOffset())
 		}
 		ts.Parts = append(ts.Parts, p)
 	}
@@ -265,7 +272,7 @@ func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfi
 		if l, err = m.dir.Create(tp, cfg.LogConfig()); err != nil {
 			return nil, fmt.Errorf("create %s: %w", tp, err)
 		}
-		if err := writePartitionMetadata(l.Dir(), t.ID); err != nil {
+		if err := writePartitionMetadata(m.dir.FS(), l.Dir(), t.ID); err != nil {
 			return nil, err
 		}
 	} else if err := l.SetConfig(cfg.LogConfig()); err != nil {
@@ -275,6 +282,7 @@ func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfi
 	if err != nil {
 		return nil, err
 	}
+	l.SetLastStableFunc(prod.LastStable)
 	p := &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}
 	p.st = State{Leader: m.id, IsLeader: true, Replicas: []int32{m.id}, ISR: []int32{m.id}}
 	return p, nil
@@ -381,8 +389,8 @@ func (m *Manager) ExpireProducers(cutoff time.Time) {
 
 // partition.metadata holds the topic ID in each partition directory, in
 // Kafka's format.
-func writePartitionMetadata(dir string, id metadata.TopicID) error {
-	return vfs.WriteFileAtomic(vfs.OS, filepath.Join(dir, "partition.metadata"),
+func writePartitionMetadata(fsys vfs.FS, dir string, id metadata.TopicID) error {
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, "partition.metadata"),
 		[]byte("version: 0\ntopic_id: "+id.String()+"\n"))
 }
 

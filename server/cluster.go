@@ -142,7 +142,9 @@ func (cl *cluster) start() error {
 		BrokerID:              s.cfg.BrokerID,
 		ZK:                    cl.zk,
 		Logger:                s.log,
-		Listener:              s.cfg.AdvertisedListeners[0].Name,
+		Listener:              s.cfg.InterBrokerListener,
+		ControlListener:       s.cfg.ControlPlaneListener,
+		Dial:                  cl.controllerDial(),
 		UncleanLeaderElection: s.cfg.TopicDefaults.UncleanLeaderElection,
 		DeleteTopicEnable:     s.cfg.DeleteTopicEnable,
 		AutoLeaderRebalance:   s.cfg.AutoLeaderRebalanceEnable,
@@ -188,7 +190,7 @@ func (cl *cluster) register() error {
 	s := cl.s
 	info := kafkazk.BrokerInfo{ID: s.cfg.BrokerID, Rack: s.cfg.BrokerRack, JMXPort: -1}
 	for _, l := range s.cfg.AdvertisedListeners {
-		info.Endpoints = append(info.Endpoints, kafkazk.Endpoint{Listener: l.Name, SecurityProtocol: "PLAINTEXT", Host: l.Host, Port: l.Port})
+		info.Endpoints = append(info.Endpoints, kafkazk.Endpoint{Listener: l.Name, SecurityProtocol: l.Protocol.String(), Host: l.Host, Port: l.Port})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ZookeeperSessionTimeout)
 	defer cancel()
@@ -204,8 +206,9 @@ func (cl *cluster) register() error {
 	return nil
 }
 
-// applyConfigChanges applies the topic config changes announced since the
-// last one applied to the topics this broker hosts.
+// applyConfigChanges applies the config changes announced since the last
+// one applied: those of the topics this broker hosts, and this broker's
+// own dynamic configs.
 func (cl *cluster) applyConfigChanges() {
 	cl.configMu.Lock()
 	defer cl.configMu.Unlock()
@@ -222,6 +225,10 @@ func (cl *cluster) applyConfigChanges() {
 		}
 		if ch.Err != nil {
 			cl.log.Error("ignoring a config change notification that cannot be read", "err", ch.Err)
+			continue
+		}
+		if ch.EntityPath == kafkazk.ConfigBrokers+"/"+strconv.Itoa(int(cl.s.cfg.BrokerID)) {
+			cl.s.dynamic.load() // this broker's dynamic configs changed
 			continue
 		}
 		topic, ok := strings.CutPrefix(ch.EntityPath, "topics/")
@@ -315,11 +322,15 @@ func (cl *cluster) askController(ctx context.Context) (int, error) {
 			return -1, err
 		}
 		for _, e := range rb.Endpoints {
-			addr = net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port)))
-			break
+			if e.Listener == s.cfg.InterBrokerListener {
+				addr = net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port)))
+			}
+		}
+		if addr == "" {
+			return -1, fmt.Errorf("controller %d has no %s listener", id, s.cfg.InterBrokerListener)
 		}
 	}
-	conn := kclient.New(addr, "samsa-broker-"+strconv.Itoa(int(s.cfg.BrokerID)))
+	conn := cl.dial(addr)
 	defer conn.Close()
 	req := kmsg.NewPtrControlledShutdownRequest()
 	req.BrokerID, req.BrokerEpoch = s.cfg.BrokerID, cl.epoch.Load()
@@ -367,10 +378,34 @@ func (cl *cluster) replicaOptions(o *replica.Options) {
 		MinBytes:         cfg.ReplicaFetchMinBytes,
 		Backoff:          cfg.ReplicaFetchBackoff,
 		Timeout:          cfg.ReplicaSocketTimeout,
+		Dial:             cl.s.interDial,
 		Endpoint: func(id int32) (string, bool) {
 			b, ok := cl.s.cache.Load().Broker(id)
 			return net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port))), ok
 		},
+	}
+}
+
+// dial returns a connection to another broker's inter-broker listener
+// (TLS when it is SSL).
+func (cl *cluster) dial(addr string) *kclient.Conn {
+	id := "samsa-broker-" + strconv.Itoa(int(cl.s.cfg.BrokerID))
+	if cl.s.interDial != nil {
+		return kclient.New(addr, id, kclient.WithDial(cl.s.interDial))
+	}
+	return kclient.New(addr, id)
+}
+
+// controllerDial is how this broker's controller reaches brokers: their
+// control plane listener, else their inter-broker one, with its TLS.
+func (cl *cluster) controllerDial() func(int32, string) controller.Conn {
+	dial := cl.s.controlDial
+	clientID := "samsa-controller-" + strconv.Itoa(int(cl.s.cfg.BrokerID))
+	return func(_ int32, addr string) controller.Conn {
+		if dial != nil {
+			return kclient.New(addr, clientID, kclient.WithDial(dial))
+		}
+		return kclient.New(addr, clientID)
 	}
 }
 
@@ -390,7 +425,7 @@ func (cl *cluster) alterISR(ctx context.Context, a replica.AlterISR) (replica.Al
 		if cl.ctlConn != nil {
 			cl.ctlConn.Close()
 		}
-		cl.ctlConn = kclient.New(addr, "samsa-broker-"+strconv.Itoa(int(s.cfg.BrokerID)))
+		cl.ctlConn = cl.dial(addr)
 	}
 	conn := cl.ctlConn
 	cl.ctlConnMu.Unlock()

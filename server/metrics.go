@@ -79,6 +79,7 @@ type brokerCollector struct{ s *Server }
 var (
 	descConns    = prometheus.NewDesc("samsa_connections", "Open client connections.", nil, nil)
 	descAccepted = prometheus.NewDesc("samsa_connections_accepted_total", "Client connections accepted.", nil, nil)
+	descAuthFail = prometheus.NewDesc("samsa_failed_authentication_total", "Connections closed for a failed TLS handshake or authentication (Kafka's failed-authentication-total).", nil, nil)
 	descEnd      = prometheus.NewDesc("samsa_log_end_offset", "Log end offset.", []string{"topic", "partition"}, nil)
 	descStart    = prometheus.NewDesc("samsa_log_start_offset", "Log start offset.", []string{"topic", "partition"}, nil)
 	descHW       = prometheus.NewDesc("samsa_high_watermark", "High watermark.", []string{"topic", "partition"}, nil)
@@ -105,7 +106,7 @@ var (
 )
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descAccepted, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descAuthFail, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
 		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag, descTxns, descTxnMarkers, descTxnLoads, descTxnLoadTime, descTxnLoadMax} {
 		ch <- d
 	}
@@ -117,6 +118,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		st := srv.Stats()
 		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(srv.NumConns()))
 		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(st.Accepted))
+		ch <- prometheus.MustNewConstMetric(descAuthFail, prometheus.CounterValue, float64(st.AuthFailures))
 	}
 	if s.rm == nil {
 		return

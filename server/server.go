@@ -21,11 +21,13 @@ import (
 	"samsa/coordinator/group"
 	"samsa/coordinator/txn"
 	"samsa/kafkaapi"
+	"samsa/kclient"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
+	"samsa/security"
 )
 
 // Server is one running broker.
@@ -40,6 +42,7 @@ type Server struct {
 	groups      *group.Coordinator
 	txns        *txn.Coordinator
 	markerConns *txn.Conns // the transaction coordinator's connections to other brokers
+	verifyConns *txn.Conns // the verifier's (KIP-890), to other coordinators
 	metrics     *metrics
 	cl          *cluster // nil standalone
 	started     time.Time
@@ -47,11 +50,19 @@ type Server struct {
 	// closing is set when Shutdown begins: readiness fails from then on.
 	closing chan struct{}
 
-	srv      *netpoll.Server
-	ln       net.Listener
-	admin    *http.Server
-	adminLn  net.Listener
-	serveErr chan error
+	srv *netpoll.Server
+	ln  net.Listener                   // the first listener's, for Addr
+	lns []boundListener                // every listener, in the order of listeners
+	tls map[string]*security.ServerTLS // by listener name: the TLS listeners'
+	// interDial and controlDial connect to other brokers' inter-broker
+	// and control plane listeners (nil: plain TCP).
+	interDial, controlDial kclient.DialFunc
+	interTLS, controlTLS   clientTLS       // their TLS, when the listeners are TLS ones
+	dynamic                *dynamicConfigs // the dynamic broker configs (KIP-226)
+	admin                  *http.Server
+	adminLn                net.Listener
+	serveErr               chan error
+	stopACLs               func() // stops following ACL change notifications; nil when not
 
 	shutdown sync.Once
 	stop     chan struct{}  // closed by Shutdown: background loops end
@@ -72,6 +83,11 @@ func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, 
 	}
 	s := &Server{cfg: cfg, log: logger, started: time.Now(), stop: make(chan struct{}), closing: make(chan struct{})}
 	s.metrics = newMetrics(s)
+	// Keystores load first: a listener that cannot serve stops the broker
+	// before it touches ZooKeeper or the logs.
+	if err := s.buildSecurity(); err != nil {
+		return nil, err
+	}
 	dataDir := cfg.LogDirs[0]
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
@@ -92,6 +108,7 @@ func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, 
 		s.closeStore()
 		return nil, err
 	}
+	s.dynamic.load() // the dynamic keystores stored, before any listener serves
 	var err error
 	checkpoints := cfg.FlushCheckpointInterval
 	if s.cl != nil {
@@ -232,50 +249,73 @@ func (s *Server) loadTopics() error {
 	return nil
 }
 
-// Start listens on the listener and the admin listener and serves in the
-// background.
+// Start listens on every listener and the admin listener and serves in
+// the background.
 func (s *Server) Start() error {
-	l := s.cfg.Listeners[0]
-	ln, err := net.Listen("tcp", l.Addr())
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", l, err)
-	}
-	s.ln = ln
-	// A port of 0 takes any free port; advertise the one we got.
-	if port := ln.Addr().(*net.TCPAddr).Port; l.Port == 0 {
-		for i := range s.cfg.AdvertisedListeners {
-			if s.cfg.AdvertisedListeners[i].Port == 0 {
-				s.cfg.AdvertisedListeners[i].Port = int32(port)
+	for _, l := range s.cfg.Listeners {
+		ln, err := net.Listen("tcp", l.Addr())
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", l, err)
+		}
+		s.lns = append(s.lns, boundListener{Listener: l, ln: ln})
+		// A port of 0 takes any free port; advertise the one we got.
+		if port := ln.Addr().(*net.TCPAddr).Port; l.Port == 0 {
+			for i := range s.cfg.AdvertisedListeners {
+				if a := &s.cfg.AdvertisedListeners[i]; a.Name == l.Name && a.Port == 0 {
+					a.Port = int32(port)
+				}
 			}
 		}
 	}
-	adv := s.cfg.AdvertisedListeners[0]
+	s.ln = s.lns[0].ln
+	self := metadata.Broker{ID: s.cfg.BrokerID, Rack: rackOf(s.cfg), Epoch: -1}
+	for _, a := range s.cfg.AdvertisedListeners {
+		self.Endpoints = append(self.Endpoints, metadata.Endpoint{Listener: a.Name, Protocol: a.Protocol, Host: a.Host, Port: a.Port})
+		if a.Name == s.cfg.InterBrokerListener {
+			self.Host, self.Port = a.Host, a.Port
+		}
+	}
 	s.cache.Update(func(e *metadata.Edit) {
 		// In cluster mode the controller's UpdateMetadata replaces this.
-		e.SetBrokers([]metadata.Broker{{ID: s.cfg.BrokerID, Host: adv.Host, Port: adv.Port, Rack: rackOf(s.cfg), Epoch: -1}})
+		e.SetBrokers([]metadata.Broker{self})
 		if s.cl == nil {
 			e.SetController(s.cfg.BrokerID)
 		}
 	})
 	if err := s.startGroups(); err != nil {
-		ln.Close()
+		s.closeListeners()
 		return err
 	}
 	perIP, err := s.cfg.ConnectionsPerIP()
 	if err != nil {
-		ln.Close()
+		s.closeListeners()
 		return err
 	}
+	apiMetrics := kafkaapi.NewMetrics(s.metrics.reg)
+	authz, err := s.startAuthorizer(apiMetrics)
+	if err != nil {
+		s.closeListeners()
+		return err
+	}
+	started := false
+	defer func() {
+		if !started && s.stopACLs != nil {
+			s.stopACLs()
+			s.stopACLs = nil
+		}
+	}()
 	s.startTxns()
 	deps := kafkaapi.Deps{
 		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups, Txns: s.txns,
-		Metrics: kafkaapi.NewMetrics(s.metrics.reg),
+		Metrics: apiMetrics, Authorizer: authz, BrokerConfigs: s.dynamic,
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl
 	}
 	s.api = kafkaapi.New(deps)
 	s.api.LoadCoordinatorPartitions()
+	// Netpoll closes each listener from here on.
 	s.srv = netpoll.NewServer(netpoll.Config{
 		MaxRequestBytes:  s.cfg.SocketRequestMaxBytes,
 		IdleTimeout:      s.cfg.ConnectionsMaxIdle,
@@ -283,8 +323,11 @@ func (s *Server) Start() error {
 		ConnectionsPerIP: perIP,
 		Logger:           s.log,
 	}, s.api)
-	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.srv.Serve(ln) }()
+	s.serveErr = make(chan error, len(s.lns))
+	for _, b := range s.lns {
+		nl := netpoll.Listener{Name: b.Name, Protocol: b.Protocol, TLS: s.tls[b.Name]}
+		go func() { s.serveErr <- s.srv.ServeListener(b.ln, nl) }()
+	}
 	if s.cfg.AdminListener != "" {
 		if err := s.startAdmin(); err != nil {
 			s.srv.Close()
@@ -297,14 +340,16 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
+	started = true
 	s.bg.Add(1)
 	go s.expireProducers()
 	admin := "disabled"
 	if s.adminLn != nil {
 		admin = s.adminLn.Addr().String()
 	}
-	s.log.Info("broker started", "broker.id", s.cfg.BrokerID, "listener", ln.Addr().String(),
-		"advertised", s.cfg.AdvertisedListeners[0].String(), "admin", admin, "log.dir", s.dir.Path(), "cluster.id", s.meta.ClusterID())
+	s.log.Info("broker started", "broker.id", s.cfg.BrokerID, "listeners", s.boundText(),
+		"advertised", describeEndpoints(s.cfg.AdvertisedListeners), "inter.broker.listener", s.cfg.InterBrokerListener,
+		"admin", admin, "log.dir", s.dir.Path(), "cluster.id", s.meta.ClusterID())
 	return nil
 }
 
@@ -338,14 +383,18 @@ func (s *Server) startGroups() error {
 // startTxns creates the transaction coordinator. Its producer ids are the
 // handler's blocks, and its markers for partitions this broker leads go
 // to the handler's WriteTxnMarkers in process (the handler is made next,
-// before any request is served), those for other brokers over kclient.
+// before any request is served), those for other brokers over kclient to
+// their inter-broker listeners; the replica layer verifies transactional
+// produces with it (KIP-890).
 func (s *Server) startTxns() {
 	tc := s.cfg.Txn
 	n := tc.NumPartitions
 	if ts := s.rm.Topic(txn.Topic); ts != nil {
 		n = int32(len(ts.Parts)) // the topic's count wins, as in Kafka
 	}
-	s.markerConns = &txn.Conns{Cache: s.cache, ClientID: "samsa-broker-" + strconv.Itoa(int(s.cfg.BrokerID))}
+	clientID := "samsa-broker-" + strconv.Itoa(int(s.cfg.BrokerID))
+	s.markerConns = &txn.Conns{Cache: s.cache, ClientID: clientID, Dial: s.interDial}
+	s.verifyConns = &txn.Conns{Cache: s.cache, ClientID: clientID, Dial: s.interDial}
 	s.txns = txn.New(txn.Config{
 		Partitions: n, MaxTimeout: tc.MaxTimeout, IDExpiration: tc.IDExpiration,
 		AbortInterval: tc.AbortInterval, RemoveInterval: tc.RemoveInterval,
@@ -353,17 +402,32 @@ func (s *Server) startTxns() {
 		Cache:       s.cache,
 		Markers: txn.Route{
 			Self: s.cfg.BrokerID,
-			Local: txn.MarkerFunc(func(ctx context.Context, b int32, req *kmsg.WriteTxnMarkersRequest) (*kmsg.WriteTxnMarkersResponse, error) {
-				return s.api.WriteTxnMarkersLocal(ctx, b, req)
+			Local: txn.MarkerFunc(func(ctx context.Context, _ int32, req *kmsg.WriteTxnMarkersRequest) (*kmsg.WriteTxnMarkersResponse, error) {
+				return s.api.WriteTxnMarkers(ctx, req), nil
 			}),
 			Remote: s.markerConns,
 		},
 		Logger: s.log,
 	})
+	// KIP-890: the leaders of this broker verify transactional produces
+	// with the coordinators.
+	if s.cfg.Txn.PartitionVerification {
+		s.rm.SetTxnVerifier(&txn.Verifier{Coordinator: s.txns, Cache: s.cache, Self: s.cfg.BrokerID, Conns: s.verifyConns})
+	}
 }
 
-// Addr returns the address the Kafka listener is bound to.
+// Addr returns the address the first Kafka listener is bound to.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// ListenerAddr returns the address the named listener is bound to, or nil.
+func (s *Server) ListenerAddr(name string) net.Addr {
+	for _, b := range s.lns {
+		if b.Name == name {
+			return b.ln.Addr()
+		}
+	}
+	return nil
+}
 
 // AdminAddr returns the admin listener's address, or nil.
 func (s *Server) AdminAddr() net.Addr {
@@ -401,9 +465,13 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 	if s.txns != nil {
 		s.txns.Close()
 		s.markerConns.Close()
+		s.verifyConns.Close()
 	}
 	if s.groups != nil {
 		s.groups.Close()
+	}
+	if s.stopACLs != nil {
+		s.stopACLs()
 	}
 	close(s.stop)
 	s.bg.Wait()

@@ -1,6 +1,7 @@
 package zerocopy
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -43,17 +44,11 @@ func CopyBuffer(w io.Writer, r Region, buf []byte) (int64, error) {
 	}
 	var sent int64
 	for sent < r.Len {
-		chunk := buf[:min(int64(len(buf)), r.Len-sent)]
-		n, err := unix.Pread(r.FD, chunk, r.Off+sent)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return sent, os.NewSyscallError("pread", err)
-		case n == 0:
-			return sent, shortFile(r, sent)
+		n, err := ReadAt(r, sent, buf)
+		if err != nil {
+			return sent, err
 		}
-		m, err := w.Write(chunk[:n])
+		m, err := w.Write(buf[:n])
 		sent += int64(m)
 		if err != nil {
 			return sent, err
@@ -63,4 +58,35 @@ func CopyBuffer(w io.Writer, r Region, buf []byte) (int64, error) {
 		}
 	}
 	return sent, nil
+}
+
+// ReadAt reads the region's bytes from done (bytes of it already sent)
+// into p with one pread(2), at most len(p) and the rest of the region,
+// and returns how many it read: at least one unless p is empty or the
+// region done. EINTR is retried; a file that ends before the region does
+// fails with an error wrapping ErrShortFile. It is the copy path's read,
+// for writers that stage region bytes in a buffer of their own (TLS).
+func ReadAt(r Region, done int64, p []byte) (int, error) {
+	if err := r.check(); err != nil {
+		return 0, err
+	}
+	if done < 0 || done > r.Len {
+		return 0, fmt.Errorf("%w: offset %d outside %v", ErrInvalidRegion, done, r)
+	}
+	chunk := p[:min(int64(len(p)), r.Len-done)]
+	if len(chunk) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Pread(r.FD, chunk, r.Off+done)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, os.NewSyscallError("pread", err)
+		case n == 0:
+			return 0, shortFile(r, done)
+		}
+		return n, nil
+	}
 }

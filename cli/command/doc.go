@@ -5,7 +5,7 @@
 // offsets and partitions, the producer settings and the table output.
 //
 // Each group of commands is a package of its own under samsa/cli (topic,
-// group, consume, produce, cluster, bench, broker, dumplog, version,
+// group, consume, produce, cluster, acl, bench, broker, dumplog, version,
 // completion) exposing NewCommand, one file per subcommand, as Redpanda's
 // rpk lays out its commands. They import this package and never each
 // other; this package imports none of them. Package root sets up and runs

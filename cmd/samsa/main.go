@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"samsa/cli/acl"
 	"samsa/cli/bench"
 	"samsa/cli/broker"
 	"samsa/cli/cluster"
@@ -41,8 +42,8 @@ func newRootCmd() *cobra.Command {
 		Long: `Samsa is a Kafka-compatible message broker. This binary runs the broker
 (samsa broker) and holds the client tools that talk to any Kafka broker:
 topics, producing, consuming, consumer groups, transactions, cluster
-administration and benchmarks, plus dump-log for reading segment files
-offline.
+administration, ACLs and benchmarks, plus dump-log for reading segment
+files offline.
 
 Exit status: 0 success, 1 a failure (the broker refused, a record was not
 delivered, no broker answered within --timeout), 2 a usage error, 130 or
@@ -74,6 +75,7 @@ offsets, group seek), as in kcat. -b/--brokers names the seed brokers
 		group.NewCommand(cf),
 		txn.NewCommand(cf),
 		cluster.NewCommand(cf),
+		acl.NewCommand(cf),
 		bench.NewCommand(cf),
 		dumplog.NewCommand(),
 		versioncmd.NewCommand(stamp),

@@ -11,8 +11,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"samsa/record"
 )
 
 // Config configures a Coordinator. Zero durations take Kafka's defaults.
@@ -200,7 +198,9 @@ func (c *Coordinator) load(p *partition) {
 	}
 	for _, t := range p.lateTxns {
 		for _, g := range p.groups {
+			g.mu.Lock()
 			g.completeTxn(t.pid, t.commit)
+			g.mu.Unlock()
 		}
 	}
 	p.lateTxns = nil
@@ -279,24 +279,25 @@ func (c *Coordinator) replay(p *partition) (map[string]*group, int, error) {
 	skipped := func(codec int) {
 		c.log.Warn("skipping a compressed batch in __consumer_offsets", "partition", p.id, "codec", codec)
 	}
-	txns := txnReplay{}
+	marker := func(pid int64, commit bool) {
+		for _, g := range groups {
+			g.completeTxn(pid, commit)
+		}
+	}
 	err := p.log.Replay(func(batches []byte) error {
-		return walkBatches(batches, func(h *record.Header, key, value []byte) error {
+		return decodeBatchesTxn(batches, func(pid int64, key, value []byte) error {
 			n++
-			var err error
-			switch {
-			case h.Attributes&record.AttrControl != 0:
-				err = txns.marker(h.ProducerID, key)
-			case h.Attributes&record.AttrTransactional != 0:
-				err = txns.offset(h.ProducerID, key, value, get)
-			default:
-				err = c.replayRecord(key, value, get, hasMeta)
+			replay := c.replayRecord
+			if pid >= 0 {
+				replay = func(key, value []byte, get func(string) *group, hasMeta map[string]bool) error {
+					return c.replayTxnRecord(pid, key, value, get, hasMeta)
+				}
 			}
-			if err != nil {
+			if err := replay(key, value, get, hasMeta); err != nil {
 				c.log.Warn("skipping an unreadable record of __consumer_offsets", "partition", p.id, "err", err)
 			}
 			return nil
-		}, skipped)
+		}, marker, skipped)
 	})
 	for name, g := range groups {
 		if !hasMeta[name] && len(g.offsets) == 0 && len(g.pendingTxn) == 0 {

@@ -31,10 +31,8 @@
 //
 // Strings are int16-length-prefixed; the schemas are kmsg's. Batches are
 // uncompressed RecordBatch v2 with CreateTime timestamps and no producer,
-// but for offsets committed in a transaction (TxnOffsetCommit, KIP-447:
-// txn.go): a transactional batch of the producer, pending until the
-// transaction's COMMIT or ABORT marker (a control batch of the producer in
-// the same partition) commits or drops them.
+// but for offsets committed inside a transaction (txn.go): a transactional
+// batch of the producer, pending until its COMMIT or ABORT marker.
 //
 // # Invariants
 //
@@ -49,16 +47,16 @@
 //  3. Replaying a partition's records, the last record of a key winning and
 //     tombstones removing keys, rebuilds what was acknowledged: committed
 //     offsets, and each group as of its last stored generation (members
-//     keep their ids and generation across a restart).
+//     keep their ids and generation across a restart). Offsets of a
+//     transactional batch stay pending until the producer's marker:
+//     committed by COMMIT, dropped by ABORT, pending without one.
 //  4. Requests for a partition that is loading get
 //     COORDINATOR_LOAD_IN_PROGRESS (heartbeats succeed, syncs get
 //     REBALANCE_IN_PROGRESS, as in Kafka).
 //  5. A JoinGroup or SyncGroup that waits is answered exactly once: by the
 //     rebalance, by a fencing or removal of its member, or with
 //     NOT_COORDINATOR when the partition is unloaded or the connection ends.
-//  6. Offsets of a transaction are visible only after its COMMIT marker,
-//     in memory (CompleteTxn) as on replay; an ABORT drops them.
-//  7. Timers act only on the state they were set for: rebalance and sync
+//  6. Timers act only on the state they were set for: rebalance and sync
 //     timers carry a sequence number, heartbeat timers re-check the
 //     member's deadline and membership.
 //

@@ -136,8 +136,9 @@ type group struct {
 	syncTimer   *time.Timer
 
 	offsets map[topicPartition]offset
-	// pendingTxn holds, by producer id, offsets committed in a transaction
-	// not yet ended (KIP-447): invisible until its marker commits them.
+	// pendingTxn are offsets committed inside producers' open
+	// transactions, by producer id (txn.go): not visible until a commit
+	// marker.
 	pendingTxn map[int64]map[topicPartition]offset
 }
 

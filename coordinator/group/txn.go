@@ -1,17 +1,21 @@
 package group
 
-// Offsets committed in transactions (KIP-98, KIP-447; Kafka's
-// GroupCoordinator.handleTxnCommitOffsets, GroupMetadata's
-// pendingTransactionalOffsetCommits): written to __consumer_offsets in a
-// transactional batch of the producer, pending until the transaction's
-// marker reaches the partition (CompleteTxn, from the WriteTxnMarkers
-// handler), then committed or dropped.
+// Transactional offset commits (KIP-98, KIP-447; Kafka's
+// GroupMetadata.pendingTransactionalOffsetCommits): a transactional
+// producer commits a group's offsets inside its transaction
+// (TxnOffsetCommit, served by the transaction coordinator's handler
+// through CommitTxnOffsets). The records go to __consumer_offsets in a
+// transactional batch of the producer; the offsets stay pending, unseen
+// by OffsetFetch, until the transaction's marker lands on that partition
+// (CompleteTxn, from the WriteTxnMarkers handler): a commit makes them the
+// group's committed offsets, an abort drops them. Meanwhile an OffsetFetch
+// with require_stable answers UNSTABLE_OFFSET_COMMIT for them. Replaying
+// the log does the same with the batches and markers it reads.
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -34,26 +38,21 @@ type TxnCommit struct {
 	ProducerID    int64
 	ProducerEpoch int16
 	// Generation, MemberID and InstanceID name the committing member
-	// (v3+, KIP-447); generation -1 without a member is not checked, as
-	// Kafka does not for transactional commits.
+	// (v3+, KIP-447): generation -1 with no member is not checked, as in
+	// Kafka for transactional commits.
 	Generation int32
 	MemberID   string
 	InstanceID *string
 	Offsets    []TxnOffset
 }
 
-// CommitTxnOffsets serves the group side of TxnOffsetCommit (after
-// AddOffsetsToTxn added the group's partition to the transaction): the
-// offsets are in the log, in a transactional batch of the producer (base
-// sequence 0, as Kafka's storeOffsets), before the answer, and stay
-// pending, not visible to OffsetFetch, until CompleteTxn. The group is
-// created if unknown; a member id, instance id or generation is checked as
-// OffsetCommit checks them. It returns an answer per offset, in order (nil:
-// written): UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, or the
-// group's (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
-// ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
-// COORDINATOR_NOT_AVAILABLE). The producer's epoch is checked by the
-// producer state of the partition of __consumer_offsets.
+// CommitTxnOffsets writes offsets a transactional producer commits and
+// keeps them pending until its transaction ends (CompleteTxn). It returns
+// one answer per offset, in order (nil: written): UNKNOWN_TOPIC_OR_PARTITION,
+// OFFSET_METADATA_TOO_LARGE, or the group's error (NOT_COORDINATOR,
+// COORDINATOR_LOAD_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+// FENCED_INSTANCE_ID, COORDINATOR_NOT_AVAILABLE, or the log's:
+// INVALID_PRODUCER_EPOCH for a fenced producer).
 func (c *Coordinator) CommitTxnOffsets(tc TxnCommit) []*kerr.Error {
 	codes := make([]*kerr.Error, len(tc.Offsets))
 	for i, o := range tc.Offsets {
@@ -64,7 +63,7 @@ func (c *Coordinator) CommitTxnOffsets(tc TxnCommit) []*kerr.Error {
 			codes[i] = kerr.OffsetMetadataTooLarge
 		}
 	}
-	if e := c.txnCommit(tc, codes); e != nil {
+	if e := c.commitTxn(tc, codes); e != nil {
 		for i := range codes {
 			if codes[i] == nil {
 				codes[i] = e
@@ -74,7 +73,7 @@ func (c *Coordinator) CommitTxnOffsets(tc TxnCommit) []*kerr.Error {
 	return codes
 }
 
-func (c *Coordinator) txnCommit(tc TxnCommit, codes []*kerr.Error) *kerr.Error {
+func (c *Coordinator) commitTxn(tc TxnCommit, codes []*kerr.Error) *kerr.Error {
 	p, perr := c.partitionOf(tc.Group)
 	if perr != nil {
 		return perr
@@ -94,9 +93,7 @@ func (c *Coordinator) txnCommit(tc TxnCommit, codes []*kerr.Error) *kerr.Error {
 		}
 	}
 	now := c.now().UnixMilli()
-	b := record.NewBuilder(now)
-	b.Header.Attributes = record.AttrTransactional
-	b.Header.ProducerID, b.Header.ProducerEpoch, b.Header.BaseSequence = tc.ProducerID, tc.ProducerEpoch, 0
+	var recs []rec
 	todo := map[topicPartition]offset{}
 	for i, to := range tc.Offsets {
 		if codes[i] != nil {
@@ -107,31 +104,35 @@ func (c *Coordinator) txnCommit(tc TxnCommit, codes []*kerr.Error) *kerr.Error {
 			o.metadata = *to.Metadata
 		}
 		tp := topicPartition{to.Topic, to.Partition}
-		b.Add(now, offsetKey(g.name, tp.topic, tp.partition), offsetValue(o))
+		recs = append(recs, rec{key: offsetKey(g.name, tp.topic, tp.partition), value: offsetValue(o)})
 		todo[tp] = o
 	}
-	if len(todo) == 0 {
+	if len(recs) == 0 {
 		return nil
 	}
-	batch, _ := b.AppendTo(nil) // uncompressed: no error
-	if err := p.log.Append(batch); err != nil {
-		g.c.log.Warn("writing transactional offsets failed", "group", g.name, "producer.id", tc.ProducerID, "err", err)
+	if err := p.log.Append(encodeTxnBatch(recs, now, tc.ProducerID, tc.ProducerEpoch)); err != nil {
+		g.c.log.Warn("writing transactional offsets failed", "group", g.name, "producer", tc.ProducerID, "err", err)
+		if errors.Is(err, kerr.InvalidProducerEpoch) {
+			return kerr.InvalidProducerEpoch // a fenced producer
+		}
 		return storeError(err)
 	}
-	pending := g.pendingTxn[tc.ProducerID]
-	if pending == nil {
-		pending = map[topicPartition]offset{}
-		g.pendingTxn[tc.ProducerID] = pending
+	pend := g.pendingTxn[tc.ProducerID]
+	if pend == nil {
+		pend = map[topicPartition]offset{}
+		g.pendingTxn[tc.ProducerID] = pend
 	}
-	maps.Copy(pending, todo)
+	for tp, o := range todo {
+		pend[tp] = o
+	}
 	return nil
 }
 
 // CompleteTxn ends producer pid's transaction on the partitions of
 // __consumer_offsets named, after its marker was written there (Kafka's
-// handleTxnCompletion): on commit its pending offsets become the groups'
-// committed offsets, on abort they are dropped. The marker is in the log:
-// replaying it does the same. Partitions not owned are skipped.
+// scheduleHandleTxnCompletion): on commit its pending offsets become the
+// groups' committed offsets, on abort they are dropped. Partitions this
+// coordinator does not own are skipped.
 func (c *Coordinator) CompleteTxn(pid int64, partitions []int32, commit bool) {
 	c.mu.RLock()
 	var parts []*partition
@@ -141,17 +142,16 @@ func (c *Coordinator) CompleteTxn(pid int64, partitions []int32, commit bool) {
 		}
 	}
 	c.mu.RUnlock()
-	for _, part := range parts {
-		part.mu.Lock()
-		if part.loading {
-			// The replay may have read the log before the marker: apply
-			// it once loaded.
-			part.lateTxns = append(part.lateTxns, lateTxn{pid, commit})
-			part.mu.Unlock()
+	for _, p := range parts {
+		p.mu.Lock()
+		if p.loading {
+			// The replay may have read the log before the marker.
+			p.lateTxns = append(p.lateTxns, lateTxn{pid, commit})
+			p.mu.Unlock()
 			continue
 		}
-		part.mu.Unlock()
-		for _, g := range part.groupsSnapshot() {
+		p.mu.Unlock()
+		for _, g := range p.groupsSnapshot() {
 			g.mu.Lock()
 			g.completeTxn(pid, commit)
 			g.mu.Unlock()
@@ -165,72 +165,66 @@ type lateTxn struct {
 	commit bool
 }
 
-// completeTxn moves or drops producer pid's pending offsets; g.mu is held
-// (or the group is not published yet, while replaying).
-func (g *group) completeTxn(producerID int64, commit bool) {
-	pending := g.pendingTxn[producerID]
-	if pending == nil {
+// completeTxn moves or drops producer pid's pending offsets. Called with
+// g.mu held (or on a group not yet published, while replaying).
+func (g *group) completeTxn(pid int64, commit bool) {
+	pend, ok := g.pendingTxn[pid]
+	if !ok {
 		return
 	}
-	delete(g.pendingTxn, producerID)
-	if commit {
-		maps.Copy(g.offsets, pending)
+	delete(g.pendingTxn, pid)
+	if !commit {
+		return
+	}
+	for tp, o := range pend {
+		g.offsets[tp] = o
 	}
 }
 
-// txnReplay follows transactional offsets while a partition replays: by
-// producer id, the groups holding its pending offsets, until a marker.
-type txnReplay map[int64]map[*group]bool
+// encodeTxnBatch builds the transactional batch of a producer's offset
+// commits, as Kafka's GroupMetadataManager.storeOffsets does: producer id
+// and epoch, base sequence 0, CreateTime ts.
+func encodeTxnBatch(recs []rec, ts int64, pid int64, epoch int16) []byte {
+	b := record.NewBuilder(ts)
+	b.Header.Attributes = record.AttrTransactional
+	b.Header.ProducerID, b.Header.ProducerEpoch, b.Header.BaseSequence = pid, epoch, 0
+	for _, r := range recs {
+		b.Add(ts, r.key, r.value)
+	}
+	out, _ := b.AppendTo(nil) // uncompressed: no error
+	return out
+}
 
-// offset replays a record of a transactional batch: a pending offset.
-func (tr txnReplay) offset(pid int64, key, value []byte, get func(string) *group) error {
-	if len(key) < 2 || binary.BigEndian.Uint16(key) > 1 {
-		return errors.New("a transactional record that is not an offset commit")
+// replayTxnRecord is replayRecord for a record of producer pid's
+// transactional batch: an offset commit goes pending.
+func (c *Coordinator) replayTxnRecord(pid int64, key, value []byte, get func(string) *group, hasMeta map[string]bool) error {
+	if len(key) < 2 || value == nil {
+		return c.replayRecord(key, value, get, hasMeta)
+	}
+	if v := int16(binary.BigEndian.Uint16(key)); v != 0 && v != 1 {
+		return c.replayRecord(key, value, get, hasMeta)
 	}
 	var k kmsg.OffsetCommitKey
 	if err := k.ReadFrom(key); err != nil {
 		return fmt.Errorf("offset commit key: %w", err)
 	}
+	scratch := map[string]*group{}
+	one := func(name string) *group {
+		if scratch[name] == nil {
+			scratch[name] = newGroup(c, nil, name)
+		}
+		return scratch[name]
+	}
+	if err := c.replayRecord(key, value, one, map[string]bool{}); err != nil {
+		return err
+	}
 	g := get(k.Group)
-	pending := g.pendingTxn[pid]
-	if pending == nil {
-		pending = map[topicPartition]offset{}
-		g.pendingTxn[pid] = pending
+	pend := g.pendingTxn[pid]
+	if pend == nil {
+		pend = map[topicPartition]offset{}
+		g.pendingTxn[pid] = pend
 	}
 	tp := topicPartition{k.Topic, k.Partition}
-	if value == nil {
-		delete(pending, tp)
-		return nil
-	}
-	var val kmsg.OffsetCommitValue
-	if err := val.ReadFrom(value); err != nil {
-		return fmt.Errorf("offset commit value: %w", err)
-	}
-	o := offset{offset: val.Offset, leaderEpoch: -1, metadata: val.Metadata, commitMs: val.CommitTimestamp, expireMs: -1}
-	if val.Version >= 3 {
-		o.leaderEpoch = val.LeaderEpoch
-	}
-	pending[tp] = o
-	if tr[pid] == nil {
-		tr[pid] = map[*group]bool{}
-	}
-	tr[pid][g] = true
-	return nil
-}
-
-// marker replays a control record: Kafka's EndTransactionMarker key is
-// int16 version 0, int16 type (0 abort, 1 commit).
-func (tr txnReplay) marker(pid int64, key []byte) error {
-	if len(key) < 4 || binary.BigEndian.Uint16(key) != 0 {
-		return errors.New("unreadable control record key")
-	}
-	typ := binary.BigEndian.Uint16(key[2:])
-	if typ > 1 {
-		return nil // not a transaction marker
-	}
-	for g := range tr[pid] {
-		g.completeTxn(pid, typ == 1)
-	}
-	delete(tr, pid)
+	pend[tp] = scratch[k.Group].offsets[tp]
 	return nil
 }

@@ -1,137 +1,159 @@
 package group
 
 import (
-	"reflect"
 	"testing"
 	"testing/synctest"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/record"
 )
 
-// txnCommit commits one offset per partition of topic for producer pid,
-// as member (with generation gen; "" and -1 for none), and returns the
-// answer per partition.
-func (e *env) txnCommit(group string, pid int64, member string, gen int32, topic string, offsets map[int32]int64) map[int32]int16 {
-	tc := TxnCommit{Group: group, ProducerID: pid, MemberID: member, Generation: gen}
+// txnCommit commits offsets of topic t for group inside producer pid's
+// transaction, as a simple (memberless) transactional producer.
+func (e *env) txnCommit(group string, pid int64, offsets map[int32]int64) []*kerr.Error {
+	tc := TxnCommit{Group: group, ProducerID: pid, ProducerEpoch: 0, Generation: -1}
 	for p, o := range offsets {
-		tc.Offsets = append(tc.Offsets, TxnOffset{Topic: topic, Partition: p, Offset: o, LeaderEpoch: -1})
+		tc.Offsets = append(tc.Offsets, TxnOffset{Topic: "t", Partition: p, Offset: o, LeaderEpoch: -1})
 	}
-	codes := map[int32]int16{}
-	for i, e := range e.c.CommitTxnOffsets(tc) {
-		codes[tc.Offsets[i].Partition] = code(e)
-	}
-	return codes
+	return e.c.CommitTxnOffsets(tc)
 }
 
-func (e *env) complete(group string, pid int64, commit bool) {
+// marker writes producer pid's marker to the group's partition and tells
+// the coordinator, as the WriteTxnMarkers handler does.
+func (e *env) marker(group string, pid int64, commit bool) {
+	e.t.Helper()
+	typ := record.ControlAbort
+	if commit {
+		typ = record.ControlCommit
+	}
+	if _, err := e.log(group).l.Append(record.AppendEndTxnMarker(nil, pid, 0, record.EndTxnMarker{Type: typ}, 1)); err != nil {
+		e.t.Fatal(err)
+	}
 	e.c.CompleteTxn(pid, []int32{e.c.PartitionFor(group)}, commit)
 }
 
-// marker appends the COMMIT or ABORT marker of producer pid to the group's
-// partition of __consumer_offsets, as the partition side writes it.
-func (e *env) marker(group string, pid int64, commit bool) {
-	e.t.Helper()
-	b := record.NewBuilder(1)
-	b.Header.Attributes = record.AttrTransactional | record.AttrControl
-	b.Header.ProducerID, b.Header.ProducerEpoch = pid, 0
-	typ := byte(0)
-	if commit {
-		typ = 1
+// stableFetch is an OffsetFetch v7 of partitions 0 and 1 of t, with
+// require_stable.
+func (e *env) stableFetch(group string, requireStable bool) map[int32]kmsg.OffsetFetchResponseTopicPartition {
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Version, req.Group, req.RequireStable = 7, group, requireStable
+	rt := kmsg.NewOffsetFetchRequestTopic()
+	rt.Topic, rt.Partitions = "t", []int32{0, 1}
+	req.Topics = append(req.Topics, rt)
+	resp := e.c.OffsetFetch(req)
+	wantCode(e.t, "OffsetFetch", resp.ErrorCode, nil)
+	out := map[int32]kmsg.OffsetFetchResponseTopicPartition{}
+	for _, p := range resp.Topics[0].Partitions {
+		out[p.Partition] = p
 	}
-	b.Add(1, []byte{0, 0, 0, typ}, []byte{0, 0, 0, 0, 0, 7})
-	batch, _ := b.AppendTo(nil)
-	if _, err := e.log(group).l.Append(batch); err != nil {
-		e.t.Fatal(err)
-	}
+	return out
 }
 
-// TestTxnOffsetCommit: offsets committed in a transaction are written
-// but invisible until the transaction's marker commits them; an aborted
-// transaction's are dropped. Kafka's refusals: unknown partitions, an
-// empty group id, a member or generation that does not check out.
+// TestTxnOffsetCommit: offsets committed inside a transaction are written
+// at once, in a transactional batch of the producer, and stay pending:
+// OffsetFetch does not see them, and with require_stable answers
+// UNSTABLE_OFFSET_COMMIT for their partitions. A commit marker makes them
+// the group's offsets, an abort drops them; a replay of the log after a
+// restart comes to the same, pending ones included.
 func TestTxnOffsetCommit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, nil)
-		before := len(e.log("g").records(t))
-		if got := e.txnCommit("g", 5, "", -1, "t", map[int32]int64{0: 10, 1: 11}); !reflect.DeepEqual(got, map[int32]int16{0: 0, 1: 0}) {
-			t.Fatalf("codes %v", got)
+		if codes := e.commit("g", "", -1, "t", map[int32]int64{1: 5}); codes[0] != 0 {
+			t.Fatalf("plain commit: %v", codes)
 		}
-		recs := e.log("g").records(t)
-		if len(recs) != before+2 {
-			t.Fatalf("%d records written, want 2", len(recs)-before)
+		for _, c := range e.txnCommit("g", 7, map[int32]int64{0: 10}) {
+			if c != nil {
+				t.Fatalf("transactional commit: %v", c)
+			}
 		}
-		if got, _ := e.fetch("g", "t"); len(got) != 0 {
-			t.Errorf("pending offsets visible: %v", got)
+		got := e.stableFetch("g", false)
+		if got[0].Offset != -1 || got[0].ErrorCode != 0 || got[1].Offset != 5 {
+			t.Fatalf("pending offset visible: %+v", got)
 		}
-		e.complete("g", 5, true)
-		if got, _ := e.fetch("g", "t"); !reflect.DeepEqual(got, map[int32]int64{0: 10, 1: 11}) {
-			t.Errorf("after the commit marker: %v", got)
+		got = e.stableFetch("g", true)
+		if got[0].ErrorCode != kerr.UnstableOffsetCommit.Code || got[0].Offset != -1 || got[1].ErrorCode != 0 || got[1].Offset != 5 {
+			t.Fatalf("require_stable fetch: %+v", got)
 		}
-		e.txnCommit("g", 6, "", -1, "t", map[int32]int64{0: 20})
-		e.complete("g", 6, false)
-		if got, _ := e.fetch("g", "t"); got[0] != 10 {
-			t.Errorf("after the abort marker: %v", got)
+		// The batch in the log is the producer's, transactional.
+		var hs []record.Header
+		e.log("g").l.ScanBatches(0, func(h *record.Header) bool { hs = append(hs, *h); return true })
+		last := hs[len(hs)-1]
+		if last.ProducerID != 7 || !last.IsTransactional() || last.BaseSequence != 0 {
+			t.Fatalf("transactional offsets batch %+v", last)
 		}
-		for _, c := range []struct {
-			name         string
-			group, topic string
-			member       string
-			gen          int32
-			want         *kerr.Error
-		}{
-			{"unknown topic", "g", "nope", "", -1, kerr.UnknownTopicOrPartition},
-			{"unknown member", "g", "t", "m-1", 1, kerr.UnknownMemberID},
-			{"generation without a member", "g", "t", "", 3, kerr.UnknownMemberID},
-		} {
-			got := e.txnCommit(c.group, 9, c.member, c.gen, c.topic, map[int32]int64{0: 1})
-			wantCode(t, c.name, got[0], c.want)
+
+		e.marker("g", 7, true)
+		if got := e.stableFetch("g", true); got[0].Offset != 10 || got[0].ErrorCode != 0 {
+			t.Fatalf("after the commit: %+v", got)
 		}
-		members, gen := e.stableGroup("m", 1)
-		wantCode(t, "a member", e.txnCommit("m", 9, members[0], gen, "t", map[int32]int64{0: 1})[0], nil)
-		wantCode(t, "a member's old generation", e.txnCommit("m", 9, members[0], gen-1, "t", map[int32]int64{0: 1})[0], kerr.IllegalGeneration)
+		e.txnCommit("g", 8, map[int32]int64{0: 20, 1: 21})
+		e.marker("g", 8, false)
+		if got := e.stableFetch("g", true); got[0].Offset != 10 || got[1].Offset != 5 {
+			t.Fatalf("after the abort: %+v", got)
+		}
+		e.txnCommit("g", 9, map[int32]int64{1: 30}) // left open
+
+		e.restart()
+		got = e.stableFetch("g", true)
+		if got[0].Offset != 10 || got[1].ErrorCode != kerr.UnstableOffsetCommit.Code {
+			t.Fatalf("after a restart: %+v", got)
+		}
+		e.marker("g", 9, true)
+		if got := e.stableFetch("g", true); got[1].Offset != 30 {
+			t.Fatalf("commit after the restart: %+v", got)
+		}
 	})
 }
 
-// TestTxnOffsetReplay: a restarted coordinator rebuilds transactional
-// offsets from the log: committed by a COMMIT marker, dropped by an ABORT
-// marker, still pending without one (completed later by CompleteTxn).
-func TestTxnOffsetReplay(t *testing.T) {
+// TestTxnOffsetCommitErrors: a partition that does not exist and a
+// member of the wrong generation are refused, as Kafka's
+// doTxnCommitOffsets refuses them, and nothing goes pending.
+func TestTxnOffsetCommitErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.txnCommit("g", 7, "", -1, "t", map[int32]int64{0: 30})
-		e.marker("g", 7, true)
-		e.txnCommit("g", 8, "", -1, "t", map[int32]int64{0: 40})
-		e.marker("g", 8, false)
-		e.txnCommit("g", 9, "", -1, "t", map[int32]int64{1: 50})
-		e.restart()
-		if got, _ := e.fetch("g", "t"); !reflect.DeepEqual(got, map[int32]int64{0: 30}) {
-			t.Errorf("after the restart: %v", got)
+		members, gen := e.stableGroup("g", 1)
+		codes := e.c.CommitTxnOffsets(TxnCommit{Group: "g", ProducerID: 1, Generation: gen + 1, MemberID: members[0],
+			Offsets: []TxnOffset{{Topic: "t", Partition: 0, Offset: 1}}})
+		if codes[0] != kerr.IllegalGeneration {
+			t.Fatalf("wrong generation: %v", codes)
 		}
-		e.complete("g", 9, true)
-		if got, _ := e.fetch("g", "t"); !reflect.DeepEqual(got, map[int32]int64{0: 30, 1: 50}) {
-			t.Errorf("after its marker: %v", got)
+		codes = e.c.CommitTxnOffsets(TxnCommit{Group: "g", ProducerID: 1, Generation: gen, MemberID: members[0],
+			Offsets: []TxnOffset{{Topic: "nope", Partition: 0, Offset: 1}, {Topic: "t", Partition: 0, Offset: 2}}})
+		if codes[0] != kerr.UnknownTopicOrPartition || codes[1] != nil {
+			t.Fatalf("unknown partition: %v", codes)
+		}
+		// The member's commit inside a transaction needs no Empty group.
+		if got := e.stableFetch("g", true); got[0].ErrorCode != kerr.UnstableOffsetCommit.Code {
+			t.Fatalf("member's transactional commit: %+v", got)
 		}
 	})
 }
 
-// TestTxnCompletedWhileLoading: a marker written while the partition
-// loads may come after the replay read the log; its completion is applied
-// once the partition is loaded.
+// TestTxnCompletedWhileLoading: a marker whose completion comes while the
+// partition is still loading is applied once it has loaded, whether the
+// replay read the marker or not.
 func TestTxnCompletedWhileLoading(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.txnCommit("g", 7, "", -1, "t", map[int32]int64{0: 30})
+		e.txnCommit("g", 7, map[int32]int64{0: 10})
+		e.c.Close()
 		p := e.c.PartitionFor("g")
-		e.c.Unload(p)
-		e.logs[p].block = make(chan struct{})
-		loaded := e.c.Load(p, e.logs[p])
-		e.complete("g", 7, true)
-		close(e.logs[p].block)
+		e.log("g").block = make(chan struct{})
+		e.c = New(e.cfg)
+		for i, l := range e.logs {
+			if int32(i) != p {
+				<-e.c.Load(int32(i), l)
+			}
+		}
+		loaded := e.c.Load(p, e.log("g"))
+		e.c.CompleteTxn(7, []int32{p}, true) // before its marker is in the log
+		close(e.log("g").block)
 		<-loaded
-		if got, _ := e.fetch("g", "t"); got[0] != 30 {
-			t.Errorf("a commit during the load: %v", got)
+		e.log("g").block = nil
+		if got := e.stableFetch("g", true); got[0].Offset != 10 || got[0].ErrorCode != 0 {
+			t.Fatalf("commit during the load: %+v", got)
 		}
 	})
 }

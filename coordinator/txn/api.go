@@ -55,12 +55,14 @@ func (c *Coordinator) HandleInitProducerID(req *kmsg.InitProducerIDRequest) *kms
 // HandleAddPartitionsToTxn serves AddPartitionsToTxn (v0-v5): one
 // transaction from a producer (v0-v3), or a batch from a broker (v4+),
 // whose verify-only transactions are checked (VerifyPartitions), the
-// others added (AddPartitions). A transaction naming a partition that does
-// not exist (exists) fails whole: UNKNOWN_TOPIC_OR_PARTITION for it,
-// OPERATION_NOT_ATTEMPTED for the others; so does an internal topic a
-// producer names (TOPIC_AUTHORIZATION_FAILED: AddOffsetsToTxn adds
-// __consumer_offsets).
-func (c *Coordinator) HandleAddPartitionsToTxn(req *kmsg.AddPartitionsToTxnRequest, exists func(topic string, partition int32) bool, internal func(topic string) bool) *kmsg.AddPartitionsToTxnResponse {
+// others added (AddPartitions). For a producer's request, a transactional
+// id it may not write (writeTxn) is TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// for every partition; a topic it may not write (writeTopic: internal
+// topics never, AddOffsetsToTxn adds __consumer_offsets) is
+// TOPIC_AUTHORIZATION_FAILED. A partition so refused, or one that does not
+// exist (exists: UNKNOWN_TOPIC_OR_PARTITION), fails its whole
+// transaction: OPERATION_NOT_ATTEMPTED for the others.
+func (c *Coordinator) HandleAddPartitionsToTxn(req *kmsg.AddPartitionsToTxnRequest, exists func(topic string, partition int32) bool, writeTxn, writeTopic func(name string) bool) *kmsg.AddPartitionsToTxnResponse {
 	resp := kmsg.NewPtrAddPartitionsToTxnResponse()
 	type one struct {
 		id         string
@@ -95,35 +97,10 @@ func (c *Coordinator) HandleAddPartitionsToTxn(req *kmsg.AddPartitionsToTxnReque
 				codes[i] = c
 			}
 		}
-		failed := false
-		for i, tp := range t.parts {
-			switch {
-			case req.Version < 4 && internal(tp.Topic):
-				codes[i], failed = kerr.TopicAuthorizationFailed.Code, true
-			case !exists(tp.Topic, tp.Partition):
-				codes[i], failed = kerr.UnknownTopicOrPartition.Code, true
-			}
-		}
-		switch {
-		case failed:
-			for i := range codes {
-				if codes[i] == 0 {
-					codes[i] = kerr.OperationNotAttempted.Code
-				}
-			}
-		case !t.verifyOnly:
-			all(code(c.AddPartitions(t.id, t.pid, t.epoch, t.parts), req.Version, 2))
-		default:
-			results, top := c.VerifyPartitions(t.id, t.pid, t.epoch, t.parts)
-			if top != nil {
-				all(top.Code)
-				break
-			}
-			for i, tp := range t.parts {
-				if e := results[tp]; e != nil {
-					codes[i] = e.Code
-				}
-			}
+		if req.Version < 4 && !writeTxn(t.id) {
+			all(kerr.TransactionalIDAuthorizationFailed.Code)
+		} else {
+			c.addOrVerify(req.Version, t.id, t.pid, t.epoch, t.verifyOnly, t.parts, codes, exists, writeTopic)
 		}
 		rt := kmsg.NewAddPartitionsToTxnResponseTransaction()
 		rt.TransactionalID = t.id
@@ -155,6 +132,46 @@ func (c *Coordinator) HandleAddPartitionsToTxn(req *kmsg.AddPartitionsToTxnReque
 		}
 	}
 	return resp
+}
+
+// addOrVerify answers one transaction of AddPartitionsToTxn in codes.
+func (c *Coordinator) addOrVerify(version int16, id string, pid int64, epoch int16, verifyOnly bool, tps []TopicPartition, codes []int16,
+	exists func(string, int32) bool, writeTopic func(string) bool) {
+	failed := false
+	for i, tp := range tps {
+		switch {
+		case version < 4 && !writeTopic(tp.Topic):
+			codes[i], failed = kerr.TopicAuthorizationFailed.Code, true
+		case !exists(tp.Topic, tp.Partition):
+			codes[i], failed = kerr.UnknownTopicOrPartition.Code, true
+		}
+	}
+	all := func(code int16) {
+		for i := range codes {
+			codes[i] = code
+		}
+	}
+	switch {
+	case failed:
+		for i := range codes {
+			if codes[i] == 0 {
+				codes[i] = kerr.OperationNotAttempted.Code
+			}
+		}
+	case !verifyOnly:
+		all(code(c.AddPartitions(id, pid, epoch, tps), version, 2))
+	default:
+		results, top := c.VerifyPartitions(id, pid, epoch, tps)
+		if top != nil {
+			all(top.Code)
+			return
+		}
+		for i, tp := range tps {
+			if e := results[tp]; e != nil {
+				codes[i] = e.Code
+			}
+		}
+	}
 }
 
 // HandleAddOffsetsToTxn serves AddOffsetsToTxn (v0-v4): the group's

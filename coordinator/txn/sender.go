@@ -42,6 +42,9 @@ func (r Route) WriteTxnMarkers(ctx context.Context, broker int32, req *kmsg.Writ
 type Conns struct {
 	Cache    *metadata.Cache
 	ClientID string
+	// Dial reaches the inter-broker listener (TLS when it is SSL); nil:
+	// plain TCP.
+	Dial kclient.DialFunc
 
 	mu    sync.Mutex // guards conns; a leaf
 	conns map[int32]*kclient.Conn
@@ -64,7 +67,11 @@ func (cs *Conns) conn(broker int32) (*kclient.Conn, error) {
 		c = nil
 	}
 	if c == nil {
-		c = kclient.New(addr, cs.ClientID)
+		if cs.Dial != nil {
+			c = kclient.New(addr, cs.ClientID, kclient.WithDial(cs.Dial))
+		} else {
+			c = kclient.New(addr, cs.ClientID)
+		}
 		cs.conns[broker] = c
 	}
 	return c, nil

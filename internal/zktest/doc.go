@@ -3,7 +3,8 @@
 // loopback port with its own data directory.
 //
 // The server is tuned for tests: tickTime is 200 ms, so sessions may be as
-// short as 400 ms (2 ticks) and at most 4 s (20 ticks); the admin HTTP server
+// short as 400 ms (2 ticks), and as long as 60 s (maxSessionTimeout: a
+// session that must outlive a restart of the JVM); the admin HTTP server
 // is off; fsync is off; the four-letter words ruok, srvr, stat, mntr, cons,
 // dump and wchs answer. Its log goes to zookeeper.log in its directory; a
 // server that fails to start, and every test that fails while using one,

@@ -79,14 +79,16 @@ func (p *Proxy) DropWriteReplies() {
 }
 
 // Heal ends Cut and DropWriteReplies, and closes the connections that lost
-// replies.
+// replies, or will: a write relayed while replies were dropped whose reply
+// has not come back yet is lost too, so its connection goes now (kept, it
+// would hang that write for ever, pings still flowing).
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
 	p.drop = false
 	for c := range p.conns {
-		if c.tainted {
+		if c.tainted || len(c.dropXids) > 0 {
 			c.close()
 			delete(p.conns, c)
 		}

@@ -233,6 +233,7 @@ dataDir=%s
 clientPort=%d
 clientPortAddress=127.0.0.1
 maxClientCnxns=0
+maxSessionTimeout=60000
 admin.enableServer=false
 forceSync=no
 4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,dump,wchs

@@ -19,6 +19,10 @@ Commands (kp-* use kafka-python, ck-* use confluent-kafka):
   kp-admin                               stdin: a list of operations (see
       admin_op); stdout: one result per operation
 
+TLS: SSL_CAFILE (the CA's PEM) makes both clients connect with
+security.protocol SSL; SSL_CERTFILE and SSL_KEYFILE (PEM) add a client
+certificate (mTLS).
+
 Keys, values and header values are UTF-8 strings in JSON (null for null).
 Every failure to meet a deadline exits non-zero with a message on stderr.
 """
@@ -44,9 +48,25 @@ def kp_opts():
     versions the client uses instead of probing the broker. The probe's
     default 2 s limit is too tight on a loaded 2-core machine."""
     v = os.environ.get("KP_API_VERSION")
+    opts = {"api_version_auto_timeout_ms": 15000}
     if v:
-        return {"api_version": tuple(int(x) for x in v.split("."))}
-    return {"api_version_auto_timeout_ms": 15000}
+        opts = {"api_version": tuple(int(x) for x in v.split("."))}
+    if os.environ.get("SSL_CAFILE"):
+        opts.update(security_protocol="SSL", ssl_cafile=os.environ["SSL_CAFILE"])
+        if os.environ.get("SSL_CERTFILE"):
+            opts.update(ssl_certfile=os.environ["SSL_CERTFILE"], ssl_keyfile=os.environ["SSL_KEYFILE"])
+    return opts
+
+
+def ck_opts(conf):
+    """conf with the TLS settings of the environment (librdkafka's names)."""
+    if os.environ.get("SSL_CAFILE"):
+        conf["security.protocol"] = "SSL"
+        conf["ssl.ca.location"] = os.environ["SSL_CAFILE"]
+        if os.environ.get("SSL_CERTFILE"):
+            conf["ssl.certificate.location"] = os.environ["SSL_CERTFILE"]
+            conf["ssl.key.location"] = os.environ["SSL_KEYFILE"]
+    return conf
 
 
 def partition_of(r):
@@ -214,7 +234,7 @@ def ck_produce(bootstrap, topic):
         # Null keys at random per record, not stuck to one partition for
         # a linger period (librdkafka's sticky partitioning).
         conf["sticky.partitioning.linger.ms"] = 0
-    p = Producer(conf)
+    p = Producer(ck_opts(conf))
     reports = [None] * len(recs)
     errors = []
 
@@ -245,8 +265,8 @@ def ck_produce(bootstrap, topic):
 def ck_consume(bootstrap, topic, parts, n):
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "samsa-itest",
-                  "enable.auto.commit": False, "enable.auto.offset.store": False})
+    c = Consumer(ck_opts({"bootstrap.servers": bootstrap, "group.id": "samsa-itest",
+                          "enable.auto.commit": False, "enable.auto.offset.store": False}))
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(int(parts))])
     got = []
     deadline = time.time() + DEADLINE
@@ -269,7 +289,7 @@ def ck_consume(bootstrap, topic, parts, n):
 def ck_metadata(bootstrap, topic):
     from confluent_kafka.admin import AdminClient
 
-    a = AdminClient({"bootstrap.servers": bootstrap})
+    a = AdminClient(ck_opts({"bootstrap.servers": bootstrap}))
     md = a.list_topics(topic=topic, timeout=DEADLINE)
     t = md.topics[topic]
     if t.error is not None:

@@ -28,6 +28,10 @@ const (
 	OpRemove
 	// OpMkdir is MkdirAll.
 	OpMkdir
+	// OpAllocate is File.Allocate alone, as a full disk fails a
+	// reservation (an index's next step) while a write into blocks
+	// already reserved still works. OpWrite covers Allocate too.
+	OpAllocate
 )
 
 // Faulty wraps an FS and injects faults: a byte budget for writes (ENOSPC,
@@ -241,7 +245,7 @@ func (f *faultyFile) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (f *faultyFile) Allocate(off, n int64) error {
-	if err := f.fs.check(OpWrite, f.Name()); err != nil {
+	if err := f.fs.check(OpWrite|OpAllocate, f.Name()); err != nil {
 		return pathErr("fallocate", f.Name(), err)
 	}
 	if _, err := f.fs.take(int(n)); err != nil {

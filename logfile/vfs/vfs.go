@@ -73,7 +73,8 @@ func (osFS) SyncDir(name string) error {
 
 // Allocate uses fallocate(2) so that later stores into a mapping of the file
 // cannot fail for lack of space; where the file system cannot, it falls back
-// to extending the file.
+// to extending the file. Like fallocate, it never shrinks the file: a range
+// inside it is left as it is.
 func (f osFile) Allocate(off, n int64) error {
 	for {
 		err := unix.Fallocate(int(f.Fd()), 0, off, n)
@@ -83,6 +84,10 @@ func (f osFile) Allocate(off, n int64) error {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
+			fi, err := f.Stat()
+			if err != nil || fi.Size() >= off+n {
+				return err
+			}
 			return f.Truncate(off + n)
 		default:
 			return &os.PathError{Op: "fallocate", Path: f.Name(), Err: err}

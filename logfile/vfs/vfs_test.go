@@ -179,6 +179,39 @@ func TestFaultyOps(t *testing.T) {
 	if readOr(t, a) != "A" {
 		t.Fatal("failed writes changed the file")
 	}
+	f.Heal()
+
+	// OpAllocate fails reservations alone: writes into the file work.
+	f.Fail(OpAllocate, onA, syscall.ENOSPC)
+	if err := file.Allocate(0, 4096); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("allocate: %v", err)
+	}
+	if _, err := file.WriteAt([]byte("a"), 0); err != nil {
+		t.Fatalf("write while allocations fail: %v", err)
+	}
+	if fi, _ := os.Stat(a); fi.Size() != 1 {
+		t.Fatalf("a failed allocate grew the file to %d bytes", fi.Size())
+	}
+}
+
+// TestAllocateNeverShrinks: Allocate of a range inside a file changes
+// neither its size nor its bytes; past the end it grows the file.
+func TestAllocateNeverShrinks(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	file := create(t, OS, p, []byte(strings.Repeat("x", 8192)))
+	defer file.Close()
+	if err := file.Allocate(0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if got := readOr(t, p); got != strings.Repeat("x", 8192) {
+		t.Fatalf("allocate inside the file changed it to %d bytes", len(got))
+	}
+	if err := file.Allocate(8000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(p); fi.Size() != 9000 {
+		t.Fatalf("allocate past the end: size %d, want 9000", fi.Size())
+	}
 }
 
 func equalBools(a, b []bool) bool {

@@ -369,6 +369,7 @@ func (c *Client) abs(p string) string {
 // Stat is the part of a znode's ZooKeeper stat that Kafka's data depends on.
 type Stat struct {
 	Czxid          int64 // zxid of the create: a broker's epoch
+	Ctime          int64 // time of the create, ms since the epoch (notifications expire by it)
 	Mzxid          int64 // zxid of the last write
 	Version        int32 // data version: a partition's epoch
 	EphemeralOwner int64 // session that owns an ephemeral znode, else 0
@@ -379,7 +380,7 @@ func toStat(s *zk.Stat) Stat {
 	if s == nil {
 		return Stat{}
 	}
-	return Stat{Czxid: s.Czxid, Mzxid: s.Mzxid, Version: s.Version, EphemeralOwner: s.EphemeralOwner, NumChildren: s.NumChildren}
+	return Stat{Czxid: s.Czxid, Ctime: s.Ctime, Mzxid: s.Mzxid, Version: s.Version, EphemeralOwner: s.EphemeralOwner, NumChildren: s.NumChildren}
 }
 
 // get reads a znode; ErrNotFound when it is absent.

@@ -485,6 +485,32 @@ func TestTopicConfigAndChanges(t *testing.T) {
 	}
 }
 
+// TestBrokerConfig: a broker's dynamic configs in /config/brokers/<id>,
+// in Kafka's JSON, announced as "brokers/<id>".
+func TestBrokerConfig(t *testing.T) {
+	e := sharedEnv(t)
+	c := e.client()
+	ctx := ctxT(t)
+	if cfg, err := c.BrokerConfig(ctx, 2); err != nil || len(cfg) != 0 {
+		t.Fatalf("a broker never configured: %v, %v", cfg, err)
+	}
+	want := map[string]string{"listener.name.ssl.ssl.keystore.location": "/etc/ks.p12"}
+	must(t, c.SetBrokerConfig(ctx, 2, want))
+	if cfg, err := c.BrokerConfig(ctx, 2); err != nil || !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("BrokerConfig = %v, %v", cfg, err)
+	}
+	data, _, err := c.get(ctx, "/config/brokers/2")
+	must(t, err)
+	if string(data) != `{"version":1,"config":{"listener.name.ssl.ssl.keystore.location":"/etc/ks.p12"}}` {
+		t.Fatalf("/config/brokers/2 holds %s", data)
+	}
+	changes, err := c.ConfigChangesSince(ctx, -1)
+	must(t, err)
+	if len(changes) != 1 || changes[0].EntityPath != "brokers/2" {
+		t.Fatalf("changes %+v", changes)
+	}
+}
+
 // Topic lifecycle: create (with a fresh topic ID), list, add partitions,
 // mark for deletion, delete.
 func TestTopicLifecycle(t *testing.T) {
@@ -733,7 +759,9 @@ func TestWatchers(t *testing.T) {
 func TestZooKeeperRestart(t *testing.T) {
 	srv := zktest.Start(t)
 	e := newEnv(t, srv)
-	c := e.connect(srv.Addr(), 4*time.Second)
+	// The session must outlive the restart of a JVM, which takes seconds,
+	// and tens of them on a loaded machine: the test waits for no expiry.
+	c := e.connect(srv.Addr(), 20*time.Second)
 	ctx := ctxT(t)
 	epoch, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
 	must(t, err)

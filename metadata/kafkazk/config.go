@@ -6,6 +6,7 @@ import (
 	"fmt"
 	pathpkg "path"
 	"slices"
+	"strconv"
 
 	"github.com/go-zookeeper/zk"
 )
@@ -125,4 +126,38 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 		return 0
 	})
 	return out, errors.Join(bad...)
+}
+
+// BrokerConfigPath is /config/brokers/<id>: a broker's dynamic configs.
+func BrokerConfigPath(id int32) string {
+	return ConfigPath + "/" + ConfigBrokers + "/" + strconv.Itoa(int(id))
+}
+
+// SetBrokerConfig replaces a broker's dynamic configs, as Kafka's
+// AdminZkClient.changeBrokerConfig: it writes /config/brokers/<id>, then a
+// change notification naming "brokers/<id>".
+func (c *Client) SetBrokerConfig(ctx context.Context, id int32, config map[string]string) error {
+	if err := c.setOrCreate(ctx, BrokerConfigPath(id), encodeConfig(config)); err != nil {
+		return err
+	}
+	_, err := c.notifyConfigChange(ctx, ConfigBrokers+"/"+strconv.Itoa(int(id)))
+	return err
+}
+
+// BrokerConfig reads a broker's dynamic configs; none (an empty map) when
+// /config/brokers/<id> does not exist.
+func (c *Client) BrokerConfig(ctx context.Context, id int32) (map[string]string, error) {
+	path := BrokerConfigPath(id)
+	data, _, err := c.get(ctx, path)
+	if errors.Is(err, ErrNotFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := decodeConfig(data)
+	if err != nil {
+		return nil, corrupt(path, data, err)
+	}
+	return cfg, nil
 }

@@ -5,7 +5,9 @@
 // notifications, producer-id blocks); the controller turns them into
 // partitions. Reads go to ZooKeeper: they serve admin requests and the
 // first hosting of a partition, not the hot path, which reads the
-// metadata cache.
+// metadata cache. ACLStore (acls.go) is the authorizer's acl.Store over
+// Kafka's /kafka-acl* znodes and the listener of their change
+// notifications.
 //
 // Invariants:
 //  1. Every call is bounded: it runs under a context of the timeout given
@@ -26,6 +28,8 @@
 //  5. Close does nothing: the server owns the kafkazk.Client and closes
 //     it.
 //
-// Locks: none. A Store's fields do not change after New, and the
-// kafkazk.Client is safe for concurrent use.
+// Locks: none in Store: its fields do not change after New, and the
+// kafkazk.Client is safe for concurrent use. ACLStore.mu serializes the
+// processing of change notifications; the authorizer's lock is taken
+// under it (Refresh), never the other way.
 package zkstore

@@ -150,5 +150,19 @@ func (s *Store) NextProducerIDBlock(size int64) (int64, error) {
 	return b.FirstID, nil
 }
 
+// BrokerConfigs reads /config/brokers/<id>.
+func (s *Store) BrokerConfigs(id int32) (map[string]string, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return s.zk.BrokerConfig(ctx, id)
+}
+
+// SetBrokerConfigs writes /config/brokers/<id> and announces the change.
+func (s *Store) SetBrokerConfigs(id int32, configs map[string]string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return s.zk.SetBrokerConfig(ctx, id, configs)
+}
+
 // Close does nothing: the server closes the ZooKeeper client.
 func (s *Store) Close() error { return nil }

@@ -1,0 +1,129 @@
+package netpoll
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"time"
+
+	"samsa/security"
+)
+
+// Listener is what a listener's connections are served with: its name and
+// security protocol, the TLS it handshakes, and for SASL listeners the
+// authentication that comes before the first request.
+type Listener struct {
+	Name     string // the listener's name: Conn.Listener
+	Protocol security.Protocol
+	// TLS serves the handshake of SSL and SASL_SSL listeners; its
+	// Principal is the principal of an SSL connection. Required for them,
+	// ignored for the others.
+	TLS *security.ServerTLS
+	// NewAuthenticator, for SASL listeners, makes the authenticator of a
+	// new connection: every frame goes to it, none to the Handler, until it
+	// reports the connection authenticated (Kafka's
+	// SaslServerAuthenticator). Required for SASL listeners.
+	NewAuthenticator func(c *Conn) Authenticator
+}
+
+// Authenticator authenticates one connection of a SASL listener before
+// any Kafka request reaches the Handler. It is called on the connection's
+// goroutine, one frame at a time, in order, as the Handler is.
+type Authenticator interface {
+	// Authenticate is given each request frame (ApiVersions,
+	// SaslHandshake, SaslAuthenticate: what comes before authentication)
+	// until it returns done. resp, if not nil, is written first. done
+	// means the connection is authenticated: the Authenticator has set its
+	// principal (Conn.SetPrincipal) and later frames go to the Handler. A
+	// non-nil err closes the connection once resp is written (Kafka
+	// answers a failed authentication, then closes).
+	Authenticate(c *Conn, req []byte) (resp *Response, done bool, err error)
+}
+
+// ErrNoTLS: a TLS listener was given no TLS configuration; ErrNoAuthenticator:
+// a SASL listener no authenticator.
+var (
+	ErrNoTLS           = errors.New("netpoll: TLS listener without a TLS configuration")
+	ErrNoAuthenticator = errors.New("netpoll: SASL listener without an authenticator")
+)
+
+// DefaultHandshakeTimeout bounds a TLS handshake.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+// plaintext is the listener Serve serves.
+var plaintext = Listener{Name: "PLAINTEXT", Protocol: security.Plaintext}
+
+// ServeListener is Serve for a listener that may need TLS and
+// authentication: each connection handshakes (SSL, SASL_SSL) and
+// authenticates (SASL_*) before its first request reaches the Handler.
+func (s *Server) ServeListener(ln net.Listener, l Listener) error {
+	if l.Protocol.TLS() && l.TLS == nil {
+		ln.Close()
+		return ErrNoTLS
+	}
+	if l.Protocol.SASL() && l.NewAuthenticator == nil {
+		ln.Close()
+		return ErrNoAuthenticator
+	}
+	return s.serve(ln, &l)
+}
+
+// Listener returns the name of the listener the connection came in on.
+func (c *Conn) Listener() string { return c.lis.Name }
+
+// SecurityProtocol returns the connection's listener's protocol.
+func (c *Conn) SecurityProtocol() security.Protocol { return c.lis.Protocol }
+
+// Principal returns who the connection authenticated as: ANONYMOUS on a
+// PLAINTEXT listener and for an SSL client without a certificate, the
+// mapped certificate subject on SSL, what SASL set on SASL listeners.
+// Safe from any goroutine.
+func (c *Conn) Principal() security.Principal {
+	if p := c.principal.Load(); p != nil {
+		return *p
+	}
+	return security.Anonymous
+}
+
+// SetPrincipal sets the connection's principal (a SASL authentication,
+// or its renewal).
+func (c *Conn) SetPrincipal(p security.Principal) { c.principal.Store(&p) }
+
+// TLS returns the connection's TLS state after its handshake, or nil on a
+// listener without TLS.
+func (c *Conn) TLS() *tls.ConnectionState { return c.tlsState }
+
+// handshake runs the TLS handshake of a new connection and takes its
+// principal, within the handshake timeout; Shutdown aborts it. It reports
+// whether the connection may go on.
+func (c *Conn) handshake() bool {
+	s := c.srv
+	c.nc.SetDeadline(deadline(s.cfg.HandshakeTimeout))
+	if s.closing.Load() {
+		return false
+	}
+	tc := c.nc.(*tls.Conn)
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	err := tc.HandshakeContext(ctx)
+	if err == nil {
+		st := tc.ConnectionState()
+		c.tlsState = &st
+		var p security.Principal
+		if p, err = c.lis.TLS.Principal(&st); err == nil {
+			c.SetPrincipal(p)
+			c.nc.SetDeadline(time.Time{})
+			return true
+		}
+	}
+	if s.closing.Load() {
+		return false
+	}
+	s.st.authFailures.Add(1)
+	// Kafka logs failed SSL authentication at INFO: an operator looks
+	// for it when a client cannot connect.
+	s.log.Info("netpoll: failed authentication: TLS handshake failed; closing connection",
+		"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
+	return false
+}
