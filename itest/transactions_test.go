@@ -58,10 +58,17 @@ func (b *broker) txnClient(t testing.TB, id string, opts ...kgo.Opt) *kgo.Client
 // readTopic reads every record of topic from the log start as a consumer
 // at the isolation level (read_committed: up to the last stable offset),
 // and returns the values, by partition then offset. Markers are read, to
-// know a partition is done, and not returned.
+// know a partition is done, and not returned. It first waits for the
+// markers of ended transactions: EndTxn is answered once the outcome is
+// logged, and the markers, which move the last stable offset, follow (as
+// in Kafka).
 func (b *broker) readTopic(t testing.TB, topic string, committed bool) []string {
 	t.Helper()
 	adm := b.admin(t)
+	waitFor(t, "the markers of ended transactions", 10*time.Second, func() bool {
+		l, err := adm.ListTransactions(ctx(t), nil, []string{"PrepareCommit", "PrepareAbort"})
+		return err == nil && len(l) == 0
+	})
 	list := adm.ListEndOffsets
 	iso := kgo.ReadUncommitted()
 	if committed {
