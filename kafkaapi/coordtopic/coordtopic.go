@@ -62,10 +62,14 @@ func (l txnLog) Append(batch []byte) error {
 	if !st.IsLeader || st.LeaderEpoch != l.epoch {
 		return apierr.Errorf(kerr.NotLeaderForPartition, "the leadership of %s-%d at epoch %d is over", Txn, l.p.Index, l.epoch)
 	}
-	if ts := l.rm.Topic(Txn); ts != nil && l.rm.Replicated() && len(st.ISR) < int(ts.Config.MinInSyncReplicas) {
-		return apierr.Errorf(kerr.NotEnoughReplicas, "%s-%d has %d in-sync replicas, min.insync.replicas is %d", Txn, l.p.Index, len(st.ISR), ts.Config.MinInSyncReplicas)
+	minISR := 0
+	if ts := l.rm.Topic(Txn); ts != nil && l.rm.Replicated() {
+		minISR = int(ts.Config.MinInSyncReplicas)
 	}
-	return l.rm.AppendInternal(context.Background(), l.p, batch)
+	if len(st.ISR) < minISR {
+		return apierr.Errorf(kerr.NotEnoughReplicas, "%s-%d has %d in-sync replicas, min.insync.replicas is %d", Txn, l.p.Index, len(st.ISR), minISR)
+	}
+	return l.rm.AppendInternalMinISR(context.Background(), l.p, batch, minISR)
 }
 
 func (l txnLog) Replay(fn func(batches []byte) error) error {

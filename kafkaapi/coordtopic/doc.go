@@ -18,7 +18,8 @@
 //     of the leadership that handed it over, its coordinator epoch; an
 //     append through that log is refused once the leadership has another
 //     epoch (NOT_LEADER_OR_FOLLOWER), and in cluster mode while the ISR is
-//     below min.insync.replicas (NOT_ENOUGH_REPLICAS).
+//     below min.insync.replicas (NOT_ENOUGH_REPLICAS), or when it fell
+//     below while the append waited for it (NOT_ENOUGH_REPLICAS_AFTER_APPEND).
 //  3. An internal topic's replication factor, and __transaction_state's
 //     min ISR, are capped at the live brokers on a standalone broker only;
 //     in cluster mode the topic waits for enough brokers, as in Kafka.
