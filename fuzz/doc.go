@@ -4,10 +4,11 @@
 // producer's arbitrary record set) and their committed seed corpora
 // (testdata/fuzz/<Target>/). Every other decoder of untrusted bytes has
 // its fuzz target in its own package (record, producerstate, mmapindex,
-// logfile, internal/tags, kafkaapi, kafkaapi/reqcheck, metadata/kafkazk,
-// coordinator/group). `go test` runs the seeds as unit tests; `make fuzz`
-// runs every target of the module for a bounded time (FUZZTIME, default
-// 30s) through run.sh; README.md has the executions per second.
+// logfile/compact, logfile/checkpoint, internal/tags, kafkaapi,
+// kafkaapi/reqcheck, metadata/kafkazk, coordinator/group). `go test` runs
+// the seeds as unit tests; `make fuzz` runs every target of the module
+// for a bounded time (FUZZTIME, default 30s) through run.sh; README.md
+// has the executions per second.
 //
 // Invariants: each target's doc comment states what it checks; all of
 // them check that nothing panics. TestWriteSeeds checks that every seed

@@ -1,15 +1,15 @@
 package logfile
 
 import (
-	"bytes"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"samsa/logfile/checkpoint"
+	"samsa/logfile/compact"
 	"samsa/logfile/vfs"
 	"samsa/record"
 	"samsa/record/codec"
@@ -88,8 +88,8 @@ func readRecords(t testing.TB, l *Log) []logRecord {
 			if err := record.CheckCRC(b, &h); err != nil {
 				t.Fatal(err)
 			}
-			recs, ok, err := batchRecords(b, &h, &CompactOptions{})
-			if err != nil || !ok {
+			recs, err := record.Inflate(b, &h, nil, 256<<20)
+			if err != nil {
 				t.Fatalf("batch at %d: %v", h.BaseOffset, err)
 			}
 			n := 0
@@ -165,7 +165,7 @@ func TestCompactKeepsLatest(t *testing.T) {
 	}
 	active := l.SegmentBases()[segsBefore-1]
 
-	res, err := l.Compact(CompactOptions{})
+	res, err := l.Compact(compact.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestCompactKeepsLatest(t *testing.T) {
 	}
 	check(l, "after compaction")
 	// Segments shrunk by the first pass merge in the next.
-	if _, err := l.Compact(CompactOptions{}); err != nil {
+	if _, err := l.Compact(compact.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	check(l, "after a second compaction")
@@ -258,7 +258,7 @@ func TestCompactTombstones(t *testing.T) {
 	if err := l.Roll(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Compact(CompactOptions{}); err != nil {
+	if _, err := l.Compact(compact.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	got := latestOf(readRecords(t, l))
@@ -278,7 +278,7 @@ func TestCompactTombstones(t *testing.T) {
 		t.Fatalf("k1 appears %d times; want only its tombstone", n)
 	}
 	clk.Advance(2 * time.Minute)
-	if _, err := l.Compact(CompactOptions{}); err != nil {
+	if _, err := l.Compact(compact.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	got = latestOf(readRecords(t, l))
@@ -300,19 +300,19 @@ func TestCompactLagAndActive(t *testing.T) {
 	l := openLog(t, dir, cfg, Options{Now: clk.Now})
 	defer l.Close()
 	fill(t, l, clk, 20, 4)
-	res, err := l.Compact(CompactOptions{})
+	res, err := l.Compact(compact.Options{})
 	if err != nil || res.Segments != 0 || res.RecordsRemoved != 0 {
 		t.Fatalf("compaction within the lag: %+v, %v; want nothing done", res, err)
 	}
 	clk.Advance(2 * time.Minute)
-	res, err = l.Compact(CompactOptions{})
+	res, err = l.Compact(compact.Options{})
 	if err != nil || res.RecordsRemoved == 0 {
 		t.Fatalf("compaction after the lag: %+v, %v; want records removed", res, err)
 	}
 	one := openLog(t, partDir(t), compactConfig(), Options{Now: clk.Now})
 	defer one.Close()
 	fill(t, one, clk, 3, 1) // one segment: the active one
-	if res, err := one.Compact(CompactOptions{}); err != nil || res.Segments != 0 {
+	if res, err := one.Compact(compact.Options{}); err != nil || res.Segments != 0 {
 		t.Fatalf("compacting a log of one active segment: %+v, %v", res, err)
 	}
 	if n := len(readRecords(t, one)); n != 3 {
@@ -344,7 +344,7 @@ func TestCompactCompressed(t *testing.T) {
 			}
 			clk.Advance(2 * time.Minute)
 			want := latestOf(readRecords(t, l))
-			res, err := l.Compact(CompactOptions{KeepCompressed: !withCodec})
+			res, err := l.Compact(compact.Options{KeepCompressed: !withCodec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -385,7 +385,7 @@ func TestCompactKeepsProducerLastBatch(t *testing.T) {
 	if err := l.Roll(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Compact(CompactOptions{}); err != nil {
+	if _, err := l.Compact(compact.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var headers []record.Header
@@ -435,7 +435,7 @@ func TestCompactFinishesSwap(t *testing.T) {
 	cfg2 := cfg
 	cfg2.SegmentBytes = 2 * 4096
 	l.SetConfig(cfg2)
-	res, err := l.Compact(CompactOptions{})
+	res, err := l.Compact(compact.Options{})
 	if err != nil || res.Segments == 0 {
 		t.Fatalf("compact: %+v %v", res, err)
 	}
@@ -529,11 +529,11 @@ func TestCleaner(t *testing.T) {
 	plain.Compact, plain.NoDelete = false, false
 	plain.RetentionMs = -1
 	cfgs["c"], cfgs["p"] = compacted, plain
-	lc, err := d.Create(TopicPartition{"c", 0}, compacted)
+	lc, err := d.Create(TopicPartition{Topic: "c", Partition: 0}, compacted)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp, err := d.Create(TopicPartition{"p", 0}, plain)
+	lp, err := d.Create(TopicPartition{Topic: "p", Partition: 0}, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +543,7 @@ func TestCleaner(t *testing.T) {
 	if n, err := lc.DeleteOldSegments(); n != 0 || err != nil {
 		t.Fatalf("retention deleted %d segments of a compact-only log (%v)", n, err)
 	}
-	c, err := NewCleaner(d, 0)
+	c, err := d.NewCleaner(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,8 +554,8 @@ func TestCleaner(t *testing.T) {
 	if n := len(readRecords(t, lp)); n != 150 {
 		t.Fatalf("the delete-policy log has %d records, want all 150", n)
 	}
-	ck, err := ReadCheckpoint(vfs.OS, filepath.Join(path, CleanerCheckpoint))
-	if err != nil || ck[TopicPartition{"c", 0}] == 0 {
+	ck, err := checkpoint.Read(vfs.OS, filepath.Join(path, compact.CheckpointFile))
+	if err != nil || ck[TopicPartition{Topic: "c", Partition: 0}] == 0 {
 		t.Fatalf("cleaner checkpoint %v, %v; want the first dirty offset of c-0", ck, err)
 	}
 	// Nothing dirty: the next pass does nothing; a little new data is
@@ -571,9 +571,12 @@ func TestCleaner(t *testing.T) {
 	if st, _ := c.RunOnce(false); st.Logs != 0 {
 		t.Fatalf("a pass below the dirty ratio compacted %d logs", st.Logs)
 	}
-	c2, err := NewCleaner(d, 0)
-	if err != nil || c2.firstDirty[TopicPartition{"c", 0}] != ck[TopicPartition{"c", 0}] {
-		t.Fatalf("a new cleaner did not read the checkpoint: %v %v", c2.firstDirty, err)
+	c2, err := d.NewCleaner(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp := (TopicPartition{Topic: "c", Partition: 0}); c2.FirstDirty(tp) != ck[tp] {
+		t.Fatalf("a new cleaner did not read the checkpoint: first dirty offset %d, want %d", c2.FirstDirty(tp), ck[tp])
 	}
 	if st, err := c.RunOnce(true); err != nil || st.Logs != 1 {
 		t.Fatalf("forced pass: %+v, %v", st, err)
@@ -594,11 +597,11 @@ func TestCleanerMaxCompactionLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	l, err := d.Create(TopicPartition{"lagged", 0}, cfg)
+	l, err := d.Create(TopicPartition{Topic: "lagged", Partition: 0}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCleaner(d, 0)
+	c, err := d.NewCleaner(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -628,38 +631,6 @@ func TestCleanerMaxCompactionLag(t *testing.T) {
 	if l.NumSegments() != segs+1 {
 		t.Fatalf("%d segments after an append past max.compaction.lag.ms, want %d", l.NumSegments(), segs+1)
 	}
-}
-
-// FuzzFilterBatch feeds arbitrary bytes with a valid header to the
-// cleaner's batch filter. Invariants: it never panics; whatever it returns
-// is a batch whose header parses, whose CRC matches and whose offsets are
-// the input's (base offset and lastOffsetDelta unchanged).
-func FuzzFilterBatch(f *testing.F) {
-	f.Add(kvBatch(1, -1, -1, kv{key: "a", value: "1"}, kv{key: "b", tomb: true}))
-	f.Add(kvBatch(1, 5, 0, kv{key: "a", value: "1"}))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		h, err := record.ParseHeader(in)
-		if err != nil || h.Size() > int64(len(in)) {
-			return
-		}
-		batch := in[:h.Size()]
-		m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: 10, end: math.MaxInt64}
-		m.latest[keyHash{}] = 0
-		out, _, err := filterBatch(batch, &h, m, &CompactOptions{})
-		if err != nil || out == nil {
-			return
-		}
-		oh, err := record.ParseHeader(out)
-		if err != nil || oh.Size() != int64(len(out)) {
-			t.Fatalf("filtered batch: %v, size %d of %d", err, oh.Size(), len(out))
-		}
-		if err := record.CheckCRC(out, &oh); err != nil && !bytes.Equal(out, batch) {
-			t.Fatalf("filtered batch CRC: %v", err)
-		}
-		if oh.BaseOffset != h.BaseOffset || oh.LastOffsetDelta != h.LastOffsetDelta {
-			t.Fatalf("offsets changed: [%d,+%d] to [%d,+%d]", h.BaseOffset, h.LastOffsetDelta, oh.BaseOffset, oh.LastOffsetDelta)
-		}
-	})
 }
 
 // TestCompactBoundedKeyMap: with a key map of 7 keys, each compaction
@@ -694,7 +665,7 @@ func TestCompactBoundedKeyMap(t *testing.T) {
 		if pass > len(before) {
 			t.Fatalf("no end to compaction after %d passes (cleaned to %d of %d)", pass, firstDirty, active)
 		}
-		res, err := l.Compact(CompactOptions{FirstDirty: firstDirty, MaxKeys: maxKeys})
+		res, err := l.Compact(compact.Options{FirstDirty: firstDirty, MaxKeys: maxKeys})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"samsa/logfile/compact"
 	"samsa/record"
 )
+
+// attrDeleteHorizon is the batch attribute compaction stamps on a marker.
+const attrDeleteHorizon = compact.AttrDeleteHorizon
 
 // txnKV is a transactional batch of producer pid with keyed records.
 func txnKV(pid int64, seq int32, recs ...kv) []byte {
@@ -76,14 +80,14 @@ func TestCompactTransactions(t *testing.T) {
 		t.Fatalf("%d segments: the markers must leave the active segment", l.NumSegments())
 	}
 	now := time.UnixMilli(1_000_000)
-	compact := func() {
+	clean := func() {
 		t.Helper()
-		if _, err := l.Compact(CompactOptions{Now: now}); err != nil {
+		if _, err := l.Compact(compact.Options{Now: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	compact()
+	clean()
 	latest := latestOf(readRecords(t, l))
 	if latest["a"].value != "committed" || latest["b"].value != "txn" || latest["c"].value != "later" {
 		t.Fatalf("after the first pass: %+v", latest)
@@ -118,7 +122,7 @@ func TestCompactTransactions(t *testing.T) {
 	// Second pass: the aborted records are gone, so both aborts guard
 	// nothing: stamped, their entries leave the index. The commits still
 	// guard records.
-	compact()
+	clean()
 	hs, types = batchesOf(t, l)
 	for _, off := range []int64{abort1, abort3} {
 		h, typ, ok := markerAt(off)
@@ -144,12 +148,12 @@ func TestCompactTransactions(t *testing.T) {
 	// goes (its later commit is its last batch) and producer 3's stays
 	// empty (its last batch).
 	now = now.Add(time.Duration(cfg.DeleteRetentionMs-1) * time.Millisecond)
-	compact()
+	clean()
 	if _, _, ok := markerAt(abort1); !ok {
 		t.Fatal("abort removed before its delete horizon")
 	}
 	now = now.Add(time.Millisecond)
-	compact()
+	clean()
 	hs, types = batchesOf(t, l)
 	if _, _, ok := markerAt(abort1); ok {
 		t.Fatal("abort of producer 1 kept past its delete horizon")

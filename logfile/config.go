@@ -22,8 +22,8 @@ type Config struct {
 	FlushMs            int64 // flush.ms
 
 	// cleanup.policy: Compact keeps the latest record of each key
-	// (compact.go); NoDelete (a policy without "delete") turns off
-	// retention.ms and retention.bytes.
+	// (package logfile/compact); NoDelete (a policy without "delete")
+	// turns off retention.ms and retention.bytes.
 	Compact            bool
 	NoDelete           bool
 	DeleteRetentionMs  int64   // delete.retention.ms: tombstones outlive compaction this long

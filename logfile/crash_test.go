@@ -55,7 +55,7 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("open:", err)
 		os.Exit(3)
 	}
-	l, err := d.Create(TopicPartition{"crash", 0}, smallConfig())
+	l, err := d.Create(TopicPartition{Topic: "crash", Partition: 0}, smallConfig())
 	if err != nil {
 		fmt.Println("create:", err)
 		os.Exit(3)
@@ -142,7 +142,7 @@ func TestCrashRecovery(t *testing.T) {
 		if d.WasClean() {
 			t.Fatal("a killed child left a clean-shutdown marker")
 		}
-		l := d.Get(TopicPartition{"crash", 0})
+		l := d.Get(TopicPartition{Topic: "crash", Partition: 0})
 		for i, a := range acks {
 			if i > 0 && a.first != acks[i-1].last+1 {
 				t.Fatalf("acks not contiguous: %d after %d", a.first, acks[i-1].last)

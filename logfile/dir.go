@@ -15,8 +15,22 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"samsa/logfile/checkpoint"
+	"samsa/logfile/compact"
 	"samsa/logfile/vfs"
 )
+
+// Checkpoint files in a log directory (package checkpoint has their
+// format). Part of the format: never change.
+const (
+	RecoveryPointCheckpoint  = "recovery-point-offset-checkpoint"
+	LogStartOffsetCheckpoint = "log-start-offset-checkpoint"
+	ReplicationCheckpoint    = "replication-offset-checkpoint"
+	CleanShutdownMarker      = ".kafka_cleanshutdown"
+)
+
+// TopicPartition names a partition.
+type TopicPartition = checkpoint.TopicPartition
 
 // ErrDirLocked: another process holds the log directory.
 var ErrDirLocked = errors.New("logfile: log directory is in use by another process")
@@ -79,7 +93,7 @@ type Dir struct {
 	ckNext *ckRound
 	ckSem  chan struct{}
 
-	cleaner *Cleaner // nil: no cleaner
+	cleaner *compact.Cleaner // nil: no cleaner
 
 	stop chan struct{}
 	done chan struct{}
@@ -133,7 +147,7 @@ func OpenDir(path string, opts DirOptions) (*Dir, error) {
 		if opts.CleanerBackoff <= 0 {
 			opts.CleanerBackoff = 15 * time.Second
 		}
-		if d.cleaner, err = NewCleaner(d, max(opts.CleanerMaxKeys, 1)); err != nil {
+		if d.cleaner, err = d.NewCleaner(max(opts.CleanerMaxKeys, 1)); err != nil {
 			d.closeLogs()
 			lock.Close()
 			return nil, err
@@ -151,17 +165,17 @@ func (d *Dir) load() error {
 	d.clean = err == nil
 	_, err = d.fs.Stat(filepath.Join(d.path, RecoveryPointCheckpoint))
 	d.fresh = !d.clean && errors.Is(err, fs.ErrNotExist)
-	rps, err := ReadCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint))
+	rps, err := checkpoint.Read(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint))
 	if err != nil {
 		return err
 	}
-	starts, err := ReadCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint))
+	starts, err := checkpoint.Read(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint))
 	if err != nil {
 		return err
 	}
 	hws := map[TopicPartition]int64{}
 	if d.opts.ManualHighWatermark {
-		if hws, err = ReadCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint)); err != nil {
+		if hws, err = checkpoint.Read(d.fs, filepath.Join(d.path, ReplicationCheckpoint)); err != nil {
 			return err
 		}
 	}
@@ -188,7 +202,7 @@ func (d *Dir) load() error {
 			continue
 		}
 		d.fresh = false // partitions without a checkpoint: copied in, or the checkpoint lost
-		tp := TopicPartition{topic, part}
+		tp := TopicPartition{Topic: topic, Partition: part}
 		l, err := Open(full, d.opts.ConfigFor(topic), Options{
 			FS: d.fs, Now: d.opts.Now, Logger: d.opts.Logger, Clean: d.clean,
 			RecoveryPoint: rps[tp], LogStartOffset: starts[tp], checkpoint: d.Checkpoint,
@@ -327,6 +341,22 @@ func (d *Dir) Delete(tp TopicPartition) error {
 	return nil
 }
 
+// NewCleaner returns a cleaner of the directory's compacted logs (package
+// compact), reading its checkpoint; maxKeys bounds each pass's key map
+// (compact.Options.MaxKeys). OpenDir runs one when DirOptions.Cleaner is
+// set; tests and tools run passes of their own.
+func (d *Dir) NewCleaner(maxKeys int) (*compact.Cleaner, error) {
+	return compact.NewCleaner(compact.CleanerOptions{FS: d.fs, Dir: d.path, MaxKeys: maxKeys, Now: d.opts.Now, Logger: d.opts.Logger,
+		Logs: func() []compact.Log {
+			logs := d.Logs()
+			out := make([]compact.Log, len(logs))
+			for i, l := range logs {
+				out[i] = compactLog{l}
+			}
+			return out
+		}})
+}
+
 // ckRound is one write of the checkpoint files, shared by every caller
 // that joined it before it began.
 type ckRound struct {
@@ -374,20 +404,20 @@ func (d *Dir) writeCheckpoints() error {
 	starts := map[TopicPartition]int64{}
 	hws := map[TopicPartition]int64{}
 	for _, l := range d.Logs() {
-		tp := TopicPartition{l.topic, l.partition}
+		tp := TopicPartition{Topic: l.topic, Partition: l.partition}
 		rps[tp] = l.RecoveryPoint()
 		starts[tp] = l.StartOffset()
 		hws[tp] = l.HighWatermark()
 	}
-	if err := WriteCheckpoint(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint), rps); err != nil {
+	if err := checkpoint.Write(d.fs, filepath.Join(d.path, RecoveryPointCheckpoint), rps); err != nil {
 		return err
 	}
 	if d.opts.ManualHighWatermark {
-		if err := WriteCheckpoint(d.fs, filepath.Join(d.path, ReplicationCheckpoint), hws); err != nil {
+		if err := checkpoint.Write(d.fs, filepath.Join(d.path, ReplicationCheckpoint), hws); err != nil {
 			return err
 		}
 	}
-	return WriteCheckpoint(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint), starts)
+	return checkpoint.Write(d.fs, filepath.Join(d.path, LogStartOffsetCheckpoint), starts)
 }
 
 // RunRetention runs one retention pass over every log and returns the

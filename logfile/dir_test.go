@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 )
 
@@ -26,7 +27,7 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 		t.Fatal("a new directory is neither a clean nor an unclean shutdown: it is fresh")
 	}
 	data := map[TopicPartition][]appended{}
-	for _, tp := range []TopicPartition{{"a", 0}, {"a", 1}, {"b.c_d", 0}} {
+	for _, tp := range []TopicPartition{{Topic: "a", Partition: 0}, {Topic: "a", Partition: 1}, {Topic: "b.c_d", Partition: 0}} {
 		l, err := d.Create(tp, smallConfig())
 		if err != nil {
 			t.Fatal(err)
@@ -38,7 +39,7 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 	if _, err := OpenDir(path, DirOptions{Logger: quiet}); !errors.Is(err, ErrDirLocked) {
 		t.Fatalf("second open of a locked dir: %v", err)
 	}
-	if _, err := d.Get(TopicPartition{"a", 1}).DeleteRecordsBefore(7); err != nil {
+	if _, err := d.Get(TopicPartition{Topic: "a", Partition: 1}).DeleteRecordsBefore(7); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(); err != nil {
@@ -47,8 +48,8 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(path, CleanShutdownMarker)); err != nil {
 		t.Fatal("no clean-shutdown marker after Close")
 	}
-	rps, err := ReadCheckpoint(vfs.OS, filepath.Join(path, RecoveryPointCheckpoint))
-	if err != nil || len(rps) != 3 || rps[TopicPartition{"a", 0}] != 200 {
+	rps, err := checkpoint.Read(vfs.OS, filepath.Join(path, RecoveryPointCheckpoint))
+	if err != nil || len(rps) != 3 || rps[TopicPartition{Topic: "a", Partition: 0}] != 200 {
 		t.Fatalf("recovery points %v, %v", rps, err)
 	}
 
@@ -59,7 +60,7 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(path, CleanShutdownMarker)); !os.IsNotExist(err) {
 		t.Fatal("marker must be removed while running")
 	}
-	if got := d.Get(TopicPartition{"a", 1}).StartOffset(); got != 7 {
+	if got := d.Get(TopicPartition{Topic: "a", Partition: 1}).StartOffset(); got != 7 {
 		t.Fatalf("log start offset %d after restart, want 7", got)
 	}
 	for tp, as := range data {
@@ -89,7 +90,7 @@ func TestDirCleanAndUncleanReopen(t *testing.T) {
 func TestDirDelete(t *testing.T) {
 	path := t.TempDir()
 	d := openDir(t, path)
-	tp := TopicPartition{"gone", 0}
+	tp := TopicPartition{Topic: "gone", Partition: 0}
 	l, _ := d.Create(tp, smallConfig())
 	mustAppend(t, l, batch(1, 10, 1, 1))
 	if err := d.Delete(tp); err != nil {
@@ -110,33 +111,8 @@ func TestDirDelete(t *testing.T) {
 			t.Fatalf("directory %s left behind", e.Name())
 		}
 	}
-	if _, err := d.Create(TopicPartition{"../x", 0}, smallConfig()); err == nil {
+	if _, err := d.Create(TopicPartition{Topic: "../x", Partition: 0}, smallConfig()); err == nil {
 		t.Fatal("path separators accepted in a topic name")
-	}
-}
-
-func TestCheckpointFormat(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cp")
-	in := map[TopicPartition]int64{{"t", 0}: 5, {"t", 10}: 1 << 40, {"a", 2}: 0}
-	if err := WriteCheckpoint(vfs.OS, path, in); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(path)
-	want := "0\n3\na 2 0\nt 0 5\nt 10 1099511627776\n"
-	if string(got) != want {
-		t.Fatalf("checkpoint file:\n%s\nwant:\n%s", got, want)
-	}
-	out, err := ReadCheckpoint(vfs.OS, path)
-	if err != nil || len(out) != 3 || out[TopicPartition{"t", 10}] != 1<<40 {
-		t.Fatalf("read back %v, %v", out, err)
-	}
-	for _, bad := range []string{"", "1\n0\n", "0\n2\nt 0 1\n", "0\n1\nt x 1\n", "0\n1\nt 0\n", "0\n-1\n", "0\n1\nt 0 1\nextra 0 1\n"} {
-		if _, err := ParseCheckpoint([]byte(bad)); !errors.Is(err, ErrBadCheckpoint) {
-			t.Errorf("ParseCheckpoint(%q) = %v", bad, err)
-		}
-	}
-	if m, err := ReadCheckpoint(vfs.OS, path+".missing"); err != nil || len(m) != 0 {
-		t.Fatalf("missing checkpoint: %v %v", m, err)
 	}
 }
 

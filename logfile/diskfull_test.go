@@ -57,13 +57,13 @@ func TestIndexStepENOSPC(t *testing.T) {
 		t.Fatalf("%d batches acknowledged, want %d: the failure is not at the step", len(acked), perPage+1)
 	}
 	seg := l.active()
-	if seg.idx.Len() != perPage || seg.tidx.Len() != perPage {
-		t.Fatalf("indexes hold %d and %d entries, want %d each", seg.idx.Len(), seg.tidx.Len(), perPage)
+	if seg.Index.Len() != perPage || seg.TimeIndex.Len() != perPage {
+		t.Fatalf("indexes hold %d and %d entries, want %d each", seg.Index.Len(), seg.TimeIndex.Len(), perPage)
 	}
-	if off, pos := seg.idx.Last(); off != acked[perPage].last || pos != int64(perPage*len(acked[0].data)) {
+	if off, pos := seg.Index.Last(); off != acked[perPage].last || pos != int64(perPage*len(acked[0].data)) {
 		t.Fatalf("last index entry (%d, %d) is not the last acknowledged batch", off, pos)
 	}
-	if _, off := seg.tidx.Last(); off != acked[perPage].last {
+	if _, off := seg.TimeIndex.Last(); off != acked[perPage].last {
 		t.Fatalf("last time index entry at %d, want %d", off, acked[perPage].last)
 	}
 	if l.EndOffset() != acked[len(acked)-1].last+1 || l.Err() == nil {
@@ -172,7 +172,7 @@ func newFullDisk(t *testing.T, fsys vfs.FS) *fullDisk {
 	}
 	t.Cleanup(func() { w.d.Close() })
 	for i := range w.logs {
-		if w.logs[i], err = w.d.Create(TopicPartition{"t", int32(i)}, cfg); err != nil {
+		if w.logs[i], err = w.d.Create(TopicPartition{Topic: "t", Partition: int32(i)}, cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -247,7 +247,7 @@ func (w *fullDisk) check(t *testing.T, fsys *vfs.Faulty) {
 	}
 	defer d.Close()
 	for i := range w.logs {
-		l := d.Get(TopicPartition{"t", int32(i)})
+		l := d.Get(TopicPartition{Topic: "t", Partition: int32(i)})
 		mustEqual(t, readAll(t, l, 1<<20), concat(w.acked[i]))
 		mustAppend(t, l, batch(1, 10, 0xcc, 1))
 	}

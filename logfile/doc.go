@@ -4,21 +4,24 @@
 // mmapindex), and once an ABORT marker lands in it a .txnindex (package
 // txnindex).
 //
-// It owns: Log, one partition's log (Kafka's UnifiedLog, LocalLog and
-// LogSegment): append, reads as file regions (read.go), roll, flush,
-// retention and DeleteRecords (retention.go), truncation (truncate.go),
-// recovery (recover.go), keeping its leader epoch cache (package
-// logfile/epochcache, Kafka's LeaderEpochFileCache) in step (epochs.go);
-// Dir, one entry of log.dirs
-// (Kafka's LogManager): its lock file, checkpoints (checkpoint.go),
+// It owns: Log, one partition's log (Kafka's UnifiedLog and LocalLog),
+// over its segments (package logfile/internal/segment, Kafka's LogSegment:
+// a segment's files, scans, recovery and index upkeep, which keep
+// invariants 1, 3, 4 and 7 for each): append, reads as file regions
+// (read.go), roll, flush, retention and DeleteRecords (retention.go),
+// truncation (truncate.go), recovery (recover.go), keeping its leader
+// epoch cache (package logfile/epochcache, Kafka's LeaderEpochFileCache)
+// in step (epochs.go); Dir, one entry of log.dirs (Kafka's LogManager):
+// its lock file, checkpoints (in package logfile/checkpoint's format),
 // clean-shutdown marker and background loops for retention, flush.ms,
-// checkpoints and the cleaner (dir.go); Cleaner with Log.Compact, log
-// compaction (compact.go, Kafka's LogCleaner; compact_txn.go for
-// transactions); and each segment's transaction index, when it is
-// written, rebuilt and read (txnindex.go), with the last stable offset
-// its owner's producer state sets the rule of (SetLastStableFunc). Every
-// file but the lock file goes through package logfile/vfs, so tests can
-// break it.
+// checkpoints and the cleaner (dir.go); the log's side of compaction
+// (swap.go): package logfile/compact (Kafka's LogCleaner) decides what
+// cleaned segments keep and works on a Log through an adapter that gives
+// it the cleanable segments, and the log swaps cleaned segments in,
+// crash-safe; and each segment's transaction index, when it is written, rebuilt
+// and read (txnindex.go), with the last stable offset its owner's producer
+// state sets the rule of (SetLastStableFunc). Every file but the lock file
+// goes through package logfile/vfs, so tests can break it.
 //
 // # Directory layout (part of the format: never change)
 //
@@ -27,7 +30,7 @@
 //	  recovery-point-offset-checkpoint   text: version, count, "topic partition offset" lines
 //	  log-start-offset-checkpoint        same format
 //	  replication-offset-checkpoint      same format: high watermarks (ManualHighWatermark only)
-//	  cleaner-offset-checkpoint          same format: first dirty offset of compacted logs
+//	  cleaner-offset-checkpoint          same format: first dirty offset of compacted logs (package logfile/compact)
 //	  .kafka_cleanshutdown               present only between a clean Close and the next open
 //	  <topic>-<partition>/
 //	    00000000000000000000.log         segment named by its base offset, %020d
@@ -36,7 +39,7 @@
 //	    00000000000000000000.txnindex    aborted transactions (package txnindex), once there is one
 //	    leader-epoch-checkpoint          text: version 0, count, "epoch startOffset" lines
 //	    <base>.<suffix>.deleted          a segment file removed while readers may hold it
-//	    <base>.log.cleaned, <base>.log.<next>.swap   compaction in progress (compact.go)
+//	    <base>.log.cleaned, <base>.log.<next>.swap   compaction in progress (swap.go)
 //	  <topic>-<partition>.<nanos>-delete a deleted partition, removed in the background
 //
 // (Producer state's <base>.snapshot files live in the partition
@@ -108,9 +111,9 @@
 //
 // Taken in this order, never the other way:
 //
-//  1. Cleaner.mu: one compaction pass at a time; guards the first dirty
-//     offsets. A pass takes each log's Log.mu to swap its cleaned segments
-//     in.
+//  1. compact.Cleaner.mu (package logfile/compact): one compaction pass
+//     at a time. A pass takes each log's Log.mu to swap its cleaned
+//     segments in, and Dir.mu to list the logs.
 //  2. Log.mu: every change to the segment list and to the active
 //     segment's bytes (append, roll, truncation, retention, DeleteRecords,
 //     the swap of compacted segments, Close).

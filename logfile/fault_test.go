@@ -94,7 +94,7 @@ func TestRollFailureKeepsLog(t *testing.T) {
 		acked = append(acked, mustAppend(t, l, batch(2, 300, 1, 1)))
 	}
 	// Fill the active segment to just below the roll point.
-	for l.active().sizeNow()+int64(len(acked[0].data)) <= cfg.SegmentBytes {
+	for l.active().Size()+int64(len(acked[0].data)) <= cfg.SegmentBytes {
 		acked = append(acked, mustAppend(t, l, batch(2, 300, 2, 2)))
 	}
 	segs := l.NumSegments()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"samsa/logfile/checkpoint"
+	"samsa/logfile/compact"
 	"samsa/logfile/vfs"
 )
 
@@ -58,7 +60,7 @@ func TestCheckpointWriteFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tps := []TopicPartition{{"ck", 0}, {"ck", 1}}
+			tps := []TopicPartition{{Topic: "ck", Partition: 0}, {Topic: "ck", Partition: 1}}
 			acked := map[TopicPartition][]appended{}
 			appendAll := func(n int) {
 				for _, tp := range tps {
@@ -88,7 +90,7 @@ func TestCheckpointWriteFaults(t *testing.T) {
 			if err := d.Checkpoint(); err == nil {
 				t.Fatal("checkpoint succeeded with a fault injected")
 			}
-			got, err := ReadCheckpoint(vfs.OS, filepath.Join(path, rp))
+			got, err := checkpoint.Read(vfs.OS, filepath.Join(path, rp))
 			if err != nil {
 				t.Fatalf("recovery-point checkpoint after a failed write: %v", err)
 			}
@@ -97,7 +99,7 @@ func TestCheckpointWriteFaults(t *testing.T) {
 					t.Fatalf("%s: checkpointed %d, neither the old %d nor the new %d", tp, v, old[tp], d.Get(tp).RecoveryPoint())
 				}
 			}
-			if _, err := ReadCheckpoint(vfs.OS, filepath.Join(path, LogStartOffsetCheckpoint)); err != nil {
+			if _, err := checkpoint.Read(vfs.OS, filepath.Join(path, LogStartOffsetCheckpoint)); err != nil {
 				t.Fatalf("log-start checkpoint after a failed write: %v", err)
 			}
 			for _, tp := range tps {
@@ -166,7 +168,7 @@ func TestOpenReadFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := d.Create(TopicPartition{"rf", 0}, smallConfig())
+			l, err := d.Create(TopicPartition{Topic: "rf", Partition: 0}, smallConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +197,7 @@ func TestOpenReadFaults(t *testing.T) {
 				t.Fatalf("open after the disk healed: %v", err)
 			}
 			defer r.Close()
-			mustEqual(t, readAll(t, r.Get(TopicPartition{"rf", 0}), 1<<20), concat(acked))
+			mustEqual(t, readAll(t, r.Get(TopicPartition{Topic: "rf", Partition: 0}), 1<<20), concat(acked))
 		})
 	}
 }
@@ -243,7 +245,7 @@ func TestCompactSwapFaults(t *testing.T) {
 			before := readRecords(t, l)
 
 			tc.inject(f)
-			res, err := l.Compact(CompactOptions{})
+			res, err := l.Compact(compact.Options{})
 			if err == nil {
 				t.Fatalf("compaction succeeded with a fault injected: %+v", res)
 			}
@@ -290,7 +292,7 @@ func TestCompactSwapFaults(t *testing.T) {
 			}
 			// Writable again, and compaction works now.
 			mustAppend(t, r, kvBatch(clk.Now().UnixMilli(), -1, -1, kv{key: "k1", value: "after"}))
-			if _, err := r.Compact(CompactOptions{}); err != nil {
+			if _, err := r.Compact(compact.Options{}); err != nil {
 				t.Fatalf("compaction after the disk healed: %v", err)
 			}
 			all := readRecords(t, r)

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 )
 
@@ -67,7 +68,7 @@ func TestCheckpointGroupCommit(t *testing.T) {
 		defer d.Close()
 		var logs []*Log
 		for i := range 100 {
-			l, err := d.Create(TopicPartition{"t", int32(i)}, smallConfig())
+			l, err := d.Create(TopicPartition{Topic: "t", Partition: int32(i)}, smallConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,12 +104,12 @@ func TestCheckpointGroupCommit(t *testing.T) {
 		if n := cfs.renamed(RecoveryPointCheckpoint) - before; n != 2 {
 			t.Fatalf("%d checkpoint writes for 101 concurrent calls, want 2", n)
 		}
-		rps, err := ReadCheckpoint(vfs.OS, filepath.Join(path, RecoveryPointCheckpoint))
+		rps, err := checkpoint.Read(vfs.OS, filepath.Join(path, RecoveryPointCheckpoint))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, l := range logs {
-			if got := rps[TopicPartition{"t", int32(i)}]; got != l.EndOffset() || got == 0 {
+			if got := rps[TopicPartition{Topic: "t", Partition: int32(i)}]; got != l.EndOffset() || got == 0 {
 				t.Fatalf("partition %d: checkpointed recovery point %d, want %d", i, got, l.EndOffset())
 			}
 		}

@@ -14,9 +14,23 @@ import (
 	"time"
 
 	"samsa/logfile/epochcache"
+	"samsa/logfile/internal/segment"
 	"samsa/logfile/vfs"
 	"samsa/record"
 )
+
+// File name suffixes of a segment's files (package segment has them).
+// Part of the format: never change.
+const (
+	LogSuffix       = segment.LogSuffix
+	IndexSuffix     = segment.IndexSuffix
+	TimeIndexSuffix = segment.TimeIndexSuffix
+	TxnIndexSuffix  = segment.TxnIndexSuffix
+	DeletedSuffix   = segment.DeletedSuffix
+)
+
+// SegmentName returns the file name of a segment file: base offset, %020d.
+func SegmentName(base int64, suffix string) string { return segment.Name(base, suffix) }
 
 var (
 	// ErrOffsetOutOfRange: an offset below the log start or above the log end
@@ -37,11 +51,11 @@ type Log struct {
 	cfg       atomic.Pointer[Config]
 
 	// Published state (invariant 1).
-	segs          atomic.Pointer[[]*segment] // ascending base offsets; the last is active
-	end           atomic.Int64               // log end offset: next offset to assign
-	start         atomic.Int64               // log start offset
-	hw            atomic.Int64               // high watermark, set by the broker
-	recoveryPoint atomic.Int64               // everything below is fsynced
+	segs          atomic.Pointer[[]*segment.Segment] // ascending base offsets; the last is active
+	end           atomic.Int64                       // log end offset: next offset to assign
+	start         atomic.Int64                       // log start offset
+	hw            atomic.Int64                       // high watermark, set by the broker
+	recoveryPoint atomic.Int64                       // everything below is fsynced
 	// dirDirty: a segment was created since the directory was last
 	// fsynced; its entry must be made durable before the recovery point
 	// passes its base (a power cut keeps a synced file whose directory
@@ -170,7 +184,7 @@ func (l *Log) RecoveryPoint() int64 { return l.recoveryPoint.Load() }
 func (l *Log) Size() int64 {
 	var n int64
 	for _, s := range *l.segs.Load() {
-		n += s.sizeNow()
+		n += s.Size()
 	}
 	return n
 }
@@ -183,12 +197,12 @@ func (l *Log) SegmentBases() []int64 {
 	segs := *l.segs.Load()
 	out := make([]int64, len(segs))
 	for i, s := range segs {
-		out[i] = s.base
+		out[i] = s.Base()
 	}
 	return out
 }
 
-func (l *Log) active() *segment {
+func (l *Log) active() *segment.Segment {
 	segs := *l.segs.Load()
 	return segs[len(segs)-1]
 }
@@ -311,22 +325,22 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, p
 	if assign {
 		next = bs.AssignOffsets(first)
 	}
-	pos := seg.sizeNow()
-	if _, err := seg.log.WriteAt(buf, pos); err != nil {
+	pos := seg.Size()
+	if _, err := seg.File.WriteAt(buf, pos); err != nil {
 		// Nothing was published; cut whatever part reached the file.
-		_ = seg.log.Truncate(pos)
-		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.path(LogSuffix), pos, err))
+		_ = seg.File.Truncate(pos)
+		return AppendInfo{}, l.fail(fmt.Errorf("logfile: append to %s at %d: %w", seg.Path(LogSuffix), pos, err))
 	}
-	mark := seg.indexMark()
+	mark := seg.IndexMark()
 	p := pos
 	for i := range bs.Count {
 		h := bs.Header(i)
-		if err := seg.indexBatch(h, p, cfg.IndexIntervalBytes); err != nil {
+		if err := seg.IndexBatch(h, p, cfg.IndexIntervalBytes); err != nil {
 			// An index that could not reserve disk for its next entry
 			// (a full disk) lands here, before any store into its mapping.
-			_ = seg.log.Truncate(pos)
-			seg.unindex(mark, first)
-			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.path(IndexSuffix), err))
+			_ = seg.File.Truncate(pos)
+			seg.Unindex(mark, first)
+			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.Path(IndexSuffix), err))
 		}
 		p += h.Size()
 	}
@@ -336,31 +350,31 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, p
 		// the recovery point can pass the segment.
 		aborted, err := plan(bs)
 		if err == nil {
-			err = seg.txn.Append(aborted)
+			err = seg.Txn.Append(aborted)
 		}
 		if err != nil {
 			// Nothing is published: the batches go as if never written.
-			terr := errors.Join(seg.log.Truncate(pos), seg.idx.TruncateTo(first), seg.tidx.TruncateTo(first))
+			terr := errors.Join(seg.File.Truncate(pos), seg.Index.TruncateTo(first), seg.TimeIndex.TruncateTo(first))
 			if terr != nil {
-				return AppendInfo{}, l.fail(fmt.Errorf("logfile: undo append to %s: %w", seg.path(LogSuffix), terr))
+				return AppendInfo{}, l.fail(fmt.Errorf("logfile: undo append to %s: %w", seg.Path(LogSuffix), terr))
 			}
-			return AppendInfo{}, fmt.Errorf("logfile: transaction index of %s: %w", seg.path(LogSuffix), err)
+			return AppendInfo{}, fmt.Errorf("logfile: transaction index of %s: %w", seg.Path(LogSuffix), err)
 		}
 	}
 	newSize := pos + int64(len(buf))
 	flush := l.unflushed+bs.Records >= cfg.FlushMessages
 	if flush {
 		// flush.messages: durable before it is visible or acknowledged.
-		if err := seg.syncTo(newSize); err != nil {
-			_ = seg.log.Truncate(pos)
-			seg.unindex(mark, first)
+		if err := seg.SyncTo(newSize); err != nil {
+			_ = seg.File.Truncate(pos)
+			seg.Unindex(mark, first)
 			return AppendInfo{}, l.fail(err)
 		}
 	}
-	if seg.rollStart.IsZero() {
-		seg.rollStart = l.opts.Now()
+	if seg.RollStart.IsZero() {
+		seg.RollStart = l.opts.Now()
 	}
-	seg.publish(newSize, next)
+	seg.Publish(newSize, next)
 	l.end.Store(next)
 	if !l.opts.ManualHighWatermark {
 		l.hw.Store(next)
@@ -385,17 +399,17 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, p
 // maybeRoll returns the segment to append size bytes of batches to, rolling
 // first when the active segment is full by bytes, index room, relative
 // offset range or age.
-func (l *Log) maybeRoll(cfg *Config, size int64, batches int, lastOffset int64) (*segment, error) {
+func (l *Log) maybeRoll(cfg *Config, size int64, batches int, lastOffset int64) (*segment.Segment, error) {
 	seg := l.active()
-	cur := seg.sizeNow()
+	cur := seg.Size()
 	if cur == 0 {
 		return seg, nil
 	}
 	roll := cur+size > cfg.SegmentBytes ||
-		seg.idx.MaxEntries()-seg.idx.Len() < batches ||
-		seg.tidx.MaxEntries()-seg.tidx.Len() < batches ||
-		lastOffset-seg.base > math.MaxInt32 ||
-		(!seg.rollStart.IsZero() && l.opts.Now().Sub(seg.rollStart) >= time.Duration(cfg.rollMs())*time.Millisecond)
+		seg.Index.MaxEntries()-seg.Index.Len() < batches ||
+		seg.TimeIndex.MaxEntries()-seg.TimeIndex.Len() < batches ||
+		lastOffset-seg.Base() > math.MaxInt32 ||
+		(!seg.RollStart.IsZero() && l.opts.Now().Sub(seg.RollStart) >= time.Duration(cfg.rollMs())*time.Millisecond)
 	if !roll {
 		return seg, nil
 	}
@@ -409,26 +423,26 @@ func (l *Log) Roll() error {
 	if l.closed {
 		return ErrClosed
 	}
-	if l.active().sizeNow() == 0 {
+	if l.active().Size() == 0 {
 		return nil
 	}
 	_, err := l.roll()
 	return err
 }
 
-func (l *Log) roll() (*segment, error) {
+func (l *Log) roll() (*segment.Segment, error) {
 	old := l.active()
 	base := l.end.Load()
-	ns, _, err := openSegment(l.fs, l.dir, base, l.cfg.Load(), segCreate)
+	ns, _, err := segment.Open(l.fs, l.dir, base, l.cfg.Load().MaxIndexBytes, segment.Create)
 	if err != nil {
 		if !errors.Is(err, fs.ErrExist) {
-			for _, suf := range fileSuffixes {
+			for _, suf := range segment.Suffixes {
 				_ = l.fs.Remove(filepath.Join(l.dir, SegmentName(base, suf)))
 			}
 		}
 		return nil, fmt.Errorf("logfile: roll %s at %d: %w", l.dir, base, err)
 	}
-	old.finish(l.opts.Logger)
+	old.Finish(l.opts.Logger)
 	l.dirDirty.Store(true) // before a flush can see the segment
 	segs := *l.segs.Load()
 	next := append(segs[:len(segs):len(segs)], ns)
@@ -441,22 +455,6 @@ func (l *Log) roll() (*segment, error) {
 		}
 	}()
 	return ns, nil
-}
-
-// finish makes a segment inactive: the final time index entry, and indexes
-// trimmed to their entries.
-func (s *segment) finish(log interface{ Warn(string, ...any) }) {
-	if s.tidx.Len() < s.tidx.MaxEntries() {
-		if _, err := s.tidx.MaybeAppend(s.maxTs.Load(), s.maxTsOffset.Load()); err != nil {
-			log.Warn("final time index entry", "segment", s.path(TimeIndexSuffix), "err", err)
-		}
-	}
-	if err := s.idx.Trim(); err != nil {
-		log.Warn("trim index", "err", err)
-	}
-	if err := s.tidx.Trim(); err != nil {
-		log.Warn("trim time index", "err", err)
-	}
 }
 
 // Flush fsyncs everything appended so far and moves the recovery point to
@@ -483,14 +481,14 @@ func (l *Log) flushTo(upTo int64) error {
 		return nil
 	}
 	for _, s := range *l.segs.Load() {
-		if s.base >= upTo || s.sizeNow() == s.synced.Load() {
+		if s.Base() >= upTo || s.Size() == s.Synced.Load() {
 			continue
 		}
-		if !s.acquire() {
+		if !s.Acquire() {
 			continue
 		}
-		err := s.sync()
-		s.release()
+		err := s.Sync()
+		s.Release()
 		if err != nil {
 			return l.fail(err)
 		}
@@ -505,27 +503,6 @@ func (l *Log) flushTo(upTo int64) error {
 		l.recoveryPoint.Store(upTo)
 	}
 	l.lastFlushMs.Store(l.opts.Now().UnixMilli())
-	return nil
-}
-
-func (s *segment) sync() error { return s.syncTo(s.sizeNow()) }
-
-// syncTo fsyncs the log and its indexes (the transaction index too),
-// which hold at least size bytes.
-func (s *segment) syncTo(size int64) error {
-	if err := s.log.Sync(); err != nil {
-		return fmt.Errorf("logfile: fsync %s: %w", s.path(LogSuffix), err)
-	}
-	if err := s.idx.Sync(); err != nil {
-		return err
-	}
-	if err := s.tidx.Sync(); err != nil {
-		return err
-	}
-	if err := s.txn.Sync(); err != nil {
-		return err
-	}
-	s.synced.Store(size)
 	return nil
 }
 
@@ -544,16 +521,16 @@ func (l *Log) Close() error {
 		errs = append(errs, l.Flush())
 	}
 	act := l.active()
-	act.finish(l.opts.Logger)
-	errs = append(errs, act.tidx.Sync())
+	act.Finish(l.opts.Logger)
+	errs = append(errs, act.TimeIndex.Sync())
 	for _, s := range *l.segs.Load() {
-		s.release()
+		s.Release()
 	}
 	return errors.Join(errs...)
 }
 
 // segmentFor returns the segment holding offset: the last whose base is <=
 // offset. i is its position in segs.
-func segmentFor(segs []*segment, offset int64) int {
-	return sort.Search(len(segs), func(i int) bool { return segs[i].base > offset }) - 1
+func segmentFor(segs []*segment.Segment, offset int64) int {
+	return sort.Search(len(segs), func(i int) bool { return segs[i].Base() > offset }) - 1
 }

@@ -86,10 +86,10 @@ func TestIndexEntryEveryInterval(t *testing.T) {
 	b := batch(1, 1000, 1, 1) // ~1 KiB batches
 	var positions []int64
 	for range 100 {
-		positions = append(positions, l.active().sizeNow())
+		positions = append(positions, l.active().Size())
 		mustAppend(t, l, append([]byte(nil), b...))
 	}
-	idx := l.active().idx
+	idx := l.active().Index
 	if idx.Len() < 100*len(b)/4096-2 || idx.Len() > 100*len(b)/4096+1 {
 		t.Fatalf("%d index entries for %d bytes at a 4096 interval", idx.Len(), 100*len(b))
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 )
 
@@ -49,7 +50,7 @@ func TestPowerCut(t *testing.T) {
 	if testing.Short() {
 		rounds = 8
 	}
-	tps := []TopicPartition{{"pc", 0}, {"pc", 1}, {"pc.two", 0}}
+	tps := []TopicPartition{{Topic: "pc", Partition: 0}, {Topic: "pc", Partition: 1}, {Topic: "pc.two", Partition: 0}}
 	cfgFor := func(string) Config { return smallConfig() }
 	for round := range rounds {
 		rng := rand.New(rand.NewPCG(seed, uint64(round)))
@@ -77,7 +78,7 @@ func TestPowerCut(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		checkpoint := func() {
+		takeCheckpoint := func() {
 			// Read before: recovery points only grow (but for truncation),
 			// so the checkpoint holds at least these.
 			rps := map[TopicPartition]int64{}
@@ -104,7 +105,7 @@ func TestPowerCut(t *testing.T) {
 					t.Fatal(err)
 				}
 			case r < 97:
-				checkpoint()
+				takeCheckpoint()
 			case r < 99:
 				// A follower's truncation: nothing truncated may come back,
 				// and what is appended after it is recovered like any tail.
@@ -132,7 +133,7 @@ func TestPowerCut(t *testing.T) {
 		}
 		d.Close() // fails: the machine is off; this only unmaps and closes
 
-		rps, err := ReadCheckpoint(vfs.OS, filepath.Join(image, RecoveryPointCheckpoint))
+		rps, err := checkpoint.Read(vfs.OS, filepath.Join(image, RecoveryPointCheckpoint))
 		if err != nil {
 			t.Fatalf("round %d: recovery-point checkpoint after the power cut: %v", round, err)
 		}

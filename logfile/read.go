@@ -3,6 +3,7 @@ package logfile
 import (
 	"fmt"
 
+	"samsa/logfile/internal/segment"
 	"samsa/logfile/vfs"
 	"samsa/record"
 )
@@ -16,7 +17,7 @@ type Region struct {
 	Len  int64
 	// NextOffset is the offset after the region's last batch (Read only).
 	NextOffset int64
-	seg        *segment
+	seg        *segment.Segment
 }
 
 // FD returns the file descriptor to send from.
@@ -25,7 +26,7 @@ func (r *Region) FD() int { return int(r.File.Fd()) }
 // Release drops the region's reference to its segment. Idempotent.
 func (r *Region) Release() {
 	if r.seg != nil {
-		r.seg.release()
+		r.seg.Release()
 		r.seg = nil
 	}
 }
@@ -47,24 +48,24 @@ func (r *Region) Bytes() ([]byte, error) {
 // data past it), referenced; nil if offset is past every segment. An offset
 // below the first segment (retention removed it after the caller checked
 // the start offset) is ErrOffsetOutOfRange.
-func (l *Log) acquireFor(offset int64) (*segment, error) {
+func (l *Log) acquireFor(offset int64) (*segment.Segment, error) {
 	for {
 		segs := *l.segs.Load()
 		i := segmentFor(segs, offset)
 		if i < 0 {
-			return nil, fmt.Errorf("%w: %d is below the first segment %d", ErrOffsetOutOfRange, offset, segs[0].base)
+			return nil, fmt.Errorf("%w: %d is below the first segment %d", ErrOffsetOutOfRange, offset, segs[0].Base())
 		}
 		for ; i < len(segs); i++ {
 			// Compaction may leave a segment with no batch at or past
 			// offset, or none at all.
-			if size, next := segs[i].load(); offset < next && size > 0 {
+			if size, next := segs[i].Load(); offset < next && size > 0 {
 				break
 			}
 		}
 		if i == len(segs) {
 			return nil, nil
 		}
-		if s := segs[i]; s.acquire() {
+		if s := segs[i]; s.Acquire() {
 			return s, nil
 		}
 		// Retention or truncation replaced it: take the new list.
@@ -93,44 +94,12 @@ func (l *Log) Read(offset, maxBytes, maxOffset int64) (Region, error) {
 	if s == nil {
 		return Region{}, err
 	}
-	r, err := s.read(offset, maxBytes, maxOffset)
-	if err != nil || r.Len == 0 {
-		s.release()
+	pos, n, next, err := s.Read(offset, maxBytes, maxOffset)
+	if err != nil || n == 0 {
+		s.Release()
 		return Region{}, err
 	}
-	r.seg = s
-	return r, nil
-}
-
-func (s *segment) read(offset, maxBytes, maxOffset int64) (Region, error) {
-	size, next := s.load()
-	start, err := s.locate(offset, size)
-	if err != nil || start == size {
-		return Region{}, err
-	}
-	end := size
-	if maxOffset < next {
-		if end, err = s.locate(maxOffset, size); err != nil {
-			return Region{}, err
-		}
-	}
-	if end <= start {
-		return Region{}, nil
-	}
-	if end-start > maxBytes {
-		if end, err = s.boundaryBefore(start, start+max(maxBytes, 0), end); err != nil {
-			return Region{}, err
-		}
-	}
-	if end < size {
-		// The batch at end is the first not sent; its base offset is next.
-		h, err := s.headerAt(end, size)
-		if err != nil {
-			return Region{}, err
-		}
-		next = h.BaseOffset
-	}
-	return Region{File: s.log, Pos: start, Len: end - start, NextOffset: next}, nil
+	return Region{File: s.File, Pos: pos, Len: n, NextOffset: next, seg: s}, nil
 }
 
 // BatchInfo is a batch's header and where it lies.
@@ -145,37 +114,20 @@ type BatchInfo struct {
 // offset). found is false when no batch reaches ts.
 func (l *Log) OffsetForTimestamp(ts int64) (info BatchInfo, region Region, found bool, err error) {
 	for _, s := range *l.segs.Load() {
-		if s.maxTs.Load() < ts || !s.acquire() {
+		if s.MaxTimestamp() < ts || !s.Acquire() {
 			continue
 		}
-		info, found, err = s.findTimestamp(ts, l.start.Load())
+		h, pos, found, err := s.FindTimestamp(ts, l.start.Load())
 		if err != nil || !found {
-			s.release()
+			s.Release()
 			if err != nil {
-				return info, Region{}, false, err
+				return BatchInfo{}, Region{}, false, err
 			}
 			continue
 		}
-		return info, Region{File: s.log, Pos: info.Pos, Len: info.Size(), seg: s}, true, nil
+		return BatchInfo{Header: h, Pos: pos}, Region{File: s.File, Pos: pos, Len: h.Size(), seg: s}, true, nil
 	}
 	return BatchInfo{}, Region{}, false, nil
-}
-
-func (s *segment) findTimestamp(ts, startOffset int64) (BatchInfo, bool, error) {
-	_, off := s.tidx.Lookup(ts)
-	_, pos := s.idx.Lookup(max(off, startOffset))
-	size := s.sizeNow()
-	for pos < size {
-		h, err := s.headerAt(pos, size)
-		if err != nil {
-			return BatchInfo{}, false, err
-		}
-		if h.MaxTimestamp >= ts && h.LastOffset() >= startOffset {
-			return BatchInfo{Header: h, Pos: pos}, true, nil
-		}
-		pos += h.Size()
-	}
-	return BatchInfo{}, false, nil
 }
 
 // MaxTimestamp returns the largest batch maxTimestamp in the log and the last
@@ -183,8 +135,8 @@ func (s *segment) findTimestamp(ts, startOffset int64) (BatchInfo, bool, error) 
 func (l *Log) MaxTimestamp() (ts, offset int64) {
 	ts, offset = -1, -1
 	for _, s := range *l.segs.Load() {
-		if t := s.maxTs.Load(); t > ts && s.sizeNow() > 0 {
-			ts, offset = t, s.maxTsOffset.Load()
+		if t := s.MaxTimestamp(); t > ts && s.Size() > 0 {
+			ts, offset = t, s.MaxTimestampOffset()
 		}
 	}
 	return ts, offset
@@ -236,29 +188,29 @@ func (l *Log) scanBatches(offset int64, control bool, fn func(h *record.Header, 
 		if s == nil || err != nil {
 			return err
 		}
-		size, next := s.load()
-		pos, err := s.locate(offset, size)
+		size, next := s.Load()
+		pos, err := s.Locate(offset, size)
 		for err == nil && pos < size {
 			var h record.Header
-			if h, err = s.headerAt(pos, size); err != nil {
+			if h, err = s.HeaderAt(pos, size); err != nil {
 				break
 			}
 			var batch []byte
 			if control && h.IsControl() && h.Size() <= maxControlBatch {
 				batch = make([]byte, h.Size())
-				if _, err = s.log.ReadAt(batch, pos); err != nil {
-					err = fmt.Errorf("logfile: read %s at %d: %w", s.path(LogSuffix), pos, err)
+				if _, err = s.File.ReadAt(batch, pos); err != nil {
+					err = fmt.Errorf("logfile: read %s at %d: %w", s.Path(LogSuffix), pos, err)
 					break
 				}
 			}
 			if !fn(&h, batch) {
-				s.release()
+				s.Release()
 				return nil
 			}
 			pos += h.Size()
 			offset = h.NextOffset()
 		}
-		s.release()
+		s.Release()
 		if err != nil {
 			return err
 		}
@@ -275,7 +227,7 @@ func (r *Region) Headers(fn func(h *record.Header) bool) error {
 	}
 	end := r.Pos + r.Len
 	for pos := r.Pos; pos < end; {
-		h, err := r.seg.headerAt(pos, end)
+		h, err := r.seg.HeaderAt(pos, end)
 		if err != nil {
 			return err
 		}

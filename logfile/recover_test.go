@@ -189,7 +189,7 @@ func TestIndexRebuiltAfterCleanShutdown(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if idx := (*r.segs.Load())[0].idx; idx.Len() == 0 {
+			if idx := (*r.segs.Load())[0].Index; idx.Len() == 0 {
 				t.Fatal("rebuilt index has no entries")
 			}
 			if _, _, found, err := r.OffsetForTimestamp(50); !found || err != nil {

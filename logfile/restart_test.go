@@ -68,7 +68,7 @@ func residentIndexPages(t *testing.T, d *Dir) int {
 	t.Helper()
 	n := 0
 	for _, l := range d.Logs() {
-		n += residentPages(t, l.active().path(IndexSuffix)) + residentPages(t, l.active().path(TimeIndexSuffix))
+		n += residentPages(t, l.active().Path(IndexSuffix)) + residentPages(t, l.active().Path(TimeIndexSuffix))
 	}
 	return n
 }
@@ -123,7 +123,7 @@ func TestRestartManyEmptyPartitions(t *testing.T) {
 		t.Fatalf("a new directory is not reported as new: %q", line)
 	}
 	for i := range parts {
-		if _, err := d.Create(TopicPartition{"__consumer_offsets", int32(i)}, DefaultConfig()); err != nil {
+		if _, err := d.Create(TopicPartition{Topic: "__consumer_offsets", Partition: int32(i)}, DefaultConfig()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +132,7 @@ func TestRestartManyEmptyPartitions(t *testing.T) {
 	}
 	for i := range parts {
 		for _, suf := range []string{IndexSuffix, TimeIndexSuffix} {
-			p := filepath.Join(path, TopicPartition{"__consumer_offsets", int32(i)}.String(), SegmentName(0, suf))
+			p := filepath.Join(path, TopicPartition{Topic: "__consumer_offsets", Partition: int32(i)}.String(), SegmentName(0, suf))
 			if fi, err := os.Stat(p); err != nil || fi.Size() != 0 {
 				t.Fatalf("%s after a clean close: %v, %v; want an empty file", p, fi.Size(), err)
 			}
@@ -182,7 +182,7 @@ func TestLegacyEmptyTimeIndex(t *testing.T) {
 	path := t.TempDir()
 	d, _ := openDirLogged(t, path)
 	for i := range 3 {
-		if _, err := d.Create(TopicPartition{"old", int32(i)}, DefaultConfig()); err != nil {
+		if _, err := d.Create(TopicPartition{Topic: "old", Partition: int32(i)}, DefaultConfig()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,7 +198,7 @@ func TestLegacyEmptyTimeIndex(t *testing.T) {
 	os.WriteFile(filepath.Join(p2, SegmentName(10, IndexSuffix)), nil, 0o644)
 	os.WriteFile(filepath.Join(p2, SegmentName(10, TimeIndexSuffix)), nil, 0o644)
 	for i := range 3 {
-		os.WriteFile(filepath.Join(path, TopicPartition{"old", int32(i)}.String(), SegmentName(0, TimeIndexSuffix)), legacy, 0o644)
+		os.WriteFile(filepath.Join(path, TopicPartition{Topic: "old", Partition: int32(i)}.String(), SegmentName(0, TimeIndexSuffix)), legacy, 0o644)
 	}
 
 	d, c := openDirLogged(t, path)
@@ -206,11 +206,11 @@ func TestLegacyEmptyTimeIndex(t *testing.T) {
 		t.Fatalf("legacy directory: %+v, %d warnings:\n%s", got, c.warns, strings.Join(c.lines, "\n"))
 	}
 	for i := range 2 {
-		if n := d.Get(TopicPartition{"old", int32(i)}).active().tidx.Len(); n != 0 {
+		if n := d.Get(TopicPartition{Topic: "old", Partition: int32(i)}).active().TimeIndex.Len(); n != 0 {
 			t.Fatalf("active legacy time index keeps %d entries", n)
 		}
 	}
-	l2 := d.Get(TopicPartition{"old", 2})
+	l2 := d.Get(TopicPartition{Topic: "old", Partition: 2})
 	if l2.EndOffset() != 11 || l2.NumSegments() != 2 {
 		t.Fatalf("partition 2: end %d, %d segments", l2.EndOffset(), l2.NumSegments())
 	}
@@ -221,7 +221,7 @@ func TestLegacyEmptyTimeIndex(t *testing.T) {
 	r.Release()
 	// Appends after the repair index as usual: a kept (NoTimestamp, 0)
 	// entry would refuse the entry (2000, 0) as not increasing.
-	l0 := d.Get(TopicPartition{"old", 0})
+	l0 := d.Get(TopicPartition{Topic: "old", Partition: 0})
 	mustAppend(t, l0, batch(1, 10, 'a', 2000))
 	for i := range 10 {
 		mustAppend(t, l0, batch(1, 1000, byte(i), 1000))
@@ -278,11 +278,11 @@ func TestUntrimmedClosedSegment(t *testing.T) {
 	}
 	mustEqual(t, readAll(t, r, 1<<20), concat(all))
 	seg := (*r.segs.Load())[0]
-	if seg.idx.Len() == 0 || seg.tidx.Len() == 0 {
-		t.Fatalf("entries lost: %d, %d", seg.idx.Len(), seg.tidx.Len())
+	if seg.Index.Len() == 0 || seg.TimeIndex.Len() == 0 {
+		t.Fatalf("entries lost: %d, %d", seg.Index.Len(), seg.TimeIndex.Len())
 	}
 	for _, suf := range []string{IndexSuffix, TimeIndexSuffix} {
-		if n := residentPages(t, seg.path(suf)); n > 2 {
+		if n := residentPages(t, seg.Path(suf)); n > 2 {
 			t.Fatalf("%s: %d pages of the untrimmed file in memory, want the page of its entries", suf, n)
 		}
 	}
@@ -315,11 +315,11 @@ func TestRebuildTouchesOnlyEntries(t *testing.T) {
 	}
 	mustEqual(t, readAll(t, r, 1<<20), concat(all))
 	s := r.active()
-	if s.idx.Len() == 0 || s.tidx.Len() == 0 {
+	if s.Index.Len() == 0 || s.TimeIndex.Len() == 0 {
 		t.Fatal("nothing rebuilt")
 	}
 	for _, suf := range []string{IndexSuffix, TimeIndexSuffix} {
-		if n := residentPages(t, s.path(suf)); n > 2 {
+		if n := residentPages(t, s.Path(suf)); n > 2 {
 			t.Fatalf("%s: %d pages in memory after the rebuild, want the page of its entries", suf, n)
 		}
 	}

@@ -2,6 +2,8 @@ package logfile
 
 import (
 	"fmt"
+
+	"samsa/logfile/internal/segment"
 )
 
 // DeleteOldSegments applies retention and the log start offset, oldest
@@ -20,13 +22,13 @@ func (l *Log) DeleteOldSegments() (int, error) {
 	}
 	cfg := l.cfg.Load()
 	now := l.opts.Now()
-	expired := func(s *segment) bool {
+	expired := func(s *segment.Segment) bool {
 		if cfg.RetentionMs < 0 || cfg.NoDelete {
 			return false
 		}
-		ts := s.maxTs.Load()
+		ts := s.MaxTimestamp()
 		if ts < 0 {
-			fi, err := s.log.Stat()
+			fi, err := s.File.Stat()
 			if err != nil {
 				return false
 			}
@@ -35,7 +37,7 @@ func (l *Log) DeleteOldSegments() (int, error) {
 		return now.UnixMilli()-ts > cfg.RetentionMs
 	}
 	hw := l.hw.Load()
-	if act := l.active(); act.sizeNow() > 0 && act.nextNow() <= hw && expired(act) && l.Err() == nil {
+	if act := l.active(); act.Size() > 0 && act.Next() <= hw && expired(act) && l.Err() == nil {
 		if _, err := l.roll(); err != nil {
 			return 0, err
 		}
@@ -46,11 +48,11 @@ func (l *Log) DeleteOldSegments() (int, error) {
 	n := 0
 	for ; n < len(segs)-1; n++ {
 		s := segs[n]
-		if s.nextNow() > hw {
+		if s.Next() > hw {
 			break
 		}
-		size := s.sizeNow()
-		byStart := segs[n+1].base <= start
+		size := s.Size()
+		byStart := segs[n+1].Base() <= start
 		byBytes := cfg.RetentionBytes >= 0 && !cfg.NoDelete && total-size >= cfg.RetentionBytes
 		if !byStart && !byBytes && !expired(s) {
 			break
@@ -67,9 +69,9 @@ func (l *Log) DeleteOldSegments() (int, error) {
 // once no reader holds them. Called with l.mu held.
 func (l *Log) deleteFirst(n int) error {
 	segs := *l.segs.Load()
-	rest := append([]*segment(nil), segs[n:]...)
+	rest := append([]*segment.Segment(nil), segs[n:]...)
 	l.segs.Store(&rest)
-	if b := rest[0].base; b > l.start.Load() {
+	if b := rest[0].Base(); b > l.start.Load() {
 		l.start.Store(b)
 		if err := l.epochs.TruncateFromStart(b); err != nil {
 			l.opts.Logger.Warn("leader epoch checkpoint", "err", err)
@@ -77,11 +79,11 @@ func (l *Log) deleteFirst(n int) error {
 	}
 	var firstErr error
 	for _, s := range segs[:n] {
-		if err := s.markDeleted(); err != nil && firstErr == nil {
+		if err := s.MarkDeleted(); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("logfile: delete segment: %w", err)
 		}
-		l.opts.Logger.Info("deleted segment", "dir", l.dir, "base", s.base, "next", s.nextNow(), "bytes", s.sizeNow())
-		s.release()
+		l.opts.Logger.Info("deleted segment", "dir", l.dir, "base", s.Base(), "next", s.Next(), "bytes", s.Size())
+		s.Release()
 	}
 	return firstErr
 }

@@ -64,7 +64,7 @@ func TestRetentionByBytes(t *testing.T) {
 	}
 	// Kafka's rule: delete the oldest segment while the log without it is
 	// still at least retention.bytes.
-	first := (*l.segs.Load())[0].sizeNow()
+	first := (*l.segs.Load())[0].Size()
 	if l.Size() < cfg.RetentionBytes || l.Size()-first >= cfg.RetentionBytes || l.NumSegments() >= before {
 		t.Fatalf("size %d (first segment %d) after retention of %d (segments %d -> %d)", l.Size(), first, cfg.RetentionBytes, before, l.NumSegments())
 	}
@@ -259,7 +259,7 @@ func TestTruncateToRebuildsIndexesAside(t *testing.T) {
 	defer held.Release()
 	act := l.active()
 	inode := func(suf string) uint64 {
-		fi, err := os.Stat(act.path(suf))
+		fi, err := os.Stat(act.Path(suf))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +267,7 @@ func TestTruncateToRebuildsIndexesAside(t *testing.T) {
 	}
 	before := inode(TimeIndexSuffix)
 	// A partial entry: the time index no longer opens.
-	f, _ := os.OpenFile(act.path(TimeIndexSuffix), os.O_WRONLY|os.O_APPEND, 0)
+	f, _ := os.OpenFile(act.Path(TimeIndexSuffix), os.O_WRONLY|os.O_APPEND, 0)
 	f.Write([]byte{1, 2, 3})
 	f.Close()
 

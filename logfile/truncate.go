@@ -2,6 +2,8 @@ package logfile
 
 import (
 	"fmt"
+
+	"samsa/logfile/internal/segment"
 )
 
 // TruncateTo removes every batch that holds an offset >= offset, as a
@@ -39,80 +41,80 @@ func (l *Log) truncateTo(offset int64) error {
 		return nil
 	}
 	segs := *l.segs.Load()
-	if offset <= segs[0].base || offset < l.start.Load() {
+	if offset <= segs[0].Base() || offset < l.start.Load() {
 		return l.truncateFully(offset)
 	}
 	i := segmentFor(segs, offset)
 	old := segs[i]
 	cfg := l.cfg.Load()
-	pos, err := old.locate(offset, old.sizeNow())
+	pos, err := old.Locate(offset, old.Size())
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
 	// A fresh writable segment over the same files replaces the old object,
 	// which readers may still hold (invariant 4).
-	ns, rebuild, err := openSegment(l.fs, l.dir, old.base, cfg, segWritable|segShared)
+	ns, rebuild, err := segment.Open(l.fs, l.dir, old.Base(), cfg.MaxIndexBytes, segment.Writable|segment.Shared)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
-	if err := ns.log.Truncate(pos); err != nil {
-		ns.close()
-		return l.fail(fmt.Errorf("logfile: truncate %s: %w", ns.path(LogSuffix), err))
+	if err := ns.File.Truncate(pos); err != nil {
+		ns.Close()
+		return l.fail(fmt.Errorf("logfile: truncate %s: %w", ns.Path(LogSuffix), err))
 	}
-	ns.publish(pos, ns.base)
+	ns.Publish(pos, ns.Base())
 	if !rebuild {
-		if err = ns.idx.TruncateTo(offset); err == nil {
-			err = ns.tidx.TruncateTo(offset)
+		if err = ns.Index.TruncateTo(offset); err == nil {
+			err = ns.TimeIndex.TruncateTo(offset)
 		}
 		if err == nil {
-			err = ns.loadTail()
+			err = ns.LoadTail()
 		}
 		if err != nil {
 			// Rebuild into new index files: the old ones may still be
 			// mapped by readers of old.
-			ns.close()
-			if ns, _, err = openSegment(l.fs, l.dir, old.base, cfg, segRebuild|segShared); err != nil {
+			ns.Close()
+			if ns, _, err = segment.Open(l.fs, l.dir, old.Base(), cfg.MaxIndexBytes, segment.Rebuild|segment.Shared); err != nil {
 				return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 			}
 			rebuild = true
 		}
 	}
 	if rebuild {
-		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
+		_, err = ns.Recover(cfg.IndexIntervalBytes, ns.Base(), l.opts.Logger)
 	}
 	if err == nil {
-		if old.txn.Stale() {
-			ns.txn.MarkStale()
+		if old.Txn.Stale() {
+			ns.Txn.MarkStale()
 		} else {
 			// The markers cut off take their entries with them.
-			err = ns.txn.TruncateTo(ns.nextNow())
+			err = ns.Txn.TruncateTo(ns.Next())
 		}
 	}
 	if err != nil {
-		ns.close()
+		ns.Close()
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
-	ns.rollStart = ns.firstTimestamp(l.opts.Now())
-	if err := ns.log.Sync(); err != nil {
-		ns.close()
+	ns.RollStart = ns.StartTime(l.opts.Now())
+	if err := ns.File.Sync(); err != nil {
+		ns.Close()
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
-	ns.synced.Store(pos)
-	next := append(append([]*segment(nil), segs[:i]...), ns)
+	ns.Synced.Store(pos)
+	next := append(append([]*segment.Segment(nil), segs[:i]...), ns)
 	l.segs.Store(&next)
-	end := ns.nextNow()
+	end := ns.Next()
 	l.end.Store(end)
 	l.hw.Store(min(l.hw.Load(), end))
 	if err := l.epochs.TruncateFromEnd(end); err != nil {
 		return l.fail(err)
 	}
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), end))
-	old.release()
+	old.Release()
 	for _, s := range segs[i+1:] {
-		if err := s.markDeleted(); err != nil {
+		if err := s.MarkDeleted(); err != nil {
 			l.opts.Logger.Warn("delete segment on truncate", "err", err)
 		}
-		s.release()
+		s.Release()
 	}
 	return l.truncationDurable()
 }
@@ -149,17 +151,17 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 func (l *Log) truncateFully(offset int64) error {
 	segs := *l.segs.Load()
 	for _, s := range segs {
-		if err := s.markDeleted(); err != nil {
+		if err := s.MarkDeleted(); err != nil {
 			return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 		}
 	}
-	ns, _, err := openSegment(l.fs, l.dir, offset, l.cfg.Load(), segCreate)
+	ns, _, err := segment.Open(l.fs, l.dir, offset, l.cfg.Load().MaxIndexBytes, segment.Create)
 	if err != nil {
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
 	}
-	l.segs.Store(&[]*segment{ns})
+	l.segs.Store(&[]*segment.Segment{ns})
 	for _, s := range segs {
-		s.release()
+		s.Release()
 	}
 	l.txnRebuild.Store(-1)
 	l.end.Store(offset)

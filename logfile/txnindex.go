@@ -19,24 +19,8 @@ import (
 	"samsa/txnindex"
 )
 
-// TxnIndexSuffix names a segment's transaction index. Part of the format:
-// never change.
-const TxnIndexSuffix = ".txnindex"
-
 // AbortedTxn is one entry of a transaction index.
 type AbortedTxn = txnindex.AbortedTxn
-
-func (s *segment) txns() []AbortedTxn { return s.txn.Entries() }
-
-// openTxns opens the segment's transaction index (none for a new one).
-func (s *segment) openTxns(create bool) (err error) {
-	if create {
-		s.txn = txnindex.New(s.fs, s.path(TxnIndexSuffix))
-		return nil
-	}
-	s.txn, err = txnindex.Open(s.fs, s.path(TxnIndexSuffix))
-	return err
-}
 
 // TxnPlan returns the entries of the transactions that the batches of an
 // append abort, their offsets assigned (the producer state's dry run). It
@@ -54,7 +38,7 @@ func (l *Log) AbortedTxns(from, upTo int64) []AbortedTxn {
 	// Counted first, so that a fetch allocates its list once.
 	walk := func(fn func(AbortedTxn)) {
 		for _, s := range segs[first:] {
-			for _, a := range s.txns() {
+			for _, a := range s.Txns() {
 				if a.LastOffset >= from && a.FirstOffset < upTo {
 					fn(a)
 				}
@@ -78,8 +62,8 @@ func (l *Log) AbortedTxns(from, upTo int64) []AbortedTxn {
 // whose base offset is base (tools and tests).
 func (l *Log) SegmentTxns(base int64) []AbortedTxn {
 	for _, s := range *l.segs.Load() {
-		if s.base == base {
-			return s.txns()
+		if s.Base() == base {
+			return s.Txns()
 		}
 	}
 	return nil
@@ -104,17 +88,17 @@ func (l *Log) RebuildTxnIndex(entries []AbortedTxn) error {
 		return nil
 	}
 	for _, s := range *l.segs.Load() {
-		if !s.txn.Stale() {
+		if !s.Txn.Stale() {
 			continue
 		}
-		next := s.nextNow()
+		next := s.Next()
 		var mine []AbortedTxn
 		for _, a := range entries {
-			if a.LastOffset >= s.base && a.LastOffset < next {
+			if a.LastOffset >= s.Base() && a.LastOffset < next {
 				mine = append(mine, a)
 			}
 		}
-		if err := s.txn.Rewrite(mine); err != nil {
+		if err := s.Txn.Rewrite(mine); err != nil {
 			return l.fail(err)
 		}
 	}

@@ -130,8 +130,8 @@ func TestTxnIndexAppendCollect(t *testing.T) {
 		all = append(all, es...)
 		for _, a := range es {
 			s := segmentFor(*l.segs.Load(), a.LastOffset)
-			if (*l.segs.Load())[s].base != base {
-				t.Errorf("entry %+v in the index of segment %d, its marker is in %d", a, base, (*l.segs.Load())[s].base)
+			if (*l.segs.Load())[s].Base() != base {
+				t.Errorf("entry %+v in the index of segment %d, its marker is in %d", a, base, (*l.segs.Load())[s].Base())
 			}
 		}
 		b, err := os.ReadFile(filepath.Join(dir, SegmentName(base, TxnIndexSuffix)))

@@ -9,6 +9,7 @@ import (
 
 	"samsa/config"
 	"samsa/logfile"
+	"samsa/logfile/checkpoint"
 	"samsa/logfile/vfs"
 )
 
@@ -125,7 +126,7 @@ func TestCreationCheckpointWrites(t *testing.T) {
 			t.Errorf("a checkpoint wrote %s %d times, want once", f, renames[f])
 		}
 	}
-	hws, err := logfile.ReadCheckpoint(vfs.OS, filepath.Join(dir.Path(), logfile.ReplicationCheckpoint))
+	hws, err := checkpoint.Read(vfs.OS, filepath.Join(dir.Path(), logfile.ReplicationCheckpoint))
 	if err != nil || len(hws) != n {
 		t.Fatalf("replication checkpoint holds %d partitions (%v), want %d", len(hws), err, n)
 	}

@@ -21,6 +21,10 @@ import (
 	"samsa/coordinator/group"
 	"samsa/coordinator/txn"
 	"samsa/kafkaapi"
+	// Their inits register the administrative and group APIs with kafkaapi.
+	_ "samsa/kafkaapi/adminapi"
+	_ "samsa/kafkaapi/groupapi"
+	_ "samsa/kafkaapi/txnapi"
 	"samsa/kclient"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
