@@ -10,9 +10,10 @@
 //     controller depends on no layer of a broker (kafkaapi, server,
 //     replica, logfile, coordinator), which it reaches by Kafka requests;
 //     admin, coordinator/group, producerstate, metadata, config, netpoll,
-//     kafkaapi, kafkaapi/adminapi and kafkaapi/groupapi each have the
-//     layers above them they may not depend on (the API packages are
-//     above kafkaapi: kafkaapi never imports them, nor they each other);
+//     kafkaapi, kafkaapi/adminapi, kafkaapi/groupapi and kafkaapi/txnapi
+//     each have the layers above them they may not depend on (the API
+//     packages are above kafkaapi: kafkaapi never imports them, nor they
+//     each other);
 //     metadata/kafkazk/zkdata, the znodes' formats, imports
 //     nothing of the module but internal/uuid. The checks are on every
 //     dependency, direct or not.
