@@ -63,8 +63,11 @@ type Config struct {
 	OffsetsTopicNumPartitions int32 // offsets.topic.num.partitions
 	// OffsetsTopicReplicationFactor is offsets.topic.replication.factor;
 	// see OffsetsTopicReplication for what a standalone broker does with it.
-	OffsetsTopicReplicationFactor        int16 // offsets.topic.replication.factor
-	TransactionStateLogReplicationFactor int16 // transaction.state.log.replication.factor (no transactions yet)
+	OffsetsTopicReplicationFactor int16 // offsets.topic.replication.factor
+	// TransactionStateLogReplicationFactor is
+	// transaction.state.log.replication.factor; see
+	// TransactionStateLogReplication.
+	TransactionStateLogReplicationFactor int16 // transaction.state.log.replication.factor
 
 	ProducerIDExpiration      time.Duration // producer.id.expiration.ms
 	ProducerIDExpirationCheck time.Duration // producer.id.expiration.check.interval.ms
@@ -111,6 +114,9 @@ type Config struct {
 	Groups GroupConfig
 	// Cleaner configures the log cleaner (group.go).
 	Cleaner CleanerConfig
+	// Txn configures the transaction coordinator and __transaction_state
+	// (txn.go).
+	Txn TxnConfig
 
 	// TopicDefaults are the broker-level defaults of topic configs
 	// (log.retention.ms sets RetentionMs, and so on).
@@ -275,6 +281,19 @@ func (c *Config) OffsetsTopicReplication(liveBrokers int) (int16, bool) {
 		return int16(max(1, min(int(rf), liveBrokers))), true
 	}
 	return rf, int(rf) <= liveBrokers
+}
+
+// TransactionStateLogReplication is OffsetsTopicReplication for
+// __transaction_state (transaction.state.log.replication.factor), and the
+// min.insync.replicas it is created with: transaction.state.log.min.isr,
+// capped at the replication factor so that a standalone broker can write.
+func (c *Config) TransactionStateLogReplication(liveBrokers int) (rf int16, minISR int32, ok bool) {
+	rf = c.TransactionStateLogReplicationFactor
+	ok = int(rf) <= liveBrokers
+	if c.ZookeeperConnect == "" {
+		rf, ok = int16(max(1, min(int(rf), liveBrokers))), true
+	}
+	return rf, min(c.Txn.MinISR, int32(rf)), ok
 }
 
 // Keys returns every broker key, sorted.

@@ -146,3 +146,43 @@ func TestFetchWait(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactionStateLogReplication: Kafka's defaults for
+// __transaction_state (50 partitions, RF 3, min ISR 2, 15 min max
+// timeout); a standalone broker caps the factor and the min ISR at the
+// live brokers, a cluster waits for enough brokers.
+func TestTransactionStateLogReplication(t *testing.T) {
+	c, err := New(map[string]string{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Txn.NumPartitions != 50 || c.TransactionStateLogReplicationFactor != 3 || c.Txn.MinISR != 2 ||
+		c.Txn.MaxTimeout != 15*time.Minute || c.Txn.IDExpiration != 7*24*time.Hour || c.Txn.AbortInterval != 10*time.Second ||
+		c.Txn.RemoveInterval != time.Hour || c.Txn.SegmentBytes != 104857600 || c.Txn.LoadBufferSize != 5242880 {
+		t.Fatalf("defaults %+v, rf %d", c.Txn, c.TransactionStateLogReplicationFactor)
+	}
+	for _, x := range []struct {
+		zk        bool
+		live      int
+		rf        int16
+		minISR    int32
+		creatable bool
+	}{
+		{false, 1, 1, 1, true},
+		{true, 2, 3, 2, false},
+		{true, 3, 3, 2, true},
+	} {
+		props, order := map[string]string{}, []string(nil)
+		if x.zk {
+			props["zookeeper.connect"], order = "zk:2181", []string{"zookeeper.connect"}
+		}
+		c, err := New(props, order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rf, minISR, ok := c.TransactionStateLogReplication(x.live)
+		if rf != x.rf || minISR != x.minISR || ok != x.creatable {
+			t.Errorf("zk %v, %d live: rf %d min isr %d creatable %v; want %d %d %v", x.zk, x.live, rf, minISR, ok, x.rf, x.minISR, x.creatable)
+		}
+	}
+}

@@ -98,8 +98,28 @@ var defs = append([]*Def{
 		bind: brokerField(ms(TypeLong, 1), func(c *Config) *time.Duration { return &c.Cleaner.Backoff })},
 	{Name: "log.cleaner.dedupe.buffer.size", Default: "134217728", Doc: "Memory for the log cleaner's key map (24 bytes per key): a compaction that fills it cleans up to where it stopped and the next goes on.",
 		bind: brokerField(atLeast[int64](TypeLong, 24), func(c *Config) *int64 { return &c.Cleaner.DedupeBufferSize })},
-	{Name: "transaction.state.log.replication.factor", Default: "3", Doc: "Replication factor of __transaction_state. Not used: the broker has no transactions yet.",
+
+	// The transaction coordinator and __transaction_state.
+	{Name: "transaction.state.log.num.partitions", Default: "50", Doc: "Partitions of __transaction_state.",
+		bind: brokerField(atLeast[int32](TypeInt, 1), func(c *Config) *int32 { return &c.Txn.NumPartitions })},
+	{Name: "transaction.state.log.replication.factor", Default: "3", Doc: "Replication factor of __transaction_state when it is created. In ZooKeeper mode, as in Kafka, it is not created until this many brokers are alive. A standalone broker caps it at the brokers alive (1), so the default works there.",
 		bind: brokerField(atLeast[int16](TypeShort, 1), func(c *Config) *int16 { return &c.TransactionStateLogReplicationFactor })},
+	{Name: "transaction.state.log.min.isr", Default: "2", Doc: "min.insync.replicas of __transaction_state when it is created (capped at its replication factor, so 1 on a standalone broker).",
+		bind: brokerField(atLeast[int32](TypeInt, 1), func(c *Config) *int32 { return &c.Txn.MinISR })},
+	{Name: "transaction.state.log.segment.bytes", Default: "104857600", Doc: "Segment size of __transaction_state when it is created.",
+		bind: brokerField(atLeast[int64](TypeInt, 1), func(c *Config) *int64 { return &c.Txn.SegmentBytes })},
+	{Name: "transaction.state.log.load.buffer.size", Default: "5242880", Doc: "Bytes read at a time when a partition of __transaction_state is loaded.",
+		bind: brokerField(atLeast[int](TypeInt, 1), func(c *Config) *int { return &c.Txn.LoadBufferSize })},
+	{Name: "transaction.max.timeout.ms", Default: "900000", Doc: "Largest transaction timeout a producer may ask for; InitProducerId with more gets INVALID_TRANSACTION_TIMEOUT.",
+		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.Txn.MaxTimeout })},
+	{Name: "transactional.id.expiration.ms", Default: "604800000", Doc: "Time after which a transactional id with no transaction in progress and no update is forgotten.",
+		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.Txn.IDExpiration })},
+	{Name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", Default: "10000", Doc: "How often transactions open longer than their timeout are aborted.",
+		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.Txn.AbortInterval })},
+	{Name: "transaction.remove.expired.transaction.cleanup.interval.ms", Default: "3600000", Doc: "How often expired transactional ids are removed.",
+		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.Txn.RemoveInterval })},
+	{Name: "transaction.partition.verification.enable", Default: "true", Doc: "Whether the leaders ask the coordinator, before appending a producer's first transactional batch to a partition, that the partition is in its ongoing transaction (KIP-890); refused batches get INVALID_TXN_STATE. Static here (dynamic in Kafka).",
+		bind: brokerField(boolean, func(c *Config) *bool { return &c.Txn.PartitionVerification })},
 
 	// Broker defaults of topic keys: the broker key sets the topic key's
 	// default, in the unit of Scale (DescribeConfigs derives the coarser
@@ -305,7 +325,6 @@ var ignoredKeys = map[string]string{
 	"socket.send.buffer.bytes":               "the operating system's socket buffer sizes apply",
 	"socket.receive.buffer.bytes":            "the operating system's socket buffer sizes apply",
 	"num.recovery.threads.per.data.dir":      "there is no thread pool to size",
-	"transaction.state.log.min.isr":          "no transactions yet",
 	"log.retention.check.interval.ms.jitter": "not a Kafka key; accepted because earlier Samsa configurations carried it",
 	"offsets.topic.compression.codec":        "the coordinator writes uncompressed batches",
 	"offsets.commit.timeout.ms":              "the coordinator writes to its single-replica log",
@@ -376,6 +395,7 @@ func setConnectionsPerIPOverrides(c *Config, v string) error {
 	}
 	return nil
 }
+
 // AuthorizerClassNames are the authorizer.class.name values that turn the
 // authorizer on: Kafka's ZooKeeper-mode AclAuthorizer under its current
 // and its pre-2.4 name.

@@ -492,12 +492,19 @@ const (
 	keyDeleteTopics            = 20
 	keyDeleteRecords           = 21
 	keyInitProducerID          = 22
+	keyAddPartitionsToTxn      = 24
+	keyAddOffsetsToTxn         = 25
+	keyEndTxn                  = 26
+	keyTxnOffsetCommit         = 28
 	keyDescribeConfigs         = 32
 	keyAlterConfigs            = 33
 	keyDescribeLogDirs         = 35
 	keyCreatePartitions        = 37
 	keyIncrementalAlterConfigs = 44
 	keyDescribeCluster         = 60
+	keyDescribeProducers       = 61
+	keyDescribeTransactions    = 65
+	keyListTransactions        = 66
 )
 
 // newTopic makes a topic with the given number of partitions and configs

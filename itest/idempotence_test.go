@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -198,29 +199,43 @@ func TestIdempotentProduce(t *testing.T) {
 	}
 }
 
-// TestIdempotentTransactionsRefused: InitProducerId with a transactional
-// ID gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED at every version, and
-// ApiVersions advertises InitProducerId but none of the transaction APIs.
-func TestIdempotentTransactionsRefused(t *testing.T) {
+// TestTransactionalInitProducerID: ApiVersions advertises InitProducerId
+// and the transaction APIs at Kafka 3.8's versions; once FindCoordinator
+// has found (and created) the coordinator of a transactional id,
+// InitProducerId at every version gives it a producer at epoch 0, and the
+// same id again the next epoch; without a transactional ID it works as
+// before.
+func TestTransactionalInitProducerID(t *testing.T) {
 	b := startBroker(t)
 	apis := b.apiVersions(t)
-	if _, ok := apis[keyInitProducerID]; !ok {
-		t.Fatal("ApiVersions does not advertise InitProducerId")
-	}
-	// AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit.
-	for _, k := range []int16{24, 25, 26, 28} {
-		if v, ok := apis[k]; ok {
-			t.Errorf("ApiVersions advertises %s (key %d) v%d-%d, but transactions are not served", kmsg.NameForKey(k), k, v[0], v[1])
+	for k, max := range map[int16]int16{keyInitProducerID: 5, 24: 5, 25: 4, 26: 4, 28: 4, 65: 0, 66: 1} {
+		if v, ok := apis[k]; !ok || v[0] != 0 || v[1] != max {
+			t.Errorf("ApiVersions advertises %s (key %d) as %v, want 0-%d", kmsg.NameForKey(k), k, v, max)
 		}
 	}
 	conn := b.dial(t)
 	for v := apis[keyInitProducerID][0]; v <= apis[keyInitProducerID][1]; v++ {
-		pid, epoch, code := conn.initProducerID(t, v, kmsg.StringPtr("txn-"+fmt.Sprint(v)))
-		if code != kerr.TransactionalIDAuthorizationFailed.Code || pid != -1 || epoch != -1 {
-			t.Errorf("InitProducerId v%d with a transactional ID: producer %d epoch %d, %v; want -1, -1, %v",
-				v, pid, epoch, kerr.ErrorForCode(code), kerr.TransactionalIDAuthorizationFailed)
+		id := "txn-" + fmt.Sprint(v)
+		fc := kmsg.NewPtrFindCoordinatorRequest()
+		fc.SetVersion(3)
+		fc.CoordinatorType, fc.CoordinatorKey = 1, id
+		// The first lookup creates __transaction_state; its partition loads.
+		waitFor(t, "FindCoordinator("+id+")", 10*time.Second, func() bool {
+			return conn.roundTrip(t, fc).(*kmsg.FindCoordinatorResponse).ErrorCode == 0
+		})
+		var pid int64
+		for want := int16(0); want < 2; want++ {
+			var got int64
+			var epoch, code int16
+			waitFor(t, "InitProducerId("+id+") past the load", 10*time.Second, func() bool {
+				got, epoch, code = conn.initProducerID(t, v, kmsg.StringPtr(id))
+				return code != kerr.CoordinatorLoadInProgress.Code
+			})
+			if code != 0 || got < 0 || epoch != want || (want > 0 && got != pid) {
+				t.Errorf("InitProducerId v%d with transactional ID %s: producer %d epoch %d, %v; want epoch %d", v, id, got, epoch, kerr.ErrorForCode(code), want)
+			}
+			pid = got
 		}
-		// Without one, the same version works.
 		if pid, _, code := conn.initProducerID(t, v, nil); code != 0 || pid < 0 {
 			t.Errorf("InitProducerId v%d: producer %d, %v", v, pid, kerr.ErrorForCode(code))
 		}

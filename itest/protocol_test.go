@@ -86,6 +86,10 @@ func TestEveryVersion(t *testing.T) {
 	topicID := md.Topics[0].TopicID
 	cpTopic, cpCount := "ver.grow", int32(1)
 	b.newTopic(t, cpTopic, 1, nil)
+	// The transactions EndTxn ends get their markers here, not in
+	// ver.data, whose offsets are all records.
+	const endTopic = "ver.txn"
+	b.newTopic(t, endTopic, 1, nil)
 	ctName := func(v int16) string { return "ver.created." + strconv.Itoa(int(v)) }
 
 	// Group members to act as, joined and synced over conn.
@@ -123,6 +127,29 @@ func TestEveryVersion(t *testing.T) {
 		a.MemberID, a.MemberAssignment = j.MemberID, []byte("assigned")
 		req.GroupAssignment = append(req.GroupAssignment, a)
 		return req
+	}
+	// initTxn finds the coordinator of a transactional id (the first
+	// lookup creates __transaction_state) and initializes it.
+	initTxn := func(id string) (int64, int16) {
+		t.Helper()
+		fc := kmsg.NewPtrFindCoordinatorRequest()
+		fc.SetVersion(3)
+		fc.CoordinatorType, fc.CoordinatorKey = 1, id
+		waitFor(t, "the coordinator of "+id, 10*time.Second, func() bool {
+			return conn.roundTrip(t, fc).(*kmsg.FindCoordinatorResponse).ErrorCode == 0
+		})
+		var r *kmsg.InitProducerIDResponse
+		waitFor(t, "InitProducerId of "+id, 10*time.Second, func() bool {
+			req := kmsg.NewPtrInitProducerIDRequest()
+			req.SetVersion(4)
+			req.TransactionalID, req.TransactionTimeoutMillis = kmsg.StringPtr(id), 60000
+			r = conn.roundTrip(t, req).(*kmsg.InitProducerIDResponse)
+			return r.ErrorCode != kerr.CoordinatorLoadInProgress.Code
+		})
+		if r.ErrorCode != 0 {
+			t.Fatalf("InitProducerId of %s: %v", id, kerr.ErrorForCode(r.ErrorCode))
+		}
+		return r.ProducerID, r.ProducerEpoch
 	}
 	member := func(group string) *kmsg.JoinGroupResponse {
 		t.Helper()
@@ -444,6 +471,66 @@ func TestEveryVersion(t *testing.T) {
 			return req
 		}},
 		keyDescribeCluster: {req: func(v int16) kmsg.Request { return kmsg.NewPtrDescribeClusterRequest() }},
+
+		// Transactions: each version's own transactional id, initialized
+		// first, as a producer does.
+		keyAddPartitionsToTxn: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrAddPartitionsToTxnRequest()
+			if v < 4 {
+				req.TransactionalID = "ver.txn.add." + strconv.Itoa(int(v))
+				req.ProducerID, req.ProducerEpoch = initTxn(req.TransactionalID)
+				req.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: topic, Partitions: []int32{0}}}
+				return req
+			}
+			// A broker's verification of a partition in the transaction.
+			id := "ver.txn.verify." + strconv.Itoa(int(v))
+			tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
+			tx.TransactionalID, tx.VerifyOnly = id, true
+			tx.ProducerID, tx.ProducerEpoch = initTxn(id)
+			add := kmsg.NewPtrAddPartitionsToTxnRequest()
+			add.SetVersion(3)
+			add.TransactionalID, add.ProducerID, add.ProducerEpoch = id, tx.ProducerID, tx.ProducerEpoch
+			add.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: topic, Partitions: []int32{0}}}
+			if errs := errorCodes(conn.roundTrip(t, add)); len(errs) > 0 {
+				t.Fatalf("AddPartitionsToTxn v3 of %s: %v", id, errs)
+			}
+			tx.Topics = []kmsg.AddPartitionsToTxnRequestTransactionTopic{{Topic: topic, Partitions: []int32{0}}}
+			req.Transactions = append(req.Transactions, tx)
+			return req
+		}},
+		keyAddOffsetsToTxn: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrAddOffsetsToTxnRequest()
+			req.TransactionalID, req.Group = "ver.txn.offsets."+strconv.Itoa(int(v)), "ver.commit"
+			req.ProducerID, req.ProducerEpoch = initTxn(req.TransactionalID)
+			return req
+		}},
+		keyEndTxn: {req: func(v int16) kmsg.Request {
+			id := "ver.txn.end." + strconv.Itoa(int(v))
+			pid, epoch := initTxn(id)
+			add := kmsg.NewPtrAddPartitionsToTxnRequest()
+			add.SetVersion(3)
+			add.TransactionalID, add.ProducerID, add.ProducerEpoch = id, pid, epoch
+			add.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: endTopic, Partitions: []int32{0}}}
+			if errs := errorCodes(conn.roundTrip(t, add)); len(errs) > 0 {
+				t.Fatalf("AddPartitionsToTxn v3 of %s: %v", id, errs)
+			}
+			req := kmsg.NewPtrEndTxnRequest()
+			req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = id, pid, epoch, false
+			return req
+		}},
+		keyTxnOffsetCommit: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrTxnOffsetCommitRequest()
+			req.TransactionalID, req.Group = "ver.txn.commit."+strconv.Itoa(int(v)), "ver.txn.commit"
+			req.ProducerID, req.ProducerEpoch = initTxn(req.TransactionalID)
+			req.Generation = -1
+			rt := kmsg.NewTxnOffsetCommitRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+			rp.Offset = 1
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			return req
+		}},
 		// Markers come from transaction coordinators, which on a standalone
 		// broker is the broker itself, in process: never a client.
 		27: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
@@ -480,6 +567,22 @@ func TestEveryVersion(t *testing.T) {
 			f.ResourceName = kmsg.StringPtr(topic)
 			f.Operation, f.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
 			req.Filters = append(req.Filters, f)
+			return req
+		}},
+		keyDescribeProducers: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDescribeProducersRequest()
+			req.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: topic, Partitions: []int32{0}}}
+			return req
+		}},
+		keyDescribeTransactions: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDescribeTransactionsRequest()
+			req.TransactionalIDs = []string{"ver.txn.describe"}
+			initTxn(req.TransactionalIDs[0])
+			return req
+		}},
+		keyListTransactions: {req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrListTransactionsRequest()
+			req.StateFilters, req.DurationFilterMillis = []string{"Empty", "Ongoing"}, -1
 			return req
 		}},
 	}

@@ -4,8 +4,10 @@ package itest
 // transactional batches produced by hand with a transactional id,
 // transactions ended by WriteTxnMarkers sent by hand as a coordinator
 // would send them (in ZooKeeper mode, where other brokers may), and
-// franz-go consumers at both isolation levels. The transaction
-// coordinator is another stage's: these tests drive its side by hand.
+// franz-go consumers at both isolation levels. These tests drive the
+// coordinator's side by hand, so the brokers do not verify transactional
+// produces with their coordinator (KIP-890): it knows none of these
+// transactions (transactions_test.go has them with the coordinator).
 
 import (
 	"encoding/binary"
@@ -28,6 +30,10 @@ func txnBatchBytes(t testing.TB, pid int64, epoch int16, seq int32, n int, tag s
 	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
 	return b
 }
+
+// noVerification lets producers write transactional batches without
+// AddPartitionsToTxn: the coordinator is played by hand.
+const noVerification = "transaction.partition.verification.enable=false"
 
 // txnProduce sends a transactional batch with a transactional id and
 // returns the partition's error code and base offset.
@@ -109,7 +115,7 @@ func containsAll(got, want []string) bool {
 // read_uncommitted consumer sees everything; ListOffsets answers the last
 // stable offset for read_committed.
 func TestTxnReadCommitted(t *testing.T) {
-	c := startCluster(t, 1, clusterOpts{})
+	c := startCluster(t, 1, clusterOpts{overrides: []string{noVerification}})
 	b := c.broker(1)
 	c.createTopic(b, "txn", 1, nil)
 	pidA, epochA := b.newProducerID(t)
@@ -177,7 +183,7 @@ func TestTxnReadCommitted(t *testing.T) {
 // batches but refuses WriteTxnMarkers from the network: only its own
 // coordinator writes markers, in process.
 func TestTxnMarkersStandalone(t *testing.T) {
-	b := startBroker(t)
+	b := startBroker(t, noVerification)
 	if resp, err := b.admin(t).CreateTopic(ctx(t), 1, 1, nil, "txn"); err != nil || resp.Err != nil {
 		t.Fatalf("create topic: %v %v", err, resp.Err)
 	}

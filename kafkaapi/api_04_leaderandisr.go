@@ -10,8 +10,9 @@ package kafkaapi
 // STALE_CONTROLLER_EPOCH; per partition, a leader epoch not newer than the
 // one applied is ignored with STALE_CONTROLLER_EPOCH. Partitions this broker
 // comes to lead or stops leading are told to the cluster layer (the group
-// coordinator loads or drops __consumer_offsets partitions). The sender
-// needs ClusterAction on the cluster (CLUSTER_AUTHORIZATION_FAILED).
+// coordinator loads or drops __consumer_offsets partitions, the transaction
+// coordinator __transaction_state partitions). The sender needs
+// ClusterAction on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"errors"
@@ -51,7 +52,7 @@ func serveLeaderAndIsr(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		return fail(kerr.StaleControllerEpoch.Code)
 	}
 	for _, c := range changes {
-		h.leadershipChanged(c.Topic, c.Partition, c.Leader)
+		h.leadershipChanged(c.Topic, c.Partition, c.Leader, c.Epoch)
 	}
 	leaderAndIsrPartitions(rc.version, resp, req, errs, 0)
 	return rc.respond(resp)

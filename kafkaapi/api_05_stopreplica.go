@@ -57,7 +57,7 @@ func serveStopReplica(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	}
 	for i, s := range stops {
 		if errs[i] == 0 {
-			h.leadershipChanged(s.Topic, s.Partition, false)
+			h.leadershipChanged(s.Topic, s.Partition, false, -1)
 		}
 	}
 	return answer(errs, 0)

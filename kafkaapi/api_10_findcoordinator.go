@@ -1,21 +1,26 @@
 package kafkaapi
 
-// FindCoordinator (key 10), versions 0-4.
+// FindCoordinator (key 10), versions 0-5.
 //
-// Group keys (key type 0; v0 has only groups) name this broker once it
-// leads the group's partition of __consumer_offsets, Kafka's
-// abs(hashCode(group)) % offsets.topic.num.partitions; the first request
-// creates __consumer_offsets, as Kafka does. A partition still loading is
-// still this broker's: the group APIs answer COORDINATOR_LOAD_IN_PROGRESS
-// meanwhile. v4 (KIP-699) batches keys. Transaction keys (type 1) are
-// COORDINATOR_NOT_AVAILABLE until transactions land; other types are
-// INVALID_REQUEST. A key needs Describe on its group
-// (GROUP_AUTHORIZATION_FAILED) or transactional id
+// Group keys (key type 0; v0 has only groups) name the leader of the
+// group's partition of __consumer_offsets, Kafka's abs(hashCode(group)) %
+// offsets.topic.num.partitions; transaction keys (type 1, v1+) the leader
+// of the transactional id's partition of __transaction_state, by the same
+// rule over transaction.state.log.num.partitions. The first request of
+// each type creates its topic, as Kafka does (COORDINATOR_NOT_AVAILABLE
+// until its leaders are known in cluster mode). A partition still loading
+// is still its leader's: the coordinators answer
+// COORDINATOR_LOAD_IN_PROGRESS meanwhile. v4 (KIP-699) batches keys; v5
+// (KIP-890) may answer TRANSACTION_ABORTABLE, which this broker never
+// does. Other key types are INVALID_REQUEST. A key needs Describe on its
+// group (GROUP_AUTHORIZATION_FAILED) or transactional id
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), asked first, as Kafka does. The
 // coordinator is named at its endpoint on the listener the request came
 // in on.
 
 import (
+	"strconv"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -23,7 +28,7 @@ import (
 	"samsa/security/acl"
 )
 
-func init() { register(10, 0, 4, serveFindCoordinator) }
+func init() { register(10, 0, 5, serveFindCoordinator) }
 
 func serveFindCoordinator(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.FindCoordinatorRequest)
@@ -64,36 +69,33 @@ func (h *Handler) findCoordinator(keyType int8, key, listener string) kmsg.FindC
 	c := kmsg.NewFindCoordinatorResponseCoordinator()
 	c.Key = key
 	c.NodeID, c.Port = -1, -1
-	var err error
-	switch keyType {
-	case 0:
-		if h.cluster != nil {
-			err = h.ensureOffsetsTopic()
-		} else if _, err = h.offsetsTopicState(); err == nil {
-			if owned, _ := h.groups.Owns(h.groups.PartitionFor(key)); !owned {
-				err = errf(kerr.CoordinatorNotAvailable, "partition %d of %s is not led by this broker", h.groups.PartitionFor(key), offsetsTopic)
-			}
+	topic, partition, err := h.topics.Ensure(keyType, key)
+	if err == nil && h.cluster == nil {
+		owned := false
+		if keyType == 0 {
+			owned, _ = h.groups.Owns(partition)
+		} else {
+			owned, _ = h.txns.Owns(partition)
 		}
-		if err != nil && codeOf(err) != kerr.CoordinatorNotAvailable.Code {
-			h.log.Warn("creating "+offsetsTopic+" failed", "err", err)
-			err = errf(kerr.CoordinatorNotAvailable, "%v", err)
+		if !owned {
+			err = errf(kerr.CoordinatorNotAvailable, "partition %d of %s is not led by this broker", partition, topic)
 		}
-	case 1:
-		err = errf(kerr.CoordinatorNotAvailable, "transactions are not supported yet")
-	default:
-		err = errf(kerr.InvalidRequest, "unknown coordinator type %d", keyType)
+	}
+	if err != nil && codeOf(err) != kerr.CoordinatorNotAvailable.Code && codeOf(err) != kerr.InvalidRequest.Code {
+		h.log.Warn("creating "+topic+" failed", "err", err)
+		err = errf(kerr.CoordinatorNotAvailable, "%v", err)
 	}
 	if err != nil {
 		c.ErrorCode, c.ErrorMessage = codeOf(err), msgOf(err)
 		return c
 	}
 	snap := h.cache.Load()
-	st, found := snap.Partition(offsetsTopic, h.groups.PartitionFor(key))
+	st, found := snap.Partition(topic, partition)
 	b, ok := snap.BrokerOn(st.Leader, listener)
 	ok = ok && found
 	if !ok {
 		c.ErrorCode = kerr.CoordinatorNotAvailable.Code
-		c.ErrorMessage = strptr("the leader of the group's partition of " + offsetsTopic + " is not available")
+		c.ErrorMessage = strptr("the leader of partition " + strconv.Itoa(int(partition)) + " of " + topic + " is not available")
 		return c
 	}
 	c.NodeID, c.Host, c.Port = b.ID, b.Host, b.Port

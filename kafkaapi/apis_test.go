@@ -32,6 +32,7 @@ import (
 
 	"samsa/config"
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/metadata"
@@ -95,6 +96,8 @@ type testBroker struct {
 	dir     *logfile.Dir
 	rm      *replica.Manager
 	groups  *group.Coordinator
+	txns    *txn.Coordinator
+	markers *fakeMarkers // what the transaction coordinator sends
 	h       *Handler
 	cluster *fakeCluster // nil standalone
 	reg     *prometheus.Registry
@@ -114,10 +117,11 @@ type testBroker struct {
 // testProps are the properties every test broker starts from: nothing
 // listens, groups rebalance at once, __consumer_offsets has one partition.
 var testProps = map[string]string{
-	"listeners":                        "PLAINTEXT://127.0.0.1:9092",
-	"admin.listener":                   "",
-	"offsets.topic.num.partitions":     "1",
-	"group.initial.rebalance.delay.ms": "0",
+	"listeners":                            "PLAINTEXT://127.0.0.1:9092",
+	"admin.listener":                       "",
+	"offsets.topic.num.partitions":         "1",
+	"transaction.state.log.num.partitions": "1",
+	"group.initial.rebalance.delay.ms":     "0",
 }
 
 // newTestBroker returns a standalone broker (its own controller, leader of
@@ -204,7 +208,14 @@ func startTestBroker(t testing.TB, props map[string]string, cl *fakeCluster) *te
 		},
 		Logger: quiet,
 	})
-	deps := Deps{Config: cfg, Logger: quiet, Store: b.store, Cache: b.cache, Replicas: b.rm, Groups: b.groups, Metrics: NewMetrics(b.reg)}
+	b.markers = &fakeMarkers{}
+	b.txns = txn.New(txn.Config{
+		Partitions: cfg.Txn.NumPartitions, MaxTimeout: cfg.Txn.MaxTimeout, IDExpiration: cfg.Txn.IDExpiration,
+		AbortInterval: cfg.Txn.AbortInterval, RemoveInterval: cfg.Txn.RemoveInterval,
+		ProducerIDs: func() (int64, error) { return b.h.NextProducerID() },
+		Cache:       b.cache, Markers: b.markers, Logger: quiet,
+	})
+	deps := Deps{Config: cfg, Logger: quiet, Store: b.store, Cache: b.cache, Replicas: b.rm, Groups: b.groups, Txns: b.txns, Metrics: NewMetrics(b.reg)}
 	b.who = new(atomic.Pointer[acl.Principal])
 	b.who.Store(&acl.Anonymous)
 	deps.Principal = func(*netpoll.Conn) acl.Principal { return *b.who.Load() }
@@ -238,6 +249,7 @@ func startTestBroker(t testing.TB, props map[string]string, cl *fakeCluster) *te
 			t.Error(err)
 		}
 		<-served
+		b.txns.Close()
 		b.groups.Close()
 		b.rm.Close()
 		if err := b.dir.Close(); err != nil {

@@ -9,6 +9,8 @@ package kafkaapi
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"testing"
 	"testing/synctest"
 
@@ -311,7 +313,79 @@ func authzCases() []authzCase {
 		{"Produce transactional", false, []grant{onTopic(acl.OpWrite)}, []grant{{acl.ResourceTransactionalID, "txn", []acl.Operation{acl.OpWrite}}}, func(b *testBroker) int16 {
 			return b.txnProduce("t", 0, txnBatch(5, 0, 0, 1)).ErrorCode
 		}, kerr.TransactionalIDAuthorizationFailed},
+		{"FindCoordinator of a transactional id", false, nil, []grant{onTxn(acl.OpDescribe)}, func(b *testBroker) int16 {
+			return do[*kmsg.FindCoordinatorResponse](b, 3, findCoordinatorRequest(1, "tx")).ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
+		{"InitProducerId transactional", false, nil, []grant{onTxn(acl.OpWrite)}, func(b *testBroker) int16 {
+			return do[*kmsg.InitProducerIDResponse](b, 4, initTxnRequest("tx", 60000)).ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
+		{"AddPartitionsToTxn", false, []grant{onTopic(acl.OpWrite)}, []grant{onTxn(acl.OpWrite)}, func(b *testBroker) int16 {
+			return do[*kmsg.AddPartitionsToTxnResponse](b, 3, addPartitionsRequest("tx", 5, 0, "t", 0)).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
+		{"AddPartitionsToTxn of a topic", false, []grant{onTxn(acl.OpWrite)}, []grant{onTopic(acl.OpWrite)}, func(b *testBroker) int16 {
+			return do[*kmsg.AddPartitionsToTxnResponse](b, 3, addPartitionsRequest("tx", 5, 0, "t", 0)).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TopicAuthorizationFailed},
+		{"AddPartitionsToTxn v4", false, nil, []grant{onCluster(acl.OpClusterAction)}, func(b *testBroker) int16 {
+			req := kmsg.NewPtrAddPartitionsToTxnRequest()
+			tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
+			tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = "tx", 5, 0, true
+			rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
+			rt.Topic, rt.Partitions = "t", []int32{0}
+			tx.Topics = append(tx.Topics, rt)
+			req.Transactions = append(req.Transactions, tx)
+			return do[*kmsg.AddPartitionsToTxnResponse](b, 4, req).ErrorCode
+		}, kerr.ClusterAuthorizationFailed},
+		{"AddOffsetsToTxn", false, []grant{onGroup(acl.OpRead)}, []grant{onTxn(acl.OpWrite)}, func(b *testBroker) int16 {
+			return addOffsetsCode(b)
+		}, kerr.TransactionalIDAuthorizationFailed},
+		{"AddOffsetsToTxn of the group", false, []grant{onTxn(acl.OpWrite)}, []grant{onGroup(acl.OpRead)}, func(b *testBroker) int16 {
+			return addOffsetsCode(b)
+		}, kerr.GroupAuthorizationFailed},
+		{"EndTxn", false, nil, []grant{onTxn(acl.OpWrite)}, func(b *testBroker) int16 {
+			return do[*kmsg.EndTxnResponse](b, 3, endTxnRequest("tx", 5, 0, true)).ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
+		{"TxnOffsetCommit", false, []grant{onGroup(acl.OpRead), onTopic(acl.OpRead)}, []grant{onTxn(acl.OpWrite)}, func(b *testBroker) int16 {
+			return txnCommitCode(b)
+		}, kerr.TransactionalIDAuthorizationFailed},
+		{"TxnOffsetCommit of the group", false, []grant{onTxn(acl.OpWrite), onTopic(acl.OpRead)}, []grant{onGroup(acl.OpRead)}, func(b *testBroker) int16 {
+			return txnCommitCode(b)
+		}, kerr.GroupAuthorizationFailed},
+		{"TxnOffsetCommit of a topic", false, []grant{onTxn(acl.OpWrite), onGroup(acl.OpRead)}, []grant{onTopic(acl.OpRead)}, func(b *testBroker) int16 {
+			return txnCommitCode(b)
+		}, kerr.TopicAuthorizationFailed},
+		{"DescribeProducers", false, nil, []grant{onTopic(acl.OpRead)}, func(b *testBroker) int16 {
+			req := kmsg.NewPtrDescribeProducersRequest()
+			rt := kmsg.NewDescribeProducersRequestTopic()
+			rt.Topic, rt.Partitions = "t", []int32{0}
+			req.Topics = append(req.Topics, rt)
+			return do[*kmsg.DescribeProducersResponse](b, 0, req).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TopicAuthorizationFailed},
+		{"DescribeTransactions", false, nil, []grant{onTxn(acl.OpDescribe)}, func(b *testBroker) int16 {
+			req := kmsg.NewPtrDescribeTransactionsRequest()
+			req.TransactionalIDs = []string{"tx"}
+			return do[*kmsg.DescribeTransactionsResponse](b, 0, req).TransactionStates[0].ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
 	}
+}
+
+func onTxn(ops ...acl.Operation) grant { return grant{acl.ResourceTransactionalID, "tx", ops} }
+
+func addOffsetsCode(b *testBroker) int16 {
+	req := kmsg.NewPtrAddOffsetsToTxnRequest()
+	req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Group = "tx", 5, 0, "g"
+	return do[*kmsg.AddOffsetsToTxnResponse](b, 3, req).ErrorCode
+}
+
+func txnCommitCode(b *testBroker) int16 {
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch, req.Generation = "tx", "g", 5, 0, -1
+	rt := kmsg.NewTxnOffsetCommitRequestTopic()
+	rt.Topic = "t"
+	rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+	rp.Offset = 1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	return do[*kmsg.TxnOffsetCommitResponse](b, 3, req).Topics[0].Partitions[0].ErrorCode
 }
 
 // servedCodes are the answers of the requests once allowed, where not
@@ -326,6 +400,15 @@ var servedCodes = map[string]int16{
 	// The fake cluster's broker hosts no partition.
 	"WriteTxnMarkers": kerr.UnknownTopicOrPartition.Code,
 	"WriteTxnMarkers with Alter on the cluster": kerr.UnknownTopicOrPartition.Code,
+	// No FindCoordinator of a transactional id created
+	// __transaction_state: the broker coordinates no transaction.
+	"InitProducerId transactional":  kerr.NotCoordinator.Code,
+	"AddPartitionsToTxn":            kerr.NotCoordinator.Code,
+	"AddPartitionsToTxn of a topic": kerr.NotCoordinator.Code,
+	"AddOffsetsToTxn":               kerr.NotCoordinator.Code,
+	"AddOffsetsToTxn of the group":  kerr.NotCoordinator.Code,
+	"EndTxn":                        kerr.NotCoordinator.Code,
+	"DescribeTransactions":          kerr.NotCoordinator.Code,
 }
 
 func offsetFetchV8(b *testBroker) kmsg.OffsetFetchResponseGroup {
@@ -653,4 +736,55 @@ func TestACLAPIs(t *testing.T) {
 	if left := b.authz.ACLs(acl.MatchAll); len(left) != 0 {
 		t.Errorf("invalid creations stored %v", left)
 	}
+}
+
+// TestTransactionListAuthorization: ListTransactions lists only the ids
+// the principal may describe, and DescribeTransactions shows only the
+// topics it may describe, as Kafka filters them.
+func TestTransactionListAuthorization(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newTestBroker(t, authzProps)
+		b.as(superUser)
+		b.createTopic("t", 1, nil)
+		wantCode(t, "FindCoordinator", do[*kmsg.FindCoordinatorResponse](b, 3, findCoordinatorRequest(1, "tx")).ErrorCode, nil)
+		synctest.Wait() // __transaction_state-0 is loaded
+		for _, id := range []string{"tx", "other"} {
+			init := do[*kmsg.InitProducerIDResponse](b, 4, initTxnRequest(id, 60000))
+			wantCode(t, "InitProducerId "+id, init.ErrorCode, nil)
+			if got := v3Codes(do[*kmsg.AddPartitionsToTxnResponse](b, 3, addPartitionsRequest(id, init.ProducerID, init.ProducerEpoch, "t", 0))); !reflect.DeepEqual(got, []string{"t-0:NONE"}) {
+				t.Fatalf("AddPartitionsToTxn %s: %v", id, got)
+			}
+		}
+		list := func() (ids []string) {
+			l := do[*kmsg.ListTransactionsResponse](b, 1, kmsg.NewPtrListTransactionsRequest())
+			for _, st := range l.TransactionStates {
+				ids = append(ids, st.TransactionalID)
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		describe := func() kmsg.DescribeTransactionsResponseTransactionState {
+			req := kmsg.NewPtrDescribeTransactionsRequest()
+			req.TransactionalIDs = []string{"tx"}
+			return do[*kmsg.DescribeTransactionsResponse](b, 0, req).TransactionStates[0]
+		}
+		if got := list(); !reflect.DeepEqual(got, []string{"other", "tx"}) {
+			t.Errorf("listed to the super user: %v", got)
+		}
+		b.as(alice)
+		if got := list(); len(got) != 0 {
+			t.Errorf("listed without ACLs: %v", got)
+		}
+		b.grant(acl.ResourceTransactionalID, "tx", acl.OpDescribe)
+		if got := list(); !reflect.DeepEqual(got, []string{"tx"}) {
+			t.Errorf("listed with Describe on tx: %v", got)
+		}
+		if st := describe(); st.ErrorCode != 0 || st.State != "Ongoing" || len(st.Topics) != 0 {
+			t.Errorf("described without Describe on t: %+v", st)
+		}
+		b.grant(acl.ResourceTopic, "t", acl.OpDescribe)
+		if st := describe(); st.ErrorCode != 0 || len(st.Topics) != 1 || st.Topics[0].Topic != "t" {
+			t.Errorf("described with Describe on t: %+v", st)
+		}
+	})
 }

@@ -55,21 +55,11 @@ func (rc *reqCtx) fromController(brokerEpoch int64) *kerr.Error {
 	return nil
 }
 
-// leadershipChanged follows partitions of __consumer_offsets this broker
-// comes to lead (the group coordinator loads their groups; requests for
-// them get COORDINATOR_LOAD_IN_PROGRESS meanwhile) or stops leading (their
-// groups are dropped; requests get NOT_COORDINATOR).
-func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) {
-	if topic != offsetsTopic || h.groups == nil || partition >= h.groups.Partitions() {
-		return
-	}
-	if leader {
-		if p := h.rm.Partition(topic, partition); p != nil {
-			h.groups.Load(partition, offsetsLog{h.rm, p})
-		}
-		return
-	}
-	h.groups.Unload(partition)
+// leadershipChanged follows partitions this broker comes to lead, or
+// stops leading, for the coordinators (coordtopic: __consumer_offsets and
+// __transaction_state).
+func (h *Handler) leadershipChanged(topic string, partition int32, leader bool, epoch int32) {
+	h.topics.LeadershipChanged(topic, partition, leader, epoch)
 }
 
 // activeController is the controller to serve a request that only the

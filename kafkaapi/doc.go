@@ -2,21 +2,25 @@
 // per API key (api_NN_name.go, each opening with the versions it serves,
 // its behaviour and the KIPs it follows), the request context and decoding
 // (handler.go), the zero-copy Fetch response encoder (fetchresp.go), the
-// request metrics (metrics.go), the broker's side of the group coordinator
-// and of __consumer_offsets (coordinator.go) and of ZooKeeper mode
-// (cluster.go: the Cluster and Controller interfaces the server fills
-// in). It keeps no partition state of its own: hosted partitions are the
-// replica layer's, cluster facts (brokers, leaders, ISR, controller) come
-// from the metadata cache, groups from the group coordinator, topic
-// changes go through package admin. Each handler asks the authorizer
-// (package security/acl, through authz.go) what Kafka's KafkaApis asks,
-// before it acts; without one it asks nothing.
+// request metrics (metrics.go), the broker's side of the group and
+// transaction coordinators (coordinator.go: their internal topics through
+// package coordtopic) and of ZooKeeper mode (cluster.go: the Cluster and
+// Controller interfaces the server fills in). It keeps no partition state
+// of its own: hosted partitions are the replica layer's, cluster facts
+// (brokers, leaders, ISR, controller) come from the metadata cache, groups
+// from the group coordinator, transactions from the transaction
+// coordinator, topic changes go through package admin. Each handler asks
+// the authorizer (package security/acl, through authz.go) what Kafka's
+// KafkaApis asks, before it acts; without one it asks nothing.
 //
 // The administrative APIs (topics, configs, ACLs, log directories,
 // elections and reassignments) are served from package kafkaapi/adminapi,
 // the group protocol's (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, and
 // DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) from
-// kafkaapi/groupapi: layers above this one, whose files register their
+// kafkaapi/groupapi, the transaction coordinator's (AddPartitionsToTxn,
+// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeProducers,
+// DescribeTransactions, ListTransactions) from kafkaapi/txnapi: layers
+// above this one, whose files register their
 // keys with Register, from init, and serve a Request with the Handler's
 // dependencies (request.go holds that surface). This package never
 // imports them; a binary that does serves their APIs.

@@ -11,7 +11,8 @@ import (
 )
 
 // TestFindCoordinator: every version, v4's batched keys, and Kafka's
-// errors per key type; the first group lookup creates __consumer_offsets.
+// errors per key type; the first group lookup creates __consumer_offsets
+// (transaction keys: TestFindCoordinatorTransaction).
 func TestFindCoordinator(t *testing.T) {
 	b := newTestBroker(t, nil)
 	for v := int16(0); v <= 3; v++ {
@@ -44,8 +45,6 @@ func TestFindCoordinator(t *testing.T) {
 		keyType int8
 		want    *kerr.Error
 	}{
-		{"transaction key, no transactions yet", 3, 1, kerr.CoordinatorNotAvailable},
-		{"transaction key, v4", 4, 1, kerr.CoordinatorNotAvailable},
 		{"unknown key type", 3, 2, kerr.InvalidRequest},
 		{"unknown key type, v4", 4, 7, kerr.InvalidRequest},
 	} {

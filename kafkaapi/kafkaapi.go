@@ -8,7 +8,9 @@ import (
 	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/internal/apierr"
+	"samsa/kafkaapi/coordtopic"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
@@ -23,6 +25,7 @@ type Handler struct {
 	cache   *metadata.Cache
 	rm      *replica.Manager
 	groups  *group.Coordinator
+	txns    *txn.Coordinator
 	metrics *Metrics
 	cluster Cluster // nil standalone
 	// brokerConfigs are the dynamic broker configs; nil: none.
@@ -30,6 +33,8 @@ type Handler struct {
 
 	// admin changes topics.
 	admin *admin.Manager
+	// topics are the coordinators' internal topics.
+	topics *coordtopic.Topics
 
 	// authz decides what each principal may do; nil authorizes everything
 	// (authorizer.class.name empty). principalOf is who a connection is
@@ -48,6 +53,7 @@ type Deps struct {
 	Cache    *metadata.Cache
 	Replicas *replica.Manager
 	Groups   *group.Coordinator
+	Txns     *txn.Coordinator // required, as Groups
 	Metrics  *Metrics
 	// Cluster is ZooKeeper mode's part; nil for a standalone broker.
 	Cluster Cluster
@@ -76,7 +82,7 @@ type BrokerConfigs interface {
 
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
-	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, metrics: d.Metrics, cluster: d.Cluster,
+	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, txns: d.Txns, metrics: d.Metrics, cluster: d.Cluster,
 		authz: d.Authorizer, principalOf: d.Principal, brokerConfigs: d.BrokerConfigs}
 	if h.principalOf == nil {
 		h.principalOf = connPrincipal
@@ -89,6 +95,9 @@ func New(d Deps) *Handler {
 			}
 		},
 	})
+	h.topics = &coordtopic.Topics{
+		Config: d.Config, Cache: d.Cache, RM: d.Replicas, Admin: h.admin, Groups: d.Groups, Txns: d.Txns, Cluster: d.Cluster != nil,
+	}
 	return h
 }
 

@@ -11,4 +11,5 @@ package kafkaapi_test
 import (
 	_ "samsa/kafkaapi/adminapi"
 	_ "samsa/kafkaapi/groupapi"
+	_ "samsa/kafkaapi/txnapi"
 )

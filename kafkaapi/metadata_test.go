@@ -293,9 +293,10 @@ func checkAPIList(t *testing.T, keys []kmsg.ApiVersionsResponseApiKey) {
 	if _, ok := apis[22]; !ok {
 		t.Error("InitProducerId not served")
 	}
-	for _, txn := range []int16{24, 25, 26, 28} { // the transaction APIs
-		if _, ok := apis[txn]; ok {
-			t.Errorf("%s advertised before transactions exist", kmsg.NameForKey(txn))
+	// The transaction coordinator's APIs, at Kafka 3.8's versions.
+	for key, max := range map[int16]int16{10: 5, 22: 5, 24: 5, 25: 4, 26: 4, 28: 4, 61: 0, 65: 0, 66: 1} {
+		if h, ok := apis[key]; !ok || h.min != 0 || h.max != max {
+			t.Errorf("%s served %d-%d, want 0-%d", kmsg.NameForKey(key), h.min, h.max, max)
 		}
 	}
 }

@@ -248,8 +248,10 @@ func TestProduceIdempotent(t *testing.T) {
 	}
 }
 
-// TestInitProducerID: IDs are distinct; a transactional ID is refused
-// (no transactions yet), as an unauthorized one is in Kafka.
+// TestInitProducerID: IDs are distinct; a producer ID without an epoch is
+// INVALID_REQUEST; a transactional ID goes to its coordinator, which is
+// not this broker until __transaction_state exists (the transaction
+// coordinator's answers: txn_test.go).
 func TestInitProducerID(t *testing.T) {
 	b := newTestBroker(t, nil)
 	seen := map[int64]bool{}
@@ -267,10 +269,14 @@ func TestInitProducerID(t *testing.T) {
 	if r := do[*kmsg.InitProducerIDResponse](b, 4, bump); r.ErrorCode != 0 || seen[r.ProducerID] || r.ProducerEpoch != 0 {
 		t.Errorf("KIP-360 reinitialization: %+v", r)
 	}
+	half := kmsg.NewPtrInitProducerIDRequest()
+	half.ProducerID = 7
+	wantCode(t, "a producer ID without an epoch", do[*kmsg.InitProducerIDResponse](b, 4, half).ErrorCode, kerr.InvalidRequest)
 	req := kmsg.NewPtrInitProducerIDRequest()
 	req.TransactionalID = kmsg.StringPtr("txn")
+	req.TransactionTimeoutMillis = 60000
 	r := do[*kmsg.InitProducerIDResponse](b, 4, req)
-	wantCode(t, "transactional InitProducerId", r.ErrorCode, kerr.TransactionalIDAuthorizationFailed)
+	wantCode(t, "transactional InitProducerId", r.ErrorCode, kerr.NotCoordinator)
 	if r.ProducerID != -1 || r.ProducerEpoch != -1 {
 		t.Errorf("refused: producer id %d epoch %d, want -1/-1", r.ProducerID, r.ProducerEpoch)
 	}

@@ -1,7 +1,7 @@
 package kafkaapi
 
 // The surface for the handlers of other packages (kafkaapi/adminapi,
-// kafkaapi/groupapi).
+// kafkaapi/groupapi, kafkaapi/txnapi).
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/replica"
@@ -102,6 +103,7 @@ func (h *Handler) Config() *config.Config       { return h.cfg }
 func (h *Handler) Store() metadata.Store        { return h.meta }
 func (h *Handler) Cache() *metadata.Cache       { return h.cache }
 func (h *Handler) Groups() *group.Coordinator   { return h.groups }
+func (h *Handler) Txns() *txn.Coordinator       { return h.txns }
 func (h *Handler) Replicas() *replica.Manager   { return h.rm }
 func (h *Handler) Logger() *slog.Logger         { return h.log }
 func (h *Handler) Authorizer() *acl.Authorizer  { return h.authz }

@@ -10,7 +10,8 @@
 //  2. A request goes at the highest version both sides know: the lower of
 //     kmsg's and the peer's maximum, from the ApiVersions (v3) sent when
 //     the connection is made. A key the peer does not serve is
-//     ErrUnsupported, and nothing is sent.
+//     ErrUnsupported, and nothing is sent; so is a request whose caller
+//     needs a version the peer does not reach (RequestAtLeast).
 //  3. A Conn never retries: a failed round trip closes the connection and
 //     returns the error, and the next Request dials and negotiates again.
 //     A caller retries by calling Request again, knowing that a request

@@ -76,6 +76,14 @@ func (c *Conn) closeLocked() error {
 // Request sends req at the highest version both sides know and returns the
 // response. The context bounds dialing, writing and reading.
 func (c *Conn) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	return c.RequestAtLeast(ctx, req, 0)
+}
+
+// RequestAtLeast is Request for a request whose meaning needs version
+// minVersion or above (AddPartitionsToTxn's verify-only form is v4+): if
+// that is above the highest version both know, it is ErrUnsupported and
+// nothing is sent.
+func (c *Conn) RequestAtLeast(ctx context.Context, req kmsg.Request, minVersion int16) (kmsg.Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.c == nil {
@@ -87,7 +95,11 @@ func (c *Conn) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, er
 	if !ok {
 		return nil, fmt.Errorf("%w: %s at %s", ErrUnsupported, kmsg.NameForKey(req.Key()), c.addr)
 	}
-	req.SetVersion(min(req.MaxVersion(), max))
+	if v := min(req.MaxVersion(), max); v >= minVersion {
+		req.SetVersion(v)
+	} else {
+		return nil, fmt.Errorf("%w: %s v%d at %s (it serves up to v%d)", ErrUnsupported, kmsg.NameForKey(req.Key()), minVersion, c.addr, max)
+	}
 	resp, err := c.roundTrip(ctx, req)
 	if err != nil {
 		c.closeLocked()

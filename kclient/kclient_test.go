@@ -74,3 +74,39 @@ func serveApiVersionsOnly(nc net.Conn) {
 		}
 	}
 }
+
+// TestRequestAtLeast: a request whose caller needs a version above what
+// the peer serves is ErrUnsupported and is not sent (the peer would read
+// it as another request: AddPartitionsToTxn v3 adds, v4 may only verify);
+// at a version the peer serves it goes out.
+func TestRequestAtLeast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveApiVersionsOnly(nc) // Metadata up to v12
+		}
+	}()
+	c := New(ln.Addr().String(), "test")
+	defer c.Close()
+	req := kmsg.NewPtrMetadataRequest()
+	if _, err := c.RequestAtLeast(context.Background(), req, 13); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("v13 of a peer serving v12: %v, want ErrUnsupported", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = c.RequestAtLeast(ctx, req, 12)
+	if errors.Is(err, ErrUnsupported) || err == nil {
+		t.Fatalf("v12 of a peer serving v12 (never answered): %v, want a timeout", err)
+	}
+	if req.GetVersion() != 12 {
+		t.Errorf("sent at v%d, want v12", req.GetVersion())
+	}
+}

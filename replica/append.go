@@ -226,12 +226,20 @@ func (m *Manager) AwaitReplication(ctx context.Context, waits []Await, deadline 
 // until the in-sync replicas have them, as Kafka's coordinator appends
 // with acks=all (offsets.commit.timeout.ms: 5 s).
 func (m *Manager) AppendInternal(ctx context.Context, p *Partition, batch []byte) error {
+	return m.AppendInternalMinISR(ctx, p, batch, 0)
+}
+
+// AppendInternalMinISR is AppendInternal answering
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below minISR while
+// it waited, as an acks=all produce is (the transaction coordinator's
+// writes to __transaction_state, at transaction.state.log.min.isr).
+func (m *Manager) AppendInternalMinISR(ctx context.Context, p *Partition, batch []byte, minISR int) error {
 	last, err := p.appendInternal(batch)
 	if err != nil || !m.Replicated() {
 		return err
 	}
 	p.AdvanceHW()
-	w := []Await{{P: p, Offset: last}}
+	w := []Await{{P: p, Offset: last, MinISR: minISR}}
 	if !m.AwaitReplication(ctx, w, time.Now().Add(5*time.Second)) {
 		return ctx.Err()
 	}

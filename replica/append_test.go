@@ -242,6 +242,30 @@ func TestAppendStampsLeaderEpoch(t *testing.T) {
 	})
 }
 
+// TestAppendInternalMinISR: an internal append whose ISR shrinks below
+// its min ISR while it waits is answered NOT_ENOUGH_REPLICAS_AFTER_APPEND
+// once the leader alone has it, as an acks=all produce.
+func TestAppendInternalMinISR(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		// Follower 2 leaves the ISR within the 5 s an internal append waits.
+		m := c.broker(1, func(o *Options) { o.ReplicaLagTimeMax = 2 * time.Second })
+		p, _ := leaderAndIsr(t, m, state(1, 1, 0, []int32{1, 2}, []int32{1, 2}), nil)
+		errc := make(chan error, 1)
+		go func() { errc <- m.AppendInternalMinISR(t.Context(), p, batch(1), 2) }()
+		synctest.Wait()
+		select {
+		case err := <-errc:
+			t.Fatalf("answered before the follower fetched or left the ISR: %v", err)
+		default:
+		}
+		start := time.Now()
+		if err := <-errc; code(err) != kerr.NotEnoughReplicasAfterAppend.Code || time.Since(start) >= 5*time.Second {
+			t.Fatalf("after the ISR shrank to [1]: %v after %v", err, time.Since(start))
+		}
+		wantISR(t, p, []int32{1}, 1)
+	})
+}
+
 // TestAppendInternalWaitsForISR: the broker's own appends (the group
 // coordinator's) wait for the ISR like acks=all, up to 5 s.
 func TestAppendInternalWaitsForISR(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/replica"
 )
 
@@ -92,6 +93,12 @@ var (
 		"Consumer lag: the partition's high watermark minus the group's committed offset (0 if the commit is past it), for the groups this broker coordinates and the partitions it hosts.",
 		[]string{"group", "topic", "partition"}, nil)
 
+	descTxns        = prometheus.NewDesc("samsa_transactions", "Transactional ids this coordinator holds, by the state of their transaction.", []string{"state"}, nil)
+	descTxnMarkers  = prometheus.NewDesc("samsa_transaction_markers_pending", "Transactions whose COMMIT or ABORT markers this coordinator is sending.", nil, nil)
+	descTxnLoads    = prometheus.NewDesc("samsa_transaction_state_loads_total", "Partitions of __transaction_state loaded by this coordinator.", nil, nil)
+	descTxnLoadTime = prometheus.NewDesc("samsa_transaction_state_load_seconds_total", "Time spent loading partitions of __transaction_state.", nil, nil)
+	descTxnLoadMax  = prometheus.NewDesc("samsa_transaction_state_load_seconds_max", "The longest load of a partition of __transaction_state (Kafka's partition-load-time-max).", nil, nil)
+
 	descUnderReplicated = prometheus.NewDesc("samsa_under_replicated_partitions", "Partitions this broker leads whose ISR is smaller than their replicas (Kafka's UnderReplicatedPartitions).", nil, nil)
 	descUnderMinISR     = prometheus.NewDesc("samsa_under_min_isr_partitions", "Partitions this broker leads whose ISR is below min.insync.replicas (Kafka's UnderMinIsrPartitionCount).", nil, nil)
 	descOffline         = prometheus.NewDesc("samsa_offline_partitions", "Partitions without a leader, reported by the active controller (Kafka's OfflinePartitionsCount); 0 on other brokers.", nil, nil)
@@ -100,7 +107,7 @@ var (
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConns, descAccepted, descAuthFail, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
-		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag} {
+		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag, descTxns, descTxnMarkers, descTxnLoads, descTxnLoadTime, descTxnLoadMax} {
 		ch <- d
 	}
 }
@@ -125,6 +132,16 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(st.Members))
 		ch <- prometheus.MustNewConstMetric(descOffsets, prometheus.GaugeValue, float64(st.Offsets))
 		c.collectLag(ch, g.CommittedOffsets())
+	}
+	if tc := s.txns; tc != nil {
+		st := tc.Stats()
+		for _, state := range []txn.State{txn.Empty, txn.Ongoing, txn.PrepareCommit, txn.PrepareAbort, txn.CompleteCommit, txn.CompleteAbort} {
+			ch <- prometheus.MustNewConstMetric(descTxns, prometheus.GaugeValue, float64(st.States[state]), state.String())
+		}
+		ch <- prometheus.MustNewConstMetric(descTxnMarkers, prometheus.GaugeValue, float64(st.PendingMarkers))
+		ch <- prometheus.MustNewConstMetric(descTxnLoads, prometheus.CounterValue, float64(st.Loads.Loads))
+		ch <- prometheus.MustNewConstMetric(descTxnLoadTime, prometheus.CounterValue, st.Loads.Total.Seconds())
+		ch <- prometheus.MustNewConstMetric(descTxnLoadMax, prometheus.GaugeValue, st.Loads.Max.Seconds())
 	}
 	var under, underMin int
 	s.rm.Topics(func(ts *replica.Topic) {

@@ -14,14 +14,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/admin"
 	"samsa/config"
 	"samsa/coordinator/group"
+	"samsa/coordinator/txn"
 	"samsa/kafkaapi"
 	// Their inits register the administrative and group APIs with kafkaapi.
 	_ "samsa/kafkaapi/adminapi"
 	_ "samsa/kafkaapi/groupapi"
+	_ "samsa/kafkaapi/txnapi"
 	"samsa/kclient"
 	"samsa/logfile"
 	"samsa/logfile/vfs"
@@ -33,17 +36,20 @@ import (
 
 // Server is one running broker.
 type Server struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	meta    metadata.Store
-	cache   *metadata.Cache
-	dir     *logfile.Dir
-	rm      *replica.Manager
-	api     *kafkaapi.Handler
-	groups  *group.Coordinator
-	metrics *metrics
-	cl      *cluster // nil standalone
-	started time.Time
+	cfg         *config.Config
+	log         *slog.Logger
+	meta        metadata.Store
+	cache       *metadata.Cache
+	dir         *logfile.Dir
+	rm          *replica.Manager
+	api         *kafkaapi.Handler
+	groups      *group.Coordinator
+	txns        *txn.Coordinator
+	markerConns *txn.Conns // the transaction coordinator's connections to other brokers
+	verifyConns *txn.Conns // the verifier's (KIP-890), to other coordinators
+	metrics     *metrics
+	cl          *cluster // nil standalone
+	started     time.Time
 
 	// closing is set when Shutdown begins: readiness fails from then on.
 	closing chan struct{}
@@ -303,15 +309,16 @@ func (s *Server) Start() error {
 			s.stopACLs = nil
 		}
 	}()
+	s.startTxns()
 	deps := kafkaapi.Deps{
-		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
+		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups, Txns: s.txns,
 		Metrics: apiMetrics, Authorizer: authz, BrokerConfigs: s.dynamic,
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl
 	}
 	s.api = kafkaapi.New(deps)
-	s.api.LoadOffsetsPartitions()
+	s.api.LoadCoordinatorPartitions()
 	// Netpoll closes each listener from here on.
 	s.srv = netpoll.NewServer(netpoll.Config{
 		MaxRequestBytes:  s.cfg.SocketRequestMaxBytes,
@@ -377,6 +384,42 @@ func (s *Server) startGroups() error {
 	return nil
 }
 
+// startTxns creates the transaction coordinator. Its producer ids are the
+// handler's blocks, and its markers for partitions this broker leads go
+// to the handler's WriteTxnMarkers in process (the handler is made next,
+// before any request is served), those for other brokers over kclient to
+// their inter-broker listeners; the replica layer verifies transactional
+// produces with it (KIP-890).
+func (s *Server) startTxns() {
+	tc := s.cfg.Txn
+	n := tc.NumPartitions
+	if ts := s.rm.Topic(txn.Topic); ts != nil {
+		n = int32(len(ts.Parts)) // the topic's count wins, as in Kafka
+	}
+	clientID := "samsa-broker-" + strconv.Itoa(int(s.cfg.BrokerID))
+	s.markerConns = &txn.Conns{Cache: s.cache, ClientID: clientID, Dial: s.interDial}
+	s.verifyConns = &txn.Conns{Cache: s.cache, ClientID: clientID, Dial: s.interDial}
+	s.txns = txn.New(txn.Config{
+		Partitions: n, MaxTimeout: tc.MaxTimeout, IDExpiration: tc.IDExpiration,
+		AbortInterval: tc.AbortInterval, RemoveInterval: tc.RemoveInterval,
+		ProducerIDs: func() (int64, error) { return s.api.NextProducerID() },
+		Cache:       s.cache,
+		Markers: txn.Route{
+			Self: s.cfg.BrokerID,
+			Local: txn.MarkerFunc(func(ctx context.Context, _ int32, req *kmsg.WriteTxnMarkersRequest) (*kmsg.WriteTxnMarkersResponse, error) {
+				return s.api.WriteTxnMarkers(ctx, req), nil
+			}),
+			Remote: s.markerConns,
+		},
+		Logger: s.log,
+	})
+	// KIP-890: the leaders of this broker verify transactional produces
+	// with the coordinators.
+	if s.cfg.Txn.PartitionVerification {
+		s.rm.SetTxnVerifier(&txn.Verifier{Coordinator: s.txns, Cache: s.cache, Self: s.cfg.BrokerID, Conns: s.verifyConns})
+	}
+}
+
 // Addr returns the address the first Kafka listener is bound to.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
@@ -422,6 +465,11 @@ func (s *Server) shutdownOnce(ctx context.Context) error {
 		if err := s.admin.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.txns != nil {
+		s.txns.Close()
+		s.markerConns.Close()
+		s.verifyConns.Close()
 	}
 	if s.groups != nil {
 		s.groups.Close()

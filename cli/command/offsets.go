@@ -128,6 +128,13 @@ type OffsetRange struct{ Start, End int64 }
 // and the offset each starts at, with the admin APIs, so that the start is
 // known exactly: -e can then tell a partition with nothing to read.
 func LookupRanges(ctx context.Context, adm *kadm.Client, topic string, want []int32, from StartAt) (map[int32]OffsetRange, error) {
+	return LookupRangesIsolated(ctx, adm, topic, want, from, false)
+}
+
+// LookupRangesIsolated is LookupRanges for a reader of committed records
+// only when committed is set (isolation read_committed): a partition's
+// log then ends at its last stable offset, not its high watermark.
+func LookupRangesIsolated(ctx context.Context, adm *kadm.Client, topic string, want []int32, from StartAt, committed bool) (map[int32]OffsetRange, error) {
 	want, err := TopicPartitions(ctx, adm, topic, want)
 	if err != nil {
 		return nil, err
@@ -136,7 +143,11 @@ func LookupRanges(ctx context.Context, adm *kadm.Client, topic string, want []in
 	if err != nil {
 		return nil, err
 	}
-	ends, err := adm.ListEndOffsets(ctx, topic)
+	listEnds := adm.ListEndOffsets
+	if committed {
+		listEnds = adm.ListCommittedOffsets
+	}
+	ends, err := listEnds(ctx, topic)
 	if err != nil {
 		return nil, err
 	}

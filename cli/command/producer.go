@@ -84,6 +84,9 @@ func (p *ProducerFlags) Opts(timeout time.Duration) ([]kgo.Opt, error) {
 	return opts, nil
 }
 
+// Idempotent reports --idempotent.
+func (p *ProducerFlags) Idempotent() bool { return p.idempotent }
+
 // parseAcks maps the --acks flag to kgo's acks.
 func parseAcks(s string) (kgo.Acks, error) {
 	switch s {

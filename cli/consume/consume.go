@@ -28,6 +28,12 @@ spellings are accepted too:
                               including, offset N (rpk)
 A range that has an end exits when every partition has reached it.
 
+--isolation read_committed reads only what transactions committed (and
+records written outside transactions), up to the last stable offset: the
+records of aborted transactions and of those still open are not printed.
+The default, read_uncommitted, prints every record up to the high watermark.
+Transaction markers are never printed.
+
 --format F prints each record: %t topic  %p partition  %o offset  %k key
 %v value  %T timestamp (ms)  %h headers as k=v,k=v  %% a percent sign;
 \n \t \r \\ escapes. The default is "%v\n".`
@@ -41,6 +47,7 @@ func NewCommand(cf *command.ClientFlags) *cobra.Command {
 		num       int
 		exitAtEnd bool
 		groupID   string
+		isolation string
 	)
 	c := &cobra.Command{
 		Use:   "consume TOPIC [flags]",
@@ -64,6 +71,10 @@ func NewCommand(cf *command.ClientFlags) *cobra.Command {
 			if num < 0 {
 				return command.UsageErrorf("--num %d: want a positive count", num)
 			}
+			committed := isolation == "read_committed"
+			if !committed && isolation != "read_uncommitted" {
+				return command.UsageErrorf("--isolation %q: want read_uncommitted or read_committed", isolation)
+			}
 			want, err := command.ParsePartitionList("--partition", parts)
 			if err != nil {
 				return err
@@ -80,9 +91,9 @@ func NewCommand(cf *command.ClientFlags) *cobra.Command {
 				case start.Kind == "relative":
 					return command.UsageErrorf("--from %q: relative offsets do not go with --group", from)
 				}
-				return consumeGroup(s, topic, groupID, fparts, start, num, exitAtEnd)
+				return consumeGroup(s, topic, groupID, fparts, start, num, exitAtEnd, committed)
 			}
-			return consumePartitions(s, topic, want, fparts, start, num, exitAtEnd)
+			return consumePartitions(s, topic, want, fparts, start, num, exitAtEnd, committed)
 		}),
 	}
 	c.Flags().StringArrayVarP(&parts, "partition", "p", nil, "read only partition `P` (repeatable, or comma-separated; default all)")
@@ -91,6 +102,7 @@ func NewCommand(cf *command.ClientFlags) *cobra.Command {
 	c.Flags().IntVarP(&num, "num", "n", 0, "exit after `N` records")
 	c.Flags().BoolVarP(&exitAtEnd, "exit-at-end", "e", false, "exit once every partition has been read up to its high watermark as of when it caught up")
 	c.Flags().StringVarP(&groupID, "group", "g", "", "consume as a member of consumer group `G`: members share the partitions, reading starts at the group's committed offsets (--from applies to partitions without one), and printed records are committed every 5s and on exit")
+	c.Flags().StringVar(&isolation, "isolation", "read_uncommitted", "`I` is read_committed to print only records of committed transactions (up to the last stable offset), or read_uncommitted")
 	command.FlagAliases(c, map[string]string{"partitions": "partition", "offset": "from"})
 	cf.AddTo(c.Flags())
 	c.RegisterFlagCompletionFunc("group", func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {

@@ -34,6 +34,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"consume", "t", "--partitions", "0,x"}, "--partition"},
 		{[]string{"consume", "t", "-g", "g", "-p", "0"}, "do not go together"},
 		{[]string{"consume", "t", "-g", "g", "-o", ":5"}, "does not go with --group"},
+		{[]string{"consume", "t", "--isolation", "serializable"}, "--isolation"},
 	} {
 		clitest.CheckUsageError(t, c, tc.args, tc.want)
 	}
@@ -210,5 +211,68 @@ func TestConsumeFromEndWaitsForNewRecords(t *testing.T) {
 	}
 	if off, _ := strconv.Atoi(f[0]); off < 3 {
 		t.Errorf("consume --from end printed offset %d, before the end at start (3)", off)
+	}
+}
+
+// txnProduce writes the values to partition 0 of topic in one transaction
+// of id, committed, aborted or left open (end nil); an open one's client
+// is returned for the caller to close.
+func txnProduce(t *testing.T, addr, topic, id string, end *kgo.TransactionEndTry, values ...string) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic), kgo.TransactionalID(id),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	var rs []*kgo.Record
+	for _, v := range values {
+		rs = append(rs, &kgo.Record{Value: []byte(v)})
+	}
+	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if end == nil {
+		return cl
+	}
+	if err := cl.EndTransaction(ctx, *end); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	return nil
+}
+
+// --isolation read_committed prints the records of committed transactions
+// and those written outside transactions, not those of aborted ones, and
+// stops at an open transaction (the last stable offset); read_uncommitted
+// prints them all. Markers are never printed, and -e ends at them.
+func TestConsumeIsolation(t *testing.T) {
+	addr := clitest.StartCluster(t)
+	topic := clitest.NewTopic(t)
+	clitest.CreateTopic(t, addr, topic, 1)
+	commit, abort := kgo.TryCommit, kgo.TryAbort
+	txnProduce(t, addr, topic, topic+"-1", &commit, "c1", "c2")
+	txnProduce(t, addr, topic, topic+"-2", &abort, "a1")
+	produceTo(t, addr, topic, 0, "plain")
+	txnProduce(t, addr, topic, topic+"-3", &commit, "c3")
+	c := newCLI(addr)
+	if got, want := c.OK(t, "", "consume", topic, "-e", "--isolation", "read_committed"), "c1\nc2\nplain\nc3\n"; got != want {
+		t.Errorf("read_committed: %q, want %q", got, want)
+	}
+	if got, want := c.OK(t, "", "consume", topic, "-e"), "c1\nc2\na1\nplain\nc3\n"; got != want {
+		t.Errorf("read_uncommitted: %q, want %q", got, want)
+	}
+	open := txnProduce(t, addr, topic, topic+"-4", nil, "o1")
+	defer open.Close()
+	produceTo(t, addr, topic, 0, "after")
+	if got, want := c.OK(t, "", "consume", topic, "-e", "--isolation", "read_committed"), "c1\nc2\nplain\nc3\n"; got != want {
+		t.Errorf("read_committed with a transaction open: %q, want %q", got, want)
+	}
+	if got, want := c.OK(t, "", "consume", topic, "-e"), "c1\nc2\na1\nplain\nc3\no1\nafter\n"; got != want {
+		t.Errorf("read_uncommitted with a transaction open: %q, want %q", got, want)
 	}
 }

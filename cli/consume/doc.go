@@ -22,6 +22,10 @@
 //     partitions without one); only records printed are committed, every
 //     5 s and on exit (within --timeout, and not at all once the brokers
 //     are known to be unreachable), then it leaves the group.
+//  5. --isolation read_committed prints only records of committed
+//     transactions and those written outside transactions, up to the last
+//     stable offset (-e ends there); transaction markers are never
+//     printed, and count for -e's end either way.
 //
 // Locks: with --group, a mutex guards the partitions still to be read
 // for -e, which the group's assignment callbacks change from kgo's

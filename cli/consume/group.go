@@ -18,7 +18,7 @@ import (
 // group, printing each record, and commits what it printed: every 5 s and
 // when it stops (after -n records, at the end with -e, or on SIGINT or
 // SIGTERM). from is where partitions without a committed offset start.
-func consumeGroup(s *command.Session, topic, group string, parts []formatPart, from command.StartAt, num int, exitAtEnd bool) error {
+func consumeGroup(s *command.Session, topic, group string, parts []formatPart, from command.StartAt, num int, exitAtEnd, committed bool) error {
 	reset := kgo.NewOffset()
 	switch from.Kind {
 	case "beginning":
@@ -44,7 +44,7 @@ func consumeGroup(s *command.Session, topic, group string, parts []formatPart, f
 		// its log ends now; unknown ones wait for a record.
 		rctx, cancel := context.WithTimeout(ctx, s.Timeout())
 		defer cancel()
-		ranges, err1 := command.LookupRanges(rctx, adm, topic, nil, from)
+		ranges, err1 := command.LookupRangesIsolated(rctx, adm, topic, nil, from, committed)
 		committed, err2 := adm.FetchOffsetsForTopics(rctx, group, topic)
 		mu.Lock()
 		defer mu.Unlock()
@@ -70,7 +70,7 @@ func consumeGroup(s *command.Session, topic, group string, parts []formatPart, f
 			delete(pending, p)
 		}
 	}
-	cl, err := s.NewClient(
+	cl, err := s.NewClient(append(isolationOpts(committed),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(reset),
@@ -79,7 +79,7 @@ func consumeGroup(s *command.Session, topic, group string, parts []formatPart, f
 		kgo.OnPartitionsAssigned(onAssigned),
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func consumeGroup(s *command.Session, topic, group string, parts []formatPart, f
 		s.CloseClient(cl)
 	}()
 
-	return printLoop(s, cl, parts, num, nil,
+	return printLoop(s, cl, parts, num, nil, committed,
 		func(r *kgo.Record) { cl.MarkCommitRecords(r) },
 		func(p int32) {
 			mu.Lock()

@@ -15,13 +15,13 @@ import (
 // a consumer notices a broker that stopped answering sooner.
 const fetchMaxWait = 500 * time.Millisecond
 
-func consumePartitions(s *command.Session, topic string, want []int32, fparts []formatPart, start command.StartAt, num int, exitAtEnd bool) error {
+func consumePartitions(s *command.Session, topic string, want []int32, fparts []formatPart, start command.StartAt, num int, exitAtEnd, committed bool) error {
 	adm, closeAdm, err := s.Admin()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := s.ReqCtx()
-	ranges, err := command.LookupRanges(ctx, adm, topic, want, start)
+	ranges, err := command.LookupRangesIsolated(ctx, adm, topic, want, start, committed)
 	cancel()
 	closeAdm()
 	if err != nil {
@@ -49,10 +49,10 @@ func consumePartitions(s *command.Session, topic string, want []int32, fparts []
 		return nil
 	}
 
-	cl, err := s.NewClient(
+	cl, err := s.NewClient(append(isolationOpts(committed),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
 		kgo.FetchMaxWait(fetchMaxWait),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,19 @@ func consumePartitions(s *command.Session, topic string, want []int32, fparts []
 	// A fetch is always outstanding: an answer comes at least every
 	// fetchMaxWait while the broker is there.
 	go s.WatchConnections(fetchMaxWait + s.Timeout())
-	return printLoop(s, cl, fparts, num, limits, nil,
+	return printLoop(s, cl, fparts, num, limits, committed, nil,
 		func(p int32) { delete(pending, p) },
 		func() bool { return exitAtEnd && len(pending) == 0 })
+}
+
+// isolationOpts are the consumer's options for --isolation: read_committed
+// when committed. Control records (transaction markers) are kept, never
+// printed: their offsets tell -e that a partition whose last records are a
+// transaction's is read to its end.
+func isolationOpts(committed bool) []kgo.Opt {
+	opts := []kgo.Opt{kgo.KeepControlRecords()}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	return opts
 }

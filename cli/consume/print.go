@@ -16,8 +16,9 @@ import (
 // after a poll. A
 // partition in limits is read up to that offset only. Each printed record
 // goes to printed (if set); a partition read up to its limit or high
-// watermark goes to caughtUp.
-func printLoop(s *command.Session, cl *kgo.Client, parts []formatPart, num int, limits map[int32]int64, printed func(*kgo.Record), caughtUp func(partition int32), done func() bool) error {
+// watermark (last stable offset when committed) goes to caughtUp. Control
+// records (transaction markers) count for that, and are not printed.
+func printLoop(s *command.Session, cl *kgo.Client, parts []formatPart, num int, limits map[int32]int64, committed bool, printed func(*kgo.Record), caughtUp func(partition int32), done func() bool) error {
 	ctx := s.Context()
 	out := bufio.NewWriterSize(s.Out(), 64<<10)
 	var buf []byte
@@ -53,12 +54,18 @@ func printLoop(s *command.Session, cl *kgo.Client, parts []formatPart, num int, 
 			}
 			limit, limited := limits[fp.Partition]
 			end := fp.HighWatermark
+			if committed {
+				end = fp.LastStableOffset
+			}
 			if limited {
 				end = limit
 			}
 			for _, r := range fp.Records {
 				if limited && r.Offset >= limit {
 					break
+				}
+				if r.Attrs.IsControl() {
+					continue
 				}
 				buf = formatRecord(buf[:0], parts, r)
 				out.Write(buf)

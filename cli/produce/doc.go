@@ -20,8 +20,17 @@
 //     --timeout, and a record still unacknowledged when the command stops
 //     counts as failed. SIGINT or SIGTERM stops reading, waits a moment
 //     for records in flight, prints the summary and exits 130 or 143.
+//  5. With --transactional-id (acks all and idempotence required) the
+//     records go in transactions: one for the input, or one every
+//     --txn-records records; a transaction is committed only when all its
+//     records were acknowledged, else aborted, and so when the command is
+//     stopped. Only committed records count as produced; the summary adds
+//     "(transactions: N committed, M aborted)", and a transaction not
+//     committed exits 1.
 //
 // Locks: lineProducer.mu guards the counts, the first error and the
 // --verbose output, which record promises write from kgo's goroutines; a
-// leaf. Progress is the watchdog's atomics.
+// leaf. lineProducer.txnMu guards the transaction state, which the reading
+// goroutine and run both end transactions on; taken before mu. Progress is
+// the watchdog's atomics.
 package produce

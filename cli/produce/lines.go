@@ -4,6 +4,7 @@ package produce
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,18 @@ type lineProducer struct {
 	maxMsg    int
 	verbose   bool
 	noOffsets bool // --acks 0: no offsets come back
+	// txn: --transactional-id, a transaction every txnEvery records (0:
+	// one). txnMu guards the rest: the read goroutine ends transactions,
+	// and so does run, which may stop while the reader still runs.
+	txn             bool
+	txnEvery        int64
+	txnMu           sync.Mutex
+	open            bool  // a transaction is open
+	inTxn           int64 // records produced in the open transaction
+	txnOK, txnBad   int64 // p.ok and p.bad when it began
+	committed       int64 // records of committed transactions
+	commits, aborts int
+	txnErr          error // why the last transaction was aborted
 
 	prog command.Progress
 
@@ -90,6 +103,19 @@ func (p *lineProducer) read() error {
 		// The session's context: a signal or the watchdog unblocks a
 		// Produce waiting for buffer space, and fails what is buffered.
 		p.cl.Produce(ctx, r, p.promise)
+		if p.txn && p.txnEvery > 0 {
+			p.txnMu.Lock()
+			var err error
+			if p.inTxn++; p.inTxn >= p.txnEvery {
+				if err = p.endTxn(ctx, true); err == nil {
+					err = p.beginTxn()
+				}
+			}
+			p.txnMu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -100,11 +126,66 @@ func (p *lineProducer) read() error {
 	return nil
 }
 
+// beginTxn opens the next transaction; txnMu is held.
+func (p *lineProducer) beginTxn() error {
+	p.mu.Lock()
+	p.txnOK, p.txnBad, p.inTxn = p.ok, p.bad, 0
+	p.mu.Unlock()
+	if err := p.cl.BeginTransaction(); err != nil {
+		return err
+	}
+	p.open = true
+	return nil
+}
+
+// endTxn flushes the open transaction's records and commits it, or aborts
+// it if one of them failed or commit is false; txnMu is held. A
+// transaction that did not commit is an error: the command stops there.
+func (p *lineProducer) endTxn(ctx context.Context, commit bool) error {
+	if err := p.cl.Flush(ctx); err != nil {
+		commit = false
+	}
+	p.mu.Lock()
+	acked, failed := p.ok-p.txnOK, p.bad-p.txnBad
+	if failed > 0 && p.txnErr == nil {
+		p.txnErr = p.firstErr
+	}
+	p.mu.Unlock()
+	commit = commit && failed == 0
+	how := kgo.TryAbort
+	if commit {
+		how = kgo.TryCommit
+	}
+	err := p.cl.EndTransaction(ctx, how)
+	p.open = false
+	switch {
+	case err != nil:
+		p.aborts++
+		p.txnErr = err
+		return fmt.Errorf("ending a transaction: %w", err)
+	case commit:
+		p.commits++
+		p.committed += acked
+		return nil
+	}
+	p.aborts++
+	return fmt.Errorf("transaction aborted: %w", cmp.Or(p.txnErr, errors.New("stopped")))
+}
+
 func (p *lineProducer) run() error {
 	s := p.s
 	p.out = bufio.NewWriter(s.Out())
 	go s.WatchConnections(0)
 	go s.WatchProgress(&p.prog)
+	if p.txn {
+		p.txnMu.Lock()
+		err := p.beginTxn()
+		p.txnMu.Unlock()
+		if err != nil {
+			s.CloseClient(p.cl)
+			return err
+		}
+	}
 
 	start := time.Now()
 	readDone := make(chan error, 1)
@@ -123,10 +204,19 @@ func (p *lineProducer) run() error {
 		}
 	}
 	stopped := s.Context().Err() != nil
+	p.txnMu.Lock()
+	defer p.txnMu.Unlock()
 	if stopped {
 		ctx, cancel := context.WithTimeout(context.Background(), command.StopGrace)
 		p.cl.Flush(ctx)
+		if p.open {
+			p.endTxn(ctx, false)
+		}
 		cancel()
+	} else if p.open {
+		if terr := p.endTxn(s.Context(), err == nil); terr != nil && err == nil {
+			err = terr
+		}
 	}
 	elapsed := time.Since(start)
 
@@ -136,10 +226,20 @@ func (p *lineProducer) run() error {
 	}
 	ok, firstErr := p.ok, p.firstErr
 	p.mu.Unlock()
+	if p.txn {
+		// Only committed records are delivered.
+		ok = p.committed
+		if firstErr == nil {
+			firstErr = p.txnErr
+		}
+	}
 	// Records sent and not acknowledged by now count as failed.
 	sent := p.prog.Sent()
 	failed := sent - ok
 	fmt.Fprintf(s.Err(), "produced %d records to %s in %v", ok, p.topic, elapsed.Round(time.Millisecond))
+	if p.txn {
+		fmt.Fprintf(s.Err(), " (transactions: %d committed, %d aborted)", p.commits, p.aborts)
+	}
 	if failed > 0 {
 		if cause := context.Cause(s.Context()); stopped && cause != nil {
 			firstErr = cause

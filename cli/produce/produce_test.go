@@ -1,12 +1,15 @@
 package produce
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"samsa/cli/command"
 	"samsa/internal/clitest"
@@ -34,6 +37,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"produce", "t", "--compression", "brotli"}, "--compression"},
 		{[]string{"produce", "t", "--idempotent", "--acks", "1"}, "--idempotent needs --acks all"},
 		{[]string{"produce", "t", "-H", "x"}, "want key=value"},
+		{[]string{"produce", "t", "--transactional-id", "x", "--acks", "1"}, "--transactional-id needs --acks all"},
+		{[]string{"produce", "t", "--transactional-id", "x", "--idempotent=false"}, "--transactional-id needs idempotent writes"},
+		{[]string{"produce", "t", "--txn-records", "3"}, "need --transactional-id"},
+		{[]string{"produce", "t", "--transactional-id", "x", "--txn-records", "-1"}, "--txn-records -1"},
+		{[]string{"produce", "t", "--transactional-id", "x", "--transaction-timeout", "1h"}, "--transaction-timeout 1h0m0s"},
 	} {
 		clitest.CheckUsageError(t, c, tc.args, tc.want)
 	}
@@ -241,4 +249,53 @@ func TestPartitioners(t *testing.T) {
 			t.Errorf("end offsets %v, want 5 records in partitions 2 and 3", ends)
 		}
 	})
+}
+
+// --transactional-id produces in transactions: --txn-records N commits
+// every N records, the last ones at the end of the input; a
+// read_committed reader sees them all, and the summary counts them.
+func TestTransactionalProduce(t *testing.T) {
+	addr := clitest.StartCluster(t)
+	topic := clitest.NewTopic(t)
+	clitest.CreateTopic(t, addr, topic, 1)
+	c := newCLI(addr)
+	_, stderr, code := c.Run(t, "a\nb\nc\nd\ne\n", "produce", topic, "--transactional-id", topic+"-tx", "--txn-records", "2")
+	if code != 0 || !strings.Contains(stderr, "produced 5 records") || !strings.Contains(stderr, "(transactions: 3 committed, 0 aborted)") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	// Five records and three markers.
+	if end := clitest.EndOffsets(t, addr, topic)[0]; end != 8 {
+		t.Errorf("end offset %d, want 8", end)
+	}
+	if got, want := readCommitted(t, addr, topic, 8), []string{"a", "b", "c", "d", "e"}; !slices.Equal(got, want) {
+		t.Errorf("committed records %q, want %q", got, want)
+	}
+}
+
+// readCommitted reads partition 0 of topic as a read_committed consumer up
+// to offset end (markers included), and returns the values.
+func readCommitted(t *testing.T, addr, topic string, end int64) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []string
+	for next := int64(0); next < end; {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read up to %d of %d", next, end)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			next = r.Offset + 1
+			if !r.Attrs.IsControl() {
+				got = append(got, string(r.Value))
+			}
+		})
+	}
+	return got
 }

@@ -77,12 +77,13 @@ func TestImportsPointDown(t *testing.T) {
 		"samsa/replica/validate":     {"samsa/replica", "samsa/producerstate", "samsa/metadata", "samsa/kclient", "samsa/kafkaapi", "samsa/server", "samsa/controller", "samsa/coordinator", "samsa/admin"},
 		// The controller reaches brokers through Kafka requests only.
 		"samsa/controller": {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/logfile", "samsa/coordinator"},
-		// The administrative and group APIs are a layer above the
-		// protocol's framework: adminapi and groupapi import kafkaapi,
-		// never the reverse, nor each other.
-		"samsa/kafkaapi":          {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi", "samsa/kafkaapi/groupapi"},
-		"samsa/kafkaapi/adminapi": {"samsa/server", "samsa/controller", "samsa/kafkaapi/groupapi"},
-		"samsa/kafkaapi/groupapi": {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi"},
+		// The administrative, group and transaction APIs are a layer
+		// above the protocol's framework: adminapi, groupapi and txnapi
+		// import kafkaapi, never the reverse, nor each other.
+		"samsa/kafkaapi":          {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi", "samsa/kafkaapi/groupapi", "samsa/kafkaapi/txnapi"},
+		"samsa/kafkaapi/adminapi": {"samsa/server", "samsa/controller", "samsa/kafkaapi/groupapi", "samsa/kafkaapi/txnapi"},
+		"samsa/kafkaapi/groupapi": {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi", "samsa/kafkaapi/txnapi"},
+		"samsa/kafkaapi/txnapi":   {"samsa/server", "samsa/controller", "samsa/kafkaapi/adminapi", "samsa/kafkaapi/groupapi"},
 		// Topic administration is below the handlers, above the replicas.
 		"samsa/admin":             {"samsa/kafkaapi", "samsa/server", "samsa/controller", "samsa/coordinator"},
 		"samsa/coordinator/group": {"samsa/kafkaapi", "samsa/server", "samsa/replica", "samsa/controller"},

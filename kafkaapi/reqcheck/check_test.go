@@ -98,7 +98,7 @@ func TestVersionsMatchKmsg(t *testing.T) {
 			t.Errorf("key %d v%d: Check = %v, want ErrUnknown", key, r.max+1, err)
 		}
 	}
-	for _, kv := range [][2]int16{{-1, 0}, {25, 0}, {3, -1}, {61, 0}, {1000, 0}} {
+	for _, kv := range [][2]int16{{-1, 0}, {58, 0}, {3, -1}, {62, 0}, {1000, 0}} { // Envelope and BrokerRegistration: KRaft only
 		if err := Check(kv[0], kv[1], nil); !errors.Is(err, ErrUnknown) {
 			t.Errorf("key %d v%d: Check = %v, want ErrUnknown", kv[0], kv[1], err)
 		}
