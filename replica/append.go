@@ -10,7 +10,7 @@ import (
 	"samsa/config"
 	"samsa/internal/apierr"
 	"samsa/logfile"
-	"samsa/record"
+	"samsa/replica/validate"
 )
 
 // Appended is where a produce's records went.
@@ -48,24 +48,9 @@ func (m *Manager) AppendTxn(ts *Topic, p *Partition, version int16, records []by
 }
 
 func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16, guard uint64, sp *Appended) error {
-	if len(records) == 0 {
-		if version >= 3 {
-			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
-		}
-		return apierr.Errorf(kerr.CorruptMessage, "empty record set")
-	}
-	// Every batch's header is parsed here, once; the steps below read it.
-	// Kafka: v3+ carries exactly one batch of magic 2 per partition.
-	bs, err := record.ValidateProduce(records, int64(ts.Config.MaxMessageBytes), version >= 3)
-	switch {
-	case version >= 3 && errors.Is(err, record.ErrMagic):
-		return apierr.Errorf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
-	case errors.Is(err, record.ErrNotOneBatch):
-		return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
-	case err != nil:
-		return produceError(err)
-	}
-	idem, err := validateBatches(version, ts, p, &bs, now)
+	// Kafka's LogValidator: every batch's header is parsed there, once;
+	// the steps below read it.
+	bs, idem, err := validate.Produce(version, &ts.Config, p.Topic, p.Index, records, now)
 	if err != nil {
 		return err
 	}
@@ -150,19 +135,12 @@ func (m *Manager) maybeSnapshot(p *Partition) {
 	}
 }
 
+// produceError words an append's error as Kafka answers a produce.
 func produceError(err error) error {
-	switch {
-	case errors.Is(err, record.ErrMagic):
-		return apierr.Errorf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
-	case errors.Is(err, record.ErrBatchTooLarge):
-		return apierr.Errorf(kerr.MessageTooLarge, "%v", err)
-	case errors.Is(err, record.ErrInvalidRecord), errors.Is(err, record.ErrFraming), errors.Is(err, record.ErrNoKey):
-		return apierr.Errorf(kerr.InvalidRecord, "%v", err)
-	case errors.Is(err, record.ErrTimestamp):
-		return apierr.Errorf(kerr.InvalidTimestamp, "%v", err)
-	case errors.Is(err, record.ErrCorrupt):
-		return apierr.Errorf(kerr.CorruptMessage, "%v", err)
-	case errors.Is(err, logfile.ErrClosed):
+	if e := validate.RecordError(err); e != nil {
+		return e
+	}
+	if errors.Is(err, logfile.ErrClosed) {
 		return apierr.Errorf(kerr.NotLeaderForPartition, "partition is closing")
 	}
 	return apierr.Errorf(kerr.KafkaStorageError, "%v", err)

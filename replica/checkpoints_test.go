@@ -79,7 +79,7 @@ func TestCreationCheckpointWrites(t *testing.T) {
 	}
 	c := newCluster(t)
 	m := NewManager(dir, Options{BrokerID: 1, Logger: quiet, Defaults: config.DefaultTopicConfig(), FetchSessionSlots: 10,
-		AlterISR: c.ctl.alterISR, ReplicaLagTimeMax: 10 * time.Second, Fetcher: FetcherConfig{dial: c.dial}})
+		AlterISR: c.ctl.alterISR, ReplicaLagTimeMax: 10 * time.Second, Fetcher: FetcherConfig{Connect: c.dial}})
 	defer func() {
 		m.Close()
 		if err := dir.Close(); err != nil {

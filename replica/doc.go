@@ -1,11 +1,12 @@
 // Package replica is the set of partitions this broker hosts and everything
-// about their leadership (Kafka's ReplicaManager, Partition,
-// ReplicaFetcherThread, DelayedFetch and DelayedProduce).
+// about their leadership (Kafka's ReplicaManager, Partition, DelayedFetch,
+// DelayedProduce and AlterPartitionManager).
 //
 // It owns: the hosted partitions by topic (manager.go); each partition's
 // leadership as the controller last set it (partition.go); appends with
-// Kafka's validation, idempotence, leader-epoch stamping and acks rules
-// (append.go, validate.go); transactions: the coordinator's verification
+// Kafka's idempotence, leader-epoch stamping and acks rules, after the
+// record set passed package validate (Kafka's LogValidator) (append.go);
+// transactions: the coordinator's verification
 // of a producer's first transactional batch (KIP-890, through the
 // TxnVerifier interface), COMMIT and ABORT markers fenced by producer and
 // coordinator epoch, the last stable offset (txn.go); reads as file
@@ -17,11 +18,14 @@
 // acks=all produces until a watched partition changes (purgatory.go);
 // LeaderAndIsr and StopReplica applied under epoch fencing
 // (leaderandisr.go); the leader's record of its followers, the high
-// watermark and ISR changes proposed with AlterPartition (replication.go);
-// and the follower's fetchers (fetcher.go), each in a fetch session with
-// its leader (fetchsession.Follower), which reach a leader through the
-// leaderClient interface: a kclient.Conn in production, an in-process
-// leader in the unit tests.
+// watermark and ISR changes proposed with AlterPartition (replication.go),
+// all of a broker's pending proposals in one request at a time
+// (alterisr.go); and a follower's partitions as the fetchers of package
+// fetcher feed them (followed.go): the fetchers keep the fetch loop, the
+// fetch sessions with the leaders, the backoffs and the truncation rules,
+// and reach a partition only through fetcher.Partition, whose Locked
+// holds the partition's locks while they check its leadership and change
+// its log.
 //
 // Invariants:
 //  1. Every batch a leader appends carries the leader epoch of the
@@ -50,16 +54,19 @@
 //
 //   - Manager.stateMu is taken first: it serializes LeaderAndIsr and
 //     StopReplica and guards the newest controller epoch seen. Under it
-//     an apply takes Manager.mu, fetchers.mu and partitions' stateMu,
-//     never the other way.
+//     an apply takes Manager.mu, the fetchers' locks and partitions'
+//     stateMu, never the other way.
 //   - Manager.mu guards the topic map (a Topic is replaced whole, never
 //     changed, so readers keep one without the lock). Nothing of this
 //     package is taken under it.
-//   - fetchers.mu guards the registry of the follower's fetchers and the
-//     leaders' addresses; a fetcher's own mu (the partitions it fetches)
-//     is taken under it or alone, and is a leaf.
+//   - The fetchers' registry and each fetcher's lock (package fetcher)
+//     are taken under Manager.stateMu and never held while a partition's
+//     locks are taken; a fetcher applies an answer under the partition's
+//     locks (followed.Locked), so Manager waits for a fetcher to end
+//     (Remove, Close) holding none of them.
 //   - Per partition: Producers.Mu (one append at a time: check, append,
-//     update; markers and the broker's own appends too), then
+//     update; markers, a follower's fetched appends and the broker's own
+//     appends too), then
 //     Partition.stateMu (read-locked by an append and by a
 //     follower's fetched append; write-locked by a leadership, ISR or
 //     high watermark change), then the log's locks (package logfile).

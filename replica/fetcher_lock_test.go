@@ -55,7 +55,6 @@ func TestFollowerLockOrder(t *testing.T) {
 	p := ts.Parts[0]
 	follower := State{Leader: 2, LeaderEpoch: 1, Replicas: []int32{2, 1}, ISR: []int32{2, 1}}
 	p.setState(follower)
-	f := &fetcher{fs: m.fetchers, key: fetcherKey{leader: 2}}
 	diverged := kmsg.NewFetchResponseTopicPartition()
 	diverged.DivergingEpoch.Epoch, diverged.DivergingEpoch.EndOffset = 0, 0
 
@@ -77,7 +76,7 @@ func TestFollowerLockOrder(t *testing.T) {
 	}
 	batch := testBatch()
 	loop(0, func() { m.Append(ts, p, 9, append([]byte(nil), batch...), time.Now().UnixMilli(), -1) })
-	loop(1, func() { f.handle(p, 1, &diverged) })
+	loop(1, func() { m.fetchers.Apply(m.followed(p), 2, 1, &diverged) })
 	loop(2, func() { p.setState(follower) })
 
 	deadline := time.Now().Add(1500 * time.Millisecond)

@@ -269,22 +269,28 @@ func TestFollowerAppendsOnlyUnderFetchedLeadership(t *testing.T) {
 	inBubble(t, func(t *testing.T, c *cluster) {
 		m := c.broker(2)
 		p, _ := leaderAndIsr(t, m, state(1, 5, 0, []int32{1, 2}, []int32{1, 2}), nil)
-		m.fetchers.remove(p) // the test plays the fetcher
+		m.fetchers.Remove(m.followed(p)) // the test plays the fetcher
 		b := batch(3)
 		record.SetLeaderEpoch(b, 5)
 		record.SetCRC(b)
 		rp := kmsg.NewFetchResponseTopicPartition()
 		rp.RecordBatches, rp.HighWatermark, rp.LogStartOffset = b, 100, 0
-		f := &fetcher{fs: m.fetchers, key: fetcherKey{leader: 1}}
+		fp := m.followed(p)
+		// f and other apply answers from brokers 1 and 3.
+		f := func(epoch int32, rp *kmsg.FetchResponseTopicPartition) error {
+			return m.fetchers.Apply(fp, 1, epoch, rp)
+		}
+		other := func(epoch int32, rp *kmsg.FetchResponseTopicPartition) error {
+			return m.fetchers.Apply(fp, 3, epoch, rp)
+		}
 
-		if err := f.handle(p, 4, &rp); err != nil || p.Log.EndOffset() != 0 {
+		if err := f(4, &rp); err != nil || p.Log.EndOffset() != 0 {
 			t.Fatalf("a response to a fetch at epoch 4 applied at epoch 5: end %d, %v", p.Log.EndOffset(), err)
 		}
-		other := &fetcher{fs: m.fetchers, key: fetcherKey{leader: 3}}
-		if err := other.handle(p, 5, &rp); err != nil || p.Log.EndOffset() != 0 {
+		if err := other(5, &rp); err != nil || p.Log.EndOffset() != 0 {
 			t.Fatalf("a response from broker 3 applied while following 1: end %d, %v", p.Log.EndOffset(), err)
 		}
-		if err := f.handle(p, 5, &rp); err != nil || p.Log.EndOffset() != 3 {
+		if err := f(5, &rp); err != nil || p.Log.EndOffset() != 3 {
 			t.Fatalf("the response of the current leadership: end %d, %v", p.Log.EndOffset(), err)
 		}
 		wantHW(t, p, 3)
@@ -292,12 +298,12 @@ func TestFollowerAppendsOnlyUnderFetchedLeadership(t *testing.T) {
 			t.Fatalf("epoch cache %v", es)
 		}
 		rp.RecordBatches, rp.HighWatermark = nil, 2
-		if err := f.handle(p, 5, &rp); err != nil {
+		if err := f(5, &rp); err != nil {
 			t.Fatal(err)
 		}
 		wantHW(t, p, 2) // the leader's word, even lower
 		rp.ErrorCode = kerr.NotLeaderForPartition.Code
-		if err := f.handle(p, 5, &rp); !errors.Is(err, kerr.NotLeaderForPartition) {
+		if err := f(5, &rp); !errors.Is(err, kerr.NotLeaderForPartition) {
 			t.Fatalf("an error answer handled as %v", err)
 		}
 	})

@@ -31,6 +31,7 @@ import (
 	"samsa/logfile"
 	"samsa/metadata"
 	"samsa/record"
+	"samsa/replica/fetcher"
 )
 
 const testTopic = "t"
@@ -142,7 +143,7 @@ func (c *cluster) broker(id int32, opts ...func(*Options)) *Manager {
 	o := Options{
 		BrokerID: id, Logger: quiet, Defaults: config.DefaultTopicConfig(), FetchSessionSlots: 10,
 		AlterISR: c.ctl.alterISR, ReplicaLagTimeMax: 10 * time.Second,
-		Fetcher: FetcherConfig{dial: c.dial},
+		Fetcher: FetcherConfig{Connect: c.dial},
 	}
 	for _, fn := range opts {
 		fn(&o)
@@ -173,7 +174,7 @@ func (c *cluster) fetchCount() int {
 	return c.fetches
 }
 
-func (c *cluster) dial(addr, _ string) leaderClient { return &loopback{c: c, addr: addr} }
+func (c *cluster) dial(addr, _ string) fetcher.Conn { return &loopback{c: c, addr: addr} }
 
 // loopback is a follower's connection to an in-process leader: a Fetch
 // is served as the broker's handler serves it (fetch session, read, long
@@ -416,17 +417,7 @@ func code(err error) int16 {
 // fetchedFrom reports the leader and leader epoch this broker's fetchers
 // fetch p at; ok false when no fetcher has it.
 func fetchedFrom(m *Manager, p *Partition) (leader, epoch int32, ok bool) {
-	fs := m.fetchers
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	key, ok := fs.assigned[p]
-	if !ok {
-		return -1, -1, false
-	}
-	f := fs.byKey[key]
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return key.leader, f.parts[p].epoch, true
+	return m.fetchers.Following(m.followed(p))
 }
 
 // advance moves the bubble's fake clock on by d and lets whatever that

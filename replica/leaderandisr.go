@@ -59,7 +59,7 @@ func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpda
 	}
 	m.controllerEpoch = controllerEpoch
 	for id, addr := range leaders {
-		m.fetchers.setLeaderAddr(id, addr)
+		m.fetchers.SetLeaderAddr(id, addr)
 	}
 	errs = map[int]int16{}
 	hosted := m.hostAll(parts, memoLookup(lookup))
@@ -99,7 +99,7 @@ func (m *Manager) ApplyLeaderAndIsr(controllerEpoch int32, parts []PartitionUpda
 // now), and the high watermark stays where it was until the ISR moves it
 // (alone in the ISR, it is the log end).
 func (m *Manager) makeLeader(p *Partition, st State) {
-	m.fetchers.remove(p)
+	m.fetchers.Remove(m.followed(p))
 	now := time.Now()
 	p.stateMu.Lock()
 	newEpoch := st.LeaderEpoch != p.st.LeaderEpoch || !p.st.IsLeader
@@ -121,14 +121,14 @@ func (m *Manager) makeLeader(p *Partition, st State) {
 // partition is fetched from the leader; its log is truncated only if the
 // leader's answers show it diverged (KIP-595's way).
 func (m *Manager) makeFollower(p *Partition, st State) {
-	m.fetchers.remove(p)
+	m.fetchers.Remove(m.followed(p))
 	p.stateMu.Lock()
 	p.st = st
 	p.followers, p.pendingISR = nil, nil
 	p.stateMu.Unlock()
 	p.notify()
 	if st.Leader >= 0 {
-		m.fetchers.add(p, st.Leader, st.LeaderEpoch)
+		m.fetchers.Add(m.followed(p), st.Leader, st.LeaderEpoch)
 	}
 	m.log.Info("following partition", "topic", p.Topic, "partition", p.Index, "leader", st.Leader, "epoch", st.LeaderEpoch)
 }
@@ -136,6 +136,12 @@ func (m *Manager) makeFollower(p *Partition, st State) {
 // hostParallelism bounds the partitions opened at once: making a log is
 // mostly waiting for file creation and fsyncs, which overlap.
 const hostParallelism = 8
+
+// tp names a partition.
+type tp struct {
+	topic string
+	part  int32
+}
 
 // hostAll opens the partitions of parts this broker does not host yet, at
 // most hostParallelism at once, and returns each one's outcome by its
@@ -278,7 +284,7 @@ func (m *Manager) unhost(topic string, partition int32, p *Partition) {
 	if p == nil {
 		return
 	}
-	m.fetchers.remove(p)
+	m.fetchers.Remove(m.followed(p))
 	p.setState(State{Leader: -1, LeaderEpoch: p.LeaderEpoch()})
 	m.mu.Lock()
 	defer m.mu.Unlock()

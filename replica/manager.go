@@ -20,6 +20,7 @@ import (
 	"samsa/logfile/vfs"
 	"samsa/metadata"
 	"samsa/producerstate"
+	"samsa/replica/fetcher"
 	"samsa/replica/fetchsession"
 )
 
@@ -50,7 +51,7 @@ type Manager struct {
 	alterISR  func(ctx context.Context, reqs []AlterISR) ([]AlterISRResult, error)
 	isrSender *isrSender // nil without alterISR
 	lagMax    time.Duration
-	fetchers  *fetchers
+	fetchers  *fetcher.Manager
 	metrics   *Metrics
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -142,7 +143,7 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 		m.lagMax = 30 * time.Second
 	}
 	m.SetTxnVerifier(opts.TxnVerifier)
-	m.fetchers = newFetchers(m, opts.Fetcher)
+	m.fetchers = fetcher.New(m.id, opts.Fetcher, m.log)
 	if m.alterISR != nil {
 		m.isrSender = newISRSender(m.alterISR)
 		m.wg.Add(2)
@@ -160,7 +161,7 @@ func (m *Manager) Close() {
 	default:
 	}
 	close(m.stop)
-	m.fetchers.closeAll()
+	m.fetchers.Close()
 	m.wg.Wait()
 }
 

@@ -6,6 +6,7 @@ import (
 	"samsa/internal/apierr"
 	"samsa/logfile"
 	"samsa/record"
+	"samsa/replica/validate"
 )
 
 // ListOffsets timestamps with a special meaning.
@@ -99,7 +100,7 @@ func OffsetForIsolation(p *Partition, ts int64, committed bool) (int64, int64, e
 		batch, err := region.Bytes()
 		var recs []byte
 		if err == nil {
-			recs, err = record.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
+			recs, err = record.Inflate(batch, &info.Header, nil, validate.InflateLimit(l.Config().MaxMessageBytes))
 		}
 		if err == nil {
 			for it := record.NewIter(recs, info.RecordCount); it.Next(); {
@@ -129,7 +130,7 @@ func recordAtTimestamp(l *logfile.Log, offset, ts int64) (int64, bool) {
 	if info.Attributes&record.AttrLogAppendTime != 0 {
 		return info.BaseOffset, true
 	}
-	recs, err := record.Inflate(batch, &info.Header, nil, inflateLimit(l.Config().MaxMessageBytes))
+	recs, err := record.Inflate(batch, &info.Header, nil, validate.InflateLimit(l.Config().MaxMessageBytes))
 	if err != nil {
 		return 0, false
 	}

@@ -1,4 +1,4 @@
-package replica
+package validate
 
 import (
 	"errors"
@@ -15,43 +15,69 @@ import (
 	"samsa/record/codec"
 )
 
-// inflateLimit bounds what one batch may decompress to: 32 times
+// InflateLimit bounds what one batch may decompress to: 32 times
 // max.message.bytes, at least 64 MiB and at most 1 GiB. Past it the batch
 // is refused (RECORD_LIST_TOO_LARGE), so a decompression bomb costs at most
 // this much memory.
-func inflateLimit(maxMessageBytes int64) int {
+func InflateLimit(maxMessageBytes int64) int {
 	return int(min(max(32*maxMessageBytes, 64<<20), 1<<30))
 }
 
 // inflating bounds how many batches decompress at once, broker-wide. The
 // work is CPU-bound, so more than a few gains nothing, and each may hold
-// up to inflateLimit bytes: this bounds what concurrent bombs can take.
+// up to InflateLimit bytes: this bounds what concurrent bombs can take.
 var inflating = make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
 
 // inflateBufs recycles decompression buffers across requests.
 var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-// validateBatches makes the record-level checks of Kafka's LogValidator on
-// a producer's batches (their headers are already checked): no control
+// Produce validates one partition's record set from a Produce request of
+// the given version, for a topic configured as cfg (topic and partition
+// name it in messages). Every batch's header is parsed here, once: the
+// returned Batches carry them down to the log. It also returns the
+// headers of the idempotent and transactional batches (producer id >= 0),
+// in order, for the producer state. Errors carry Kafka's code (apierr).
+func Produce(version int16, cfg *config.TopicConfig, topic string, partition int32, records []byte, now int64) (record.Batches, []record.Header, error) {
+	if len(records) == 0 {
+		if version >= 3 {
+			return record.Batches{}, nil, apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
+		}
+		return record.Batches{}, nil, apierr.Errorf(kerr.CorruptMessage, "empty record set")
+	}
+	// Kafka: v3+ carries exactly one batch of magic 2 per partition.
+	bs, err := record.ValidateProduce(records, int64(cfg.MaxMessageBytes), version >= 3)
+	switch {
+	case version >= 3 && errors.Is(err, record.ErrMagic):
+		return bs, nil, apierr.Errorf(kerr.InvalidRecord, "produce v3+ allows only record batches of magic 2: %v", err)
+	case errors.Is(err, record.ErrNotOneBatch):
+		return bs, nil, apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch per partition, got more")
+	case err != nil:
+		return bs, nil, recordOrStorageError(err)
+	}
+	idem, err := batches(version, cfg, topic, partition, &bs, now)
+	return bs, idem, err
+}
+
+// batches makes the record-level checks of Kafka's LogValidator on a
+// producer's batches (their headers are already checked): no control
 // batches, a producer id on transactional ones, a known codec (zstd needs
 // Produce v7+), and for every batch, compressed or not, records that
-// frame exactly with offset deltas
-// 0, 1, 2, ... and timestamps within message.timestamp.difference.max.ms.
-// Compressed batches are decompressed within inflateLimit. It then applies
-// the topic's compression.type, recompressing batches whose codec differs
-// (producer keeps them as they came), and LogAppendTime, in bs (whose Buf
-// may become a new buffer). It returns the headers of the idempotent and
-// transactional batches (producer id >= 0), in order, for the producer
-// state.
-func validateBatches(version int16, ts *Topic, p *Partition, bs *record.Batches, now int64) ([]record.Header, error) {
-	maxTsDiff := ts.Config.TimestampDifferenceMaxMs
-	requireKey := ts.Config.CleanupPolicy.Compact
+// frame exactly with offset deltas 0, 1, 2, ... and timestamps within
+// message.timestamp.difference.max.ms. Compressed batches are
+// decompressed within InflateLimit. It then applies the topic's
+// compression.type, recompressing batches whose codec differs (producer
+// keeps them as they came), and LogAppendTime, in bs (whose Buf may
+// become a new buffer). It returns the headers of the idempotent and
+// transactional batches, in order.
+func batches(version int16, cfg *config.TopicConfig, topic string, partition int32, bs *record.Batches, now int64) ([]record.Header, error) {
+	maxTsDiff := cfg.TimestampDifferenceMaxMs
+	requireKey := cfg.CleanupPolicy.Compact
 	if maxTsDiff == config.MaxLong {
 		maxTsDiff = -1
 	}
-	logAppendTime := ts.Config.MessageTimestampType == config.LogAppendTime
-	target, recompress := ts.Config.CompressionType.Codec, !ts.Config.CompressionType.Producer
-	limit := inflateLimit(int64(ts.Config.MaxMessageBytes))
+	logAppendTime := cfg.MessageTimestampType == config.LogAppendTime
+	target, recompress := cfg.CompressionType.Codec, !cfg.CompressionType.Producer
+	limit := InflateLimit(int64(cfg.MaxMessageBytes))
 	bufp := inflateBufs.Get().(*[]byte)
 	defer func() {
 		if cap(*bufp) <= 4<<20 { // keep the pool's buffers modest
@@ -97,9 +123,9 @@ func validateBatches(version int16, ts *Topic, p *Partition, bs *record.Batches,
 		if err := record.Check(recs, h, now, maxTsDiff, requireKey); err != nil {
 			var re *record.RecordsError
 			if errors.As(err, &re) {
-				return nil, refusedRecords(re, p, now, maxTsDiff)
+				return nil, refusedRecords(re, topic, partition, now, maxTsDiff)
 			}
-			return nil, produceError(err)
+			return nil, recordOrStorageError(err)
 		}
 		if h.ProducerID >= 0 {
 			idem = append(idem, *h)
@@ -138,7 +164,7 @@ func validateBatches(version int16, ts *Topic, p *Partition, bs *record.Batches,
 // a message; INVALID_TIMESTAMP for the batch if any record's timestamp is
 // out of range, INVALID_RECORD otherwise, with the first three record
 // errors in the batch's message.
-func refusedRecords(re *record.RecordsError, p *Partition, now, maxTsDiff int64) error {
+func refusedRecords(re *record.RecordsError, topic string, partition int32, now, maxTsDiff int64) error {
 	recs := make([]apierr.RecordError, len(re.Records))
 	badTs := false
 	for i, r := range re.Records {
@@ -149,7 +175,7 @@ func refusedRecords(re *record.RecordsError, p *Partition, now, maxTsDiff int64)
 			recs[i].Msg = fmt.Sprintf("Timestamp %d of message with offset %d is out of range. The timestamp should be within [%d, %d]",
 				r.Timestamp, r.Offset, now-maxTsDiff, now+maxTsDiff)
 		default:
-			recs[i].Msg = fmt.Sprintf("Compacted topic cannot accept message without key in topic partition %s-%d", p.Topic, p.Index)
+			recs[i].Msg = fmt.Sprintf("Compacted topic cannot accept message without key in topic partition %s-%d", topic, partition)
 		}
 	}
 	if badTs {
@@ -165,4 +191,33 @@ func refusedRecords(re *record.RecordsError, p *Partition, now, maxTsDiff int64)
 	return &apierr.Error{Code: kerr.InvalidRecord, Records: recs, Msg: fmt.Sprintf(
 		"One or more records have been rejected due to %d record errors in total, and only showing the first three errors at most: [%s]",
 		len(recs), first.String())}
+}
+
+// RecordError words an error of package record as Kafka answers a produce
+// (apierr): UNSUPPORTED_FOR_MESSAGE_FORMAT, MESSAGE_TOO_LARGE,
+// INVALID_RECORD, INVALID_TIMESTAMP or CORRUPT_MESSAGE; nil for an error
+// of no such kind.
+func RecordError(err error) error {
+	switch {
+	case errors.Is(err, record.ErrMagic):
+		return apierr.Errorf(kerr.UnsupportedForMessageFormat, "%v: only RecordBatch v2 (magic 2) is stored", err)
+	case errors.Is(err, record.ErrBatchTooLarge):
+		return apierr.Errorf(kerr.MessageTooLarge, "%v", err)
+	case errors.Is(err, record.ErrInvalidRecord), errors.Is(err, record.ErrFraming), errors.Is(err, record.ErrNoKey):
+		return apierr.Errorf(kerr.InvalidRecord, "%v", err)
+	case errors.Is(err, record.ErrTimestamp):
+		return apierr.Errorf(kerr.InvalidTimestamp, "%v", err)
+	case errors.Is(err, record.ErrCorrupt):
+		return apierr.Errorf(kerr.CorruptMessage, "%v", err)
+	}
+	return nil
+}
+
+// recordOrStorageError is RecordError, or KAFKA_STORAGE_ERROR for an error
+// of no such kind (the answer the replica layer gave such errors).
+func recordOrStorageError(err error) error {
+	if e := RecordError(err); e != nil {
+		return e
+	}
+	return apierr.Errorf(kerr.KafkaStorageError, "%v", err)
 }
