@@ -81,7 +81,10 @@
 //  6. Markers follow leadership: partitions without a live leader, and
 //     those answered with a retriable error, are routed again from the
 //     metadata cache after RetryBackoff; a partition the cache no longer
-//     has was deleted and needs none.
+//     has was deleted and needs none, once the cache has the cluster's
+//     state (it knows __transaction_state: in cluster mode a broker just
+//     started gets the LeaderAndIsr that loads the coordinator before the
+//     UpdateMetadata that fills its cache).
 //  7. An id whose transaction is not Ongoing, idle for
 //     transactional.id.expiration.ms, is forgotten once its tombstone is
 //     in the log; an Ongoing transaction older than its timeout is aborted

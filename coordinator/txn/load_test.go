@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/internal/apierr"
+	"samsa/metadata"
 )
 
 // TestLoadInProgress: while a partition replays, its ids get
@@ -90,6 +91,60 @@ func TestFailoverCompletesCommit(t *testing.T) {
 			t.Errorf("%+v", d)
 		}
 		wantErr(t, "the producer's retried commit", h2.c.EndTxn("t1", pid, epoch, true), nil)
+	})
+}
+
+// TestFailoverBeforeMetadata: a coordinator that loads a PrepareCommit
+// before its metadata cache has the cluster's state (in cluster mode a
+// broker just started gets the LeaderAndIsr that loads it before the
+// UpdateMetadata) finds none of the transaction's partitions in its
+// cache: they are not known to be deleted, and their markers wait for
+// the cache instead of being skipped. Once it has the state they go out
+// and CompleteCommit is written.
+func TestFailoverBeforeMetadata(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, Config{})
+		h.load()
+		h.sender.set(nil, func(int32) error { return errNetwork })
+		pid, epoch := h.begin("t1", "a-0", "b-0")
+		if err := h.c.EndTxn("t1", pid, epoch, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		h.c.Unload(0)
+		h.sender.reset()
+		h.sender.set(nil, nil)
+
+		full := h.cache.Load()
+		cfg := h.c.cfg
+		cfg.Cache = metadata.NewCache("test") // nothing yet
+		c2 := New(cfg)
+		t.Cleanup(c2.Close)
+		<-c2.Load(0, 7, h.log)
+		time.Sleep(10 * cfg.RetryBackoff)
+		synctest.Wait()
+		if got := h.sender.summary(); len(got) != 0 {
+			t.Fatalf("markers %q sent with no leader known", got)
+		}
+		if d, err := c2.Describe("t1"); err != nil || d.State != PrepareCommit || !reflect.DeepEqual(d.Partitions, tpList("a-0", "b-0")) {
+			t.Fatalf("before the metadata: %+v %v; want PrepareCommit with both partitions", d, err)
+		}
+		cfg.Cache.Update(func(e *metadata.Edit) {
+			e.SetBrokers(full.Brokers)
+			for _, name := range full.TopicNames() {
+				e.PutTopic(full.Topic(name))
+			}
+		})
+		time.Sleep(cfg.RetryBackoff)
+		synctest.Wait()
+		got := h.sender.summary()
+		slices.Sort(got)
+		if want := []string{"1: commit 1000/0@7 a-0", "3: commit 1000/0@7 b-0"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("markers once the metadata came %q, want %q", got, want)
+		}
+		if got, want := h.log.states(t, "t1"), []string{"Empty", "Ongoing", "PrepareCommit", "CompleteCommit"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("log %v, want %v", got, want)
+		}
 	})
 }
 

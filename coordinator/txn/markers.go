@@ -86,14 +86,21 @@ func (m *markerChannel) add(p *partition, tm *txnMeta, done transit) {
 // enqueue routes markers to the leaders of their partitions as the
 // metadata cache knows them now. A partition the cache no longer has was
 // deleted: it needs no marker. One without a live leader waits and is
-// routed again.
+// routed again, and so does every partition while the cache does not know
+// __transaction_state: it has not had the cluster's state yet (a broker
+// just started in cluster mode gets the controller's LeaderAndIsr, which
+// loads this coordinator, before its UpdateMetadata), so a partition it
+// lacks is not known to be deleted.
 func (m *markerChannel) enqueue(pt *pendingTxn, pid int64, epoch int16, tps []TopicPartition) {
 	snap := m.c.cfg.Cache.Load()
+	filled := snap.Topic(Topic) != nil
 	byBroker := map[int32][]TopicPartition{}
 	var unknown, gone []TopicPartition
 	for _, tp := range tps {
 		st, ok := snap.Partition(tp.Topic, tp.Partition)
 		switch {
+		case !ok && !filled:
+			unknown = append(unknown, tp)
 		case !ok:
 			gone = append(gone, tp)
 		case st.Leader < 0 || !snap.Alive(st.Leader):
