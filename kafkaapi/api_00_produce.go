@@ -28,12 +28,22 @@ package kafkaapi
 // for a batch refused because of particular records (no key on a
 // compacted topic, a timestamp out of range), their indexes in the batch
 // and messages (KIP-467 record_errors).
-// Transactional batches are refused until transactions land. Internal
-// topics refuse client appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
+// Transactions (KIP-98): a request carrying transactional batches needs a
+// transactional_id on which the principal may Write
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise, for every partition,
+// before any other check, as Kafka answers it) and one producer id and
+// epoch (INVALID_PRODUCER_ID_MAPPING otherwise). A producer's first
+// transactional batch on a partition is verified with the transaction
+// coordinator first (KIP-890 part 1: replica.VerifyTxnProduce), so a
+// produce arriving after its transaction was aborted is refused with
+// INVALID_TXN_STATE; the coordinator's retriable answers become
+// NOT_ENOUGH_REPLICAS. A non-transactional batch of a producer whose
+// transaction is open is INVALID_TXN_STATE. Internal topics refuse client
+// appends (INVALID_TOPIC_EXCEPTION), as in Kafka.
 // Authorization: Write on each topic, else TOPIC_AUTHORIZATION_FAILED for
-// its partitions (before any other check, as KafkaApis does; an acks=0
-// producer sees its connection closed). Kafka 3.x checks IdempotentWrite
-// at InitProducerId, not here (KIP-679).
+// its partitions (before any other check but the transactional id's, as
+// KafkaApis does; an acks=0 producer sees its connection closed). Kafka
+// 3.x checks IdempotentWrite at InitProducerId, not here (KIP-679).
 
 import (
 	"time"
@@ -43,6 +53,7 @@ import (
 
 	"samsa/internal/apierr"
 	"samsa/netpoll"
+	"samsa/record"
 	"samsa/replica"
 	"samsa/security/acl"
 )
@@ -62,6 +73,7 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	if h.authz != nil {
 		writable = rc.filterAuthorized(acl.OpWrite, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.ProduceRequestTopic) string { return t.Topic }), false)
 	}
+	txn := h.txnProduce(rc, req, writable)
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -71,19 +83,25 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			ts, p, err := h.rm.Lookup(rt.Topic, rp.Partition)
 			switch {
-			case !writable.has(rt.Topic) && req.TransactionID == nil:
+			case txn.err != nil:
+				err = txn.err
+			case !writable.has(rt.Topic):
 				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
 			case badAcks:
 				err = errf(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1, not %d", req.Acks)
-			case req.TransactionID != nil:
-				err = errf(kerr.TransactionalIDAuthorizationFailed, "transactions are not supported yet")
 			case err != nil:
 			case ts.Meta.Internal:
 				// The group coordinator alone writes __consumer_offsets.
 				err = errf(kerr.InvalidTopicException, "Cannot append to internal topic %s", rt.Topic)
+			case txn.parts[p] != nil && txn.parts[p].Err != nil:
+				err = txn.parts[p].Err
 			default:
+				var guard uint64
+				if tp := txn.parts[p]; tp != nil {
+					guard = tp.Guard
+				}
 				var a replica.Appended
-				a, err = h.rm.Append(ts, p, rc.version, rp.Records, now, req.Acks)
+				a, err = h.rm.AppendTxn(ts, p, rc.version, rp.Records, now, req.Acks, guard)
 				sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = a.BaseOffset, a.LogAppendTime, a.LogStartOffset
 				if err == nil && req.Acks == -1 && h.rm.Replicated() {
 					awaits = append(awaits, replica.Await{P: p, Offset: a.LastOffset, MinISR: int(ts.Config.MinInSyncReplicas)})
@@ -127,4 +145,56 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		return nil
 	}
 	return rc.respond(resp)
+}
+
+// txnProduce is what a produce's transactional batches need before any
+// partition is written: an error for the whole request, or the
+// verification of each partition.
+type txnProduce struct {
+	err   error
+	parts map[*replica.Partition]*replica.TxnProduce
+}
+
+// txnProduce finds the partitions of req that carry a transactional batch
+// and verifies them with the coordinator in one question (KafkaApis and
+// ReplicaManager.appendRecordsWithTransactionVerification).
+func (h *Handler) txnProduce(rc *reqCtx, req *kmsg.ProduceRequest, writable allowed) txnProduce {
+	var out txnProduce
+	var list []replica.TxnProduce
+	type producer struct {
+		id    int64
+		epoch int16
+	}
+	producers := map[producer]bool{}
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			hd, err := record.ParseHeader(rp.Records)
+			if err != nil || !hd.IsTransactional() || hd.IsControl() {
+				continue // the append refuses what is not a transactional batch
+			}
+			producers[producer{hd.ProducerID, hd.ProducerEpoch}] = true
+			if !writable.has(rt.Topic) {
+				continue // refused for the topic: nothing to verify
+			}
+			if _, p, err := h.rm.Lookup(rt.Topic, rp.Partition); err == nil && p.IsLeader() {
+				list = append(list, replica.TxnProduce{P: p, ProducerID: hd.ProducerID, Epoch: hd.ProducerEpoch})
+			}
+		}
+	}
+	switch {
+	case len(producers) == 0:
+		return out
+	case req.TransactionID == nil || !rc.authorize(acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionID):
+		out.err = errf(kerr.TransactionalIDAuthorizationFailed, "Transactional ID authorization failed.")
+		return out
+	case len(producers) > 1:
+		out.err = errf(kerr.InvalidProducerIDMapping, "Transactional records contained more than one producer ID")
+		return out
+	}
+	h.rm.VerifyTxnProduce(rc.conn.Context(), *req.TransactionID, list)
+	out.parts = make(map[*replica.Partition]*replica.TxnProduce, len(list))
+	for i := range list {
+		out.parts[list[i].P] = &list[i]
+	}
+	return out
 }

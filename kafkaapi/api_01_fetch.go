@@ -8,11 +8,16 @@ package kafkaapi
 // holds whole batches, at least one for the first partition with data
 // even past the byte limits (KIP-74); later partitions stop at max_bytes
 // and partition_max_bytes. Consumers read up to the high watermark;
-// read_committed reads up to the last stable offset (the high watermark:
-// no transactions yet). Long polling: with fewer than min_bytes available
-// the request waits up to max_wait_ms for an append to any partition it
-// reads, woken by the append (no polling loop), or until the connection or
-// the broker shuts down. Fetch sessions (KIP-227, v7+): see
+// read_committed (isolation_level 1, KIP-98) reads up to the last stable
+// offset (below every undecided transaction) and gets the aborted
+// transactions (producer id, first offset) of what it reads, from the
+// transaction index, while the records still go out with sendfile;
+// read_uncommitted gets a null list. Every response carries the last
+// stable offset. Long polling: with fewer than min_bytes available the
+// request waits up to max_wait_ms for an append to any partition it reads
+// (for read_committed, a move of the last stable offset), woken by the
+// change (no polling loop), or until the connection or the broker shuts
+// down. Fetch sessions (KIP-227, v7+): see
 // fetchsession.go. Leader epochs are checked (v9+,
 // KIP-320). A Fetch below v10 whose data holds a zstd batch gets
 // UNSUPPORTED_COMPRESSION_TYPE for that partition (KIP-110).

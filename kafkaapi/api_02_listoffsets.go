@@ -2,11 +2,12 @@ package kafkaapi
 
 // ListOffsets (key 2), versions 0-7.
 //
-// Timestamp -2 is the log start offset, -1 the high watermark (the last
-// stable offset for read_committed, v2+: the same, no transactions yet),
-// -3 (v7+, KIP-734) the offset and time of the largest timestamp, and any
+// Timestamp -2 is the log start offset, -1 the high watermark (for
+// read_committed, isolation_level 1 in v2+, the last stable offset), -3
+// (v7+, KIP-734) the offset and time of the largest timestamp, and any
 // other timestamp the first offset whose record timestamp is >= it, found
-// with the time index and then the records of the batch. v0 answers with
+// with the time index and then the records of the batch; an offset a
+// consumer of the isolation level cannot fetch yet is none (-1). v0 answers with
 // the old offsets array (max_num_offsets: the start and end offsets).
 // Leader epochs are checked (v4+). A new leader whose high watermark has not
 // reached the start of its epoch answers OFFSET_NOT_AVAILABLE (v5+; before,
@@ -65,7 +66,7 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 				sp.ErrorCode = codeOf(err)
 			default:
 				sp.LeaderEpoch = p.LeaderEpoch()
-				off, ts, err := replica.OffsetFor(p, rp.Timestamp)
+				off, ts, err := replica.OffsetForIsolation(p, rp.Timestamp, rc.version >= 2 && req.IsolationLevel == 1)
 				if err != nil {
 					sp.ErrorCode, sp.LeaderEpoch = codeOf(err), -1
 					if sp.ErrorCode == kerr.OffsetNotAvailable.Code && rc.version < 5 {

@@ -302,6 +302,15 @@ func authzCases() []authzCase {
 		{"AlterPartition", true, nil, []grant{onCluster(acl.OpClusterAction)}, func(b *testBroker) int16 {
 			return do[*kmsg.AlterPartitionResponse](b, 1, kmsg.NewPtrAlterPartitionRequest()).ErrorCode
 		}, kerr.ClusterAuthorizationFailed},
+		{"WriteTxnMarkers", true, nil, []grant{onCluster(acl.OpClusterAction)}, func(b *testBroker) int16 {
+			return markerCodes(do[*kmsg.WriteTxnMarkersResponse](b, 1, markers(5, 0, 0, true, "t", 0)))["t-0"]
+		}, kerr.ClusterAuthorizationFailed},
+		{"WriteTxnMarkers with Alter on the cluster", true, nil, []grant{onCluster(acl.OpAlter)}, func(b *testBroker) int16 {
+			return markerCodes(do[*kmsg.WriteTxnMarkersResponse](b, 1, markers(5, 0, 0, true, "t", 0)))["t-0"]
+		}, kerr.ClusterAuthorizationFailed},
+		{"Produce transactional", false, []grant{onTopic(acl.OpWrite)}, []grant{{acl.ResourceTransactionalID, "txn", []acl.Operation{acl.OpWrite}}}, func(b *testBroker) int16 {
+			return b.txnProduce("t", 0, txnBatch(5, 0, 0, 1)).ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
 	}
 }
 
@@ -314,6 +323,9 @@ var servedCodes = map[string]int16{
 	"SyncGroup":              kerr.UnknownMemberID.Code,
 	"DeleteGroups":           kerr.GroupIDNotFound.Code,
 	"OffsetDelete":           kerr.GroupIDNotFound.Code,
+	// The fake cluster's broker hosts no partition.
+	"WriteTxnMarkers": kerr.UnknownTopicOrPartition.Code,
+	"WriteTxnMarkers with Alter on the cluster": kerr.UnknownTopicOrPartition.Code,
 }
 
 func offsetFetchV8(b *testBroker) kmsg.OffsetFetchResponseGroup {

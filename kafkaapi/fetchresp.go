@@ -106,9 +106,14 @@ func encodeFetch(rc *reqCtx, errCode int16, sessionID int32, topics []replica.Fe
 				e.i64(p.LogStart)
 			}
 			if p.AbortedNull {
-				e.arrayLen(-1)
+				e.arrayLen(-1) // read_uncommitted
 			} else {
-				e.arrayLen(0)
+				e.arrayLen(len(p.Aborted))
+				for _, a := range p.Aborted {
+					e.i64(a.ProducerID)
+					e.i64(a.FirstOffset)
+					e.tags()
+				}
 			}
 			if e.version >= 11 {
 				e.i32(-1) // preferred_read_replica

@@ -106,7 +106,6 @@ func TestProduceErrors(t *testing.T) {
 		{"two batches in v3+", 9, 1, "t", 0, twoBatches, false, kerr.InvalidRecord},
 		{"no batch in v3+", 9, 1, "t", 0, nil, false, kerr.InvalidRecord},
 		{"control batch", 9, 1, "t", 0, makeBatch(batchSpec{records: 1, attributes: record.AttrControl}), false, kerr.InvalidRecord},
-		{"transactional id", 9, 1, "t", 0, good, true, kerr.TransactionalIDAuthorizationFailed},
 		{"internal topic", 9, 1, "__consumer_offsets", 0, good, false, kerr.InvalidTopicException},
 		{"unknown codec", 9, 1, "t", 0, unknownCodec, false, kerr.CorruptMessage},
 		// The old formats are not converted (v0-v2 are served for clients

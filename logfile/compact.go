@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"samsa/record"
+	"samsa/txnindex"
 )
 
 // File name suffixes of compaction. Part of the format: never change.
@@ -111,6 +112,12 @@ type offsetMap struct {
 	lastOfProd   map[int64]int64 // producer id -> base offset of its last batch
 	opaque       bool            // a compressed batch could not be read
 	tombstoneMax int64           // tombstones with a timestamp below go
+	// txns follows the transactions of the filter pass (compact_txn.go);
+	// nil: none are followed. nowMs and deleteRetentionMs set markers'
+	// delete horizons.
+	txns              *txnindex.Cleaned
+	nowMs             int64
+	deleteRetentionMs int64
 	// end: the map holds the keys of [FirstDirty, end); records at or
 	// past end are kept as they are, whatever their key.
 	end int64
@@ -126,6 +133,9 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 		opts.Now = l.opts.Now()
 	}
 	cfg := l.cfg.Load()
+	if l.txnRebuild.Load() >= 0 {
+		return CompactResult{}, nil // the transaction index is not whole yet
+	}
 	segs := l.cleanable(cfg, opts.Now)
 	if len(segs) == 0 {
 		return CompactResult{}, nil
@@ -146,18 +156,28 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	if next := l.segmentAfter(segs[len(segs)-1]); next != nil {
 		res.CleanedTo = next.base
 	}
-	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs, end: res.CleanedTo}
+	m := &offsetMap{latest: map[keyHash]int64{}, lastOfProd: map[int64]int64{}, tombstoneMax: opts.Now.UnixMilli() - cfg.DeleteRetentionMs, end: res.CleanedTo,
+		nowMs: opts.Now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs}
 	firstDirty := opts.FirstDirty
 	if firstDirty < segs[0].base || firstDirty >= res.CleanedTo {
 		firstDirty = 0 // unknown or stale: build the map from the start
 	}
 	full := false
+	mapTxns := txnindex.NewCleaned()
 	for _, s := range segs {
+		mapTxns.Add(l.segmentTxns(s))
 		if err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			if h.ProducerID >= 0 {
 				m.lastOfProd[h.ProducerID] = h.BaseOffset
 			}
-			if full || h.Attributes&record.AttrControl != 0 || h.LastOffset() < firstDirty {
+			if h.IsControl() {
+				mapTxns.Control(h, batch)
+				return nil
+			}
+			if mapTxns.Data(h) {
+				return nil // aborted: its keys supersede nothing
+			}
+			if full || h.LastOffset() < firstDirty {
 				return nil
 			}
 			recs, ok, err := batchRecords(batch, h, &opts)
@@ -194,6 +214,7 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 	for len(clean) > 1 && clean[len(clean)-1].base >= m.end {
 		clean = clean[:len(clean)-1] // wholly past the map: nothing to clean
 	}
+	m.txns = txnindex.NewCleaned()
 	for _, grp := range groupSegments(clean, cfg.SegmentBytes) {
 		n, err := l.compactGroup(grp, m, cfg, &opts)
 		res.Segments += len(grp)
@@ -214,10 +235,10 @@ func (l *Log) Compact(opts CompactOptions) (CompactResult, error) {
 
 // cleanable returns the segments compaction may rewrite: not the active
 // one, none at or past one younger than min.compaction.lag.ms, none above
-// the high watermark.
+// the last stable offset (so no open transaction is cleaned).
 func (l *Log) cleanable(cfg *Config, now time.Time) []*segment {
 	segs := *l.segs.Load()
-	hw := l.hw.Load()
+	hw := l.LastStableOffset()
 	var out []*segment
 	for _, s := range segs[:len(segs)-1] {
 		if s.nextNow() > hw {
@@ -313,12 +334,17 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 		out = out[:0]
 		return nil
 	}
+	changed := false
 	for _, s := range grp {
+		if m.txns != nil {
+			m.txns.Add(l.segmentTxns(s))
+		}
 		err := s.forEachBatch(func(h *record.Header, batch []byte) error {
 			nb, removed, err := filterBatch(batch, h, m, opts)
 			if err != nil {
 				return err
 			}
+			changed = changed || len(nb) == 0 || &nb[0] != &batch[0]
 			st.removed += removed
 			out = append(out, nb...)
 			if len(out) >= 1<<20 {
@@ -334,7 +360,11 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 		return st, err
 	}
 	st.after = pos
-	if st.removed == 0 && len(grp) == 1 {
+	var txns []AbortedTxn
+	if m.txns != nil {
+		txns = m.txns.TakeIndex()
+	}
+	if !changed && len(grp) == 1 {
 		return groupStats{before: st.before, after: st.before}, nil
 	}
 	if err := f.Sync(); err != nil {
@@ -344,13 +374,13 @@ func (l *Log) compactGroup(grp []*segment, m *offsetMap, cfg *Config, opts *Comp
 	if err := f.Close(); err != nil {
 		return st, fmt.Errorf("logfile: compact %s: %w", cleaned, err)
 	}
-	return st, l.swapIn(grp, cleaned, cfg)
+	return st, l.swapIn(grp, cleaned, cfg, txns)
 }
 
 // swapIn replaces the group's segments with the cleaned file (see the file
 // comment). After the commit point a failure is sticky: the files on disk
 // are consistent and the next open completes the swap.
-func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
+func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config, txns []AbortedTxn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -382,6 +412,11 @@ func (l *Log) swapIn(grp []*segment, cleaned string, cfg *Config) error {
 		if err := s.markDeleted(); err != nil {
 			return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 		}
+	}
+	// The transaction index goes before the .log: a crash between the two
+	// leaves the swap file, and the next open rebuilds the index.
+	if err := txnindex.WriteFile(l.fs, filepath.Join(l.dir, SegmentName(base, TxnIndexSuffix)), txns); err != nil {
+		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
 	}
 	if err := l.fs.Rename(swap, filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
 		return l.fail(fmt.Errorf("logfile: compact %s: %w", l.dir, err))
@@ -461,7 +496,7 @@ func (l *Log) finishSwaps() error {
 		l.opts.Logger.Warn("finishing an interrupted compaction", "dir", l.dir, "base", base, "next", next)
 		for _, o := range entries {
 			stem, suffix, found := strings.Cut(o.Name(), ".")
-			if !found || len(stem) != 20 || !(suffix == "log" || suffix == "index" || suffix == "timeindex") {
+			if !found || len(stem) != 20 || !(suffix == "log" || suffix == "index" || suffix == "timeindex" || suffix == "txnindex") {
 				continue
 			}
 			if b, err := strconv.ParseInt(stem, 10, 64); err == nil && b >= base && b < next {
@@ -473,6 +508,9 @@ func (l *Log) finishSwaps() error {
 		if err := l.fs.Rename(filepath.Join(l.dir, name), filepath.Join(l.dir, SegmentName(base, LogSuffix))); err != nil {
 			return fmt.Errorf("logfile: finish swap: %w", err)
 		}
+		// Its transaction index may be the old first segment's or
+		// missing: rebuild it (invariant 12).
+		l.staleTxns = append(l.staleTxns, base)
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("logfile: %w", err)
 		}
@@ -481,13 +519,28 @@ func (l *Log) finishSwaps() error {
 }
 
 // filterBatch returns the batch with the records compaction keeps, and how
-// many it removed. A batch that keeps everything comes back unchanged; one
-// that keeps nothing goes, unless it is its producer's last batch in the
-// range (idempotent producers need its sequence: it stays, empty, as in
-// Kafka). Control batches and unreadable compressed batches stay whole.
+// many it removed. A batch that keeps everything comes back unchanged (the
+// same slice); one that keeps nothing goes, unless it is its producer's
+// last batch in the range (idempotent producers need its sequence: it
+// stays, empty, as in Kafka). With m.txns, a batch of an aborted
+// transaction keeps nothing and control batches follow compact_txn.go's
+// rules; without, control batches stay whole. Unreadable compressed
+// batches stay whole.
 func filterBatch(batch []byte, h *record.Header, m *offsetMap, opts *CompactOptions) ([]byte, int64, error) {
-	if h.Attributes&record.AttrControl != 0 {
-		return batch, 0, nil
+	if h.IsControl() {
+		if m.txns == nil {
+			return batch, 0, nil
+		}
+		return filterControl(batch, h, m)
+	}
+	if m.txns != nil && m.txns.Data(h) {
+		removed := int64(h.RecordCount)
+		if h.ProducerID >= 0 && m.lastOfProd[h.ProducerID] == h.BaseOffset {
+			b := record.Builder{Header: *h}
+			nb, err := b.AppendTo(nil)
+			return nb, removed, err
+		}
+		return nil, removed, nil
 	}
 	recs, ok, err := batchRecords(batch, h, opts)
 	if err != nil || !ok {

@@ -1,7 +1,8 @@
 // Package logfile is one partition's log, stored as Kafka stores it: a
 // directory of segments, each a .log of RecordBatch v2 bytes exactly as the
 // producer sent them plus a sparse .index and a .timeindex (package
-// mmapindex).
+// mmapindex), and once an ABORT marker lands in it a .txnindex (package
+// txnindex).
 //
 // It owns: Log, one partition's log (Kafka's UnifiedLog, LocalLog and
 // LogSegment): append, reads as file regions (read.go), roll, flush,
@@ -11,9 +12,13 @@
 // Dir, one entry of log.dirs
 // (Kafka's LogManager): its lock file, checkpoints (checkpoint.go),
 // clean-shutdown marker and background loops for retention, flush.ms,
-// checkpoints and the cleaner (dir.go); and Cleaner with Log.Compact, log
-// compaction (compact.go, Kafka's LogCleaner). Every file but the lock
-// file goes through package logfile/vfs, so tests can break it.
+// checkpoints and the cleaner (dir.go); Cleaner with Log.Compact, log
+// compaction (compact.go, Kafka's LogCleaner; compact_txn.go for
+// transactions); and each segment's transaction index, when it is
+// written, rebuilt and read (txnindex.go), with the last stable offset
+// its owner's producer state sets the rule of (SetLastStableFunc). Every
+// file but the lock file goes through package logfile/vfs, so tests can
+// break it.
 //
 // # Directory layout (part of the format: never change)
 //
@@ -28,6 +33,7 @@
 //	    00000000000000000000.log         segment named by its base offset, %020d
 //	    00000000000000000000.index       int32 relOffset, int32 position
 //	    00000000000000000000.timeindex   int64 timestamp, int32 relOffset
+//	    00000000000000000000.txnindex    aborted transactions (package txnindex), once there is one
 //	    leader-epoch-checkpoint          text: version 0, count, "epoch startOffset" lines
 //	    <base>.<suffix>.deleted          a segment file removed while readers may hold it
 //	    <base>.log.cleaned, <base>.log.<next>.swap   compaction in progress (compact.go)
@@ -80,6 +86,23 @@
 //     epoch assigned without a write (AssignEpochDeferred: a leadership,
 //     fetched batches) is written before the first batch appended after
 //     it.
+//  10. A segment's transaction index entries have strictly increasing
+//     lastOffsets, all in the segment's offsets [base, next): the markers
+//     are its own. An entry is written, under Log.mu, by the append of its
+//     marker, before that append is published or flushed, so a flush that
+//     covers the marker covers the entry (Log.AppendValidatedTxn,
+//     AppendAsFollowerTxn).
+//  11. The entries a reader sees (AbortedTxns) are an immutable slice per
+//     segment, replaced whole: fetches read them without locks or I/O.
+//  12. After an unclean shutdown the entries of every scanned segment that
+//     holds a control batch are rebuilt from the log by the producer
+//     state's replay (TxnIndexRebuildFrom, RebuildTxnIndex); until then
+//     the recovery point stays at or below the first such segment, so a
+//     crash before the rebuild scans them again. A segment that holds no
+//     control batch has no entry. An index that fails its sanity checks
+//     (framing, version, order, offsets outside its segment), or that an
+//     interrupted compaction swapped in, is rebuilt the same way; the
+//     cleaner waits for the rebuild.
 //
 // # Locks
 //

@@ -49,6 +49,15 @@ type Log struct {
 	dirDirty    atomic.Bool
 	lastFlushMs atomic.Int64
 	werr        atomic.Pointer[error] // sticky write error (invariant 5)
+	// txnRebuild is the base of the first segment whose transaction
+	// index awaits a rebuild, -1 for none (invariant 12).
+	txnRebuild atomic.Int64
+	// staleTxns are the bases of segments an interrupted compaction
+	// swapped in (Open only).
+	staleTxns []int64
+	// stable maps a high watermark to the last stable offset (the
+	// owner's open transactions); nil: the high watermark.
+	stable atomic.Pointer[func(hw int64) int64]
 
 	// mu serializes every change to the segment list and to the active
 	// segment's bytes.
@@ -135,6 +144,25 @@ func (l *Log) SetHighWatermark(off int64) {
 	l.hw.Store(min(max(off, l.start.Load()), l.end.Load()))
 }
 
+// SetLastStableFunc gives the log its owner's rule for the last stable
+// offset: fn maps a high watermark to the first offset not yet stable
+// (the earliest open transaction's first offset, or the high watermark).
+func (l *Log) SetLastStableFunc(fn func(hw int64) int64) { l.stable.Store(&fn) }
+
+// LastStableOffset returns the last stable offset: the high watermark,
+// lowered to the first offset of the earliest transaction not yet decided
+// (or decided by a marker the high watermark has not passed), never below
+// the log start. Read committed consumers read below it, and compaction
+// cleans below it.
+func (l *Log) LastStableOffset() int64 {
+	hw := l.hw.Load()
+	fn := l.stable.Load()
+	if fn == nil {
+		return hw
+	}
+	return min(max((*fn)(hw), l.start.Load()), hw)
+}
+
 // RecoveryPoint returns the offset below which everything is fsynced.
 func (l *Log) RecoveryPoint() int64 { return l.recoveryPoint.Load() }
 
@@ -203,6 +231,13 @@ func (l *Log) Append(buf []byte) (AppendInfo, error) {
 // broker may have changed them since, e.g. timestamps, keeping them valid
 // and their parsed headers in step). It stamps their base offsets.
 func (l *Log) AppendValidated(bs *record.Batches) (AppendInfo, error) {
+	return l.AppendValidatedTxn(bs, nil)
+}
+
+// AppendValidatedTxn is AppendValidated that also writes the transaction
+// index entries plan finds for the batches, offsets assigned, before the
+// append is flushed or published (invariant 10); a nil plan writes none.
+func (l *Log) AppendValidatedTxn(bs *record.Batches, plan TxnPlan) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -212,7 +247,7 @@ func (l *Log) AppendValidated(bs *record.Batches) (AppendInfo, error) {
 		return AppendInfo{}, err
 	}
 	first := l.end.Load()
-	return l.appendLocked(bs, first, first+bs.Records-1, true)
+	return l.appendLocked(bs, first, first+bs.Records-1, true, plan)
 }
 
 // AppendAsFollower appends batches fetched from the partition's leader as
@@ -221,6 +256,12 @@ func (l *Log) AppendValidated(bs *record.Batches) (AppendInfo, error) {
 // beyond framing, CRC and order (the leader validated them). The first
 // batch may not start below the log end.
 func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
+	return l.AppendAsFollowerTxn(buf, nil)
+}
+
+// AppendAsFollowerTxn is AppendAsFollower that also writes the
+// transaction index entries plan finds for the batches (invariant 10).
+func (l *Log) AppendAsFollowerTxn(buf []byte, plan TxnPlan) (AppendInfo, error) {
 	var bs record.Batches
 	if err := record.ValidateBatches(&bs, buf); err != nil {
 		return AppendInfo{}, err
@@ -245,13 +286,13 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 	if end := l.end.Load(); first.BaseOffset < end {
 		return AppendInfo{}, fmt.Errorf("%w: follower append at %d below the log end %d", ErrOffsetOutOfRange, first.BaseOffset, end)
 	}
-	return l.appendLocked(&bs, first.BaseOffset, last.LastOffset(), false)
+	return l.appendLocked(&bs, first.BaseOffset, last.LastOffset(), false, plan)
 }
 
 // appendLocked writes whole batches whose first offset is first and last
 // offset last (assigning offsets from first when assign), indexes them and
 // publishes them. Called with l.mu held.
-func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (AppendInfo, error) {
+func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool, plan TxnPlan) (AppendInfo, error) {
 	if l.epochs.Dirty() {
 		// The epoch cache on disk covers every batch on disk. A failed
 		// write is a failed write of the log (Kafka marks the directory
@@ -288,6 +329,23 @@ func (l *Log) appendLocked(bs *record.Batches, first, last int64, assign bool) (
 			return AppendInfo{}, l.fail(fmt.Errorf("logfile: index %s: %w", seg.path(IndexSuffix), err))
 		}
 		p += h.Size()
+	}
+	if plan != nil {
+		// A new .txnindex's directory entry is made durable by the sync
+		// of the directory after the roll that ends its segment, before
+		// the recovery point can pass the segment.
+		aborted, err := plan(bs)
+		if err == nil {
+			err = seg.txn.Append(aborted)
+		}
+		if err != nil {
+			// Nothing is published: the batches go as if never written.
+			terr := errors.Join(seg.log.Truncate(pos), seg.idx.TruncateTo(first), seg.tidx.TruncateTo(first))
+			if terr != nil {
+				return AppendInfo{}, l.fail(fmt.Errorf("logfile: undo append to %s: %w", seg.path(LogSuffix), terr))
+			}
+			return AppendInfo{}, fmt.Errorf("logfile: transaction index of %s: %w", seg.path(LogSuffix), err)
+		}
 	}
 	newSize := pos + int64(len(buf))
 	flush := l.unflushed+bs.Records >= cfg.FlushMessages
@@ -364,7 +422,7 @@ func (l *Log) roll() (*segment, error) {
 	ns, _, err := openSegment(l.fs, l.dir, base, l.cfg.Load(), segCreate)
 	if err != nil {
 		if !errors.Is(err, fs.ErrExist) {
-			for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+			for _, suf := range fileSuffixes {
 				_ = l.fs.Remove(filepath.Join(l.dir, SegmentName(base, suf)))
 			}
 		}
@@ -452,7 +510,8 @@ func (l *Log) flushTo(upTo int64) error {
 
 func (s *segment) sync() error { return s.syncTo(s.sizeNow()) }
 
-// syncTo fsyncs the log and its indexes, which hold at least size bytes.
+// syncTo fsyncs the log and its indexes (the transaction index too),
+// which hold at least size bytes.
 func (s *segment) syncTo(size int64) error {
 	if err := s.log.Sync(); err != nil {
 		return fmt.Errorf("logfile: fsync %s: %w", s.path(LogSuffix), err)
@@ -461,6 +520,9 @@ func (s *segment) syncTo(size int64) error {
 		return err
 	}
 	if err := s.tidx.Sync(); err != nil {
+		return err
+	}
+	if err := s.txn.Sync(); err != nil {
 		return err
 	}
 	s.synced.Store(size)

@@ -214,6 +214,22 @@ func (l *Log) ReadBatchAt(offset int64) (BatchInfo, []byte, error) {
 // headers only (one pread each): for rebuilding state such as producer
 // sequences, not for serving data.
 func (l *Log) ScanBatches(offset int64, fn func(h *record.Header) bool) error {
+	return l.scanBatches(offset, false, func(h *record.Header, _ []byte) bool { return fn(h) })
+}
+
+// maxControlBatch bounds the control batches ScanProducerBatches reads
+// whole: a marker is about 80 bytes.
+const maxControlBatch = 64 << 10
+
+// ScanProducerBatches is ScanBatches for rebuilding producer state: it
+// also gives fn the bytes of each control batch (nil for data batches),
+// for the marker they hold; a control batch larger than any marker is
+// given as nil.
+func (l *Log) ScanProducerBatches(offset int64, fn func(h *record.Header, control []byte) bool) error {
+	return l.scanBatches(offset, true, fn)
+}
+
+func (l *Log) scanBatches(offset int64, control bool, fn func(h *record.Header, control []byte) bool) error {
 	end := l.end.Load()
 	for offset < end {
 		s, err := l.acquireFor(max(offset, l.start.Load()))
@@ -227,7 +243,15 @@ func (l *Log) ScanBatches(offset int64, fn func(h *record.Header) bool) error {
 			if h, err = s.headerAt(pos, size); err != nil {
 				break
 			}
-			if !fn(&h) {
+			var batch []byte
+			if control && h.IsControl() && h.Size() <= maxControlBatch {
+				batch = make([]byte, h.Size())
+				if _, err = s.log.ReadAt(batch, pos); err != nil {
+					err = fmt.Errorf("logfile: read %s at %d: %w", s.path(LogSuffix), pos, err)
+					break
+				}
+			}
+			if !fn(&h, batch) {
 				s.release()
 				return nil
 			}

@@ -30,6 +30,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l := &Log{dir: dir, topic: topic, partition: partition, opts: opts, fs: opts.FS,
 		epochs: epochcache.New(opts.FS, filepath.Join(dir, LeaderEpochCheckpoint))}
 	l.cfg.Store(&cfg)
+	l.txnRebuild.Store(-1)
 	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
@@ -81,6 +82,14 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 			return nil, err
 		}
 	}
+	for _, s := range segs {
+		if s.txn.Stale() {
+			// Invariant 12: scanned again after a crash until rebuilt.
+			l.txnRebuild.Store(s.base)
+			l.recoveryPoint.Store(min(l.recoveryPoint.Load(), s.base))
+			break
+		}
+	}
 	return l, nil
 }
 
@@ -110,12 +119,12 @@ func (l *Log) listSegments() ([]int64, error) {
 			}
 			bases = append(bases, base)
 			logs[stem] = true
-		case strings.HasSuffix(name, IndexSuffix), strings.HasSuffix(name, TimeIndexSuffix):
+		case strings.HasSuffix(name, IndexSuffix), strings.HasSuffix(name, TimeIndexSuffix), strings.HasSuffix(name, TxnIndexSuffix):
 			indexes = append(indexes, name)
 		}
 	}
 	for _, name := range indexes {
-		stem := strings.TrimSuffix(strings.TrimSuffix(name, TimeIndexSuffix), IndexSuffix)
+		stem, _, _ := strings.Cut(name, ".")
 		if !logs[stem] {
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil {
 				return nil, fmt.Errorf("logfile: remove orphan index: %w", err)
@@ -187,6 +196,21 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 				return segs, err
 			}
 		}
+		switch {
+		case recovering && s.hasControl, slices.Contains(l.staleTxns, base):
+			// Its markers' entries come back from the producer state's
+			// replay (invariant 12).
+			s.txn.MarkStale()
+		case recovering:
+			if err := s.txn.Rewrite(nil); err != nil {
+				s.close()
+				return segs, err
+			}
+		default:
+			if !s.txn.Check(s.base, s.nextNow()) {
+				l.opts.Logger.Warn("transaction index fails sanity check; rebuilding", "segment", s.path(TxnIndexSuffix))
+			}
+		}
 		if recovering && !last && !cut && !cfg.Compact && s.nextNow() < bases[i+1] {
 			// The segment lost its tail while a later one kept its bytes
 			// (a power cut writes back pages in any order): the later
@@ -206,7 +230,7 @@ func (l *Log) loadSegments(bases []int64, cfg *Config) (segs []*segment, err err
 		if cut {
 			for _, b := range bases[i+1:] {
 				l.opts.Logger.Warn("deleting segment after a cut", "dir", l.dir, "base", b)
-				for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+				for _, suf := range fileSuffixes {
 					if err := l.fs.Remove(filepath.Join(l.dir, SegmentName(b, suf))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 						return segs, fmt.Errorf("logfile: %w", err)
 					}
@@ -227,12 +251,14 @@ func (s *segment) recover(cfg *Config, minOffset int64, log interface{ Warn(stri
 	s.maxTs.Store(-1)
 	s.maxTsOffset.Store(s.base)
 	s.bytesSinceIndex = 0
+	s.hasControl = false
 	next := s.base
 	size := s.sizeNow()
 	end, err := s.scan(0, size, max(minOffset, s.base), func(h *record.Header, pos int64) error {
 		if h.LastOffset()-s.base > math.MaxInt32 {
 			return fmt.Errorf("%w: offset %d too far from base %d", record.ErrCorrupt, h.LastOffset(), s.base)
 		}
+		s.hasControl = s.hasControl || h.IsControl()
 		next = h.NextOffset()
 		return s.indexBatch(h, pos, cfg.IndexIntervalBytes)
 	})

@@ -15,6 +15,7 @@ import (
 	"samsa/logfile/vfs"
 	"samsa/mmapindex"
 	"samsa/record"
+	"samsa/txnindex"
 )
 
 // File name suffixes. Part of the format: never change.
@@ -54,10 +55,15 @@ type segment struct {
 	// removeFiles: the files were renamed to .deleted; remove them at close.
 	removeFiles atomic.Bool
 
+	// txn is the transaction index (txnindex.go); set by openSegment.
+	txn *txnindex.Index
+
 	// Writer state, guarded by Log.mu.
 	bytesSinceIndex int64
-	rollStart       time.Time    // wall time of the first append; zero when empty
-	synced          atomic.Int64 // size at the last fsync (Log.flushMu or Log.mu)
+	// hasControl: recover saw a control batch (a transaction marker).
+	hasControl bool
+	rollStart  time.Time    // wall time of the first append; zero when empty
+	synced     atomic.Int64 // size at the last fsync (Log.flushMu or Log.mu)
 }
 
 // publish makes size bytes and offsets up to next visible to readers.
@@ -160,13 +166,19 @@ func (s *segment) release() {
 	}
 }
 
+// fileSuffixes are the files of a segment, its .log first.
+var fileSuffixes = []string{LogSuffix, IndexSuffix, TimeIndexSuffix, TxnIndexSuffix}
+
 func (s *segment) close() error {
 	errs := []error{s.closeIndexes()}
+	if s.txn != nil {
+		errs = append(errs, s.txn.Close())
+	}
 	if s.log != nil {
 		errs = append(errs, s.log.Close())
 	}
 	if s.removeFiles.Load() {
-		for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+		for _, suf := range fileSuffixes {
 			if err := s.fs.Remove(s.path(suf) + DeletedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}
@@ -179,7 +191,7 @@ func (s *segment) close() error {
 // files themselves go when the last reference is released.
 func (s *segment) markDeleted() error {
 	var errs []error
-	for _, suf := range []string{LogSuffix, IndexSuffix, TimeIndexSuffix} {
+	for _, suf := range fileSuffixes {
 		if err := s.fs.Rename(s.path(suf), s.path(suf)+DeletedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
@@ -265,6 +277,9 @@ func openSegment(fsys vfs.FS, dir string, base int64, cfg *Config, mode segMode)
 	}
 	if err == nil && fresh {
 		err = s.newIndexes(cfg, shared)
+	}
+	if err == nil {
+		err = s.openTxns(mode == segCreate)
 	}
 	if err != nil {
 		return nil, false, err

@@ -80,6 +80,14 @@ func (l *Log) truncateTo(offset int64) error {
 	if rebuild {
 		_, err = ns.recover(cfg, ns.base, l.opts.Logger)
 	}
+	if err == nil {
+		if old.txn.Stale() {
+			ns.txn.MarkStale()
+		} else {
+			// The markers cut off take their entries with them.
+			err = ns.txn.TruncateTo(ns.nextNow())
+		}
+	}
 	if err != nil {
 		ns.close()
 		return l.fail(fmt.Errorf("logfile: truncate %s: %w", l.dir, err))
@@ -153,6 +161,7 @@ func (l *Log) truncateFully(offset int64) error {
 	for _, s := range segs {
 		s.release()
 	}
+	l.txnRebuild.Store(-1)
 	l.end.Store(offset)
 	l.start.Store(offset)
 	l.hw.Store(offset)

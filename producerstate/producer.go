@@ -1,56 +1,81 @@
 package producerstate
 
 import (
-	"encoding/binary"
-	"errors"
+	"cmp"
 	"fmt"
-	"hash/crc32"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/logfile"
-	"samsa/logfile/vfs"
 	"samsa/record"
 )
 
-const (
-	maxProducerBatches = 5 // batches remembered per producer, as Kafka does
-	snapshotSuffix     = ".snapshot"
-	snapshotVersion    = 1
-)
+const maxProducerBatches = 5 // batches remembered per producer, as Kafka does
 
 // Batch is one appended batch of a producer.
 type Batch struct {
-	FirstSeq, LastSeq       int32
+	FirstSeq, LastSeq       int32 // -1 for a batch without sequences
 	FirstOffset, LastOffset int64
 }
 
-// entry is what a partition knows of one producer.
+// entry is what a partition knows of one producer (Kafka's
+// ProducerStateEntry).
 type entry struct {
-	epoch   int16
-	batches []Batch // oldest first, at most maxProducerBatches
+	epoch int16
+	// batches are the producer's last batches of this epoch, oldest
+	// first, at most maxProducerBatches; none after a marker of a new
+	// epoch (the coordinator fenced or bumped the producer).
+	batches []Batch
 	// lastMs is the wall time of the producer's last append, for
 	// producer.id.expiration.ms.
 	lastMs int64
+	// coordinatorEpoch is the epoch of the transaction coordinator that
+	// wrote the producer's last marker, -1 before any: a marker from an
+	// older coordinator is fenced.
+	coordinatorEpoch int32
+	// txnFirst is the first offset of the producer's open transaction on
+	// this partition, -1 when none is open.
+	txnFirst int64
 }
 
-func (e *entry) lastSequence() int32 { return e.batches[len(e.batches)-1].LastSeq }
+func newEntry(epoch int16) *entry {
+	return &entry{epoch: epoch, coordinatorEpoch: -1, txnFirst: -1}
+}
 
-// State is a partition's producer table. The partition's append
-// lock guards it; snapshots copy it under that lock.
+// lastSequence is the last sequence written in this epoch, -1 for none.
+func (e *entry) lastSequence() int32 {
+	if len(e.batches) == 0 {
+		return -1
+	}
+	return e.batches[len(e.batches)-1].LastSeq
+}
+
+// setEpoch moves the producer to epoch; a new epoch forgets the batches
+// of the old one (Kafka's maybeUpdateProducerEpoch).
+func (e *entry) setEpoch(epoch int16) {
+	if epoch != e.epoch {
+		e.epoch, e.batches = epoch, nil
+	}
+}
+
+// State is a partition's producer table. The partition's append lock
+// (Producers.Mu) guards it; snapshots copy it under that lock.
 type State struct {
 	m map[int64]*entry
+	// open are the open transactions by first offset (Last -1); done
+	// those a marker ended whose marker the high watermark has not passed
+	// yet (Kafka's unreplicatedTxns), by first offset: both hold the
+	// last stable offset down (txn.go).
+	open, done []TxnSpan
+	// verifying maps producers whose first transactional batch here
+	// awaits the coordinator's verification to its guard (KIP-890).
+	verifying map[int64]verification
+	guards    uint64 // the last guard handed out
 }
 
-func NewState() *State { return &State{m: map[int64]*entry{}} }
+func NewState() *State { return &State{m: map[int64]*entry{}, verifying: map[int64]verification{}} }
 
 // seqAdd adds to a sequence number, wrapping past MaxInt32 to 0 as Kafka does.
 func seqAdd(seq int32, n int32) int32 {
@@ -74,9 +99,11 @@ func seqSub(seq, n int32) int32 {
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 
-// Check decides what to do with an idempotent batch: append (nil, nil),
-// answer with the offsets of the identical batch already written (dup),
-// or refuse it with Kafka's error.
+// Check decides what to do with a producer's data batch: append (nil,
+// nil), answer with the offsets of the identical batch already written
+// (dup), or refuse it with Kafka's error: sequences and epochs as for any
+// idempotent producer, and a non-transactional batch while the producer's
+// transaction is open is INVALID_TXN_STATE (Kafka's ProducerAppendInfo).
 func (ps *State) Check(h *record.Header) (dup *Batch, err error) {
 	e := ps.m[h.ProducerID]
 	first, last := h.BaseSequence, seqAdd(h.BaseSequence, h.LastOffsetDelta)
@@ -104,248 +131,78 @@ func (ps *State) Check(h *record.Header) (dup *Batch, err error) {
 			return nil, kerrf(kerr.OutOfOrderSequenceNumber, "producer %d epoch %d: sequence %d, expected %d", h.ProducerID, h.ProducerEpoch, first, want)
 		}
 	}
+	if e != nil && e.txnFirst >= 0 && !h.IsTransactional() {
+		return nil, kerrf(kerr.InvalidTxnState, "expected a transactional write from producer %d, whose transaction is open since offset %d", h.ProducerID, e.txnFirst)
+	}
 	return nil, nil
 }
 
-// Update records an appended batch.
+// Update records an appended data batch whose first offset is
+// firstOffset; a transactional batch of a producer without an open
+// transaction opens one there.
 func (ps *State) Update(h *record.Header, firstOffset int64, nowMs int64) {
 	e := ps.m[h.ProducerID]
-	if e == nil || h.ProducerEpoch != e.epoch {
-		e = &entry{epoch: h.ProducerEpoch}
+	if e == nil {
+		e = newEntry(h.ProducerEpoch)
 		ps.m[h.ProducerID] = e
 	}
-	e.batches = append(e.batches, Batch{
-		FirstSeq: h.BaseSequence, LastSeq: seqAdd(h.BaseSequence, h.LastOffsetDelta),
-		FirstOffset: firstOffset, LastOffset: firstOffset + int64(h.LastOffsetDelta),
-	})
+	e.setEpoch(h.ProducerEpoch)
+	b := Batch{FirstSeq: -1, LastSeq: -1, FirstOffset: firstOffset, LastOffset: firstOffset + int64(h.LastOffsetDelta)}
+	if h.BaseSequence >= 0 {
+		b.FirstSeq, b.LastSeq = h.BaseSequence, seqAdd(h.BaseSequence, h.LastOffsetDelta)
+	}
+	e.batches = append(e.batches, b)
 	if len(e.batches) > maxProducerBatches {
 		e.batches = e.batches[1:]
 	}
 	e.lastMs = nowMs
+	if h.IsTransactional() {
+		delete(ps.verifying, h.ProducerID)
+		if e.txnFirst < 0 {
+			e.txnFirst = firstOffset
+			ps.open = insertSpan(ps.open, TxnSpan{ProducerID: h.ProducerID, First: firstOffset, Last: -1})
+		}
+	}
 }
 
-// Expire forgets Producers whose last append is older than cutoffMs.
+// Expire forgets producers whose last append is older than cutoffMs and
+// that have no open transaction (Kafka keeps those: their transaction
+// holds the last stable offset until a marker ends it), and verifications
+// begun before it.
 func (ps *State) Expire(cutoffMs int64) int {
 	n := 0
 	for id, e := range ps.m {
-		if e.lastMs < cutoffMs {
+		if e.lastMs < cutoffMs && e.txnFirst < 0 {
 			delete(ps.m, id)
 			n++
+		}
+	}
+	for id, v := range ps.verifying {
+		if v.ms < cutoffMs {
+			delete(ps.verifying, id)
 		}
 	}
 	return n
 }
 
-// Snapshot files, Kafka's producer snapshot format version 1 (part of the
-// format: never change):
-//
-//	version int16 | crc uint32 (CRC-32C of what follows) | count int32 |
-//	count x (producerId int64, epoch int16, lastSequence int32,
-//	         lastOffset int64, offsetDelta int32, timestamp int64,
-//	         coordinatorEpoch int32, currentTxnFirstOffset int64)
-//
-// As in Kafka only each producer's last batch is kept; batches after the
-// snapshot are rebuilt from the log.
-const snapshotEntrySize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
-
-// ErrBadSnapshot is a snapshot file that is not one: too short, another
-// version, a size that is not its entries', an entry no producer could
-// have, or (ErrSnapshotCRC) a CRC that does not match.
-var ErrBadSnapshot = errors.New("producerstate: corrupt snapshot")
-
-// ErrSnapshotCRC is a snapshot whose CRC does not match its bytes. It is
-// also ErrBadSnapshot.
-var ErrSnapshotCRC = fmt.Errorf("%w: crc mismatch", ErrBadSnapshot)
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func EncodeSnapshot(ps *State) []byte {
-	ids := make([]int64, 0, len(ps.m))
-	for id := range ps.m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	b := make([]byte, 0, 10+len(ids)*snapshotEntrySize)
-	b = binary.BigEndian.AppendUint16(b, snapshotVersion)
-	b = append(b, 0, 0, 0, 0) // crc
-	b = binary.BigEndian.AppendUint32(b, uint32(len(ids)))
-	for _, id := range ids {
-		e := ps.m[id]
-		last := e.batches[len(e.batches)-1]
-		b = binary.BigEndian.AppendUint64(b, uint64(id))
-		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
-		b = binary.BigEndian.AppendUint32(b, uint32(last.LastSeq))
-		b = binary.BigEndian.AppendUint64(b, uint64(last.LastOffset))
-		b = binary.BigEndian.AppendUint32(b, uint32(last.LastOffset-last.FirstOffset))
-		b = binary.BigEndian.AppendUint64(b, uint64(e.lastMs))
-		b = binary.BigEndian.AppendUint32(b, ^uint32(0)) // coordinatorEpoch -1
-		b = binary.BigEndian.AppendUint64(b, ^uint64(0)) // no transaction
-	}
-	binary.BigEndian.PutUint32(b[2:], crc32.Checksum(b[6:], castagnoli))
-	return b
-}
-
-// SnapshotEntry is one producer of a snapshot file, as written.
-type SnapshotEntry struct {
+// ProducerInfo is what a partition knows of one producer, as
+// DescribeProducers (KIP-664) reports it.
+type ProducerInfo struct {
 	ProducerID            int64
 	Epoch                 int16
-	LastSequence          int32
-	LastOffset            int64
-	OffsetDelta           int32 // LastOffset minus the first offset of the last batch
-	Timestamp             int64 // of the producer's last append, ms
-	CoordinatorEpoch      int32
-	CurrentTxnFirstOffset int64 // -1: no open transaction
+	LastSequence          int32 // -1: none in this epoch
+	LastTimestamp         int64 // of its last append, ms
+	CoordinatorEpoch      int32 // of its last marker, -1: none
+	CurrentTxnStartOffset int64 // -1: no open transaction
 }
 
-// ReadSnapshot reads a snapshot file's entries as written, checking its
-// framing: header, version, and a size of exactly the entries it counts.
-// With a CRC that does not match, it returns the entries (when they
-// frame) and ErrSnapshotCRC: a tool may show them, the broker must not
-// trust them. It checks nothing of the entries' values (DecodeSnapshot
-// does) and never panics.
-func ReadSnapshot(b []byte) ([]SnapshotEntry, error) {
-	if len(b) < 10 {
-		return nil, fmt.Errorf("%w: %d bytes", ErrBadSnapshot, len(b))
+// Active returns the producers of the partition, by producer id.
+func (ps *State) Active() []ProducerInfo {
+	out := make([]ProducerInfo, 0, len(ps.m))
+	for id, e := range ps.m {
+		out = append(out, ProducerInfo{ProducerID: id, Epoch: e.epoch, LastSequence: e.lastSequence(), LastTimestamp: e.lastMs,
+			CoordinatorEpoch: e.coordinatorEpoch, CurrentTxnStartOffset: e.txnFirst})
 	}
-	if v := binary.BigEndian.Uint16(b); v != snapshotVersion {
-		return nil, fmt.Errorf("%w: version %d", ErrBadSnapshot, v)
-	}
-	var crcErr error
-	if crc32.Checksum(b[6:], castagnoli) != binary.BigEndian.Uint32(b[2:]) {
-		crcErr = ErrSnapshotCRC
-	}
-	n := int(int32(binary.BigEndian.Uint32(b[6:])))
-	if n < 0 || len(b)-10 != n*snapshotEntrySize {
-		if crcErr != nil {
-			return nil, crcErr
-		}
-		return nil, fmt.Errorf("%w: %d entries in %d bytes", ErrBadSnapshot, n, len(b)-10)
-	}
-	entries := make([]SnapshotEntry, 0, n)
-	be := binary.BigEndian
-	for p := b[10:]; len(p) > 0; p = p[snapshotEntrySize:] {
-		entries = append(entries, SnapshotEntry{
-			ProducerID:            int64(be.Uint64(p)),
-			Epoch:                 int16(be.Uint16(p[8:])),
-			LastSequence:          int32(be.Uint32(p[10:])),
-			LastOffset:            int64(be.Uint64(p[14:])),
-			OffsetDelta:           int32(be.Uint32(p[22:])),
-			Timestamp:             int64(be.Uint64(p[26:])),
-			CoordinatorEpoch:      int32(be.Uint32(p[34:])),
-			CurrentTxnFirstOffset: int64(be.Uint64(p[38:])),
-		})
-	}
-	return entries, crcErr
-}
-
-// DecodeSnapshot parses a snapshot file; it never panics (fuzzed).
-func DecodeSnapshot(b []byte) (*State, error) {
-	entries, err := ReadSnapshot(b)
-	if err != nil {
-		return nil, err
-	}
-	ps := NewState()
-	for _, e := range entries {
-		id, lastSeq, lastOff, delta := e.ProducerID, e.LastSequence, e.LastOffset, e.OffsetDelta
-		if id < 0 || lastSeq < 0 || delta < 0 || lastOff < int64(delta) {
-			return nil, fmt.Errorf("%w: bad entry for producer %d", ErrBadSnapshot, id)
-		}
-		ps.m[id] = &entry{
-			epoch:  e.Epoch,
-			lastMs: e.Timestamp,
-			batches: []Batch{{
-				FirstSeq: seqSub(lastSeq, delta), LastSeq: lastSeq,
-				FirstOffset: lastOff - int64(delta), LastOffset: lastOff,
-			}},
-		}
-	}
-	return ps, nil
-}
-
-// Producers is a partition's producer state with its snapshot files.
-type Producers struct {
-	dir string
-	// Mu is the partition's append lock: Check, append, Update run under it.
-	Mu    sync.Mutex
-	State *State
-	// SnapBase is the active segment base at the last snapshot, to take
-	// one per segment roll.
-	SnapBase int64
-}
-
-func snapshotPath(dir string, offset int64) string {
-	return filepath.Join(dir, logfile.SegmentName(offset, snapshotSuffix))
-}
-
-// snapshotOffsets lists the snapshot files of a partition, ascending.
-func snapshotOffsets(dir string) []int64 {
-	ents, _ := os.ReadDir(dir)
-	var out []int64
-	for _, e := range ents {
-		if stem, ok := strings.CutSuffix(e.Name(), snapshotSuffix); ok && len(stem) == 20 {
-			if off, err := strconv.ParseInt(stem, 10, 64); err == nil {
-				out = append(out, off)
-			}
-		}
-	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ProducerID, b.ProducerID) })
 	return out
-}
-
-// Load restores a partition's producer state: the newest valid
-// snapshot at or below the log end, then every batch after it.
-func Load(l *logfile.Log) (*Producers, error) {
-	p := &Producers{dir: l.Dir(), State: NewState()}
-	end := l.EndOffset()
-	from := l.StartOffset()
-	offs := snapshotOffsets(p.dir)
-	for i := len(offs) - 1; i >= 0; i-- {
-		off := offs[i]
-		if off > end {
-			os.Remove(snapshotPath(p.dir, off)) // the log was cut below it
-			continue
-		}
-		data, err := os.ReadFile(snapshotPath(p.dir, off))
-		if err != nil {
-			continue
-		}
-		ps, err := DecodeSnapshot(data)
-		if err != nil {
-			continue // an older snapshot, or the whole log, will do
-		}
-		p.State, from = ps, max(off, from)
-		break
-	}
-	err := l.ScanBatches(from, func(h *record.Header) bool {
-		if h.ProducerID >= 0 && h.BaseOffset >= from {
-			p.State.Update(h, h.BaseOffset, 0)
-		}
-		return true
-	})
-	if err != nil {
-		return nil, fmt.Errorf("producerstate: rebuild the state of %s: %w", l.Dir(), err)
-	}
-	// Entries rebuilt from the log carry no append time: count it from now.
-	now := nowMs()
-	for _, e := range p.State.m {
-		if e.lastMs == 0 {
-			e.lastMs = now
-		}
-	}
-	segs := l.SegmentBases()
-	p.SnapBase = segs[len(segs)-1]
-	return p, nil
-}
-
-// Snapshot writes the state as of offset (the log end, under Mu) and
-// keeps the two newest snapshot files.
-func (p *Producers) Snapshot(offset int64) error {
-	if err := vfs.WriteFileAtomic(vfs.OS, snapshotPath(p.dir, offset), EncodeSnapshot(p.State)); err != nil {
-		return err
-	}
-	offs := snapshotOffsets(p.dir)
-	for i := 0; i+2 < len(offs); i++ {
-		os.Remove(snapshotPath(p.dir, offs[i]))
-	}
-	return nil
 }

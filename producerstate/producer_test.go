@@ -68,7 +68,7 @@ func TestProducerStateSequences(t *testing.T) {
 	}
 	// Sequences wrap past MaxInt32 to 0.
 	ps2 := NewState()
-	ps2.m[9] = &entry{batches: []Batch{{FirstSeq: math.MaxInt32 - 1, LastSeq: math.MaxInt32}}}
+	ps2.m[9] = &entry{batches: []Batch{{FirstSeq: math.MaxInt32 - 1, LastSeq: math.MaxInt32}}, coordinatorEpoch: -1, txnFirst: -1}
 	if _, err := ps2.Check(idemHeader(9, 0, 0, 1)); err != nil {
 		t.Fatalf("wrap: %v", err)
 	}
@@ -177,7 +177,7 @@ func FuzzProducerSnapshot(f *testing.F) {
 		}
 		for id, e := range got.m {
 			a := again.m[id]
-			if a == nil || a.epoch != e.epoch || a.batches[0] != e.batches[0] {
+			if a == nil || a.epoch != e.epoch || !slices.Equal(a.batches, e.batches) || a.txnFirst != e.txnFirst || a.coordinatorEpoch != e.coordinatorEpoch {
 				t.Fatalf("producer %d changed across re-encoding", id)
 			}
 		}

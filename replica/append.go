@@ -30,15 +30,24 @@ type Appended struct {
 // min.insync.replicas before anything is written (NOT_ENOUGH_REPLICAS);
 // the caller then waits for the high watermark (AwaitReplication).
 func (m *Manager) Append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16) (Appended, error) {
+	return m.AppendTxn(ts, p, version, records, now, acks, 0)
+}
+
+// AppendTxn is Append for a produce whose transactional batch
+// VerifyTxnProduce verified with guard (0: no verification, so only a
+// producer whose transaction is open here already may write one). A
+// transactional batch that is not part of an ongoing transaction is
+// INVALID_TXN_STATE.
+func (m *Manager) AppendTxn(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16, guard uint64) (Appended, error) {
 	res := Appended{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
-	err := m.append(ts, p, version, records, now, acks, &res)
+	err := m.append(ts, p, version, records, now, acks, guard, &res)
 	if err == nil && m.alterISR != nil {
 		p.AdvanceHW() // alone in the ISR, the high watermark is the log end
 	}
 	return res, err
 }
 
-func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16, sp *Appended) error {
+func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte, now int64, acks int16, guard uint64, sp *Appended) error {
 	if len(records) == 0 {
 		if version >= 3 {
 			return apierr.Errorf(kerr.InvalidRecord, "produce v3+ needs exactly one record batch, got none")
@@ -90,13 +99,31 @@ func (m *Manager) append(ts *Topic, p *Partition, version int16, records []byte,
 	if len(idem) > 1 {
 		return apierr.Errorf(kerr.InvalidRecord, "%d idempotent batches for one partition in one request", len(idem))
 	}
+	txn := len(idem) == 1 && idem[0].IsTransactional()
+	if txn {
+		// KIP-890: its transaction is open here, or the coordinator
+		// verified it and no marker came since.
+		pid := idem[0].ProducerID
+		if !p.prod.State.Verified(pid, guard) {
+			return apierr.Errorf(kerr.InvalidTxnState, "Record was not part of an ongoing transaction")
+		}
+		if !p.prod.State.HasOpenTxn(pid) {
+			p.prod.Opening(pid, p.Log.EndOffset())
+		}
+	}
 	bs.SetLeaderEpoch(p.st.LeaderEpoch)
 	info, err := p.Log.AppendValidated(&bs)
+	if txn && err != nil {
+		p.prod.Publish(p.Log.HighWatermark()) // withdraw the opening
+	}
 	if err != nil {
 		return produceError(err)
 	}
 	if len(idem) == 1 {
 		p.prod.State.Update(&idem[0], info.FirstOffset, now)
+		if txn {
+			p.prod.Publish(p.Log.HighWatermark())
+		}
 		m.maybeSnapshot(p)
 	}
 	p.notify()

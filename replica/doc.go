@@ -5,8 +5,13 @@
 // It owns: the hosted partitions by topic (manager.go); each partition's
 // leadership as the controller last set it (partition.go); appends with
 // Kafka's validation, idempotence, leader-epoch stamping and acks rules
-// (append.go, validate.go); reads as file regions for Fetch, ListOffsets
-// and DeleteRecords (fetch.go, offsets.go, deleterecords.go); fetch
+// (append.go, validate.go); transactions: the coordinator's verification
+// of a producer's first transactional batch (KIP-890, through the
+// TxnVerifier interface), COMMIT and ABORT markers fenced by producer and
+// coordinator epoch, the last stable offset (txn.go); reads as file
+// regions for Fetch (read_committed up to the last stable offset, with the
+// aborted transactions of the range), ListOffsets and DeleteRecords
+// (fetch.go, offsets.go, deleterecords.go); fetch
 // sessions (fetchsession.go); the purgatory that parks long polls and
 // acks=all produces until a watched partition changes (purgatory.go);
 // LeaderAndIsr and StopReplica applied under epoch fencing
@@ -29,6 +34,15 @@
 //     than any seen.
 //  5. Nothing waits by polling: appends, follower fetches, ISR and
 //     leadership changes wake the parked operations of a partition.
+//  6. A transactional batch is written only inside a transaction the
+//     coordinator knows of: the producer's transaction is open on the
+//     partition, or the coordinator verified it and no marker of the
+//     producer came since the verification began.
+//  7. The last stable offset never passes a record of an undecided
+//     transaction: a transaction's opening is published before its first
+//     batch is appended, and a follower's producer state (and its
+//     transaction index) is rebuilt from the same batches as the
+//     leader's.
 //
 // Locks (docs/architecture.md places them among the other packages'):
 //
@@ -43,7 +57,8 @@
 //     leaders' addresses; a fetcher's own mu (the partitions it fetches)
 //     is taken under it or alone, and is a leaf.
 //   - Per partition: Producers.Mu (one append at a time: check, append,
-//     update), then Partition.stateMu (read-locked by an append and by a
+//     update; markers and the broker's own appends too), then
+//     Partition.stateMu (read-locked by an append and by a
 //     follower's fetched append; write-locked by a leadership, ISR or
 //     high watermark change), then the log's locks (package logfile).
 //   - Fetch sessions: Sessions.mu (the cache), then a Session's mu, a

@@ -40,7 +40,11 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 			p, err := m.hosted(ts, rt.Topic, rp.Partition)
 			if err == nil {
 				l := p.Log
-				fp.HW, fp.LSO, fp.LogStart = l.HighWatermark(), l.HighWatermark(), l.StartOffset()
+				// The last stable offset first: read after the high
+				// watermark it could pass it.
+				fp.LSO = l.LastStableOffset()
+				fp.HW, fp.LogStart = l.HighWatermark(), l.StartOffset()
+				fp.LSO = min(fp.LSO, fp.HW)
 				err = p.CheckLeader(rp.CurrentLeaderEpoch)
 			}
 			if err != nil {
@@ -51,7 +55,7 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 			}
 			l := p.Log
 			follower := req.ReplicaID >= 0 && req.ReplicaID != m.id && p.isReplica(req.ReplicaID)
-			fp.follower = follower
+			fp.follower, fp.committed = follower, committed && !follower
 			if follower {
 				fp.seenEnd = l.EndOffset()
 				if version >= 12 && rp.LastFetchedEpoch >= 0 {
@@ -79,8 +83,11 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 			}
 			limit := min(int64(rp.PartitionMaxBytes), budget)
 			upTo := fp.HW
-			if follower {
+			switch {
+			case follower:
 				upTo = l.EndOffset() // a follower reads to the log end
+			case committed:
+				upTo = fp.LSO // read_committed stops at the last stable offset
 			}
 			r, err := l.Read(rp.FetchOffset, limit, upTo)
 			switch {
@@ -102,6 +109,11 @@ func (m *Manager) ReadFetch(version int16, req *kmsg.FetchRequest) (topics []Fet
 			default:
 				fp.Region = r
 				bytes += r.Len
+				if committed && !follower && r.Len > 0 {
+					// The aborted transactions with records in what is
+					// sent, from the transaction index (memory only).
+					fp.Aborted = l.AbortedTxns(rp.FetchOffset, r.NextOffset)
+				}
 			}
 			ft.Parts = append(ft.Parts, fp)
 		}
@@ -126,26 +138,34 @@ func hasZstd(r *logfile.Region) bool {
 func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadline time.Time) bool {
 	var parts []*Partition
 	var seen []int64
-	var ends []bool
+	var kinds []waitFor
 	for _, t := range topics {
 		for _, fp := range t.Parts {
 			if p := m.Partition(t.Name, fp.Partition); p != nil {
 				parts = append(parts, p)
-				if fp.follower {
-					seen, ends = append(seen, fp.seenEnd), append(ends, true)
-				} else {
-					seen, ends = append(seen, fp.HW), append(ends, false)
+				switch {
+				case fp.follower:
+					seen, kinds = append(seen, fp.seenEnd), append(kinds, waitEnd)
+				case fp.committed:
+					seen, kinds = append(seen, fp.LSO), append(kinds, waitLSO)
+				default:
+					seen, kinds = append(seen, fp.HW), append(kinds, waitHW)
 				}
 			}
 		}
 	}
 	return m.Purgatory.Wait(ctx, parts, func() bool {
 		for i, p := range parts {
-			// A consumer waits for the high watermark, a follower for
-			// the log end.
-			now := p.Log.HighWatermark()
-			if ends[i] {
+			// A consumer waits for the high watermark (read_committed:
+			// the last stable offset), a follower for the log end.
+			var now int64
+			switch kinds[i] {
+			case waitEnd:
 				now = p.Log.EndOffset()
+			case waitLSO:
+				now = p.Log.LastStableOffset()
+			default:
+				now = p.Log.HighWatermark()
 			}
 			// Every partition parked on was led when read: leadership
 			// lost since is answered now, not at max wait.
@@ -156,6 +176,15 @@ func (m *Manager) WaitForAppend(ctx context.Context, topics []FetchTopic, deadli
 		return false
 	}, deadline)
 }
+
+// waitFor is the offset a parked fetch waits to move.
+type waitFor int8
+
+const (
+	waitHW  waitFor = iota // a consumer's: the high watermark
+	waitLSO                // a read_committed consumer's: the last stable offset
+	waitEnd                // a follower's: the log end
+)
 
 // FetchPart is one partition's part of a fetch response.
 type FetchPart struct {
@@ -168,12 +197,16 @@ type FetchPart struct {
 	Region    logfile.Region // Len 0: no records
 	// AbortedNull: write a null aborted-transactions array (read_uncommitted).
 	AbortedNull bool
+	// Aborted are the aborted transactions with records in Region
+	// (read_committed): the client drops their records.
+	Aborted []logfile.AbortedTxn
 	// Diverging, when Epoch >= 0, tells a follower where its log stopped
 	// agreeing with ours (Fetch v12+, KIP-595).
 	Diverging Diverging
 
-	follower bool  // the fetch is from a follower replica
-	seenEnd  int64 // a follower's: the log end when read
+	follower  bool  // the fetch is from a follower replica
+	committed bool  // a read_committed consumer's
+	seenEnd   int64 // a follower's: the log end when read
 }
 
 // Diverging is Fetch's diverging_epoch: the largest epoch at or below the

@@ -403,13 +403,19 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 				return err
 			}
 		}
-		info, err := l.AppendAsFollower(rp.RecordBatches)
+		// The same producer state and transaction index as the leader's:
+		// the plan writes the index entries of the aborts with the
+		// batches, the state applies them after.
+		info, err := l.AppendAsFollowerTxn(rp.RecordBatches, p.prod.State.PlanAborts)
 		if err == nil {
 			now := time.Now().UnixMilli()
 			for pos := 0; pos < len(rp.RecordBatches); {
-				h, _ := record.ParseHeader(rp.RecordBatches[pos:])
+				b := rp.RecordBatches[pos:]
+				h, _ := record.ParseHeader(b)
 				if h.ProducerID >= 0 {
-					p.prod.State.Update(&h, h.BaseOffset, now)
+					// A control batch holds no marker only if the leader
+					// wrote it so: it changes nothing there either.
+					_, _, _ = p.prod.State.Apply(&h, b[:h.Size()], now)
 				}
 				pos += int(h.Size())
 			}
@@ -422,6 +428,7 @@ func (f *fetcher) handle(p *Partition, epoch int32, rp *kmsg.FetchResponseTopicP
 		_ = info
 	}
 	l.SetHighWatermark(min(rp.HighWatermark, l.EndOffset()))
+	p.prod.Publish(l.HighWatermark())
 	if lso := rp.LogStartOffset; lso > l.StartOffset() && lso <= l.HighWatermark() {
 		if _, err := l.DeleteRecordsBefore(lso); err != nil && !errors.Is(err, logfile.ErrOffsetOutOfRange) {
 			return err
@@ -487,6 +494,6 @@ func (m *Manager) reloadProducers(p *Partition) error {
 	if err != nil {
 		return err
 	}
-	p.prod.State, p.prod.SnapBase = prod.State, prod.SnapBase
+	p.prod.Replace(prod, p.Log.HighWatermark())
 	return nil
 }

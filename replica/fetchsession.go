@@ -55,7 +55,7 @@ type sessionPart struct {
 	maxBytes    int32
 	leaderEpoch int32
 	// Sent in the last response that included the partition (-1: never).
-	hw, logStart int64
+	hw, lso, logStart int64
 }
 
 type Session struct {
@@ -145,6 +145,7 @@ func newSessionPart(topic string, p kmsg.FetchRequestTopicPartition) sessionPart
 		maxBytes:    p.PartitionMaxBytes,
 		leaderEpoch: p.CurrentLeaderEpoch,
 		hw:          -1,
+		lso:         -1,
 		logStart:    -1,
 	}
 }
@@ -241,8 +242,8 @@ func (s *Session) Respond(topics []FetchTopic, epoch int32, full bool) []FetchTo
 			news := full || fp.Region.Len > 0 || fp.ErrCode != 0 || fp.Diverging.Epoch >= 0
 			if n < len(s.parts) && s.parts[n].sessionKey == (sessionKey{t.Name, fp.Partition}) {
 				sp := s.parts[n]
-				news = news || fp.HW != sp.hw || fp.LogStart != sp.logStart
-				sp.hw, sp.logStart = fp.HW, fp.LogStart
+				news = news || fp.HW != sp.hw || fp.LSO != sp.lso || fp.LogStart != sp.logStart
+				sp.hw, sp.lso, sp.logStart = fp.HW, fp.LSO, fp.LogStart
 				if fp.Region.Len > 0 {
 					moved = append(moved, sp)
 				} else {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -52,6 +53,9 @@ type Manager struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
+	// verifier answers KIP-890's verification of transactional produces.
+	verifier atomic.Pointer[TxnVerifier]
+
 	// stateMu serializes changes of leadership (LeaderAndIsr, StopReplica)
 	// and guards controllerEpoch, the newest controller epoch seen: a
 	// request from an older controller is refused (a zombie controller).
@@ -87,6 +91,10 @@ type Options struct {
 	AlterISR          func(ctx context.Context, req AlterISR) (AlterISRResult, error)
 	ReplicaLagTimeMax time.Duration
 	Fetcher           FetcherConfig
+
+	// TxnVerifier verifies transactional produces with the transaction
+	// coordinator (KIP-890); nil: AlwaysVerified until SetTxnVerifier.
+	TxnVerifier TxnVerifier
 }
 
 // Topic is a topic as this broker serves it.
@@ -130,6 +138,7 @@ func NewManager(dir *logfile.Dir, opts Options) *Manager {
 	if m.lagMax <= 0 {
 		m.lagMax = 30 * time.Second
 	}
+	m.SetTxnVerifier(opts.TxnVerifier)
 	m.fetchers = newFetchers(m, opts.Fetcher)
 	if m.alterISR != nil {
 		m.wg.Add(1)
@@ -273,6 +282,7 @@ func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfi
 	if err != nil {
 		return nil, err
 	}
+	l.SetLastStableFunc(prod.LastStable)
 	p := &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}
 	p.st = State{Leader: m.id, IsLeader: true, Replicas: []int32{m.id}, ISR: []int32{m.id}}
 	return p, nil

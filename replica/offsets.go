@@ -41,7 +41,16 @@ func OldStyleOffsets(p *Partition, ts int64, max int32) []int64 {
 // -2 the log start, -1 the high watermark, -3 (KIP-734) the record with the
 // largest timestamp, any other the first record at or after it.
 func OffsetFor(p *Partition, ts int64) (int64, int64, error) {
+	return OffsetForIsolation(p, ts, false)
+}
+
+// OffsetForIsolation is OffsetFor at an isolation level: for
+// read_committed (KIP-98) the last stable offset takes the high
+// watermark's place, as the latest offset and as the bound of the offsets
+// a timestamp may find.
+func OffsetForIsolation(p *Partition, ts int64, committed bool) (int64, int64, error) {
 	l := p.Log
+	lso := l.LastStableOffset()
 	hw := l.HighWatermark()
 	p.stateMu.RLock()
 	epochStart := p.epochStart
@@ -52,14 +61,18 @@ func OffsetFor(p *Partition, ts int64) (int64, int64, error) {
 		// OffsetNotAvailableException): the client retries.
 		return -1, -1, apierr.Errorf(kerr.OffsetNotAvailable, "the high watermark %d of %s-%d has not reached the start %d of the current leader epoch", hw, p.Topic, p.Index, epochStart)
 	}
+	limit := hw // the last offset a consumer may fetch, exclusive
+	if committed {
+		limit = min(lso, hw)
+	}
 	switch ts {
 	case tsLatest:
-		return hw, -1, nil
+		return limit, -1, nil
 	case tsEarliest:
 		return l.StartOffset(), -1, nil
 	case tsMax:
 		t, off := l.MaxTimestamp()
-		if off < 0 || off >= hw {
+		if off < 0 || off >= limit {
 			return -1, -1, nil
 		}
 		// off is the batch's last offset; answer with the record that has
@@ -100,7 +113,7 @@ func OffsetFor(p *Partition, ts int64) (int64, int64, error) {
 	if off < l.StartOffset() {
 		off = l.StartOffset()
 	}
-	if off >= hw {
+	if off >= limit {
 		return -1, -1, nil
 	}
 	return off, rts, nil

@@ -3,6 +3,7 @@ package replica
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -151,19 +152,60 @@ func (p *Partition) unwatch(w *Waiter) {
 
 // appendInternal appends batches the broker itself built (the group
 // coordinator's), stamped with the leader epoch, and wakes the watchers.
-// It refuses when this broker no longer leads. It returns the last offset
+// It refuses when this broker no longer leads. Batches of a producer (a
+// coordinator's transactional writes) go through the producer state, as
+// Kafka's appends of origin coordinator do. It returns the last offset
 // written.
 func (p *Partition) appendInternal(batch []byte) (int64, error) {
+	bs, err := record.ValidateProduce(batch, p.Log.Config().MaxMessageBytes, false)
+	if err != nil {
+		return -1, err
+	}
+	producers := false
+	for h := range bs.All() {
+		producers = producers || h.ProducerID >= 0
+	}
+	p.prod.Mu.Lock()
+	defer p.prod.Mu.Unlock()
 	p.stateMu.RLock()
 	defer p.stateMu.RUnlock()
 	if !p.st.IsLeader {
 		return -1, apierr.Errorf(kerr.NotLeaderForPartition, "broker is not the leader of %s-%d", p.Topic, p.Index)
 	}
-	record.SetLeaderEpoch(batch, p.st.LeaderEpoch)
-	info, err := p.Log.Append(batch)
+	bs.SetLeaderEpoch(p.st.LeaderEpoch)
+	if !producers {
+		info, err := p.Log.AppendValidated(&bs)
+		if err != nil {
+			return -1, err
+		}
+		p.notify()
+		return info.LastOffset, nil
+	}
+	for h := range bs.All() {
+		if h.ProducerID < 0 {
+			continue
+		}
+		if err := p.prod.State.CheckEpoch(h.ProducerID, h.ProducerEpoch); err != nil {
+			return -1, apierr.Errorf(kerr.InvalidProducerEpoch, "%v", err)
+		}
+	}
+	for h := range bs.All() {
+		if h.IsTransactional() && !h.IsControl() && !p.prod.State.HasOpenTxn(h.ProducerID) {
+			p.prod.Opening(h.ProducerID, p.Log.EndOffset())
+		}
+	}
+	info, err := p.Log.AppendValidatedTxn(&bs, p.prod.State.PlanAborts)
 	if err != nil {
+		p.prod.Publish(p.Log.HighWatermark())
 		return -1, err
 	}
+	now := time.Now().UnixMilli()
+	for h, b := range bs.All() {
+		if h.ProducerID >= 0 {
+			_, _, _ = p.prod.State.Apply(h, b, now)
+		}
+	}
+	p.prod.Publish(p.Log.HighWatermark())
 	p.notify()
 	return info.LastOffset, nil
 }

@@ -33,14 +33,16 @@ var inflateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 
 // validateBatches makes the record-level checks of Kafka's LogValidator on
 // a producer's batches (their headers are already checked): no control
-// batches, a known codec (zstd needs Produce v7+), and for every batch,
-// compressed or not, records that frame exactly with offset deltas
+// batches, a producer id on transactional ones, a known codec (zstd needs
+// Produce v7+), and for every batch, compressed or not, records that
+// frame exactly with offset deltas
 // 0, 1, 2, ... and timestamps within message.timestamp.difference.max.ms.
 // Compressed batches are decompressed within inflateLimit. It then applies
 // the topic's compression.type, recompressing batches whose codec differs
 // (producer keeps them as they came), and LogAppendTime, in bs (whose Buf
-// may become a new buffer). It returns the headers of the idempotent
-// batches (producer id >= 0), in order, for the producer state.
+// may become a new buffer). It returns the headers of the idempotent and
+// transactional batches (producer id >= 0), in order, for the producer
+// state.
 func validateBatches(version int16, ts *Topic, p *Partition, bs *record.Batches, now int64) ([]record.Header, error) {
 	maxTsDiff := ts.Config.TimestampDifferenceMaxMs
 	requireKey := ts.Config.CleanupPolicy.Compact
@@ -66,8 +68,8 @@ func validateBatches(version int16, ts *Topic, p *Partition, bs *record.Batches,
 		if h.Attributes&record.AttrControl != 0 {
 			return nil, apierr.Errorf(kerr.InvalidRecord, "clients may not produce control batches")
 		}
-		if h.Attributes&record.AttrTransactional != 0 {
-			return nil, apierr.Errorf(kerr.InvalidRecord, "transactional batches are not supported yet")
+		if h.IsTransactional() && h.ProducerID < 0 {
+			return nil, apierr.Errorf(kerr.InvalidRecord, "transactional batch without a producer id")
 		}
 		c := codec.Codec(h.Codec())
 		if c > codec.Zstd {

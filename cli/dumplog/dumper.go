@@ -40,7 +40,7 @@ func (d *dumper) fail(path string, err error) {
 
 // Rank of each file kind when a directory is dumped: a segment's files
 // together, the .log first.
-var kinds = map[string]int{logfile.LogSuffix: 0, logfile.IndexSuffix: 1, logfile.TimeIndexSuffix: 2, snapshotSuffix: 3}
+var kinds = map[string]int{logfile.LogSuffix: 0, logfile.IndexSuffix: 1, logfile.TimeIndexSuffix: 2, logfile.TxnIndexSuffix: 3, snapshotSuffix: 4}
 
 const snapshotSuffix = ".snapshot"
 
@@ -111,10 +111,12 @@ func (d *dumper) dumpFile(path string) {
 		dump = d.index
 	case logfile.TimeIndexSuffix:
 		dump = d.timeIndex
+	case logfile.TxnIndexSuffix:
+		dump = d.txnIndex
 	case snapshotSuffix:
 		dump = d.snapshot
 	default:
-		fmt.Fprintf(d.errOut, "Ignoring %s: not a .log, .index, .timeindex or .snapshot file\n", path)
+		fmt.Fprintf(d.errOut, "Ignoring %s: not a .log, .index, .timeindex, .txnindex or .snapshot file\n", path)
 		return
 	}
 	fmt.Fprintf(d.out, "Dumping %s\n", path)

@@ -15,16 +15,18 @@ func NewCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "dump-log [--verify] [--print-data] FILE...",
 		Short: "Print the batches and index entries of segment files",
-		Long: `Prints the batches of .log files and the entries of .index and .timeindex
-files, offline, like Kafka's kafka-dump-log.sh. With --verify it checks every
-batch's CRC and framing and that index entries point where they should, and
-exits 1 if anything is wrong.`,
+		Long: `Prints the batches of .log files (with --print-data their records, and the
+COMMIT and ABORT markers of control batches) and the entries of .index,
+.timeindex, .txnindex (aborted transactions) and .snapshot files, offline,
+like Kafka's kafka-dump-log.sh. With --verify it checks every batch's CRC
+and framing and that index entries point where they should, and exits 1 if
+anything is wrong.`,
 		Example: `  samsa dump-log --verify data/events-0/00000000000000000000.log
   samsa dump-log --print-data data/events-0/*.log`,
 		Annotations: map[string]string{command.AnnotationLegacyFlags: "verify,print-data"},
 		Args:        command.MinArgs(1, "file"),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			return []cobra.Completion{"log", "index", "timeindex"}, cobra.ShellCompDirectiveFilterFileExt
+			return []cobra.Completion{"log", "index", "timeindex", "txnindex", "snapshot"}, cobra.ShellCompDirectiveFilterFileExt
 		},
 		RunE: func(c *cobra.Command, paths []string) error {
 			if code := dumpLog(c.OutOrStdout(), c.ErrOrStderr(), paths, verify, printData); code != 0 {

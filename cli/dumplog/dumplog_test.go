@@ -359,3 +359,64 @@ func TestDumpLogBadRecordFraming(t *testing.T) {
 		t.Errorf("exit %d, want 1 with two problems:\n%s", code, out)
 	}
 }
+
+// TestDumpLogTransactions: a segment with transactional batches and
+// markers prints their flags and, with --print-data, each marker's type
+// and coordinator epoch; its .txnindex prints each aborted transaction as
+// Kafka's tool does. A torn index is a problem, its whole entries still
+// printed; with --verify an entry before the segment's base is one too.
+func TestDumpLogTransactions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "t-0")
+	l, err := logfile.Open(dir, logfile.DefaultConfig(), logfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := record.NewBuilder(1000)
+	b.Header.Attributes = record.AttrTransactional
+	b.Header.ProducerID, b.Header.ProducerEpoch, b.Header.BaseSequence = 7, 2, 0
+	b.Add(1000, []byte("k"), []byte("v"))
+	data, _ := b.AppendTo(nil)
+	if _, err := l.Append(data); err != nil {
+		t.Fatal(err)
+	}
+	marker := record.AppendEndTxnMarker(nil, 7, 2, record.EndTxnMarker{Type: record.ControlAbort, CoordinatorEpoch: 4}, 1001)
+	bs, err := record.ValidateProduce(marker, 1<<20, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := logfile.AbortedTxn{ProducerID: 7, FirstOffset: 0, LastOffset: 1, LastStableOffset: 2}
+	if _, err := l.AppendValidatedTxn(&bs, func(*record.Batches) ([]logfile.AbortedTxn, error) { return []logfile.AbortedTxn{entry}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	seg := func(suf string) string { return filepath.Join(dir, logfile.SegmentName(0, suf)) }
+	out, code := run(t, "dump-log", "--verify", "--print-data", seg(".log"), seg(".txnindex"))
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"baseOffset: 0 lastOffset: 0 count: 1 baseSequence: 0 lastSequence: 0 producerId: 7 producerEpoch: 2",
+		"isTransactional: true isControl: false",
+		"baseOffset: 1 lastOffset: 1 count: 1 baseSequence: -1 lastSequence: -1 producerId: 7 producerEpoch: 2",
+		"isTransactional: true isControl: true",
+		"| offset: 1 CreateTime: 1001 keySize: 4 valueSize: 6 sequence: -1 headerKeys: [] endTxnMarker: ABORT coordinatorEpoch: 4",
+		"Dumping " + seg(".txnindex"),
+		"version: 0 producerId: 7 firstOffset: 0 lastOffset: 1 lastStableOffset: 2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	idx, _ := os.ReadFile(seg(".txnindex"))
+	os.WriteFile(seg(".txnindex"), append(idx, 0, 0, 1), 0o644)
+	out, code = run(t, "dump-log", seg(".txnindex"))
+	if code != 1 || !strings.Contains(out, "lastStableOffset: 2") || !strings.Contains(out, "PROBLEM: ") {
+		t.Fatalf("torn index (exit %d):\n%s", code, out)
+	}
+	moved := filepath.Join(dir, logfile.SegmentName(5, ".txnindex"))
+	os.WriteFile(moved, idx, 0o644)
+	if out, code := run(t, "dump-log", "--verify", moved); code != 1 || !strings.Contains(out, "before the segment's base offset 5") {
+		t.Fatalf("entry before the base (exit %d):\n%s", code, out)
+	}
+}

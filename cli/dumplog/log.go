@@ -3,7 +3,6 @@ package dumplog
 // .log files: each batch, and with --print-data each record.
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -136,21 +135,21 @@ func nullableLen(b []byte) int {
 	return len(b)
 }
 
-// controlRecord describes a control record as Kafka's tool does: key
-// version int16, type int16 (0 abort, 1 commit); an end-transaction
-// marker's value is version int16, coordinatorEpoch int32.
+// controlRecord describes a control record as Kafka's tool does: its
+// type, and for an end-transaction marker the coordinator epoch (record's
+// readers of the control record format).
 func controlRecord(key, value []byte) string {
-	if len(key) < 4 {
+	typ, err := record.ParseControlKey(key)
+	if err != nil {
 		return " controlType: UNKNOWN(-1)"
 	}
-	typ := int16(binary.BigEndian.Uint16(key[2:]))
-	name := map[int16]string{0: "ABORT", 1: "COMMIT"}[typ]
+	name := map[int16]string{record.ControlAbort: "ABORT", record.ControlCommit: "COMMIT"}[typ]
 	if name == "" {
 		return fmt.Sprintf(" controlType: UNKNOWN(%d)", typ)
 	}
-	epoch := int32(-1)
-	if len(value) >= 6 {
-		epoch = int32(binary.BigEndian.Uint32(value[2:]))
+	epoch, err := record.ParseMarkerValue(value)
+	if err != nil {
+		epoch = -1
 	}
 	return fmt.Sprintf(" endTxnMarker: %s coordinatorEpoch: %d", name, epoch)
 }

@@ -114,6 +114,9 @@ type partition struct {
 	loading bool
 	groups  map[string]*group
 	loaded  chan struct{} // closed when loading ends
+	// lateTxns are transactions that ended while the partition loaded,
+	// applied to its groups once loaded (txn.go).
+	lateTxns []lateTxn
 }
 
 // New returns a coordinator owning no partition yet; it runs offset
@@ -193,6 +196,14 @@ func (c *Coordinator) load(p *partition) {
 		g.mu.Unlock()
 		p.groups[name] = g
 	}
+	for _, t := range p.lateTxns {
+		for _, g := range p.groups {
+			g.mu.Lock()
+			g.completeTxn(t.pid, t.commit)
+			g.mu.Unlock()
+		}
+	}
+	p.lateTxns = nil
 	p.loading = false
 	p.mu.Unlock()
 	close(p.loaded)
@@ -268,17 +279,28 @@ func (c *Coordinator) replay(p *partition) (map[string]*group, int, error) {
 	skipped := func(codec int) {
 		c.log.Warn("skipping a compressed batch in __consumer_offsets", "partition", p.id, "codec", codec)
 	}
+	marker := func(pid int64, commit bool) {
+		for _, g := range groups {
+			g.completeTxn(pid, commit)
+		}
+	}
 	err := p.log.Replay(func(batches []byte) error {
-		return decodeBatches(batches, func(key, value []byte) error {
+		return decodeBatchesTxn(batches, func(pid int64, key, value []byte) error {
 			n++
-			if err := c.replayRecord(key, value, get, hasMeta); err != nil {
+			replay := c.replayRecord
+			if pid >= 0 {
+				replay = func(key, value []byte, get func(string) *group, hasMeta map[string]bool) error {
+					return c.replayTxnRecord(pid, key, value, get, hasMeta)
+				}
+			}
+			if err := replay(key, value, get, hasMeta); err != nil {
 				c.log.Warn("skipping an unreadable record of __consumer_offsets", "partition", p.id, "err", err)
 			}
 			return nil
-		}, skipped)
+		}, marker, skipped)
 	})
 	for name, g := range groups {
-		if !hasMeta[name] && len(g.offsets) == 0 {
+		if !hasMeta[name] && len(g.offsets) == 0 && len(g.pendingTxn) == 0 {
 			delete(groups, name)
 		}
 	}

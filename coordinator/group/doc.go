@@ -30,7 +30,9 @@
 //	                                             subscription, assignment)
 //
 // Strings are int16-length-prefixed; the schemas are kmsg's. Batches are
-// uncompressed RecordBatch v2 with CreateTime timestamps and no producer.
+// uncompressed RecordBatch v2 with CreateTime timestamps and no producer,
+// but for offsets committed inside a transaction (txn.go): a transactional
+// batch of the producer, pending until its COMMIT or ABORT marker.
 //
 // # Invariants
 //
@@ -45,7 +47,9 @@
 //  3. Replaying a partition's records, the last record of a key winning and
 //     tombstones removing keys, rebuilds what was acknowledged: committed
 //     offsets, and each group as of its last stored generation (members
-//     keep their ids and generation across a restart).
+//     keep their ids and generation across a restart). Offsets of a
+//     transactional batch stay pending until the producer's marker:
+//     committed by COMMIT, dropped by ABORT, pending without one.
 //  4. Requests for a partition that is loading get
 //     COORDINATOR_LOAD_IN_PROGRESS (heartbeats succeed, syncs get
 //     REBALANCE_IN_PROGRESS, as in Kafka).

@@ -136,6 +136,10 @@ type group struct {
 	syncTimer   *time.Timer
 
 	offsets map[topicPartition]offset
+	// pendingTxn are offsets committed inside producers' open
+	// transactions, by producer id (txn.go): not visible until a commit
+	// marker.
+	pendingTxn map[int64]map[topicPartition]offset
 }
 
 func newGroup(c *Coordinator, p *partition, name string) *group {
@@ -144,7 +148,7 @@ func newGroup(c *Coordinator, p *partition, name string) *group {
 		state: stateEmpty, stateTime: c.now(),
 		members: map[string]*member{}, static: map[string]string{},
 		pending: map[string]*time.Timer{}, pendingSync: map[string]bool{},
-		offsets: map[topicPartition]offset{},
+		offsets: map[topicPartition]offset{}, pendingTxn: map[int64]map[topicPartition]offset{},
 	}
 }
 

@@ -135,7 +135,9 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, codes [][]*kerr.Erro
 }
 
 // OffsetFetch serves an OffsetFetch request: one group (v0-v7; all its
-// offsets for a null topic list, v2+) or several (v8+).
+// offsets for a null topic list, v2+) or several (v8+). Offsets a
+// transaction holds pending are not seen; with require_stable (v7+) the
+// partitions asked for that have one are UNSTABLE_OFFSET_COMMIT.
 func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	resp.SetVersion(req.Version)
@@ -152,7 +154,7 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 			}
 			sg := kmsg.NewOffsetFetchResponseGroup()
 			sg.Group = rg.Group
-			ts, err := c.fetchOffsets(rg.Group, topics, rg.Topics == nil)
+			ts, err := c.fetchOffsets(rg.Group, topics, rg.Topics == nil, req.RequireStable)
 			sg.ErrorCode = code(err)
 			for _, t := range ts {
 				st := kmsg.NewOffsetFetchResponseGroupTopic()
@@ -169,7 +171,7 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 		return resp
 	}
 	all := req.Topics == nil && req.Version >= 2
-	ts, err := c.fetchOffsets(req.Group, req.Topics, all)
+	ts, err := c.fetchOffsets(req.Group, req.Topics, all, req.Version >= 7 && req.RequireStable)
 	if err != nil {
 		if req.Version >= 2 {
 			resp.ErrorCode = code(err)
@@ -193,19 +195,27 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 }
 
 // fetchOffsets returns a group's committed offsets for the partitions
-// asked (-1 for none), or all of them.
-func (c *Coordinator) fetchOffsets(name string, topics []kmsg.OffsetFetchRequestTopic, all bool) ([]kmsg.OffsetFetchResponseTopic, *kerr.Error) {
+// asked (-1 for none), or all of them. With requireStable (v7+, KIP-447)
+// a partition asked for whose offset a transaction holds pending is
+// UNSTABLE_OFFSET_COMMIT, as in Kafka.
+func (c *Coordinator) fetchOffsets(name string, topics []kmsg.OffsetFetchRequestTopic, all, requireStable bool) ([]kmsg.OffsetFetchResponseTopic, *kerr.Error) {
 	p, perr := c.partitionOf(name)
 	if perr != nil {
 		return nil, perr
 	}
 	g := p.get(name)
 	got := map[topicPartition]offset{}
+	unstable := map[topicPartition]bool{}
 	if g != nil {
 		g.mu.Lock()
 		if !g.is(stateDead) {
 			for tp, o := range g.offsets {
 				got[tp] = o
+			}
+			for _, pend := range g.pendingTxn {
+				for tp := range pend {
+					unstable[tp] = true
+				}
 			}
 		}
 		g.mu.Unlock()
@@ -214,6 +224,10 @@ func (c *Coordinator) fetchOffsets(name string, topics []kmsg.OffsetFetchRequest
 		rp := kmsg.NewOffsetFetchResponseTopicPartition()
 		rp.Partition, rp.Offset, rp.LeaderEpoch = tp.partition, -1, -1
 		rp.Metadata = new(string)
+		if requireStable && !all && unstable[tp] {
+			rp.ErrorCode = kerr.UnstableOffsetCommit.Code
+			return rp
+		}
 		if o, ok := got[tp]; ok {
 			rp.Offset, rp.LeaderEpoch, rp.Metadata = o.offset, o.leaderEpoch, &o.metadata
 		}

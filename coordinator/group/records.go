@@ -95,6 +95,13 @@ var errBatch = errors.New("group: malformed record batch in __consumer_offsets")
 // buf; a nil value is a tombstone. Control batches are skipped;
 // compressed batches are reported to skipped (the coordinator writes none).
 func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(codec int)) error {
+	return decodeBatchesTxn(buf, func(_ int64, key, value []byte) error { return fn(key, value) }, nil, skipped)
+}
+
+// decodeBatchesTxn is decodeBatches that tells the records of a
+// transactional batch by their producer id (-1 for others) and gives the
+// transaction markers to marker (nil: skipped).
+func decodeBatchesTxn(buf []byte, fn func(pid int64, key, value []byte) error, marker func(pid int64, commit bool), skipped func(codec int)) error {
 	for len(buf) > 0 {
 		h, err := record.ParseHeader(buf)
 		if err != nil {
@@ -105,8 +112,15 @@ func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(co
 		}
 		batch := buf[:h.Size()]
 		buf = buf[h.Size():]
-		if h.Attributes&record.AttrControl != 0 {
+		if h.IsControl() {
+			if m, ok, err := record.ParseEndTxnMarker(batch, &h); marker != nil && ok && err == nil {
+				marker(h.ProducerID, m.Commit())
+			}
 			continue
+		}
+		pid := int64(-1)
+		if h.IsTransactional() {
+			pid = h.ProducerID
 		}
 		if c := h.Codec(); c != 0 {
 			if skipped != nil {
@@ -116,7 +130,7 @@ func decodeBatches(buf []byte, fn func(key, value []byte) error, skipped func(co
 		}
 		it := record.NewIter(batch[record.HeaderSize:], h.RecordCount)
 		for it.Next() {
-			if err := fn(it.Record().Key, it.Record().Value); err != nil {
+			if err := fn(pid, it.Record().Key, it.Record().Value); err != nil {
 				return err
 			}
 		}
