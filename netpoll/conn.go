@@ -270,6 +270,11 @@ func (c *Conn) call(req []byte) (resp *Response, ok bool) {
 // writes its answer; it reports whether the connection may go on.
 func (c *Conn) authenticate(req []byte) bool {
 	resp, done, err := c.callAuth(req)
+	if errors.Is(err, ErrNotSASL) {
+		c.srv.log.Info("netpoll: closing connection: not a SASL exchange",
+			"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
+		return false
+	}
 	if err != nil {
 		c.authFailed(err)
 		if resp != nil {

@@ -54,6 +54,13 @@ type SessionAuthenticator interface {
 	Check(c *Conn, req []byte) (reauth bool, err error)
 }
 
+// ErrNotSASL, wrapped in an Authenticator's error, says the frame was not
+// part of a SASL exchange at all (a client of another protocol or security
+// protocol, one that skipped the handshake): the connection closes at
+// once, not counted or delayed as a failed authentication, as Kafka
+// closes it.
+var ErrNotSASL = errors.New("netpoll: not a SASL exchange")
+
 // ErrNoTLS: a TLS listener was given no TLS configuration; ErrNoAuthenticator:
 // a SASL listener no authenticator.
 var (

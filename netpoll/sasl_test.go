@@ -3,6 +3,7 @@ package netpoll
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -159,5 +160,29 @@ func TestMaxAuthRequestBytes(t *testing.T) {
 	roundTrip(t, c, []byte("auth alice"))
 	if got := string(roundTrip(t, c, big)); !strings.HasSuffix(got, "User:alice") {
 		t.Fatalf("after authentication: %q", got)
+	}
+}
+
+// junkSASL refuses every frame as not a SASL exchange.
+type junkSASL struct{}
+
+func (junkSASL) Authenticate(*Conn, []byte) (*Response, bool, error) {
+	return nil, false, fmt.Errorf("%w: not a request", ErrNotSASL)
+}
+
+// TestNotSASL: a frame the Authenticator says is no SASL exchange closes
+// the connection at once: not delayed, not counted as a failed
+// authentication.
+func TestNotSASL(t *testing.T) {
+	l := Listener{Name: "SASL_PLAINTEXT", Protocol: security.SASLPlaintext,
+		NewAuthenticator: func(*Conn) Authenticator { return junkSASL{} }}
+	ts := startTLS(t, Config{FailedAuthDelay: time.Hour}, whoami, l)
+	c := dial(t, ts.addr)
+	if err := writeFrame(c, []byte("GET / HTTP/1.1")); err != nil {
+		t.Fatal(err)
+	}
+	expectClosed(t, c)
+	if st := ts.Stats(); st.AuthFailures != 0 {
+		t.Fatalf("counted as a failed authentication: %+v", st)
 	}
 }
