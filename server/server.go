@@ -26,6 +26,7 @@ import (
 	"samsa/netpoll"
 	"samsa/replica"
 	"samsa/security"
+	"samsa/security/sasl"
 )
 
 // Server is one running broker.
@@ -54,10 +55,15 @@ type Server struct {
 	interDial, controlDial kclient.DialFunc
 	interTLS, controlTLS   clientTLS       // their TLS, when the listeners are TLS ones
 	dynamic                *dynamicConfigs // the dynamic broker configs (KIP-226)
-	admin                  *http.Server
-	adminLn                net.Listener
-	serveErr               chan error
-	stopACLs               func() // stops following ACL change notifications; nil when not
+	// sasl are the SASL listeners' settings, by listener name; creds
+	// stores the SCRAM credentials and scram caches them (sasl.go).
+	sasl     map[string]config.SASLListener
+	creds    sasl.CredentialStore
+	scram    sasl.CredentialCache
+	admin    *http.Server
+	adminLn  net.Listener
+	serveErr chan error
+	stopACLs func() // stops following ACL change notifications; nil when not
 
 	shutdown sync.Once
 	stop     chan struct{}  // closed by Shutdown: background loops end
@@ -104,6 +110,10 @@ func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, 
 		return nil, err
 	}
 	s.dynamic.load() // the dynamic keystores stored, before any listener serves
+	if err := s.openCredentials(); err != nil {
+		s.closeStore()
+		return nil, err
+	}
 	var err error
 	checkpoints := cfg.FlushCheckpointInterval
 	if s.cl != nil {
@@ -316,10 +326,16 @@ func (s *Server) Start() error {
 		MaxConnections:   s.cfg.MaxConnections,
 		ConnectionsPerIP: perIP,
 		Logger:           s.log,
+
+		MaxAuthRequestBytes: s.cfg.SASL.MaxReceiveSize,
+		FailedAuthDelay:     s.cfg.SASL.FailedAuthDelay,
 	}, s.api)
 	s.serveErr = make(chan error, len(s.lns))
 	for _, b := range s.lns {
 		nl := netpoll.Listener{Name: b.Name, Protocol: b.Protocol, TLS: s.tls[b.Name]}
+		if b.Protocol.SASL() {
+			nl.NewAuthenticator = s.authenticator(b.Name)
+		}
 		go func() { s.serveErr <- s.srv.ServeListener(b.ln, nl) }()
 	}
 	if s.cfg.AdminListener != "" {

@@ -127,3 +127,21 @@ func ParseUserConfigs(configs map[string]string) (map[string]ScramCredential, er
 	}
 	return out, first
 }
+
+// CredentialStore is where SCRAM credentials are durable: Kafka's
+// /config/users/<user> znodes in ZooKeeper mode (package zkstore), the
+// metadata file of a standalone broker (metadata.Local). A user's configs
+// are Kafka's entity configs: credentials by mechanism name (String's
+// form), beside keys of others (quotas), which the store keeps as they
+// are.
+type CredentialStore interface {
+	// UserConfigs reads every user's configs.
+	UserConfigs() (map[string]map[string]string, error)
+	// UserConfig reads one user's configs: empty if it has none.
+	UserConfig(user string) (map[string]string, error)
+	// UpdateUserConfig replaces a user's configs with what edit makes of
+	// the current ones, without losing a concurrent writer's change
+	// (edit may run again), then tells the other brokers (in ZooKeeper a
+	// config change notification). An edit's error changes nothing.
+	UpdateUserConfig(user string, edit func(cur map[string]string) (map[string]string, error)) error
+}
