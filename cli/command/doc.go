@@ -45,6 +45,10 @@
 //     127.0.0.1:9092; --timeout (10s) bounds each admin request, each
 //     produced record's delivery, and how long the brokers may stay
 //     unreachable before a client command gives up (client.go).
+//  8. TLS and SASL come from --tls, --tls-ca, --tls-cert, --tls-key,
+//     --sasl-mechanism, --user and --password, else their $SAMSA_*
+//     variables, else a client properties file in Kafka's keys
+//     (--command-config, as kafka-*.sh take it): security.go.
 //
 // One meaning per flag name, following rpk and kcat:
 //
