@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"samsa/cli/command/internal/connsec"
 	"samsa/cli/command/internal/netwatch"
 )
 
@@ -38,7 +39,7 @@ type ClientFlags struct {
 	brokers  string
 	clientID string
 	timeout  time.Duration
-	sec      securityFlags // security.go
+	sec      connsec.Flags // TLS and SASL (package connsec)
 	fs       *pflag.FlagSet
 }
 
@@ -51,7 +52,7 @@ func (c *ClientFlags) AddTo(fs *pflag.FlagSet) {
 	fs.StringVar(&c.clientID, "client-id", "samsa", "client `ID` sent to the brokers")
 	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "how long to wait for each request, each record's delivery, and for unreachable brokers to come back, before giving up")
 	c.fs = fs
-	for _, n := range append([]string{"brokers", "client-id", "timeout"}, c.sec.addTo(fs)...) {
+	for _, n := range append([]string{"brokers", "client-id", "timeout"}, c.sec.AddTo(fs)...) {
 		fs.SetAnnotation(n, AnnotationConnection, []string{"true"})
 	}
 }
@@ -95,11 +96,7 @@ func (c *ClientFlags) RunE(body func(s *Session, args []string) error) func(*cob
 		if err != nil {
 			return err
 		}
-		sec, err := c.sec.resolve(c.fs)
-		if err != nil {
-			return err
-		}
-		secOpts, err := sec.opts()
+		secOpts, err := c.security()
 		if err != nil {
 			return err
 		}
@@ -109,6 +106,21 @@ func (c *ClientFlags) RunE(body func(s *Session, args []string) error) func(*cob
 		defer s.stop()
 		return s.result(body(s, args))
 	}
+}
+
+// security resolves the TLS and SASL settings into client options; a
+// setting that cannot be used is a usage error.
+func (c *ClientFlags) security() ([]kgo.Opt, error) {
+	sec, err := c.sec.Resolve(c.fs)
+	var opts []kgo.Opt
+	if err == nil {
+		opts, err = sec.Opts()
+	}
+	var ue *connsec.UsageError
+	if errors.As(err, &ue) {
+		return nil, UsageErrorf("%s", ue.Msg)
+	}
+	return opts, err
 }
 
 // Session is one run of a client command.
@@ -121,7 +133,7 @@ type Session struct {
 	cancel context.CancelCauseFunc
 	watch  *netwatch.Watch
 	stop   func()
-	// secOpts connect with TLS and SASL (security.go).
+	// secOpts connect with TLS and SASL (package connsec).
 	secOpts []kgo.Opt
 	// Cmd is the command run: its flags say which were given, its writers
 	// are where the command prints. Nil for a completion's session.

@@ -12,20 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"samsa/cli/command/internal/connsec"
 	"samsa/internal/testcerts"
 )
-
-// parseFlags registers the connection flags on a command and parses args.
-func parseFlags(t *testing.T, args ...string) *ClientFlags {
-	t.Helper()
-	cf := NewClientFlags()
-	cmd := &cobra.Command{Use: "x"}
-	cf.AddTo(cmd.Flags())
-	if err := cmd.Flags().Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	return cf
-}
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -34,77 +23,6 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// TestResolveSecurity: flags over $SAMSA_* over the properties file, what
-// turns TLS and SASL on, and the settings refused as usage errors.
-func TestResolveSecurity(t *testing.T) {
-	ca := testcerts.NewCA(t, "cli CA")
-	caFile := writeFile(t, "ca.pem", string(ca.CertPEM()))
-	client := ca.Client(t, "cli")
-	certFile, keyFile := writeFile(t, "c.pem", string(client.CertPEM())), writeFile(t, "k.pem", string(client.KeyPEM(t)))
-	trust := testcerts.Write(t, t.TempDir(), "trust.p12", ca.PKCS12Trust(t, "trustpw"))
-	props := writeFile(t, "client.properties", `security.protocol=SASL_SSL
-sasl.mechanism=SCRAM-SHA-512
-sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \
-    username="file-user" password="file-pw";
-ssl.truststore.type=PKCS12
-ssl.truststore.location=`+trust+`
-ssl.truststore.password=trustpw
-`)
-	for _, tc := range []struct {
-		name       string
-		args       []string
-		env        map[string]string
-		tls        bool
-		mech       string
-		user, pass string
-		usage      string // a usage error saying this
-	}{
-		{name: "nothing", args: nil},
-		{name: "--tls", args: []string{"--tls"}, tls: true},
-		{name: "a CA turns TLS on", args: []string{"--tls-ca", caFile}, tls: true},
-		{name: "a client certificate", args: []string{"--tls-cert", certFile, "--tls-key", keyFile}, tls: true},
-		{name: "SAMSA_TLS", env: map[string]string{TLSEnv: "true"}, tls: true},
-		{name: "flags", args: []string{"--sasl-mechanism", "plain", "--user", "u", "--password", "p"}, mech: "PLAIN", user: "u", pass: "p"},
-		{name: "variables", env: map[string]string{SASLMechanismEnv: "SCRAM-SHA-256", UserEnv: "eu", PasswordEnv: "ep", TLSCAEnv: caFile},
-			tls: true, mech: "SCRAM-SHA-256", user: "eu", pass: "ep"},
-		{name: "flags over variables", args: []string{"--user", "fu"}, env: map[string]string{SASLMechanismEnv: "PLAIN", UserEnv: "eu", PasswordEnv: "ep"},
-			mech: "PLAIN", user: "fu", pass: "ep"},
-		{name: "the properties file", args: []string{"--command-config", props}, tls: true, mech: "SCRAM-SHA-512", user: "file-user", pass: "file-pw"},
-		{name: "its variable", env: map[string]string{CommandConfigEnv: props}, tls: true, mech: "SCRAM-SHA-512", user: "file-user", pass: "file-pw"},
-		{name: "flags over the file", args: []string{"--command-config", props, "--sasl-mechanism", "PLAIN", "--password", "x", "--tls=false"},
-			mech: "PLAIN", user: "file-user", pass: "x"},
-
-		{name: "user without mechanism", args: []string{"--user", "u", "--password", "p"}, usage: "need --sasl-mechanism"},
-		{name: "mechanism without password", args: []string{"--sasl-mechanism", "PLAIN", "--user", "u"}, usage: "needs a user and a password"},
-		{name: "unknown mechanism", args: []string{"--sasl-mechanism", "GSSAPI", "--user", "u", "--password", "p"}, usage: `"GSSAPI"`},
-		{name: "SASL file without mechanism", args: []string{"--command-config", writeFile(t, "p", "security.protocol=SASL_PLAINTEXT\n")}, usage: `"GSSAPI"`},
-		{name: "bad protocol", args: []string{"--command-config", writeFile(t, "p", "security.protocol=TLS\n")}, usage: "security.protocol"},
-		{name: "cert without key", args: []string{"--tls-cert", certFile}, usage: "--tls-cert and --tls-key go together"},
-		{name: "bad SAMSA_TLS", env: map[string]string{TLSEnv: "yes please"}, usage: TLSEnv},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, e := range []string{TLSEnv, TLSCAEnv, TLSCertEnv, TLSKeyEnv, SASLMechanismEnv, UserEnv, PasswordEnv, CommandConfigEnv} {
-				t.Setenv(e, tc.env[e])
-			}
-			cf := parseFlags(t, tc.args...)
-			sec, err := cf.sec.resolve(cf.fs)
-			if tc.usage != "" {
-				var ue UsageError
-				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.usage) {
-					t.Fatalf("err = %v; want a usage error saying %q", err, tc.usage)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (sec.TLS != nil) != tc.tls || sec.SASL != tc.mech || sec.user != tc.user || sec.pass != tc.pass {
-				t.Fatalf("TLS %v, SASL %q as %q/%q; want TLS %v, %q as %q/%q", sec.TLS != nil, sec.SASL, sec.user, sec.pass, tc.tls, tc.mech, tc.user, tc.pass)
-			}
-		})
-	}
 }
 
 // TestSecureSession: a command's session reaches a cluster that wants
@@ -147,7 +65,7 @@ func TestSecureSession(t *testing.T) {
 		}
 		return err
 	}
-	for _, e := range []string{TLSEnv, TLSCAEnv, TLSCertEnv, TLSKeyEnv, SASLMechanismEnv, UserEnv, PasswordEnv, CommandConfigEnv} {
+	for _, e := range []string{connsec.TLSEnv, connsec.TLSCAEnv, connsec.TLSCertEnv, connsec.TLSKeyEnv, connsec.SASLMechanismEnv, connsec.UserEnv, connsec.PasswordEnv, connsec.CommandConfigEnv} {
 		t.Setenv(e, "")
 	}
 	if err := run("--tls-ca", caFile, "--sasl-mechanism", "SCRAM-SHA-256", "--user", "admin", "--password", "admin-pw"); err != nil {
@@ -156,10 +74,10 @@ func TestSecureSession(t *testing.T) {
 	if err := run("--command-config", props); err != nil {
 		t.Fatalf("properties file: %v", err)
 	}
-	t.Setenv(TLSCAEnv, caFile)
-	t.Setenv(SASLMechanismEnv, "SCRAM-SHA-256")
-	t.Setenv(UserEnv, "admin")
-	t.Setenv(PasswordEnv, "admin-pw")
+	t.Setenv(connsec.TLSCAEnv, caFile)
+	t.Setenv(connsec.SASLMechanismEnv, "SCRAM-SHA-256")
+	t.Setenv(connsec.UserEnv, "admin")
+	t.Setenv(connsec.PasswordEnv, "admin-pw")
 	if err := run(); err != nil {
 		t.Fatalf("variables: %v", err)
 	}
@@ -167,5 +85,21 @@ func TestSecureSession(t *testing.T) {
 	// SASL_AUTHENTICATION_FAILED (the itests see that answer).
 	if err := run("--password", "wrong"); err == nil {
 		t.Fatal("a wrong password was let in")
+	}
+}
+
+// TestUsageErrorOfSettings: a security setting that cannot be used is a
+// usage error of the command (exit 2), before any connection.
+func TestUsageErrorOfSettings(t *testing.T) {
+	t.Setenv(connsec.SASLMechanismEnv, "")
+	cf := NewClientFlags()
+	cmd := &cobra.Command{Use: "x", RunE: cf.RunE(func(*Session, []string) error { return errors.New("ran") })}
+	cf.AddTo(cmd.Flags())
+	cmd.SetArgs([]string{"--user", "u", "--password", "p"})
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	var ue UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--sasl-mechanism") {
+		t.Fatalf("err = %v; want a usage error", err)
 	}
 }

@@ -1,8 +1,7 @@
-package command
-
-// The security settings of the client commands: TLS and SASL, from flags
-// (rpk's spellings), $SAMSA_* variables, and a client properties file in
-// Kafka's keys (kafka-*.sh --command-config), each over the next:
+// Package connsec is the security settings of the client commands: TLS
+// and SASL, from flags (rpk's spellings), $SAMSA_* variables, and a client
+// properties file in Kafka's keys (kafka-*.sh --command-config), each over
+// the next:
 //
 //	flag                 variable               properties file
 //	-------------------  ---------------------  -----------------------------------------------
@@ -21,7 +20,11 @@ package command
 //
 // Giving a CA, a certificate or a key turns TLS on; giving a mechanism
 // turns SASL on, and it needs a user and a password. Mechanisms: PLAIN,
-// SCRAM-SHA-256, SCRAM-SHA-512.
+// SCRAM-SHA-256, SCRAM-SHA-512. The TLS of the properties file is read by
+// package security, as the broker reads its own keystores.
+//
+// Locks: none; Flags are filled by the flag parser, Settings are values.
+package connsec
 
 import (
 	"crypto/tls"
@@ -53,15 +56,25 @@ const (
 	CommandConfigEnv = "SAMSA_COMMAND_CONFIG"
 )
 
-// securityFlags are the security flags as given.
-type securityFlags struct {
+// UsageError is a setting that cannot be used: the user's mistake.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Flags are the security flags as given.
+type Flags struct {
 	tls                   bool
 	tlsCA, tlsCert, tlsKy string
 	mechanism, user, pass string
 	commandConfig         string
 }
 
-func (f *securityFlags) addTo(fs *pflag.FlagSet) []string {
+// AddTo registers the flags on fs and returns their names.
+func (f *Flags) AddTo(fs *pflag.FlagSet) []string {
 	fs.BoolVar(&f.tls, "tls", false, "connect with TLS (default $"+TLSEnv+")")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM `FILE` of the CAs the brokers' certificates chain to; turns TLS on (default $"+TLSCAEnv+", else the system's)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM `FILE` of the client certificate, for brokers that require one (mTLS); turns TLS on (default $"+TLSCertEnv+")")
@@ -73,17 +86,17 @@ func (f *securityFlags) addTo(fs *pflag.FlagSet) []string {
 	return []string{"tls", "tls-ca", "tls-cert", "tls-key", "sasl-mechanism", "user", "password", "command-config"}
 }
 
-// Security is what a client connects with: TLS (nil: none) and a SASL
-// mechanism (nil: none).
-type Security struct {
+// Settings are what a client connects with: TLS (nil: none) and a SASL
+// mechanism ("": none).
+type Settings struct {
 	TLS  *tls.Config
 	SASL string // the mechanism's name, "" for none
 	user string
 	pass string
 }
 
-// opts are the kgo options of s.
-func (s Security) opts() ([]kgo.Opt, error) {
+// Opts are the kgo options of s.
+func (s Settings) Opts() ([]kgo.Opt, error) {
 	var out []kgo.Opt
 	if s.TLS != nil {
 		out = append(out, kgo.DialTLSConfig(s.TLS))
@@ -97,7 +110,7 @@ func (s Security) opts() ([]kgo.Opt, error) {
 	case sasl.ScramSHA512:
 		out = append(out, kgo.SASL(scram.Auth{User: s.user, Pass: s.pass}.AsSha512Mechanism()))
 	default:
-		return nil, UsageErrorf("SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.SASL)
+		return nil, usageErrorf("SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.SASL)
 	}
 	return out, nil
 }
@@ -110,35 +123,35 @@ func flagOrEnv(v, env string) string {
 	return os.Getenv(env)
 }
 
-// resolve reads the security settings: flags over variables over the
-// properties file. A setting that cannot be used is a usage error; a file
-// that cannot be read, a plain one.
-func (f *securityFlags) resolve(fs *pflag.FlagSet) (Security, error) {
+// Resolve reads the security settings: flags over variables over the
+// properties file. A setting that cannot be used is a *UsageError; a file
+// that cannot be read, a plain error. fs is where the flags were parsed.
+func (f *Flags) Resolve(fs *pflag.FlagSet) (Settings, error) {
 	var props map[string]string
 	if file := flagOrEnv(f.commandConfig, CommandConfigEnv); file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return Security{}, fmt.Errorf("--command-config: %w", err)
+			return Settings{}, fmt.Errorf("--command-config: %w", err)
 		}
 		if props, _, err = config.ParseProperties(data); err != nil {
-			return Security{}, fmt.Errorf("--command-config %s: %w", file, err)
+			return Settings{}, fmt.Errorf("--command-config %s: %w", file, err)
 		}
 	}
 	proto := security.Plaintext
 	if p, ok := props["security.protocol"]; ok {
 		var err error
 		if proto, err = security.ParseProtocol(p); err != nil {
-			return Security{}, UsageErrorf("--command-config: security.protocol: %v", err)
+			return Settings{}, usageErrorf("--command-config: security.protocol: %v", err)
 		}
 	}
-	var sec Security
+	var sec Settings
 	useTLS := proto.TLS()
 	if fs != nil && fs.Changed("tls") {
 		useTLS = f.tls
 	} else if v := os.Getenv(TLSEnv); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return sec, UsageErrorf("$%s=%q: want true or false", TLSEnv, v)
+			return sec, usageErrorf("$%s=%q: want true or false", TLSEnv, v)
 		}
 		useTLS = b
 	}
@@ -163,19 +176,19 @@ func (f *securityFlags) resolve(fs *pflag.FlagSet) (Security, error) {
 	sec.user, sec.pass = flagOrEnv(f.user, UserEnv), flagOrEnv(f.pass, PasswordEnv)
 	if mech == "" {
 		if sec.user != "" || sec.pass != "" {
-			return sec, UsageErrorf("--user and --password need --sasl-mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
+			return sec, usageErrorf("--user and --password need --sasl-mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
 		}
 		return sec, nil
 	}
 	mech = strings.ToUpper(mech)
 	if !sasl.IsSupported(mech) {
-		return sec, UsageErrorf("SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", mech)
+		return sec, usageErrorf("SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", mech)
 	}
 	sec.SASL = mech
 	if jaas := props["sasl.jaas.config"]; jaas != "" && (sec.user == "" || sec.pass == "") {
 		es, err := sasl.ParseJAAS(jaas)
 		if err != nil {
-			return sec, UsageErrorf("--command-config: sasl.jaas.config: %v", err)
+			return sec, usageErrorf("--command-config: sasl.jaas.config: %v", err)
 		}
 		for _, e := range es {
 			if sec.user == "" {
@@ -187,7 +200,7 @@ func (f *securityFlags) resolve(fs *pflag.FlagSet) (Security, error) {
 		}
 	}
 	if sec.user == "" || sec.pass == "" {
-		return sec, UsageErrorf("SASL %s needs a user and a password: --user and --password, $%s and $%s, or sasl.jaas.config in --command-config", mech, UserEnv, PasswordEnv)
+		return sec, usageErrorf("SASL %s needs a user and a password: --user and --password, $%s and $%s, or sasl.jaas.config in --command-config", mech, UserEnv, PasswordEnv)
 	}
 	return sec, nil
 }
@@ -231,7 +244,7 @@ func clientTLS(props map[string]string, ca, cert, key string) (*tls.Config, erro
 		return nil, fmt.Errorf("--command-config: %w", err)
 	}
 	if (cert == "") != (key == "") {
-		return nil, UsageErrorf("--tls-cert and --tls-key go together")
+		return nil, usageErrorf("--tls-cert and --tls-key go together")
 	}
 	if cert != "" {
 		pair, err := tls.LoadX509KeyPair(cert, key)
