@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // channel sends the controller's requests to one broker, in order (Kafka's
@@ -287,13 +288,13 @@ func (c *Controller) updateMetadata(keys []tpKey) *kmsg.UpdateMetadataRequest {
 		}
 		ps := kmsg.NewUpdateMetadataRequestTopicPartition()
 		ps.Topic, ps.Partition, ps.Replicas = k.topic, k.part, pc.replicas
-		ps.Leader, ps.ISR = kafkazk.NoLeader, []int32{}
+		ps.Leader, ps.ISR = zkdata.NoLeader, []int32{}
 		if st := pc.state; st != nil {
 			ps.ControllerEpoch, ps.Leader, ps.LeaderEpoch = st.ControllerEpoch, st.Leader, st.LeaderEpoch
 			ps.ISR, ps.ZKVersion = st.ISR, st.PartitionEpoch
 		}
 		if c.s.deleting[k.topic] {
-			ps.Leader = kafkazk.LeaderDuringDelete
+			ps.Leader = zkdata.LeaderDuringDelete
 		}
 		for _, r := range pc.replicas {
 			if !c.s.alive(r) {

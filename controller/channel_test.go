@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // numbered is a request told apart by its controller epoch.
@@ -289,12 +290,12 @@ func TestControlPlaneListener(t *testing.T) {
 	c := New(Config{BrokerID: 1, Listener: "INTERNAL", ControlListener: "CONTROL",
 		Dial: func(_ int32, addr string) Conn { dialed = append(dialed, addr); return nopConn{} }})
 	c.channels = map[int32]*channel{}
-	c.openChannel(kafkazk.RegisteredBroker{BrokerInfo: kafkazk.BrokerInfo{ID: 2, Endpoints: []kafkazk.Endpoint{
+	c.openChannel(kafkazk.RegisteredBroker{BrokerInfo: zkdata.BrokerInfo{ID: 2, Endpoints: []zkdata.Endpoint{
 		{Listener: "EXTERNAL", SecurityProtocol: "SSL", Host: "b2", Port: 9093},
 		{Listener: "INTERNAL", SecurityProtocol: "SSL", Host: "b2", Port: 9095},
 		{Listener: "CONTROL", SecurityProtocol: "PLAINTEXT", Host: "b2", Port: 9096},
 	}}})
-	c.openChannel(kafkazk.RegisteredBroker{BrokerInfo: kafkazk.BrokerInfo{ID: 3, Endpoints: []kafkazk.Endpoint{
+	c.openChannel(kafkazk.RegisteredBroker{BrokerInfo: zkdata.BrokerInfo{ID: 3, Endpoints: []zkdata.Endpoint{
 		{Listener: "EXTERNAL", SecurityProtocol: "SSL", Host: "b3", Port: 9093},
 		{Listener: "INTERNAL", SecurityProtocol: "SSL", Host: "b3", Port: 9095},
 	}}})

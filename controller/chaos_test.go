@@ -21,7 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 func TestChaos(t *testing.T) {
@@ -143,7 +143,7 @@ func chaos(t *testing.T, seed uint64, steps int) {
 			}
 		case r < 50 && topics > 0:
 			name := fmt.Sprint("t", rng.IntN(topics))
-			if _, ok := h.store.assignment(name); ok && !h.store.exists(kafkazk.DeleteTopicPath(name)) {
+			if _, ok := h.store.assignment(name); ok && !h.store.exists(zkdata.DeleteTopicPath(name)) {
 				h.store.markForDeletion(name)
 				did = "delete " + name
 			}
@@ -247,13 +247,13 @@ func chaosCheck(h *harness, live, deaf map[int32]bool, logs *syncBuffer) string 
 		return "" // the states are checked under a controller
 	}
 	var bad []string
-	for _, path := range h.store.paths(kafkazk.TopicsPath) {
-		rest, ok := strings.CutPrefix(path, kafkazk.TopicsPath+"/")
+	for _, path := range h.store.paths(zkdata.TopicsPath) {
+		rest, ok := strings.CutPrefix(path, zkdata.TopicsPath+"/")
 		if !ok || strings.Contains(rest, "/") {
 			continue
 		}
 		a, ok := h.store.assignment(rest)
-		if !ok || h.store.exists(kafkazk.DeleteTopicPath(rest)) {
+		if !ok || h.store.exists(zkdata.DeleteTopicPath(rest)) {
 			continue
 		}
 		for p, pa := range a.Partitions {

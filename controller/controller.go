@@ -18,6 +18,7 @@ import (
 	"samsa/internal/apierr"
 	"samsa/kclient"
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // Config configures a Controller.
@@ -143,7 +144,7 @@ func New(cfg Config) *Controller {
 // election, and acts while elected.
 func (c *Controller) Start() {
 	go c.loop()
-	c.ctlWatch = c.zk.WatchData(kafkazk.ControllerPath, func([]byte, *kafkazk.Stat) { c.post(evControllerData{}) })
+	c.ctlWatch = c.zk.WatchData(zkdata.ControllerPath, func([]byte, *kafkazk.Stat) { c.post(evControllerData{}) })
 	c.dropSession = c.zk.OnNewSession(func(int64) {
 		// Our ephemerals are gone with the old session: elect resigns a
 		// term whose /controller went with it. It keeps a term already
@@ -449,10 +450,10 @@ func (c *Controller) activate() error {
 	// Watches deliver their current state at once: new brokers, topics
 	// and deletions are then handled as changes against what was read.
 	c.watchers = append(c.watchers,
-		c.zk.WatchChildren(kafkazk.BrokerIDsPath, func(ids []string) { c.post(evBrokers{ids}) }),
-		c.zk.WatchChildren(kafkazk.TopicsPath, func(ts []string) { c.post(evTopics{ts}) }),
-		c.zk.WatchChildren(kafkazk.DeleteTopicsPath, func(ts []string) { c.post(evDeletions{ts}) }),
-		c.zk.WatchData(kafkazk.ReassignPartitionsPath, func(data []byte, _ *kafkazk.Stat) {
+		c.zk.WatchChildren(zkdata.BrokerIDsPath, func(ids []string) { c.post(evBrokers{ids}) }),
+		c.zk.WatchChildren(zkdata.TopicsPath, func(ts []string) { c.post(evTopics{ts}) }),
+		c.zk.WatchChildren(zkdata.DeleteTopicsPath, func(ts []string) { c.post(evDeletions{ts}) }),
+		c.zk.WatchData(zkdata.ReassignPartitionsPath, func(data []byte, _ *kafkazk.Stat) {
 			if data != nil {
 				c.post(evReassignZnode{})
 			}
@@ -519,14 +520,14 @@ func (c *Controller) watchBroker(id int32) {
 	if _, ok := c.brokerW[id]; ok {
 		return
 	}
-	c.brokerW[id] = c.zk.WatchData(kafkazk.BrokerPath(id), func([]byte, *kafkazk.Stat) { c.post(evBrokers{}) })
+	c.brokerW[id] = c.zk.WatchData(zkdata.BrokerPath(id), func([]byte, *kafkazk.Stat) { c.post(evBrokers{}) })
 }
 
 func (c *Controller) watchTopic(t string) {
 	if _, ok := c.topicW[t]; ok {
 		return
 	}
-	c.topicW[t] = c.zk.WatchData(kafkazk.TopicPath(t), func([]byte, *kafkazk.Stat) { c.post(evTopicData{t}) })
+	c.topicW[t] = c.zk.WatchData(zkdata.TopicPath(t), func([]byte, *kafkazk.Stat) { c.post(evTopicData{t}) })
 }
 
 // loadTopic reads a topic's assignment and partition states.
@@ -543,9 +544,9 @@ func (c *Controller) loadTopic(ctx context.Context, t string) error {
 		return err
 	}
 	tc := c.s.putTopic(a)
-	var tps []kafkazk.TopicPartition
+	var tps []zkdata.TopicPartition
 	for p := range tc.parts {
-		tps = append(tps, kafkazk.TopicPartition{Topic: t, Partition: p})
+		tps = append(tps, zkdata.TopicPartition{Topic: t, Partition: p})
 	}
 	states, err := c.zk.PartitionStates(ctx, tps)
 	if errors.Is(err, kafkazk.ErrCorrupt) {
@@ -656,7 +657,7 @@ func (c *Controller) onBrokersChange(ids []string) error {
 func (c *Controller) onBrokerFailure(ctx context.Context, dead []int32) error {
 	isDead := func(id int32) bool { return slices.Contains(dead, id) }
 	var changed []tpKey
-	updates := map[tpKey]kafkazk.LeaderAndISR{}
+	updates := map[tpKey]zkdata.LeaderAndISR{}
 	for _, k := range c.s.allPartitions() {
 		pc := c.s.part(k)
 		if pc.state == nil {
@@ -723,8 +724,8 @@ func (c *Controller) onBrokerStartup(ctx context.Context, born []int32) error {
 // partitions get their first state, offline ones a leader if one can be
 // had.
 func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
-	creates := map[tpKey]kafkazk.LeaderAndISR{}
-	updates := map[tpKey]kafkazk.LeaderAndISR{}
+	creates := map[tpKey]zkdata.LeaderAndISR{}
+	updates := map[tpKey]zkdata.LeaderAndISR{}
 	for _, k := range keys {
 		pc := c.s.part(k)
 		if pc == nil || c.s.deleting[k.topic] {
@@ -735,7 +736,7 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 			if len(live) == 0 {
 				continue // stays New until a replica is live
 			}
-			creates[k] = kafkazk.LeaderAndISR{Leader: live[0], LeaderEpoch: 0, ISR: live, ControllerEpoch: c.token.Epoch}
+			creates[k] = zkdata.LeaderAndISR{Leader: live[0], LeaderEpoch: 0, ISR: live, ControllerEpoch: c.token.Epoch}
 			continue
 		}
 		if st := *pc.state; st.Leader < 0 || !c.s.alive(st.Leader) {
@@ -769,7 +770,7 @@ func (c *Controller) electWhereNeeded(ctx context.Context, keys []tpKey) error {
 // shutting down; failing that, with unclean election enabled, the first
 // live replica; failing that, no leader. The leader epoch grows in every
 // case, so brokers learn the change.
-func (c *Controller) electOffline(k tpKey, pc *partCtx, st kafkazk.LeaderAndISR) kafkazk.LeaderAndISR {
+func (c *Controller) electOffline(k tpKey, pc *partCtx, st zkdata.LeaderAndISR) zkdata.LeaderAndISR {
 	next := st
 	next.LeaderEpoch++
 	next.ControllerEpoch = c.token.Epoch
@@ -790,9 +791,9 @@ func (c *Controller) electOffline(k tpKey, pc *partCtx, st kafkazk.LeaderAndISR)
 			}
 		}
 	}
-	next.Leader = kafkazk.NoLeader
+	next.Leader = zkdata.NoLeader
 	next.ISR = withoutLast(st.ISR, func(x int32) bool { return !c.s.alive(x) })
-	if st.Leader == kafkazk.NoLeader && slices.Equal(next.ISR, st.ISR) {
+	if st.Leader == zkdata.NoLeader && slices.Equal(next.ISR, st.ISR) {
 		return st // no change worth a write
 	}
 	return next
@@ -805,7 +806,7 @@ func (c *Controller) unclean(topic string) bool {
 	return c.cfg.UncleanLeaderElection
 }
 
-func keysOf(m map[tpKey]kafkazk.LeaderAndISR) []tpKey {
+func keysOf(m map[tpKey]zkdata.LeaderAndISR) []tpKey {
 	out := make([]tpKey, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -815,8 +816,8 @@ func keysOf(m map[tpKey]kafkazk.LeaderAndISR) []tpKey {
 }
 
 // createStates writes the first state of new partitions.
-func (c *Controller) createStates(ctx context.Context, states map[tpKey]kafkazk.LeaderAndISR) error {
-	in := map[kafkazk.TopicPartition]kafkazk.LeaderAndISR{}
+func (c *Controller) createStates(ctx context.Context, states map[tpKey]zkdata.LeaderAndISR) error {
+	in := map[zkdata.TopicPartition]zkdata.LeaderAndISR{}
 	for k, st := range states {
 		in[k.zk()] = st
 	}
@@ -832,7 +833,7 @@ func (c *Controller) createStates(ctx context.Context, states map[tpKey]kafkazk.
 			c.s.part(k).state = &st
 		case errors.Is(r.Err, kafkazk.ErrExists):
 			// Written by an earlier controller: read it.
-			got, err := c.zk.PartitionStates(ctx, []kafkazk.TopicPartition{tp})
+			got, err := c.zk.PartitionStates(ctx, []zkdata.TopicPartition{tp})
 			if err == nil {
 				if st, ok := got[tp]; ok {
 					c.s.part(k).state = &st
@@ -850,11 +851,11 @@ func (c *Controller) createStates(ctx context.Context, states map[tpKey]kafkazk.
 // writeStates writes changed partition states conditionally on their
 // partition epoch; a partition whose epoch moved is re-read and left for
 // the next event to decide again.
-func (c *Controller) writeStates(ctx context.Context, states map[tpKey]kafkazk.LeaderAndISR) error {
+func (c *Controller) writeStates(ctx context.Context, states map[tpKey]zkdata.LeaderAndISR) error {
 	if len(states) == 0 {
 		return nil
 	}
-	in := map[kafkazk.TopicPartition]kafkazk.LeaderAndISR{}
+	in := map[zkdata.TopicPartition]zkdata.LeaderAndISR{}
 	for k, st := range states {
 		st.ControllerEpoch = c.token.Epoch
 		in[k.zk()] = st
@@ -872,7 +873,7 @@ func (c *Controller) writeStates(ctx context.Context, states map[tpKey]kafkazk.L
 		}
 		c.log.Warn("partition state write failed; re-reading", "partition", tp, "err", r.Err)
 		delete(states, k)
-		if got, err := c.zk.PartitionStates(ctx, []kafkazk.TopicPartition{tp}); err == nil {
+		if got, err := c.zk.PartitionStates(ctx, []zkdata.TopicPartition{tp}); err == nil {
 			if st, ok := got[tp]; ok {
 				c.s.part(k).state = &st
 			}

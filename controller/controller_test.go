@@ -16,6 +16,7 @@ import (
 
 	"samsa/internal/zktest"
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 func TestMain(m *testing.M) { zktest.Main(m) }
@@ -61,7 +62,7 @@ func (c *cluster) start(id int32, opts ...func(*Config)) {
 	zk := c.client()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := zk.RegisterBroker(ctx, kafkazk.BrokerInfo{ID: id, Endpoints: []kafkazk.Endpoint{
+	if _, err := zk.RegisterBroker(ctx, zkdata.BrokerInfo{ID: id, Endpoints: []zkdata.Endpoint{
 		{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "127.0.0.1", Port: 1}}}); err != nil {
 		c.t.Fatal(err)
 	}
@@ -105,11 +106,11 @@ func (c *cluster) controller() int32 {
 	return -1
 }
 
-func (c *cluster) states(topic string, n int) map[int32]kafkazk.LeaderAndISR {
+func (c *cluster) states(topic string, n int) map[int32]zkdata.LeaderAndISR {
 	c.t.Helper()
-	var tps []kafkazk.TopicPartition
+	var tps []zkdata.TopicPartition
 	for p := range n {
-		tps = append(tps, kafkazk.TopicPartition{Topic: topic, Partition: int32(p)})
+		tps = append(tps, zkdata.TopicPartition{Topic: topic, Partition: int32(p)})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -117,7 +118,7 @@ func (c *cluster) states(topic string, n int) map[int32]kafkazk.LeaderAndISR {
 	if err != nil {
 		return nil
 	}
-	out := map[int32]kafkazk.LeaderAndISR{}
+	out := map[int32]zkdata.LeaderAndISR{}
 	for tp, st := range got {
 		out[tp.Partition] = st
 	}
@@ -126,9 +127,9 @@ func (c *cluster) states(topic string, n int) map[int32]kafkazk.LeaderAndISR {
 
 func (c *cluster) createTopic(name string, replicas ...[]int32) {
 	c.t.Helper()
-	a := kafkazk.TopicAssignment{Topic: name, Partitions: map[int32]kafkazk.PartitionAssignment{}}
+	a := zkdata.TopicAssignment{Topic: name, Partitions: map[int32]zkdata.PartitionAssignment{}}
 	for i, r := range replicas {
-		a.Partitions[int32(i)] = kafkazk.PartitionAssignment{Replicas: r}
+		a.Partitions[int32(i)] = zkdata.PartitionAssignment{Replicas: r}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -220,7 +221,7 @@ func TestOfflineAndUnclean(t *testing.T) {
 	c.kill(other)
 	c.eventually("the partition offline", func() bool {
 		st := c.states("single", 1)[0]
-		return st.Leader == kafkazk.NoLeader && slices.Equal(st.ISR, []int32{other})
+		return st.Leader == zkdata.NoLeader && slices.Equal(st.ISR, []int32{other})
 	})
 	c.start(other)
 	c.eventually("the partition back with its replica", func() bool {
@@ -237,7 +238,7 @@ func TestOfflineAndUnclean(t *testing.T) {
 	st := c.states("stale", 1)[0]
 	st.ISR = []int32{other}
 	tok, _ := c.admin.ReadControllerEpoch(ctx)
-	if _, err := c.admin.UpdatePartitionStates(ctx, tok, map[kafkazk.TopicPartition]kafkazk.LeaderAndISR{{Topic: "stale", Partition: 0}: st}); err != nil {
+	if _, err := c.admin.UpdatePartitionStates(ctx, tok, map[zkdata.TopicPartition]zkdata.LeaderAndISR{{Topic: "stale", Partition: 0}: st}); err != nil {
 		t.Fatal(err)
 	}
 	// The controller learns the written state when it next reads it: a
@@ -251,7 +252,7 @@ func TestOfflineAndUnclean(t *testing.T) {
 	c.kill(other)
 	c.eventually("the stale partition offline (clean elections only)", func() bool {
 		st := c.states("stale", 1)[0]
-		return st.Leader == kafkazk.NoLeader
+		return st.Leader == zkdata.NoLeader
 	})
 	if st := c.states("stale", 1)[0]; !slices.Equal(st.ISR, []int32{other}) {
 		t.Fatalf("offline partition's ISR %v, want the last in-sync replica [%d]", st.ISR, other)

@@ -16,12 +16,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 func (h *harness) topicZnodes(topic string) []string {
 	var out []string
-	for _, p := range []string{kafkazk.TopicPath(topic), kafkazk.TopicConfigPath(topic), kafkazk.DeleteTopicPath(topic)} {
+	for _, p := range []string{zkdata.TopicPath(topic), zkdata.TopicConfigPath(topic), zkdata.DeleteTopicPath(topic)} {
 		out = append(out, h.store.paths(p)...)
 	}
 	return out
@@ -110,10 +110,10 @@ func TestTopicDeletionDisabled(t *testing.T) {
 		h.topic("t", 1, []int32{1, 2})
 		h.store.markForDeletion("t")
 		synctest.Wait()
-		if h.store.exists(kafkazk.DeleteTopicPath("t")) {
+		if h.store.exists(zkdata.DeleteTopicPath("t")) {
 			t.Error("the deletion marker stays")
 		}
-		if !h.store.exists(kafkazk.TopicPath("t")) {
+		if !h.store.exists(zkdata.TopicPath("t")) {
 			t.Error("the topic was deleted")
 		}
 		wantRequests(t, "disabled deletion", byBroker(h.net.take(t, 1)), nil)
@@ -127,7 +127,7 @@ func TestDeletionMarkerOfUnknownTopic(t *testing.T) {
 		h.boot(1)
 		h.store.markForDeletion("ghost")
 		synctest.Wait()
-		if h.store.exists(kafkazk.DeleteTopicPath("ghost")) {
+		if h.store.exists(zkdata.DeleteTopicPath("ghost")) {
 			t.Error("the marker of an unknown topic stays")
 		}
 	})

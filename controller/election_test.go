@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // controllerChanges records what OnControllerChange tells each broker.
@@ -220,7 +221,7 @@ func TestBrokersDeadWhileNoControllerWatched(t *testing.T) {
 		}
 		h.wantState("t", 0, 2, 1, []int32{2}, 1)
 		h.wantState("t", 1, 2, 1, []int32{2}, 1)
-		h.wantState("t", 2, kafkazk.NoLeader, 1, []int32{3}, 1)
+		h.wantState("t", 2, zkdata.NoLeader, 1, []int32{3}, 1)
 	})
 }
 

@@ -11,7 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"samsa/metadata/kafkazk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // isrCluster: controller 4, brokers 1-3; t-0 replicas [1 2 3] led by 1 at
@@ -26,7 +27,7 @@ func isrCluster(t *testing.T) *harness {
 	return h
 }
 
-func (h *harness) mustState(topic string, p int32) (st kafkazk.LeaderAndISR) {
+func (h *harness) mustState(topic string, p int32) (st zkdata.LeaderAndISR) {
 	st, ok := h.store.state(topic, p)
 	if !ok {
 		h.t.Fatalf("%s-%d has no state", topic, p)

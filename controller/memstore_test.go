@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 type znode struct {
@@ -57,7 +58,7 @@ type memStore struct {
 
 func newMemStore() *memStore {
 	s := &memStore{nodes: map[string]*znode{}, changed: make(chan struct{}), failures: map[string][]error{}, lastEpoch: map[int32]int64{}}
-	for _, p := range []string{kafkazk.BrokerIDsPath, kafkazk.TopicsPath, kafkazk.DeleteTopicsPath, kafkazk.ConfigPath + "/" + kafkazk.ConfigTopics} {
+	for _, p := range []string{zkdata.BrokerIDsPath, zkdata.TopicsPath, zkdata.DeleteTopicsPath, zkdata.ConfigPath + "/" + zkdata.ConfigTopics} {
 		s.createLocked(p, nil, 0)
 	}
 	return s
@@ -145,7 +146,7 @@ func (s *memStore) failure(method string) error {
 
 // fenceLocked is kafkazk's controller-epoch check of a write.
 func (s *memStore) fenceLocked(token kafkazk.ControllerEpoch) error {
-	ep := s.nodes[kafkazk.ControllerEpochPath]
+	ep := s.nodes[zkdata.ControllerEpochPath]
 	if token.Epoch <= 0 || token.ZkVersion < 0 || ep == nil || ep.version != token.ZkVersion {
 		s.fenced++
 		return fmt.Errorf("%w: token %+v", kafkazk.ErrControllerMoved, token)
@@ -164,23 +165,23 @@ func validTopic(t string) error {
 	return nil
 }
 
-func cloneState(st kafkazk.LeaderAndISR) kafkazk.LeaderAndISR {
+func cloneState(st zkdata.LeaderAndISR) zkdata.LeaderAndISR {
 	st.ISR = slices.Clone(st.ISR)
 	return st
 }
 
-func cloneAssignment(a kafkazk.TopicAssignment) kafkazk.TopicAssignment {
-	parts := map[int32]kafkazk.PartitionAssignment{}
+func cloneAssignment(a zkdata.TopicAssignment) zkdata.TopicAssignment {
+	parts := map[int32]zkdata.PartitionAssignment{}
 	for p, pa := range a.Partitions {
-		parts[p] = kafkazk.PartitionAssignment{Replicas: slices.Clone(pa.Replicas),
+		parts[p] = zkdata.PartitionAssignment{Replicas: slices.Clone(pa.Replicas),
 			AddingReplicas: slices.Clone(pa.AddingReplicas), RemovingReplicas: slices.Clone(pa.RemovingReplicas)}
 	}
 	a.Partitions = parts
 	return a
 }
 
-func cloneReassignment(r map[kafkazk.TopicPartition][]int32) map[kafkazk.TopicPartition][]int32 {
-	out := map[kafkazk.TopicPartition][]int32{}
+func cloneReassignment(r map[zkdata.TopicPartition][]int32) map[zkdata.TopicPartition][]int32 {
+	out := map[zkdata.TopicPartition][]int32{}
 	for tp, rs := range r {
 		out[tp] = slices.Clone(rs)
 	}
@@ -215,8 +216,8 @@ func (s *memStore) session() *memSession {
 func (s *memStore) register(ss *memSession, id int32) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	path := kafkazk.BrokerPath(id)
-	info := kafkazk.BrokerInfo{ID: id, JMXPort: -1, Endpoints: []kafkazk.Endpoint{
+	path := zkdata.BrokerPath(id)
+	info := zkdata.BrokerInfo{ID: id, JMXPort: -1, Endpoints: []zkdata.Endpoint{
 		{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "b" + strconv.Itoa(int(id)), Port: 9092}}}
 	if n := s.nodes[path]; n != nil {
 		panic(fmt.Sprintf("broker %d is registered already", id)) // a mistake of the test
@@ -230,7 +231,7 @@ func (s *memStore) register(ss *memSession, id int32) int64 {
 func (s *memStore) corruptRegistration(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.createLocked(kafkazk.BrokerIDsPath+"/"+name, corruptData{}, 0)
+	s.createLocked(zkdata.BrokerIDsPath+"/"+name, corruptData{}, 0)
 }
 
 // latestEpoch is the epoch of broker id's latest registration, even if
@@ -244,7 +245,7 @@ func (s *memStore) latestEpoch(id int32) int64 {
 func (s *memStore) brokerEpoch(id int32) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n := s.nodes[kafkazk.BrokerPath(id)]; n != nil {
+	if n := s.nodes[zkdata.BrokerPath(id)]; n != nil {
 		return n.czxid
 	}
 	return -1
@@ -258,15 +259,15 @@ func (s *memStore) createTopic(name string, config map[string]string, replicas .
 }
 
 func (s *memStore) createTopicLocked(name string, config map[string]string, replicas ...[]int32) {
-	a := kafkazk.TopicAssignment{Topic: name, TopicID: kafkazk.RandomUuid(), Partitions: map[int32]kafkazk.PartitionAssignment{}}
+	a := zkdata.TopicAssignment{Topic: name, TopicID: zkdata.RandomUuid(), Partitions: map[int32]zkdata.PartitionAssignment{}}
 	for p, r := range replicas {
-		a.Partitions[int32(p)] = kafkazk.PartitionAssignment{Replicas: r}
+		a.Partitions[int32(p)] = zkdata.PartitionAssignment{Replicas: r}
 	}
 	if config == nil {
 		config = map[string]string{}
 	}
-	s.createLocked(kafkazk.TopicConfigPath(name), maps.Clone(config), 0)
-	if err := s.createLocked(kafkazk.TopicPath(name), a, 0); err != nil {
+	s.createLocked(zkdata.TopicConfigPath(name), maps.Clone(config), 0)
+	if err := s.createLocked(zkdata.TopicPath(name), a, 0); err != nil {
 		panic(err)
 	}
 }
@@ -275,25 +276,25 @@ func (s *memStore) createTopicLocked(name string, config map[string]string, repl
 func (s *memStore) addPartitions(topic string, replicas ...[]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.nodes[kafkazk.TopicPath(topic)]
-	a := cloneAssignment(n.val.(kafkazk.TopicAssignment))
+	n := s.nodes[zkdata.TopicPath(topic)]
+	a := cloneAssignment(n.val.(zkdata.TopicAssignment))
 	for _, r := range replicas {
-		a.Partitions[int32(len(a.Partitions))] = kafkazk.PartitionAssignment{Replicas: r}
+		a.Partitions[int32(len(a.Partitions))] = zkdata.PartitionAssignment{Replicas: r}
 	}
-	s.setLocked(kafkazk.TopicPath(topic), a, -1)
+	s.setLocked(zkdata.TopicPath(topic), a, -1)
 }
 
 func (s *memStore) markForDeletion(topic string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.createLocked(kafkazk.DeleteTopicPath(topic), nil, 0)
+	s.createLocked(zkdata.DeleteTopicPath(topic), nil, 0)
 }
 
 // createReassignment is kafka-reassign-partitions through ZooKeeper.
-func (s *memStore) createReassignment(r map[kafkazk.TopicPartition][]int32) {
+func (s *memStore) createReassignment(r map[zkdata.TopicPartition][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.createLocked(kafkazk.ReassignPartitionsPath, cloneReassignment(r), 0); err != nil {
+	if err := s.createLocked(zkdata.ReassignPartitionsPath, cloneReassignment(r), 0); err != nil {
 		panic(err)
 	}
 }
@@ -301,10 +302,10 @@ func (s *memStore) createReassignment(r map[kafkazk.TopicPartition][]int32) {
 // writeState writes a partition state as another controller would have
 // (no fencing), creating it if need be; the state's PartitionEpoch is
 // ignored.
-func (s *memStore) writeState(topic string, p int32, st kafkazk.LeaderAndISR) {
+func (s *memStore) writeState(topic string, p int32, st zkdata.LeaderAndISR) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	path := kafkazk.PartitionStatePath(kafkazk.TopicPartition{Topic: topic, Partition: p})
+	path := zkdata.PartitionStatePath(zkdata.TopicPartition{Topic: topic, Partition: p})
 	if s.nodes[path] == nil {
 		s.createLocked(path, cloneState(st), 0)
 		return
@@ -313,30 +314,30 @@ func (s *memStore) writeState(topic string, p int32, st kafkazk.LeaderAndISR) {
 }
 
 // state reads a partition state; ok false if it has none.
-func (s *memStore) state(topic string, p int32) (kafkazk.LeaderAndISR, bool) {
+func (s *memStore) state(topic string, p int32) (zkdata.LeaderAndISR, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stateLocked(kafkazk.TopicPartition{Topic: topic, Partition: p})
+	return s.stateLocked(zkdata.TopicPartition{Topic: topic, Partition: p})
 }
 
-func (s *memStore) stateLocked(tp kafkazk.TopicPartition) (kafkazk.LeaderAndISR, bool) {
-	n := s.nodes[kafkazk.PartitionStatePath(tp)]
+func (s *memStore) stateLocked(tp zkdata.TopicPartition) (zkdata.LeaderAndISR, bool) {
+	n := s.nodes[zkdata.PartitionStatePath(tp)]
 	if n == nil {
-		return kafkazk.LeaderAndISR{}, false
+		return zkdata.LeaderAndISR{}, false
 	}
-	st := cloneState(n.val.(kafkazk.LeaderAndISR))
+	st := cloneState(n.val.(zkdata.LeaderAndISR))
 	st.PartitionEpoch = n.version
 	return st, true
 }
 
-func (s *memStore) assignment(topic string) (kafkazk.TopicAssignment, bool) {
+func (s *memStore) assignment(topic string) (zkdata.TopicAssignment, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.nodes[kafkazk.TopicPath(topic)]
+	n := s.nodes[zkdata.TopicPath(topic)]
 	if n == nil {
-		return kafkazk.TopicAssignment{}, false
+		return zkdata.TopicAssignment{}, false
 	}
-	return cloneAssignment(n.val.(kafkazk.TopicAssignment)), true
+	return cloneAssignment(n.val.(zkdata.TopicAssignment)), true
 }
 
 func (s *memStore) exists(path string) bool {
@@ -363,7 +364,7 @@ func (s *memStore) paths(prefix string) []string {
 func (s *memStore) controllerEpoch() (int32, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.nodes[kafkazk.ControllerEpochPath]
+	n := s.nodes[zkdata.ControllerEpochPath]
 	if n == nil {
 		return 0, -1
 	}
@@ -374,8 +375,8 @@ func (s *memStore) controllerEpoch() (int32, int32) {
 func (s *memStore) controllerID() int32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n := s.nodes[kafkazk.ControllerPath]; n != nil {
-		return n.val.(kafkazk.ControllerInfo).BrokerID
+	if n := s.nodes[zkdata.ControllerPath]; n != nil {
+		return n.val.(zkdata.ControllerInfo).BrokerID
 	}
 	return -1
 }
@@ -526,18 +527,18 @@ func (ss *memSession) WatchData(path string, fn func([]byte, *kafkazk.Stat)) *ka
 
 // ---- Store: reads ----
 
-func (ss *memSession) Controller(context.Context) (kafkazk.ControllerInfo, error) {
+func (ss *memSession) Controller(context.Context) (zkdata.ControllerInfo, error) {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure("Controller"); err != nil {
-		return kafkazk.ControllerInfo{}, err
+		return zkdata.ControllerInfo{}, err
 	}
-	n := s.nodes[kafkazk.ControllerPath]
+	n := s.nodes[zkdata.ControllerPath]
 	if n == nil {
-		return kafkazk.ControllerInfo{}, fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, kafkazk.ControllerPath)
+		return zkdata.ControllerInfo{}, fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, zkdata.ControllerPath)
 	}
-	return n.val.(kafkazk.ControllerInfo), nil
+	return n.val.(zkdata.ControllerInfo), nil
 }
 
 func (ss *memSession) Brokers(context.Context) ([]kafkazk.RegisteredBroker, error) {
@@ -549,10 +550,10 @@ func (ss *memSession) Brokers(context.Context) ([]kafkazk.RegisteredBroker, erro
 	}
 	var out []kafkazk.RegisteredBroker
 	var bad []error
-	for _, k := range s.childrenLocked(kafkazk.BrokerIDsPath) {
-		path := kafkazk.BrokerIDsPath + "/" + k
+	for _, k := range s.childrenLocked(zkdata.BrokerIDsPath) {
+		path := zkdata.BrokerIDsPath + "/" + k
 		n := s.nodes[path]
-		info, ok := n.val.(kafkazk.BrokerInfo)
+		info, ok := n.val.(zkdata.BrokerInfo)
 		if !ok {
 			bad = append(bad, &kafkazk.CorruptError{Path: path, Err: errors.New("not a registration")})
 			continue
@@ -571,24 +572,24 @@ func (ss *memSession) Topics(context.Context) ([]string, error) {
 	if err := s.failure("Topics"); err != nil {
 		return nil, err
 	}
-	return s.childrenLocked(kafkazk.TopicsPath), nil
+	return s.childrenLocked(zkdata.TopicsPath), nil
 }
 
-func (ss *memSession) TopicAssignment(_ context.Context, topic string) (kafkazk.TopicAssignment, error) {
+func (ss *memSession) TopicAssignment(_ context.Context, topic string) (zkdata.TopicAssignment, error) {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure("TopicAssignment"); err != nil {
-		return kafkazk.TopicAssignment{}, err
+		return zkdata.TopicAssignment{}, err
 	}
 	if err := validTopic(topic); err != nil {
-		return kafkazk.TopicAssignment{}, err
+		return zkdata.TopicAssignment{}, err
 	}
-	n := s.nodes[kafkazk.TopicPath(topic)]
+	n := s.nodes[zkdata.TopicPath(topic)]
 	if n == nil {
-		return kafkazk.TopicAssignment{}, fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, kafkazk.TopicPath(topic))
+		return zkdata.TopicAssignment{}, fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, zkdata.TopicPath(topic))
 	}
-	return cloneAssignment(n.val.(kafkazk.TopicAssignment)), nil
+	return cloneAssignment(n.val.(zkdata.TopicAssignment)), nil
 }
 
 func (ss *memSession) TopicConfig(_ context.Context, topic string) (map[string]string, error) {
@@ -601,20 +602,20 @@ func (ss *memSession) TopicConfig(_ context.Context, topic string) (map[string]s
 	if err := validTopic(topic); err != nil {
 		return nil, err
 	}
-	if n := s.nodes[kafkazk.TopicConfigPath(topic)]; n != nil {
+	if n := s.nodes[zkdata.TopicConfigPath(topic)]; n != nil {
 		return maps.Clone(n.val.(map[string]string)), nil
 	}
 	return map[string]string{}, nil
 }
 
-func (ss *memSession) PartitionStates(_ context.Context, tps []kafkazk.TopicPartition) (map[kafkazk.TopicPartition]kafkazk.LeaderAndISR, error) {
+func (ss *memSession) PartitionStates(_ context.Context, tps []zkdata.TopicPartition) (map[zkdata.TopicPartition]zkdata.LeaderAndISR, error) {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure("PartitionStates"); err != nil {
 		return nil, err
 	}
-	out := map[kafkazk.TopicPartition]kafkazk.LeaderAndISR{}
+	out := map[zkdata.TopicPartition]zkdata.LeaderAndISR{}
 	for _, tp := range tps {
 		if st, ok := s.stateLocked(tp); ok {
 			out[tp] = st
@@ -630,21 +631,21 @@ func (ss *memSession) TopicsMarkedForDeletion(context.Context) ([]string, error)
 	if err := s.failure("TopicsMarkedForDeletion"); err != nil {
 		return nil, err
 	}
-	return s.childrenLocked(kafkazk.DeleteTopicsPath), nil
+	return s.childrenLocked(zkdata.DeleteTopicsPath), nil
 }
 
-func (ss *memSession) PartitionReassignment(context.Context) (map[kafkazk.TopicPartition][]int32, error) {
+func (ss *memSession) PartitionReassignment(context.Context) (map[zkdata.TopicPartition][]int32, error) {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure("PartitionReassignment"); err != nil {
 		return nil, err
 	}
-	n := s.nodes[kafkazk.ReassignPartitionsPath]
+	n := s.nodes[zkdata.ReassignPartitionsPath]
 	if n == nil {
-		return map[kafkazk.TopicPartition][]int32{}, nil
+		return map[zkdata.TopicPartition][]int32{}, nil
 	}
-	return cloneReassignment(n.val.(map[kafkazk.TopicPartition][]int32)), nil
+	return cloneReassignment(n.val.(map[zkdata.TopicPartition][]int32)), nil
 }
 
 // ---- Store: the election ----
@@ -659,13 +660,13 @@ func (ss *memSession) ElectController(_ context.Context, brokerID int32) (kafkaz
 	if err := s.failure("ElectController"); err != nil {
 		return kafkazk.Election{}, err
 	}
-	ep := s.nodes[kafkazk.ControllerEpochPath]
+	ep := s.nodes[zkdata.ControllerEpochPath]
 	if ep == nil {
-		s.createLocked(kafkazk.ControllerEpochPath, int32(kafkazk.InitialControllerEpoch), 0)
-		ep = s.nodes[kafkazk.ControllerEpochPath]
+		s.createLocked(zkdata.ControllerEpochPath, int32(kafkazk.InitialControllerEpoch), 0)
+		ep = s.nodes[zkdata.ControllerEpochPath]
 	}
-	if n := s.nodes[kafkazk.ControllerPath]; n != nil {
-		info := n.val.(kafkazk.ControllerInfo)
+	if n := s.nodes[zkdata.ControllerPath]; n != nil {
+		info := n.val.(zkdata.ControllerInfo)
 		if n.owner == ss.id {
 			if ep.mzxid != n.czxid {
 				return kafkazk.Election{ControllerID: info.BrokerID}, fmt.Errorf("%w: /controller_epoch moved past our election", kafkazk.ErrControllerMoved)
@@ -675,7 +676,7 @@ func (ss *memSession) ElectController(_ context.Context, brokerID int32) (kafkaz
 		return kafkazk.Election{ControllerID: info.BrokerID}, nil
 	}
 	z := s.tick()
-	s.nodes[kafkazk.ControllerPath] = &znode{val: kafkazk.ControllerInfo{BrokerID: brokerID, Timestamp: time.Now().UnixMilli(), KRaftControllerEpoch: -1},
+	s.nodes[zkdata.ControllerPath] = &znode{val: zkdata.ControllerInfo{BrokerID: brokerID, Timestamp: time.Now().UnixMilli(), KRaftControllerEpoch: -1},
 		czxid: z, mzxid: z, owner: ss.id}
 	ep.val, ep.mzxid = ep.val.(int32)+1, z
 	ep.version++
@@ -693,15 +694,15 @@ func (ss *memSession) Resign(_ context.Context, token kafkazk.ControllerEpoch) e
 	if err := s.fenceLocked(token); err != nil {
 		return err
 	}
-	if s.nodes[kafkazk.ControllerPath] != nil {
-		s.deleteTreeLocked(kafkazk.ControllerPath)
+	if s.nodes[zkdata.ControllerPath] != nil {
+		s.deleteTreeLocked(zkdata.ControllerPath)
 	}
 	return nil
 }
 
 // ---- Store: fenced writes ----
 
-func (ss *memSession) SetTopicAssignment(_ context.Context, token kafkazk.ControllerEpoch, a kafkazk.TopicAssignment) error {
+func (ss *memSession) SetTopicAssignment(_ context.Context, token kafkazk.ControllerEpoch, a zkdata.TopicAssignment) error {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -711,11 +712,11 @@ func (ss *memSession) SetTopicAssignment(_ context.Context, token kafkazk.Contro
 	if err := s.fenceLocked(token); err != nil {
 		return err
 	}
-	_, err := s.setLocked(kafkazk.TopicPath(a.Topic), cloneAssignment(a), -1)
+	_, err := s.setLocked(zkdata.TopicPath(a.Topic), cloneAssignment(a), -1)
 	return err
 }
 
-func (ss *memSession) CreatePartitionStates(_ context.Context, token kafkazk.ControllerEpoch, states map[kafkazk.TopicPartition]kafkazk.LeaderAndISR) (map[kafkazk.TopicPartition]kafkazk.PartitionResult, error) {
+func (ss *memSession) CreatePartitionStates(_ context.Context, token kafkazk.ControllerEpoch, states map[zkdata.TopicPartition]zkdata.LeaderAndISR) (map[zkdata.TopicPartition]kafkazk.PartitionResult, error) {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -725,19 +726,19 @@ func (ss *memSession) CreatePartitionStates(_ context.Context, token kafkazk.Con
 	if err := s.fenceLocked(token); err != nil {
 		return nil, err
 	}
-	out := map[kafkazk.TopicPartition]kafkazk.PartitionResult{}
+	out := map[zkdata.TopicPartition]kafkazk.PartitionResult{}
 	for tp, st := range states {
 		st = cloneState(st)
 		st.ControllerEpoch, st.PartitionEpoch = token.Epoch, 0
-		path := kafkazk.PartitionStatePath(tp)
+		path := zkdata.PartitionStatePath(tp)
 		var err error
 		switch {
-		case s.nodes[kafkazk.TopicPath(tp.Topic)] == nil:
-			err = fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, kafkazk.TopicPath(tp.Topic))
+		case s.nodes[zkdata.TopicPath(tp.Topic)] == nil:
+			err = fmt.Errorf("%w (znode %s)", kafkazk.ErrNotFound, zkdata.TopicPath(tp.Topic))
 		case s.nodes[path] != nil:
 			err = fmt.Errorf("%w (znode %s)", kafkazk.ErrExists, path)
 		default:
-			for _, p := range []string{kafkazk.PartitionsPath(tp.Topic), kafkazk.PartitionPath(tp)} {
+			for _, p := range []string{zkdata.PartitionsPath(tp.Topic), zkdata.PartitionPath(tp)} {
 				if s.nodes[p] == nil {
 					s.createLocked(p, nil, 0)
 				}
@@ -751,7 +752,7 @@ func (ss *memSession) CreatePartitionStates(_ context.Context, token kafkazk.Con
 	return out, nil
 }
 
-func (ss *memSession) UpdatePartitionStates(_ context.Context, token kafkazk.ControllerEpoch, states map[kafkazk.TopicPartition]kafkazk.LeaderAndISR) (map[kafkazk.TopicPartition]kafkazk.PartitionResult, error) {
+func (ss *memSession) UpdatePartitionStates(_ context.Context, token kafkazk.ControllerEpoch, states map[zkdata.TopicPartition]zkdata.LeaderAndISR) (map[zkdata.TopicPartition]kafkazk.PartitionResult, error) {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -761,13 +762,13 @@ func (ss *memSession) UpdatePartitionStates(_ context.Context, token kafkazk.Con
 	if err := s.fenceLocked(token); err != nil {
 		return nil, err
 	}
-	out := map[kafkazk.TopicPartition]kafkazk.PartitionResult{}
+	out := map[zkdata.TopicPartition]kafkazk.PartitionResult{}
 	for tp, st := range states {
 		st = cloneState(st)
 		st.ControllerEpoch = token.Epoch
 		stored := cloneState(st)
 		stored.PartitionEpoch = 0
-		n, err := s.setLocked(kafkazk.PartitionStatePath(tp), stored, st.PartitionEpoch)
+		n, err := s.setLocked(zkdata.PartitionStatePath(tp), stored, st.PartitionEpoch)
 		if err == nil {
 			st.PartitionEpoch = n.version
 		}
@@ -792,7 +793,7 @@ func (ss *memSession) RemoveDeletionMarkers(_ context.Context, token kafkazk.Con
 		return err
 	}
 	for _, t := range topics {
-		s.deleteTreeLocked(kafkazk.DeleteTopicPath(t))
+		s.deleteTreeLocked(zkdata.DeleteTopicPath(t))
 	}
 	return nil
 }
@@ -810,16 +811,16 @@ func (ss *memSession) DeleteTopic(_ context.Context, token kafkazk.ControllerEpo
 	if err := s.fenceLocked(token); err != nil {
 		return err
 	}
-	s.deleteTreeLocked(kafkazk.TopicPath(topic))
-	s.deleteTreeLocked(kafkazk.TopicConfigPath(topic))
-	s.deleteTreeLocked(kafkazk.DeleteTopicPath(topic))
+	s.deleteTreeLocked(zkdata.TopicPath(topic))
+	s.deleteTreeLocked(zkdata.TopicConfigPath(topic))
+	s.deleteTreeLocked(zkdata.DeleteTopicPath(topic))
 	if s.afterDeleteTopic != nil {
 		s.afterDeleteTopic(topic)
 	}
 	return nil
 }
 
-func (ss *memSession) SetPartitionReassignment(_ context.Context, token kafkazk.ControllerEpoch, r map[kafkazk.TopicPartition][]int32) error {
+func (ss *memSession) SetPartitionReassignment(_ context.Context, token kafkazk.ControllerEpoch, r map[zkdata.TopicPartition][]int32) error {
 	s := ss.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -829,10 +830,10 @@ func (ss *memSession) SetPartitionReassignment(_ context.Context, token kafkazk.
 	if err := s.fenceLocked(token); err != nil {
 		return err
 	}
-	if s.nodes[kafkazk.ReassignPartitionsPath] == nil {
-		return s.createLocked(kafkazk.ReassignPartitionsPath, cloneReassignment(r), 0)
+	if s.nodes[zkdata.ReassignPartitionsPath] == nil {
+		return s.createLocked(zkdata.ReassignPartitionsPath, cloneReassignment(r), 0)
 	}
-	_, err := s.setLocked(kafkazk.ReassignPartitionsPath, cloneReassignment(r), -1)
+	_, err := s.setLocked(zkdata.ReassignPartitionsPath, cloneReassignment(r), -1)
 	return err
 }
 
@@ -846,6 +847,6 @@ func (ss *memSession) DeletePartitionReassignment(_ context.Context, token kafka
 	if err := s.fenceLocked(token); err != nil {
 		return err
 	}
-	s.deleteTreeLocked(kafkazk.ReassignPartitionsPath)
+	s.deleteTreeLocked(zkdata.ReassignPartitionsPath)
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/internal/apierr"
-	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // onDeletions starts deleting topics marked in /admin/delete_topics: their
@@ -134,7 +134,7 @@ func (c *Controller) ControlledShutdown(ctx context.Context, broker int32, broke
 		}
 		c.log.Info("controlled shutdown", "broker", broker)
 		c.s.shuttingDown[broker] = true
-		updates := map[tpKey]kafkazk.LeaderAndISR{}
+		updates := map[tpKey]zkdata.LeaderAndISR{}
 		var changed []tpKey
 		for _, k := range c.s.allPartitions() {
 			pc := c.s.part(k)
@@ -230,7 +230,7 @@ func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, parts 
 				}
 			}
 		}
-		updates := map[tpKey]kafkazk.LeaderAndISR{}
+		updates := map[tpKey]zkdata.LeaderAndISR{}
 		for _, k := range keys {
 			pc := c.s.part(k)
 			if pc == nil || c.s.deleting[k.topic] {
@@ -314,7 +314,7 @@ func (c *Controller) rebalance() error {
 		}
 		byPref[pc.replicas[0]] = append(byPref[pc.replicas[0]], k)
 	}
-	updates := map[tpKey]kafkazk.LeaderAndISR{}
+	updates := map[tpKey]zkdata.LeaderAndISR{}
 	for b, keys := range byPref {
 		var off []tpKey
 		for _, k := range keys {
@@ -375,7 +375,7 @@ func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitio
 			resp.ErrorCode = kerr.StaleBrokerEpoch.Code
 			return
 		}
-		updates := map[tpKey]kafkazk.LeaderAndISR{}
+		updates := map[tpKey]zkdata.LeaderAndISR{}
 		type slot struct{ t, p int }
 		at := map[tpKey]slot{}
 		for _, rt := range req.Topics {

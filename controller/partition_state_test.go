@@ -12,7 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 func unclean(on bool) func(*Config) {
@@ -29,7 +29,7 @@ func (h *harness) seed(topic string, config map[string]string, parts ...seedPart
 	h.store.createTopic(topic, config, replicas...)
 	for i, p := range parts {
 		if p.leaderEpoch >= 0 {
-			h.store.writeState(topic, int32(i), kafkazk.LeaderAndISR{Leader: p.leader, LeaderEpoch: p.leaderEpoch, ISR: p.isr, ControllerEpoch: 1})
+			h.store.writeState(topic, int32(i), zkdata.LeaderAndISR{Leader: p.leader, LeaderEpoch: p.leaderEpoch, ISR: p.isr, ControllerEpoch: 1})
 		}
 	}
 }
@@ -108,7 +108,7 @@ func TestNoLiveInSyncReplicaGoesOffline(t *testing.T) {
 		h.boot(4, 1, 2)
 		h.kill(1)
 		synctest.Wait()
-		h.wantState("t", 0, kafkazk.NoLeader, 1, []int32{1}, 1)
+		h.wantState("t", 0, zkdata.NoLeader, 1, []int32{1}, 1)
 		got := byBroker(h.net.take(t, 4))
 		um := "UpdateMetadata ce=1 live[2,4] t-0:L-1/e1/[1]/v1 r[1,2] off[1]"
 		wantRequests(t, "offline", got, map[int32][]string{
@@ -119,7 +119,7 @@ func TestNoLiveInSyncReplicaGoesOffline(t *testing.T) {
 		// An out-of-sync replica that restarts does not lead.
 		h.bounce(2)
 		synctest.Wait()
-		h.wantState("t", 0, kafkazk.NoLeader, 1, []int32{1}, 1)
+		h.wantState("t", 0, zkdata.NoLeader, 1, []int32{1}, 1)
 		h.net.take(t, 4)
 
 		// The last in-sync replica does.
@@ -143,9 +143,9 @@ func TestUncleanElection(t *testing.T) {
 		topic      string // "" unset
 		wantLeader int32
 	}{
-		{false, "", kafkazk.NoLeader},
+		{false, "", zkdata.NoLeader},
 		{true, "", 2},
-		{true, "false", kafkazk.NoLeader},
+		{true, "false", zkdata.NoLeader},
 		{false, "true", 2},
 	} {
 		t.Run("broker="+strconv.FormatBool(tc.broker)+",topic="+tc.topic, func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestDeadFollowerLeavesISRs(t *testing.T) {
 		synctest.Wait()
 		h.wantState("t", 0, 1, 1, []int32{1, 2}, 1)
 		h.wantState("t", 1, 2, 1, []int32{2}, 1)
-		h.wantState("t", 2, kafkazk.NoLeader, 1, []int32{3}, 1)
+		h.wantState("t", 2, zkdata.NoLeader, 1, []int32{3}, 1)
 		wantRequests(t, "follower death", only("LeaderAndIsr", byBroker(h.net.take(t, 4))), map[int32][]string{
 			1: {"LeaderAndIsr ce=1 t-0:L1/e1/[1,2]/v1 r[1,2,3] leaders[1]"},
 			2: {"LeaderAndIsr ce=1 t-0:L1/e1/[1,2]/v1 r[1,2,3] t-1:L2/e1/[2]/v1 r[2,3] leaders[1,2]"},
@@ -190,8 +190,8 @@ func TestDeadFollowerLeavesISRs(t *testing.T) {
 		h.kill(2)
 		synctest.Wait()
 		h.wantState("t", 0, 1, 2, []int32{1}, 2)
-		h.wantState("t", 1, kafkazk.NoLeader, 2, []int32{2}, 2)
-		h.wantState("t", 2, kafkazk.NoLeader, 1, []int32{3}, 1)
+		h.wantState("t", 1, zkdata.NoLeader, 2, []int32{2}, 2)
+		h.wantState("t", 2, zkdata.NoLeader, 1, []int32{3}, 1)
 	})
 }
 
@@ -220,7 +220,7 @@ func TestStateWrittenBehindTheControllersBack(t *testing.T) {
 		h := newHarness(t)
 		h.boot(4, 1, 2, 3)
 		h.topic("t", 4, []int32{1, 2, 3})
-		h.store.writeState("t", 0, kafkazk.LeaderAndISR{Leader: 1, LeaderEpoch: 7, ISR: []int32{1, 2}, ControllerEpoch: 1})
+		h.store.writeState("t", 0, zkdata.LeaderAndISR{Leader: 1, LeaderEpoch: 7, ISR: []int32{1, 2}, ControllerEpoch: 1})
 		h.kill(3) // the controller writes ISR [1 2] on version 0: refused
 		synctest.Wait()
 		h.wantState("t", 0, 1, 7, []int32{1, 2}, 1)

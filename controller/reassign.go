@@ -31,6 +31,7 @@ import (
 
 	"samsa/internal/apierr"
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 type evReassignZnode struct{}
@@ -72,9 +73,9 @@ func (c *Controller) setAssignment(ctx context.Context, k tpKey, replicas, addin
 // writeAssignment writes a topic's assignment as the controller holds it.
 func (c *Controller) writeAssignment(ctx context.Context, topic string) error {
 	tc := c.s.topics[topic]
-	a := kafkazk.TopicAssignment{Topic: topic, TopicID: tc.id, Partitions: map[int32]kafkazk.PartitionAssignment{}}
+	a := zkdata.TopicAssignment{Topic: topic, TopicID: tc.id, Partitions: map[int32]zkdata.PartitionAssignment{}}
 	for p, pc := range tc.parts {
-		pa := kafkazk.PartitionAssignment{Replicas: pc.replicas}
+		pa := zkdata.PartitionAssignment{Replicas: pc.replicas}
 		if len(pc.adding) > 0 {
 			pa.AddingReplicas = pc.adding
 		}
@@ -119,7 +120,7 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 			return apierr.Errorf(kerr.InvalidReplicaAssignment, "%s-%d: its only in-sync replicas %v would leave", k.topic, k.part, pc.state.ISR)
 		}
 		if contains(unneeded, next.Leader) {
-			next.Leader = kafkazk.NoLeader
+			next.Leader = zkdata.NoLeader
 			for _, r := range replicas {
 				if c.s.alive(r) && !c.s.shuttingDown[r] && contains(next.ISR, r) {
 					next.Leader = r
@@ -136,7 +137,7 @@ func (c *Controller) reassign(ctx context.Context, k tpKey, target []int32) erro
 	}
 	c.log.Info("reassigning partition", "topic", k.topic, "partition", k.part, "from", ors, "to", target, "stopped", unneeded)
 	// New replicas learn the partition, the leader learns its followers.
-	if err := c.writeStates(ctx, map[tpKey]kafkazk.LeaderAndISR{k: next}); err != nil {
+	if err := c.writeStates(ctx, map[tpKey]zkdata.LeaderAndISR{k: next}); err != nil {
 		return err
 	}
 	c.sendLeaderAndIsr([]tpKey{k}, c.s.liveIDs(), false)
@@ -196,7 +197,7 @@ func (c *Controller) checkReassignment(ctx context.Context, k tpKey) error {
 	}
 	next.ISR = slices.DeleteFunc(slices.Clone(st.ISR), func(r int32) bool { return !contains(target, r) })
 	next.LeaderEpoch++
-	if err := c.writeStates(ctx, map[tpKey]kafkazk.LeaderAndISR{k: next}); err != nil {
+	if err := c.writeStates(ctx, map[tpKey]zkdata.LeaderAndISR{k: next}); err != nil {
 		return err
 	}
 	if pc.state.LeaderEpoch != next.LeaderEpoch {

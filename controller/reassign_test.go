@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // reassignCluster: controller 5, brokers 1-4, topic t with t-0 on [1 2 3]
@@ -201,7 +201,7 @@ func TestReassignmentFromZnode(t *testing.T) {
 		h := reassignCluster(t)
 		h.kill(5)
 		synctest.Wait()
-		h.store.createReassignment(map[kafkazk.TopicPartition][]int32{
+		h.store.createReassignment(map[zkdata.TopicPartition][]int32{
 			{Topic: "t", Partition: 0}: {2, 3, 4},
 			{Topic: "t", Partition: 1}: {3, 1},
 		})
@@ -212,7 +212,7 @@ func TestReassignmentFromZnode(t *testing.T) {
 		}
 		h.wantAssignment("t", 1, []int32{3, 1}, nil, nil)
 		h.wantAssignment("t", 0, []int32{2, 3, 4, 1}, []int32{4}, []int32{1})
-		if got, _ := ctl.zk.PartitionReassignment(context.Background()); len(got) != 1 || got[kafkazk.TopicPartition{Topic: "t", Partition: 0}] == nil {
+		if got, _ := ctl.zk.PartitionReassignment(context.Background()); len(got) != 1 || got[zkdata.TopicPartition{Topic: "t", Partition: 0}] == nil {
 			t.Errorf("/admin/reassign_partitions holds %v, want t-0 alone", got)
 		}
 		resp, err := ctl.AlterPartition(context.Background(), alterReq(1, h.store.brokerEpoch(1), "t", 0, 1, 1, 1, 2, 3, 4))
@@ -220,7 +220,7 @@ func TestReassignmentFromZnode(t *testing.T) {
 			t.Fatalf("AlterPartition: %v", kerr.ErrorForCode(code))
 		}
 		h.wantAssignment("t", 0, []int32{2, 3, 4}, nil, nil)
-		if h.store.exists(kafkazk.ReassignPartitionsPath) {
+		if h.store.exists(zkdata.ReassignPartitionsPath) {
 			t.Error("/admin/reassign_partitions is still there")
 		}
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 func remainingOf(rs []kmsg.ControlledShutdownResponsePartitionsRemaining) []string {
@@ -100,7 +100,7 @@ func TestControlledShutdown(t *testing.T) {
 		// and may join ISRs again.
 		h.kill(1)
 		synctest.Wait()
-		h.wantState("t", 2, kafkazk.NoLeader, 1, []int32{1}, 1)
+		h.wantState("t", 2, zkdata.NoLeader, 1, []int32{1}, 1)
 		h.register(1)
 		synctest.Wait()
 		h.wantState("t", 2, 1, 2, []int32{1}, 2)
@@ -226,9 +226,9 @@ func TestUncleanElectionOnRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		h.seed("t", nil,
-			seedPart{[]int32{5, 2}, kafkazk.NoLeader, 2, []int32{5}},
+			seedPart{[]int32{5, 2}, zkdata.NoLeader, 2, []int32{5}},
 			seedPart{[]int32{1, 2}, 1, 0, []int32{1, 2}},
-			seedPart{[]int32{5, 6}, kafkazk.NoLeader, 0, []int32{5}})
+			seedPart{[]int32{5, 6}, zkdata.NoLeader, 0, []int32{5}})
 		h.boot(4, 1, 2)
 		before := h.mustState("t", 0)
 		res, err := h.ctls[4].ElectLeaders(context.Background(), 1, map[string][]int32{"t": {0, 1, 2}})

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // tpKey names a partition in the controller's maps.
@@ -13,11 +14,11 @@ type tpKey struct {
 	part  int32
 }
 
-func (k tpKey) zk() kafkazk.TopicPartition {
-	return kafkazk.TopicPartition{Topic: k.topic, Partition: k.part}
+func (k tpKey) zk() zkdata.TopicPartition {
+	return zkdata.TopicPartition{Topic: k.topic, Partition: k.part}
 }
 
-func keyOf(tp kafkazk.TopicPartition) tpKey { return tpKey{tp.Topic, tp.Partition} }
+func keyOf(tp zkdata.TopicPartition) tpKey { return tpKey{tp.Topic, tp.Partition} }
 
 func cmpKey(a, b tpKey) int {
 	if c := cmp.Compare(a.topic, b.topic); c != 0 {
@@ -32,12 +33,12 @@ type partCtx struct {
 	replicas         []int32
 	adding, removing []int32
 	// state is nil while the partition is New (no state znode).
-	state *kafkazk.LeaderAndISR
+	state *zkdata.LeaderAndISR
 }
 
 type topicCtx struct {
 	name  string
-	id    kafkazk.Uuid
+	id    zkdata.Uuid
 	parts map[int32]*partCtx
 	// unclean is the topic's unclean.leader.election.enable, nil if unset.
 	unclean *bool
@@ -78,7 +79,7 @@ func (s *clusterState) liveIDs() []int32 {
 	return out
 }
 
-func (s *clusterState) putTopic(a kafkazk.TopicAssignment) *topicCtx {
+func (s *clusterState) putTopic(a zkdata.TopicAssignment) *topicCtx {
 	tc := &topicCtx{name: a.Topic, id: a.TopicID, parts: map[int32]*partCtx{}}
 	for p, pa := range a.Partitions {
 		tc.parts[p] = &partCtx{replicas: pa.Replicas, adding: pa.AddingReplicas, removing: pa.RemovingReplicas}

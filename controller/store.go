@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // Store is what the controller reads and writes of the cluster's metadata:
@@ -25,27 +26,27 @@ import (
 //  5. OnNewSession hooks run after the ephemeral znodes of an expired session
 //     (/controller, registrations) are gone.
 type Store interface {
-	Controller(ctx context.Context) (kafkazk.ControllerInfo, error)
+	Controller(ctx context.Context) (zkdata.ControllerInfo, error)
 	ElectController(ctx context.Context, brokerID int32) (kafkazk.Election, error)
 	Resign(ctx context.Context, token kafkazk.ControllerEpoch) error
 
 	Brokers(ctx context.Context) ([]kafkazk.RegisteredBroker, error)
 
 	Topics(ctx context.Context) ([]string, error)
-	TopicAssignment(ctx context.Context, topic string) (kafkazk.TopicAssignment, error)
-	SetTopicAssignment(ctx context.Context, token kafkazk.ControllerEpoch, a kafkazk.TopicAssignment) error
+	TopicAssignment(ctx context.Context, topic string) (zkdata.TopicAssignment, error)
+	SetTopicAssignment(ctx context.Context, token kafkazk.ControllerEpoch, a zkdata.TopicAssignment) error
 	TopicConfig(ctx context.Context, topic string) (map[string]string, error)
 
-	PartitionStates(ctx context.Context, tps []kafkazk.TopicPartition) (map[kafkazk.TopicPartition]kafkazk.LeaderAndISR, error)
-	CreatePartitionStates(ctx context.Context, token kafkazk.ControllerEpoch, states map[kafkazk.TopicPartition]kafkazk.LeaderAndISR) (map[kafkazk.TopicPartition]kafkazk.PartitionResult, error)
-	UpdatePartitionStates(ctx context.Context, token kafkazk.ControllerEpoch, states map[kafkazk.TopicPartition]kafkazk.LeaderAndISR) (map[kafkazk.TopicPartition]kafkazk.PartitionResult, error)
+	PartitionStates(ctx context.Context, tps []zkdata.TopicPartition) (map[zkdata.TopicPartition]zkdata.LeaderAndISR, error)
+	CreatePartitionStates(ctx context.Context, token kafkazk.ControllerEpoch, states map[zkdata.TopicPartition]zkdata.LeaderAndISR) (map[zkdata.TopicPartition]kafkazk.PartitionResult, error)
+	UpdatePartitionStates(ctx context.Context, token kafkazk.ControllerEpoch, states map[zkdata.TopicPartition]zkdata.LeaderAndISR) (map[zkdata.TopicPartition]kafkazk.PartitionResult, error)
 
 	TopicsMarkedForDeletion(ctx context.Context) ([]string, error)
 	RemoveDeletionMarkers(ctx context.Context, token kafkazk.ControllerEpoch, topics ...string) error
 	DeleteTopic(ctx context.Context, token kafkazk.ControllerEpoch, topic string) error
 
-	PartitionReassignment(ctx context.Context) (map[kafkazk.TopicPartition][]int32, error)
-	SetPartitionReassignment(ctx context.Context, token kafkazk.ControllerEpoch, r map[kafkazk.TopicPartition][]int32) error
+	PartitionReassignment(ctx context.Context) (map[zkdata.TopicPartition][]int32, error)
+	SetPartitionReassignment(ctx context.Context, token kafkazk.ControllerEpoch, r map[zkdata.TopicPartition][]int32) error
 	DeletePartitionReassignment(ctx context.Context, token kafkazk.ControllerEpoch) error
 
 	WatchData(path string, fn func(data []byte, st *kafkazk.Stat)) *kafkazk.Watcher

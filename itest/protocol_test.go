@@ -444,6 +444,44 @@ func TestEveryVersion(t *testing.T) {
 			return req
 		}},
 		keyDescribeCluster: {req: func(v int16) kmsg.Request { return kmsg.NewPtrDescribeClusterRequest() }},
+		// Markers come from transaction coordinators, which on a standalone
+		// broker is the broker itself, in process: never a client.
+		27: {refused: kerr.ClusterAuthorizationFailed, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrWriteTxnMarkersRequest()
+			m := kmsg.NewWriteTxnMarkersRequestMarker()
+			m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch = 1, 0, true, 0
+			mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
+			mt.Topic, mt.Partitions = topic, []int32{0}
+			m.Topics = append(m.Topics, mt)
+			req.Markers = append(req.Markers, m)
+			return req
+		}},
+		// Without authorizer.class.name the ACL APIs answer
+		// SECURITY_DISABLED, as Kafka does.
+		29: {refused: kerr.SecurityDisabled, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDescribeACLsRequest()
+			req.ResourceType, req.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeLiteral
+			req.Operation, req.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+			return req
+		}},
+		30: {refused: kerr.SecurityDisabled, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrCreateACLsRequest()
+			c := kmsg.NewCreateACLsRequestCreation()
+			c.ResourceType, c.ResourceName, c.ResourcePatternType = kmsg.ACLResourceTypeTopic, topic, kmsg.ACLResourcePatternTypeLiteral
+			c.Principal, c.Host = "User:bob", "*"
+			c.Operation, c.PermissionType = kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow
+			req.Creations = append(req.Creations, c)
+			return req
+		}},
+		31: {refused: kerr.SecurityDisabled, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrDeleteACLsRequest()
+			f := kmsg.NewDeleteACLsRequestFilter()
+			f.ResourceType, f.ResourcePatternType = kmsg.ACLResourceTypeTopic, kmsg.ACLResourcePatternTypeLiteral
+			f.ResourceName = kmsg.StringPtr(topic)
+			f.Operation, f.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+			req.Filters = append(req.Filters, f)
+			return req
+		}},
 	}
 
 	// As clients do: find the coordinator first, which makes

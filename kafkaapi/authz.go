@@ -100,12 +100,3 @@ func topicNames[T any](ts []T, name func(*T) string) []string {
 	}
 	return out
 }
-
-// closeUnparsable closes the connection of a request Kafka's request
-// parser would refuse (it closes on an InvalidRequestException).
-func (rc *reqCtx) closeUnparsable(why string) *netpoll.Response {
-	rc.h.log.Debug("closing connection: request not served", "reason", why, "key", rc.key, "version", rc.version, "remote", rc.conn.RemoteAddr())
-	rc.h.metrics.unknownRequests.Inc()
-	rc.conn.Close()
-	return nil
-}

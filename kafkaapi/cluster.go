@@ -2,12 +2,10 @@ package kafkaapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"samsa/metadata"
 	"samsa/security/acl"
 )
 
@@ -72,48 +70,6 @@ func (h *Handler) leadershipChanged(topic string, partition int32, leader bool) 
 		return
 	}
 	h.groups.Unload(partition)
-}
-
-// awaitTopics waits until this broker's metadata has every topic of want
-// with that many partitions, each with a leader (a count of 0: the topic is
-// gone), waking on each update the controller sends, for at most timeoutMs,
-// as Kafka's DelayedCreatePartitions and DelayedDeleteTopics wait before
-// answering CreateTopics, CreatePartitions and DeleteTopics. It returns the
-// topics still unmet when it gave up; a timeout of 0 or less does not wait.
-func (h *Handler) awaitTopics(ctx context.Context, timeoutMs int32, want map[string]int32) map[string]bool {
-	unmet := func(snap *metadata.Snapshot) map[string]bool {
-		out := map[string]bool{}
-		for topic, n := range want {
-			if n == 0 && snap.Topic(topic) != nil {
-				out[topic] = true
-			}
-			for p := range n {
-				if st, ok := snap.Partition(topic, p); !ok || st.Leader < 0 {
-					out[topic] = true
-				}
-			}
-		}
-		return out
-	}
-	if timeoutMs <= 0 || len(want) == 0 {
-		return nil
-	}
-	timer := time.NewTimer(time.Duration(timeoutMs) * time.Millisecond)
-	defer timer.Stop()
-	for {
-		changed := h.cache.Changed()
-		late := unmet(h.cache.Load())
-		if len(late) == 0 {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-timer.C:
-			return late
-		case <-ctx.Done():
-			return late
-		}
-	}
 }
 
 // activeController is the controller to serve a request that only the

@@ -12,6 +12,15 @@
 // (package security/acl, through authz.go) what Kafka's KafkaApis asks,
 // before it acts; without one it asks nothing.
 //
+// The administrative APIs (topics, configs, ACLs, log directories,
+// elections and reassignments) are served from package kafkaapi/adminapi,
+// the group protocol's (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, and
+// DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) from
+// kafkaapi/groupapi: layers above this one, whose files register their
+// keys with Register, from init, and serve a Request with the Handler's
+// dependencies (request.go holds that surface). This package never
+// imports them; a binary that does serves their APIs.
+//
 // Each request's connection (reqCtx.conn, a netpoll.Conn) names the
 // listener it came in on, which decides the broker endpoints Metadata,
 // FindCoordinator and DescribeCluster answer with, and carries the
@@ -30,8 +39,9 @@
 //  2. A flexible body is walked by package reqcheck before kmsg decodes
 //     it, and the header's tag section is read by internal/tags, so a
 //     claimed tag count cannot make the decoder spin.
-//  3. ApiVersions advertises exactly the handlers the api_NN files
-//     register, each key once (a second registration panics at init).
+//  3. ApiVersions advertises exactly the handlers registered at init, by
+//     this package's api_NN files and with Register, each key once (a
+//     second registration panics).
 //  4. Produce and Fetch requests are decoded with their strings aliasing
 //     the frame; nothing of them outlives the response (fetch sessions
 //     copy the names they keep).
@@ -39,12 +49,10 @@
 //     and ends at its deadline or when its connection or the broker
 //     closes: Fetch in the replica purgatory (appends, high watermark and
 //     leadership changes wake it), an acks=-1 Produce in
-//     AwaitReplication, JoinGroup and SyncGroup until the group
-//     coordinator answers them, and CreateTopics, DeleteTopics and
-//     CreatePartitions in cluster mode on the metadata cache's Changed
-//     channel.
+//     AwaitReplication (the waits of adminapi and groupapi are theirs).
 //  6. Topic changes (create, delete, partitions, configs) go through
-//     package admin, which serializes them.
+//     package admin, which serializes them: the Handler's one
+//     admin.Manager, which Handler.Admin gives adminapi.
 //  7. A standalone broker answers the controller's requests and those
 //     only an active controller serves with CLUSTER_AUTHORIZATION_FAILED;
 //     in cluster mode a controller request meant for an earlier

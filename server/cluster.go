@@ -31,6 +31,7 @@ import (
 	"samsa/kclient"
 	"samsa/metadata"
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 	"samsa/metadata/zkstore"
 	"samsa/replica"
 )
@@ -179,7 +180,7 @@ func (cl *cluster) start() error {
 	})
 	cl.ctl.Start()
 	cl.ctlStarted = true
-	cl.configW = cl.zk.WatchChildren(kafkazk.ConfigChangesPath, func([]string) { cl.applyConfigChanges() })
+	cl.configW = cl.zk.WatchChildren(zkdata.ConfigChangesPath, func([]string) { cl.applyConfigChanges() })
 	return nil
 }
 
@@ -188,9 +189,9 @@ func (cl *cluster) register() error {
 	cl.regMu.Lock()
 	defer cl.regMu.Unlock()
 	s := cl.s
-	info := kafkazk.BrokerInfo{ID: s.cfg.BrokerID, Rack: s.cfg.BrokerRack, JMXPort: -1}
+	info := zkdata.BrokerInfo{ID: s.cfg.BrokerID, Rack: s.cfg.BrokerRack, JMXPort: -1}
 	for _, l := range s.cfg.AdvertisedListeners {
-		info.Endpoints = append(info.Endpoints, kafkazk.Endpoint{Listener: l.Name, SecurityProtocol: l.Protocol.String(), Host: l.Host, Port: l.Port})
+		info.Endpoints = append(info.Endpoints, zkdata.Endpoint{Listener: l.Name, SecurityProtocol: l.Protocol.String(), Host: l.Host, Port: l.Port})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ZookeeperSessionTimeout)
 	defer cancel()
@@ -227,7 +228,7 @@ func (cl *cluster) applyConfigChanges() {
 			cl.log.Error("ignoring a config change notification that cannot be read", "err", ch.Err)
 			continue
 		}
-		if ch.EntityPath == kafkazk.ConfigBrokers+"/"+strconv.Itoa(int(cl.s.cfg.BrokerID)) {
+		if ch.EntityPath == zkdata.ConfigBrokers+"/"+strconv.Itoa(int(cl.s.cfg.BrokerID)) {
 			cl.s.dynamic.load() // this broker's dynamic configs changed
 			continue
 		}

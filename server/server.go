@@ -19,6 +19,9 @@ import (
 	"samsa/config"
 	"samsa/coordinator/group"
 	"samsa/kafkaapi"
+	// Their inits register the administrative and group APIs with kafkaapi.
+	_ "samsa/kafkaapi/adminapi"
+	_ "samsa/kafkaapi/groupapi"
 	"samsa/kclient"
 	"samsa/logfile"
 	"samsa/logfile/vfs"

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // MarkTopicForDeletion creates /admin/delete_topics/<t>, which the
@@ -14,17 +16,17 @@ func (c *Client) MarkTopicForDeletion(ctx context.Context, topic string) error {
 	if err := validTopic(topic); err != nil {
 		return err
 	}
-	if ok, err := c.exists(ctx, TopicPath(topic)); err != nil {
+	if ok, err := c.exists(ctx, zkdata.TopicPath(topic)); err != nil {
 		return err
 	} else if !ok {
-		return pathErr(TopicPath(topic), ErrNotFound)
+		return pathErr(zkdata.TopicPath(topic), ErrNotFound)
 	}
-	return c.create(ctx, DeleteTopicPath(topic), nil)
+	return c.create(ctx, zkdata.DeleteTopicPath(topic), nil)
 }
 
 // TopicsMarkedForDeletion lists /admin/delete_topics, sorted.
 func (c *Client) TopicsMarkedForDeletion(ctx context.Context) ([]string, error) {
-	kids, err := c.children(ctx, DeleteTopicsPath)
+	kids, err := c.children(ctx, zkdata.DeleteTopicsPath)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -41,7 +43,7 @@ func (c *Client) RemoveDeletionMarkers(ctx context.Context, token ControllerEpoc
 		if err := validTopic(t); err != nil {
 			return err
 		}
-		ops = append(ops, op{kind: opDelete, path: DeleteTopicPath(t), version: -1})
+		ops = append(ops, op{kind: opDelete, path: zkdata.DeleteTopicPath(t), version: -1})
 	}
 	return firstErr(c.fenced(ctx, token, ops))
 }
@@ -56,12 +58,12 @@ func (c *Client) DeleteTopic(ctx context.Context, token ControllerEpoch, topic s
 		return err
 	}
 	var ops []op
-	if err := c.collectDeletes(ctx, TopicPath(topic), &ops); err != nil {
+	if err := c.collectDeletes(ctx, zkdata.TopicPath(topic), &ops); err != nil {
 		return err
 	}
 	ops = append(ops,
-		op{kind: opDelete, path: TopicConfigPath(topic), version: -1},
-		op{kind: opDelete, path: DeleteTopicPath(topic), version: -1})
+		op{kind: opDelete, path: zkdata.TopicConfigPath(topic), version: -1},
+		op{kind: opDelete, path: zkdata.DeleteTopicPath(topic), version: -1})
 	return firstErr(c.fenced(ctx, token, ops))
 }
 
@@ -100,17 +102,17 @@ func firstErr(res []opResult, err error) error {
 // PartitionReassignment reads /admin/reassign_partitions (the pre-KIP-455
 // way to ask for a reassignment): target replicas by partition. None (an
 // empty map) when the znode does not exist.
-func (c *Client) PartitionReassignment(ctx context.Context) (map[TopicPartition][]int32, error) {
-	data, _, err := c.get(ctx, ReassignPartitionsPath)
+func (c *Client) PartitionReassignment(ctx context.Context) (map[zkdata.TopicPartition][]int32, error) {
+	data, _, err := c.get(ctx, zkdata.ReassignPartitionsPath)
 	if errors.Is(err, ErrNotFound) {
-		return map[TopicPartition][]int32{}, nil
+		return map[zkdata.TopicPartition][]int32{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	r, err := decodeReassignment(data)
+	r, err := zkdata.DecodeReassignment(data)
 	if err != nil {
-		return nil, corrupt(ReassignPartitionsPath, data, err)
+		return nil, corrupt(zkdata.ReassignPartitionsPath, data, err)
 	}
 	return r, nil
 }
@@ -118,21 +120,21 @@ func (c *Client) PartitionReassignment(ctx context.Context) (map[TopicPartition]
 // CreatePartitionReassignment creates /admin/reassign_partitions, as
 // kafka-reassign-partitions does through ZooKeeper. ErrExists while a
 // reassignment is in progress.
-func (c *Client) CreatePartitionReassignment(ctx context.Context, r map[TopicPartition][]int32) error {
-	return c.create(ctx, ReassignPartitionsPath, encodeReassignment(r))
+func (c *Client) CreatePartitionReassignment(ctx context.Context, r map[zkdata.TopicPartition][]int32) error {
+	return c.create(ctx, zkdata.ReassignPartitionsPath, zkdata.EncodeReassignment(r))
 }
 
 // SetPartitionReassignment rewrites (or creates) /admin/reassign_partitions
 // behind the controller epoch check: the controller's write as partitions
 // finish moving.
-func (c *Client) SetPartitionReassignment(ctx context.Context, token ControllerEpoch, r map[TopicPartition][]int32) error {
-	data := encodeReassignment(r)
-	_, err := c.fencedOne(ctx, token, op{kind: opSet, path: ReassignPartitionsPath, data: data, version: -1})
+func (c *Client) SetPartitionReassignment(ctx context.Context, token ControllerEpoch, r map[zkdata.TopicPartition][]int32) error {
+	data := zkdata.EncodeReassignment(r)
+	_, err := c.fencedOne(ctx, token, op{kind: opSet, path: zkdata.ReassignPartitionsPath, data: data, version: -1})
 	if errors.Is(err, ErrNotFound) {
-		_, err = c.fencedOne(ctx, token, op{kind: opCreate, path: ReassignPartitionsPath, data: data})
+		_, err = c.fencedOne(ctx, token, op{kind: opCreate, path: zkdata.ReassignPartitionsPath, data: data})
 	}
 	if err != nil {
-		return fmt.Errorf("kafkazk: write %s: %w", ReassignPartitionsPath, err)
+		return fmt.Errorf("kafkazk: write %s: %w", zkdata.ReassignPartitionsPath, err)
 	}
 	return nil
 }
@@ -140,7 +142,7 @@ func (c *Client) SetPartitionReassignment(ctx context.Context, token ControllerE
 // DeletePartitionReassignment deletes /admin/reassign_partitions behind the
 // controller epoch check, when every partition has moved. Missing is fine.
 func (c *Client) DeletePartitionReassignment(ctx context.Context, token ControllerEpoch) error {
-	_, err := c.fencedOne(ctx, token, op{kind: opDelete, path: ReassignPartitionsPath, version: -1})
+	_, err := c.fencedOne(ctx, token, op{kind: opDelete, path: zkdata.ReassignPartitionsPath, version: -1})
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

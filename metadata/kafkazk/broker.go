@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // RegisteredBroker is a live broker: its registration and its epoch.
 type RegisteredBroker struct {
-	BrokerInfo
+	zkdata.BrokerInfo
 	// Epoch is the czxid of the broker's /brokers/ids/<id> znode: it grows
 	// with every registration, so requests from an earlier incarnation of
 	// the broker can be told apart and refused.
@@ -30,20 +32,20 @@ type RegisteredBroker struct {
 // owns it (an expired session ZooKeeper has not cleaned up yet), it is
 // deleted and created anew. Any other owner is another broker with the same
 // id: ErrBrokerIDInUse. A zero info.Timestamp is set to now.
-func (c *Client) RegisterBroker(ctx context.Context, info BrokerInfo) (epoch int64, err error) {
+func (c *Client) RegisterBroker(ctx context.Context, info zkdata.BrokerInfo) (epoch int64, err error) {
 	if info.ID < 0 {
 		return 0, fmt.Errorf("kafkazk: invalid broker id %d", info.ID)
 	}
 	for _, e := range info.Endpoints {
-		if err := checkEndpoint(e); err != nil {
+		if err := zkdata.CheckEndpoint(e); err != nil {
 			return 0, fmt.Errorf("kafkazk: broker %d: %v", info.ID, err)
 		}
 	}
 	if info.Timestamp == 0 {
 		info.Timestamp = time.Now().UnixMilli()
 	}
-	path := BrokerPath(info.ID)
-	data := encodeBroker(info)
+	path := zkdata.BrokerPath(info.ID)
+	data := zkdata.EncodeBroker(info)
 	for attempt := 0; attempt < 20; attempt++ {
 		var res []zk.MultiResponse
 		err := c.retry(ctx, func(lost bool) error {
@@ -62,7 +64,7 @@ func (c *Client) RegisterBroker(ctx context.Context, info BrokerInfo) (epoch int
 			c.log.Info("kafkazk: registered broker", "id", info.ID, "epoch", epoch)
 			return epoch, nil
 		case errors.Is(err, zk.ErrNoNode):
-			if err := c.ensureAbs(ctx, c.abs(BrokerIDsPath)); err != nil {
+			if err := c.ensureAbs(ctx, c.abs(zkdata.BrokerIDsPath)); err != nil {
 				return 0, err
 			}
 			continue
@@ -107,7 +109,7 @@ func (c *Client) RegisterBroker(ctx context.Context, info BrokerInfo) (epoch int
 // cannot be read (not a broker id, not a registration) is left out, and
 // the error (ErrCorrupt, naming each) comes with the list of the others.
 func (c *Client) Brokers(ctx context.Context) ([]RegisteredBroker, error) {
-	kids, err := c.children(ctx, BrokerIDsPath)
+	kids, err := c.children(ctx, zkdata.BrokerIDsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +118,7 @@ func (c *Client) Brokers(ctx context.Context) ([]RegisteredBroker, error) {
 	for _, k := range kids {
 		id, err := strconv.ParseInt(k, 10, 32)
 		if err != nil || id < 0 {
-			bad = append(bad, corrupt(BrokerIDsPath+"/"+k, nil, errors.New("child of /brokers/ids is not a broker id")))
+			bad = append(bad, corrupt(zkdata.BrokerIDsPath+"/"+k, nil, errors.New("child of /brokers/ids is not a broker id")))
 			continue
 		}
 		ids = append(ids, int32(id))
@@ -142,12 +144,12 @@ func (c *Client) Brokers(ctx context.Context) ([]RegisteredBroker, error) {
 
 // Broker reads one broker's registration. ErrNotFound if it is not live.
 func (c *Client) Broker(ctx context.Context, id int32) (RegisteredBroker, error) {
-	path := BrokerPath(id)
+	path := zkdata.BrokerPath(id)
 	data, st, err := c.get(ctx, path)
 	if err != nil {
 		return RegisteredBroker{}, err
 	}
-	info, err := decodeBroker(id, data)
+	info, err := zkdata.DecodeBroker(id, data)
 	if err != nil {
 		return RegisteredBroker{}, corrupt(path, data, err)
 	}
@@ -161,12 +163,12 @@ func (c *Client) Broker(ctx context.Context, id int32) (RegisteredBroker, error)
 func (c *Client) GenerateBrokerID(ctx context.Context, reservedMax int32) (int32, error) {
 	var version int32
 	err := c.retry(ctx, func(bool) error {
-		st, err := c.conn.Set(c.abs(BrokerSeqIDPath), nil, -1)
+		st, err := c.conn.Set(c.abs(zkdata.BrokerSeqIDPath), nil, -1)
 		if errors.Is(err, zk.ErrNoNode) {
-			if err := c.ensureAbs(ctx, c.abs(BrokerSeqIDPath)); err != nil {
+			if err := c.ensureAbs(ctx, c.abs(zkdata.BrokerSeqIDPath)); err != nil {
 				return err
 			}
-			st, err = c.conn.Set(c.abs(BrokerSeqIDPath), nil, -1)
+			st, err = c.conn.Set(c.abs(zkdata.BrokerSeqIDPath), nil, -1)
 		}
 		if err == nil {
 			version = st.Version

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // Kafka's defaults for zookeeper.session.timeout.ms and
@@ -516,7 +518,7 @@ func parent(p string) string {
 // (/brokers/ids, /brokers/topics, /brokers/seqid, /config/changes,
 // /config/<entity type>, /admin/delete_topics, ...). Connect calls it.
 func (c *Client) CreateTopLevelPaths(ctx context.Context) error {
-	for _, p := range topLevelPaths {
+	for _, p := range zkdata.PersistentPaths() {
 		if err := c.ensureAbs(ctx, c.abs(p)); err != nil {
 			return fmt.Errorf("kafkazk: create %s: %w", p, err)
 		}

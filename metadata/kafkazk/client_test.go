@@ -14,6 +14,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"samsa/internal/zktest"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // Every znode the package writes, read back raw from ZooKeeper and compared
@@ -37,7 +38,7 @@ func TestZnodeShapes(t *testing.T) {
 		t.Error("a znode was written outside the chroot")
 	}
 
-	_, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1, Rack: "rack-a", Endpoints: []Endpoint{
+	_, err := c.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 1, JMXPort: -1, Rack: "rack-a", Endpoints: []zkdata.Endpoint{
 		{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "broker-1", Port: 9092},
 		{Listener: "INTERNAL", SecurityProtocol: "SSL", Host: "10.0.0.1", Port: 9093},
 	}})
@@ -57,16 +58,16 @@ func TestZnodeShapes(t *testing.T) {
 		t.Errorf("/controller_epoch = %q, token %+v", data, el.Token)
 	}
 
-	id, _ := ParseUuid("zQqFd6yqTaOcjHI7cGD8RQ")
-	_, err = c.CreateTopic(ctx, TopicAssignment{Topic: "orders", TopicID: id, Partitions: map[int32]PartitionAssignment{
+	id, _ := zkdata.ParseUuid("zQqFd6yqTaOcjHI7cGD8RQ")
+	_, err = c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "orders", TopicID: id, Partitions: map[int32]zkdata.PartitionAssignment{
 		0: {Replicas: []int32{1, 2}}, 1: {Replicas: []int32{2, 1}}}}, map[string]string{"retention.ms": "60000"})
 	must(t, err)
 	e.shape("/brokers/topics/orders", `{"version":3,"partitions":{"0":[1,2],"1":[2,1]},"adding_replicas":{},"removing_replicas":{},"topic_id":"zQqFd6yqTaOcjHI7cGD8RQ"}`)
 	e.shape("/config/topics/orders", `{"version":1,"config":{"retention.ms":"60000"}}`)
 
-	_, err = c.CreatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{
-		{"orders", 0}: {Leader: 1, LeaderEpoch: 0, ISR: []int32{1, 2}},
-		{"orders", 1}: {Leader: NoLeader, ISR: []int32{}},
+	_, err = c.CreatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{
+		{Topic: "orders", Partition: 0}: {Leader: 1, LeaderEpoch: 0, ISR: []int32{1, 2}},
+		{Topic: "orders", Partition: 1}: {Leader: zkdata.NoLeader, ISR: []int32{}},
 	})
 	must(t, err)
 	e.shape("/brokers/topics/orders/partitions/0/state", `{"version":1,"leader":1,"leader_epoch":0,"isr":[1,2],"controller_epoch":1}`)
@@ -84,7 +85,7 @@ func TestZnodeShapes(t *testing.T) {
 	if data, _ := e.get("/admin/delete_topics/orders"); len(data) != 0 {
 		t.Errorf("deletion marker holds %q", data)
 	}
-	must(t, c.CreatePartitionReassignment(ctx, map[TopicPartition][]int32{{"orders", 0}: {2, 3}}))
+	must(t, c.CreatePartitionReassignment(ctx, map[zkdata.TopicPartition][]int32{{Topic: "orders", Partition: 0}: {2, 3}}))
 	e.shape("/admin/reassign_partitions", `{"version":1,"partitions":[{"topic":"orders","partition":0,"replicas":[2,3]}]}`)
 
 	_, err = c.NextProducerIDBlock(ctx, 1, ProducerIDBlockSize)
@@ -94,7 +95,7 @@ func TestZnodeShapes(t *testing.T) {
 	cid, err := c.GetOrCreateClusterID(ctx)
 	must(t, err)
 	e.shape("/cluster/id", fmt.Sprintf(`{"version":"1","id":%q}`, cid))
-	if _, err := ParseUuid(cid); err != nil {
+	if _, err := zkdata.ParseUuid(cid); err != nil {
 		t.Errorf("cluster id %q is not a Kafka Uuid: %v", cid, err)
 	}
 
@@ -113,7 +114,7 @@ func TestRegisterBroker(t *testing.T) {
 	e := sharedEnv(t)
 	c1, c2 := e.client(), e.client()
 	ctx := ctxT(t)
-	info := BrokerInfo{ID: 7, JMXPort: -1, Endpoints: []Endpoint{{"PLAINTEXT", "PLAINTEXT", "h", 9092}}}
+	info := zkdata.BrokerInfo{ID: 7, JMXPort: -1, Endpoints: []zkdata.Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "h", Port: 9092}}}
 	epoch, err := c1.RegisterBroker(ctx, info)
 	must(t, err)
 	if _, st := e.get("/brokers/ids/7"); st.Czxid != epoch {
@@ -126,7 +127,7 @@ func TestRegisterBroker(t *testing.T) {
 	if _, err := c2.RegisterBroker(ctx, info); !errors.Is(err, ErrBrokerIDInUse) {
 		t.Fatalf("second broker with id 7: err = %v, want ErrBrokerIDInUse", err)
 	}
-	epoch8, err := c2.RegisterBroker(ctx, BrokerInfo{ID: 8, JMXPort: -1})
+	epoch8, err := c2.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 8, JMXPort: -1})
 	must(t, err)
 	if epoch8 <= epoch {
 		t.Fatalf("later registration has epoch %d <= %d", epoch8, epoch)
@@ -156,7 +157,7 @@ func TestSessionExpiryReRegisters(t *testing.T) {
 	p := zktest.NewProxy(t, e.srv.Addr())
 	c := e.connect(p.Addr(), time.Second)
 	ctx := ctxT(t)
-	info := BrokerInfo{ID: 1, JMXPort: -1, Endpoints: []Endpoint{{"PLAINTEXT", "PLAINTEXT", "h", 9092}}}
+	info := zkdata.BrokerInfo{ID: 1, JMXPort: -1, Endpoints: []zkdata.Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "h", Port: 9092}}}
 	epoch1, err := c.RegisterBroker(ctx, info)
 	must(t, err)
 	sid1 := c.SessionID()
@@ -171,7 +172,7 @@ func TestSessionExpiryReRegisters(t *testing.T) {
 	})
 	var mu sync.Mutex
 	var seen [][]string
-	w := c.WatchChildren(BrokerIDsPath, func(kids []string) {
+	w := c.WatchChildren(zkdata.BrokerIDsPath, func(kids []string) {
 		mu.Lock()
 		seen = append(seen, kids)
 		mu.Unlock()
@@ -197,7 +198,7 @@ func TestSessionExpiryReRegisters(t *testing.T) {
 		t.Fatalf("registration czxid %d owner %s; want %d, %s", st.Czxid, hex(st.EphemeralOwner), epoch2, hex(c.SessionID()))
 	}
 	// The watcher was set by the expired session: it must have re-armed.
-	_, err = e.client().RegisterBroker(ctx, BrokerInfo{ID: 2, JMXPort: -1})
+	_, err = e.client().RegisterBroker(ctx, zkdata.BrokerInfo{ID: 2, JMXPort: -1})
 	must(t, err)
 	waitFor(t, "the watcher to see broker 2 join", 10*time.Second, func() bool {
 		mu.Lock()
@@ -255,11 +256,11 @@ func TestControllerElectionAndFencing(t *testing.T) {
 	if ep, err := winner.ReadControllerEpoch(ctx); err != nil || ep != next.Token {
 		t.Fatalf("ReadControllerEpoch = %+v, %v; want %+v", ep, err, next.Token)
 	}
-	_, err = winner.CreateTopic(ctx, TopicAssignment{Topic: "t", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
+	_, err = winner.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "t", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
 	must(t, err)
 	// The zombie's writes fail; the new controller's go through.
-	tp := TopicPartition{"t", 0}
-	_, err = winner.CreatePartitionStates(ctx, old, map[TopicPartition]LeaderAndISR{tp: {Leader: 1, ISR: []int32{1}}})
+	tp := zkdata.TopicPartition{Topic: "t", Partition: 0}
+	_, err = winner.CreatePartitionStates(ctx, old, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp: {Leader: 1, ISR: []int32{1}}})
 	if !errors.Is(err, ErrControllerMoved) {
 		t.Fatalf("deposed controller's write: %v, want ErrControllerMoved", err)
 	}
@@ -268,7 +269,7 @@ func TestControllerElectionAndFencing(t *testing.T) {
 	}
 	for name, f := range map[string]func() error{
 		"Resign":                      func() error { return winner.Resign(ctx, old) },
-		"SetTopicAssignment":          func() error { return winner.SetTopicAssignment(ctx, old, TopicAssignment{Topic: "t"}) },
+		"SetTopicAssignment":          func() error { return winner.SetTopicAssignment(ctx, old, zkdata.TopicAssignment{Topic: "t"}) },
 		"DeleteTopic":                 func() error { return winner.DeleteTopic(ctx, old, "t") },
 		"DeletePartitionReassignment": func() error { return winner.DeletePartitionReassignment(ctx, old) },
 	} {
@@ -276,7 +277,7 @@ func TestControllerElectionAndFencing(t *testing.T) {
 			t.Errorf("deposed controller's %s: %v, want ErrControllerMoved", name, err)
 		}
 	}
-	if _, err := loser.CreatePartitionStates(ctx, next.Token, map[TopicPartition]LeaderAndISR{tp: {Leader: 1, ISR: []int32{1}}}); err != nil {
+	if _, err := loser.CreatePartitionStates(ctx, next.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp: {Leader: 1, ISR: []int32{1}}}); err != nil {
 		t.Fatal(err)
 	}
 	e.shape("/brokers/topics/t/partitions/0/state", `{"version":1,"leader":1,"leader_epoch":0,"isr":[1],"controller_epoch":2}`)
@@ -294,7 +295,7 @@ func TestExpiredControllerIsFenced(t *testing.T) {
 	if err != nil || !el.Won {
 		t.Fatalf("%+v %v", el, err)
 	}
-	_, err = zombie.CreateTopic(ctx, TopicAssignment{Topic: "t", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
+	_, err = zombie.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "t", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
 	must(t, err)
 	p.Cut()
 	waitFor(t, "the zombie's /controller to go", 15*time.Second, func() bool { return !e.exists("/controller") })
@@ -303,7 +304,7 @@ func TestExpiredControllerIsFenced(t *testing.T) {
 		t.Fatalf("%+v %v", el2, err)
 	}
 	p.Heal()
-	_, err = zombie.CreatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{{"t", 0}: {Leader: 1, ISR: []int32{1}}})
+	_, err = zombie.CreatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{{Topic: "t", Partition: 0}: {Leader: 1, ISR: []int32{1}}})
 	if !errors.Is(err, ErrControllerMoved) {
 		t.Fatalf("zombie write: %v, want ErrControllerMoved", err)
 	}
@@ -322,11 +323,11 @@ func TestPartitionStates(t *testing.T) {
 	ctx := ctxT(t)
 	el, err := c.ElectController(ctx, 1)
 	must(t, err)
-	_, err = c.CreateTopic(ctx, TopicAssignment{Topic: "p", Partitions: map[int32]PartitionAssignment{
+	_, err = c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "p", Partitions: map[int32]zkdata.PartitionAssignment{
 		0: {Replicas: []int32{1, 2}}, 1: {Replicas: []int32{2, 1}}, 2: {Replicas: []int32{1}}}}, nil)
 	must(t, err)
-	tp0, tp1, tp2 := TopicPartition{"p", 0}, TopicPartition{"p", 1}, TopicPartition{"p", 2}
-	created, err := c.CreatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{
+	tp0, tp1, tp2 := zkdata.TopicPartition{Topic: "p", Partition: 0}, zkdata.TopicPartition{Topic: "p", Partition: 1}, zkdata.TopicPartition{Topic: "p", Partition: 2}
+	created, err := c.CreatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{
 		tp0: {Leader: 1, ISR: []int32{1, 2}}, tp1: {Leader: 2, ISR: []int32{2, 1}}})
 	must(t, err)
 	for tp, r := range created {
@@ -334,15 +335,15 @@ func TestPartitionStates(t *testing.T) {
 			t.Fatalf("%v: %+v", tp, r)
 		}
 	}
-	again, err := c.CreatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{tp0: {Leader: 1}, tp2: {Leader: 1, ISR: []int32{1}}})
+	again, err := c.CreatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp0: {Leader: 1}, tp2: {Leader: 1, ISR: []int32{1}}})
 	must(t, err)
 	if !errors.Is(again[tp0].Err, ErrExists) || again[tp2].Err != nil {
 		t.Fatalf("creating an existing state: %+v", again)
 	}
 
-	states, err := c.PartitionStates(ctx, []TopicPartition{tp0, tp1, {"p", 9}})
+	states, err := c.PartitionStates(ctx, []zkdata.TopicPartition{tp0, tp1, {Topic: "p", Partition: 9}})
 	must(t, err)
-	if len(states) != 2 || !reflect.DeepEqual(states[tp0], LeaderAndISR{Leader: 1, ISR: []int32{1, 2}, ControllerEpoch: 1, PartitionEpoch: 0}) {
+	if len(states) != 2 || !reflect.DeepEqual(states[tp0], zkdata.LeaderAndISR{Leader: 1, ISR: []int32{1, 2}, ControllerEpoch: 1, PartitionEpoch: 0}) {
 		t.Fatalf("PartitionStates = %+v", states)
 	}
 
@@ -350,7 +351,7 @@ func TestPartitionStates(t *testing.T) {
 	s0.ISR, s0.LeaderEpoch = []int32{1}, 0 // shrink the ISR
 	s1 := states[tp1]
 	s1.Leader, s1.LeaderEpoch = 1, 1
-	res, err := c.UpdatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{tp0: s0, tp1: s1})
+	res, err := c.UpdatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp0: s0, tp1: s1})
 	must(t, err)
 	if res[tp0].Err != nil || res[tp0].State.PartitionEpoch != 1 || res[tp1].Err != nil || res[tp1].State.PartitionEpoch != 1 {
 		t.Fatalf("update: %+v", res)
@@ -358,9 +359,9 @@ func TestPartitionStates(t *testing.T) {
 	// tp0 at the stale epoch 0, tp1 at its current epoch 1, a missing one.
 	s1b := res[tp1].State
 	s1b.ISR = []int32{1, 2}
-	res, err = c.UpdatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{tp0: s0, tp1: s1b, {"p", 7}: {Leader: 1}})
+	res, err = c.UpdatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp0: s0, tp1: s1b, {Topic: "p", Partition: 7}: {Leader: 1}})
 	must(t, err)
-	if !errors.Is(res[tp0].Err, ErrBadVersion) || res[tp1].Err != nil || res[tp1].State.PartitionEpoch != 2 || !errors.Is(res[TopicPartition{"p", 7}].Err, ErrNotFound) {
+	if !errors.Is(res[tp0].Err, ErrBadVersion) || res[tp1].Err != nil || res[tp1].State.PartitionEpoch != 2 || !errors.Is(res[zkdata.TopicPartition{Topic: "p", Partition: 7}].Err, ErrNotFound) {
 		t.Fatalf("stale update: %+v", res)
 	}
 	if _, st := e.get("/brokers/topics/p/partitions/0/state"); st.Version != 1 {
@@ -377,11 +378,11 @@ func TestPartitionStatesManyMultis(t *testing.T) {
 	el, err := c.ElectController(ctx, 1)
 	must(t, err)
 	const n = 1200
-	a := TopicAssignment{Topic: "big", Partitions: map[int32]PartitionAssignment{}}
-	states := map[TopicPartition]LeaderAndISR{}
+	a := zkdata.TopicAssignment{Topic: "big", Partitions: map[int32]zkdata.PartitionAssignment{}}
+	states := map[zkdata.TopicPartition]zkdata.LeaderAndISR{}
 	for p := int32(0); p < n; p++ {
-		a.Partitions[p] = PartitionAssignment{Replicas: []int32{1}}
-		states[TopicPartition{"big", p}] = LeaderAndISR{Leader: 1, ISR: []int32{1}}
+		a.Partitions[p] = zkdata.PartitionAssignment{Replicas: []int32{1}}
+		states[zkdata.TopicPartition{Topic: "big", Partition: p}] = zkdata.LeaderAndISR{Leader: 1, ISR: []int32{1}}
 	}
 	_, err = c.CreateTopic(ctx, a, nil)
 	must(t, err)
@@ -398,8 +399,8 @@ func TestPartitionStatesManyMultis(t *testing.T) {
 	}
 	res, err = c.UpdatePartitionStates(ctx, el.Token, states)
 	must(t, err)
-	if len(res) != n || res[TopicPartition{"big", n - 1}].State.PartitionEpoch != 1 {
-		t.Fatalf("%d results; last %+v", len(res), res[TopicPartition{"big", n - 1}])
+	if len(res) != n || res[zkdata.TopicPartition{Topic: "big", Partition: n - 1}].State.PartitionEpoch != 1 {
+		t.Fatalf("%d results; last %+v", len(res), res[zkdata.TopicPartition{Topic: "big", Partition: n - 1}])
 	}
 	must(t, c.DeleteTopic(ctx, el.Token, "big"))
 	if e.exists("/brokers/topics/big") {
@@ -414,7 +415,7 @@ func TestProducerIDBlocksConcurrent(t *testing.T) {
 	ctx := ctxT(t)
 	const clients, each = 4, 15
 	var mu sync.Mutex
-	var blocks []ProducerIDBlock
+	var blocks []zkdata.ProducerIDBlock
 	var wg sync.WaitGroup
 	for i := 0; i < clients; i++ {
 		c := e.client()
@@ -434,7 +435,7 @@ func TestProducerIDBlocksConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	slices.SortFunc(blocks, func(a, b ProducerIDBlock) int { return int(a.FirstID - b.FirstID) })
+	slices.SortFunc(blocks, func(a, b zkdata.ProducerIDBlock) int { return int(a.FirstID - b.FirstID) })
 	if len(blocks) != clients*each {
 		t.Fatalf("%d blocks", len(blocks))
 	}
@@ -454,7 +455,7 @@ func TestTopicConfigAndChanges(t *testing.T) {
 	if err := c.SetTopicConfig(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("config of a missing topic: %v", err)
 	}
-	_, err := c.CreateTopic(ctx, TopicAssignment{Topic: "cfg", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, map[string]string{"a": "1"})
+	_, err := c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "cfg", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1}}}}, map[string]string{"a": "1"})
 	must(t, err)
 	if cfg, err := c.TopicConfig(ctx, "cfg"); err != nil || !reflect.DeepEqual(cfg, map[string]string{"a": "1"}) {
 		t.Fatalf("TopicConfig = %v, %v", cfg, err)
@@ -519,7 +520,7 @@ func TestTopicLifecycle(t *testing.T) {
 	ctx := ctxT(t)
 	el, err := c.ElectController(ctx, 1)
 	must(t, err)
-	a, err := c.CreateTopic(ctx, TopicAssignment{Topic: "life", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1, 2}}}}, nil)
+	a, err := c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "life", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1, 2}}}}, nil)
 	must(t, err)
 	if a.TopicID.IsZero() {
 		t.Fatal("no topic ID assigned")
@@ -527,10 +528,10 @@ func TestTopicLifecycle(t *testing.T) {
 	if _, err := c.CreateTopic(ctx, a, nil); !errors.Is(err, ErrExists) {
 		t.Fatalf("creating it twice: %v", err)
 	}
-	if _, err := c.CreateTopic(ctx, TopicAssignment{Topic: "gap", Partitions: map[int32]PartitionAssignment{1: {Replicas: []int32{1}}}}, nil); err == nil {
+	if _, err := c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "gap", Partitions: map[int32]zkdata.PartitionAssignment{1: {Replicas: []int32{1}}}}, nil); err == nil {
 		t.Fatal("partitions not numbered from 0 were accepted")
 	}
-	if _, err := c.CreateTopic(ctx, TopicAssignment{Topic: "../x", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil); err == nil {
+	if _, err := c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "../x", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1}}}}, nil); err == nil {
 		t.Fatal("a topic name with a slash was accepted")
 	}
 	must(t, c.AddPartitions(ctx, "life", map[int32][]int32{1: {2, 1}, 2: {1, 2}}))
@@ -543,7 +544,7 @@ func TestTopicLifecycle(t *testing.T) {
 		t.Fatalf("assignment %+v", got)
 	}
 	// The controller's reassignment write: adding and removing replicas.
-	got.Partitions[0] = PartitionAssignment{Replicas: []int32{1, 2, 3}, AddingReplicas: []int32{3}, RemovingReplicas: []int32{1}}
+	got.Partitions[0] = zkdata.PartitionAssignment{Replicas: []int32{1, 2, 3}, AddingReplicas: []int32{3}, RemovingReplicas: []int32{1}}
 	must(t, c.SetTopicAssignment(ctx, el.Token, got))
 	if again, _ := c.TopicAssignment(ctx, "life"); !reflect.DeepEqual(again, got) {
 		t.Fatalf("after SetTopicAssignment: %+v", again)
@@ -552,7 +553,7 @@ func TestTopicLifecycle(t *testing.T) {
 	if err != nil || !slices.Equal(topics, []string{"life"}) {
 		t.Fatalf("Topics = %v, %v", topics, err)
 	}
-	_, err = c.CreatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{{"life", 0}: {Leader: 1, ISR: []int32{1}}})
+	_, err = c.CreatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{{Topic: "life", Partition: 0}: {Leader: 1, ISR: []int32{1}}})
 	must(t, err)
 
 	if err := c.MarkTopicForDeletion(ctx, "missing"); !errors.Is(err, ErrNotFound) {
@@ -588,7 +589,7 @@ func TestPartitionReassignment(t *testing.T) {
 	if r, err := c.PartitionReassignment(ctx); err != nil || len(r) != 0 {
 		t.Fatalf("no reassignment: %v, %v", r, err)
 	}
-	want := map[TopicPartition][]int32{{"a", 0}: {1, 2}, {"b", 3}: {3}}
+	want := map[zkdata.TopicPartition][]int32{{Topic: "a", Partition: 0}: {1, 2}, {Topic: "b", Partition: 3}: {3}}
 	must(t, c.CreatePartitionReassignment(ctx, want))
 	if err := c.CreatePartitionReassignment(ctx, want); !errors.Is(err, ErrExists) {
 		t.Fatalf("second reassignment: %v", err)
@@ -596,18 +597,18 @@ func TestPartitionReassignment(t *testing.T) {
 	if r, err := c.PartitionReassignment(ctx); err != nil || !reflect.DeepEqual(r, want) {
 		t.Fatalf("reassignment %v, %v", r, err)
 	}
-	delete(want, TopicPartition{"a", 0})
+	delete(want, zkdata.TopicPartition{Topic: "a", Partition: 0})
 	must(t, c.SetPartitionReassignment(ctx, el.Token, want))
 	if r, _ := c.PartitionReassignment(ctx); !reflect.DeepEqual(r, want) {
 		t.Fatalf("after set: %v", r)
 	}
 	must(t, c.DeletePartitionReassignment(ctx, el.Token))
 	must(t, c.DeletePartitionReassignment(ctx, el.Token))
-	if e.exists(ReassignPartitionsPath) {
+	if e.exists(zkdata.ReassignPartitionsPath) {
 		t.Fatal("reassignment znode left")
 	}
 	must(t, c.SetPartitionReassignment(ctx, el.Token, want)) // creates
-	if !e.exists(ReassignPartitionsPath) {
+	if !e.exists(zkdata.ReassignPartitionsPath) {
 		t.Fatal("SetPartitionReassignment did not create the znode")
 	}
 }
@@ -663,7 +664,7 @@ func TestGarbageZnodes(t *testing.T) {
 		"/brokers/ids/5 ":   func() error { _, err := c.Brokers(ctx); return err },
 		"/brokers/topics/g": func() error { _, err := c.TopicAssignment(ctx, "g"); return err },
 		"/brokers/topics/g/partitions/0/state": func() error {
-			_, err := c.PartitionStates(ctx, []TopicPartition{{"g", 0}})
+			_, err := c.PartitionStates(ctx, []zkdata.TopicPartition{{Topic: "g", Partition: 0}})
 			return err
 		},
 		"/controller":                              func() error { _, err := c.Controller(ctx); return err },
@@ -696,7 +697,7 @@ func TestWatchers(t *testing.T) {
 	c := e.client()
 	ctx := ctxT(t)
 	kids := make(chan []string, 100)
-	wc := c.WatchChildren(BrokerIDsPath, func(k []string) { kids <- k })
+	wc := c.WatchChildren(zkdata.BrokerIDsPath, func(k []string) { kids <- k })
 	defer wc.Stop()
 	next := func(want []string) {
 		t.Helper()
@@ -713,10 +714,10 @@ func TestWatchers(t *testing.T) {
 	}
 	next([]string{})
 	other := e.client()
-	_, err := other.RegisterBroker(ctx, BrokerInfo{ID: 2, JMXPort: -1})
+	_, err := other.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 2, JMXPort: -1})
 	must(t, err)
 	next([]string{"2"})
-	_, err = c.RegisterBroker(ctx, BrokerInfo{ID: 3, JMXPort: -1})
+	_, err = c.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 3, JMXPort: -1})
 	must(t, err)
 	next([]string{"2", "3"})
 	other.Close()
@@ -727,7 +728,7 @@ func TestWatchers(t *testing.T) {
 		st   *Stat
 	}
 	snaps := make(chan snap, 100)
-	wd := c.WatchData(ControllerPath, func(d []byte, st *Stat) { snaps <- snap{string(d), st} })
+	wd := c.WatchData(zkdata.ControllerPath, func(d []byte, st *Stat) { snaps <- snap{string(d), st} })
 	defer wd.Stop()
 	want := func(pred func(snap) bool, what string) {
 		t.Helper()
@@ -763,7 +764,7 @@ func TestZooKeeperRestart(t *testing.T) {
 	// and tens of them on a loaded machine: the test waits for no expiry.
 	c := e.connect(srv.Addr(), 20*time.Second)
 	ctx := ctxT(t)
-	epoch, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
+	epoch, err := c.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 1, JMXPort: -1})
 	must(t, err)
 	sid := c.SessionID()
 
@@ -779,7 +780,7 @@ func TestZooKeeperRestart(t *testing.T) {
 	done := make(chan error, 1)
 	callCtx := ctxT(t)
 	go func() {
-		_, err := c.CreateTopic(callCtx, TopicAssignment{Topic: "during", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
+		_, err := c.CreateTopic(callCtx, zkdata.TopicAssignment{Topic: "during", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
 		done <- err
 	}()
 	srv.Start()
@@ -820,7 +821,7 @@ func TestLostReplies(t *testing.T) {
 		}
 	}
 
-	e.set(ControllerEpochPath, []byte("0")) // else the election's first write creates it
+	e.set(zkdata.ControllerEpochPath, []byte("0")) // else the election's first write creates it
 	var el Election
 	lose("the election", func() bool { return e.exists("/controller") }, func() (err error) {
 		el, err = c.ElectController(ctx, 1)
@@ -830,32 +831,32 @@ func TestLostReplies(t *testing.T) {
 		t.Fatalf("election with a lost reply: %+v", el)
 	}
 
-	_, err := c.CreateTopic(ctx, TopicAssignment{Topic: "lost", Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
+	_, err := c.CreateTopic(ctx, zkdata.TopicAssignment{Topic: "lost", Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1}}}}, nil)
 	must(t, err)
-	tp := TopicPartition{"lost", 0}
-	_, err = c.CreatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{tp: {Leader: 1, ISR: []int32{1}}})
+	tp := zkdata.TopicPartition{Topic: "lost", Partition: 0}
+	_, err = c.CreatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp: {Leader: 1, ISR: []int32{1}}})
 	must(t, err)
-	var res map[TopicPartition]PartitionResult
+	var res map[zkdata.TopicPartition]PartitionResult
 	lose("the state update", func() bool {
 		_, st := e.get("/brokers/topics/lost/partitions/0/state")
 		return st.Version == 1
 	}, func() (err error) {
-		res, err = c.UpdatePartitionStates(ctx, el.Token, map[TopicPartition]LeaderAndISR{tp: {Leader: 1, LeaderEpoch: 1, ISR: []int32{1}}})
+		res, err = c.UpdatePartitionStates(ctx, el.Token, map[zkdata.TopicPartition]zkdata.LeaderAndISR{tp: {Leader: 1, LeaderEpoch: 1, ISR: []int32{1}}})
 		return err
 	})
 	if res[tp].Err != nil || res[tp].State.PartitionEpoch != 1 {
 		t.Fatalf("update with a lost reply: %+v", res[tp])
 	}
 
-	var blk ProducerIDBlock
+	var blk zkdata.ProducerIDBlock
 	lose("the producer id block", func() bool {
-		_, st := e.get(ProducerIDBlockPath)
+		_, st := e.get(zkdata.ProducerIDBlockPath)
 		return st.Version == 1
 	}, func() (err error) {
 		blk, err = c.NextProducerIDBlock(ctx, 1, 10)
 		return err
 	})
-	if blk != (ProducerIDBlock{BrokerID: 1, FirstID: 0, LastID: 9}) {
+	if blk != (zkdata.ProducerIDBlock{BrokerID: 1, FirstID: 0, LastID: 9}) {
 		t.Fatalf("block with a lost reply: %+v", blk)
 	}
 	if next, err := c.NextProducerIDBlock(ctx, 1, 10); err != nil || next.FirstID != 10 {
@@ -864,7 +865,7 @@ func TestLostReplies(t *testing.T) {
 
 	var epoch int64
 	lose("the registration", func() bool { return e.exists("/brokers/ids/4") }, func() (err error) {
-		epoch, err = c.RegisterBroker(ctx, BrokerInfo{ID: 4, JMXPort: -1})
+		epoch, err = c.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 4, JMXPort: -1})
 		return err
 	})
 	if _, st := e.get("/brokers/ids/4"); st.Czxid != epoch || st.EphemeralOwner != c.SessionID() {
@@ -883,9 +884,9 @@ func TestChroot(t *testing.T) {
 	c2, err := Connect(ctx, Config{Connect: srv.Addr() + root + "/b", SessionTimeout: 4 * time.Second})
 	must(t, err)
 	defer c2.Close()
-	_, err = c1.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
+	_, err = c1.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 1, JMXPort: -1})
 	must(t, err)
-	_, err = c2.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
+	_, err = c2.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 1, JMXPort: -1})
 	if err != nil {
 		t.Fatalf("the same id in another chroot: %v", err)
 	}
@@ -921,13 +922,13 @@ func TestReplaceOwnStaleEphemerals(t *testing.T) {
 	c := e.client()
 	ctx := ctxT(t)
 	stale := rawConn(t, e.srv.Addr())
-	e.set(BrokerIDsPath, nil)
-	for _, p := range []string{BrokerPath(1), ControllerPath} {
+	e.set(zkdata.BrokerIDsPath, nil)
+	for _, p := range []string{zkdata.BrokerPath(1), zkdata.ControllerPath} {
 		if _, err := stale.Create(e.chroot+p, []byte(`{"version":2,"brokerid":9,"jmx_port":-1,"endpoints":[]}`), zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1}); !errors.Is(err, ErrBrokerIDInUse) {
+	if _, err := c.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 1, JMXPort: -1}); !errors.Is(err, ErrBrokerIDInUse) {
 		t.Fatalf("registration over a stranger's znode: %v", err)
 	}
 	if el, err := c.ElectController(ctx, 1); err != nil || el.Won || el.ControllerID != 9 {
@@ -937,16 +938,16 @@ func TestReplaceOwnStaleEphemerals(t *testing.T) {
 	c.mu.Lock()
 	c.sessions[stale.SessionID()] = struct{}{} // as if it had been ours before an expiry
 	c.mu.Unlock()
-	epoch, err := c.RegisterBroker(ctx, BrokerInfo{ID: 1, JMXPort: -1})
+	epoch, err := c.RegisterBroker(ctx, zkdata.BrokerInfo{ID: 1, JMXPort: -1})
 	must(t, err)
-	if _, st := e.get(BrokerPath(1)); st.EphemeralOwner != c.SessionID() || st.Czxid != epoch {
+	if _, st := e.get(zkdata.BrokerPath(1)); st.EphemeralOwner != c.SessionID() || st.Czxid != epoch {
 		t.Fatalf("registration owner %s czxid %d; want %s, %d", hex(st.EphemeralOwner), st.Czxid, hex(c.SessionID()), epoch)
 	}
 	el, err := c.ElectController(ctx, 1)
 	if err != nil || !el.Won {
 		t.Fatalf("election over our stale /controller: %+v, %v", el, err)
 	}
-	if _, st := e.get(ControllerPath); st.EphemeralOwner != c.SessionID() {
+	if _, st := e.get(zkdata.ControllerPath); st.EphemeralOwner != c.SessionID() {
 		t.Fatalf("/controller owned by %s", hex(st.EphemeralOwner))
 	}
 }

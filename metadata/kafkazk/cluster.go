@@ -3,17 +3,19 @@ package kafkazk
 import (
 	"context"
 	"errors"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // ClusterID reads /cluster/id. ErrNotFound before the first broker started.
 func (c *Client) ClusterID(ctx context.Context) (string, error) {
-	data, _, err := c.get(ctx, ClusterIDPath)
+	data, _, err := c.get(ctx, zkdata.ClusterIDPath)
 	if err != nil {
 		return "", err
 	}
-	id, err := decodeClusterID(data)
+	id, err := zkdata.DecodeClusterID(data)
 	if err != nil {
-		return "", corrupt(ClusterIDPath, data, err)
+		return "", corrupt(zkdata.ClusterIDPath, data, err)
 	}
 	return id, nil
 }
@@ -27,8 +29,8 @@ func (c *Client) GetOrCreateClusterID(ctx context.Context) (string, error) {
 		if !errors.Is(err, ErrNotFound) {
 			return id, err
 		}
-		id = RandomUuid().String()
-		err = c.create(ctx, ClusterIDPath, encodeClusterID(id))
+		id = zkdata.RandomUuid().String()
+		err = c.create(ctx, zkdata.ClusterIDPath, zkdata.EncodeClusterID(id))
 		if err == nil {
 			return id, nil
 		}

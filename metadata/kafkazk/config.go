@@ -9,7 +9,18 @@ import (
 	"strconv"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
+
+// ConfigChange is one change notification: the entity whose config changed.
+type ConfigChange struct {
+	Seq        int64  // the znode's sequence number
+	EntityPath string // "<type>/<name>", e.g. "topics/orders"
+	// Err is set (ErrCorrupt) for a notification that cannot be read; it
+	// names no entity, and readers skip it as Kafka does.
+	Err error
+}
 
 // SetTopicConfig replaces a topic's config overrides and tells the brokers,
 // as Kafka's AdminZkClient.changeTopicConfig: it writes /config/topics/<t>,
@@ -21,15 +32,15 @@ func (c *Client) SetTopicConfig(ctx context.Context, topic string, config map[st
 	if err := validTopic(topic); err != nil {
 		return err
 	}
-	if ok, err := c.exists(ctx, TopicPath(topic)); err != nil {
+	if ok, err := c.exists(ctx, zkdata.TopicPath(topic)); err != nil {
 		return err
 	} else if !ok {
-		return pathErr(TopicPath(topic), ErrNotFound)
+		return pathErr(zkdata.TopicPath(topic), ErrNotFound)
 	}
-	if err := c.setOrCreate(ctx, TopicConfigPath(topic), encodeConfig(config)); err != nil {
+	if err := c.setOrCreate(ctx, zkdata.TopicConfigPath(topic), zkdata.EncodeConfig(config)); err != nil {
 		return err
 	}
-	_, err := c.notifyConfigChange(ctx, ConfigTopics+"/"+topic)
+	_, err := c.notifyConfigChange(ctx, zkdata.ConfigTopics+"/"+topic)
 	return err
 }
 
@@ -38,12 +49,12 @@ func (c *Client) SetTopicConfig(ctx context.Context, topic string, config map[st
 func (c *Client) notifyConfigChange(ctx context.Context, entityPath string) (int64, error) {
 	var name string
 	err := c.retry(ctx, func(bool) error {
-		n, err := c.conn.Create(c.abs(ConfigChangesPath+"/"+ConfigChangePrefix), encodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
+		n, err := c.conn.Create(c.abs(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix), zkdata.EncodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
 		if errors.Is(err, zk.ErrNoNode) {
-			if err := c.ensureAbs(ctx, c.abs(ConfigChangesPath)); err != nil {
+			if err := c.ensureAbs(ctx, c.abs(zkdata.ConfigChangesPath)); err != nil {
 				return err
 			}
-			n, err = c.conn.Create(c.abs(ConfigChangesPath+"/"+ConfigChangePrefix), encodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
+			n, err = c.conn.Create(c.abs(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix), zkdata.EncodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
 		}
 		name = n
 		return err
@@ -51,7 +62,7 @@ func (c *Client) notifyConfigChange(ctx context.Context, entityPath string) (int
 	if err != nil {
 		return 0, fmt.Errorf("kafkazk: config change notification for %s: %w", entityPath, err)
 	}
-	seq, ok := parseSeq(pathpkg.Base(name), ConfigChangePrefix)
+	seq, ok := zkdata.ParseSeq(pathpkg.Base(name), zkdata.ConfigChangePrefix)
 	if !ok {
 		return 0, fmt.Errorf("kafkazk: ZooKeeper named the notification %q", name)
 	}
@@ -64,7 +75,7 @@ func (c *Client) TopicConfig(ctx context.Context, topic string) (map[string]stri
 	if err := validTopic(topic); err != nil {
 		return nil, err
 	}
-	path := TopicConfigPath(topic)
+	path := zkdata.TopicConfigPath(topic)
 	data, _, err := c.get(ctx, path)
 	if errors.Is(err, ErrNotFound) {
 		return map[string]string{}, nil
@@ -72,7 +83,7 @@ func (c *Client) TopicConfig(ctx context.Context, topic string) (map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := decodeConfig(data)
+	cfg, err := zkdata.DecodeConfig(data)
 	if err != nil {
 		return nil, corrupt(path, data, err)
 	}
@@ -85,7 +96,7 @@ func (c *Client) TopicConfig(ctx context.Context, topic string) (map[string]stri
 // its Err set, and the error (ErrCorrupt, naming each) comes with the list:
 // a garbage notification must not hide the ones after it.
 func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigChange, error) {
-	kids, err := c.children(ctx, ConfigChangesPath)
+	kids, err := c.children(ctx, zkdata.ConfigChangesPath)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -95,11 +106,11 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 	var out []ConfigChange
 	var bad []error
 	for _, k := range kids {
-		n, ok := parseSeq(k, ConfigChangePrefix)
+		n, ok := zkdata.ParseSeq(k, zkdata.ConfigChangePrefix)
 		if !ok || n <= seq {
 			continue // not a notification, or an old one
 		}
-		path := ConfigChangesPath + "/" + k
+		path := zkdata.ConfigChangesPath + "/" + k
 		data, _, err := c.get(ctx, path)
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -107,7 +118,7 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 		if err != nil {
 			return nil, err
 		}
-		entity, err := decodeConfigChange(data)
+		entity, err := zkdata.DecodeConfigChange(data)
 		if err != nil {
 			err = corrupt(path, data, err)
 			bad = append(bad, err)
@@ -128,26 +139,21 @@ func (c *Client) ConfigChangesSince(ctx context.Context, seq int64) ([]ConfigCha
 	return out, errors.Join(bad...)
 }
 
-// BrokerConfigPath is /config/brokers/<id>: a broker's dynamic configs.
-func BrokerConfigPath(id int32) string {
-	return ConfigPath + "/" + ConfigBrokers + "/" + strconv.Itoa(int(id))
-}
-
 // SetBrokerConfig replaces a broker's dynamic configs, as Kafka's
 // AdminZkClient.changeBrokerConfig: it writes /config/brokers/<id>, then a
 // change notification naming "brokers/<id>".
 func (c *Client) SetBrokerConfig(ctx context.Context, id int32, config map[string]string) error {
-	if err := c.setOrCreate(ctx, BrokerConfigPath(id), encodeConfig(config)); err != nil {
+	if err := c.setOrCreate(ctx, zkdata.BrokerConfigPath(id), zkdata.EncodeConfig(config)); err != nil {
 		return err
 	}
-	_, err := c.notifyConfigChange(ctx, ConfigBrokers+"/"+strconv.Itoa(int(id)))
+	_, err := c.notifyConfigChange(ctx, zkdata.ConfigBrokers+"/"+strconv.Itoa(int(id)))
 	return err
 }
 
 // BrokerConfig reads a broker's dynamic configs; none (an empty map) when
 // /config/brokers/<id> does not exist.
 func (c *Client) BrokerConfig(ctx context.Context, id int32) (map[string]string, error) {
-	path := BrokerConfigPath(id)
+	path := zkdata.BrokerConfigPath(id)
 	data, _, err := c.get(ctx, path)
 	if errors.Is(err, ErrNotFound) {
 		return map[string]string{}, nil
@@ -155,7 +161,7 @@ func (c *Client) BrokerConfig(ctx context.Context, id int32) (map[string]string,
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := decodeConfig(data)
+	cfg, err := zkdata.DecodeConfig(data)
 	if err != nil {
 		return nil, corrupt(path, data, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // Election is the outcome of ElectController.
@@ -37,7 +39,7 @@ const InitialControllerEpoch = 0
 // /controller's czxid). The same test makes a second call by the sitting
 // controller return its current token.
 func (c *Client) ElectController(ctx context.Context, brokerID int32) (Election, error) {
-	data := encodeController(ControllerInfo{BrokerID: brokerID, Timestamp: time.Now().UnixMilli(), KRaftControllerEpoch: -1})
+	data := zkdata.EncodeController(zkdata.ControllerInfo{BrokerID: brokerID, Timestamp: time.Now().UnixMilli(), KRaftControllerEpoch: -1})
 	for attempt := 0; ; attempt++ {
 		if attempt == 20 {
 			return Election{}, errors.New("kafkazk: controller election did not settle after 20 attempts")
@@ -53,8 +55,8 @@ func (c *Client) ElectController(ctx context.Context, brokerID int32) (Election,
 			}
 			var err error
 			res, err = c.conn.Multi(
-				&zk.CreateRequest{Path: c.abs(ControllerPath), Data: data, Acl: zk.WorldACL(zk.PermAll), Flags: zk.FlagEphemeral},
-				&zk.SetDataRequest{Path: c.abs(ControllerEpochPath), Data: encodeControllerEpoch(epoch + 1), Version: st.Version})
+				&zk.CreateRequest{Path: c.abs(zkdata.ControllerPath), Data: data, Acl: zk.WorldACL(zk.PermAll), Flags: zk.FlagEphemeral},
+				&zk.SetDataRequest{Path: c.abs(zkdata.ControllerEpochPath), Data: zkdata.EncodeControllerEpoch(epoch + 1), Version: st.Version})
 			return err
 		})
 		if err == nil {
@@ -75,9 +77,9 @@ var errLostReply = errors.New("kafkazk: reply lost")
 
 func (c *Client) readOrCreateControllerEpoch(ctx context.Context) (int32, Stat, error) {
 	for {
-		data, st, err := c.get(ctx, ControllerEpochPath)
+		data, st, err := c.get(ctx, zkdata.ControllerEpochPath)
 		if errors.Is(err, ErrNotFound) {
-			err = c.create(ctx, ControllerEpochPath, encodeControllerEpoch(InitialControllerEpoch))
+			err = c.create(ctx, zkdata.ControllerEpochPath, zkdata.EncodeControllerEpoch(InitialControllerEpoch))
 			if err == nil || errors.Is(err, ErrExists) {
 				continue
 			}
@@ -85,9 +87,9 @@ func (c *Client) readOrCreateControllerEpoch(ctx context.Context) (int32, Stat, 
 		if err != nil {
 			return 0, Stat{}, err
 		}
-		epoch, err := decodeControllerEpoch(data)
+		epoch, err := zkdata.DecodeControllerEpoch(data)
 		if err != nil {
-			return 0, Stat{}, corrupt(ControllerEpochPath, data, err)
+			return 0, Stat{}, corrupt(zkdata.ControllerEpochPath, data, err)
 		}
 		return epoch, st, nil
 	}
@@ -96,41 +98,41 @@ func (c *Client) readOrCreateControllerEpoch(ctx context.Context) (int32, Stat, 
 // resolveElection looks at /controller after a failed or lost election
 // multi. again means: nobody holds /controller now, elect again.
 func (c *Client) resolveElection(ctx context.Context, brokerID int32) (e Election, again bool, err error) {
-	data, cst, err := c.get(ctx, ControllerPath)
+	data, cst, err := c.get(ctx, zkdata.ControllerPath)
 	if errors.Is(err, ErrNotFound) {
 		return Election{}, true, nil
 	}
 	if err != nil {
 		return Election{}, false, err
 	}
-	info, derr := decodeController(data)
+	info, derr := zkdata.DecodeController(data)
 	if derr != nil {
-		return Election{}, false, corrupt(ControllerPath, data, derr)
+		return Election{}, false, corrupt(zkdata.ControllerPath, data, derr)
 	}
 	owner := cst.EphemeralOwner
 	switch {
 	case owner != 0 && owner == c.conn.SessionID():
-		edata, est, err := c.get(ctx, ControllerEpochPath)
+		edata, est, err := c.get(ctx, zkdata.ControllerEpochPath)
 		if err != nil {
 			return Election{}, false, err
 		}
-		epoch, derr := decodeControllerEpoch(edata)
+		epoch, derr := zkdata.DecodeControllerEpoch(edata)
 		if derr != nil {
-			return Election{}, false, corrupt(ControllerEpochPath, edata, derr)
+			return Election{}, false, corrupt(zkdata.ControllerEpochPath, edata, derr)
 		}
 		if est.Mzxid != cst.Czxid {
 			// Something bumped the epoch after our election without taking
 			// /controller (a KRaft migration does): we are fenced.
-			return Election{ControllerID: info.BrokerID}, false, fmt.Errorf("%w: %s moved past our election", ErrControllerMoved, ControllerEpochPath)
+			return Election{ControllerID: info.BrokerID}, false, fmt.Errorf("%w: %s moved past our election", ErrControllerMoved, zkdata.ControllerEpochPath)
 		}
 		return Election{Won: true, ControllerID: info.BrokerID, Token: ControllerEpoch{Epoch: epoch, ZkVersion: est.Version}}, false, nil
 	case owner != 0 && c.ownSession(owner):
 		// Left by an earlier session of ours that ZooKeeper has not cleaned
 		// up yet: remove it and elect again.
 		c.log.Info("kafkazk: removing /controller of an expired session of ours", "session", fmt.Sprintf("0x%x", owner))
-		err := c.retry(ctx, func(bool) error { return c.conn.Delete(c.abs(ControllerPath), cst.Version) })
+		err := c.retry(ctx, func(bool) error { return c.conn.Delete(c.abs(zkdata.ControllerPath), cst.Version) })
 		if err != nil && !errors.Is(err, zk.ErrNoNode) && !errors.Is(err, zk.ErrBadVersion) {
-			return Election{}, false, fmt.Errorf("kafkazk: delete %s: %w", ControllerPath, err)
+			return Election{}, false, fmt.Errorf("kafkazk: delete %s: %w", zkdata.ControllerPath, err)
 		}
 		return Election{}, true, nil
 	}
@@ -139,14 +141,14 @@ func (c *Client) resolveElection(ctx context.Context, brokerID int32) (e Electio
 
 // Controller reads /controller: who the controller is. ErrNotFound when
 // there is none.
-func (c *Client) Controller(ctx context.Context) (ControllerInfo, error) {
-	data, _, err := c.get(ctx, ControllerPath)
+func (c *Client) Controller(ctx context.Context) (zkdata.ControllerInfo, error) {
+	data, _, err := c.get(ctx, zkdata.ControllerPath)
 	if err != nil {
-		return ControllerInfo{}, err
+		return zkdata.ControllerInfo{}, err
 	}
-	info, err := decodeController(data)
+	info, err := zkdata.DecodeController(data)
 	if err != nil {
-		return ControllerInfo{}, corrupt(ControllerPath, data, err)
+		return zkdata.ControllerInfo{}, corrupt(zkdata.ControllerPath, data, err)
 	}
 	return info, nil
 }
@@ -154,13 +156,13 @@ func (c *Client) Controller(ctx context.Context) (ControllerInfo, error) {
 // ReadControllerEpoch reads /controller_epoch: the latest controller epoch
 // and its znode version. ErrNotFound before the first election.
 func (c *Client) ReadControllerEpoch(ctx context.Context) (ControllerEpoch, error) {
-	data, st, err := c.get(ctx, ControllerEpochPath)
+	data, st, err := c.get(ctx, zkdata.ControllerEpochPath)
 	if err != nil {
 		return ControllerEpoch{}, err
 	}
-	epoch, err := decodeControllerEpoch(data)
+	epoch, err := zkdata.DecodeControllerEpoch(data)
 	if err != nil {
-		return ControllerEpoch{}, corrupt(ControllerEpochPath, data, err)
+		return ControllerEpoch{}, corrupt(zkdata.ControllerEpochPath, data, err)
 	}
 	return ControllerEpoch{Epoch: epoch, ZkVersion: st.Version}, nil
 }
@@ -169,7 +171,7 @@ func (c *Client) ReadControllerEpoch(ctx context.Context) (ControllerEpoch, erro
 // can be elected (controlled shutdown). A deposed controller gets
 // ErrControllerMoved and deletes nothing.
 func (c *Client) Resign(ctx context.Context, token ControllerEpoch) error {
-	_, err := c.fencedOne(ctx, token, op{kind: opDelete, path: ControllerPath, version: -1})
+	_, err := c.fencedOne(ctx, token, op{kind: opDelete, path: zkdata.ControllerPath, version: -1})
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

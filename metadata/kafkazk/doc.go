@@ -1,40 +1,10 @@
-// Package kafkazk is Samsa's counterpart of Kafka's KafkaZkClient and
-// ZkData: Kafka's ZooKeeper-mode znode layout (Kafka 3.x), read and written
-// with typed methods over github.com/go-zookeeper/zk, so that Kafka's own
-// tools and brokers can read what Samsa writes and the other way round.
-//
-// # Layout
-//
-// Paths are relative to the chroot of zookeeper.connect. The layout and the
-// JSON shapes are part of the format shared with Kafka: never change them.
-// JSON key order carries no meaning; decoders ignore unknown keys.
-//
-//	znode                                        kind        content (written by)
-//	-------------------------------------------  ----------  ---------------------------------------------------------------
-//	/brokers/ids/<id>                            ephemeral   {"version":5,"host":h|null,"port":p|-1,"endpoints":["L://h:p"],
-//	                                                         "listener_security_protocol_map":{"L":"PROTO"},"jmx_port":-1,
-//	                                                         "timestamp":"<ms>","rack":r (only when set),"features":{}}
-//	                                                         (the broker; czxid = broker epoch)
-//	/brokers/seqid                               persistent  empty; its version generates broker ids (brokers)
-//	/brokers/topics/<t>                          persistent  {"version":3,"partitions":{"0":[1,2]},"adding_replicas":{},
-//	                                                         "removing_replicas":{},"topic_id":"<base64url uuid>"}
-//	                                                         (admin: create, add partitions; controller: reassignment)
-//	/brokers/topics/<t>/partitions/<p>/state     persistent  {"version":1,"leader":1,"leader_epoch":4,"isr":[1,2],
-//	                                                         "controller_epoch":3[,"leader_recovery_state":1]}
-//	                                                         (controller; znode version = partition epoch)
-//	/controller                                  ephemeral   {"version":2,"brokerid":N,"timestamp":"<ms>","kraftControllerEpoch":-1}
-//	/controller_epoch                            persistent  decimal text, e.g. 3 (the election)
-//	/config/topics/<t>                           persistent  {"version":1,"config":{"k":"v"}} (admin)
-//	/config/changes/config_change_<10 digits>    sequential  {"version":2,"entity_path":"topics/<t>"} (admin)
-//	/config/{clients,users,brokers,ips}          persistent  created empty at start
-//	/admin/delete_topics/<t>                     persistent  empty: deletion requested (admin; removed by controller)
-//	/admin/reassign_partitions                   persistent  {"version":1,"partitions":[{"topic":t,"partition":p,
-//	                                                         "replicas":[..]}]} (admin creates; controller rewrites, deletes)
-//	/cluster/id                                  persistent  {"version":"1","id":"<base64url uuid>"} (first broker)
-//	/latest_producer_id_block                    persistent  {"version":1,"broker":N,"block_start":"0","block_end":"999"}
-//	                                                         (brokers; numbers as strings)
-//	/isr_change_notification, /log_dir_event_notification, /consumers
-//	                                             persistent  created empty at start, for Kafka tools
+// Package kafkazk is Samsa's counterpart of Kafka's KafkaZkClient: Kafka's
+// ZooKeeper-mode znodes (Kafka 3.x) read and written with typed methods
+// over github.com/go-zookeeper/zk, with fenced writes, sessions and
+// watchers, so that Kafka's own tools and brokers can read what Samsa
+// writes and the other way round. The layout (paths) and the bytes of
+// each znode, Kafka's ZkData, are package zkdata's: this package decides
+// when and under which condition they are read and written.
 //
 // # Epochs and what each write checks
 //
@@ -89,9 +59,8 @@
 //     a lost config change notification may be created twice, and a lost
 //     /brokers/seqid write skips a broker id.
 //  8. Reads of any znode return a value or an error: bytes that are not the
-//     znode's shape give an error matching ErrCorrupt that names the path.
-//     Decoders never panic (FuzzDecoders), and what they accept re-encodes to
-//     bytes that decode to the same value.
+//     znode's shape give an error matching ErrCorrupt that names the path
+//     (zkdata's decoders say what is wrong; they never panic).
 //
 // # go-zookeeper's pitfalls, and what this package does about them
 //

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // ControllerEpoch is the fencing token of an elected controller: the epoch it
@@ -87,7 +89,7 @@ func (c *Client) fenced(ctx context.Context, token ControllerEpoch, ops []op) ([
 		}
 		chunk := pending[:n]
 		reqs := make([]any, 0, n+1)
-		reqs = append(reqs, &zk.CheckVersionRequest{Path: c.abs(ControllerEpochPath), Version: token.ZkVersion})
+		reqs = append(reqs, &zk.CheckVersionRequest{Path: c.abs(zkdata.ControllerEpochPath), Version: token.ZkVersion})
 		for _, i := range chunk {
 			reqs = append(reqs, c.zkOp(ops[i]))
 		}
@@ -132,7 +134,7 @@ func (c *Client) fenced(ctx context.Context, token ControllerEpoch, ops []op) ([
 					}
 					return results, fmt.Errorf("%w: /controller_epoch is no longer at version %d (epoch %d)", ErrControllerMoved, token.ZkVersion, token.Epoch)
 				}
-				return results, fmt.Errorf("kafkazk: check %s: %w", ControllerEpochPath, cerr)
+				return results, fmt.Errorf("kafkazk: check %s: %w", zkdata.ControllerEpochPath, cerr)
 			}
 			failed := -1
 			for k := range chunk {

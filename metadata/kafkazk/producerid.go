@@ -8,6 +8,8 @@ import (
 	"math"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // ProducerIDBlockSize is Kafka's block size (ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE).
@@ -27,37 +29,37 @@ var ErrProducerIDsExhausted = errors.New("kafkazk: producer ids exhausted")
 // one version on. The bytes name the broker, so this is exact as long as one
 // broker id allocates from one process at a time, which broker registration
 // guarantees.
-func (c *Client) NextProducerIDBlock(ctx context.Context, brokerID int32, size int32) (ProducerIDBlock, error) {
+func (c *Client) NextProducerIDBlock(ctx context.Context, brokerID int32, size int32) (zkdata.ProducerIDBlock, error) {
 	if size <= 0 {
-		return ProducerIDBlock{}, fmt.Errorf("kafkazk: producer id block size %d", size)
+		return zkdata.ProducerIDBlock{}, fmt.Errorf("kafkazk: producer id block size %d", size)
 	}
 	for {
-		data, st, err := c.get(ctx, ProducerIDBlockPath)
+		data, st, err := c.get(ctx, zkdata.ProducerIDBlockPath)
 		if errors.Is(err, ErrNotFound) {
-			if err := c.ensureAbs(ctx, c.abs(ProducerIDBlockPath)); err != nil {
-				return ProducerIDBlock{}, err
+			if err := c.ensureAbs(ctx, c.abs(zkdata.ProducerIDBlockPath)); err != nil {
+				return zkdata.ProducerIDBlock{}, err
 			}
 			continue
 		}
 		if err != nil {
-			return ProducerIDBlock{}, err
+			return zkdata.ProducerIDBlock{}, err
 		}
-		next := ProducerIDBlock{BrokerID: brokerID}
+		next := zkdata.ProducerIDBlock{BrokerID: brokerID}
 		if len(data) > 0 {
-			cur, err := decodeProducerIDBlock(data)
+			cur, err := zkdata.DecodeProducerIDBlock(data)
 			if err != nil {
-				return ProducerIDBlock{}, corrupt(ProducerIDBlockPath, data, err)
+				return zkdata.ProducerIDBlock{}, corrupt(zkdata.ProducerIDBlockPath, data, err)
 			}
 			if cur.LastID > math.MaxInt64-int64(size) {
-				return ProducerIDBlock{}, fmt.Errorf("%w: the last block ends at %d", ErrProducerIDsExhausted, cur.LastID)
+				return zkdata.ProducerIDBlock{}, fmt.Errorf("%w: the last block ends at %d", ErrProducerIDsExhausted, cur.LastID)
 			}
 			next.FirstID = cur.LastID + 1
 		}
 		next.LastID = next.FirstID + int64(size) - 1
-		newData := encodeProducerIDBlock(next)
+		newData := zkdata.EncodeProducerIDBlock(next)
 		err = c.retry(ctx, func(lost bool) error {
 			if lost {
-				d, s, err := c.conn.Get(c.abs(ProducerIDBlockPath))
+				d, s, err := c.conn.Get(c.abs(zkdata.ProducerIDBlockPath))
 				if err != nil {
 					return err
 				}
@@ -65,14 +67,14 @@ func (c *Client) NextProducerIDBlock(ctx context.Context, brokerID int32, size i
 					return nil
 				}
 			}
-			_, err := c.conn.Set(c.abs(ProducerIDBlockPath), newData, st.Version)
+			_, err := c.conn.Set(c.abs(zkdata.ProducerIDBlockPath), newData, st.Version)
 			return err
 		})
 		if err == nil {
 			return next, nil
 		}
 		if !errors.Is(err, zk.ErrBadVersion) {
-			return ProducerIDBlock{}, fmt.Errorf("kafkazk: allocate producer ids: %w", err)
+			return zkdata.ProducerIDBlock{}, fmt.Errorf("kafkazk: allocate producer ids: %w", err)
 		}
 	}
 }

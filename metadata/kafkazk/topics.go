@@ -10,11 +10,13 @@ import (
 	"sort"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // checkAssignment holds an assignment to what Kafka's AdminZkClient accepts:
 // partitions 0..n-1, each with replicas, none twice.
-func checkAssignment(a TopicAssignment) error {
+func checkAssignment(a zkdata.TopicAssignment) error {
 	if err := validTopic(a.Topic); err != nil {
 		return err
 	}
@@ -53,23 +55,23 @@ func checkReplicas(r []int32) error {
 // its config), then /brokers/topics/<t> with the assignment. A zero TopicID
 // is replaced by a random one; the assignment written is returned.
 // ErrExists if the topic exists.
-func (c *Client) CreateTopic(ctx context.Context, a TopicAssignment, config map[string]string) (TopicAssignment, error) {
+func (c *Client) CreateTopic(ctx context.Context, a zkdata.TopicAssignment, config map[string]string) (zkdata.TopicAssignment, error) {
 	if err := checkAssignment(a); err != nil {
 		return a, err
 	}
 	if a.TopicID.IsZero() {
-		a.TopicID = RandomUuid()
+		a.TopicID = zkdata.RandomUuid()
 	}
-	path := TopicPath(a.Topic)
+	path := zkdata.TopicPath(a.Topic)
 	if ok, err := c.exists(ctx, path); err != nil {
 		return a, err
 	} else if ok {
 		return a, pathErr(path, ErrExists)
 	}
-	if err := c.setOrCreate(ctx, TopicConfigPath(a.Topic), encodeConfig(config)); err != nil {
+	if err := c.setOrCreate(ctx, zkdata.TopicConfigPath(a.Topic), zkdata.EncodeConfig(config)); err != nil {
 		return a, err
 	}
-	if err := c.create(ctx, path, encodeTopic(a)); err != nil {
+	if err := c.create(ctx, path, zkdata.EncodeTopic(a)); err != nil {
 		return a, err
 	}
 	return a, nil
@@ -77,7 +79,7 @@ func (c *Client) CreateTopic(ctx context.Context, a TopicAssignment, config map[
 
 // Topics lists the topics, sorted.
 func (c *Client) Topics(ctx context.Context) ([]string, error) {
-	kids, err := c.children(ctx, TopicsPath)
+	kids, err := c.children(ctx, zkdata.TopicsPath)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -87,23 +89,23 @@ func (c *Client) Topics(ctx context.Context) ([]string, error) {
 
 // TopicAssignment reads /brokers/topics/<topic>. ErrNotFound if there is no
 // such topic.
-func (c *Client) TopicAssignment(ctx context.Context, topic string) (TopicAssignment, error) {
+func (c *Client) TopicAssignment(ctx context.Context, topic string) (zkdata.TopicAssignment, error) {
 	a, _, err := c.topicAssignment(ctx, topic)
 	return a, err
 }
 
-func (c *Client) topicAssignment(ctx context.Context, topic string) (TopicAssignment, Stat, error) {
+func (c *Client) topicAssignment(ctx context.Context, topic string) (zkdata.TopicAssignment, Stat, error) {
 	if err := validTopic(topic); err != nil {
-		return TopicAssignment{}, Stat{}, err
+		return zkdata.TopicAssignment{}, Stat{}, err
 	}
-	path := TopicPath(topic)
+	path := zkdata.TopicPath(topic)
 	data, st, err := c.get(ctx, path)
 	if err != nil {
-		return TopicAssignment{}, Stat{}, err
+		return zkdata.TopicAssignment{}, Stat{}, err
 	}
-	a, err := decodeTopic(topic, data)
+	a, err := zkdata.DecodeTopic(topic, data)
 	if err != nil {
-		return TopicAssignment{}, Stat{}, corrupt(path, data, err)
+		return zkdata.TopicAssignment{}, Stat{}, corrupt(path, data, err)
 	}
 	return a, st, nil
 }
@@ -132,17 +134,17 @@ func (c *Client) AddPartitions(ctx context.Context, topic string, add map[int32]
 		merged := a
 		merged.Partitions = maps.Clone(a.Partitions)
 		for p, r := range add {
-			merged.Partitions[p] = PartitionAssignment{Replicas: r}
+			merged.Partitions[p] = zkdata.PartitionAssignment{Replicas: r}
 		}
-		data := encodeTopic(merged)
+		data := zkdata.EncodeTopic(merged)
 		err = c.retry(ctx, func(lost bool) error {
 			if lost {
-				d, s, err := c.conn.Get(c.abs(TopicPath(topic)))
+				d, s, err := c.conn.Get(c.abs(zkdata.TopicPath(topic)))
 				if err == nil && bytes.Equal(d, data) && s.Version == st.Version+1 {
 					return nil
 				}
 			}
-			_, err := c.conn.Set(c.abs(TopicPath(topic)), data, st.Version)
+			_, err := c.conn.Set(c.abs(zkdata.TopicPath(topic)), data, st.Version)
 			return err
 		})
 		switch {
@@ -151,7 +153,7 @@ func (c *Client) AddPartitions(ctx context.Context, topic string, add map[int32]
 		case errors.Is(err, zk.ErrBadVersion) && attempt < 10:
 			continue // changed under us: read again
 		case errors.Is(err, zk.ErrNoNode):
-			return pathErr(TopicPath(topic), ErrNotFound)
+			return pathErr(zkdata.TopicPath(topic), ErrNotFound)
 		}
 		return fmt.Errorf("kafkazk: add partitions to %s: %w", topic, err)
 	}
@@ -160,11 +162,11 @@ func (c *Client) AddPartitions(ctx context.Context, topic string, add map[int32]
 // SetTopicAssignment rewrites /brokers/topics/<t> behind the controller
 // epoch check: the controller's write during a reassignment (adding and
 // removing replicas) or when it gives a legacy topic an ID.
-func (c *Client) SetTopicAssignment(ctx context.Context, token ControllerEpoch, a TopicAssignment) error {
+func (c *Client) SetTopicAssignment(ctx context.Context, token ControllerEpoch, a zkdata.TopicAssignment) error {
 	if err := validTopic(a.Topic); err != nil {
 		return err
 	}
-	_, err := c.fencedOne(ctx, token, op{kind: opSet, path: TopicPath(a.Topic), data: encodeTopic(a), version: -1})
+	_, err := c.fencedOne(ctx, token, op{kind: opSet, path: zkdata.TopicPath(a.Topic), data: zkdata.EncodeTopic(a), version: -1})
 	return err
 }
 
@@ -174,7 +176,7 @@ func (c *Client) SetTopicAssignment(ctx context.Context, token ControllerEpoch, 
 // the state is gone), ErrExists (creating a state that exists), or
 // ErrControllerMoved.
 type PartitionResult struct {
-	State LeaderAndISR
+	State zkdata.LeaderAndISR
 	Err   error
 }
 
@@ -183,12 +185,12 @@ type PartitionResult struct {
 // per multi. Each state's ControllerEpoch is set to token.Epoch; its
 // PartitionEpoch comes back 0. The error is ErrControllerMoved (resign) or a
 // failure of ZooKeeper; per-partition outcomes are in the map.
-func (c *Client) CreatePartitionStates(ctx context.Context, token ControllerEpoch, states map[TopicPartition]LeaderAndISR) (map[TopicPartition]PartitionResult, error) {
+func (c *Client) CreatePartitionStates(ctx context.Context, token ControllerEpoch, states map[zkdata.TopicPartition]zkdata.LeaderAndISR) (map[zkdata.TopicPartition]PartitionResult, error) {
 	tps := sortedTPs(states)
-	out := make(map[TopicPartition]PartitionResult, len(tps))
+	out := make(map[zkdata.TopicPartition]PartitionResult, len(tps))
 	// The parents: /brokers/topics/<t>/partitions and .../<p>, where missing.
 	var parents []op
-	byTopic := map[string][]TopicPartition{}
+	byTopic := map[string][]zkdata.TopicPartition{}
 	for _, tp := range tps {
 		byTopic[tp.Topic] = append(byTopic[tp.Topic], tp)
 	}
@@ -196,15 +198,15 @@ func (c *Client) CreatePartitionStates(ctx context.Context, token ControllerEpoc
 		if err := validTopic(topic); err != nil {
 			return nil, err
 		}
-		have, err := c.children(ctx, PartitionsPath(topic))
+		have, err := c.children(ctx, zkdata.PartitionsPath(topic))
 		if errors.Is(err, ErrNotFound) {
-			parents = append(parents, op{kind: opCreate, path: PartitionsPath(topic)})
+			parents = append(parents, op{kind: opCreate, path: zkdata.PartitionsPath(topic)})
 		} else if err != nil {
 			return nil, err
 		}
 		for _, tp := range byTopic[topic] {
 			if !slices.Contains(have, fmt.Sprint(tp.Partition)) {
-				parents = append(parents, op{kind: opCreate, path: PartitionPath(tp)})
+				parents = append(parents, op{kind: opCreate, path: zkdata.PartitionPath(tp)})
 			}
 		}
 	}
@@ -223,7 +225,7 @@ func (c *Client) CreatePartitionStates(ctx context.Context, token ControllerEpoc
 	for i, tp := range tps {
 		s := states[tp]
 		s.ControllerEpoch = token.Epoch
-		ops[i] = op{kind: opCreate, path: PartitionStatePath(tp), data: encodeState(s)}
+		ops[i] = op{kind: opCreate, path: zkdata.PartitionStatePath(tp), data: zkdata.EncodeState(s)}
 	}
 	res, err := c.fenced(ctx, token, ops)
 	for i, tp := range tps {
@@ -243,7 +245,7 @@ func (c *Client) CreatePartitionStates(ctx context.Context, token ControllerEpoc
 // state's ControllerEpoch is set to token.Epoch; a written state comes back
 // with its new PartitionEpoch. A partition whose epoch moved gets
 // ErrBadVersion: re-read it and decide again.
-func (c *Client) UpdatePartitionStates(ctx context.Context, token ControllerEpoch, states map[TopicPartition]LeaderAndISR) (map[TopicPartition]PartitionResult, error) {
+func (c *Client) UpdatePartitionStates(ctx context.Context, token ControllerEpoch, states map[zkdata.TopicPartition]zkdata.LeaderAndISR) (map[zkdata.TopicPartition]PartitionResult, error) {
 	tps := sortedTPs(states)
 	ops := make([]op, len(tps))
 	for i, tp := range tps {
@@ -252,10 +254,10 @@ func (c *Client) UpdatePartitionStates(ctx context.Context, token ControllerEpoc
 		}
 		s := states[tp]
 		s.ControllerEpoch = token.Epoch
-		ops[i] = op{kind: opSet, path: PartitionStatePath(tp), data: encodeState(s), version: s.PartitionEpoch}
+		ops[i] = op{kind: opSet, path: zkdata.PartitionStatePath(tp), data: zkdata.EncodeState(s), version: s.PartitionEpoch}
 	}
 	res, err := c.fenced(ctx, token, ops)
-	out := make(map[TopicPartition]PartitionResult, len(tps))
+	out := make(map[zkdata.TopicPartition]PartitionResult, len(tps))
 	for i, tp := range tps {
 		if res == nil {
 			break
@@ -274,14 +276,14 @@ func (c *Client) UpdatePartitionStates(ctx context.Context, token ControllerEpoc
 // PartitionStates reads the states of the given partitions; partitions
 // without a state znode are left out, and so are those whose state cannot
 // be read, with the error (ErrCorrupt, naming each) beside the others.
-func (c *Client) PartitionStates(ctx context.Context, tps []TopicPartition) (map[TopicPartition]LeaderAndISR, error) {
-	out := make(map[TopicPartition]LeaderAndISR, len(tps))
+func (c *Client) PartitionStates(ctx context.Context, tps []zkdata.TopicPartition) (map[zkdata.TopicPartition]zkdata.LeaderAndISR, error) {
+	out := make(map[zkdata.TopicPartition]zkdata.LeaderAndISR, len(tps))
 	var bad []error
 	for _, tp := range tps {
 		if err := validTopic(tp.Topic); err != nil {
 			return nil, err
 		}
-		path := PartitionStatePath(tp)
+		path := zkdata.PartitionStatePath(tp)
 		data, st, err := c.get(ctx, path)
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -289,7 +291,7 @@ func (c *Client) PartitionStates(ctx context.Context, tps []TopicPartition) (map
 		if err != nil {
 			return nil, err
 		}
-		s, err := decodeState(data, st.Version)
+		s, err := zkdata.DecodeState(data, st.Version)
 		if err != nil {
 			bad = append(bad, corrupt(path, data, err))
 			continue
@@ -299,9 +301,9 @@ func (c *Client) PartitionStates(ctx context.Context, tps []TopicPartition) (map
 	return out, errors.Join(bad...)
 }
 
-func sortedTPs[V any](m map[TopicPartition]V) []TopicPartition {
+func sortedTPs[V any](m map[zkdata.TopicPartition]V) []zkdata.TopicPartition {
 	tps := slices.Collect(maps.Keys(m))
-	slices.SortFunc(tps, func(a, b TopicPartition) int {
+	slices.SortFunc(tps, func(a, b zkdata.TopicPartition) int {
 		if a.Topic != b.Topic {
 			if a.Topic < b.Topic {
 				return -1
@@ -311,4 +313,19 @@ func sortedTPs[V any](m map[TopicPartition]V) []TopicPartition {
 		return int(a.Partition) - int(b.Partition)
 	})
 	return tps
+}
+
+// validTopic reports whether a topic name is one Kafka accepts (and so one
+// that is a single, harmless path element).
+func validTopic(t string) error {
+	if t == "" || t == "." || t == ".." || len(t) > 249 {
+		return fmt.Errorf("kafkazk: invalid topic name %q", t)
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("kafkazk: invalid topic name %q", t)
+		}
+	}
+	return nil
 }

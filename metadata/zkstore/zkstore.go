@@ -9,6 +9,7 @@ import (
 
 	"samsa/metadata"
 	"samsa/metadata/kafkazk"
+	"samsa/metadata/kafkazk/zkdata"
 )
 
 // Store is metadata.Store in ZooKeeper.
@@ -69,7 +70,7 @@ func (s *Store) topic(ctx context.Context, name string) (metadata.Topic, bool) {
 	return fromAssignment(a, cfg), true
 }
 
-func fromAssignment(a kafkazk.TopicAssignment, cfg map[string]string) metadata.Topic {
+func fromAssignment(a zkdata.TopicAssignment, cfg map[string]string) metadata.Topic {
 	t := metadata.Topic{Name: a.Topic, ID: metadata.TopicID(a.TopicID), Configs: cfg, Internal: metadata.IsInternal(a.Topic)}
 	ps := make([]int32, 0, len(a.Partitions))
 	for p := range a.Partitions {
@@ -89,9 +90,9 @@ func fromAssignment(a kafkazk.TopicAssignment, cfg map[string]string) metadata.T
 func (s *Store) CreateTopic(t metadata.Topic) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	a := kafkazk.TopicAssignment{Topic: t.Name, TopicID: kafkazk.Uuid(t.ID), Partitions: map[int32]kafkazk.PartitionAssignment{}}
+	a := zkdata.TopicAssignment{Topic: t.Name, TopicID: zkdata.Uuid(t.ID), Partitions: map[int32]zkdata.PartitionAssignment{}}
 	for i, r := range t.Replicas {
-		a.Partitions[int32(i)] = kafkazk.PartitionAssignment{Replicas: r}
+		a.Partitions[int32(i)] = zkdata.PartitionAssignment{Replicas: r}
 	}
 	_, err := s.zk.CreateTopic(ctx, a, t.Configs)
 	if errors.Is(err, kafkazk.ErrExists) {

@@ -1,4 +1,4 @@
-package kafkazk
+package zkdata
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 // Bytes as a Kafka 3.x broker writes them (key orders vary: Jackson over
 // Scala maps), and what they decode to.
 func TestDecodeKafkaWritten(t *testing.T) {
-	b, err := decodeBroker(1, []byte(`{"features":{},"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT","SSL":"SSL"},"endpoints":["PLAINTEXT://kafka-1:9092","SSL://[::1]:9093"],"jmx_port":-1,"port":9092,"host":"kafka-1","version":5,"timestamp":"1700000000000","rack":"r1"}`))
+	b, err := DecodeBroker(1, []byte(`{"features":{},"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT","SSL":"SSL"},"endpoints":["PLAINTEXT://kafka-1:9092","SSL://[::1]:9093"],"jmx_port":-1,"port":9092,"host":"kafka-1","version":5,"timestamp":"1700000000000","rack":"r1"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,37 +22,37 @@ func TestDecodeKafkaWritten(t *testing.T) {
 		t.Fatalf("broker:\n got %+v\nwant %+v", b, want)
 	}
 	// Version 1: host and port only.
-	b, err = decodeBroker(2, []byte(`{"version":1,"host":"h","port":9092,"jmx_port":9999,"timestamp":"1"}`))
+	b, err = DecodeBroker(2, []byte(`{"version":1,"host":"h","port":9092,"jmx_port":9999,"timestamp":"1"}`))
 	if err != nil || len(b.Endpoints) != 1 || b.Endpoints[0] != (Endpoint{"PLAINTEXT", "PLAINTEXT", "h", 9092}) {
 		t.Fatalf("v1 broker: %+v, %v", b, err)
 	}
 	// Version 2 has no listener map: the listener names its protocol.
-	b, err = decodeBroker(3, []byte(`{"version":2,"host":"h","port":9092,"jmx_port":-1,"endpoints":["SASL_SSL://h:9094"]}`))
+	b, err = DecodeBroker(3, []byte(`{"version":2,"host":"h","port":9092,"jmx_port":-1,"endpoints":["SASL_SSL://h:9094"]}`))
 	if err != nil || b.Endpoints[0].SecurityProtocol != "SASL_SSL" {
 		t.Fatalf("v2 broker: %+v, %v", b, err)
 	}
 
-	s, err := decodeState([]byte(`{"controller_epoch":3,"leader":1,"version":1,"leader_epoch":4,"isr":[1,2]}`), 7)
+	s, err := DecodeState([]byte(`{"controller_epoch":3,"leader":1,"version":1,"leader_epoch":4,"isr":[1,2]}`), 7)
 	if err != nil || !reflect.DeepEqual(s, LeaderAndISR{Leader: 1, LeaderEpoch: 4, ISR: []int32{1, 2}, ControllerEpoch: 3, PartitionEpoch: 7}) {
 		t.Fatalf("state: %+v, %v", s, err)
 	}
-	a, err := decodeTopic("t", []byte(`{"partitions":{"0":[1,2],"1":[2,3]},"topic_id":"zQqFd6yqTaOcjHI7cGD8RQ","adding_replicas":{"1":[3]},"removing_replicas":{},"version":3}`))
+	a, err := DecodeTopic("t", []byte(`{"partitions":{"0":[1,2],"1":[2,3]},"topic_id":"zQqFd6yqTaOcjHI7cGD8RQ","adding_replicas":{"1":[3]},"removing_replicas":{},"version":3}`))
 	if err != nil || a.TopicID.String() != "zQqFd6yqTaOcjHI7cGD8RQ" || !reflect.DeepEqual(a.Partitions[1], PartitionAssignment{Replicas: []int32{2, 3}, AddingReplicas: []int32{3}}) {
 		t.Fatalf("topic: %+v, %v", a, err)
 	}
 	// Topics older than topic IDs.
-	if a, err := decodeTopic("old", []byte(`{"version":1,"partitions":{"0":[1]}}`)); err != nil || !a.TopicID.IsZero() {
+	if a, err := DecodeTopic("old", []byte(`{"version":1,"partitions":{"0":[1]}}`)); err != nil || !a.TopicID.IsZero() {
 		t.Fatalf("old topic: %+v, %v", a, err)
 	}
-	c, err := decodeController([]byte(`{"version":1,"brokerid":2,"timestamp":"1700000000000"}`))
+	c, err := DecodeController([]byte(`{"version":1,"brokerid":2,"timestamp":"1700000000000"}`))
 	if err != nil || c != (ControllerInfo{BrokerID: 2, Timestamp: 1700000000000, KRaftControllerEpoch: -1}) {
 		t.Fatalf("controller: %+v, %v", c, err)
 	}
-	pb, err := decodeProducerIDBlock([]byte(`{"version":1,"broker":0,"block_start":"1000","block_end":"1999"}`))
+	pb, err := DecodeProducerIDBlock([]byte(`{"version":1,"broker":0,"block_start":"1000","block_end":"1999"}`))
 	if err != nil || pb != (ProducerIDBlock{0, 1000, 1999}) || pb.Size() != 1000 {
 		t.Fatalf("producer id block: %+v, %v", pb, err)
 	}
-	e, err := decodeConfigChange([]byte(`{"version":1,"entity_type":"topics","entity_name":"t"}`))
+	e, err := DecodeConfigChange([]byte(`{"version":1,"entity_type":"topics","entity_name":"t"}`))
 	if err != nil || e != "topics/t" {
 		t.Fatalf("v1 config change: %q, %v", e, err)
 	}
@@ -66,27 +66,27 @@ func TestEncodeShapes(t *testing.T) {
 		got  []byte
 		want string
 	}{
-		{"broker", encodeBroker(BrokerInfo{ID: 1, JMXPort: -1, Timestamp: 5, Endpoints: []Endpoint{{"PLAINTEXT", "PLAINTEXT", "h", 9092}}}),
+		{"broker", EncodeBroker(BrokerInfo{ID: 1, JMXPort: -1, Timestamp: 5, Endpoints: []Endpoint{{"PLAINTEXT", "PLAINTEXT", "h", 9092}}}),
 			`{"version":5,"host":"h","port":9092,"endpoints":["PLAINTEXT://h:9092"],"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT"},"jmx_port":-1,"timestamp":"5","features":{}}`},
-		{"broker without plaintext", encodeBroker(BrokerInfo{ID: 1, JMXPort: -1, Timestamp: 5, Rack: "r", Endpoints: []Endpoint{{"INTERNAL", "SSL", "::1", 1}}}),
+		{"broker without plaintext", EncodeBroker(BrokerInfo{ID: 1, JMXPort: -1, Timestamp: 5, Rack: "r", Endpoints: []Endpoint{{"INTERNAL", "SSL", "::1", 1}}}),
 			`{"version":5,"host":null,"port":-1,"endpoints":["INTERNAL://[::1]:1"],"listener_security_protocol_map":{"INTERNAL":"SSL"},"jmx_port":-1,"timestamp":"5","rack":"r","features":{}}`},
-		{"controller", encodeController(ControllerInfo{BrokerID: 3, Timestamp: 7, KRaftControllerEpoch: -1}),
+		{"controller", EncodeController(ControllerInfo{BrokerID: 3, Timestamp: 7, KRaftControllerEpoch: -1}),
 			`{"version":2,"brokerid":3,"timestamp":"7","kraftControllerEpoch":-1}`},
-		{"controller epoch", encodeControllerEpoch(12), `12`},
-		{"topic", encodeTopic(TopicAssignment{TopicID: id, Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1, 2}}, 1: {Replicas: []int32{2, 3, 1}, AddingReplicas: []int32{1}, RemovingReplicas: []int32{3}}}}),
+		{"controller epoch", EncodeControllerEpoch(12), `12`},
+		{"topic", EncodeTopic(TopicAssignment{TopicID: id, Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1, 2}}, 1: {Replicas: []int32{2, 3, 1}, AddingReplicas: []int32{1}, RemovingReplicas: []int32{3}}}}),
 			`{"version":3,"partitions":{"0":[1,2],"1":[2,3,1]},"adding_replicas":{"1":[1]},"removing_replicas":{"1":[3]},"topic_id":"zQqFd6yqTaOcjHI7cGD8RQ"}`},
-		{"state", encodeState(LeaderAndISR{Leader: -1, LeaderEpoch: 4, ISR: nil, ControllerEpoch: 3, PartitionEpoch: 9}),
+		{"state", EncodeState(LeaderAndISR{Leader: -1, LeaderEpoch: 4, ISR: nil, ControllerEpoch: 3, PartitionEpoch: 9}),
 			`{"version":1,"leader":-1,"leader_epoch":4,"isr":[],"controller_epoch":3}`},
-		{"recovering state", encodeState(LeaderAndISR{Leader: 1, ISR: []int32{1}, LeaderRecoveryState: LeaderRecovering, ControllerEpoch: 1}),
+		{"recovering state", EncodeState(LeaderAndISR{Leader: 1, ISR: []int32{1}, LeaderRecoveryState: LeaderRecovering, ControllerEpoch: 1}),
 			`{"version":1,"leader":1,"leader_epoch":0,"isr":[1],"controller_epoch":1,"leader_recovery_state":1}`},
-		{"config", encodeConfig(map[string]string{"retention.ms": "1000"}), `{"version":1,"config":{"retention.ms":"1000"}}`},
-		{"empty config", encodeConfig(nil), `{"version":1,"config":{}}`},
-		{"config change", encodeConfigChange("topics/t"), `{"version":2,"entity_path":"topics/t"}`},
-		{"reassignment", encodeReassignment(map[TopicPartition][]int32{{"b", 0}: {1}, {"a", 1}: {2, 3}}),
+		{"config", EncodeConfig(map[string]string{"retention.ms": "1000"}), `{"version":1,"config":{"retention.ms":"1000"}}`},
+		{"empty config", EncodeConfig(nil), `{"version":1,"config":{}}`},
+		{"config change", EncodeConfigChange("topics/t"), `{"version":2,"entity_path":"topics/t"}`},
+		{"reassignment", EncodeReassignment(map[TopicPartition][]int32{{"b", 0}: {1}, {"a", 1}: {2, 3}}),
 			`{"version":1,"partitions":[{"topic":"a","partition":1,"replicas":[2,3]},{"topic":"b","partition":0,"replicas":[1]}]}`},
-		{"producer id block", encodeProducerIDBlock(ProducerIDBlock{BrokerID: 2, FirstID: 0, LastID: 999}),
+		{"producer id block", EncodeProducerIDBlock(ProducerIDBlock{BrokerID: 2, FirstID: 0, LastID: 999}),
 			`{"version":1,"broker":2,"block_start":"0","block_end":"999"}`},
-		{"cluster id", encodeClusterID("abc"), `{"version":"1","id":"abc"}`},
+		{"cluster id", EncodeClusterID("abc"), `{"version":"1","id":"abc"}`},
 	} {
 		if !sameJSON(t, tc.got, tc.want) {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, tc.got, tc.want)
@@ -160,16 +160,16 @@ func TestDecodeGarbage(t *testing.T) {
 	}
 }
 
-func brokerDec(b []byte) error     { _, err := decodeBroker(1, b); return err }
-func stateDec(b []byte) error      { _, err := decodeState(b, 0); return err }
-func topicDec(b []byte) error      { _, err := decodeTopic("t", b); return err }
-func controllerDec(b []byte) error { _, err := decodeController(b); return err }
-func epochDec(b []byte) error      { _, err := decodeControllerEpoch(b); return err }
-func configDec(b []byte) error     { _, err := decodeConfig(b); return err }
-func changeDec(b []byte) error     { _, err := decodeConfigChange(b); return err }
-func reassignDec(b []byte) error   { _, err := decodeReassignment(b); return err }
-func pidDec(b []byte) error        { _, err := decodeProducerIDBlock(b); return err }
-func clusterDec(b []byte) error    { _, err := decodeClusterID(b); return err }
+func brokerDec(b []byte) error     { _, err := DecodeBroker(1, b); return err }
+func stateDec(b []byte) error      { _, err := DecodeState(b, 0); return err }
+func topicDec(b []byte) error      { _, err := DecodeTopic("t", b); return err }
+func controllerDec(b []byte) error { _, err := DecodeController(b); return err }
+func epochDec(b []byte) error      { _, err := DecodeControllerEpoch(b); return err }
+func configDec(b []byte) error     { _, err := DecodeConfig(b); return err }
+func changeDec(b []byte) error     { _, err := DecodeConfigChange(b); return err }
+func reassignDec(b []byte) error   { _, err := DecodeReassignment(b); return err }
+func pidDec(b []byte) error        { _, err := DecodeProducerIDBlock(b); return err }
+func clusterDec(b []byte) error    { _, err := DecodeClusterID(b); return err }
 
 func TestUuid(t *testing.T) {
 	u, err := ParseUuid("zQqFd6yqTaOcjHI7cGD8RQ")

@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // DeleteGroups (key 42), versions 0-2.
 //
@@ -13,23 +13,24 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(42, 0, 2, serveDeleteGroups) }
+func init() { kafkaapi.Register(42, 0, 2, serveDeleteGroups) }
 
-func serveDeleteGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDeleteGroups(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DeleteGroupsRequest)
-	if rc.h.authz == nil {
-		return rc.respond(rc.h.groups.DeleteGroups(req))
+	if rc.Handler().Authorizer() == nil {
+		return rc.Respond(rc.Handler().Groups().DeleteGroups(req))
 	}
-	deletable := rc.filterAuthorized(acl.OpDelete, acl.ResourceGroup, req.Groups, false)
+	deletable := rc.FilterAuthorized(acl.OpDelete, acl.ResourceGroup, req.Groups, false)
 	sub := *req
 	sub.Groups = nil
 	var refused []string
 	for _, g := range req.Groups {
-		if !deletable.has(g) {
+		if !deletable.Has(g) {
 			if !slices.Contains(refused, g) {
 				refused = append(refused, g)
 			}
@@ -39,12 +40,12 @@ func serveDeleteGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	}
 	resp := kmsg.NewPtrDeleteGroupsResponse()
 	if len(sub.Groups) > 0 {
-		resp = rc.h.groups.DeleteGroups(&sub)
+		resp = rc.Handler().Groups().DeleteGroups(&sub)
 	}
 	for _, g := range refused {
 		dg := kmsg.NewDeleteGroupsResponseGroup()
 		dg.Group, dg.ErrorCode = g, kerr.GroupAuthorizationFailed.Code
 		resp.Groups = append(resp.Groups, dg)
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // AlterConfigs (key 33), versions 0-2.
 //
@@ -30,15 +30,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(33, 0, 2, serveAlterConfigs) }
+func init() { kafkaapi.Register(33, 0, 2, serveAlterConfigs) }
 
-func serveAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveAlterConfigs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AlterConfigsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrAlterConfigsResponse()
 	dups := duplicateResources(len(req.Resources), func(i int) (kmsg.ConfigResourceType, string) {
 		return req.Resources[i].ResourceType, req.Resources[i].ResourceName
@@ -46,7 +47,7 @@ func serveAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	for i, r := range req.Resources {
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
-		if denied := rc.configsDenied(acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
+		if denied := configsDenied(rc, acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
 			sr.ErrorCode = denied.Code
 			resp.Resources = append(resp.Resources, sr)
 			continue
@@ -54,14 +55,14 @@ func serveAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		err := alterConfigs(h, r, dups[i], req.ValidateOnly)
 		if err != nil {
 			sr.ErrorCode, sr.ErrorMessage = codeOf(err), msgOf(err)
-			h.log.Debug("alter configs failed", "type", r.ResourceType, "name", r.ResourceName, "err", err)
+			h.Logger().Debug("alter configs failed", "type", r.ResourceType, "name", r.ResourceName, "err", err)
 		}
 		resp.Resources = append(resp.Resources, sr)
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }
 
-func alterConfigs(h *Handler, r kmsg.AlterConfigsRequestResource, dup, validateOnly bool) error {
+func alterConfigs(h *kafkaapi.Handler, r kmsg.AlterConfigsRequestResource, dup, validateOnly bool) error {
 	names := make([]string, len(r.Configs))
 	for i, c := range r.Configs {
 		names[i] = c.Name
@@ -87,7 +88,7 @@ func alterConfigs(h *Handler, r kmsg.AlterConfigsRequestResource, dup, validateO
 	if r.ResourceName == "" {
 		return errf(kerr.InvalidRequest, "Default topic resources are not allowed.")
 	}
-	return h.admin.SetTopicConfigs(r.ResourceName, configs, validateOnly)
+	return h.Admin().SetTopicConfigs(r.ResourceName, configs, validateOnly)
 }
 
 // errDynamicBrokerConfigs answers any change to broker configs of a
@@ -96,11 +97,11 @@ var errDynamicBrokerConfigs = errf(kerr.InvalidRequest, "dynamic broker configs 
 
 // alterBrokerConfigs changes this broker's dynamic configs; every refusal
 // is INVALID_REQUEST, as Kafka's ZkAdminManager answers a ConfigException.
-func alterBrokerConfigs(h *Handler, name string, names []string, edit func(map[string]string) (map[string]string, error), validateOnly bool) error {
-	if h.brokerConfigs == nil {
+func alterBrokerConfigs(h *kafkaapi.Handler, name string, names []string, edit func(map[string]string) (map[string]string, error), validateOnly bool) error {
+	if h.BrokerConfigs() == nil {
 		return errDynamicBrokerConfigs
 	}
-	if err := h.brokerConfigs.Alter(names, edit, name != "", validateOnly); err != nil {
+	if err := h.BrokerConfigs().Alter(names, edit, name != "", validateOnly); err != nil {
 		if codeOf(err) != kerr.UnknownServerError.Code {
 			return err
 		}
@@ -131,7 +132,7 @@ func duplicateResources(n int, at func(i int) (kmsg.ConfigResourceType, string))
 
 // checkAlterResource applies the checks Kafka makes of an AlterConfigs or
 // IncrementalAlterConfigs resource before looking at values.
-func checkAlterResource(h *Handler, typ kmsg.ConfigResourceType, name string, dup bool, keys []string) error {
+func checkAlterResource(h *kafkaapi.Handler, typ kmsg.ConfigResourceType, name string, dup bool, keys []string) error {
 	if dup {
 		return errf(kerr.InvalidRequest, "Each resource must appear at most once.")
 	}

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // CreatePartitions (key 37), versions 0-3.
 //
@@ -22,22 +22,23 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(37, 0, 3, serveCreatePartitions) }
+func init() { kafkaapi.Register(37, 0, 3, serveCreatePartitions) }
 
-func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveCreatePartitions(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.CreatePartitionsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrCreatePartitionsResponse()
 	count := make(map[string]int, len(req.Topics))
 	for _, rt := range req.Topics {
 		count[rt.Topic]++
 	}
 	grown := map[string]int32{} // topics grown, to their new count
-	alterable := rc.filterAuthorized(acl.OpAlter, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.CreatePartitionsRequestTopic) string { return t.Topic }), false)
+	alterable := rc.FilterAuthorized(acl.OpAlter, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.CreatePartitionsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		if count[rt.Topic] == 0 {
 			continue // a duplicate, answered at its first entry
@@ -47,7 +48,7 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Duplicate topic in request.")
-		} else if !alterable.has(rt.Topic) {
+		} else if !alterable.Has(rt.Topic) {
 			err = errf(kerr.TopicAuthorizationFailed, "The topic authorization is failed.")
 		} else {
 			var assignment [][]int32
@@ -57,7 +58,7 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 					assignment[i] = a.Replicas
 				}
 			}
-			err = h.admin.AddPartitions(rt.Topic, rt.Count, assignment, req.ValidateOnly)
+			err = h.Admin().AddPartitions(rt.Topic, rt.Count, assignment, req.ValidateOnly)
 		}
 		count[rt.Topic] = 0
 		if err != nil {
@@ -68,8 +69,8 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			grown[rt.Topic] = rt.Count
 		}
 	}
-	if h.cluster != nil && !req.ValidateOnly {
-		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, grown)
+	if h.Cluster() != nil && !req.ValidateOnly {
+		late := awaitTopics(rc.Context(), h, req.TimeoutMillis, grown)
 		for i, st := range resp.Topics {
 			if late[st.Topic] {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
@@ -77,5 +78,5 @@ func serveCreatePartitions(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 		}
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // AlterPartitionReassignments (key 45), version 0 (KIP-455): start a
 // partition's move to new replicas, or cancel one in progress (null
@@ -17,19 +17,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
 func init() {
-	register(45, 0, 0, serveAlterPartitionReassignments)
-	register(46, 0, 0, serveListPartitionReassignments)
+	kafkaapi.Register(45, 0, 0, serveAlterPartitionReassignments)
+	kafkaapi.Register(46, 0, 0, serveListPartitionReassignments)
 }
 
-func serveAlterPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveAlterPartitionReassignments(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := kmsg.NewPtrAlterPartitionAssignmentsResponse()
-	ctl, code := rc.activeController(acl.OpAlter)
+	ctl, code := rc.ActiveController(acl.OpAlter)
 	if ctl == nil {
 		resp.ErrorCode = code
 		if code == kerr.ClusterAuthorizationFailed.Code {
@@ -45,35 +46,35 @@ func serveAlterPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Re
 				resp.Topics = append(resp.Topics, rt)
 			}
 		}
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
+	ctx, cancel := context.WithTimeout(rc.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
 	defer cancel()
 	out, err := ctl.AlterPartitionReassignments(ctx, req)
 	if err != nil {
 		resp.ErrorCode, resp.ErrorMessage = codeOf(err), msgOf(err)
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	return rc.respond(out)
+	return rc.Respond(out)
 }
 
 // ListPartitionReassignments (key 46), version 0 (KIP-455): the
 // reassignments in progress, of the partitions named or all, with their
 // replicas, adding and removing replicas. Served by the active controller.
-func serveListPartitionReassignments(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveListPartitionReassignments(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := kmsg.NewPtrListPartitionReassignmentsResponse()
-	ctl, code := rc.activeController(acl.OpDescribe)
+	ctl, code := rc.ActiveController(acl.OpDescribe)
 	if ctl == nil {
 		resp.ErrorCode = code
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	ctx, cancel := context.WithTimeout(rc.conn.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
+	ctx, cancel := context.WithTimeout(rc.Context(), time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
 	defer cancel()
 	out, err := ctl.ListPartitionReassignments(ctx, req)
 	if err != nil {
 		resp.ErrorCode, resp.ErrorMessage = codeOf(err), msgOf(err)
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	return rc.respond(out)
+	return rc.Respond(out)
 }

@@ -1,4 +1,4 @@
-package kafkazk
+package zkdata
 
 import (
 	"reflect"
@@ -49,53 +49,53 @@ func roundTrip(t *testing.T, kind uint8, data []byte) {
 	}
 	switch kind {
 	case 0:
-		if v, err := decodeBroker(3, data); err == nil {
-			v2, err := decodeBroker(3, encodeBroker(v))
+		if v, err := DecodeBroker(3, data); err == nil {
+			v2, err := DecodeBroker(3, EncodeBroker(v))
 			check(v, v2, err)
 		}
 	case 1:
-		if v, err := decodeController(data); err == nil {
-			v2, err := decodeController(encodeController(v))
+		if v, err := DecodeController(data); err == nil {
+			v2, err := DecodeController(EncodeController(v))
 			check(v, v2, err)
 		}
 	case 2:
-		if v, err := decodeControllerEpoch(data); err == nil {
-			v2, err := decodeControllerEpoch(encodeControllerEpoch(v))
+		if v, err := DecodeControllerEpoch(data); err == nil {
+			v2, err := DecodeControllerEpoch(EncodeControllerEpoch(v))
 			check(v, v2, err)
 		}
 	case 3:
-		if v, err := decodeTopic("t", data); err == nil {
-			v2, err := decodeTopic("t", encodeTopic(v))
+		if v, err := DecodeTopic("t", data); err == nil {
+			v2, err := DecodeTopic("t", EncodeTopic(v))
 			check(v, v2, err)
 		}
 	case 4:
-		if v, err := decodeState(data, 5); err == nil {
-			v2, err := decodeState(encodeState(v), 5)
+		if v, err := DecodeState(data, 5); err == nil {
+			v2, err := DecodeState(EncodeState(v), 5)
 			check(v, v2, err)
 		}
 	case 5:
-		if v, err := decodeConfig(data); err == nil {
-			v2, err := decodeConfig(encodeConfig(v))
+		if v, err := DecodeConfig(data); err == nil {
+			v2, err := DecodeConfig(EncodeConfig(v))
 			check(v, v2, err)
 		}
 	case 6:
-		if v, err := decodeConfigChange(data); err == nil {
-			v2, err := decodeConfigChange(encodeConfigChange(v))
+		if v, err := DecodeConfigChange(data); err == nil {
+			v2, err := DecodeConfigChange(EncodeConfigChange(v))
 			check(v, v2, err)
 		}
 	case 7:
-		if v, err := decodeReassignment(data); err == nil {
-			v2, err := decodeReassignment(encodeReassignment(v))
+		if v, err := DecodeReassignment(data); err == nil {
+			v2, err := DecodeReassignment(EncodeReassignment(v))
 			check(v, v2, err)
 		}
 	case 8:
-		if v, err := decodeProducerIDBlock(data); err == nil {
-			v2, err := decodeProducerIDBlock(encodeProducerIDBlock(v))
+		if v, err := DecodeProducerIDBlock(data); err == nil {
+			v2, err := DecodeProducerIDBlock(EncodeProducerIDBlock(v))
 			check(v, v2, err)
 		}
 	case 9:
-		if v, err := decodeClusterID(data); err == nil {
-			v2, err := decodeClusterID(encodeClusterID(v))
+		if v, err := DecodeClusterID(data); err == nil {
+			v2, err := DecodeClusterID(EncodeClusterID(v))
 			check(v, v2, err)
 		}
 	case 10:

@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // ListGroups (key 16), versions 0-5.
 //
@@ -12,24 +12,25 @@ package kafkaapi
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(16, 0, 5, serveListGroups) }
+func init() { kafkaapi.Register(16, 0, 5, serveListGroups) }
 
-func serveListGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
-	resp := rc.h.groups.ListGroups(kreq.(*kmsg.ListGroupsRequest))
-	if rc.h.authz != nil && !rc.authorizeAction(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
+func serveListGroups(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
+	resp := rc.Handler().Groups().ListGroups(kreq.(*kmsg.ListGroupsRequest))
+	if rc.Handler().Authorizer() != nil && !rc.Authorize(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
 		// Without Describe on the cluster, only the groups the principal
 		// may describe.
 		kept := resp.Groups[:0]
 		for _, g := range resp.Groups {
-			if rc.authorizeAction(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceGroup, Name: g.Group, QuietDenied: true}) {
+			if rc.Authorize(acl.Action{Operation: acl.OpDescribe, Type: acl.ResourceGroup, Name: g.Group, QuietDenied: true}) {
 				kept = append(kept, g)
 			}
 		}
 		resp.Groups = kept
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // LeaveGroup (key 13), versions 0-5.
 //
@@ -12,18 +12,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(13, 0, 5, serveLeaveGroup) }
+func init() { kafkaapi.Register(13, 0, 5, serveLeaveGroup) }
 
-func serveLeaveGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveLeaveGroup(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.LeaveGroupRequest)
-	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+	if !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrLeaveGroupResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	return rc.respond(rc.h.groups.LeaveGroup(req))
+	return rc.Respond(rc.Handler().Groups().LeaveGroup(req))
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // CreateAcls (key 30), versions 0-3.
 //
@@ -19,19 +19,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(30, 0, 3, serveCreateACLs) }
+func init() { kafkaapi.Register(30, 0, 3, serveCreateACLs) }
 
-func serveCreateACLs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveCreateACLs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.CreateACLsRequest)
 	bindings := make([]acl.Binding, len(req.Creations))
 	for i, c := range req.Creations {
 		if c.ResourceType == 0 || c.ResourcePatternType == 0 || c.Operation == 0 || c.PermissionType == 0 ||
-			(rc.version == 0 && c.ResourcePatternType != kmsg.ACLResourcePatternTypeLiteral) {
-			return rc.closeUnparsable("CreateAcls creation with UNKNOWN elements")
+			(rc.Version() == 0 && c.ResourcePatternType != kmsg.ACLResourcePatternTypeLiteral) {
+			return rc.CloseUnparsable("CreateAcls creation with UNKNOWN elements")
 		}
 		bindings[i] = acl.Binding{
 			Pattern: acl.Pattern{Type: acl.ResourceType(c.ResourceType), Name: c.ResourceName, PatternType: acl.PatternType(c.ResourcePatternType)},
@@ -41,21 +42,21 @@ func serveCreateACLs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	resp := kmsg.NewPtrCreateACLsResponse()
 	resp.Results = make([]kmsg.CreateACLsResponseResult, len(bindings))
 	switch {
-	case !rc.authorizeCluster(acl.OpAlter):
+	case !authorizeCluster(rc, acl.OpAlter):
 		for i := range resp.Results {
 			resp.Results[i].ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		}
-	case rc.h.authz == nil:
+	case rc.Handler().Authorizer() == nil:
 		for i := range resp.Results {
 			resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage = kerr.SecurityDisabled.Code, strptr("No Authorizer is configured.")
 		}
 	default:
-		for i, err := range rc.h.authz.CreateACLs(bindings) {
+		for i, err := range rc.Handler().Authorizer().CreateACLs(bindings) {
 			if err != nil {
 				resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage = aclError(err)
-				rc.h.log.Debug("ACL not created", "acl", bindings[i].String(), "err", err)
+				rc.Handler().Logger().Debug("ACL not created", "acl", bindings[i].String(), "err", err)
 			}
 		}
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

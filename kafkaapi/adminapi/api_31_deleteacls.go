@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // DeleteAcls (key 31), versions 0-3.
 //
@@ -17,34 +17,35 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(31, 0, 3, serveDeleteACLs) }
+func init() { kafkaapi.Register(31, 0, 3, serveDeleteACLs) }
 
-func serveDeleteACLs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDeleteACLs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DeleteACLsRequest)
 	filters := make([]acl.Filter, len(req.Filters))
 	for i, f := range req.Filters {
 		filters[i] = aclFilter(f.ResourceType, f.ResourceName, f.ResourcePatternType, f.Principal, f.Host, f.Operation, f.PermissionType)
 		if !filterParses(filters[i]) {
-			return rc.closeUnparsable("DeleteAcls filter with UNKNOWN elements")
+			return rc.CloseUnparsable("DeleteAcls filter with UNKNOWN elements")
 		}
 	}
 	resp := kmsg.NewPtrDeleteACLsResponse()
 	resp.Results = make([]kmsg.DeleteACLsResponseResult, len(filters))
 	switch {
-	case !rc.authorizeCluster(acl.OpAlter):
+	case !authorizeCluster(rc, acl.OpAlter):
 		for i := range resp.Results {
 			resp.Results[i].ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		}
-	case rc.h.authz == nil:
+	case rc.Handler().Authorizer() == nil:
 		for i := range resp.Results {
 			resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage = kerr.SecurityDisabled.Code, strptr("No Authorizer is configured.")
 		}
 	default:
-		for i, deleted := range rc.h.authz.DeleteACLs(filters) {
+		for i, deleted := range rc.Handler().Authorizer().DeleteACLs(filters) {
 			for _, d := range deleted {
 				m := kmsg.NewDeleteACLsResponseResultMatchingACL()
 				p, e := d.Binding.Pattern, d.Binding.Entry
@@ -58,5 +59,5 @@ func serveDeleteACLs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 		}
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

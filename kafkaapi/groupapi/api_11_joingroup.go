@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // JoinGroup (key 11), versions 0-9.
 //
@@ -19,21 +19,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(11, 0, 9, serveJoinGroup) }
+func init() { kafkaapi.Register(11, 0, 9, serveJoinGroup) }
 
-func serveJoinGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveJoinGroup(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.JoinGroupRequest)
-	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+	if !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrJoinGroupResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
-		if rc.version < 7 {
+		if rc.Version() < 7 {
 			resp.Protocol = new(string) // not nullable before v7
 		}
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	return rc.respond(rc.h.groups.JoinGroup(rc.conn.Context(), req, rc.clientID, clientHost(rc)))
+	return rc.Respond(rc.Handler().Groups().JoinGroup(rc.Context(), req, rc.ClientID(), rc.ClientHost()))
 }

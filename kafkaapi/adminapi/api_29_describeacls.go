@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // DescribeAcls (key 29), versions 0-3.
 //
@@ -19,26 +19,27 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(29, 0, 3, serveDescribeACLs) }
+func init() { kafkaapi.Register(29, 0, 3, serveDescribeACLs) }
 
-func serveDescribeACLs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDescribeACLs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeACLsRequest)
 	f := aclFilter(req.ResourceType, req.ResourceName, req.ResourcePatternType, req.Principal, req.Host, req.Operation, req.PermissionType)
 	if !filterParses(f) {
-		return rc.closeUnparsable("DescribeAcls filter with UNKNOWN elements")
+		return rc.CloseUnparsable("DescribeAcls filter with UNKNOWN elements")
 	}
 	resp := kmsg.NewPtrDescribeACLsResponse()
 	switch {
-	case !rc.authorizeCluster(acl.OpDescribe):
+	case !authorizeCluster(rc, acl.OpDescribe):
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-	case rc.h.authz == nil:
+	case rc.Handler().Authorizer() == nil:
 		resp.ErrorCode, resp.ErrorMessage = kerr.SecurityDisabled.Code, strptr("No Authorizer is configured on the broker")
 	default:
-		for _, b := range rc.h.authz.ACLs(f) {
+		for _, b := range rc.Handler().Authorizer().ACLs(f) {
 			n := len(resp.Resources)
 			if n == 0 || resp.Resources[n-1].ResourceName != b.Pattern.Name || resp.Resources[n-1].ResourceType != kmsg.ACLResourceType(b.Pattern.Type) ||
 				resp.Resources[n-1].ResourcePatternType != kmsg.ACLResourcePatternType(b.Pattern.PatternType) {
@@ -54,7 +55,7 @@ func serveDescribeACLs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			resp.Resources[n-1].ACLs = append(resp.Resources[n-1].ACLs, a)
 		}
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }
 
 // aclFilter is a request's filter in the authorizer's terms. v0 requests

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // DescribeLogDirs (key 35), versions 0-4.
 //
@@ -19,32 +19,33 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"golang.org/x/sys/unix"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(35, 0, 4, serveDescribeLogDirs) }
+func init() { kafkaapi.Register(35, 0, 4, serveDescribeLogDirs) }
 
-func serveDescribeLogDirs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDescribeLogDirs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeLogDirsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrDescribeLogDirsResponse()
-	if !rc.authorizeCluster(acl.OpDescribe) {
+	if !authorizeCluster(rc, acl.OpDescribe) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v3+; before, no directories at all
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
 	d := kmsg.NewDescribeLogDirsResponseDir()
-	path, err := filepath.Abs(h.rm.Dir().Path())
+	path, err := filepath.Abs(h.Replicas().Dir().Path())
 	if err != nil {
-		path = h.rm.Dir().Path()
+		path = h.Replicas().Dir().Path()
 	}
 	d.Dir = path
 	var fs unix.Statfs_t
 	if err := unix.Statfs(path, &fs); err != nil {
-		h.log.Error("statfs of the log directory", "dir", path, "err", err)
+		h.Logger().Error("statfs of the log directory", "dir", path, "err", err)
 		d.ErrorCode = kerr.KafkaStorageError.Code
 		resp.Dirs = append(resp.Dirs, d)
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
 	d.TotalBytes = int64(fs.Blocks) * int64(fs.Bsize)
 	d.UsableBytes = int64(fs.Bavail) * int64(fs.Bsize)
@@ -61,8 +62,8 @@ func serveDescribeLogDirs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 		}
 	}
-	for _, name := range h.rm.TopicNames() {
-		ts := h.rm.Topic(name)
+	for _, name := range h.Replicas().TopicNames() {
+		ts := h.Replicas().Topic(name)
 		if ts == nil || asked != nil && asked[name] == nil {
 			continue
 		}
@@ -82,5 +83,5 @@ func serveDescribeLogDirs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 	}
 	resp.Dirs = append(resp.Dirs, d)
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

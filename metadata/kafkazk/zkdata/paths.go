@@ -1,4 +1,4 @@
-package kafkazk
+package zkdata
 
 import (
 	"fmt"
@@ -39,23 +39,25 @@ const (
 	ConfigIPs     = "ips"
 )
 
-// topLevelPaths are the persistent znodes a broker makes sure exist at start
-// (Kafka's ZkData.PersistentZkPaths).
-var topLevelPaths = []string{
-	ConsumersPath,
-	BrokerIDsPath,
-	TopicsPath,
-	ConfigChangesPath,
-	DeleteTopicsPath,
-	BrokerSeqIDPath,
-	IsrChangePath,
-	ProducerIDBlockPath,
-	LogDirEventPath,
-	ConfigPath + "/" + ConfigTopics,
-	ConfigPath + "/" + ConfigClients,
-	ConfigPath + "/" + ConfigUsers,
-	ConfigPath + "/" + ConfigBrokers,
-	ConfigPath + "/" + ConfigIPs,
+// PersistentPaths are the persistent znodes a broker makes sure exist at
+// start (Kafka's ZkData.PersistentZkPaths).
+func PersistentPaths() []string {
+	return []string{
+		ConsumersPath,
+		BrokerIDsPath,
+		TopicsPath,
+		ConfigChangesPath,
+		DeleteTopicsPath,
+		BrokerSeqIDPath,
+		IsrChangePath,
+		ProducerIDBlockPath,
+		LogDirEventPath,
+		ConfigPath + "/" + ConfigTopics,
+		ConfigPath + "/" + ConfigClients,
+		ConfigPath + "/" + ConfigUsers,
+		ConfigPath + "/" + ConfigBrokers,
+		ConfigPath + "/" + ConfigIPs,
+	}
 }
 
 // BrokerPath is /brokers/ids/<id>.
@@ -78,6 +80,11 @@ func PartitionStatePath(tp TopicPartition) string { return PartitionPath(tp) + "
 // TopicConfigPath is /config/topics/<topic>.
 func TopicConfigPath(topic string) string { return ConfigPath + "/" + ConfigTopics + "/" + topic }
 
+// BrokerConfigPath is /config/brokers/<id>: a broker's dynamic configs.
+func BrokerConfigPath(id int32) string {
+	return ConfigPath + "/" + ConfigBrokers + "/" + strconv.Itoa(int(id))
+}
+
 // DeleteTopicPath is /admin/delete_topics/<topic>.
 func DeleteTopicPath(topic string) string { return DeleteTopicsPath + "/" + topic }
 
@@ -88,18 +95,3 @@ type TopicPartition struct {
 }
 
 func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic, tp.Partition) }
-
-// validTopic reports whether a topic name is one Kafka accepts (and so one
-// that is a single, harmless path element).
-func validTopic(t string) error {
-	if t == "" || t == "." || t == ".." || len(t) > 249 {
-		return fmt.Errorf("kafkazk: invalid topic name %q", t)
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("kafkazk: invalid topic name %q", t)
-		}
-	}
-	return nil
-}

@@ -1,4 +1,4 @@
-package kafkazk
+package zkdata
 
 // Encoders and decoders of the znodes' bytes. Each decoder takes bytes a
 // Kafka broker (ZooKeeper mode, 3.x) or Samsa wrote and returns the value or
@@ -131,10 +131,10 @@ type brokerJSONIn struct {
 	Features    map[string]map[string]int64 `json:"features"`
 }
 
-// encodeBroker writes registration version 5. The top-level host and port
+// EncodeBroker writes registration version 5. The top-level host and port
 // are the first PLAINTEXT endpoint's (null and -1 when there is none), for
 // clients older than multiple listeners.
-func encodeBroker(b BrokerInfo) []byte {
+func EncodeBroker(b BrokerInfo) []byte {
 	j := brokerJSON{
 		Version:     5,
 		Port:        -1,
@@ -162,7 +162,7 @@ func encodeBroker(b BrokerInfo) []byte {
 	return mustJSON(j)
 }
 
-func decodeBroker(id int32, data []byte) (BrokerInfo, error) {
+func DecodeBroker(id int32, data []byte) (BrokerInfo, error) {
 	var j brokerJSONIn
 	if err := decodeJSON(data, &j); err != nil {
 		return BrokerInfo{}, err
@@ -189,7 +189,7 @@ func decodeBroker(id int32, data []byte) (BrokerInfo, error) {
 			return b, errors.New("version 1 registration without host and port")
 		}
 		e := Endpoint{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: *j.Host, Port: *j.Port}
-		if err := checkEndpoint(e); err != nil {
+		if err := CheckEndpoint(e); err != nil {
 			return b, err
 		}
 		b.Endpoints = []Endpoint{e}
@@ -268,12 +268,12 @@ func parseEndpoint(s string, protocols map[string]string) (Endpoint, error) {
 	} else {
 		e.SecurityProtocol = listener
 	}
-	return e, checkEndpoint(e)
+	return e, CheckEndpoint(e)
 }
 
-// checkEndpoint holds an endpoint to what survives String and parseEndpoint:
+// CheckEndpoint holds an endpoint to what survives String and parseEndpoint:
 // host characters as in Kafka's endpoint pattern, a port, a known protocol.
-func checkEndpoint(e Endpoint) error {
+func CheckEndpoint(e Endpoint) error {
 	if e.Listener == "" || strings.Contains(e.Listener, "://") {
 		return fmt.Errorf("bad listener name %q", e.Listener)
 	}
@@ -316,11 +316,11 @@ type controllerJSONIn struct {
 	KRaftControllerEpoch *int32    `json:"kraftControllerEpoch"`
 }
 
-func encodeController(c ControllerInfo) []byte {
+func EncodeController(c ControllerInfo) []byte {
 	return mustJSON(controllerJSON{Version: 2, BrokerID: c.BrokerID, Timestamp: msString(c.Timestamp), KRaftControllerEpoch: c.KRaftControllerEpoch})
 }
 
-func decodeController(data []byte) (ControllerInfo, error) {
+func DecodeController(data []byte) (ControllerInfo, error) {
 	var j controllerJSONIn
 	if err := decodeJSON(data, &j); err != nil {
 		return ControllerInfo{}, err
@@ -339,9 +339,9 @@ func decodeController(data []byte) (ControllerInfo, error) {
 }
 
 // /controller_epoch is the epoch as decimal text, no JSON.
-func encodeControllerEpoch(epoch int32) []byte { return []byte(strconv.Itoa(int(epoch))) }
+func EncodeControllerEpoch(epoch int32) []byte { return []byte(strconv.Itoa(int(epoch))) }
 
-func decodeControllerEpoch(data []byte) (int32, error) {
+func DecodeControllerEpoch(data []byte) (int32, error) {
 	v, err := strconv.ParseInt(string(data), 10, 32)
 	if err != nil {
 		return 0, fmt.Errorf("controller epoch %q is not an int32", data)
@@ -385,7 +385,7 @@ type topicJSONIn struct {
 	TopicID          *string            `json:"topic_id"`
 }
 
-func encodeTopic(a TopicAssignment) []byte {
+func EncodeTopic(a TopicAssignment) []byte {
 	j := topicJSON{
 		Version:          3,
 		Partitions:       make(map[string][]int32, len(a.Partitions)),
@@ -415,7 +415,7 @@ func nonNil(s []int32) []int32 {
 	return s
 }
 
-func decodeTopic(topic string, data []byte) (TopicAssignment, error) {
+func DecodeTopic(topic string, data []byte) (TopicAssignment, error) {
 	var j topicJSONIn
 	if err := decodeJSON(data, &j); err != nil {
 		return TopicAssignment{}, err
@@ -506,13 +506,13 @@ type stateJSONIn struct {
 	LeaderRecoveryState *int8   `json:"leader_recovery_state"`
 }
 
-func encodeState(s LeaderAndISR) []byte {
+func EncodeState(s LeaderAndISR) []byte {
 	return mustJSON(stateJSON{Version: 1, Leader: s.Leader, LeaderEpoch: s.LeaderEpoch, ISR: nonNil(s.ISR),
 		ControllerEpoch: s.ControllerEpoch, LeaderRecoveryState: s.LeaderRecoveryState})
 }
 
-// decodeState decodes a state znode; version is the znode's version.
-func decodeState(data []byte, version int32) (LeaderAndISR, error) {
+// DecodeState decodes a state znode; version is the znode's version.
+func DecodeState(data []byte, version int32) (LeaderAndISR, error) {
 	var j stateJSONIn
 	if err := decodeJSON(data, &j); err != nil {
 		return LeaderAndISR{}, err
@@ -537,16 +537,16 @@ type configJSON struct {
 	Config  map[string]string `json:"config"`
 }
 
-func encodeConfig(cfg map[string]string) []byte {
+func EncodeConfig(cfg map[string]string) []byte {
 	if cfg == nil {
 		cfg = map[string]string{}
 	}
 	return mustJSON(configJSON{Version: 1, Config: cfg})
 }
 
-// decodeConfig returns the entity's overrides; an empty znode has none. The
+// DecodeConfig returns the entity's overrides; an empty znode has none. The
 // result is never nil.
-func decodeConfig(data []byte) (map[string]string, error) {
+func DecodeConfig(data []byte) (map[string]string, error) {
 	cfg := map[string]string{}
 	if len(data) == 0 {
 		return cfg, nil
@@ -565,27 +565,18 @@ func decodeConfig(data []byte) (map[string]string, error) {
 
 // ---- /config/changes/config_change_<seq> ----
 
-// ConfigChange is one change notification: the entity whose config changed.
-type ConfigChange struct {
-	Seq        int64  // the znode's sequence number
-	EntityPath string // "<type>/<name>", e.g. "topics/orders"
-	// Err is set (ErrCorrupt) for a notification that cannot be read; it
-	// names no entity, and readers skip it as Kafka does.
-	Err error
-}
-
 type configChangeJSON struct {
 	Version    int    `json:"version"`
 	EntityPath string `json:"entity_path"`
 }
 
-func encodeConfigChange(entityPath string) []byte {
+func EncodeConfigChange(entityPath string) []byte {
 	return mustJSON(configChangeJSON{Version: 2, EntityPath: entityPath})
 }
 
-// decodeConfigChange reads version 2 ({"entity_path":...}) and version 1
+// DecodeConfigChange reads version 2 ({"entity_path":...}) and version 1
 // ({"entity_type":...,"entity_name":...}) notifications.
-func decodeConfigChange(data []byte) (string, error) {
+func DecodeConfigChange(data []byte) (string, error) {
 	var j struct {
 		Version    *int    `json:"version"`
 		EntityPath *string `json:"entity_path"`
@@ -613,9 +604,9 @@ func decodeConfigChange(data []byte) (string, error) {
 	return "", fmt.Errorf("unknown change notification version %d", *j.Version)
 }
 
-// parseSeq parses the 10-digit sequence suffix ZooKeeper gives a sequential
+// ParseSeq parses the 10-digit sequence suffix ZooKeeper gives a sequential
 // znode.
-func parseSeq(name, prefix string) (int64, bool) {
+func ParseSeq(name, prefix string) (int64, bool) {
 	s, ok := strings.CutPrefix(name, prefix)
 	if !ok || len(s) < 10 {
 		return 0, false
@@ -643,7 +634,7 @@ type reassignPartitionIn struct {
 	Replicas  []int32 `json:"replicas"`
 }
 
-func encodeReassignment(r map[TopicPartition][]int32) []byte {
+func EncodeReassignment(r map[TopicPartition][]int32) []byte {
 	j := reassignJSON{Version: 1, Partitions: make([]reassignPartitionJ, 0, len(r))}
 	for tp, replicas := range r {
 		j.Partitions = append(j.Partitions, reassignPartitionJ{Topic: tp.Topic, Partition: tp.Partition, Replicas: nonNil(replicas)})
@@ -658,7 +649,7 @@ func encodeReassignment(r map[TopicPartition][]int32) []byte {
 	return mustJSON(j)
 }
 
-func decodeReassignment(data []byte) (map[TopicPartition][]int32, error) {
+func DecodeReassignment(data []byte) (map[TopicPartition][]int32, error) {
 	var j struct {
 		Partitions *[]reassignPartitionIn `json:"partitions"`
 	}
@@ -704,15 +695,15 @@ type pidBlockJSONIn struct {
 	BlockEnd   *string `json:"block_end"`
 }
 
-func encodeProducerIDBlock(b ProducerIDBlock) []byte {
+func EncodeProducerIDBlock(b ProducerIDBlock) []byte {
 	return mustJSON(pidBlockJSON{Version: 1, Broker: b.BrokerID,
 		BlockStart: strconv.FormatInt(b.FirstID, 10), BlockEnd: strconv.FormatInt(b.LastID, 10)})
 }
 
-// decodeProducerIDBlock requires block_start and block_end as strings (Kafka
+// DecodeProducerIDBlock requires block_start and block_end as strings (Kafka
 // writes them so, and reads nothing else), FirstID >= 0, and a size that fits
 // an int32.
-func decodeProducerIDBlock(data []byte) (ProducerIDBlock, error) {
+func DecodeProducerIDBlock(data []byte) (ProducerIDBlock, error) {
 	var j pidBlockJSONIn
 	if err := decodeJSON(data, &j); err != nil {
 		return ProducerIDBlock{}, err
@@ -741,9 +732,9 @@ type clusterIDJSON struct {
 	ID      string `json:"id"`
 }
 
-func encodeClusterID(id string) []byte { return mustJSON(clusterIDJSON{Version: "1", ID: id}) }
+func EncodeClusterID(id string) []byte { return mustJSON(clusterIDJSON{Version: "1", ID: id}) }
 
-func decodeClusterID(data []byte) (string, error) {
+func DecodeClusterID(data []byte) (string, error) {
 	var j struct {
 		ID *string `json:"id"`
 	}

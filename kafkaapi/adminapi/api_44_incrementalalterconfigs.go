@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // IncrementalAlterConfigs (key 44), versions 0-1.
 //
@@ -31,15 +31,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/config"
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(44, 0, 1, serveIncrementalAlterConfigs) }
+func init() { kafkaapi.Register(44, 0, 1, serveIncrementalAlterConfigs) }
 
-func serveIncrementalAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveIncrementalAlterConfigs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.IncrementalAlterConfigsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrIncrementalAlterConfigsResponse()
 	dups := duplicateResources(len(req.Resources), func(i int) (kmsg.ConfigResourceType, string) {
 		return req.Resources[i].ResourceType, req.Resources[i].ResourceName
@@ -47,21 +48,21 @@ func serveIncrementalAlterConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Respon
 	for i, r := range req.Resources {
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
-		if denied := rc.configsDenied(acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
+		if denied := configsDenied(rc, acl.OpAlterConfigs, r.ResourceType, r.ResourceName); denied != nil && !dups[i] {
 			sr.ErrorCode = denied.Code
 			resp.Resources = append(resp.Resources, sr)
 			continue
 		}
 		if err := incrementalAlterConfigs(h, r, dups[i], req.ValidateOnly); err != nil {
 			sr.ErrorCode, sr.ErrorMessage = codeOf(err), msgOf(err)
-			h.log.Debug("incremental alter configs failed", "type", r.ResourceType, "name", r.ResourceName, "err", err)
+			h.Logger().Debug("incremental alter configs failed", "type", r.ResourceType, "name", r.ResourceName, "err", err)
 		}
 		resp.Resources = append(resp.Resources, sr)
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }
 
-func incrementalAlterConfigs(h *Handler, r kmsg.IncrementalAlterConfigsRequestResource, dup, validateOnly bool) error {
+func incrementalAlterConfigs(h *kafkaapi.Handler, r kmsg.IncrementalAlterConfigsRequestResource, dup, validateOnly bool) error {
 	names := make([]string, len(r.Configs))
 	for i, c := range r.Configs {
 		names[i] = c.Name
@@ -96,12 +97,12 @@ func incrementalAlterConfigs(h *Handler, r kmsg.IncrementalAlterConfigsRequestRe
 	if r.ResourceName == "" {
 		return errf(kerr.InvalidRequest, "Default topic resources are not allowed.")
 	}
-	return h.admin.UpdateTopicConfigs(r.ResourceName, func(cur map[string]string) (map[string]string, error) {
+	return h.Admin().UpdateTopicConfigs(r.ResourceName, func(cur map[string]string) (map[string]string, error) {
 		if cur == nil {
 			cur = map[string]string{}
 		}
 		for _, c := range r.Configs {
-			if err := applyConfigOp(cur, c, h.cfg.TopicDefaults); err != nil {
+			if err := applyConfigOp(cur, c, h.Config().TopicDefaults); err != nil {
 				return nil, err
 			}
 		}

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // DescribeConfigs (key 32), versions 0-4.
 //
@@ -40,40 +40,41 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/config"
+	"samsa/kafkaapi"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(32, 0, 4, serveDescribeConfigs) }
+func init() { kafkaapi.Register(32, 0, 4, serveDescribeConfigs) }
 
 // configsDenied is the error of a config resource the principal may not
 // do op (DescribeConfigs, AlterConfigs) on, nil if it may: a topic's
 // needs op on the topic (TOPIC_AUTHORIZATION_FAILED), a broker's or a
 // broker logger's on the cluster (CLUSTER_AUTHORIZATION_FAILED), as
 // Kafka's ConfigHelper and KafkaApis check them.
-func (rc *reqCtx) configsDenied(op acl.Operation, t kmsg.ConfigResourceType, name string) *kerr.Error {
+func configsDenied(rc *kafkaapi.Request, op acl.Operation, t kmsg.ConfigResourceType, name string) *kerr.Error {
 	switch t {
 	case kmsg.ConfigResourceTypeTopic:
-		if !rc.authorize(op, acl.ResourceTopic, name) {
+		if !rc.Authorize(acl.Action{Operation: op, Type: acl.ResourceTopic, Name: name}) {
 			return kerr.TopicAuthorizationFailed
 		}
 	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
-		if !rc.authorizeCluster(op) {
+		if !authorizeCluster(rc, op) {
 			return kerr.ClusterAuthorizationFailed
 		}
 	}
 	return nil
 }
 
-func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDescribeConfigs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeConfigsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrDescribeConfigsResponse()
 	for _, r := range req.Resources {
 		sr := kmsg.NewDescribeConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = r.ResourceType, r.ResourceName
-		if denied := rc.configsDenied(acl.OpDescribeConfigs, r.ResourceType, r.ResourceName); denied != nil {
+		if denied := configsDenied(rc, acl.OpDescribeConfigs, r.ResourceType, r.ResourceName); denied != nil {
 			sr.ErrorCode, sr.ErrorMessage = denied.Code, strptr(denied.Description)
 			resp.Resources = append(resp.Resources, sr)
 			continue
@@ -96,7 +97,7 @@ func serveDescribeConfigs(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		resp.Resources = append(resp.Resources, sr)
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }
 
 // wanted reports whether a config is asked for: a null or empty list asks
@@ -105,15 +106,15 @@ func configWanted(names []string, name string) bool {
 	return len(names) == 0 || slices.Contains(names, name)
 }
 
-func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) ([]kmsg.DescribeConfigsResponseResourceConfig, error) {
+func describeTopicConfigs(h *kafkaapi.Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) ([]kmsg.DescribeConfigsResponseResourceConfig, error) {
 	if err := metadata.ValidTopicName(r.ResourceName); err != nil {
 		return nil, errf(kerr.InvalidTopicException, "%v", err)
 	}
-	stored, ok := h.meta.Topic(r.ResourceName)
-	if !ok || !h.admin.TopicExists(r.ResourceName) {
+	stored, ok := h.Store().Topic(r.ResourceName)
+	if !ok || !h.Admin().TopicExists(r.ResourceName) {
 		return nil, errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", r.ResourceName)
 	}
-	cfg, err := h.cfg.TopicDefaults.With(stored.Configs)
+	cfg, err := h.Config().TopicDefaults.With(stored.Configs)
 	if err != nil {
 		return nil, errf(kerr.InvalidConfig, "stored configs of %s: %v", r.ResourceName, err)
 	}
@@ -122,7 +123,7 @@ func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, syn
 		if !configWanted(r.ConfigNames, d.Name) {
 			continue
 		}
-		syns := config.TopicSynonyms(d, stored.Configs, &h.cfg.TopicDefaults)
+		syns := config.TopicSynonyms(d, stored.Configs, &h.Config().TopicDefaults)
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
 		c.Name, c.Value = d.Name, strptr(d.TopicValue(&cfg))
 		c.ReadOnly = !d.Dynamic
@@ -144,7 +145,7 @@ func describeTopicConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, syn
 	return out, nil
 }
 
-func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) ([]kmsg.DescribeConfigsResponseResourceConfig, error) {
+func describeBrokerConfigs(h *kafkaapi.Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) ([]kmsg.DescribeConfigsResponseResourceConfig, error) {
 	if r.ResourceName == "" {
 		return nil, nil // no dynamic cluster-wide defaults
 	}
@@ -159,11 +160,11 @@ func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, sy
 			continue
 		}
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
-		c.Name, c.Value = k, d.Value(h.cfg)
+		c.Name, c.Value = k, d.Value(h.Config())
 		c.ReadOnly = !d.Dynamic
 		c.Source = kmsg.ConfigSourceDefaultConfig
 		defVal := d.Value(def)
-		if h.cfg.Explicit(k) || !sameConfigValue(c.Value, defVal) {
+		if h.Config().Explicit(k) || !sameConfigValue(c.Value, defVal) {
 			// Set, or derived from a key that was (log.retention.ms
 			// from log.retention.hours).
 			c.Source = kmsg.ConfigSourceStaticBrokerConfig
@@ -193,12 +194,12 @@ func describeBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, sy
 	return append(out, describeDynamicBrokerConfigs(h, r, synonyms, docs)...), nil
 }
 
-func describeDynamicBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) []kmsg.DescribeConfigsResponseResourceConfig {
-	if h.brokerConfigs == nil {
+func describeDynamicBrokerConfigs(h *kafkaapi.Handler, r kmsg.DescribeConfigsRequestResource, synonyms, docs bool) []kmsg.DescribeConfigsResponseResourceConfig {
+	if h.BrokerConfigs() == nil {
 		return nil
 	}
 	var out []kmsg.DescribeConfigsResponseResourceConfig
-	dyn := h.brokerConfigs.Dynamic()
+	dyn := h.BrokerConfigs().Dynamic()
 	for _, k := range slices.Sorted(maps.Keys(dyn)) {
 		if !configWanted(r.ConfigNames, k) {
 			continue
@@ -228,13 +229,13 @@ func describeDynamicBrokerConfigs(h *Handler, r kmsg.DescribeConfigsRequestResou
 
 // checkBrokerResource accepts this broker's ID as a resource name, with
 // Kafka's errors for anything else.
-func checkBrokerResource(h *Handler, name string) error {
+func checkBrokerResource(h *kafkaapi.Handler, name string) error {
 	id, err := strconv.ParseInt(name, 10, 32)
 	if err != nil {
 		return errf(kerr.InvalidRequest, "Broker id must be an integer, but it is: %s", name)
 	}
-	if int32(id) != h.cfg.BrokerID {
-		return errf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", h.cfg.BrokerID, name)
+	if int32(id) != h.Config().BrokerID {
+		return errf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", h.Config().BrokerID, name)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // OffsetDelete (key 47), version 0 (KIP-496).
 //
@@ -13,28 +13,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(47, 0, 0, serveOffsetDelete) }
+func init() { kafkaapi.Register(47, 0, 0, serveOffsetDelete) }
 
-func serveOffsetDelete(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveOffsetDelete(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.OffsetDeleteRequest)
-	if rc.h.authz == nil {
-		return rc.respond(rc.h.groups.OffsetDelete(req))
+	if rc.Handler().Authorizer() == nil {
+		return rc.Respond(rc.Handler().Groups().OffsetDelete(req))
 	}
-	if !rc.authorize(acl.OpDelete, acl.ResourceGroup, req.Group) {
+	if !authorize(rc, acl.OpDelete, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrOffsetDeleteResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	readable := rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetDeleteRequestTopic) string { return t.Topic }), false)
+	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetDeleteRequestTopic) string { return t.Topic }), false)
 	sub := *req
 	sub.Topics = nil
 	var refused []kmsg.OffsetDeleteResponseTopic
 	for _, t := range req.Topics {
-		if readable.has(t.Topic) {
+		if readable.Has(t.Topic) {
 			sub.Topics = append(sub.Topics, t)
 			continue
 		}
@@ -47,7 +48,7 @@ func serveOffsetDelete(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		refused = append(refused, rt)
 	}
-	resp := rc.h.groups.OffsetDelete(&sub)
+	resp := rc.Handler().Groups().OffsetDelete(&sub)
 	resp.Topics = append(resp.Topics, refused...)
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // CreateTopics (key 19), versions 0-7.
 //
@@ -38,16 +38,17 @@ import (
 
 	"samsa/admin"
 	"samsa/config"
+	"samsa/kafkaapi"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(19, 0, 7, serveCreateTopics) }
+func init() { kafkaapi.Register(19, 0, 7, serveCreateTopics) }
 
-func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveCreateTopics(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.CreateTopicsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrCreateTopicsResponse()
 	count := make(map[string]int, len(req.Topics))
 	for _, rt := range req.Topics {
@@ -55,13 +56,13 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	}
 	// Create on the cluster, or else on each topic; the configs and
 	// metadata of a new topic only with DescribeConfigs on it.
-	var creatable, describable allowed
-	if h.authz != nil {
+	var creatable, describable kafkaapi.Allowed
+	if h.Authorizer() != nil {
 		names := topicNames(req.Topics, func(t *kmsg.CreateTopicsRequestTopic) string { return t.Topic })
-		if !rc.authorizeAction(acl.Action{Operation: acl.OpCreate, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
-			creatable = rc.filterAuthorized(acl.OpCreate, acl.ResourceTopic, names, false)
+		if !rc.Authorize(acl.Action{Operation: acl.OpCreate, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
+			creatable = rc.FilterAuthorized(acl.OpCreate, acl.ResourceTopic, names, false)
 		}
-		describable = rc.filterAuthorized(acl.OpDescribeConfigs, acl.ResourceTopic, names, true)
+		describable = rc.FilterAuthorized(acl.OpDescribeConfigs, acl.ResourceTopic, names, true)
 	}
 	want := map[string]int32{} // created, to their partitions
 	for _, rt := range req.Topics {
@@ -71,26 +72,26 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		var err error
 		if count[rt.Topic] > 1 {
 			err = errf(kerr.InvalidRequest, "Found multiple entries for this topic.")
-		} else if !creatable.has(rt.Topic) {
+		} else if !creatable.Has(rt.Topic) {
 			err = errf(kerr.TopicAuthorizationFailed, "Authorization failed.")
-		} else if h.admin.TopicExists(rt.Topic) {
+		} else if h.Admin().TopicExists(rt.Topic) {
 			err = errf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", rt.Topic)
 		} else {
 			var spec admin.TopicSpec
 			if spec, err = createTopicSpec(rt); err == nil {
-				t, err = h.admin.CreateTopic(spec, req.ValidateOnly)
+				t, err = h.Admin().CreateTopic(spec, req.ValidateOnly)
 			}
 		}
 		if err != nil {
 			st.ErrorCode, st.ErrorMessage = codeOf(err), msgOf(err)
-			if !describable.has(rt.Topic) && (count[rt.Topic] > 1 || !creatable.has(rt.Topic)) {
+			if !describable.Has(rt.Topic) && (count[rt.Topic] > 1 || !creatable.Has(rt.Topic)) {
 				st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code // refused before creation, as Kafka
 			}
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
 		want[rt.Topic] = int32(len(t.Replicas))
-		if !describable.has(rt.Topic) {
+		if !describable.Has(rt.Topic) {
 			st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
 			resp.Topics = append(resp.Topics, st)
 			continue
@@ -103,8 +104,8 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		st.Configs = createdTopicConfigs(h, t.Configs)
 		resp.Topics = append(resp.Topics, st)
 	}
-	if h.cluster != nil && !req.ValidateOnly {
-		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, want)
+	if h.Cluster() != nil && !req.ValidateOnly {
+		late := awaitTopics(rc.Context(), h, req.TimeoutMillis, want)
 		for i, st := range resp.Topics {
 			if late[st.Topic] {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
@@ -112,7 +113,7 @@ func serveCreateTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 		}
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }
 
 // createTopicSpec checks what Kafka checks of a request's topic before
@@ -162,8 +163,8 @@ func createTopicSpec(rt kmsg.CreateTopicsRequestTopic) (admin.TopicSpec, error) 
 
 // createdTopicConfigs is every config of a new topic with its source, as
 // CreateTopics v5+ returns it.
-func createdTopicConfigs(h *Handler, overrides map[string]string) []kmsg.CreateTopicsResponseTopicConfig {
-	cfg, err := h.cfg.TopicDefaults.With(overrides)
+func createdTopicConfigs(h *kafkaapi.Handler, overrides map[string]string) []kmsg.CreateTopicsResponseTopicConfig {
+	cfg, err := h.Config().TopicDefaults.With(overrides)
 	if err != nil {
 		return nil // createTopic validated the overrides
 	}
@@ -173,7 +174,7 @@ func createdTopicConfigs(h *Handler, overrides map[string]string) []kmsg.CreateT
 		c.Name = d.Name
 		c.Value = strptr(d.TopicValue(&cfg))
 		c.ReadOnly = !d.Dynamic
-		c.Source = config.TopicSource(config.TopicSynonyms(d, overrides, &h.cfg.TopicDefaults))
+		c.Source = config.TopicSource(config.TopicSynonyms(d, overrides, &h.Config().TopicDefaults))
 		out = append(out, c)
 	}
 	return out

@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // DescribeGroups (key 15), versions 0-5.
 //
@@ -14,22 +14,23 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(15, 0, 5, serveDescribeGroups) }
+func init() { kafkaapi.Register(15, 0, 5, serveDescribeGroups) }
 
-func serveDescribeGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDescribeGroups(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeGroupsRequest)
-	if rc.h.authz == nil {
-		return rc.respond(rc.h.groups.DescribeGroups(req))
+	if rc.Handler().Authorizer() == nil {
+		return rc.Respond(rc.Handler().Groups().DescribeGroups(req))
 	}
 	resp := kmsg.NewPtrDescribeGroupsResponse()
 	sub := *req
 	sub.Groups = nil
 	for _, g := range req.Groups {
-		if rc.authorize(acl.OpDescribe, acl.ResourceGroup, g) {
+		if authorize(rc, acl.OpDescribe, acl.ResourceGroup, g) {
 			sub.Groups = append(sub.Groups, g)
 			continue
 		}
@@ -39,13 +40,13 @@ func serveDescribeGroups(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		resp.Groups = append(resp.Groups, dg)
 	}
 	if len(sub.Groups) > 0 {
-		described := rc.h.groups.DescribeGroups(&sub)
+		described := rc.Handler().Groups().DescribeGroups(&sub)
 		for i, dg := range described.Groups {
 			if req.IncludeAuthorizedOperations && dg.ErrorCode == 0 {
-				described.Groups[i].AuthorizedOperations = rc.authorizedOperations(acl.ResourceGroup, dg.Group)
+				described.Groups[i].AuthorizedOperations = rc.AuthorizedOperations(acl.ResourceGroup, dg.Group)
 			}
 		}
 		resp.Groups = append(resp.Groups, described.Groups...)
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // Heartbeat (key 12), versions 0-4.
 //
@@ -11,18 +11,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(12, 0, 4, serveHeartbeat) }
+func init() { kafkaapi.Register(12, 0, 4, serveHeartbeat) }
 
-func serveHeartbeat(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveHeartbeat(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.HeartbeatRequest)
-	if !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group) {
+	if !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrHeartbeatResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	return rc.respond(rc.h.groups.Heartbeat(req))
+	return rc.Respond(rc.Handler().Groups().Heartbeat(req))
 }

@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // ElectLeaders (key 43), versions 0-2 (KIP-460): preferred (type 0) or
 // unclean (type 1, v1+) leader elections for the partitions named, or for
@@ -17,17 +17,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(43, 0, 2, serveElectLeaders) }
+func init() { kafkaapi.Register(43, 0, 2, serveElectLeaders) }
 
-func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveElectLeaders(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.ElectLeadersRequest)
 	resp := kmsg.NewPtrElectLeadersResponse()
 	fail := func(code int16) *netpoll.Response {
-		if rc.version >= 1 {
+		if rc.Version() >= 1 {
 			resp.ErrorCode = code
 		}
 		for _, t := range req.Topics {
@@ -40,9 +41,9 @@ func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 			resp.Topics = append(resp.Topics, rt)
 		}
-		return rc.respond(resp)
+		return rc.Respond(resp)
 	}
-	ctl, code := rc.activeController(acl.OpAlter)
+	ctl, code := rc.ActiveController(acl.OpAlter)
 	if ctl == nil {
 		return fail(code)
 	}
@@ -57,7 +58,7 @@ func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 	}
 	timeout := time.Duration(max(req.TimeoutMillis, 1000)) * time.Millisecond
-	ctx, cancel := context.WithTimeout(rc.conn.Context(), timeout)
+	ctx, cancel := context.WithTimeout(rc.Context(), timeout)
 	defer cancel()
 	result, err := ctl.ElectLeaders(ctx, req.ElectionType, parts)
 	if err != nil {
@@ -83,5 +84,5 @@ func serveElectLeaders(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }

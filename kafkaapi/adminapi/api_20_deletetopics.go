@@ -1,4 +1,4 @@
-package kafkaapi
+package adminapi
 
 // DeleteTopics (key 20), versions 0-6.
 //
@@ -21,19 +21,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/metadata"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(20, 0, 6, serveDeleteTopics) }
+func init() { kafkaapi.Register(20, 0, 6, serveDeleteTopics) }
 
-func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveDeleteTopics(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DeleteTopicsRequest)
-	h := rc.h
+	h := rc.Handler()
 	resp := kmsg.NewPtrDeleteTopicsResponse()
 	topics := req.Topics
-	if rc.version < 6 {
+	if rc.Version() < 6 {
 		topics = make([]kmsg.DeleteTopicsRequestTopic, len(req.TopicNames))
 		for i := range req.TopicNames {
 			topics[i].Topic = &req.TopicNames[i]
@@ -45,25 +46,25 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			all = errf(kerr.InvalidRequest, "Topic name and topic ID can not both be specified.")
 		}
 	}
-	if all == nil && !h.cfg.DeleteTopicEnable {
+	if all == nil && !h.Config().DeleteTopicEnable {
 		code := kerr.TopicDeletionDisabled
-		if rc.version < 3 {
+		if rc.Version() < 3 {
 			code = kerr.InvalidRequest
 		}
 		all = errf(code, "Topic deletion is disabled.")
 	}
 	// Delete on each topic; a topic named by ID also needs Describe, or
 	// its name is not returned.
-	var describable, deletable allowed
-	if all == nil && h.authz != nil {
+	var describable, deletable kafkaapi.Allowed
+	if all == nil && h.Authorizer() != nil {
 		var names []string
 		for _, t := range topics {
 			if name := topicNameOf(h, t); name != "" {
 				names = append(names, name)
 			}
 		}
-		describable = rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, names, false)
-		deletable = rc.filterAuthorized(acl.OpDelete, acl.ResourceTopic, names, false)
+		describable = rc.FilterAuthorized(acl.OpDescribe, acl.ResourceTopic, names, false)
+		deletable = rc.FilterAuthorized(acl.OpDelete, acl.ResourceTopic, names, false)
 	}
 	deleted := map[string]bool{}
 	for _, t := range topics {
@@ -72,9 +73,9 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		err := all
 		if name := topicNameOf(h, t); err == nil && name != "" {
 			switch {
-			case t.TopicID != [16]byte{} && !describable.has(name):
+			case t.TopicID != [16]byte{} && !describable.Has(name):
 				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
-			case !deletable.has(name):
+			case !deletable.Has(name):
 				st.Topic = &name
 				err = errf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
 			}
@@ -87,12 +88,12 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	if h.cluster != nil {
+	if h.Cluster() != nil {
 		gone := map[string]int32{}
 		for name := range deleted {
 			gone[name] = 0
 		}
-		late := h.awaitTopics(rc.conn.Context(), req.TimeoutMillis, gone)
+		late := awaitTopics(rc.Context(), h, req.TimeoutMillis, gone)
 		for i, st := range resp.Topics {
 			if st.ErrorCode == 0 && st.Topic != nil && late[*st.Topic] {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
@@ -100,14 +101,14 @@ func serveDeleteTopics(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			}
 		}
 	}
-	return rc.respond(resp)
+	return rc.Respond(resp)
 }
 
 // topicNameOf is the topic an entry names, by name or by ID; "" for an
 // unknown ID.
-func topicNameOf(h *Handler, t kmsg.DeleteTopicsRequestTopic) string {
+func topicNameOf(h *kafkaapi.Handler, t kmsg.DeleteTopicsRequestTopic) string {
 	if t.TopicID != [16]byte{} {
-		if ti := h.cache.Load().TopicByID(metadata.TopicID(t.TopicID)); ti != nil {
+		if ti := h.Cache().Load().TopicByID(metadata.TopicID(t.TopicID)); ti != nil {
 			return ti.Name
 		}
 		return ""
@@ -120,9 +121,9 @@ func topicNameOf(h *Handler, t kmsg.DeleteTopicsRequestTopic) string {
 
 // deleteOneTopic resolves an entry to a topic name (filling it in for an ID)
 // and deletes the topic unless this request already did.
-func deleteOneTopic(h *Handler, st *kmsg.DeleteTopicsResponseTopic, deleted map[string]bool) error {
+func deleteOneTopic(h *kafkaapi.Handler, st *kmsg.DeleteTopicsResponseTopic, deleted map[string]bool) error {
 	if st.TopicID != [16]byte{} {
-		t := h.cache.Load().TopicByID(metadata.TopicID(st.TopicID))
+		t := h.Cache().Load().TopicByID(metadata.TopicID(st.TopicID))
 		if t == nil {
 			return errf(kerr.UnknownTopicID, "Topic ID %s does not exist.", metadata.TopicID(st.TopicID))
 		}
@@ -135,7 +136,7 @@ func deleteOneTopic(h *Handler, st *kmsg.DeleteTopicsResponseTopic, deleted map[
 	if deleted[name] {
 		return nil
 	}
-	if err := h.admin.DeleteTopic(name); err != nil {
+	if err := h.Admin().DeleteTopic(name); err != nil {
 		return err
 	}
 	deleted[name] = true

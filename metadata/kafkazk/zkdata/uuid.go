@@ -1,4 +1,4 @@
-package kafkazk
+package zkdata
 
 import (
 	"encoding/base64"

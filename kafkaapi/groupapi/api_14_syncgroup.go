@@ -1,4 +1,4 @@
-package kafkaapi
+package groupapi
 
 // SyncGroup (key 14), versions 0-5.
 //
@@ -13,26 +13,27 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"samsa/kafkaapi"
 	"samsa/netpoll"
 	"samsa/security/acl"
 )
 
-func init() { register(14, 0, 5, serveSyncGroup) }
+func init() { kafkaapi.Register(14, 0, 5, serveSyncGroup) }
 
-func serveSyncGroup(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
+func serveSyncGroup(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.SyncGroupRequest)
-	if rc.h.authz != nil {
+	if rc.Handler().Authorizer() != nil {
 		resp := kmsg.NewPtrSyncGroupResponse()
 		resp.MemberAssignment = []byte{}
 		switch {
-		case rc.version >= 5 && (req.ProtocolType == nil || req.Protocol == nil):
+		case rc.Version() >= 5 && (req.ProtocolType == nil || req.Protocol == nil):
 			// KafkaApis answers this before it authorizes (KIP-559).
 			resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
-			return rc.respond(resp)
-		case !rc.authorize(acl.OpRead, acl.ResourceGroup, req.Group):
+			return rc.Respond(resp)
+		case !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group):
 			resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
-			return rc.respond(resp)
+			return rc.Respond(resp)
 		}
 	}
-	return rc.respond(rc.h.groups.SyncGroup(rc.conn.Context(), req))
+	return rc.Respond(rc.Handler().Groups().SyncGroup(rc.Context(), req))
 }
