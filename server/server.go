@@ -316,6 +316,7 @@ func (s *Server) Start() error {
 	deps := kafkaapi.Deps{
 		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups,
 		Metrics: apiMetrics, Authorizer: authz, BrokerConfigs: s.dynamic,
+		Credentials: s.creds, SCRAM: &s.scram,
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl
