@@ -17,6 +17,7 @@ import (
 	"samsa/cli/produce"
 	"samsa/cli/root"
 	"samsa/cli/topic"
+	"samsa/cli/user"
 	versioncmd "samsa/cli/version"
 )
 
@@ -40,8 +41,8 @@ func newRootCmd() *cobra.Command {
 		Short: "A Kafka-compatible message broker and its tools",
 		Long: `Samsa is a Kafka-compatible message broker. This binary runs the broker
 (samsa broker) and holds the client tools that talk to any Kafka broker:
-topics, producing, consuming, consumer groups, cluster administration, ACLs and
-benchmarks, plus dump-log for reading segment files offline.
+topics, producing, consuming, consumer groups, cluster administration, ACLs,
+SCRAM users and benchmarks, plus dump-log for reading segment files offline.
 
 Exit status: 0 success, 1 a failure (the broker refused, a record was not
 delivered, no broker answered within --timeout), 2 a usage error, 130 or
@@ -73,6 +74,7 @@ offsets, group seek), as in kcat. -b/--brokers names the seed brokers
 		group.NewCommand(cf),
 		cluster.NewCommand(cf),
 		acl.NewCommand(cf),
+		user.NewCommand(cf),
 		bench.NewCommand(cf),
 		dumplog.NewCommand(),
 		versioncmd.NewCommand(stamp),
