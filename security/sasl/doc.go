@@ -28,7 +28,9 @@
 // # Messages
 //
 // SCRAM messages are parsed with Kafka's grammar (scrammsg.go) before
-// github.com/xdg-go/scram's server conversation sees them.
+// github.com/xdg-go/scram's server conversation sees them. The one
+// client-final message the library refuses and Kafka accepts, librdkafka's
+// (before 2.6.1) doubled nonce, is verified here (scram.go).
 //
 // # Invariants
 //

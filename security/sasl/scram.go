@@ -1,6 +1,10 @@
 package sasl
 
 import (
+	"crypto/hmac"
+	"encoding/base64"
+	"strings"
+
 	"github.com/xdg-go/scram"
 )
 
@@ -10,6 +14,14 @@ import (
 // parsed here with Kafka's grammar, which keeps from the library what it
 // does not check: a client-first message whose gs2 flag is missing and a
 // proof longer than the hash both panic in its parser.
+//
+// One client-final message the library refuses is checked here instead:
+// librdkafka before 2.6.1 (kcat, confluent-kafka) sends back its own nonce
+// followed by the whole server nonce, which already begins with it
+// (librdkafka#4895). Kafka 3.8.1 and later accept a nonce that ends with
+// the server's for that reason (the fix of CVE-2024-56128 compares with
+// endsWith); so does this server, verifying the proof over the message as
+// the client signed it (verifyDoubledNonce).
 
 // CredentialLookup returns a SCRAM user's credential for a mechanism.
 type CredentialLookup func(mech *ScramMechanism, user string) (ScramCredential, bool)
@@ -18,6 +30,11 @@ type scramServer struct {
 	mech   *ScramMechanism
 	lookup CredentialLookup
 	conv   *scram.ServerConversation
+	// first and serverFirst are the messages of the first step, for the
+	// proof of a librdkafka client-final message.
+	first       ClientFirst
+	serverFirst string
+	cred        ScramCredential
 	// nonce, if set, makes the server's nonces (tests: RFC 7677's example).
 	nonce  scram.NonceGeneratorFcn
 	user   string
@@ -96,7 +113,7 @@ func (s *scramServer) step(msg []byte) ([]byte, error) {
 		if err != nil {
 			return nil, failed("%v", err)
 		}
-		s.user = user
+		s.user, s.first, s.serverFirst, s.cred = user, first, resp, cred
 		return []byte(resp), nil
 	}
 	final, err := ParseClientFinal(msg)
@@ -106,12 +123,50 @@ func (s *scramServer) step(msg []byte) ([]byte, error) {
 	if len(final.Proof) != s.mech.Size() {
 		return nil, failed("Authentication failed: Invalid client final message")
 	}
+	if serverNonce := s.serverNonce(); final.Nonce != serverNonce && final.Nonce == s.first.Nonce+serverNonce {
+		resp, err := s.verifyDoubledNonce(final)
+		if err != nil {
+			return nil, err
+		}
+		s.done, s.conv = true, nil
+		return resp, nil
+	}
 	resp, err := s.conv.Step(string(msg))
 	if err != nil || !s.conv.Valid() {
 		return nil, failed("Invalid client credentials: %v", err)
 	}
 	s.done, s.conv = true, nil
 	return []byte(resp), nil
+}
+
+// serverNonce is the nonce of the server-first message: r=...
+func (s *scramServer) serverNonce() string {
+	r, _, _ := strings.Cut(strings.TrimPrefix(s.serverFirst, "r="), ",")
+	return r
+}
+
+// verifyDoubledNonce checks a client-final message whose nonce is the
+// client's nonce then the server's (librdkafka before 2.6.1), as RFC 5802
+// section 3 checks any: the channel binding is the gs2 header, and the
+// proof XORed with HMAC(StoredKey, AuthMessage) hashes to StoredKey, the
+// AuthMessage holding the final message as the client sent it. It
+// returns the server-final message.
+func (s *scramServer) verifyDoubledNonce(final ClientFinal) ([]byte, error) {
+	if string(final.ChannelBinding) != s.first.GS2Header() {
+		return nil, failed("channel binding does not match the gs2 header")
+	}
+	authMsg := []byte(s.first.Bare() + "," + s.serverFirst + "," + final.WithoutProof)
+	sig := s.mech.hmac(s.cred.StoredKey, authMsg)
+	clientKey := make([]byte, len(sig))
+	for i := range sig {
+		clientKey[i] = final.Proof[i] ^ sig[i]
+	}
+	h := s.mech.hash()
+	h.Write(clientKey)
+	if !hmac.Equal(h.Sum(nil), s.cred.StoredKey) {
+		return nil, failed("Invalid client credentials")
+	}
+	return []byte("v=" + base64.StdEncoding.EncodeToString(s.mech.hmac(s.cred.ServerKey, authMsg))), nil
 }
 
 func (s *scramServer) Done() bool { return s.done }

@@ -342,3 +342,53 @@ func TestCredentialCache(t *testing.T) {
 		t.Fatal("alice's credential outlived its removal")
 	}
 }
+
+// TestLibrdkafkaNonce: librdkafka before 2.6.1 answers with its own nonce
+// followed by the server's (which begins with it); as Kafka 3.8.1+ does,
+// the server accepts that nonce and checks the proof over the message the
+// client signed. Another nonce that merely ends with the server's, or a
+// wrong password with the doubled nonce, is refused.
+func TestLibrdkafkaNonce(t *testing.T) {
+	cred := rfcCredential(t)
+	salt, _ := base64.StdEncoding.DecodeString(rfcSalt)
+	finalFor := func(nonce, password string) (string, string) {
+		salted, _ := SHA256.SaltedPassword(password, salt, 4096)
+		clientKey := SHA256.hmac(salted, []byte("Client Key"))
+		h := SHA256.hash()
+		h.Write(clientKey)
+		storedKey := h.Sum(nil)
+		withoutProof := "c=biws,r=" + nonce
+		authMsg := []byte("n=user,r=rOprNGfwEbeRWgbNEkqO," + rfcServerFirst + "," + withoutProof)
+		sig := SHA256.hmac(storedKey, authMsg)
+		proof := make([]byte, len(sig))
+		for i := range sig {
+			proof[i] = clientKey[i] ^ sig[i]
+		}
+		return withoutProof + ",p=" + base64.StdEncoding.EncodeToString(proof),
+			"v=" + base64.StdEncoding.EncodeToString(SHA256.hmac(cred.ServerKey, authMsg))
+	}
+	serverNonce := "rOprNGfwEbeRWgbNEkqO" + rfcServerNonce
+	for _, tc := range []struct {
+		name, nonce, password string
+		ok                    bool
+	}{
+		{"librdkafka's doubled nonce", "rOprNGfwEbeRWgbNEkqO" + serverNonce, "pencil", true},
+		{"the right nonce", serverNonce, "pencil", true},
+		{"doubled, wrong password", "rOprNGfwEbeRWgbNEkqO" + serverNonce, "crayon", false},
+		{"another prefix", "xyz" + serverNonce, "pencil", false},
+		{"the client's nonce alone", "rOprNGfwEbeRWgbNEkqO", "pencil", false},
+	} {
+		s := &scramServer{mech: SHA256, lookup: lookupOf(map[string]ScramCredential{"user": cred}), nonce: func() string { return rfcServerNonce }}
+		if _, err := s.Step([]byte(rfcClientFirst)); err != nil {
+			t.Fatal(err)
+		}
+		final, wantServerFinal := finalFor(tc.nonce, tc.password)
+		got, err := s.Step([]byte(final))
+		if tc.ok && (err != nil || string(got) != wantServerFinal || !s.Done() || s.Username() != "user") {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, wantServerFinal)
+		}
+		if !tc.ok && (!errors.Is(err, ErrFailed) || s.Done()) {
+			t.Errorf("%s: accepted (%q, %v)", tc.name, got, err)
+		}
+	}
+}
