@@ -32,6 +32,8 @@ type Config struct {
 	listenerText         listenerText // the listener keys as configured
 	// SSL is the broker-level ssl.* keys; SSLFor applies a listener's own.
 	SSL security.SSLConfig
+	// SASL is the broker-level SASL keys; SASLFor applies a listener's own.
+	SASL SASLConfig
 	// PasswordEncoder encrypts dynamic password configs stored in
 	// ZooKeeper (password.encoder.*); PasswordEncoderOldSecret is
 	// password.encoder.old.secret.

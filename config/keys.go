@@ -281,7 +281,7 @@ var defs = append([]*Def{
 	{Scope: ScopeTopic, Name: KeyUncleanLeaderElectionEnable, Default: "false", BrokerKey: "unclean.leader.election.enable", ZooKeeper: true,
 		Doc:  "Whether a replica out of the in-sync set may become leader when no in-sync replica is alive, losing the records it lacks.",
 		bind: topicField(boolean, func(t *TopicConfig) *bool { return &t.UncleanLeaderElection })},
-}, securityDefs...)
+}, append(securityDefs, saslDefs...)...)
 
 // The topic keys, for code that builds a topic's overrides (the table
 // defines each with its constant).

@@ -210,6 +210,7 @@ var listenerKeys = []string{
 	"ssl.keystore.key", "ssl.keystore.certificate.chain",
 	"ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.password", "ssl.truststore.certificates",
 	"ssl.allow.dn.changes", "ssl.allow.san.changes",
+	"sasl.enabled.mechanisms", "sasl.jaas.config", "connections.max.reauth.ms",
 }
 
 // IsListenerKey reports whether key may be set per listener with

@@ -116,9 +116,19 @@ type nodeProc struct {
 // stderr (kafkajs's log) printed if the test failed.
 func startKafkajs(t testing.TB, stdin []byte, script string, args ...string) *nodeProc {
 	t.Helper()
+	return startKafkajsEnv(t, nil, stdin, script, args...)
+}
+
+// startKafkajsEnv is startKafkajs with extra environment variables
+// (KEY=value): the TLS and SASL of common.js.
+func startKafkajsEnv(t testing.TB, env []string, stdin []byte, script string, args ...string) *nodeProc {
+	t.Helper()
 	node := needKafkajs(t)
 	p := &nodeProc{done: make(chan struct{})}
 	p.cmd = exec.Command(node, append([]string{script}, args...)...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Dir = kafkajsDir
 	p.cmd.Stdin = bytes.NewReader(stdin)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr

@@ -569,6 +569,42 @@ func TestEveryVersion(t *testing.T) {
 			req.Filters = append(req.Filters, f)
 			return req
 		}},
+		// A PLAINTEXT listener has no SASL exchange: Kafka's KafkaApis
+		// answers both SASL requests ILLEGAL_SASL_STATE there.
+		17: {refused: kerr.IllegalSaslState, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrSASLHandshakeRequest()
+			req.Mechanism = "PLAIN"
+			return req
+		}},
+		36: {refused: kerr.IllegalSaslState, req: func(v int16) kmsg.Request {
+			req := kmsg.NewPtrSASLAuthenticateRequest()
+			req.SASLAuthBytes = []byte("\x00alice\x00secret")
+			return req
+		}},
+		// SCRAM users (KIP-554): each version of the alter makes one; the
+		// describe makes its own, then finds it.
+		51: {req: func(v int16) kmsg.Request {
+			return scramUpsert("ver-user-" + strconv.Itoa(int(v)))
+		}},
+		50: {req: func(v int16) kmsg.Request {
+			alter := scramUpsert("ver-described")
+			alter.SetVersion(0)
+			if errs := errorCodes(conn.roundTrip(t, alter)); len(errs) > 0 {
+				t.Fatalf("AlterUserSCRAMCredentials: %v", errs)
+			}
+			req := kmsg.NewPtrDescribeUserSCRAMCredentialsRequest()
+			u := kmsg.NewDescribeUserSCRAMCredentialsRequestUser()
+			u.Name = "ver-described"
+			req.Users = append(req.Users, u)
+			return req
+		}, check: func(v int16, resp kmsg.Response) error {
+			r := resp.(*kmsg.DescribeUserSCRAMCredentialsResponse)
+			if len(r.Results) != 1 || r.Results[0].User != "ver-described" || len(r.Results[0].CredentialInfos) != 1 ||
+				r.Results[0].CredentialInfos[0].Mechanism != 1 || r.Results[0].CredentialInfos[0].Iterations != 4096 {
+				return fmt.Errorf("ver-described described as %+v, want SCRAM-SHA-256 with 4096 iterations", r.Results)
+			}
+			return nil
+		}},
 		keyDescribeProducers: {req: func(v int16) kmsg.Request {
 			req := kmsg.NewPtrDescribeProducersRequest()
 			req.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: topic, Partitions: []int32{0}}}
@@ -767,4 +803,15 @@ func TestRequestHeaders(t *testing.T) {
 			t.Fatalf("metadata with an unknown header tag: %+v", resp.Topics)
 		}
 	})
+}
+
+// scramUpsert is an AlterUserScramCredentials request that makes user a
+// SCRAM-SHA-256 credential of 4096 iterations.
+func scramUpsert(user string) *kmsg.AlterUserSCRAMCredentialsRequest {
+	req := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	u := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
+	u.Name, u.Mechanism, u.Iterations = user, 1, 4096
+	u.Salt, u.SaltedPassword = []byte("salt-salt-salt"), make([]byte, 32)
+	req.Upsertions = append(req.Upsertions, u)
+	return req
 }

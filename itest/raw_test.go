@@ -39,7 +39,7 @@ func (b *broker) dialFrom(t testing.TB, src string) *rawConn {
 	if err != nil {
 		t.Fatalf("dial %s from %q: %v", b.addr, src, err)
 	}
-	if b.sec != nil {
+	if b.sec != nil && b.sec.cfg != nil {
 		// A TLS listener (tls_test.go): the handshake first.
 		cfg := b.sec.cfg.Clone()
 		cfg.ServerName = "localhost"
@@ -52,7 +52,11 @@ func (b *broker) dialFrom(t testing.TB, src string) *rawConn {
 		c = tc
 	}
 	t.Cleanup(func() { c.Close() })
-	return &rawConn{Conn: c, fmt: kmsg.NewRequestFormatter(kmsg.FormatterClientID("samsa-itest"))}
+	rc := &rawConn{Conn: c, fmt: kmsg.NewRequestFormatter(kmsg.FormatterClientID("samsa-itest"))}
+	if b.sec != nil && b.sec.mech != "" {
+		rc.authenticate(t, b.sec.mech, b.sec.user, b.sec.pass) // a SASL listener (sasl_test.go)
+	}
+	return rc
 }
 
 // send writes one request at its set version; it returns the correlation id.

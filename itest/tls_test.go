@@ -30,21 +30,41 @@ import (
 	"samsa/internal/testcerts"
 )
 
-// clientSec is how clients reach a TLS listener: the CA and, for mTLS, a
-// client certificate, as PEM files for kcat and the Python clients and
-// as a tls.Config for the Go ones. Its methods accept nil: plaintext.
+// clientSec is how clients reach a TLS or SASL listener: the CA and, for
+// mTLS, a client certificate, as PEM files for kcat and the Python clients
+// and as a tls.Config for the Go ones (cfg nil: no TLS); and a SASL
+// mechanism with its user and password (sasl_test.go; mech "": none). Its
+// methods accept nil: plaintext.
 type clientSec struct {
 	caFile, certFile, keyFile string
 	cfg                       *tls.Config
+	mech, user, pass          string
+}
+
+// protocol is the client's security.protocol.
+func (s *clientSec) protocol() string {
+	switch {
+	case s.mech != "" && s.cfg != nil:
+		return "SASL_SSL"
+	case s.mech != "":
+		return "SASL_PLAINTEXT"
+	}
+	return "SSL"
 }
 
 func (s *clientSec) kcatArgs() []string {
 	if s == nil {
 		return nil
 	}
-	args := []string{"-X", "security.protocol=SSL", "-X", "ssl.ca.location=" + s.caFile}
+	args := []string{"-X", "security.protocol=" + s.protocol()}
+	if s.cfg != nil {
+		args = append(args, "-X", "ssl.ca.location="+s.caFile)
+	}
 	if s.certFile != "" {
 		args = append(args, "-X", "ssl.certificate.location="+s.certFile, "-X", "ssl.key.location="+s.keyFile)
+	}
+	if s.mech != "" {
+		args = append(args, "-X", "sasl.mechanisms="+s.mech, "-X", "sasl.username="+s.user, "-X", "sasl.password="+s.pass)
 	}
 	return args
 }
@@ -53,9 +73,15 @@ func (s *clientSec) pyEnv() []string {
 	if s == nil {
 		return nil
 	}
-	env := []string{"SSL_CAFILE=" + s.caFile}
+	var env []string
+	if s.cfg != nil {
+		env = append(env, "SSL_CAFILE="+s.caFile)
+	}
 	if s.certFile != "" {
 		env = append(env, "SSL_CERTFILE="+s.certFile, "SSL_KEYFILE="+s.keyFile)
+	}
+	if s.mech != "" {
+		env = append(env, "SASL_MECHANISM="+s.mech, "SASL_USERNAME="+s.user, "SASL_PASSWORD="+s.pass)
 	}
 	return env
 }
@@ -64,15 +90,27 @@ func (s *clientSec) sarama(cfg *sarama.Config) {
 	if s == nil {
 		return
 	}
-	cfg.Net.TLS.Enable = true
-	cfg.Net.TLS.Config = s.cfg.Clone()
+	if s.cfg != nil {
+		cfg.Net.TLS.Enable = true
+		cfg.Net.TLS.Config = s.cfg.Clone()
+	}
+	if s.mech != "" {
+		saramaSASL(cfg, s.mech, s.user, s.pass)
+	}
 }
 
 func (s *clientSec) kgo() []kgo.Opt {
 	if s == nil {
 		return nil
 	}
-	return []kgo.Opt{kgo.DialTLSConfig(s.cfg.Clone())}
+	var opts []kgo.Opt
+	if s.cfg != nil {
+		opts = append(opts, kgo.DialTLSConfig(s.cfg.Clone()))
+	}
+	if s.mech != "" {
+		opts = append(opts, kgo.SASL(kgoSASL(s.mech, s.user, s.pass)))
+	}
+	return opts
 }
 
 // via returns the broker as clients of its listener name see it: that

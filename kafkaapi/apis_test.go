@@ -39,6 +39,7 @@ import (
 	"samsa/netpoll"
 	"samsa/replica"
 	"samsa/security/acl"
+	"samsa/security/sasl"
 )
 
 // pipeListener is a net.Listener of in-memory connections.
@@ -215,7 +216,8 @@ func startTestBroker(t testing.TB, props map[string]string, cl *fakeCluster) *te
 		ProducerIDs: func() (int64, error) { return b.h.NextProducerID() },
 		Cache:       b.cache, Markers: b.markers, Logger: quiet,
 	})
-	deps := Deps{Config: cfg, Logger: quiet, Store: b.store, Cache: b.cache, Replicas: b.rm, Groups: b.groups, Txns: b.txns, Metrics: NewMetrics(b.reg)}
+	deps := Deps{Config: cfg, Logger: quiet, Store: b.store, Cache: b.cache, Replicas: b.rm, Groups: b.groups, Txns: b.txns, Metrics: NewMetrics(b.reg),
+		Credentials: b.store, SCRAM: &sasl.CredentialCache{}}
 	b.who = new(atomic.Pointer[acl.Principal])
 	b.who.Store(&acl.Anonymous)
 	deps.Principal = func(*netpoll.Conn) acl.Principal { return *b.who.Load() }

@@ -15,6 +15,7 @@ import (
 	"samsa/netpoll"
 	"samsa/replica"
 	"samsa/security/acl"
+	"samsa/security/sasl"
 )
 
 // Handler serves the Kafka APIs of one broker.
@@ -42,6 +43,12 @@ type Handler struct {
 	authz       *acl.Authorizer
 	principalOf func(c *netpoll.Conn) acl.Principal
 
+	// creds stores the SCRAM credentials and scram caches them for the
+	// SASL listeners; nil without (DescribeUserScramCredentials and
+	// AlterUserScramCredentials then answer as for no users).
+	creds sasl.CredentialStore
+	scram *sasl.CredentialCache
+
 	pids pidAllocator
 }
 
@@ -64,6 +71,11 @@ type Deps struct {
 	Principal func(c *netpoll.Conn) acl.Principal
 	// BrokerConfigs are this broker's dynamic configs; nil: none.
 	BrokerConfigs BrokerConfigs
+	// Credentials is where SCRAM credentials are stored (metadata.Local,
+	// zkstore.UserStore), SCRAM the cache the SASL listeners read; nil:
+	// none.
+	Credentials sasl.CredentialStore
+	SCRAM       *sasl.CredentialCache
 }
 
 // BrokerConfigs are a broker's dynamic configs (KIP-226): per-listener
@@ -83,7 +95,8 @@ type BrokerConfigs interface {
 // New returns a Handler over the layers in d.
 func New(d Deps) *Handler {
 	h := &Handler{cfg: d.Config, log: d.Logger, meta: d.Store, cache: d.Cache, rm: d.Replicas, groups: d.Groups, txns: d.Txns, metrics: d.Metrics, cluster: d.Cluster,
-		authz: d.Authorizer, principalOf: d.Principal, brokerConfigs: d.BrokerConfigs}
+		authz: d.Authorizer, principalOf: d.Principal, brokerConfigs: d.BrokerConfigs,
+		creds: d.Credentials, scram: d.SCRAM}
 	if h.principalOf == nil {
 		h.principalOf = connPrincipal
 	}

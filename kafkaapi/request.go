@@ -17,6 +17,7 @@ import (
 	"samsa/netpoll"
 	"samsa/replica"
 	"samsa/security/acl"
+	"samsa/security/sasl"
 )
 
 // Register serves key at versions min to max with serve on every Handler,
@@ -109,3 +110,8 @@ func (h *Handler) Logger() *slog.Logger         { return h.log }
 func (h *Handler) Authorizer() *acl.Authorizer  { return h.authz }
 func (h *Handler) BrokerConfigs() BrokerConfigs { return h.brokerConfigs }
 func (h *Handler) Cluster() Cluster             { return h.cluster }
+
+// Credentials is the SCRAM credential store and SCRAM their cache; nil
+// without.
+func (h *Handler) Credentials() sasl.CredentialStore { return h.creds }
+func (h *Handler) SCRAM() *sasl.CredentialCache      { return h.scram }

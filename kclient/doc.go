@@ -2,7 +2,10 @@
 // NetworkClient as brokers use it), for requests one broker sends another:
 // the controller's LeaderAndIsr, UpdateMetadata and StopReplica, a
 // broker's ControlledShutdown and AlterPartition, a follower's Fetch.
-// Messages are kmsg's; a Conn holds one connection to one broker.
+// Messages are kmsg's; a Conn holds one connection to one broker. A
+// broker's inter-broker listener may need TLS (WithDial with
+// security.Dialer) and SASL (SASLDial: the exchange runs when the
+// connection is made, before the Conn sends anything).
 //
 // Invariants:
 //  1. One request at a time per Conn, in the order callers get its lock;
@@ -21,6 +24,10 @@
 //     none, and cancelling ctx ends it at once; dialing takes at most 10 s.
 //  5. A response frame is refused before it is allocated when its size is
 //     below 4 or above 256 MiB.
+//  6. A SASL connection is used only after its exchange succeeded on both
+//     sides (SCRAM: the server's signature verified), and not after 90% of
+//     the session lifetime the server gave it: the next Request dials and
+//     authenticates again.
 //
 // Locks: Conn.mu serializes the requests of a Conn and guards its
 // connection, the peer's versions and the correlation id; it is held for

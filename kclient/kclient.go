@@ -86,6 +86,9 @@ func (c *Conn) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, er
 func (c *Conn) RequestAtLeast(ctx context.Context, req kmsg.Request, minVersion int16) (kmsg.Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.c != nil && stale(c.c) {
+		c.closeLocked() // a SASL session near its end: authenticate anew
+	}
 	if c.c == nil {
 		if err := c.dial(ctx); err != nil {
 			return nil, err

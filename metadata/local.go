@@ -28,6 +28,9 @@ type localState struct {
 	// BrokerConfigs are the dynamic broker configs (brokerconfig.go), by
 	// broker ID.
 	BrokerConfigs map[string]map[string]string `json:"broker_configs,omitempty"`
+	// Users are the users' configs (users.go): SCRAM credentials by
+	// mechanism, by user name.
+	Users map[string]map[string]string `json:"users,omitempty"`
 }
 
 // Local keeps metadata in one JSON file, rewritten atomically (temporary

@@ -138,3 +138,51 @@ func TestLocalBrokerConfigs(t *testing.T) {
 		t.Fatalf("after clearing: %v", got)
 	}
 }
+
+// TestLocalUsers: a user's configs are stored, kept across a reopen,
+// edited from what is there (other keys kept), and a user left without
+// configs is gone; an edit's error changes nothing.
+func TestLocalUsers(t *testing.T) {
+	dir := t.TempDir()
+	l, err := OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(user, k, v string) error {
+		return l.UpdateUserConfig(user, func(cur map[string]string) (map[string]string, error) {
+			if cur == nil {
+				cur = map[string]string{}
+			}
+			if v == "" {
+				delete(cur, k)
+			} else {
+				cur[k] = v
+			}
+			return cur, nil
+		})
+	}
+	if err := set("alice", "SCRAM-SHA-256", "salt=AA==,stored_key=AA==,server_key=AA==,iterations=4096"); err != nil {
+		t.Fatal(err)
+	}
+	if err := set("alice", "producer_byte_rate", "1024"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.UpdateUserConfig("alice", func(map[string]string) (map[string]string, error) { return nil, errors.New("refused") }); err == nil {
+		t.Fatal("an edit's error was not returned")
+	}
+	l, err = OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := l.UserConfig("alice"); len(c) != 2 || c["producer_byte_rate"] != "1024" {
+		t.Fatalf("alice after reopening: %v", c)
+	}
+	set("alice", "SCRAM-SHA-256", "")
+	set("alice", "producer_byte_rate", "")
+	if all, _ := l.UserConfigs(); len(all) != 0 {
+		t.Fatalf("users left: %v", all)
+	}
+	if c, err := l.UserConfig("nobody"); err != nil || c == nil || len(c) != 0 {
+		t.Fatalf("an unknown user: %v, %v", c, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -54,6 +55,10 @@ type Conn struct {
 	// auth authenticates a SASL listener's connection: frames go to it
 	// until it is done, then it is nil.
 	auth Authenticator
+	// sess is the Authenticator that authenticated the connection when its
+	// sessions expire: it sees each later frame first, and takes over as
+	// auth again for a re-authentication.
+	sess SessionAuthenticator
 	// wbuf stages a TLS connection's responses, file regions included
 	// (sendfile cannot encrypt): one buffer, borrowed at the connection's
 	// first response and kept while frames keep coming, returned with
@@ -147,6 +152,11 @@ func (c *Conn) serve() {
 		}
 		buf := *c.rbuf
 		size := int32(binary.BigEndian.Uint32(buf[c.rpos:]))
+		if c.auth != nil && size > s.cfg.MaxAuthRequestBytes {
+			// Kafka: "Failing SASL authentication due to invalid receive size".
+			c.authFailed(fmt.Errorf("frame of %d bytes before authentication, over %d", size, s.cfg.MaxAuthRequestBytes))
+			return
+		}
 		if size < 0 || size > s.cfg.MaxRequestBytes {
 			s.st.invalid.Add(1)
 			s.log.Warn("netpoll: request size out of range; closing connection",
@@ -162,14 +172,7 @@ func (c *Conn) serve() {
 		c.rpos += 4 + int(size)
 		s.st.bytesIn.Add(4 + uint64(size))
 		s.st.requests.Add(1)
-		var resp *Response
-		ok := true
-		if c.auth != nil {
-			ok = c.authenticate(req)
-		} else if resp, ok = c.call(req); ok && resp != nil {
-			ok = c.write(resp)
-		}
-		if !ok {
+		if !c.serveFrame(req) {
 			return
 		}
 		if c.rpos == c.rend {
@@ -222,6 +225,34 @@ func (c *Conn) fill(need int) error {
 	return nil
 }
 
+// serveFrame hands a frame to the Authenticator or the Handler and writes
+// the answer; it reports whether the connection may go on.
+func (c *Conn) serveFrame(req []byte) bool {
+	if c.auth == nil && c.sess != nil {
+		reauth, err := c.checkSession(req)
+		if errors.Is(err, errPanicked) {
+			return false
+		}
+		if err != nil {
+			c.srv.st.expired.Add(1)
+			c.srv.log.Info("netpoll: closing connection: authentication session expired",
+				"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
+			return false
+		}
+		if reauth {
+			c.auth = c.sess
+		}
+	}
+	if c.auth != nil {
+		return c.authenticate(req)
+	}
+	resp, ok := c.call(req)
+	if ok && resp != nil {
+		ok = c.write(resp)
+	}
+	return ok
+}
+
 // call runs the handler, turning a panic into a closed connection.
 func (c *Conn) call(req []byte) (resp *Response, ok bool) {
 	defer func() {
@@ -239,19 +270,64 @@ func (c *Conn) call(req []byte) (resp *Response, ok bool) {
 // writes its answer; it reports whether the connection may go on.
 func (c *Conn) authenticate(req []byte) bool {
 	resp, done, err := c.callAuth(req)
-	if resp != nil && !c.write(resp) {
-		return false
-	}
-	if err != nil {
-		c.srv.st.authFailures.Add(1)
-		c.srv.log.Info("netpoll: failed authentication; closing connection",
+	if errors.Is(err, ErrNotSASL) {
+		c.srv.log.Info("netpoll: closing connection: not a SASL exchange",
 			"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
 		return false
 	}
+	if err != nil {
+		c.authFailed(err)
+		if resp != nil {
+			c.write(resp)
+		}
+		return false
+	}
+	if resp != nil && !c.write(resp) {
+		return false
+	}
 	if done {
+		c.srv.st.authentications.Add(1)
+		if sa, ok := c.auth.(SessionAuthenticator); ok {
+			c.sess = sa
+		}
 		c.auth = nil
 	}
 	return true
+}
+
+// authFailed counts and logs a failed authentication, then waits
+// Config.FailedAuthDelay (less if the server shuts down) before the
+// caller answers and closes.
+func (c *Conn) authFailed(err error) {
+	s := c.srv
+	s.st.authFailures.Add(1)
+	s.log.Info("netpoll: failed authentication; closing connection",
+		"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
+	if s.cfg.FailedAuthDelay <= 0 {
+		return
+	}
+	t := time.NewTimer(s.cfg.FailedAuthDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
+}
+
+var errPanicked = errors.New("authenticator panicked")
+
+// checkSession asks the SessionAuthenticator about a frame, turning a
+// panic into a closed connection.
+func (c *Conn) checkSession(req []byte) (reauth bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.st.panics.Add(1)
+			c.srv.log.Error("netpoll: authenticator panicked; closing connection",
+				"conn", c.id, "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+			reauth, err = false, errPanicked
+		}
+	}()
+	return c.sess.Check(c, req)
 }
 
 // callAuth runs the Authenticator, turning a panic into a closed

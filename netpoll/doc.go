@@ -45,7 +45,14 @@
 // connection of a SASL listener hands its frames to the listener's
 // Authenticator, not to the Handler, until that reports it authenticated
 // (the seam SASL mechanisms plug into, as Kafka's
-// SaslServerAuthenticator). Each Conn carries its listener's name and
+// SaslServerAuthenticator). Before then a frame is bounded by
+// Config.MaxAuthRequestBytes (sasl.server.max.receive.size), and a failed
+// authentication is answered only after Config.FailedAuthDelay
+// (connection.failed.authentication.delay.ms), then closed: one guess per
+// delay per connection, while the other connections' goroutines go on. A
+// SessionAuthenticator's sessions expire (KIP-368): it sees each later
+// frame first, takes a re-authentication back from the Handler, and
+// closes a connection whose session has expired. Each Conn carries its listener's name and
 // protocol and its security.Principal: ANONYMOUS on PLAINTEXT, the
 // certificate's mapped subject on SSL (ANONYMOUS without a client
 // certificate), what the Authenticator set on SASL listeners. Handlers
@@ -101,7 +108,12 @@
 //     timeout, a refused client certificate) closes the connection, is
 //     logged at INFO and counted in Stats.AuthFailures. No frame of a SASL
 //     listener's connection reaches the Handler before its Authenticator
-//     is done; an authentication error is answered, then closes.
+//     is done; an authentication error is answered after
+//     Config.FailedAuthDelay, then closes; a frame before authentication
+//     larger than Config.MaxAuthRequestBytes is a failed authentication
+//     and is never read. After authentication no frame reaches the Handler
+//     that its SessionAuthenticator refused (an expired session) or took
+//     for a re-authentication.
 //  10. A TLS connection holds its write buffer only while it has frames to
 //     answer, as the read buffer (invariant 2); the heap does not grow
 //     with the size of the regions it sends.

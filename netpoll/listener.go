@@ -36,10 +36,30 @@ type Authenticator interface {
 	// until it returns done. resp, if not nil, is written first. done
 	// means the connection is authenticated: the Authenticator has set its
 	// principal (Conn.SetPrincipal) and later frames go to the Handler. A
-	// non-nil err closes the connection once resp is written (Kafka
-	// answers a failed authentication, then closes).
+	// non-nil err is a failed authentication: resp is written after
+	// Config.FailedAuthDelay, then the connection closes (Kafka answers a
+	// failed authentication late, then closes).
 	Authenticate(c *Conn, req []byte) (resp *Response, done bool, err error)
 }
+
+// SessionAuthenticator is an Authenticator whose sessions expire and may
+// be renewed on the open connection (KIP-368). Once it has authenticated
+// the connection, each frame is shown to Check before the Handler sees it.
+type SessionAuthenticator interface {
+	Authenticator
+	// Check is called with each frame of the authenticated connection.
+	// reauth: the frame begins a re-authentication; it and the frames after
+	// it go to Authenticate until that is done again. A non-nil err: the
+	// session has expired; the connection closes without an answer.
+	Check(c *Conn, req []byte) (reauth bool, err error)
+}
+
+// ErrNotSASL, wrapped in an Authenticator's error, says the frame was not
+// part of a SASL exchange at all (a client of another protocol or security
+// protocol, one that skipped the handshake): the connection closes at
+// once, not counted or delayed as a failed authentication, as Kafka
+// closes it.
+var ErrNotSASL = errors.New("netpoll: not a SASL exchange")
 
 // ErrNoTLS: a TLS listener was given no TLS configuration; ErrNoAuthenticator:
 // a SASL listener no authenticator.

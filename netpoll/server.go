@@ -19,6 +19,8 @@ const (
 	DefaultIdleTimeout     = 10 * time.Minute // connections.max.idle.ms
 	DefaultReadTimeout     = time.Minute
 	DefaultWriteTimeout    = time.Minute
+	// DefaultMaxAuthRequestBytes is sasl.server.max.receive.size's default.
+	DefaultMaxAuthRequestBytes = 524288
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -49,6 +51,15 @@ type Config struct {
 	// HandshakeTimeout bounds a TLS handshake. 0 means
 	// DefaultHandshakeTimeout; negative, no bound.
 	HandshakeTimeout time.Duration
+	// MaxAuthRequestBytes bounds a frame of a SASL listener's connection
+	// before it has authenticated (sasl.server.max.receive.size): a larger
+	// one is a failed authentication. 0 means DefaultMaxAuthRequestBytes.
+	MaxAuthRequestBytes int32
+	// FailedAuthDelay delays the answer to a failed SASL authentication,
+	// and the close after it (connection.failed.authentication.delay.ms):
+	// a client guessing passwords gets one guess per delay per
+	// connection, and other connections wait for nothing. 0: no delay.
+	FailedAuthDelay time.Duration
 	// Logger receives connection errors. nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -68,6 +79,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxAuthRequestBytes == 0 {
+		c.MaxAuthRequestBytes = DefaultMaxAuthRequestBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -106,6 +120,13 @@ type Stats struct {
 	IdleTimeouts  uint64 // connections closed by IdleTimeout
 	WriteFailures uint64 // responses that could not be written completely
 	AuthFailures  uint64 // connections closed for a failed TLS handshake or authentication
+	// Authentications counts SASL authentications and re-authentications
+	// that succeeded (Kafka's successful-authentication-total).
+	Authentications uint64
+	// ExpiredSessions counts connections closed because their SASL
+	// session expired without a re-authentication (Kafka's
+	// expired-connections-killed-count).
+	ExpiredSessions uint64
 }
 
 // Server serves Kafka-framed connections. Create it with NewServer.
@@ -139,6 +160,7 @@ type Server struct {
 		accepted, rejected, closed, requests atomic.Uint64
 		bytesIn, bytesOut, invalid, panics   atomic.Uint64
 		idle, writeFailures, authFailures    atomic.Uint64
+		authentications, expired             atomic.Uint64
 	}
 }
 
@@ -286,6 +308,9 @@ func (s *Server) Stats() Stats {
 		IdleTimeouts:  s.st.idle.Load(),
 		WriteFailures: s.st.writeFailures.Load(),
 		AuthFailures:  s.st.authFailures.Load(),
+
+		Authentications: s.st.authentications.Load(),
+		ExpiredSessions: s.st.expired.Load(),
 	}
 }
 

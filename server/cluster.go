@@ -232,6 +232,10 @@ func (cl *cluster) applyConfigChanges() {
 			cl.s.dynamic.load() // this broker's dynamic configs changed
 			continue
 		}
+		if user, ok := zkstore.UserOfEntityPath(ch.EntityPath); ok {
+			cl.s.userChanged(user) // SCRAM credentials (or quotas) of a user
+			continue
+		}
 		topic, ok := strings.CutPrefix(ch.EntityPath, "topics/")
 		if !ok || cl.s.rm.Topic(topic) == nil {
 			continue

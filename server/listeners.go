@@ -14,6 +14,7 @@ import (
 	"samsa/config"
 	"samsa/kclient"
 	"samsa/security"
+	"samsa/security/sasl"
 )
 
 // boundListener is a listener and the socket it is bound to.
@@ -22,15 +23,16 @@ type boundListener struct {
 	ln net.Listener
 }
 
-// buildSecurity loads every TLS listener's keystore and truststore, and
-// the client TLS of the inter-broker and control plane listeners. A SASL
-// listener is refused: SASL is not served yet.
+// buildSecurity loads every TLS listener's keystore and truststore and
+// checks every SASL listener's mechanisms and JAAS configs, then makes the
+// client side (TLS, SASL) of the inter-broker and control plane
+// listeners.
 func (s *Server) buildSecurity() error {
 	s.tls = map[string]*security.ServerTLS{}
+	if err := s.buildSASL(); err != nil {
+		return err
+	}
 	for _, l := range s.cfg.Listeners {
-		if l.Protocol.SASL() {
-			return fmt.Errorf("listener %s: %s is not served yet (SASL comes later)", l.Name, l.Protocol)
-		}
 		if !l.Protocol.TLS() {
 			continue
 		}
@@ -61,12 +63,22 @@ func (s *Server) buildSecurity() error {
 // dialerFor is how this broker connects to other brokers' listener of
 // that name: with that listener's ssl.* keys as a client when it is TLS
 // (kept in p, which a dynamic keystore update replaces), plain TCP
-// otherwise (nil).
+// otherwise (nil); authenticated with sasl.mechanism.inter.broker.protocol
+// and the listener's JAAS credentials when it is SASL.
 func (s *Server) dialerFor(listener string, p *clientTLS) (kclient.DialFunc, error) {
 	proto := s.cfg.ListenerProtocols[listener]
-	if proto.SASL() {
-		return nil, fmt.Errorf("listener %s: %s between brokers is not served yet (SASL comes later)", listener, proto)
+	dial, err := s.tlsDialerFor(listener, proto, p)
+	if err != nil || !proto.SASL() {
+		return dial, err
 	}
+	mech, cr, err := s.cfg.BrokerSASL(listener)
+	if err != nil {
+		return nil, err
+	}
+	return kclient.SASLDial(dial, func() (sasl.Client, error) { return sasl.NewClient(mech, cr) }), nil
+}
+
+func (s *Server) tlsDialerFor(listener string, proto security.Protocol, p *clientTLS) (kclient.DialFunc, error) {
 	if !proto.TLS() {
 		return nil, nil
 	}

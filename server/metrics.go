@@ -80,6 +80,8 @@ var (
 	descConns    = prometheus.NewDesc("samsa_connections", "Open client connections.", nil, nil)
 	descAccepted = prometheus.NewDesc("samsa_connections_accepted_total", "Client connections accepted.", nil, nil)
 	descAuthFail = prometheus.NewDesc("samsa_failed_authentication_total", "Connections closed for a failed TLS handshake or authentication (Kafka's failed-authentication-total).", nil, nil)
+	descAuthOK   = prometheus.NewDesc("samsa_successful_authentication_total", "SASL authentications and re-authentications that succeeded (Kafka's successful-authentication-total).", nil, nil)
+	descExpired  = prometheus.NewDesc("samsa_expired_connections_killed_total", "Connections closed because their SASL session expired without a re-authentication (Kafka's expired-connections-killed-count, KIP-368).", nil, nil)
 	descEnd      = prometheus.NewDesc("samsa_log_end_offset", "Log end offset.", []string{"topic", "partition"}, nil)
 	descStart    = prometheus.NewDesc("samsa_log_start_offset", "Log start offset.", []string{"topic", "partition"}, nil)
 	descHW       = prometheus.NewDesc("samsa_high_watermark", "High watermark.", []string{"topic", "partition"}, nil)
@@ -106,7 +108,7 @@ var (
 )
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descAccepted, descAuthFail, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
+	for _, d := range []*prometheus.Desc{descConns, descAccepted, descAuthFail, descAuthOK, descExpired, descEnd, descStart, descHW, descSize, descSegments, descSessions, descGroups, descMembers, descOffsets, descLag,
 		descUnderReplicated, descUnderMinISR, descOffline, descFollowerLag, descTxns, descTxnMarkers, descTxnLoads, descTxnLoadTime, descTxnLoadMax} {
 		ch <- d
 	}
@@ -119,6 +121,8 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(srv.NumConns()))
 		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(st.Accepted))
 		ch <- prometheus.MustNewConstMetric(descAuthFail, prometheus.CounterValue, float64(st.AuthFailures))
+		ch <- prometheus.MustNewConstMetric(descAuthOK, prometheus.CounterValue, float64(st.Authentications))
+		ch <- prometheus.MustNewConstMetric(descExpired, prometheus.CounterValue, float64(st.ExpiredSessions))
 	}
 	if s.rm == nil {
 		return

@@ -32,6 +32,7 @@ import (
 	"samsa/netpoll"
 	"samsa/replica"
 	"samsa/security"
+	"samsa/security/sasl"
 )
 
 // Server is one running broker.
@@ -63,10 +64,15 @@ type Server struct {
 	interDial, controlDial kclient.DialFunc
 	interTLS, controlTLS   clientTLS       // their TLS, when the listeners are TLS ones
 	dynamic                *dynamicConfigs // the dynamic broker configs (KIP-226)
-	admin                  *http.Server
-	adminLn                net.Listener
-	serveErr               chan error
-	stopACLs               func() // stops following ACL change notifications; nil when not
+	// sasl are the SASL listeners' settings, by listener name; creds
+	// stores the SCRAM credentials and scram caches them (sasl.go).
+	sasl     map[string]config.SASLListener
+	creds    sasl.CredentialStore
+	scram    sasl.CredentialCache
+	admin    *http.Server
+	adminLn  net.Listener
+	serveErr chan error
+	stopACLs func() // stops following ACL change notifications; nil when not
 
 	shutdown sync.Once
 	stop     chan struct{}  // closed by Shutdown: background loops end
@@ -113,6 +119,10 @@ func newServer(cfg *config.Config, logger *slog.Logger, logFS vfs.FS) (*Server, 
 		return nil, err
 	}
 	s.dynamic.load() // the dynamic keystores stored, before any listener serves
+	if err := s.openCredentials(); err != nil {
+		s.closeStore()
+		return nil, err
+	}
 	var err error
 	checkpoints := cfg.FlushCheckpointInterval
 	if s.cl != nil {
@@ -313,6 +323,7 @@ func (s *Server) Start() error {
 	deps := kafkaapi.Deps{
 		Config: s.cfg, Logger: s.log, Store: s.meta, Cache: s.cache, Replicas: s.rm, Groups: s.groups, Txns: s.txns,
 		Metrics: apiMetrics, Authorizer: authz, BrokerConfigs: s.dynamic,
+		Credentials: s.creds, SCRAM: &s.scram,
 	}
 	if s.cl != nil {
 		deps.Cluster = s.cl
@@ -326,10 +337,16 @@ func (s *Server) Start() error {
 		MaxConnections:   s.cfg.MaxConnections,
 		ConnectionsPerIP: perIP,
 		Logger:           s.log,
+
+		MaxAuthRequestBytes: s.cfg.SASL.MaxReceiveSize,
+		FailedAuthDelay:     s.cfg.SASL.FailedAuthDelay,
 	}, s.api)
 	s.serveErr = make(chan error, len(s.lns))
 	for _, b := range s.lns {
 		nl := netpoll.Listener{Name: b.Name, Protocol: b.Protocol, TLS: s.tls[b.Name]}
+		if b.Protocol.SASL() {
+			nl.NewAuthenticator = s.authenticator(b.Name)
+		}
 		go func() { s.serveErr <- s.srv.ServeListener(b.ln, nl) }()
 	}
 	if s.cfg.AdminListener != "" {

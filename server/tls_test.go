@@ -124,7 +124,8 @@ func TestListenersMetadata(t *testing.T) {
 }
 
 // TestListenerConfigErrors: a TLS listener whose keystore cannot load, and
-// a SASL listener (not served yet), stop the broker before it starts.
+// a SASL listener without a mechanism served here (Kafka's default
+// GSSAPI), stop the broker before it starts.
 func TestListenerConfigErrors(t *testing.T) {
 	ca := testcerts.NewCA(t, "server CA")
 	for _, c := range []struct {

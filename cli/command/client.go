@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"samsa/cli/command/internal/connsec"
 	"samsa/cli/command/internal/netwatch"
 )
 
@@ -38,6 +39,8 @@ type ClientFlags struct {
 	brokers  string
 	clientID string
 	timeout  time.Duration
+	sec      connsec.Flags // TLS and SASL (package connsec)
+	fs       *pflag.FlagSet
 }
 
 // NewClientFlags returns the connection flags, unregistered.
@@ -48,7 +51,8 @@ func (c *ClientFlags) AddTo(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.brokers, "brokers", "b", "", "the brokers to bootstrap from, `HOST:PORT,...` (default $"+BrokersEnv+", else "+defaultBrokers+")")
 	fs.StringVar(&c.clientID, "client-id", "samsa", "client `ID` sent to the brokers")
 	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "how long to wait for each request, each record's delivery, and for unreachable brokers to come back, before giving up")
-	for _, n := range []string{"brokers", "client-id", "timeout"} {
+	c.fs = fs
+	for _, n := range append([]string{"brokers", "client-id", "timeout"}, c.sec.AddTo(fs)...) {
 		fs.SetAnnotation(n, AnnotationConnection, []string{"true"})
 	}
 }
@@ -92,11 +96,31 @@ func (c *ClientFlags) RunE(body func(s *Session, args []string) error) func(*cob
 		if err != nil {
 			return err
 		}
+		secOpts, err := c.security()
+		if err != nil {
+			return err
+		}
 		s := newSession(cmd.Context(), c, seeds, cmd.CommandPath())
+		s.secOpts = secOpts
 		s.Cmd = cmd
 		defer s.stop()
 		return s.result(body(s, args))
 	}
+}
+
+// security resolves the TLS and SASL settings into client options; a
+// setting that cannot be used is a usage error.
+func (c *ClientFlags) security() ([]kgo.Opt, error) {
+	sec, err := c.sec.Resolve(c.fs)
+	var opts []kgo.Opt
+	if err == nil {
+		opts, err = sec.Opts()
+	}
+	var ue *connsec.UsageError
+	if errors.As(err, &ue) {
+		return nil, UsageErrorf("%s", ue.Msg)
+	}
+	return opts, err
 }
 
 // Session is one run of a client command.
@@ -109,6 +133,8 @@ type Session struct {
 	cancel context.CancelCauseFunc
 	watch  *netwatch.Watch
 	stop   func()
+	// secOpts connect with TLS and SASL (package connsec).
+	secOpts []kgo.Opt
 	// Cmd is the command run: its flags say which were given, its writers
 	// are where the command prints. Nil for a completion's session.
 	Cmd *cobra.Command
@@ -178,17 +204,17 @@ func (s *Session) result(err error) error {
 	return s.Explain(err)
 }
 
-// clientOpts are the options of every client: the seeds, and --timeout on
-// dialing, retrying and reading answers.
+// clientOpts are the options of every client: the seeds, --timeout on
+// dialing, retrying and reading answers, and the security settings.
 func (s *Session) clientOpts() []kgo.Opt {
-	return []kgo.Opt{
+	return append([]kgo.Opt{
 		kgo.SeedBrokers(s.seeds...),
 		kgo.ClientID(s.cf.clientID),
 		kgo.DialTimeout(s.cf.timeout),
 		kgo.RetryTimeout(s.cf.timeout),
 		kgo.RequestTimeoutOverhead(s.cf.timeout),
 		kgo.WithHooks(s.watch),
-	}
+	}, s.secOpts...)
 }
 
 // NewClient returns a kgo client with the extra options.

@@ -27,6 +27,7 @@ func (c *ClientFlags) completeNames(args []string, toComplete string, list func(
 	cf.timeout = min(cf.timeout, completionTimeout)
 	s := newSession(context.Background(), &cf, seeds, "samsa")
 	defer s.stop()
+	s.secOpts, _ = c.security()
 	adm, ctx, done, err := s.AdminCall()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp

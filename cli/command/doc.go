@@ -10,7 +10,8 @@
 // rpk lays out its commands. They import this package and never each
 // other; this package imports none of them. Package root sets up and runs
 // the root command that cmd/samsa builds from them; the reachability watch
-// of a session is package netwatch, internal to this one.
+// of a session is package netwatch, and its TLS and SASL settings package
+// connsec, both internal to this one.
 //
 // The conventions every samsa command follows, in one place (the
 // package's invariants; package root applies those that belong to the
@@ -45,6 +46,10 @@
 //     127.0.0.1:9092; --timeout (10s) bounds each admin request, each
 //     produced record's delivery, and how long the brokers may stay
 //     unreachable before a client command gives up (client.go).
+//  8. TLS and SASL come from --tls, --tls-ca, --tls-cert, --tls-key,
+//     --sasl-mechanism, --user and --password, else their $SAMSA_*
+//     variables, else a client properties file in Kafka's keys
+//     (--command-config, as kafka-*.sh take it): package connsec.
 //
 // One meaning per flag name, following rpk and kcat:
 //

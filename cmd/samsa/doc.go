@@ -11,7 +11,7 @@
 // Invariants (the user-visible conventions it keeps; package command
 // states the rest):
 //  1. The root holds exactly the commands broker, topic, produce, consume,
-//     group, cluster, bench, dump-log, version and completion, and help
+//     group, cluster, acl, user, bench, dump-log, version and completion, and help
 //     (package root's); "samsa" alone, or with a word that is no command,
 //     is a usage error naming the choices or the nearest names.
 //  2. The exit status is root.Execute's: 0 success, 1 failure, 2 usage
@@ -21,7 +21,8 @@
 //     what samsa version prints. make build stamps the version and commit
 //     into this package's variables with -ldflags -X.
 //  4. The client commands share one set of connection flags (--brokers,
-//     --client-id, --timeout).
+//     --client-id, --timeout, and TLS and SASL: --tls..., --sasl-mechanism,
+//     --user, --password, --command-config).
 //
 // Locks: none.
 package main

@@ -18,6 +18,7 @@ import (
 	"samsa/cli/root"
 	"samsa/cli/topic"
 	"samsa/cli/txn"
+	"samsa/cli/user"
 	versioncmd "samsa/cli/version"
 )
 
@@ -42,8 +43,8 @@ func newRootCmd() *cobra.Command {
 		Long: `Samsa is a Kafka-compatible message broker. This binary runs the broker
 (samsa broker) and holds the client tools that talk to any Kafka broker:
 topics, producing, consuming, consumer groups, transactions, cluster
-administration, ACLs and benchmarks, plus dump-log for reading segment
-files offline.
+administration, ACLs, SCRAM users and benchmarks, plus dump-log for reading
+segment files offline.
 
 Exit status: 0 success, 1 a failure (the broker refused, a record was not
 delivered, no broker answered within --timeout), 2 a usage error, 130 or
@@ -76,6 +77,7 @@ offsets, group seek), as in kcat. -b/--brokers names the seed brokers
 		txn.NewCommand(cf),
 		cluster.NewCommand(cf),
 		acl.NewCommand(cf),
+		user.NewCommand(cf),
 		bench.NewCommand(cf),
 		dumplog.NewCommand(),
 		versioncmd.NewCommand(stamp),

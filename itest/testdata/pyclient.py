@@ -21,7 +21,9 @@ Commands (kp-* use kafka-python, ck-* use confluent-kafka):
 
 TLS: SSL_CAFILE (the CA's PEM) makes both clients connect with
 security.protocol SSL; SSL_CERTFILE and SSL_KEYFILE (PEM) add a client
-certificate (mTLS).
+certificate (mTLS). SASL: SASL_MECHANISM (PLAIN, SCRAM-SHA-256,
+SCRAM-SHA-512), SASL_USERNAME and SASL_PASSWORD make them authenticate,
+over SASL_SSL with SSL_CAFILE, SASL_PLAINTEXT without.
 
 Keys, values and header values are UTF-8 strings in JSON (null for null).
 Every failure to meet a deadline exits non-zero with a message on stderr.
@@ -55,6 +57,11 @@ def kp_opts():
         opts.update(security_protocol="SSL", ssl_cafile=os.environ["SSL_CAFILE"])
         if os.environ.get("SSL_CERTFILE"):
             opts.update(ssl_certfile=os.environ["SSL_CERTFILE"], ssl_keyfile=os.environ["SSL_KEYFILE"])
+    if os.environ.get("SASL_MECHANISM"):
+        opts.update(security_protocol="SASL_SSL" if os.environ.get("SSL_CAFILE") else "SASL_PLAINTEXT",
+                    sasl_mechanism=os.environ["SASL_MECHANISM"],
+                    sasl_plain_username=os.environ["SASL_USERNAME"],
+                    sasl_plain_password=os.environ["SASL_PASSWORD"])
     return opts
 
 
@@ -66,6 +73,11 @@ def ck_opts(conf):
         if os.environ.get("SSL_CERTFILE"):
             conf["ssl.certificate.location"] = os.environ["SSL_CERTFILE"]
             conf["ssl.key.location"] = os.environ["SSL_KEYFILE"]
+    if os.environ.get("SASL_MECHANISM"):
+        conf["security.protocol"] = "SASL_SSL" if os.environ.get("SSL_CAFILE") else "SASL_PLAINTEXT"
+        conf["sasl.mechanisms"] = os.environ["SASL_MECHANISM"]
+        conf["sasl.username"] = os.environ["SASL_USERNAME"]
+        conf["sasl.password"] = os.environ["SASL_PASSWORD"]
     return conf
 
 

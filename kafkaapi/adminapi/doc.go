@@ -3,9 +3,11 @@
 // AclApis: topics (CreateTopics 19, DeleteTopics 20, CreatePartitions 37),
 // configs (DescribeConfigs 32, AlterConfigs 33, IncrementalAlterConfigs
 // 44), ACLs (DescribeAcls 29, CreateAcls 30, DeleteAcls 31), log
-// directories (DescribeLogDirs 35), and the requests only the active
-// controller serves (ElectLeaders 43, AlterPartitionReassignments 45,
-// ListPartitionReassignments 46). One file per API key, as in kafkaapi,
+// directories (DescribeLogDirs 35), SCRAM users
+// (DescribeUserScramCredentials 50, AlterUserScramCredentials 51, KIP-554,
+// over the Handler's credential store and cache), and the requests only
+// the active controller serves (ElectLeaders 43,
+// AlterPartitionReassignments 45, ListPartitionReassignments 46). One file per API key, as in kafkaapi,
 // each opening with the versions it serves, its behaviour and the KIPs it
 // follows.
 //

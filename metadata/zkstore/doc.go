@@ -7,7 +7,9 @@
 // first hosting of a partition, not the hot path, which reads the
 // metadata cache. ACLStore (acls.go) is the authorizer's acl.Store over
 // Kafka's /kafka-acl* znodes and the listener of their change
-// notifications.
+// notifications. UserStore (users.go) is the SCRAM credentials'
+// sasl.CredentialStore over Kafka's /config/users znodes, with the config
+// change notifications every broker follows.
 //
 // Invariants:
 //  1. Every call is bounded: it runs under a context of the timeout given
@@ -31,5 +33,6 @@
 // Locks: none in Store: its fields do not change after New, and the
 // kafkazk.Client is safe for concurrent use. ACLStore.mu serializes the
 // processing of change notifications; the authorizer's lock is taken
-// under it (Refresh), never the other way.
+// under it (Refresh), never the other way. UserStore has no lock: its
+// writes are conditional on the znode's version.
 package zkstore

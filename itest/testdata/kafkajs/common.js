@@ -17,8 +17,25 @@ const logCreator = () => ({ namespace, label, log }) => {
   process.stderr.write(`${timestamp} ${label} [${namespace}] ${message} ${JSON.stringify(extra, jsonSafe)}\n`)
 }
 
+// security is the TLS and SASL of the environment: KAFKAJS_SSL_CA (the
+// CA's PEM file) for TLS, KAFKAJS_SASL_MECHANISM (plain, scram-sha-256,
+// scram-sha-512) with KAFKAJS_SASL_USERNAME and KAFKAJS_SASL_PASSWORD.
+function security() {
+  const out = {}
+  if (process.env.KAFKAJS_SSL_CA) out.ssl = { ca: [require('fs').readFileSync(process.env.KAFKAJS_SSL_CA, 'utf8')] }
+  if (process.env.KAFKAJS_SASL_MECHANISM) {
+    out.sasl = {
+      mechanism: process.env.KAFKAJS_SASL_MECHANISM,
+      username: process.env.KAFKAJS_SASL_USERNAME,
+      password: process.env.KAFKAJS_SASL_PASSWORD,
+    }
+  }
+  return out
+}
+
 function kafka(broker) {
   return new Kafka({
+    ...security(),
     clientId: 'samsa-itest-kafkajs',
     brokers: [broker],
     logLevel: logLevel[process.env.KAFKAJS_LOG_LEVEL || 'WARN'],
