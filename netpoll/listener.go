@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"samsa/security"
@@ -138,6 +140,14 @@ func (c *Conn) handshake() bool {
 		}
 	}
 	if s.closing.Load() {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		// The peer went away mid-handshake (a client closing a
+		// connection it no longer needs): not a failed authentication,
+		// as Kafka's EOF during the handshake is not one.
+		s.log.Debug("netpoll: connection closed during its TLS handshake",
+			"conn", c.id, "remote", c.nc.RemoteAddr(), "listener", c.lis.Name, "err", err)
 		return false
 	}
 	s.st.authFailures.Add(1)
