@@ -291,17 +291,25 @@ func testMarkersCompleteTransactionalOffsets(t *testing.T) {
 }
 
 // refusingVerifier is a transaction coordinator that answers every
-// verification with code, or err for the whole request.
+// partition of every verification with code, or err for the whole
+// request.
 type refusingVerifier struct {
 	code int16
 	err  error
 }
 
-func (v refusingVerifier) VerifyTxn(context.Context, string, int64, int16, map[string][]int32) (map[string]map[int32]int16, error) {
+func (v refusingVerifier) VerifyTxn(_ context.Context, _ string, _ int64, _ int16, parts map[string][]int32) (map[string]map[int32]int16, error) {
 	if v.err != nil {
 		return nil, v.err
 	}
-	return map[string]map[int32]int16{"t": {0: v.code}}, nil
+	out := map[string]map[int32]int16{}
+	for t, ps := range parts {
+		out[t] = map[int32]int16{}
+		for _, p := range ps {
+			out[t][p] = v.code
+		}
+	}
+	return out, nil
 }
 
 // TestTransactionalProduceVerification: KIP-890 part 1 as a producer sees

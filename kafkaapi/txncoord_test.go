@@ -19,16 +19,25 @@ import (
 
 // fakeMarkers stands for the partition side of WriteTxnMarkers: it
 // records what the transaction coordinator sends and acknowledges every
-// marker.
+// marker, or, once given a handler (writeWith), has it write them.
 type fakeMarkers struct {
 	mu   sync.Mutex
 	sent []string // "broker: commit|abort pid/epoch@coordinatorEpoch topic-partition,..."
+	h    *Handler // nil: markers are acknowledged, not written
 }
 
-func (f *fakeMarkers) WriteTxnMarkers(_ context.Context, broker int32, req *kmsg.WriteTxnMarkersRequest) (*kmsg.WriteTxnMarkersResponse, error) {
-	resp := kmsg.NewPtrWriteTxnMarkersResponse()
+// writeWith makes h write the markers, in process, as a standalone
+// server routes them.
+func (f *fakeMarkers) writeWith(h *Handler) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.h = h
+}
+
+func (f *fakeMarkers) WriteTxnMarkers(ctx context.Context, broker int32, req *kmsg.WriteTxnMarkersRequest) (*kmsg.WriteTxnMarkersResponse, error) {
+	resp := kmsg.NewPtrWriteTxnMarkersResponse()
+	f.mu.Lock()
+	h := f.h
 	for _, m := range req.Markers {
 		rm := kmsg.NewWriteTxnMarkersResponseMarker()
 		rm.ProducerID = m.ProducerID
@@ -48,6 +57,10 @@ func (f *fakeMarkers) WriteTxnMarkers(_ context.Context, broker int32, req *kmsg
 		result := map[bool]string{true: "commit", false: "abort"}[m.Committed]
 		f.sent = append(f.sent, fmt.Sprintf("%d: %s %d/%d@%d %s", broker, result, m.ProducerID, m.ProducerEpoch, m.CoordinatorEpoch, strings.Join(parts, ",")))
 		resp.Markers = append(resp.Markers, rm)
+	}
+	f.mu.Unlock()
+	if h != nil {
+		return h.WriteTxnMarkers(ctx, req), nil
 	}
 	return resp, nil
 }

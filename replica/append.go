@@ -234,7 +234,22 @@ func (m *Manager) AppendInternal(ctx context.Context, p *Partition, batch []byte
 // it waited, as an acks=all produce is (the transaction coordinator's
 // writes to __transaction_state, at transaction.state.log.min.isr).
 func (m *Manager) AppendInternalMinISR(ctx context.Context, p *Partition, batch []byte, minISR int) error {
-	last, err := p.appendInternal(batch)
+	return m.appendInternal(ctx, p, batch, minISR, nil)
+}
+
+// AppendInternalTxn is AppendInternal for the transactional batch a
+// group coordinator writes for a producer's TxnOffsetCommit, which
+// VerifyTxnProduce verified with guard: unless the producer's transaction
+// is open on the partition already, the batch is refused
+// (INVALID_TXN_STATE) when a marker came after the verification began, so
+// that offsets of a transaction that just ended open no new one there
+// (Kafka's storeOffsets with its verification guard).
+func (m *Manager) AppendInternalTxn(ctx context.Context, p *Partition, batch []byte, guard uint64) error {
+	return m.appendInternal(ctx, p, batch, 0, &guard)
+}
+
+func (m *Manager) appendInternal(ctx context.Context, p *Partition, batch []byte, minISR int, guard *uint64) error {
+	last, err := p.appendInternalGuarded(batch, guard)
 	if err != nil || !m.Replicated() {
 		return err
 	}

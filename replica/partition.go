@@ -157,6 +157,15 @@ func (p *Partition) unwatch(w *Waiter) {
 // Kafka's appends of origin coordinator do. It returns the last offset
 // written.
 func (p *Partition) appendInternal(batch []byte) (int64, error) {
+	return p.appendInternalGuarded(batch, nil)
+}
+
+// appendInternalGuarded is appendInternal checking, when guard is not
+// nil, that a transactional batch of a producer whose transaction is not
+// open here was verified with *guard and no marker came since (KIP-890
+// part 1, the verification guard of Kafka's coordinator appends):
+// INVALID_TXN_STATE otherwise, and nothing is written.
+func (p *Partition) appendInternalGuarded(batch []byte, guard *uint64) (int64, error) {
 	bs, err := record.ValidateProduce(batch, p.Log.Config().MaxMessageBytes, false)
 	if err != nil {
 		return -1, err
@@ -184,6 +193,11 @@ func (p *Partition) appendInternal(batch []byte) (int64, error) {
 	for h := range bs.All() {
 		if h.ProducerID < 0 {
 			continue
+		}
+		// Verification before the epoch, as Kafka's
+		// analyzeAndValidateProducerState checks them.
+		if guard != nil && h.IsTransactional() && !h.IsControl() && !p.prod.State.Verified(h.ProducerID, *guard) {
+			return -1, apierr.Errorf(kerr.InvalidTxnState, "Record was not part of an ongoing transaction")
 		}
 		if err := p.prod.State.CheckEpoch(h.ProducerID, h.ProducerEpoch); err != nil {
 			return -1, apierr.Errorf(kerr.InvalidProducerEpoch, "%v", err)

@@ -81,6 +81,13 @@ type TxnProduce struct {
 	// Err is set by VerifyTxnProduce when the partition may not be
 	// written: Kafka's code for the producer.
 	Err error
+	// Code is the coordinator's refusal behind Err as Kafka's
+	// AddPartitionsToTxnManager hands it on (0: verified or not asked):
+	// PRODUCER_FENCED as INVALID_PRODUCER_EPOCH, CLUSTER_AUTHORIZATION_FAILED
+	// as INVALID_TXN_STATE, a coordinator not reached NETWORK_EXCEPTION,
+	// the others (TRANSACTION_ABORTABLE included) as answered. Callers
+	// that are not produces (TxnOffsetCommit) word it their own way.
+	Code int16
 }
 
 // VerifyTxnProduce verifies, with one question to the coordinator, the
@@ -137,6 +144,10 @@ func (m *Manager) VerifyTxnProduce(ctx context.Context, transactionalID string, 
 		}
 		if code != 0 {
 			tp.Err = verificationError(code)
+			tp.Code = code
+			if code == kerr.ProducerFenced.Code {
+				tp.Code = kerr.InvalidProducerEpoch.Code // producers know only this one here
+			}
 		}
 	}
 }

@@ -117,21 +117,29 @@ func TestTxnProduceVerification(t *testing.T) {
 		code int16
 		err  error
 		want int16
+		// handed is TxnProduce.Code, what callers other than produces
+		// (TxnOffsetCommit) word their own way.
+		handed int16
 	}{
-		{"not in the transaction", kerr.InvalidTxnState.Code, nil, kerr.InvalidTxnState.Code},
-		{"abortable", kerr.TransactionAbortable.Code, nil, kerr.InvalidTxnState.Code},
-		{"producer fenced", kerr.ProducerFenced.Code, nil, kerr.InvalidProducerEpoch.Code},
-		{"concurrent transactions", kerr.ConcurrentTransactions.Code, nil, kerr.NotEnoughReplicas.Code},
-		{"not coordinator", 0, kerr.NotCoordinator, kerr.NotEnoughReplicas.Code},
-		{"coordinator loading", 0, kerr.CoordinatorLoadInProgress, kerr.NotEnoughReplicas.Code},
-		{"unreachable", 0, context.DeadlineExceeded, kerr.NotEnoughReplicas.Code},
-		{"brokers not authorized", 0, kerr.ClusterAuthorizationFailed, kerr.InvalidTxnState.Code},
-		{"invalid producer id mapping", kerr.InvalidProducerIDMapping.Code, nil, kerr.InvalidProducerIDMapping.Code},
+		{"not in the transaction", kerr.InvalidTxnState.Code, nil, kerr.InvalidTxnState.Code, kerr.InvalidTxnState.Code},
+		{"abortable", kerr.TransactionAbortable.Code, nil, kerr.InvalidTxnState.Code, kerr.TransactionAbortable.Code},
+		{"producer fenced", kerr.ProducerFenced.Code, nil, kerr.InvalidProducerEpoch.Code, kerr.InvalidProducerEpoch.Code},
+		{"concurrent transactions", kerr.ConcurrentTransactions.Code, nil, kerr.NotEnoughReplicas.Code, kerr.ConcurrentTransactions.Code},
+		{"not coordinator", 0, kerr.NotCoordinator, kerr.NotEnoughReplicas.Code, kerr.NotCoordinator.Code},
+		{"coordinator loading", 0, kerr.CoordinatorLoadInProgress, kerr.NotEnoughReplicas.Code, kerr.CoordinatorLoadInProgress.Code},
+		{"unreachable", 0, context.DeadlineExceeded, kerr.NotEnoughReplicas.Code, kerr.NetworkException.Code},
+		{"brokers not authorized", 0, kerr.ClusterAuthorizationFailed, kerr.InvalidTxnState.Code, kerr.InvalidTxnState.Code},
+		{"invalid producer id mapping", kerr.InvalidProducerIDMapping.Code, nil, kerr.InvalidProducerIDMapping.Code, kerr.InvalidProducerIDMapping.Code},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			inBubble(t, func(t *testing.T, cl *cluster) {
 				v := &fakeVerifier{code: c.code, err: c.err}
 				m, p := alone(t, cl, v)
+				tp := []TxnProduce{{P: p, ProducerID: 7}}
+				m.VerifyTxnProduce(context.Background(), "txn", tp)
+				if tp[0].Code != c.handed {
+					t.Errorf("handed on code %d, want %d", tp[0].Code, c.handed)
+				}
 				_, err := txnProduce(m, p, 7, 0, 0, 2)
 				if code(err) != c.want {
 					t.Fatalf("produce: %v, want code %d", err, c.want)
@@ -399,6 +407,63 @@ func TestInternalAppendTracksTransactions(t *testing.T) {
 		}
 		if _, err := p.appendInternal(txnBatch(7, 0, 1, 1)); code(err) != kerr.InvalidProducerEpoch.Code {
 			t.Fatalf("internal append of a fenced epoch: %v", err)
+		}
+	})
+}
+
+// TestInternalTxnAppendVerification: the group coordinator's
+// transactional offsets (AppendInternalTxn) are held to the verification
+// of their TxnOffsetCommit as a produce is: a marker written while the
+// coordinator was asked voids it, whether of the producer's epoch or of
+// a bumped one (a timeout abort: INVALID_TXN_STATE before the stale
+// epoch, as Kafka checks them); a verification of its own lets the batch
+// open the transaction; once it is open no guard is needed, and once a
+// marker ended it the guard of no verification is refused.
+func TestInternalTxnAppendVerification(t *testing.T) {
+	inBubble(t, func(t *testing.T, c *cluster) {
+		v := &fakeVerifier{}
+		m, p := alone(t, c, v)
+		verify := func() uint64 {
+			tp := []TxnProduce{{P: p, ProducerID: 7}}
+			m.VerifyTxnProduce(context.Background(), "txn", tp)
+			if tp[0].Err != nil {
+				t.Fatal(tp[0].Err)
+			}
+			return tp[0].Guard
+		}
+		for _, epoch := range []int16{0, 1} {
+			v.during = func() {
+				if _, err := m.WriteTxnMarker(p, Marker{ProducerID: 7, ProducerEpoch: epoch}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stale := verify()
+			v.during = nil
+			if err := m.AppendInternalTxn(context.Background(), p, txnBatch(7, 0, -1, 1), stale); code(err) != kerr.InvalidTxnState.Code {
+				t.Fatalf("offsets overtaken by an abort of epoch %d: %v, want INVALID_TXN_STATE", epoch, err)
+			}
+		}
+		end := p.Log.EndOffset()
+		if got := p.OpenTxns(); len(got) != 0 || end != 2 {
+			t.Fatalf("the refused batches wrote: open %v, end %d (the two markers)", got, end)
+		}
+		if err := m.AppendInternalTxn(context.Background(), p, txnBatch(7, 1, -1, 1), verify()); err != nil {
+			t.Fatalf("verified offsets: %v", err)
+		}
+		if err := m.AppendInternalTxn(context.Background(), p, txnBatch(7, 1, -1, 1), 0); err != nil {
+			t.Fatalf("offsets of the open transaction: %v", err)
+		}
+		if got := p.OpenTxns(); got[7] != end {
+			t.Fatalf("open %v, want producer 7 at %d", got, end)
+		}
+		if _, err := m.WriteTxnMarker(p, Marker{ProducerID: 7, ProducerEpoch: 1, Commit: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.AppendInternalTxn(context.Background(), p, txnBatch(7, 1, -1, 1), 0); code(err) != kerr.InvalidTxnState.Code {
+			t.Fatalf("offsets after the commit, not verified: %v", err)
+		}
+		if got := p.OpenTxns(); len(got) != 0 {
+			t.Fatalf("a hanging transaction opened: %v", got)
 		}
 	})
 }

@@ -78,6 +78,12 @@ type Log interface {
 	// offsets) and returns once it is in the log as an acknowledged
 	// produce would be.
 	Append(batch []byte) error
+	// AppendTxn is Append for the transactional batch of a TxnOffsetCommit
+	// whose transaction was verified with guard (TxnCommit.Verified): it
+	// fails with INVALID_TXN_STATE, writing nothing, when the producer's
+	// transaction is not open on the partition and a marker came since
+	// the verification began (KIP-890 part 1).
+	AppendTxn(batch []byte, guard uint64) error
 	// Replay calls fn with the batches from the log start to the log end
 	// as of the call, in order, in chunks of whole batches.
 	Replay(fn func(batches []byte) error) error

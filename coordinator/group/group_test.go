@@ -29,9 +29,21 @@ type fileLog struct {
 	l *logfile.Log
 	// block, if set, holds Replay until closed (a slow load).
 	block chan struct{}
+	// guards are those AppendTxn was given; refuseTxn, if set, is its
+	// answer, nothing written (a verification a marker voided).
+	guards    []uint64
+	refuseTxn error
 }
 
 func (f *fileLog) Append(b []byte) error { _, err := f.l.Append(b); return err }
+
+func (f *fileLog) AppendTxn(b []byte, guard uint64) error {
+	f.guards = append(f.guards, guard)
+	if f.refuseTxn != nil {
+		return f.refuseTxn
+	}
+	return f.Append(b)
+}
 
 func (f *fileLog) Replay(fn func([]byte) error) error {
 	if f.block != nil {

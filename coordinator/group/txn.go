@@ -44,6 +44,14 @@ type TxnCommit struct {
 	MemberID   string
 	InstanceID *string
 	Offsets    []TxnOffset
+	// Verified says the handler verified, with the transaction
+	// coordinator, that the group's partition of __consumer_offsets is in
+	// the producer's transaction (KIP-890 part 1), and Guard is that
+	// verification's: the batch goes to Log.AppendTxn with it, so that a
+	// marker written meanwhile refuses it. Unverified batches go to
+	// Log.Append unchecked.
+	Verified bool
+	Guard    uint64
 }
 
 // CommitTxnOffsets writes offsets a transactional producer commits and
@@ -52,7 +60,8 @@ type TxnCommit struct {
 // OFFSET_METADATA_TOO_LARGE, or the group's error (NOT_COORDINATOR,
 // COORDINATOR_LOAD_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
 // FENCED_INSTANCE_ID, COORDINATOR_NOT_AVAILABLE, or the log's:
-// INVALID_PRODUCER_EPOCH for a fenced producer).
+// INVALID_PRODUCER_EPOCH for a fenced producer, INVALID_TXN_STATE for a
+// verification a marker voided).
 func (c *Coordinator) CommitTxnOffsets(tc TxnCommit) []*kerr.Error {
 	codes := make([]*kerr.Error, len(tc.Offsets))
 	for i, o := range tc.Offsets {
@@ -110,10 +119,20 @@ func (c *Coordinator) commitTxn(tc TxnCommit, codes []*kerr.Error) *kerr.Error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := p.log.Append(encodeTxnBatch(recs, now, tc.ProducerID, tc.ProducerEpoch)); err != nil {
+	batch := encodeTxnBatch(recs, now, tc.ProducerID, tc.ProducerEpoch)
+	var err error
+	if tc.Verified {
+		err = p.log.AppendTxn(batch, tc.Guard)
+	} else {
+		err = p.log.Append(batch)
+	}
+	if err != nil {
 		g.c.log.Warn("writing transactional offsets failed", "group", g.name, "producer", tc.ProducerID, "err", err)
-		if errors.Is(err, kerr.InvalidProducerEpoch) {
+		switch {
+		case errors.Is(err, kerr.InvalidProducerEpoch):
 			return kerr.InvalidProducerEpoch // a fenced producer
+		case errors.Is(err, kerr.InvalidTxnState):
+			return kerr.InvalidTxnState // its transaction ended meanwhile
 		}
 		return storeError(err)
 	}

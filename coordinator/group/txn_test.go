@@ -1,6 +1,8 @@
 package group
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 
@@ -127,6 +129,38 @@ func TestTxnOffsetCommitErrors(t *testing.T) {
 		// The member's commit inside a transaction needs no Empty group.
 		if got := e.stableFetch("g", true); got[0].ErrorCode != kerr.UnstableOffsetCommit.Code {
 			t.Fatalf("member's transactional commit: %+v", got)
+		}
+	})
+}
+
+// TestTxnOffsetCommitVerified: a commit the handler verified with the
+// transaction coordinator is appended with its verification's guard; one
+// whose guard the log refuses (a marker came meanwhile, KIP-890) is
+// INVALID_TXN_STATE and leaves nothing pending, as Kafka's storeOffsets
+// with its verification guard.
+func TestTxnOffsetCommitVerified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		l := e.log("g")
+		tc := TxnCommit{Group: "g", ProducerID: 7, Generation: -1, Verified: true, Guard: 41,
+			Offsets: []TxnOffset{{Topic: "t", Partition: 0, Offset: 10, LeaderEpoch: -1}}}
+		l.refuseTxn = fmt.Errorf("replica: %w", kerr.InvalidTxnState)
+		if codes := e.c.CommitTxnOffsets(tc); codes[0] != kerr.InvalidTxnState {
+			t.Fatalf("refused by the log: %v", codes)
+		}
+		if got := e.stableFetch("g", true); got[0].ErrorCode != 0 || got[0].Offset != -1 {
+			t.Fatalf("a refused commit went pending: %+v", got)
+		}
+		l.refuseTxn = nil
+		tc.Guard = 42
+		if codes := e.c.CommitTxnOffsets(tc); codes[0] != nil {
+			t.Fatalf("verified commit: %v", codes)
+		}
+		if want := []uint64{41, 42}; !slices.Equal(l.guards, want) {
+			t.Fatalf("guards %v, want %v", l.guards, want)
+		}
+		if got := e.stableFetch("g", true); got[0].ErrorCode != kerr.UnstableOffsetCommit.Code {
+			t.Fatalf("verified commit not pending: %+v", got)
 		}
 	})
 }

@@ -43,6 +43,10 @@ func (o offsetsLog) Append(batch []byte) error {
 	return o.rm.AppendInternal(context.Background(), o.p, batch)
 }
 
+func (o offsetsLog) AppendTxn(batch []byte, guard uint64) error {
+	return o.rm.AppendInternalTxn(context.Background(), o.p, batch, guard)
+}
+
 func (o offsetsLog) Replay(fn func(batches []byte) error) error {
 	return o.p.Log.ReadChunks(1<<20, fn)
 }

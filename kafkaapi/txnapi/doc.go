@@ -24,9 +24,12 @@
 //     Kafka's error codes, before the coordinator sees the request; a
 //     request or the part of it refused is answered here, the rest by the
 //     coordinator. Without an authorizer the coordinator answers it all.
-//  2. Nothing here waits: the coordinator answers once its write to
-//     __transaction_state is replicated, and the markers of an ended
-//     transaction go out after the answer (package txn).
+//  2. Nothing here waits but for a coordinator: the transaction
+//     coordinator answers once its write to __transaction_state is
+//     replicated, and the markers of an ended transaction go out after
+//     the answer (package txn); TxnOffsetCommit first asks the
+//     transaction coordinator to verify the transaction (KIP-890), over
+//     the network when another broker has it, as a produce does.
 //
 // Locks: none of its own; the coordinators' are taken by their calls, as
 // docs/architecture.md orders them.
