@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"samsa/internal/testcerts"
 )
 
@@ -167,8 +169,32 @@ func Chroot(tb testing.TB) string {
 		}
 		return r
 	}, tb.Name())
-	return fmt.Sprintf("/zktest/%s-%d", name, n)
+	return fmt.Sprintf("%s/%s-%d", chrootRoot, name, n)
 }
+
+// chrootRoot is the parent of every Chroot.
+const chrootRoot = "/zktest"
+
+// openChrootRoot creates chrootRoot open to everyone when the server is
+// new. Left to the first test, a client creating its chroot with secure
+// ACLs (zookeeper.set.acl) would make the parent its own and lock every
+// other test out of creating a chroot.
+func (s *Server) openChrootRoot() error {
+	c, _, err := zk.Connect([]string{s.Addr()}, 10*time.Second, zk.WithLogger(nopLogger{}))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Create(chrootRoot, nil, 0, zk.WorldACL(zk.PermAll))
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", chrootRoot, err)
+	}
+	return nil
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Printf(string, ...any) {}
 
 // Stop stops the server with SIGTERM (SIGKILL if it has not exited after 15 s).
 // Data and port are kept for Start.
@@ -302,6 +328,11 @@ func newServer(o Options) (*Server, error) {
 			}
 		}
 		if err == nil {
+			if err = s.openChrootRoot(); err != nil {
+				s.stop(syscall.SIGKILL)
+				os.RemoveAll(dir)
+				return nil, err
+			}
 			return s, nil
 		}
 		if attempt == 3 || !strings.Contains(s.LogTail(200), "Address already in use") {

@@ -140,7 +140,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		if de := c.dialErr.Load(); de != nil {
 			// go-zookeeper only logs why it could not connect: a refused
 			// port or a failed TLS handshake is worth the message.
-			return nil, fmt.Errorf("kafkazk: connect %s: %w (last attempt: %v)", cfg.Connect, err, *de)
+			return nil, fmt.Errorf("kafkazk: connect %s: %w (last attempt: %w)", cfg.Connect, err, *de)
 		}
 		return nil, fmt.Errorf("kafkazk: connect %s: %w", cfg.Connect, err)
 	}
