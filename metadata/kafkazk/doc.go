@@ -61,6 +61,10 @@
 //  8. Reads of any znode return a value or an error: bytes that are not the
 //     znode's shape give an error matching ErrCorrupt that names the path
 //     (zkdata's decoders say what is wrong; they never panic).
+//  9. No znode is created without the ACL zkdata.DefaultACL gives its
+//     path, and Connect refuses SecureACLs without an identity.
+//  10. Over TLS the server's certificate is checked against the host as
+//     configured, not the address it resolves to.
 //
 // # Security (security.go)
 //
@@ -77,11 +81,6 @@
 // Kafka authenticates with SASL (DIGEST-MD5 or Kerberos), which
 // go-zookeeper cannot speak: Kafka's brokers are sasl:<user> where
 // Samsa's are digest:<user>:<hash>.
-//
-//  9. No znode is created without the ACL DefaultACL gives its path, and
-//     Connect refuses SecureACLs without an identity.
-//  10. Over TLS the server's certificate is checked against the host as
-//     configured, not the address it resolves to.
 //
 // # go-zookeeper's pitfalls, and what this package does about them
 //
