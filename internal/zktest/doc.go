@@ -23,7 +23,6 @@
 // and a secure client port (SecureAddr) served by NettyServerCnxnFactory
 // with Debian's libnetty-java, asking client certificates or not (with
 // "need", a certificate's subject is the session's x509 identity).
-// TLSFrom makes its stores from a testcerts CA.
 //
 // A missing java or ZooKeeper jar fails the test (never skips it): the message
 // names the Debian package to install.

@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-
-	"samsa/internal/testcerts"
 )
 
 // JarDir is where Debian's libzookeeper-java and libslf4j-java put their jars.
@@ -97,21 +95,6 @@ type TLS struct {
 	// for) or "need" (mTLS: the certificate's subject becomes the
 	// session's x509 identity through X509AuthenticationProvider).
 	ClientAuth string
-}
-
-// TLSFrom makes a secure port's stores from ca: a server certificate for
-// localhost and 127.0.0.1 (CN=zookeeper) in a PKCS12 keystore and ca in
-// a PKCS12 truststore, both in a directory of tb's.
-func TLSFrom(tb testing.TB, ca *testcerts.CA, clientAuth string) *TLS {
-	tb.Helper()
-	dir := tb.TempDir()
-	const pw = "zk-store"
-	return &TLS{
-		Keystore:         testcerts.Write(tb, dir, "zookeeper.p12", ca.Server(tb, "zookeeper").PKCS12(tb, pw)),
-		KeystorePassword: pw, TruststorePassword: pw,
-		Truststore: testcerts.Write(tb, dir, "trust.p12", ca.PKCS12Trust(tb, pw)),
-		ClientAuth: clientAuth,
-	}
 }
 
 // Start starts a private server for tb. It is stopped and its directory

@@ -145,7 +145,13 @@ func (quiet) Printf(string, ...any) {}
 // znode, the super user may.
 func TestSecureServer(t *testing.T) {
 	ca := testcerts.NewCA(t, "zktest CA")
-	s := StartWith(t, Options{SuperDigest: "super:s3cret", TLS: TLSFrom(t, ca, "need")})
+	dir := t.TempDir()
+	s := StartWith(t, Options{SuperDigest: "super:s3cret", TLS: &TLS{
+		Keystore:         testcerts.Write(t, dir, "zk.p12", ca.Server(t, "zookeeper").PKCS12(t, "pw")),
+		KeystorePassword: "pw", TruststorePassword: "pw",
+		Truststore: testcerts.Write(t, dir, "trust.p12", ca.PKCS12Trust(t, "pw")),
+		ClientAuth: "need",
+	}})
 
 	client := ca.Client(t, "broker")
 	cfg := &tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{client.TLS()}, ServerName: "127.0.0.1"}
