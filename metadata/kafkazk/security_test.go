@@ -220,19 +220,27 @@ func TestTLS(t *testing.T) {
 	}
 
 	// Dialed by address, the certificate (DNS:localhost only) does not
-	// match; nor does a server no CA of ours signed.
+	// match; nor does a server no CA of ours signed. Each waits out its
+	// connection timeout (go-zookeeper retries): side by side.
 	other := testcerts.NewCA(t, "someone else")
-	for name, tc := range map[string]struct {
-		addr string
-		cfg  *tls.Config
-	}{
-		"by address": {"127.0.0.1:" + port, cfg},
-		"untrusted":  {"localhost:" + port, &tls.Config{RootCAs: other.Pool(), Certificates: cfg.Certificates}},
-	} {
-		_, err := e.connectWith(tc.addr, Config{TLS: tc.cfg, ConnectionTimeout: 2 * time.Second})
-		var verr *tls.CertificateVerificationError
-		if !errors.Is(err, ErrNotConnected) || !errors.As(err, &verr) {
-			t.Errorf("%s: %v, want ErrNotConnected with the certificate's refusal", name, err)
+	t.Run("refused", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			addr string
+			cfg  *tls.Config
+		}{
+			"by address": {"127.0.0.1:" + port, cfg},
+			"untrusted":  {"localhost:" + port, &tls.Config{RootCAs: other.Pool(), Certificates: cfg.Certificates}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				_, err := Connect(ctx, Config{Connect: tc.addr + e.chroot, TLS: tc.cfg, SessionTimeout: 4 * time.Second, ConnectionTimeout: 2 * time.Second})
+				var verr *tls.CertificateVerificationError
+				if !errors.Is(err, ErrNotConnected) || !errors.As(err, &verr) {
+					t.Errorf("%v, want ErrNotConnected with the certificate's refusal", err)
+				}
+			})
 		}
-	}
+	})
 }
