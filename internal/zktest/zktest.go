@@ -33,7 +33,9 @@ var jars = []string{"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf
 
 // nettyJars are what NettyServerCnxnFactory, which serves the secure
 // client port, needs besides: Debian's libnetty-java, a dependency of
-// libzookeeper-java. Only a server with TLS loads them.
+// libzookeeper-java. zookeeper.jar's manifest names most of them but not
+// netty-codec, without which the TLS handler does not load. Only a server
+// with TLS puts them on its classpath.
 var nettyJars = []string{"netty-buffer.jar", "netty-codec.jar", "netty-common.jar", "netty-handler.jar",
 	"netty-resolver.jar", "netty-transport.jar", "netty-transport-native-epoll.jar", "netty-transport-native-unix-common.jar"}
 
