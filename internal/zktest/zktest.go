@@ -170,6 +170,9 @@ func (s *Server) openChrootRoot() error {
 		return err
 	}
 	defer c.Close()
+	// go-zookeeper queues a request until it connects: bound the wait.
+	stop := time.AfterFunc(startDeadline, c.Close)
+	defer stop.Stop()
 	_, err = c.Create(chrootRoot, nil, 0, zk.WorldACL(zk.PermAll))
 	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("create %s: %w", chrootRoot, err)
