@@ -216,3 +216,18 @@ func TestZookeeperTLS(t *testing.T) {
 		t.Fatalf("stores without zookeeper.ssl.client.enable: %+v, %v", zc, err)
 	}
 }
+
+// zookeeperAlternatives are valid values of the ZooKeeper client's keys
+// other than their defaults, for TestEveryBrokerKeySetsAField.
+var zookeeperAlternatives = map[string]string{
+	"zookeeper.clientCnxnSocket":                      "org.apache.zookeeper.ClientCnxnSocketNetty",
+	"zookeeper.ssl.keystore.location":                 "/etc/samsa/zk.p12",
+	"zookeeper.ssl.keystore.password":                 "secret",
+	"zookeeper.ssl.truststore.location":               "/etc/samsa/zk-trust.p12",
+	"zookeeper.ssl.truststore.password":               "secret",
+	"zookeeper.ssl.enabled.protocols":                 "TLSv1.2,TLSv1.3",
+	"zookeeper.ssl.cipher.suites":                     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+	"zookeeper.ssl.endpoint.identification.algorithm": "https",
+	"java.security.auth.login.config":                 "/etc/samsa/jaas.conf",
+	"zookeeper.sasl.clientconfig":                     "ZkClient",
+}
