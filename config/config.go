@@ -106,6 +106,9 @@ type Config struct {
 	LeaderReplicationThrottledRate     int64         // leader.replication.throttled.rate, bytes/s
 	FollowerReplicationThrottledRate   int64         // follower.replication.throttled.rate, bytes/s
 
+	// ZK is the ZooKeeper client's TLS and credentials (zookeeper.go).
+	ZK ZookeeperSecurity
+
 	// FetchWaitCap caps the time a consumer's fetch waits for min_bytes
 	// (its max_wait_ms); 0, the default, caps nothing, as in Kafka. No key
 	// sets it: it is for test harnesses (the fuzz broker answers long polls
@@ -248,7 +251,7 @@ func (c *Config) validate() error {
 		return &Error{Key: "replica.fetch.wait.max.ms", Value: strconv.FormatInt(c.ReplicaFetchWaitMax.Milliseconds(), 10),
 			Reason: "must not be greater than replica.lag.time.max.ms, or followers drop out of the in-sync replicas"}
 	}
-	return nil
+	return c.validateZookeeper()
 }
 
 // applyRank orders keys for New: aliases first, then keys setting a topic

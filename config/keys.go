@@ -148,13 +148,13 @@ var defs = append([]*Def{
 	{Name: "unclean.leader.election.enable", TopicKey: KeyUncleanLeaderElectionEnable, Scale: 1, ZooKeeper: true},
 
 	// ZooKeeper mode and replication, for the cluster stage.
-	{Name: "zookeeper.connect", ZooKeeper: true, Doc: "ZooKeeper connection string, host:port[,host:port...][/chroot]; unset for a standalone broker. ZooKeeper mode is not implemented yet: a broker given one refuses to start.",
+	{Name: "zookeeper.connect", ZooKeeper: true, Doc: "ZooKeeper connection string, host:port[,host:port...][/chroot]; unset for a standalone broker. The chroot is created if it is missing.",
 		bind: brokerField(text("host:port[,host:port...][/chroot]", nil), func(c *Config) *string { return &c.ZookeeperConnect })},
 	{Name: "zookeeper.session.timeout.ms", Default: "18000", ZooKeeper: true, Doc: "ZooKeeper session timeout: a broker silent this long loses its registration and its leaderships.",
 		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.ZookeeperSessionTimeout })},
 	{Name: "zookeeper.connection.timeout.ms", DefaultFrom: "zookeeper.session.timeout.ms", ZooKeeper: true, Doc: "Longest wait for a connection to ZooKeeper; zookeeper.session.timeout.ms when unset.",
 		bind: brokerField(ms(TypeInt, 1), func(c *Config) *time.Duration { return &c.ZookeeperConnectionTimeout })},
-	{Name: "zookeeper.set.acl", Default: "false", ZooKeeper: true, Doc: "Whether the broker creates its znodes with secure ACLs.",
+	{Name: "zookeeper.set.acl", Default: "false", ZooKeeper: true, Doc: "Whether the broker creates its znodes with secure ACLs, as Kafka's: all permissions to the broker's ZooKeeper identity, read to everyone, and no read under /config/users, /config/brokers and /delegation_tokens. The identity is the digest credentials of java.security.auth.login.config or the client certificate of zookeeper.ssl.keystore.location; without either the broker refuses to start. Every broker must have the same identity. Znodes created before keep their ACLs.",
 		bind: brokerField(boolean, func(c *Config) *bool { return &c.ZookeeperSetACL })},
 	{Name: "broker.id.generation.enable", Default: "true", ZooKeeper: true, Doc: "Whether a broker without broker.id gets one generated above reserved.broker.max.id. Samsa's broker.id defaults to 0, so it is never generated yet; while true, broker.id must not exceed reserved.broker.max.id, as in Kafka.",
 		bind: brokerField(boolean, func(c *Config) *bool { return &c.BrokerIDGenerationEnable })},
@@ -281,7 +281,7 @@ var defs = append([]*Def{
 	{Scope: ScopeTopic, Name: KeyUncleanLeaderElectionEnable, Default: "false", BrokerKey: "unclean.leader.election.enable", ZooKeeper: true,
 		Doc:  "Whether a replica out of the in-sync set may become leader when no in-sync replica is alive, losing the records it lacks.",
 		bind: topicField(boolean, func(t *TopicConfig) *bool { return &t.UncleanLeaderElection })},
-}, append(securityDefs, saslDefs...)...)
+}, slices.Concat(securityDefs, saslDefs, zookeeperDefs)...)
 
 // The topic keys, for code that builds a topic's overrides (the table
 // defines each with its constant).

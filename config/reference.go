@@ -66,10 +66,10 @@ standalone in the metadata file of the data directory, as given.
 	b.WriteString(`
 ## Broker keys for ZooKeeper mode
 
-ZooKeeper mode and replication come with the cluster stage. Until then a
-standalone broker parses, validates and describes these keys (DescribeConfigs
-shows them) and does not act on them; ` + "`zookeeper.connect`" + ` makes it refuse to
-start.
+These keys configure a cluster (` + "`zookeeper.connect`" + ` set): replication, the
+controller, and the broker's ZooKeeper client with its security. A standalone
+broker parses, validates and describes them (DescribeConfigs shows them) and
+does not act on them.
 
 `)
 	brokerTable(&b, zk)

@@ -119,6 +119,9 @@ func alternative(t *testing.T, d *Def) string {
 	if v, ok := special[d.Name]; ok {
 		return v
 	}
+	if v, ok := zookeeperAlternatives[d.Name]; ok {
+		return v
+	}
 	if v, ok := special[d.TopicKey]; ok {
 		return v
 	}
@@ -174,6 +177,7 @@ func TestEveryBrokerKeySetsAField(t *testing.T) {
 // companions are the keys a key's alternative value needs to be valid:
 // listeners for the inter-broker and control plane listeners to name.
 var companions = map[string]map[string]string{
+	"zookeeper.ssl.client.enable":    {"zookeeper.clientCnxnSocket": "org.apache.zookeeper.ClientCnxnSocketNetty"},
 	"security.inter.broker.protocol": {"listeners": "PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093"},
 	"control.plane.listener.name": {"listeners": "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093",
 		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"},

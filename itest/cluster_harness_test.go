@@ -55,6 +55,7 @@ type kcluster struct {
 // clusterOpts configures startCluster.
 type clusterOpts struct {
 	zk        *zktest.Server // nil: the package's shared server
+	secureZK  bool           // the brokers connect to zk's secure client port
 	session   time.Duration  // 0: clusterSession
 	overrides []string       // for every broker
 	// perBroker adds overrides for broker id (1-based).
@@ -94,6 +95,9 @@ func newCluster(t testing.TB, o clusterOpts) *kcluster {
 		c.session = clusterSession
 	}
 	c.connect = srv.Addr() + c.chroot
+	if o.secureZK {
+		c.connect = srv.SecureAddr() + c.chroot
+	}
 	raw, _, err := zk.Connect([]string{srv.Addr()}, 10*time.Second, zk.WithLogger(quietZK{}))
 	if err != nil {
 		t.Fatal(err)

@@ -70,8 +70,15 @@ func (cl *cluster) Controller() kafkaapi.Controller {
 }
 
 // connectZK connects to ZooKeeper, creates Kafka's top-level paths and
-// returns the cluster ID, creating it on the first broker's start.
+// returns the cluster ID, creating it on the first broker's start. The
+// connection is secured as the zookeeper.* keys say (TLS, the JAAS
+// file's digest credentials, secure ACLs); a zookeeper.set.acl without an
+// identity is refused before any connection, as Kafka refuses it.
 func connectZK(cfg *config.Config, logger *slog.Logger) (*kafkazk.Client, string, error) {
+	sec, err := cfg.ZookeeperClient()
+	if err != nil {
+		return nil, "", err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ZookeeperConnectionTimeout+cfg.ZookeeperSessionTimeout)
 	defer cancel()
 	zk, err := kafkazk.Connect(ctx, kafkazk.Config{
@@ -79,6 +86,9 @@ func connectZK(cfg *config.Config, logger *slog.Logger) (*kafkazk.Client, string
 		SessionTimeout:    cfg.ZookeeperSessionTimeout,
 		ConnectionTimeout: cfg.ZookeeperConnectionTimeout,
 		Logger:            logger,
+		SecureACLs:        sec.SecureACLs,
+		Digest:            sec.Digest,
+		TLS:               sec.TLS,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("connect to ZooKeeper at %s: %w", cfg.ZookeeperConnect, err)
@@ -87,6 +97,8 @@ func connectZK(cfg *config.Config, logger *slog.Logger) (*kafkazk.Client, string
 		zk.Close()
 		return nil, "", err
 	}
+	logger.Info("connected to ZooKeeper", "zookeeper.connect", cfg.ZookeeperConnect, "tls", sec.TLS != nil,
+		"digest.authenticated", sec.Digest != "", "zookeeper.set.acl", sec.SecureACLs)
 	id, err := zk.GetOrCreateClusterID(ctx)
 	if err != nil {
 		zk.Close()

@@ -19,6 +19,11 @@
 //     after the tests. Each test takes its own chroot with ConnectString(tb),
 //     so tests sharing the server do not see each other's znodes.
 //
+// StartWith starts a private server with security: a digest super user,
+// and a secure client port (SecureAddr) served by NettyServerCnxnFactory
+// with Debian's libnetty-java, asking client certificates or not (with
+// "need", a certificate's subject is the session's x509 identity).
+//
 // A missing java or ZooKeeper jar fails the test (never skips it): the message
 // names the Debian package to install.
 //
@@ -33,6 +38,9 @@
 //  2. Only a private server may be stopped, started or killed: doing so
 //     to the shared one is a programmer error and panics.
 //  3. ConnectString's chroot is unique within the test binary.
+//  4. The parent of every chroot (/zktest) is created open when a server
+//     is new, so a test whose client creates its chroot with secure ACLs
+//     cannot lock the other tests out of creating theirs.
 //
 // Locks: Server.mu guards the server's process (nil while stopped) and is
 // released before waiting for the JVM to serve or to exit. The shared

@@ -3,6 +3,8 @@ package zktest
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 // JarDir is where Debian's libzookeeper-java and libslf4j-java put their jars.
@@ -26,6 +30,14 @@ const JarDir = "/usr/share/java"
 // Only these: /usr/share/java holds several slf4j bindings, and more than one
 // on the classpath makes slf4j pick one at random.
 var jars = []string{"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-simple.jar"}
+
+// nettyJars are what NettyServerCnxnFactory, which serves the secure
+// client port, needs besides: Debian's libnetty-java, a dependency of
+// libzookeeper-java. zookeeper.jar's manifest names most of them but not
+// netty-codec, without which the TLS handler does not load. Only a server
+// with TLS puts them on its classpath.
+var nettyJars = []string{"netty-buffer.jar", "netty-codec.jar", "netty-common.jar", "netty-handler.jar",
+	"netty-resolver.jar", "netty-transport.jar", "netty-transport-native-epoll.jar", "netty-transport-native-unix-common.jar"}
 
 // TickTime is the server's tick. Session timeouts are negotiated into
 // [2, 20] ticks.
@@ -41,11 +53,13 @@ const (
 // Restart and Kill keep the port and the data directory, so clients
 // reconnect to the same address and find their sessions and znodes.
 type Server struct {
-	dir     string // holds zoo.cfg, data/ and zookeeper.log
-	cfgPath string
-	logPath string
-	port    int
-	tb      testing.TB // nil for the shared server, whose lifetime no test owns
+	dir        string // holds zoo.cfg, data/ and zookeeper.log
+	cfgPath    string
+	logPath    string
+	port       int
+	securePort int // 0 without TLS
+	opts       Options
+	tb         testing.TB // nil for the shared server, whose lifetime no test owns
 
 	mu   sync.Mutex
 	proc *process // nil when stopped
@@ -57,11 +71,45 @@ type process struct {
 	err  error         // Wait's result, readable after done
 }
 
+// Options are a private server's security (StartWith). The zero value is
+// the plain server Start starts.
+type Options struct {
+	// SuperDigest is "user:password" of ZooKeeper's digest super user
+	// (zookeeper.DigestAuthenticationProvider.superDigest): a session
+	// that adds these digest credentials passes every ACL check.
+	SuperDigest string
+	// TLS adds a secure client port (SecureAddr) served by
+	// NettyServerCnxnFactory; the plain port stays, for the readiness
+	// probe and clients that read as anyone.
+	TLS *TLS
+}
+
+// TLS is the secure client port's settings, ZooKeeper's ssl.* keys.
+type TLS struct {
+	// Keystore is the server's key and certificate: a PKCS12 (.p12),
+	// JKS (.jks) or PEM (.pem) file, its type from its extension as
+	// ZooKeeper decides it; KeystorePassword opens it.
+	Keystore, KeystorePassword string
+	// Truststore holds the CAs client certificates must chain to, the
+	// same types; TruststorePassword opens it.
+	Truststore, TruststorePassword string
+	// ClientAuth is ssl.clientAuth: "none" (no client certificate asked
+	// for) or "need" (mTLS: the certificate's subject becomes the
+	// session's x509 identity through X509AuthenticationProvider).
+	ClientAuth string
+}
+
 // Start starts a private server for tb. It is stopped and its directory
 // removed when tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := newServer()
+	return StartWith(tb, Options{})
+}
+
+// StartWith starts a private server with security options.
+func StartWith(tb testing.TB, o Options) *Server {
+	tb.Helper()
+	s, err := newServer(o)
 	if err != nil {
 		tb.Fatalf("zktest: %v", err)
 	}
@@ -72,6 +120,15 @@ func Start(tb testing.TB) *Server {
 
 // Addr is "127.0.0.1:port".
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// SecureAddr is "127.0.0.1:port" of the secure client port; it panics on
+// a server started without TLS (a programmer error).
+func (s *Server) SecureAddr() string {
+	if s.securePort == 0 {
+		panic("zktest: SecureAddr of a server without TLS (StartWith Options.TLS)")
+	}
+	return "127.0.0.1:" + strconv.Itoa(s.securePort)
+}
 
 // ConnectString returns a zookeeper.connect string for this server with a
 // chroot of tb's own ("127.0.0.1:port/zktest/TestName-3"). The chroot does not
@@ -97,8 +154,35 @@ func Chroot(tb testing.TB) string {
 		}
 		return r
 	}, tb.Name())
-	return fmt.Sprintf("/zktest/%s-%d", name, n)
+	return fmt.Sprintf("%s/%s-%d", chrootRoot, name, n)
 }
+
+// chrootRoot is the parent of every Chroot.
+const chrootRoot = "/zktest"
+
+// openChrootRoot creates chrootRoot open to everyone when the server is
+// new. Left to the first test, a client creating its chroot with secure
+// ACLs (zookeeper.set.acl) would make the parent its own and lock every
+// other test out of creating a chroot.
+func (s *Server) openChrootRoot() error {
+	c, _, err := zk.Connect([]string{s.Addr()}, 10*time.Second, zk.WithLogger(nopLogger{}))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// go-zookeeper queues a request until it connects: bound the wait.
+	stop := time.AfterFunc(startDeadline, c.Close)
+	defer stop.Stop()
+	_, err = c.Create(chrootRoot, nil, 0, zk.WorldACL(zk.PermAll))
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", chrootRoot, err)
+	}
+	return nil
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Printf(string, ...any) {}
 
 // Stop stops the server with SIGTERM (SIGKILL if it has not exited after 15 s).
 // Data and port are kept for Start.
@@ -176,39 +260,67 @@ func (s *Server) mustOwn(op string) {
 // Classpath returns the server's classpath, or an error naming what is
 // missing and the Debian package that provides it.
 func Classpath(dir string) (string, error) {
+	return classpath(dir, false)
+}
+
+// classpath is Classpath, with netty for a secure client port.
+func classpath(dir string, netty bool) (string, error) {
 	if _, err := exec.LookPath("java"); err != nil {
 		return "", errors.New("java not found in PATH: install the Debian package `zookeeper` (it depends on default-jre)")
 	}
-	paths := make([]string, len(jars))
-	for i, j := range jars {
+	var paths []string
+	for _, j := range jars {
 		p := filepath.Join(dir, j)
 		if _, err := os.Stat(p); err != nil {
 			return "", fmt.Errorf("%s missing: install the Debian package `zookeeper` (apt-get install zookeeper): %v", p, err)
 		}
-		paths[i] = p
+		paths = append(paths, p)
+	}
+	if netty {
+		for _, j := range nettyJars {
+			p := filepath.Join(dir, j)
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("%s missing: ZooKeeper's secure client port needs netty: install the Debian package `libnetty-java` (a dependency of `zookeeper`): %v", p, err)
+			}
+			paths = append(paths, p)
+		}
 	}
 	return strings.Join(paths, ":"), nil
 }
 
-func newServer() (*Server, error) {
-	if _, err := Classpath(JarDir); err != nil {
+func newServer(o Options) (*Server, error) {
+	if _, err := classpath(JarDir, o.TLS != nil); err != nil {
 		return nil, err
+	}
+	if o.TLS != nil && o.TLS.ClientAuth != "none" && o.TLS.ClientAuth != "need" {
+		return nil, fmt.Errorf("TLS.ClientAuth %q: want none or need", o.TLS.ClientAuth)
 	}
 	dir, err := os.MkdirTemp("", "zktest-")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, cfgPath: filepath.Join(dir, "zoo.cfg"), logPath: filepath.Join(dir, "zookeeper.log")}
+	s := &Server{dir: dir, cfgPath: filepath.Join(dir, "zoo.cfg"), logPath: filepath.Join(dir, "zookeeper.log"), opts: o}
 	// A free port can be taken by someone else between our probe and the
 	// JVM's bind: try a few.
 	for attempt := 0; ; attempt++ {
 		s.port, err = freePort()
+		if err == nil && o.TLS != nil {
+			s.securePort, err = freePort()
+			if err == nil && s.securePort == s.port {
+				err = errors.New("the same free port twice")
+			}
+		}
 		if err == nil {
 			if err = s.writeConfig(); err == nil {
 				err = s.start()
 			}
 		}
 		if err == nil {
+			if err = s.openChrootRoot(); err != nil {
+				s.stop(syscall.SIGKILL)
+				os.RemoveAll(dir)
+				return nil, err
+			}
 			return s, nil
 		}
 		if attempt == 3 || !strings.Contains(s.LogTail(200), "Address already in use") {
@@ -238,7 +350,29 @@ admin.enableServer=false
 forceSync=no
 4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,dump,wchs
 `, TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
+	if t := s.opts.TLS; t != nil {
+		// Keys unknown to zoo.cfg's parser (authProvider.*) become
+		// zookeeper.* system properties, where the server reads them.
+		cfg += fmt.Sprintf(`secureClientPort=%d
+secureClientPortAddress=127.0.0.1
+serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
+ssl.keyStore.location=%s
+ssl.keyStore.password=%s
+ssl.trustStore.location=%s
+ssl.trustStore.password=%s
+ssl.clientAuth=%s
+authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
+`, s.securePort, t.Keystore, t.KeystorePassword, t.Truststore, t.TruststorePassword, t.ClientAuth)
+	}
 	return os.WriteFile(s.cfgPath, []byte(cfg), 0o644)
+}
+
+// SuperDigestID is the id ZooKeeper's superDigest names for "user:password":
+// user:base64(sha1(user:password)), the digest scheme's identity.
+func SuperDigestID(userPassword string) string {
+	user, _, _ := strings.Cut(userPassword, ":")
+	sum := sha1.Sum([]byte(userPassword))
+	return user + ":" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // start launches the JVM and waits until it serves requests.
@@ -252,7 +386,7 @@ func (s *Server) start() error {
 			return errors.New("server already running")
 		}
 	}
-	cp, err := Classpath(JarDir)
+	cp, err := classpath(JarDir, s.opts.TLS != nil)
 	if err != nil {
 		s.mu.Unlock()
 		return err
@@ -263,13 +397,17 @@ func (s *Server) start() error {
 		return err
 	}
 	fmt.Fprintf(logf, "---- zktest: starting ZooKeeper on %s at %s\n", s.Addr(), time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command("java",
+	args := []string{
 		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dorg.slf4j.simpleLogger.showDateTime=true",
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-		"-cp", cp,
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", s.cfgPath)
+	}
+	if s.opts.SuperDigest != "" {
+		args = append(args, "-Dzookeeper.DigestAuthenticationProvider.superDigest="+SuperDigestID(s.opts.SuperDigest))
+	}
+	args = append(args, "-cp", cp, "org.apache.zookeeper.server.quorum.QuorumPeerMain", s.cfgPath)
+	cmd := exec.Command("java", args...)
 	cmd.Dir = s.dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -287,7 +425,7 @@ func (s *Server) start() error {
 	for {
 		// ruok answers before the server takes sessions; srvr reports a
 		// mode only once it serves requests.
-		if ans, err := fourLetter(s.Addr(), "srvr", time.Second); err == nil && strings.Contains(ans, "Mode: ") {
+		if ans, err := fourLetter(s.Addr(), "srvr", time.Second); err == nil && strings.Contains(ans, "Mode: ") && s.secureBound() {
 			return nil
 		}
 		select {
@@ -304,6 +442,20 @@ func (s *Server) start() error {
 		case <-time.After(20 * time.Millisecond): // poll interval of the readiness probe
 		}
 	}
+}
+
+// secureBound reports whether the secure client port, if any, takes
+// connections: the server binds it after the plain port.
+func (s *Server) secureBound() bool {
+	if s.securePort == 0 {
+		return true
+	}
+	c, err := net.DialTimeout("tcp", s.SecureAddr(), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // launch starts cmd from a goroutine locked to its OS thread, which stays
@@ -434,7 +586,7 @@ func Shared(tb testing.TB) *Server {
 	}
 	if !shared.done {
 		shared.done = true
-		shared.srv, shared.err = newServer()
+		shared.srv, shared.err = newServer(Options{})
 	}
 	if shared.err != nil {
 		tb.Fatalf("zktest: shared ZooKeeper: %v", shared.err)

@@ -1,11 +1,16 @@
 package zktest
 
 import (
+	"crypto/tls"
+	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"samsa/internal/testcerts"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -132,3 +137,80 @@ func TestProxyCutAndHeal(t *testing.T) {
 type quiet struct{}
 
 func (quiet) Printf(string, ...any) {}
+
+// TestSecureServer: a server with a secure client port demanding client
+// certificates and a digest super user. A client over TLS is the x509
+// identity of its certificate's subject, which an "auth" ACL names; a
+// client of the plain port without credentials may read but not write the
+// znode, the super user may.
+func TestSecureServer(t *testing.T) {
+	ca := testcerts.NewCA(t, "zktest CA")
+	dir := t.TempDir()
+	s := StartWith(t, Options{SuperDigest: "super:s3cret", TLS: &TLS{
+		Keystore:         testcerts.Write(t, dir, "zk.p12", ca.Server(t, "zookeeper").PKCS12(t, "pw")),
+		KeystorePassword: "pw", TruststorePassword: "pw",
+		Truststore: testcerts.Write(t, dir, "trust.p12", ca.PKCS12Trust(t, "pw")),
+		ClientAuth: "need",
+	}})
+
+	client := ca.Client(t, "broker")
+	cfg := &tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{client.TLS()}, ServerName: "127.0.0.1"}
+	dial := func(network, addr string, timeout time.Duration) (net.Conn, error) {
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: cfg}
+		return d.Dial(network, addr)
+	}
+	sec, _, err := zk.Connect([]string{s.SecureAddr()}, 4*time.Second, zk.WithLogger(quiet{}), zk.WithDialer(dial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sec.Close)
+	waitState(t, sec, zk.StateHasSession, 20*time.Second)
+	if _, err := sec.Create("/owned", []byte("v"), 0, append(zk.AuthACL(zk.PermAll), zk.WorldACL(zk.PermRead)...)); err != nil {
+		t.Fatalf("create over TLS: %v", err)
+	}
+	acl, _, err := sec.GetACL("/owned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "CN=broker,OU=clients,O=Samsa tests"; len(acl) != 2 || acl[0].Scheme != "x509" || acl[0].ID != want || acl[0].Perms != zk.PermAll {
+		t.Fatalf("ACL %+v: want x509:%s with every permission first", acl, want)
+	}
+
+	anon := connect(t, s.Addr(), 4*time.Second)
+	waitState(t, anon, zk.StateHasSession, 20*time.Second)
+	if d, _, err := anon.Get("/owned"); err != nil || string(d) != "v" {
+		t.Fatalf("anonymous read: %q, %v", d, err)
+	}
+	if _, err := anon.Set("/owned", []byte("x"), -1); !errors.Is(err, zk.ErrNoAuth) {
+		t.Fatalf("anonymous write: %v, want %v", err, zk.ErrNoAuth)
+	}
+
+	super := connect(t, s.Addr(), 4*time.Second)
+	waitState(t, super, zk.StateHasSession, 20*time.Second)
+	if err := super.AddAuth("digest", []byte("super:s3cret")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := super.Set("/owned", []byte("y"), -1); err != nil {
+		t.Fatalf("super user's write: %v", err)
+	}
+
+	// Without a client certificate the secure port refuses the session.
+	bare := &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}
+	c, err := tls.Dial("tcp", s.SecureAddr(), bare)
+	if err == nil {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = c.Read(make([]byte, 1)) // TLS 1.3: the refusal comes after the handshake
+		c.Close()
+	}
+	if err == nil {
+		t.Fatal("the secure port took a client without a certificate")
+	}
+}
+
+func TestSuperDigestID(t *testing.T) {
+	// The digest ZooKeeper's DigestAuthenticationProvider.generateDigest
+	// makes of "super:test" (ZooKeeper's documentation's example pair).
+	if got, want := SuperDigestID("super:test"), "super:D/InIHSb7yEEbrWz8b9l71RjZJU="; got != want {
+		t.Fatalf("SuperDigestID = %s, want %s", got, want)
+	}
+}

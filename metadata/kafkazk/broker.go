@@ -54,7 +54,7 @@ func (c *Client) RegisterBroker(ctx context.Context, info zkdata.BrokerInfo) (ep
 			}
 			var err error
 			res, err = c.conn.Multi(
-				&zk.CreateRequest{Path: c.abs(path), Acl: zk.WorldACL(zk.PermAll), Flags: zk.FlagEphemeral},
+				&zk.CreateRequest{Path: c.abs(path), Acl: c.acl(path), Flags: zk.FlagEphemeral},
 				&zk.SetDataRequest{Path: c.abs(path), Data: data, Version: 0})
 			return err
 		})

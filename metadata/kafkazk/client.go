@@ -3,6 +3,7 @@ package kafkazk
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,21 @@ type Config struct {
 	ConnectionTimeout time.Duration
 	// Logger receives session changes and retries; nil discards them.
 	Logger *slog.Logger
+
+	// SecureACLs is zookeeper.set.acl: every znode is created with
+	// Kafka's secure ACLs (zkdata.DefaultACL), which ZooKeeper gives to
+	// the session's identities; Connect refuses without one (Digest, or a
+	// client certificate in TLS).
+	SecureACLs bool
+	// Digest is "user:password": the session authenticates with
+	// ZooKeeper's digest scheme as digest:user:base64(sha1(user:password)).
+	// Empty: no digest identity.
+	Digest string
+	// TLS, when set, connects to ZooKeeper's secure client port with it;
+	// an empty ServerName is the host of each server as configured. A
+	// certificate in it is the x509 identity ZooKeeper's
+	// X509AuthenticationProvider gives the session.
+	TLS *tls.Config
 }
 
 // Client is Samsa's KafkaZkClient: typed reads and writes of Kafka's znodes
@@ -53,6 +69,8 @@ type Client struct {
 	log    *slog.Logger
 	quit   chan struct{} // closed by Close
 	loop   chan struct{} // closed when sessionLoop has exited
+
+	dialErr atomic.Pointer[error] // the last failed dial; nil after a success
 
 	mu       sync.Mutex
 	changed  chan struct{}      // closed and replaced at every connection state event
@@ -93,12 +111,21 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		sessions: make(map[int64]struct{}),
 		hooks:    make(map[int]func(int64)),
 	}
+	if cfg.SecureACLs && !hasIdentity(cfg) {
+		return nil, ErrNoIdentity
+	}
 	// The event channel Connect returns drops events when nobody reads it;
 	// session states come through the callback instead, which never drops.
+	dialer, hosts := zk.Dialer(net.DialTimeout), zk.HostProvider(zk.NewDNSHostProvider()) // go-zookeeper's defaults
+	if cfg.TLS != nil {
+		dialer, hosts = tlsDialer(cfg.TLS, cfg.SessionTimeout*2/3), &staticHosts{}
+	}
 	conn, _, err := zk.Connect(servers, cfg.SessionTimeout,
 		zk.WithEventCallback(c.onEvent),
 		zk.WithLogger(zkLogger{c.log}),
-		zk.WithLogInfo(false))
+		zk.WithLogInfo(false),
+		zk.WithDialer(c.recordDial(dialer)),
+		zk.WithHostProvider(hosts))
 	if err != nil {
 		return nil, fmt.Errorf("kafkazk: connect %s: %w", cfg.Connect, err)
 	}
@@ -110,7 +137,16 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	defer cancel()
 	if err := c.waitSession(cctx); err != nil {
 		c.Close()
+		if de := c.dialErr.Load(); de != nil {
+			// go-zookeeper only logs why it could not connect: a refused
+			// port or a failed TLS handshake is worth the message.
+			return nil, fmt.Errorf("kafkazk: connect %s: %w (last attempt: %w)", cfg.Connect, err, *de)
+		}
 		return nil, fmt.Errorf("kafkazk: connect %s: %w", cfg.Connect, err)
+	}
+	if err := c.authenticate(cctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("kafkazk: authenticate to %s: %w", cfg.Connect, err)
 	}
 	if chroot != "" {
 		if err := c.ensureAbs(ctx, chroot); err != nil {
@@ -438,12 +474,12 @@ func (c *Client) exists(ctx context.Context, path string) (bool, error) {
 // data after a lost reply, the lost attempt made it and create succeeds.
 func (c *Client) create(ctx context.Context, path string, data []byte) error {
 	err := c.retry(ctx, func(lost bool) error {
-		_, err := c.conn.Create(c.abs(path), data, 0, zk.WorldACL(zk.PermAll))
+		_, err := c.conn.Create(c.abs(path), data, 0, c.acl(path))
 		if errors.Is(err, zk.ErrNoNode) {
 			if err := c.ensureAbs(ctx, c.abs(parent(path))); err != nil {
 				return err
 			}
-			_, err = c.conn.Create(c.abs(path), data, 0, zk.WorldACL(zk.PermAll))
+			_, err = c.conn.Create(c.abs(path), data, 0, c.acl(path))
 		}
 		if errors.Is(err, zk.ErrNodeExists) && lost {
 			d, _, gerr := c.conn.Get(c.abs(path))
@@ -492,12 +528,12 @@ func (c *Client) ensureAbs(ctx context.Context, abs string) error {
 		return nil
 	}
 	return c.retry(ctx, func(bool) error {
-		_, err := c.conn.Create(abs, nil, 0, zk.WorldACL(zk.PermAll))
+		_, err := c.conn.Create(abs, nil, 0, c.aclAbs(abs))
 		if errors.Is(err, zk.ErrNoNode) {
 			if err := c.ensureAbs(ctx, parent(abs)); err != nil {
 				return err
 			}
-			_, err = c.conn.Create(abs, nil, 0, zk.WorldACL(zk.PermAll))
+			_, err = c.conn.Create(abs, nil, 0, c.aclAbs(abs))
 		}
 		if errors.Is(err, zk.ErrNodeExists) {
 			return nil

@@ -49,12 +49,12 @@ func (c *Client) SetTopicConfig(ctx context.Context, topic string, config map[st
 func (c *Client) notifyConfigChange(ctx context.Context, entityPath string) (int64, error) {
 	var name string
 	err := c.retry(ctx, func(bool) error {
-		n, err := c.conn.Create(c.abs(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix), zkdata.EncodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
+		n, err := c.conn.Create(c.abs(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix), zkdata.EncodeConfigChange(entityPath), zk.FlagSequence, c.acl(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix))
 		if errors.Is(err, zk.ErrNoNode) {
 			if err := c.ensureAbs(ctx, c.abs(zkdata.ConfigChangesPath)); err != nil {
 				return err
 			}
-			n, err = c.conn.Create(c.abs(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix), zkdata.EncodeConfigChange(entityPath), zk.FlagSequence, zk.WorldACL(zk.PermAll))
+			n, err = c.conn.Create(c.abs(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix), zkdata.EncodeConfigChange(entityPath), zk.FlagSequence, c.acl(zkdata.ConfigChangesPath+"/"+zkdata.ConfigChangePrefix))
 		}
 		name = n
 		return err

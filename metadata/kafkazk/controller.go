@@ -55,7 +55,7 @@ func (c *Client) ElectController(ctx context.Context, brokerID int32) (Election,
 			}
 			var err error
 			res, err = c.conn.Multi(
-				&zk.CreateRequest{Path: c.abs(zkdata.ControllerPath), Data: data, Acl: zk.WorldACL(zk.PermAll), Flags: zk.FlagEphemeral},
+				&zk.CreateRequest{Path: c.abs(zkdata.ControllerPath), Data: data, Acl: c.acl(zkdata.ControllerPath), Flags: zk.FlagEphemeral},
 				&zk.SetDataRequest{Path: c.abs(zkdata.ControllerEpochPath), Data: zkdata.EncodeControllerEpoch(epoch + 1), Version: st.Version})
 			return err
 		})

@@ -61,6 +61,26 @@
 //  8. Reads of any znode return a value or an error: bytes that are not the
 //     znode's shape give an error matching ErrCorrupt that names the path
 //     (zkdata's decoders say what is wrong; they never panic).
+//  9. No znode is created without the ACL zkdata.DefaultACL gives its
+//     path, and Connect refuses SecureACLs without an identity.
+//  10. Over TLS the server's certificate is checked against the host as
+//     configured, not the address it resolves to.
+//
+// # Security (security.go)
+//
+// With Config.SecureACLs (zookeeper.set.acl) every znode is created with
+// Kafka's ACLs (zkdata.DefaultACL): ALL for the creating session's
+// identities ("auth" ids, which ZooKeeper expands), READ for the world
+// except under the sensitive roots (/config/users, /config/brokers,
+// /delegation_tokens), /consumers open. The identity is a digest
+// (Config.Digest, added before any other request and resent by
+// go-zookeeper on every reconnection), or the subject of the client
+// certificate of a TLS connection (Config.TLS; ZooKeeper's
+// X509AuthenticationProvider maps it to x509:<DN>). Every broker must
+// be the same identity, or each could not write what another created.
+// Kafka authenticates with SASL (DIGEST-MD5 or Kerberos), which
+// go-zookeeper cannot speak: Kafka's brokers are sasl:<user> where
+// Samsa's are digest:<user>:<hash>.
 //
 // # go-zookeeper's pitfalls, and what this package does about them
 //

@@ -55,7 +55,7 @@ type opResult struct {
 func (c *Client) zkOp(o op) any {
 	switch o.kind {
 	case opCreate:
-		return &zk.CreateRequest{Path: c.abs(o.path), Data: o.data, Acl: zk.WorldACL(zk.PermAll)}
+		return &zk.CreateRequest{Path: c.abs(o.path), Data: o.data, Acl: c.acl(o.path)}
 	case opSet:
 		return &zk.SetDataRequest{Path: c.abs(o.path), Data: o.data, Version: o.version}
 	default:

@@ -29,7 +29,7 @@ func (c *Client) Create(ctx context.Context, path string, data []byte) error {
 func (c *Client) CreateSequential(ctx context.Context, prefix string, data []byte) (string, error) {
 	var name string
 	err := c.retry(ctx, func(bool) (err error) {
-		name, err = c.conn.Create(c.abs(prefix), data, zk.FlagSequence, zk.WorldACL(zk.PermAll))
+		name, err = c.conn.Create(c.abs(prefix), data, zk.FlagSequence, c.acl(prefix))
 		return err
 	})
 	if err != nil {

@@ -121,3 +121,45 @@ func FuzzPlain(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJAASFile: ParseJAASFile never panics; an error is always ErrJAAS;
+// what it accepts, written back section by section, parses to the same
+// sections.
+func FuzzJAASFile(f *testing.F) {
+	for _, s := range []string{
+		"Client {\n org.apache.zookeeper.server.auth.DigestLoginModule required username=\"u\" password=\"p\";\n};",
+		"A { m required; n optional k='v'; }; B { };", "A {", "A { m required; }", "/* */ A // x\n { };", "{};",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sections, err := ParseJAASFile(s)
+		if err != nil {
+			if !errors.Is(err, ErrJAAS) {
+				t.Fatalf("error %v is not ErrJAAS", err)
+			}
+			return
+		}
+		var b strings.Builder
+		for _, name := range slices.Sorted(maps.Keys(sections)) {
+			b.WriteString(Quote(name) + " {\n")
+			for _, e := range sections[name] {
+				b.WriteString(Quote(e.Module) + " " + e.Flag)
+				for _, k := range slices.Sorted(maps.Keys(e.Options)) {
+					b.WriteString(" " + Quote(k) + "=" + Quote(e.Options[k]))
+				}
+				b.WriteString(";\n")
+			}
+			b.WriteString("};\n")
+		}
+		back, err := ParseJAASFile(b.String())
+		if err != nil || len(back) != len(sections) {
+			t.Fatalf("%q parsed to %+v; written back as %q it parses to %+v, %v", s, sections, b.String(), back, err)
+		}
+		for name, es := range sections {
+			if !entriesEqual(es, back[name]) {
+				t.Fatalf("%q: section %q parsed to %+v, written back to %+v", s, name, es, back[name])
+			}
+		}
+	})
+}
