@@ -522,6 +522,14 @@ func TestEveryVersion(t *testing.T) {
 			req := kmsg.NewPtrTxnOffsetCommitRequest()
 			req.TransactionalID, req.Group = "ver.txn.commit."+strconv.Itoa(int(v)), "ver.txn.commit"
 			req.ProducerID, req.ProducerEpoch = initTxn(req.TransactionalID)
+			// The group's offsets join the transaction first, as
+			// producers do (KIP-890 verifies that they did).
+			add := kmsg.NewPtrAddOffsetsToTxnRequest()
+			add.SetVersion(3)
+			add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Group
+			if r := conn.roundTrip(t, add).(*kmsg.AddOffsetsToTxnResponse); r.ErrorCode != 0 {
+				t.Fatalf("AddOffsetsToTxn of %s: %v", req.TransactionalID, kerr.ErrorForCode(r.ErrorCode))
+			}
 			req.Generation = -1
 			rt := kmsg.NewTxnOffsetCommitRequestTopic()
 			rt.Topic = topic
