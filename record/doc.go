@@ -3,7 +3,8 @@
 // applies to a batch it stores (base offset, leader epoch, LogAppendTime),
 // a walker over the records of a batch (iter.go), one batch builder
 // (builder.go), the validation of a producer's record set, Kafka's
-// LogValidator (validate.go), and Batches, a run of batches whose headers
+// LogValidator (validate.go, and check.go for the per-record check, the
+// broker's hottest loop), and Batches, a run of batches whose headers
 // were parsed once, by ValidateProduce for a producer's bytes or by
 // ValidateBatches for stored ones (batches.go). The codecs are package
 // record/codec. It imports nothing else of Samsa: the log, the broker and
@@ -63,7 +64,10 @@
 //  4. A batch ValidateProduce accepts tiles its input, has magic 2, a
 //     matching CRC, recordCount = lastOffsetDelta+1 >= 1 and at most
 //     max.message.bytes; one Check accepts also has records at offset
-//     deltas 0, 1, 2, ... with nothing after the last.
+//     deltas 0, 1, 2, ... with nothing after the last. Check accepts and
+//     refuses exactly what a walk with Iter does, in the same words: its
+//     fast walk only vouches for records Iter's parse would accept
+//     (FuzzCheck, TestCheckAgreesWithIter).
 //  5. Builder writes what Iter reads back: the records it was given, in
 //     order, with the header's count, a batchLength that frames them and
 //     a valid CRC.

@@ -67,45 +67,6 @@ func (e *RecordsError) Unwrap() []error {
 	return errs
 }
 
-// Check makes the record-level checks of Kafka's LogValidator on the
-// records of one batch whose header ValidateProduce accepted: every
-// record's length frames it exactly, offset deltas run 0, 1, 2, ..., the
-// count matches the header, and nothing trails the last record (ErrFraming
-// for the batch). Two checks are per record, and every record they refuse
-// is named in a *RecordsError: with requireKey (a compacted topic) every
-// record must have a key (ErrNoKey); with maxTsDiff >= 0 every CreateTime
-// timestamp but NoTimestamp must be within maxTsDiff ms of now
-// (ErrTimestamp). It allocates nothing for a batch it accepts.
-//
-// records is the batch's records region, decompressed if it was
-// compressed (Inflate).
-func Check(records []byte, h *Header, now, maxTsDiff int64, requireKey bool) error {
-	checkTs := maxTsDiff >= 0 && h.Attributes&AttrLogAppendTime == 0
-	var refused []RecordError
-	it := NewIter(records, h.RecordCount)
-	for i := int32(0); it.Next(); i++ {
-		r := it.Record()
-		if r.OffsetDelta != i {
-			return fmt.Errorf("%w: record %d has offset delta %d", ErrFraming, i, r.OffsetDelta)
-		}
-		if requireKey && r.Key == nil {
-			refused = append(refused, RecordError{Index: i, Offset: r.Offset(h), Timestamp: r.Timestamp(h), Err: ErrNoKey})
-		} else if ts := h.FirstTimestamp + r.TimestampDelta; checkTs && ts != NoTimestamp && (ts-now > maxTsDiff || now-ts > maxTsDiff) {
-			refused = append(refused, RecordError{Index: i, Offset: r.Offset(h), Timestamp: ts, Err: ErrTimestamp})
-		}
-	}
-	if err := it.Err(); err != nil {
-		return err
-	}
-	if rest := it.Rest(); len(rest) != 0 {
-		return fmt.Errorf("%w: %d bytes after the last record", ErrFraming, len(rest))
-	}
-	if refused != nil {
-		return &RecordsError{Records: refused}
-	}
-	return nil
-}
-
 // Inflate returns a batch's records region, decompressed into buf (reused
 // when large enough) if the batch is compressed, within limit bytes
 // (codec.ErrTooLarge past it). An uncompressed batch's region is returned
