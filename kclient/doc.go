@@ -1,7 +1,8 @@
 // Package kclient is the broker's own Kafka protocol client (Kafka's
 // NetworkClient as brokers use it), for requests one broker sends another:
 // the controller's LeaderAndIsr, UpdateMetadata and StopReplica, a
-// broker's ControlledShutdown and AlterPartition, a follower's Fetch.
+// broker's ControlledShutdown and AlterPartition, a follower's Fetch
+// (fetch.go: buffers reused, the answer decoded in place).
 // Messages are kmsg's; a Conn holds one connection to one broker. A
 // broker's inter-broker listener may need TLS (WithDial with
 // security.Dialer) and SASL (SASLDial: the exchange runs when the
@@ -28,8 +29,17 @@
 //     sides (SCRAM: the server's signature verified), and not after 90% of
 //     the session lifetime the server gave it: the next Request dials and
 //     authenticates again.
+//  7. Fetch, a follower's request, allocates nothing in the steady state:
+//     it encodes the request into a frame the Conn keeps, reads the answer
+//     into another (each grown when too small, never shrunk), decodes it
+//     in place into the caller's response (readFetchResponse, held to
+//     kmsg's decoding by its tests), and arms the watch of the caller's
+//     context once. The answer's record batches and topic names alias the
+//     Conn's frame until its next Fetch; nothing else a Conn returns
+//     aliases anything.
 //
 // Locks: Conn.mu serializes the requests of a Conn and guards its
-// connection, the peer's versions and the correlation id; it is held for
-// the whole round trip, dial included, and is a leaf.
+// connection, the peer's versions, the correlation id, Fetch's frames and
+// the context watch; it is held for the whole round trip, dial included,
+// and is a leaf.
 package kclient

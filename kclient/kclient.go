@@ -33,6 +33,16 @@ type Conn struct {
 	c        net.Conn
 	versions map[int16]int16 // the peer's max version per key
 	corr     int32
+	// out and in are Fetch's request and answer frames, kept from one
+	// Fetch to the next and grown as needed (invariant 7).
+	out, in []byte
+	size    [4]byte // a response's size, as read
+	// watched is the Done channel of the context whose end ends the I/O
+	// on watchedConn, armed by Fetch once for a caller that passes the
+	// same context each time; unwatch disarms it.
+	watched     <-chan struct{}
+	watchedConn net.Conn
+	unwatch     func() bool
 }
 
 // DialFunc opens a connection to addr, bounded by ctx: the broker's
@@ -65,6 +75,7 @@ func (c *Conn) Close() error {
 }
 
 func (c *Conn) closeLocked() error {
+	c.unwatchLocked()
 	if c.c == nil {
 		return nil
 	}
@@ -153,43 +164,9 @@ func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 	if !ok {
 		deadline = time.Now().Add(30 * time.Second)
 	}
-	// The AfterFunc may run after this returns and the caller has closed
-	// the connection (c.c nil): it touches only the one it was armed for.
-	nc := c.c
-	nc.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	c.corr++
-	corr := c.corr
-	buf := make([]byte, 4, 64)
-	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Key()))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(req.GetVersion()))
-	buf = binary.BigEndian.AppendUint32(buf, uint32(corr))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(len(c.clientID)))
-	buf = append(buf, c.clientID...)
-	if req.IsFlexible() {
-		buf = append(buf, 0) // no header tags
-	}
-	buf = req.AppendTo(buf)
-	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-	if _, err := nc.Write(buf); err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	var size [4]byte
-	if _, err := io.ReadFull(nc, size[:]); err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	n := binary.BigEndian.Uint32(size[:])
-	if n < 4 || n > maxResponse {
-		return nil, fmt.Errorf("response size %d", n)
-	}
-	frame := make([]byte, n)
-	if _, err := io.ReadFull(nc, frame); err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	if got := int32(binary.BigEndian.Uint32(frame)); got != corr {
-		return nil, fmt.Errorf("correlation id %d, want %d", got, corr)
+	frame, err := c.exchange(ctx, req, deadline, false)
+	if err != nil {
+		return nil, err
 	}
 	body := frame[4:]
 	resp := req.ResponseKind()
@@ -204,6 +181,108 @@ func (c *Conn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 		return nil, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(req.Key()), req.GetVersion(), err)
 	}
 	return resp, nil
+}
+
+// exchange writes req and returns its answer's frame, correlation id
+// checked, bounded by deadline and by ctx. With reuse (Fetch), the request
+// is encoded into c.out and the answer read into c.in, each kept for the
+// next exchange and grown when too small; ctx's watch stays armed after
+// it. Without, both frames are new and the watch lasts the exchange.
+func (c *Conn) exchange(ctx context.Context, req kmsg.Request, deadline time.Time, reuse bool) ([]byte, error) {
+	nc := c.c
+	if reuse {
+		c.watch(ctx, nc)
+	} else {
+		// The AfterFunc may run after this returns and the caller has
+		// closed the connection (c.c nil): it touches only the one it was
+		// armed for.
+		c.unwatchLocked()
+		stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	nc.SetDeadline(deadline)
+	if err := ctx.Err(); err != nil {
+		return nil, err // it ended before the deadline above replaced the watch's
+	}
+
+	c.corr++
+	corr := c.corr
+	var buf []byte
+	if reuse {
+		buf = c.out[:0]
+	} else {
+		buf = make([]byte, 0, 64)
+	}
+	buf = append(buf, 0, 0, 0, 0) // the size, set below
+	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Key()))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(req.GetVersion()))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(corr))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(c.clientID)))
+	buf = append(buf, c.clientID...)
+	if req.IsFlexible() {
+		buf = append(buf, 0) // no header tags
+	}
+	if fr, ok := req.(*kmsg.FetchRequest); ok && reuse && plainFetchRequest(fr) {
+		buf = appendFetchRequest(buf, fr)
+	} else {
+		buf = req.AppendTo(buf)
+	}
+	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+	if reuse {
+		c.out = buf
+	}
+	if _, err := nc.Write(buf); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	size := c.size[:] // in the Conn: a local array would escape to the heap
+	if _, err := io.ReadFull(nc, size); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	n := binary.BigEndian.Uint32(size)
+	if n < 4 || n > maxResponse {
+		return nil, fmt.Errorf("response size %d", n)
+	}
+	var frame []byte
+	switch {
+	case reuse && int(n) <= cap(c.in):
+		frame = c.in[:n]
+	case reuse:
+		frame = make([]byte, n)
+		c.in = frame
+	default:
+		frame = make([]byte, n)
+	}
+	if _, err := io.ReadFull(nc, frame); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	if got := int32(binary.BigEndian.Uint32(frame)); got != corr {
+		return nil, fmt.Errorf("correlation id %d, want %d", got, corr)
+	}
+	return frame, nil
+}
+
+// watch makes the end of ctx end the I/O on nc at once (a deadline in the
+// past), armed once for each connection and cancellation (contexts that
+// share a Done channel end together): a caller that passes the same
+// context to every Fetch (a follower's loop) arms it once. A context that
+// never ends needs no watch.
+func (c *Conn) watch(ctx context.Context, nc net.Conn) {
+	done := ctx.Done()
+	if c.unwatch != nil && c.watched == done && c.watchedConn == nc {
+		return
+	}
+	c.unwatchLocked()
+	if done != nil {
+		c.watched, c.watchedConn = done, nc
+		c.unwatch = context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	}
+}
+
+func (c *Conn) unwatchLocked() {
+	if c.unwatch != nil {
+		c.unwatch()
+	}
+	c.watched, c.watchedConn, c.unwatch = nil, nil, nil
 }
 
 func ctxErr(ctx context.Context, err error) error {

@@ -1,6 +1,7 @@
 package logfile
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -128,6 +129,99 @@ func TestAppendAsFollower(t *testing.T) {
 	}
 	if string(got) != string(buf) {
 		t.Fatal("the follower's log differs from the leader's batches")
+	}
+}
+
+// TestAppendAsFollowerReusesHeaders: a follower's appends of 3, 1 and 5
+// batches, with the log's space for their headers kept from one to the
+// next, each write what they were given; a set with a corrupt batch among
+// good ones is refused whole, nothing of it written, and the append after
+// it is whole again; an append in the steady state allocates nothing.
+func TestAppendAsFollowerReusesHeaders(t *testing.T) {
+	l := openLog(t, partDir(t), DefaultConfig(), Options{ManualHighWatermark: true})
+	defer l.Close()
+	next := int64(0)
+	set := func(batches int, fill byte) []byte {
+		var buf []byte
+		for range batches {
+			buf = append(buf, leaderBatch(next, 1, 2, fill)...)
+			next += 2
+		}
+		return buf
+	}
+	var want []byte
+	for i, n := range []int{3, 1, 5} {
+		buf := set(n, byte('a'+i))
+		if _, err := l.AppendAsFollower(buf); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, buf...)
+	}
+	bad := set(4, 'x')
+	bad[len(bad)/4+record.HeaderSize+20] ^= 1 // in the second batch's records
+	if _, err := l.AppendAsFollower(bad); !errors.Is(err, record.ErrCRC) {
+		t.Fatalf("a set with a corrupt batch: %v", err)
+	}
+	if end := l.EndOffset(); end != int64(len(want)/len(leaderBatch(0, 1, 2, 'a')))*2 {
+		t.Fatalf("log end %d after a refused set", end)
+	}
+	next = l.EndOffset()
+	good := set(2, 'g')
+	if _, err := l.AppendAsFollower(good); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, good...)
+	r, err := l.Read(0, 1<<20, l.EndOffset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Bytes()
+	r.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatal("the follower's log differs from the batches appended")
+	}
+	steady := set(5, 's')
+	next -= 10
+	if a := testing.AllocsPerRun(20, func() {
+		for i := 0; i < len(steady); i += len(steady) / 5 {
+			record.SetBaseOffset(steady[i:], next)
+			next += 2
+		}
+		if _, err := l.AppendAsFollower(steady); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%v allocations per follower append of 5 batches", a)
+	}
+}
+
+// TestAppendAsFollowerNeverDecompresses: a follower appends a zstd batch
+// whose payload no codec would read, as the leader sent it: it checks a
+// batch's framing and CRC, never its records (the leader checked those on
+// produce), and stores the bytes as they came.
+func TestAppendAsFollowerNeverDecompresses(t *testing.T) {
+	l := openLog(t, partDir(t), DefaultConfig(), Options{ManualHighWatermark: true})
+	defer l.Close()
+	b := leaderBatch(0, 1, 3, 'z')
+	for i := record.HeaderSize; i < len(b); i++ {
+		b[i] = byte(i * 7) // not a zstd frame
+	}
+	record.SetCodec(b, 4) // zstd
+	record.SetCRC(b)
+	if _, err := l.AppendAsFollower(b); err != nil {
+		t.Fatalf("the leader's zstd batch: %v", err)
+	}
+	r, err := l.Read(0, 1<<20, l.EndOffset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Bytes()
+	r.Release()
+	if err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("stored %d bytes (%v), want the batch as sent", len(got), err)
 	}
 }
 

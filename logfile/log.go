@@ -78,6 +78,9 @@ type Log struct {
 	mu        sync.Mutex
 	closed    bool
 	unflushed int64 // records appended since the last flush
+	// followerBatches holds the headers of a follower's append while it
+	// runs (AppendAsFollowerTxn), its capacity kept from one to the next.
+	followerBatches record.Batches
 
 	// epochs is the leader epoch cache; its own lock.
 	epochs *epochcache.Cache
@@ -276,8 +279,13 @@ func (l *Log) AppendAsFollower(buf []byte) (AppendInfo, error) {
 // AppendAsFollowerTxn is AppendAsFollower that also writes the
 // transaction index entries plan finds for the batches (invariant 10).
 func (l *Log) AppendAsFollowerTxn(buf []byte, plan TxnPlan) (AppendInfo, error) {
-	var bs record.Batches
-	if err := record.ValidateBatches(&bs, buf); err != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The headers are parsed into the Batches the log keeps for this (a
+	// follower's appends come one at a time): no allocation per append.
+	bs := &l.followerBatches
+	defer func() { bs.Buf = nil }() // the caller's buffer is not kept
+	if err := record.ValidateBatches(bs, buf); err != nil {
 		return AppendInfo{}, err
 	}
 	if bs.Count == 0 {
@@ -289,8 +297,6 @@ func (l *Log) AppendAsFollowerTxn(buf []byte, plan TxnPlan) (AppendInfo, error) 
 		l.AssignEpochDeferred(h.LeaderEpoch, h.BaseOffset)
 	}
 	first, last := bs.Header(0), bs.Header(bs.Count-1)
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
 		return AppendInfo{}, ErrClosed
 	}
@@ -300,7 +306,7 @@ func (l *Log) AppendAsFollowerTxn(buf []byte, plan TxnPlan) (AppendInfo, error) 
 	if end := l.end.Load(); first.BaseOffset < end {
 		return AppendInfo{}, fmt.Errorf("%w: follower append at %d below the log end %d", ErrOffsetOutOfRange, first.BaseOffset, end)
 	}
-	return l.appendLocked(&bs, first.BaseOffset, last.LastOffset(), false, plan)
+	return l.appendLocked(bs, first.BaseOffset, last.LastOffset(), false, plan)
 }
 
 // appendLocked writes whole batches whose first offset is first and last

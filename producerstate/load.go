@@ -126,7 +126,14 @@ func (p *Producers) Replace(q *Producers, hw int64) {
 // held after every change of the transactions.
 func (p *Producers) Publish(hw int64) {
 	p.State.Prune(hw)
-	spans := p.State.Unstable()
+	unstable := p.State.Unstable()
+	if len(unstable) == 0 {
+		// Nothing holds the last stable offset down, the usual case:
+		// stored as nil, which allocates nothing.
+		p.spans.Store(nil)
+		return
+	}
+	spans := unstable // escapes, on this path only
 	p.spans.Store(&spans)
 }
 

@@ -23,24 +23,34 @@ import (
 type FetcherConfig = fetcher.Config
 
 // followed is p as the fetchers see it (fetcher.Partition) and, inside
-// Locked, its log (fetcher.Log). It is a comparable value: the fetchers
-// key their maps by it.
+// Locked, its log (fetcher.Log). Each partition has one, made with it, so
+// that the fetchers key their maps by the same pointer and an append as a
+// follower allocates nothing for it.
 type followed struct {
 	m *Manager
 	p *Partition
+	// planAborts is p's producer state's PlanAborts, as it stands at each
+	// append (a truncation replaces the state), made once.
+	planAborts logfile.TxnPlan
+}
+
+func newFollowed(m *Manager, p *Partition) *followed {
+	f := &followed{m: m, p: p}
+	f.planAborts = func(bs *record.Batches) ([]logfile.AbortedTxn, error) { return p.prod.State.PlanAborts(bs) }
+	return f
 }
 
 // followed returns p as the fetchers see it.
-func (m *Manager) followed(p *Partition) followed { return followed{m, p} }
+func (m *Manager) followed(p *Partition) *followed { return p.follow }
 
-func (f followed) Name() (string, int32) { return f.p.Topic, f.p.Index }
+func (f *followed) Name() (string, int32) { return f.p.Topic, f.p.Index }
 
-func (f followed) Position() (end, start int64, lastEpoch int32) {
+func (f *followed) Position() (end, start int64, lastEpoch int32) {
 	l := f.p.Log
 	return l.EndOffset(), l.StartOffset(), l.LatestEpoch()
 }
 
-func (f followed) Locked(fn func(fetcher.Leadership, fetcher.Log) error) error {
+func (f *followed) Locked(fn func(fetcher.Leadership, fetcher.Log) error) error {
 	p := f.p
 	p.prod.Mu.Lock()
 	defer p.prod.Mu.Unlock()
@@ -52,12 +62,12 @@ func (f followed) Locked(fn func(fetcher.Leadership, fetcher.Log) error) error {
 // The fetcher.Log methods below are called inside Locked: p.prod.Mu
 // held, p.stateMu read-held.
 
-func (f followed) StartOffset() int64 { return f.p.Log.StartOffset() }
-func (f followed) EndOffset() int64   { return f.p.Log.EndOffset() }
+func (f *followed) StartOffset() int64 { return f.p.Log.StartOffset() }
+func (f *followed) EndOffset() int64   { return f.p.Log.EndOffset() }
 
-func (f followed) EpochEndOffset(epoch int32) (int32, int64) { return f.p.Log.EpochEndOffset(epoch) }
+func (f *followed) EpochEndOffset(epoch int32) (int32, int64) { return f.p.Log.EpochEndOffset(epoch) }
 
-func (f followed) Append(batches []byte) error {
+func (f *followed) Append(batches []byte) error {
 	p, l := f.p, f.p.Log
 	// A follower that started over at the leader's log start gets the
 	// batch holding it whole when DeleteRecords moved the start inside a
@@ -72,7 +82,7 @@ func (f followed) Append(batches []byte) error {
 	// The same producer state and transaction index as the leader's: the
 	// plan writes the index entries of the aborts with the batches, the
 	// state applies them after.
-	if _, err := l.AppendAsFollowerTxn(batches, p.prod.State.PlanAborts); err != nil {
+	if _, err := l.AppendAsFollowerTxn(batches, f.planAborts); err != nil {
 		return err
 	}
 	now := time.Now().UnixMilli()
@@ -91,7 +101,7 @@ func (f followed) Append(batches []byte) error {
 	return nil
 }
 
-func (f followed) TakeLeaderOffsets(hw, logStart int64) error {
+func (f *followed) TakeLeaderOffsets(hw, logStart int64) error {
 	p, l := f.p, f.p.Log
 	l.SetHighWatermark(min(hw, l.EndOffset()))
 	p.prod.Publish(l.HighWatermark())
@@ -104,14 +114,14 @@ func (f followed) TakeLeaderOffsets(hw, logStart int64) error {
 	return nil
 }
 
-func (f followed) TruncateTo(offset int64) error {
+func (f *followed) TruncateTo(offset int64) error {
 	if err := f.p.Log.TruncateTo(offset); err != nil {
 		return err
 	}
 	return f.reloadProducers()
 }
 
-func (f followed) TruncateFullyAndStartAt(offset int64) error {
+func (f *followed) TruncateFullyAndStartAt(offset int64) error {
 	if err := f.p.Log.TruncateFullyAndStartAt(offset); err != nil {
 		return err
 	}
@@ -119,7 +129,7 @@ func (f followed) TruncateFullyAndStartAt(offset int64) error {
 }
 
 // reloadProducers rebuilds the producer state after a truncation.
-func (f followed) reloadProducers() error {
+func (f *followed) reloadProducers() error {
 	p := f.p
 	prod, err := producerstate.Load(p.Log)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -190,17 +189,40 @@ var errUnreachable = errors.New("loopback: broker unreachable")
 func (l *loopback) Addr() string { return l.addr }
 func (l *loopback) Close() error { return nil }
 
-func (l *loopback) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+// Fetch serves a copy of the request (the fetcher reuses its request from
+// one fetch to the next, and the test keeps them) within timeout.
+func (l *loopback) Fetch(ctx context.Context, req *kmsg.FetchRequest, into *kmsg.FetchResponse, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := l.request(ctx, cloneFetchRequest(req))
+	if err != nil {
+		return err
+	}
+	*into = *resp
+	return nil
+}
+
+// cloneFetchRequest is a deep copy of a fetch request.
+func cloneFetchRequest(req *kmsg.FetchRequest) *kmsg.FetchRequest {
+	c := *req
+	c.Topics = slices.Clone(req.Topics)
+	for i := range c.Topics {
+		c.Topics[i].Partitions = slices.Clone(c.Topics[i].Partitions)
+	}
+	c.ForgottenTopics = slices.Clone(req.ForgottenTopics)
+	for i := range c.ForgottenTopics {
+		c.ForgottenTopics[i].Partitions = slices.Clone(c.ForgottenTopics[i].Partitions)
+	}
+	return &c
+}
+
+func (l *loopback) request(ctx context.Context, fr *kmsg.FetchRequest) (*kmsg.FetchResponse, error) {
 	l.c.mu.Lock()
 	m, down := l.c.brokers[l.addr], l.c.down[l.addr]
 	l.c.fetches++
 	l.c.mu.Unlock()
 	if m == nil || down {
 		return nil, errUnreachable
-	}
-	fr, ok := req.(*kmsg.FetchRequest)
-	if !ok {
-		return nil, fmt.Errorf("loopback: unexpected request %T", req)
 	}
 	l.c.mu.Lock()
 	l.c.requests = append(l.c.requests, fr)

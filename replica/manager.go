@@ -306,6 +306,7 @@ func (m *Manager) openPartition(t metadata.Topic, i int32, cfg config.TopicConfi
 	}
 	l.SetLastStableFunc(prod.LastStable)
 	p := &Partition{Topic: t.Name, Index: i, Log: l, prod: prod}
+	p.follow = newFollowed(m, p)
 	p.st = State{Leader: m.id, IsLeader: true, Replicas: []int32{m.id}, ISR: []int32{m.id}}
 	return p, nil
 }

@@ -24,6 +24,9 @@ type Partition struct {
 	// prod is the idempotent producers' state; prod.Mu serializes the
 	// check, append and update of a produce to this partition.
 	prod *producerstate.Producers
+	// follow is the partition as the replica fetchers see it, made with
+	// it and never changed.
+	follow *followed
 
 	// stateMu guards st. Appends read the leader epoch under it (read
 	// lock), so that a batch is stamped with the epoch of the leadership

@@ -227,11 +227,10 @@ func TestLongPollMinBytes(t *testing.T) {
 			req.MinBytes, req.MaxWaitMillis = minBytes, 5000
 			start := time.Now()
 			go func() {
-				resp, err := lb.Request(t.Context(), req)
-				if err != nil {
+				fr := kmsg.NewPtrFetchResponse()
+				if err := lb.Fetch(t.Context(), req, fr, time.Minute); err != nil {
 					t.Error(err)
 				}
-				fr := resp.(*kmsg.FetchResponse)
 				out <- answer{len(fr.Topics[0].Partitions[0].RecordBatches), time.Since(start)}
 			}()
 			return out

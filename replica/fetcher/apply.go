@@ -12,8 +12,26 @@ import (
 // Apply applies one partition's part of an answer from leader to a fetch
 // sent while p was followed at epoch, and returns the partition's error
 // (the fetcher then backs it off). It is the fetch loop's step for each
-// partition; tests that play the fetcher call it.
+// partition (which makes it through a reused applying); tests that play
+// the fetcher call it.
 func (m *Manager) Apply(p Partition, leader, epoch int32, rp *kmsg.FetchResponseTopicPartition) error {
+	var a applying
+	return a.run(m, p, leader, epoch, rp)
+}
+
+// applying is one partition's answer being applied: what the function
+// Partition.Locked calls needs, held where that function (made once) finds
+// it, so that a fetcher's applies allocate no closure each.
+type applying struct {
+	m      *Manager
+	leader int32
+	epoch  int32
+	rp     *kmsg.FetchResponseTopicPartition
+	p      Partition
+	locked func(Leadership, Log) error // a.apply, bound once
+}
+
+func (a *applying) run(m *Manager, p Partition, leader, epoch int32, rp *kmsg.FetchResponseTopicPartition) error {
 	switch rp.ErrorCode {
 	case 0:
 	case kerr.OffsetOutOfRange.Code:
@@ -22,20 +40,30 @@ func (m *Manager) Apply(p Partition, leader, epoch int32, rp *kmsg.FetchResponse
 		// Fenced, not the leader, unknown: the controller will tell us.
 		return kerr.ErrorForCode(rp.ErrorCode)
 	}
-	return p.Locked(func(st Leadership, l Log) error {
-		if st.IsLeader || st.Leader != leader || st.LeaderEpoch != epoch {
-			return nil // leadership moved while we fetched
+	if a.locked == nil {
+		a.locked = a.apply
+	}
+	a.m, a.p, a.leader, a.epoch, a.rp = m, p, leader, epoch, rp
+	err := p.Locked(a.locked)
+	a.p, a.rp = nil, nil // nothing kept past the answer
+	return err
+}
+
+// apply is the change under the partition's lock.
+func (a *applying) apply(st Leadership, l Log) error {
+	rp := a.rp
+	if st.IsLeader || st.Leader != a.leader || st.LeaderEpoch != a.epoch {
+		return nil // leadership moved while we fetched
+	}
+	if rp.DivergingEpoch.EndOffset >= 0 && rp.DivergingEpoch.Epoch >= 0 {
+		return a.m.truncateDiverged(a.p, l, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset)
+	}
+	if len(rp.RecordBatches) > 0 {
+		if err := l.Append(rp.RecordBatches); err != nil {
+			return err
 		}
-		if rp.DivergingEpoch.EndOffset >= 0 && rp.DivergingEpoch.Epoch >= 0 {
-			return m.truncateDiverged(p, l, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset)
-		}
-		if len(rp.RecordBatches) > 0 {
-			if err := l.Append(rp.RecordBatches); err != nil {
-				return err
-			}
-		}
-		return l.TakeLeaderOffsets(rp.HighWatermark, rp.LogStartOffset)
-	})
+	}
+	return l.TakeLeaderOffsets(rp.HighWatermark, rp.LogStartOffset)
 }
 
 // truncateDiverged cuts the log back to where it agrees with the leader's:

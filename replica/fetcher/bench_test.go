@@ -6,6 +6,7 @@ package fetcher
 // into a partition that checks them as a follower's log does.
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -19,56 +20,63 @@ import (
 )
 
 // wireLeader is a leader on a loopback socket that serves one follower:
-// ApiVersions (Fetch up to v12, as a Samsa broker), then every Fetch
-// answered with the same encoded response, its batches' base offsets
-// stamped from next. It allocates nothing per fetch, so a benchmark's
-// allocations are the follower's.
+// ApiVersions (Fetch up to v12, as a Samsa broker), then each Fetch
+// answered with the next of its answers (the last one again once they
+// run out), the batches' base offsets stamped from next. Past the first
+// request it allocates nothing, so a benchmark's allocations are the
+// follower's.
 type wireLeader struct {
 	ln      net.Listener
-	frame   []byte // the Fetch response frame, correlation id at 4
-	batches []int  // positions of the batches in frame
-	counts  []int64
+	answers []wireAnswer
 	next    int64 // the offset the next answer starts at
 }
 
-// newWireLeader serves the batches (whole, for partition 0 of topic "t")
-// until the test ends.
-func newWireLeader(tb testing.TB, batches [][]byte) *wireLeader {
+// wireAnswer is one encoded Fetch response frame (correlation id at 4)
+// and where its batches are, with their record counts.
+type wireAnswer struct {
+	frame   []byte
+	batches []int
+	counts  []int64
+}
+
+// newWireLeader serves answers, each a set of whole batches for partition
+// 0 of topic "t", until the test ends.
+func newWireLeader(tb testing.TB, answers ...[][]byte) *wireLeader {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ln.Close() })
-	var all []byte
-	var counts []int64
-	for _, b := range batches {
-		h, err := record.ParseHeader(b)
-		if err != nil {
-			tb.Fatal(err)
+	l := &wireLeader{ln: ln}
+	for _, batches := range answers {
+		var all []byte
+		var a wireAnswer
+		for _, b := range batches {
+			h, err := record.ParseHeader(b)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			all = append(all, b...)
+			a.counts = append(a.counts, int64(h.LastOffsetDelta)+1)
 		}
-		all = append(all, b...)
-		counts = append(counts, int64(h.LastOffsetDelta)+1)
-	}
-	resp := kmsg.NewPtrFetchResponse()
-	resp.SetVersion(12)
-	resp.SessionID = 1
-	rt := kmsg.NewFetchResponseTopic()
-	rt.Topic = "t"
-	rp := kmsg.NewFetchResponseTopicPartition()
-	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = 1<<62, 1<<62, 0
-	rp.RecordBatches = all
-	rt.Partitions = append(rt.Partitions, rp)
-	resp.Topics = append(resp.Topics, rt)
-	frame := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0} // size, correlation id, no header tags
-	frame = resp.AppendTo(frame)
-	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
-	at := len(frame) - len(all)
-	for ; at >= 0 && string(frame[at:at+len(all)]) != string(all); at-- {
-	}
-	l := &wireLeader{ln: ln, frame: frame, counts: counts}
-	for _, b := range batches {
-		l.batches = append(l.batches, at)
-		at += len(b)
+		resp := kmsg.NewPtrFetchResponse()
+		resp.SetVersion(12)
+		resp.SessionID = 1
+		rt := kmsg.NewFetchResponseTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewFetchResponseTopicPartition()
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = 1<<62, 1<<62, 0
+		rp.RecordBatches = all
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		a.frame = resp.AppendTo([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0}) // size, correlation id, no header tags
+		binary.BigEndian.PutUint32(a.frame, uint32(len(a.frame)-4))
+		at := bytes.LastIndex(a.frame, all)
+		for _, b := range batches {
+			a.batches = append(a.batches, at)
+			at += len(b)
+		}
+		l.answers = append(l.answers, a)
 	}
 	go l.serve()
 	return l
@@ -82,7 +90,7 @@ func (l *wireLeader) serve() {
 		return
 	}
 	defer c.Close()
-	req := make([]byte, 64<<10)
+	req, size := make([]byte, 64<<10), make([]byte, 4)
 	av := kmsg.NewPtrApiVersionsResponse()
 	av.SetVersion(3)
 	for _, k := range []int16{1, 18} {
@@ -94,11 +102,10 @@ func (l *wireLeader) serve() {
 		av.ApiKeys = append(av.ApiKeys, v)
 	}
 	for {
-		var size [4]byte
-		if _, err := io.ReadFull(c, size[:]); err != nil {
+		if _, err := io.ReadFull(c, size); err != nil {
 			return
 		}
-		n := int(binary.BigEndian.Uint32(size[:]))
+		n := int(binary.BigEndian.Uint32(size))
 		if n > len(req) {
 			return
 		}
@@ -112,11 +119,15 @@ func (l *wireLeader) serve() {
 			out = av.AppendTo([]byte{0, 0, 0, 0, corr[0], corr[1], corr[2], corr[3]})
 			binary.BigEndian.PutUint32(out, uint32(len(out)-4))
 		case 1:
-			out = l.frame
+			a := &l.answers[0]
+			if len(l.answers) > 1 {
+				l.answers = l.answers[1:]
+			}
+			out = a.frame
 			copy(out[4:8], corr)
-			for i, at := range l.batches {
+			for i, at := range a.batches {
 				record.SetBaseOffset(out[at:], l.next)
-				l.next += l.counts[i]
+				l.next += a.counts[i]
 			}
 		default:
 			return
@@ -158,6 +169,24 @@ func (p *checkedPart) Append(batches []byte) error {
 	return nil
 }
 
+// leaderBatches is n batches of records 1 KiB records each made of fill,
+// at leader epoch 1, and their size.
+func leaderBatches(n, records int, fill byte) ([][]byte, int) {
+	var batches [][]byte
+	size := 0
+	for range n {
+		bb := record.NewBuilder(0)
+		for range records {
+			bb.Add(0, nil, bytes.Repeat([]byte{fill}, 1000))
+		}
+		bb.Header.LeaderEpoch = 1
+		out, _ := bb.AppendTo(nil)
+		batches = append(batches, out)
+		size += len(out)
+	}
+	return batches, size
+}
+
 // BenchmarkFollowerFetch measures a follower's fetch in the steady state
 // (the fetch session established): the request planned and sent, the
 // answer read and decoded, each batch checked (CRC) and handed to the log,
@@ -170,18 +199,7 @@ func BenchmarkFollowerFetch(b *testing.B) {
 		batches, records int
 	}{{"1MiB", 16, 64}, {"16KiB", 1, 16}} {
 		b.Run(shape.name, func(b *testing.B) {
-			var batches [][]byte
-			size := 0
-			for range shape.batches {
-				bb := record.NewBuilder(0)
-				for range shape.records {
-					bb.Add(0, nil, make([]byte, 1000))
-				}
-				bb.Header.LeaderEpoch = 1
-				out, _ := bb.AppendTo(nil)
-				batches = append(batches, out)
-				size += len(out)
-			}
+			batches, size := leaderBatches(shape.batches, shape.records, 'v')
 			leader := newWireLeader(b, batches)
 			m := New(2, Config{}, quiet)
 			m.SetLeaderAddr(1, leader.addr())

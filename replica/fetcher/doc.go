@@ -44,6 +44,14 @@
 //  4. Every failed fetch resets the fetch session: the next is full.
 //  5. A truncation never cuts the follower's log past its own end, nor
 //     past where the leader says its log for the diverging epoch ends.
+//  6. A fetch in the steady state allocates nothing and copies no record:
+//     the session's plan reuses one request, the answer is read into the
+//     connection's buffer and decoded in place into a response the
+//     fetcher keeps (Conn.Fetch), a partition's answer is applied through
+//     one applying made once, and its batches go to Log.Append as read,
+//     where the log checks their CRCs and writes them. Nothing of an
+//     answer is kept past the next fetch. The follower never decompresses
+//     nor walks records: the leader checked them on produce.
 //
 // Locks: Manager.mu guards the registry (fetchers by leader and index,
 // each partition's fetcher, the leaders' addresses); a fetcher's mu (its

@@ -232,8 +232,34 @@ func (c *conn) Close() error {
 	return nil
 }
 
-func (c *conn) Request(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
-	req := r.(*kmsg.FetchRequest)
+// Fetch records a copy of the request (the fetcher reuses its request
+// from one fetch to the next) and answers as request does.
+func (c *conn) Fetch(ctx context.Context, req *kmsg.FetchRequest, into *kmsg.FetchResponse, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := c.request(ctx, cloneFetchRequest(req))
+	if err != nil {
+		return err
+	}
+	*into = *resp
+	return nil
+}
+
+// cloneFetchRequest is a deep copy of a fetch request.
+func cloneFetchRequest(req *kmsg.FetchRequest) *kmsg.FetchRequest {
+	c := *req
+	c.Topics = slices.Clone(req.Topics)
+	for i := range c.Topics {
+		c.Topics[i].Partitions = slices.Clone(c.Topics[i].Partitions)
+	}
+	c.ForgottenTopics = slices.Clone(req.ForgottenTopics)
+	for i := range c.ForgottenTopics {
+		c.ForgottenTopics[i].Partitions = slices.Clone(c.ForgottenTopics[i].Partitions)
+	}
+	return &c
+}
+
+func (c *conn) request(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.FetchResponse, error) {
 	l := c.l
 	l.mu.Lock()
 	l.reqs = append(l.reqs, request{FetchRequest: req, at: time.Now(), conn: c.n, addr: c.addr, clientID: c.clientID, failed: l.down})

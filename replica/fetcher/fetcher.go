@@ -36,7 +36,11 @@ type Config struct {
 // it: one request at a time, never retried.
 type Conn interface {
 	Addr() string
-	Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error)
+	// Fetch sends req and decodes the leader's answer into resp, whose
+	// slices it may reuse; the answer's record batches and topic names
+	// may alias the connection's buffers until its next Fetch. It ends
+	// timeout after it starts, or when ctx ends.
+	Fetch(ctx context.Context, req *kmsg.FetchRequest, resp *kmsg.FetchResponse, timeout time.Duration) error
 	Close() error
 }
 
@@ -73,7 +77,9 @@ type Log interface {
 	EpochEndOffset(epoch int32) (int32, int64)
 	// Append appends the leader's batches as they are (offsets and leader
 	// epochs kept), with the producer state and transaction index the
-	// leader's batches make.
+	// leader's batches make, after checking their framing and CRCs. The
+	// batches are the connection's buffer, as read: valid only during the
+	// call.
 	Append(batches []byte) error
 	// TakeLeaderOffsets takes the leader's high watermark (bounded by the
 	// log end) and log start offset (when past ours and below the high
@@ -267,9 +273,12 @@ type fetcher struct {
 	stop chan struct{} // closed once, by close
 	done chan struct{} // closed when run returns
 
-	// Used by the fetcher's goroutine only (and by close once it ended).
+	// Used by the fetcher's goroutine only (and by close once it ended),
+	// each reused from one fetch to the next.
 	conn  Conn
 	sess  fetchsession.Follower[Partition] // with the leader at conn's address
+	resp  kmsg.FetchResponse               // the last answer: its batches alias conn's buffer
+	apply applying
 	ready map[Partition]int32
 	index map[tp]Partition
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/replica/fetchsession"
 )
@@ -110,7 +109,10 @@ func (f *fetcher) backoff(p Partition) {
 }
 
 // fetchOnce sends one fetch of parts (each with the leader epoch it is
-// followed at) in the fetch session, and applies the answer.
+// followed at) in the fetch session, and applies the answer. In the steady
+// state it allocates nothing: the plan's request, the response and the
+// connection's buffers are reused from one fetch to the next, and the
+// answer's batches go to the partitions from the connection's buffer.
 func (f *fetcher) fetchOnce(ctx context.Context, parts map[Partition]int32) error {
 	m := f.m
 	addr, ok := m.addr(f.key.leader)
@@ -125,27 +127,23 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[Partition]int32) erro
 		f.sess.Reset()
 	}
 	cfg := m.cfg
-	plan := f.sess.Plan(cfg.MaxBytes, func(add func(Partition, fetchsession.Params)) {
-		for p, epoch := range parts {
-			topic, index := p.Name()
-			end, start, last := p.Position()
-			add(p, fetchsession.Params{Topic: topic, Partition: index, FetchOffset: end,
-				LogStart: start, LastEpoch: last, LeaderEpoch: epoch})
-		}
-	})
-	req := plan.Req
+	plan := f.sess.Plan(cfg.MaxBytes)
+	for p, epoch := range parts {
+		topic, index := p.Name()
+		end, start, last := p.Position()
+		plan.Add(p, fetchsession.Params{Topic: topic, Partition: index, FetchOffset: end,
+			LogStart: start, LastEpoch: last, LeaderEpoch: epoch})
+	}
+	req := plan.Request()
 	req.ReplicaID = m.id
 	req.MaxWaitMillis = int32(cfg.MaxWait / time.Millisecond)
 	req.MinBytes = cfg.MinBytes
 	req.MaxBytes = cfg.ResponseMaxBytes
-	rctx, cancel := context.WithTimeout(ctx, cfg.MaxWait+cfg.Timeout)
-	defer cancel()
-	resp, err := f.conn.Request(rctx, req)
-	if err != nil {
+	r := &f.resp
+	if err := f.conn.Fetch(ctx, req, r, cfg.MaxWait+cfg.Timeout); err != nil {
 		f.sess.Reset()
 		return err
 	}
-	r := resp.(*kmsg.FetchResponse)
 	if r.ErrorCode != 0 {
 		f.sess.Reset()
 		if r.ErrorCode == kerr.FetchSessionIDNotFound.Code || r.ErrorCode == kerr.InvalidFetchSessionEpoch.Code {
@@ -176,7 +174,7 @@ func (f *fetcher) fetchOnce(ctx context.Context, parts map[Partition]int32) erro
 			if p == nil {
 				continue
 			}
-			if err := m.Apply(p, f.key.leader, parts[p], rp); err != nil {
+			if err := f.apply.run(m, p, f.key.leader, parts[p], rp); err != nil {
 				level := slog.LevelWarn
 				switch {
 				case errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.UnknownTopicOrPartition),

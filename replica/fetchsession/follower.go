@@ -35,7 +35,9 @@ type Params struct {
 }
 
 // Follower is a client's session with one broker, for partitions it keys
-// by K; one goroutine uses it.
+// by K; one goroutine uses it. Its plans reuse one request and a few maps
+// from each fetch to the next, so that planning allocates nothing in the
+// steady state.
 type Follower[K comparable] struct {
 	id    int32
 	epoch int32
@@ -44,77 +46,114 @@ type Follower[K comparable] struct {
 	// two swap, so that an idle fetcher of thousands of partitions does
 	// not build a map per fetch).
 	sent, spare map[K]Params
+	plan        Plan[K] // the one plan, reset by each Plan
 }
 
 // Reset drops the session: the next fetch is full.
 func (s *Follower[K]) Reset() { s.id, s.epoch, s.sent = 0, 0, nil }
 
-// Plan is one fetch: the request (its session fields and partitions set),
-// and what the broker's session will hold once it is answered.
+// Plan is one fetch being planned: the request (its session fields and
+// partitions set), and what the broker's session will hold once it is
+// answered. It belongs to its Follower and is valid until the next Plan.
 type Plan[K comparable] struct {
-	Req  *kmsg.FetchRequest
-	next map[K]Params
-	full bool
+	s        *Follower[K]
+	req      kmsg.FetchRequest
+	next     map[K]Params
+	full     bool
+	maxBytes int32
+	byName   map[string]int // req.Topics' index of each topic
+	gone     map[string]int // req.ForgottenTopics' index of each topic
 }
 
-// Plan builds the next fetch of the partitions each adds (each once, with
-// its parameters now): full, or incremental against what the session
-// holds.
-func (s *Follower[K]) Plan(maxBytes int32, each func(add func(K, Params))) Plan[K] {
+// Plan starts the next fetch: full, or incremental against what the
+// session holds. Add each partition to fetch, then take the Request.
+func (s *Follower[K]) Plan(maxBytes int32) *Plan[K] {
+	fp := &s.plan
+	if fp.s == nil {
+		*fp = Plan[K]{s: s, req: kmsg.NewFetchRequest(), byName: map[string]int{}, gone: map[string]int{}}
+	}
 	next := s.spare
 	if next == nil {
 		next = map[K]Params{}
 	}
 	clear(next)
 	s.spare = next
-	fp := Plan[K]{Req: kmsg.NewPtrFetchRequest(), next: next, full: s.epoch == 0}
-	req := fp.Req
+	fp.next, fp.full, fp.maxBytes = next, s.epoch == 0, maxBytes
+	clear(fp.byName)
+	clear(fp.gone)
+	req := &fp.req
+	req.Topics, req.ForgottenTopics = req.Topics[:0], req.ForgottenTopics[:0]
 	req.SessionID, req.SessionEpoch = s.id, s.epoch
 	if fp.full {
 		req.SessionID = 0 // a session the broker may still hold was dropped with our state
 	}
-	byName := map[string]int{}
-	each(func(k K, p Params) {
-		next[k] = p
-		if old, ok := s.sent[k]; !fp.full && ok && old == p {
-			return
-		}
-		i, ok := byName[p.Topic]
-		if !ok {
-			t := kmsg.NewFetchRequestTopic()
-			t.Topic = p.Topic
-			req.Topics = append(req.Topics, t)
-			i = len(req.Topics) - 1
-			byName[p.Topic] = i
-		}
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.CurrentLeaderEpoch = p.Partition, p.LeaderEpoch
-		rp.FetchOffset, rp.LastFetchedEpoch = p.FetchOffset, p.LastEpoch
-		rp.LogStartOffset, rp.PartitionMaxBytes = p.LogStart, maxBytes
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-	})
-	if fp.full {
-		return fp
+	return fp
+}
+
+// Add makes k, with its parameters now, one of the partitions fetched; the
+// request names it if the fetch is full or its parameters changed. Each
+// partition is added once.
+func (fp *Plan[K]) Add(k K, p Params) {
+	fp.next[k] = p
+	if old, ok := fp.s.sent[k]; !fp.full && ok && old == p {
+		return
 	}
-	gone := map[string]int{}
-	for k, p := range s.sent {
-		if _, ok := next[k]; ok {
+	req := &fp.req
+	i, ok := fp.byName[p.Topic]
+	if !ok {
+		i = len(req.Topics)
+		req.Topics = extend(req.Topics)
+		t := &req.Topics[i]
+		t.Topic, t.Partitions = p.Topic, t.Partitions[:0]
+		fp.byName[p.Topic] = i
+	}
+	t := &req.Topics[i]
+	t.Partitions = extend(t.Partitions)
+	rp := &t.Partitions[len(t.Partitions)-1]
+	*rp = kmsg.NewFetchRequestTopicPartition()
+	rp.Partition, rp.CurrentLeaderEpoch = p.Partition, p.LeaderEpoch
+	rp.FetchOffset, rp.LastFetchedEpoch = p.FetchOffset, p.LastEpoch
+	rp.LogStartOffset, rp.PartitionMaxBytes = p.LogStart, fp.maxBytes
+}
+
+// Request finishes the plan (an incremental fetch forgets the partitions
+// the session holds that were not added) and returns its request, valid
+// until the next Plan.
+func (fp *Plan[K]) Request() *kmsg.FetchRequest {
+	req := &fp.req
+	if fp.full {
+		return req
+	}
+	for k, p := range fp.s.sent {
+		if _, ok := fp.next[k]; ok {
 			continue
 		}
-		i, ok := gone[p.Topic]
+		i, ok := fp.gone[p.Topic]
 		if !ok {
-			req.ForgottenTopics = append(req.ForgottenTopics, kmsg.FetchRequestForgottenTopic{Topic: p.Topic})
-			i = len(req.ForgottenTopics) - 1
-			gone[p.Topic] = i
+			i = len(req.ForgottenTopics)
+			req.ForgottenTopics = extend(req.ForgottenTopics)
+			t := &req.ForgottenTopics[i]
+			t.Topic, t.Partitions = p.Topic, t.Partitions[:0]
+			fp.gone[p.Topic] = i
 		}
 		req.ForgottenTopics[i].Partitions = append(req.ForgottenTopics[i].Partitions, p.Partition)
 	}
-	return fp
+	return req
+}
+
+// extend returns s one element longer, reusing its array (and what that
+// element held, for the caller to reset) when it has room.
+func extend[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero T
+	return append(s, zero)
 }
 
 // Answered moves the session on after a fetch answered without a
 // top-level error; sessionID is the response's.
-func (s *Follower[K]) Answered(fp Plan[K], sessionID int32) {
+func (s *Follower[K]) Answered(fp *Plan[K], sessionID int32) {
 	if fp.full {
 		if sessionID == 0 {
 			s.Reset() // no room at the broker: full fetches until there is
