@@ -61,7 +61,12 @@ type replBench struct {
 
 func startReplBench(b *testing.B, overrides ...string) *replBench {
 	zk := zktest.Start(b)
-	c := &replBench{b: b, bin: buildBinary(b, "./cmd/samsa")}
+	// SAMSA_REPL_BIN runs another revision's broker (before/after).
+	bin := os.Getenv("SAMSA_REPL_BIN")
+	if bin == "" {
+		bin = buildBinary(b, "./cmd/samsa")
+	}
+	c := &replBench{b: b, bin: bin}
 	for id := int32(1); id <= 3; id++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
 		args := []string{"broker",
