@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -330,13 +331,62 @@ func newServer(o Options) (*Server, error) {
 	}
 }
 
+// freePort picks a port for a server. A server keeps its port across
+// Stop and Start, and while it is stopped the port is free: one the
+// kernel hands out for port 0 (a broker's listener, another test
+// process's ZooKeeper) could take it, and a restart would then find
+// another ZooKeeper answering at its address. So the port is drawn at
+// random below the kernel's ephemeral range, which port 0 never yields,
+// and never twice in this process.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	lo, hi := 20000, ephemeralLow()
+	if hi-lo < 1000 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 200 {
+		p := lo + rand.IntN(hi-lo)
+		if portsTaken[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsTaken[p] = true
+		return p, nil
+	}
+	return 0, fmt.Errorf("no free port in [%d, %d)", lo, hi)
+}
+
+var (
+	portsMu    sync.Mutex
+	portsTaken = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), 32768 if it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }
 
 func (s *Server) writeConfig() error {
@@ -348,7 +398,7 @@ maxClientCnxns=0
 maxSessionTimeout=60000
 admin.enableServer=false
 forceSync=no
-4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,dump,wchs
+4lw.commands.whitelist=ruok,srvr,conf,stat,mntr,cons,dump,wchs
 `, TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
 	if t := s.opts.TLS; t != nil {
 		// Keys unknown to zoo.cfg's parser (authProvider.*) become
@@ -426,7 +476,14 @@ func (s *Server) start() error {
 		// ruok answers before the server takes sessions; srvr reports a
 		// mode only once it serves requests.
 		if ans, err := fourLetter(s.Addr(), "srvr", time.Second); err == nil && strings.Contains(ans, "Mode: ") && s.secureBound() {
-			return nil
+			// The server serving is this one (its data directory), not
+			// another that took the port while this one was stopped.
+			conf, err := fourLetter(s.Addr(), "conf", time.Second)
+			if err == nil && strings.Contains(conf, "dataDir="+filepath.Join(s.dir, "data")) {
+				return nil
+			}
+			s.stop(syscall.SIGKILL)
+			return fmt.Errorf("another ZooKeeper answers on %s (conf: %q, %v); this one's log tail:\n%s", s.Addr(), conf, err, s.LogTail(40))
 		}
 		select {
 		case <-p.done:
