@@ -71,12 +71,25 @@ func waitPort(b *testing.B, addr string) {
 
 // startSamsa starts the broker; overrides are extra key=value settings.
 func startSamsa(b *testing.B, overrides ...string) *server {
+	s, _ := startSamsaWith(b, "", overrides...)
+	return s
+}
+
+// startSamsaWith is startSamsa with a second listener named extra (SSL,
+// SASL_PLAINTEXT, ...) beside the PLAINTEXT one, unless extra is empty;
+// it returns the PLAINTEXT server and the extra listener's address.
+func startSamsaWith(b *testing.B, extra string, overrides ...string) (*server, string) {
 	bin := buildBinary(b, "./cmd/samsa")
-	port := freePort(b)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
+	listeners := "PLAINTEXT://" + addr
+	var extraAddr string
+	if extra != "" {
+		extraAddr = fmt.Sprintf("127.0.0.1:%d", freePort(b))
+		listeners += "," + extra + "://" + extraAddr
+	}
 	args := []string{"broker",
 		"--override", "log.dirs=" + b.TempDir(),
-		"--override", "listeners=PLAINTEXT://" + addr,
+		"--override", "listeners=" + listeners,
 		"--override", "admin.listener=",
 		"--log-level", "warn"}
 	for _, o := range overrides {
@@ -88,10 +101,13 @@ func startSamsa(b *testing.B, overrides ...string) *server {
 		b.Fatal(err)
 	}
 	waitPort(b, addr)
+	if extraAddr != "" {
+		waitPort(b, extraAddr)
+	}
 	return &server{name: "samsa", addr: addr, cmd: cmd, stop: func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
-	}}
+	}}, extraAddr
 }
 
 func startKfake(b *testing.B) *server {

@@ -2,9 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -30,27 +27,12 @@ import (
 func BenchmarkSASLAuthentications(b *testing.B) {
 	const workers = 4
 	counts := map[string]int{"none": 3000, sasl.Plain: 3000, sasl.ScramSHA256: 1000, sasl.ScramSHA512: 1000}
-	plainAddr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
-	saslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
-	bin := buildBinary(b, "./cmd/samsa")
-	cmd := exec.Command(bin, "broker",
-		"--override", "log.dirs="+b.TempDir(),
-		"--override", "listeners=PLAINTEXT://"+plainAddr+",SASL_PLAINTEXT://"+saslAddr,
-		"--override", "admin.listener=",
-		"--override", "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
-		"--override", "sasl.jaas.config="+sasl.PlainLoginModule+` required user_bench="bench-secret";`,
-		"--log-level", "warn")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	waitPort(b, plainAddr)
-	waitPort(b, saslAddr)
-	srv := &server{name: "samsa", addr: saslAddr, cmd: cmd}
+	plain, saslAddr := startSamsaWith(b, "SASL_PLAINTEXT",
+		"sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+		"sasl.jaas.config="+sasl.PlainLoginModule+` required user_bench="bench-secret";`)
+	defer plain.stop()
+	plainAddr := plain.addr
+	srv := &server{name: "samsa", addr: saslAddr, cmd: plain.cmd}
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(plainAddr))
 	if err != nil {

@@ -3,8 +3,6 @@ package bench
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -25,28 +23,10 @@ func BenchmarkTLS(b *testing.B) {
 	const records, size = 300_000, 1024
 	ca := testcerts.NewCA(b, "bench CA")
 	ks := testcerts.Write(b, b.TempDir(), "broker.p12", ca.Server(b, "localhost").PKCS12(b, "bench"))
-	plainAddr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
-	sslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
-	bin := buildBinary(b, "./cmd/samsa")
-	cmd := exec.Command(bin, "broker",
-		"--override", "log.dirs="+b.TempDir(),
-		"--override", "listeners=PLAINTEXT://"+plainAddr+",SSL://"+sslAddr,
-		"--override", "admin.listener=",
-		"--override", "ssl.keystore.type=PKCS12", "--override", "ssl.keystore.location="+ks,
-		"--override", "ssl.keystore.password=bench",
-		"--log-level", "warn")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	waitPort(b, plainAddr)
-	waitPort(b, sslAddr)
-	plain := &server{name: "samsa", addr: plainAddr, cmd: cmd}
-	ssl := &server{name: "samsa-tls", addr: sslAddr, cmd: cmd}
+	plain, sslAddr := startSamsaWith(b, "SSL",
+		"ssl.keystore.type=PKCS12", "ssl.keystore.location="+ks, "ssl.keystore.password=bench")
+	defer plain.stop()
+	ssl := &server{name: "samsa-tls", addr: sslAddr, cmd: plain.cmd}
 	tlsOpt := kgo.DialTLSConfig(&tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"})
 	mib := float64(records*size) / (1 << 20)
 	var rp, rt result
