@@ -342,6 +342,28 @@ func (c *kcluster) waitConverged() int32 {
 	return ctl
 }
 
+// waitInSync waits until every running broker's Metadata shows every
+// partition of topic with n in-sync replicas.
+func (c *kcluster) waitInSync(topic string, n int) {
+	c.t.Helper()
+	waitUntil(c.t, clusterWait, fmt.Sprintf("every partition of %s with %d in-sync replicas", topic, n), func() error {
+		return c.everyBroker(func(b *broker, md *kmsg.MetadataResponse) error {
+			for _, mt := range md.Topics {
+				if mt.Topic == nil || *mt.Topic != topic {
+					continue
+				}
+				for _, mp := range mt.Partitions {
+					if len(mp.ISR) != n {
+						return fmt.Errorf("broker %d: partition %d ISR %v", b.id, mp.Partition, mp.ISR)
+					}
+				}
+				return nil
+			}
+			return fmt.Errorf("broker %d does not know %s", b.id, topic)
+		})
+	})
+}
+
 // everyBroker runs check on the Metadata (all topics) of every running
 // broker that is not paused.
 func (c *kcluster) everyBroker(check func(b *broker, md *kmsg.MetadataResponse) error) error {

@@ -11,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"samsa/internal/testcerts"
 	"samsa/security/sasl"
@@ -91,26 +90,7 @@ func TestSASLCluster(t *testing.T) {
 		t.Fatalf("create %s: %v %v", topic, err, resp.Err)
 	}
 	leaders := c.online(topic, parts)
-	inSync := func(n int) {
-		t.Helper()
-		waitUntil(t, clusterWait, fmt.Sprintf("every partition of %s with %d in-sync replicas", topic, n), func() error {
-			return c.everyBroker(func(b *broker, md *kmsg.MetadataResponse) error {
-				for _, mt := range md.Topics {
-					if mt.Topic == nil || *mt.Topic != topic {
-						continue
-					}
-					for _, mp := range mt.Partitions {
-						if len(mp.ISR) != n {
-							return fmt.Errorf("broker %d: partition %d ISR %v", b.id, mp.Partition, mp.ISR)
-						}
-					}
-					return nil
-				}
-				return fmt.Errorf("broker %d does not know %s", b.id, topic)
-			})
-		})
-	}
-	inSync(3) // the followers fetch over INTERNAL, authenticated
+	c.waitInSync(topic, 3) // the followers fetch over INTERNAL, authenticated
 
 	l := ledger{}
 	produce := func(n int, tag string) {
@@ -138,7 +118,7 @@ func TestSASLCluster(t *testing.T) {
 
 	victim.restart()
 	c.waitConverged()
-	inSync(3) // it caught up over SASL_SSL
+	c.waitInSync(topic, 3) // it caught up over SASL_SSL
 	produce(50, "after")
 
 	offs := map[int32]kgo.Offset{}

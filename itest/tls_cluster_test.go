@@ -101,26 +101,7 @@ func TestTLSCluster(t *testing.T) {
 		t.Fatalf("create %s: %v %v", topic, err, resp.Err)
 	}
 	leaders := c.online(topic, parts)
-	inSync := func(n int) {
-		t.Helper()
-		waitUntil(t, clusterWait, fmt.Sprintf("every partition of %s with %d in-sync replicas", topic, n), func() error {
-			return c.everyBroker(func(b *broker, md *kmsg.MetadataResponse) error {
-				for _, mt := range md.Topics {
-					if mt.Topic == nil || *mt.Topic != topic {
-						continue
-					}
-					for _, mp := range mt.Partitions {
-						if len(mp.ISR) != n {
-							return fmt.Errorf("broker %d: partition %d ISR %v", b.id, mp.Partition, mp.ISR)
-						}
-					}
-					return nil
-				}
-				return fmt.Errorf("broker %d does not know %s", b.id, topic)
-			})
-		})
-	}
-	inSync(3) // the followers fetch over INTERNAL
+	c.waitInSync(topic, 3) // the followers fetch over INTERNAL
 
 	l := ledger{}
 	produce := func(n int, tag string) {
@@ -148,7 +129,7 @@ func TestTLSCluster(t *testing.T) {
 
 	victim.restart()
 	c.waitConverged()
-	inSync(3) // it caught up over TLS
+	c.waitInSync(topic, 3) // it caught up over TLS
 	produce(50, "after")
 
 	offs := map[int32]kgo.Offset{}
@@ -212,7 +193,7 @@ func TestTLSCluster(t *testing.T) {
 	rotated.stop()
 	rotated.restart()
 	c.waitConverged()
-	inSync(3)
+	c.waitInSync(topic, 3)
 	if got := serial(); got != renewed.Cert.SerialNumber.String() {
 		t.Fatalf("after a restart broker %d's INTERNAL listener serves serial %s, want the stored dynamic keystore's", rotated.id, got)
 	}
