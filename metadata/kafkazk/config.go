@@ -75,19 +75,7 @@ func (c *Client) TopicConfig(ctx context.Context, topic string) (map[string]stri
 	if err := validTopic(topic); err != nil {
 		return nil, err
 	}
-	path := zkdata.TopicConfigPath(topic)
-	data, _, err := c.get(ctx, path)
-	if errors.Is(err, ErrNotFound) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := zkdata.DecodeConfig(data)
-	if err != nil {
-		return nil, corrupt(path, data, err)
-	}
-	return cfg, nil
+	return c.readConfig(ctx, zkdata.TopicConfigPath(topic))
 }
 
 // ConfigChangesSince returns the change notifications with a sequence
@@ -153,7 +141,12 @@ func (c *Client) SetBrokerConfig(ctx context.Context, id int32, config map[strin
 // BrokerConfig reads a broker's dynamic configs; none (an empty map) when
 // /config/brokers/<id> does not exist.
 func (c *Client) BrokerConfig(ctx context.Context, id int32) (map[string]string, error) {
-	path := zkdata.BrokerConfigPath(id)
+	return c.readConfig(ctx, zkdata.BrokerConfigPath(id))
+}
+
+// readConfig reads the config znode at path; none (an empty map) when it
+// does not exist.
+func (c *Client) readConfig(ctx context.Context, path string) (map[string]string, error) {
 	data, _, err := c.get(ctx, path)
 	if errors.Is(err, ErrNotFound) {
 		return map[string]string{}, nil
