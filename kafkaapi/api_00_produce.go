@@ -71,7 +71,7 @@ func serveProduce(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	var awaitAt [][2]int
 	var writable allowed // Write on each topic (KafkaApis: once per topic entry)
 	if h.authz != nil {
-		writable = rc.filterAuthorized(acl.OpWrite, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.ProduceRequestTopic) string { return t.Topic }), false)
+		writable = rc.filterAuthorized(acl.OpWrite, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.ProduceRequestTopic) string { return t.Topic }), false)
 	}
 	txn := h.txnProduce(rc, req, writable)
 	for _, rt := range req.Topics {

@@ -99,7 +99,7 @@ func fetchDenied(rc *reqCtx, req *kmsg.FetchRequest) map[string]bool {
 		}
 		ok = allowed{}
 	} else {
-		ok = rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.FetchRequestTopic) string { return t.Topic }), false)
+		ok = rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.FetchRequestTopic) string { return t.Topic }), false)
 	}
 	var denied map[string]bool
 	for _, t := range req.Topics {

@@ -41,7 +41,7 @@ func serveListOffsets(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 			named[tp{rt.Topic, rp.Partition}]++
 		}
 	}
-	describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.ListOffsetsRequestTopic) string { return t.Topic }), false)
+	describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.ListOffsetsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic

@@ -37,7 +37,7 @@ func serveOffsetCommit(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 		resp.Topics = offsetCommitRefused(req.Topics, kerr.GroupAuthorizationFailed.Code)
 		return rc.respond(resp)
 	}
-	readable := rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic }), false)
+	readable := rc.filterAuthorized(acl.OpRead, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic }), false)
 	sub := *req
 	sub.Topics = nil
 	var refused []kmsg.OffsetCommitRequestTopic

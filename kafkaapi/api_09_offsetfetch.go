@@ -47,11 +47,11 @@ func serveOffsetFetch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	}
 	if req.Topics == nil && rc.version >= 2 {
 		resp := rc.h.groups.OffsetFetch(req)
-		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(resp.Topics, func(t *kmsg.OffsetFetchResponseTopic) string { return t.Topic }), false)
+		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, TopicNames(resp.Topics, func(t *kmsg.OffsetFetchResponseTopic) string { return t.Topic }), false)
 		resp.Topics = slices.DeleteFunc(resp.Topics, func(t kmsg.OffsetFetchResponseTopic) bool { return !describable.has(t.Topic) })
 		return rc.respond(resp)
 	}
-	describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetFetchRequestTopic) string { return t.Topic }), false)
+	describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.OffsetFetchRequestTopic) string { return t.Topic }), false)
 	sub := *req
 	sub.Topics = []kmsg.OffsetFetchRequestTopic{} // not nil: nil asks for all
 	var refused []kmsg.OffsetFetchRequestTopic
@@ -81,7 +81,7 @@ func offsetFetchGroup(rc *reqCtx, req *kmsg.OffsetFetchRequest, g kmsg.OffsetFet
 	sub.Groups = []kmsg.OffsetFetchRequestGroup{g}
 	var refused []kmsg.OffsetFetchRequestGroupTopic
 	if g.Topics != nil {
-		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(g.Topics, func(t *kmsg.OffsetFetchRequestGroupTopic) string { return t.Topic }), false)
+		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, TopicNames(g.Topics, func(t *kmsg.OffsetFetchRequestGroupTopic) string { return t.Topic }), false)
 		ok := []kmsg.OffsetFetchRequestGroupTopic{} // not nil: nil asks for all
 		for _, t := range g.Topics {
 			if describable.has(t.Topic) {
@@ -98,7 +98,7 @@ func offsetFetchGroup(rc *reqCtx, req *kmsg.OffsetFetchRequest, g kmsg.OffsetFet
 	}
 	if g.Topics == nil {
 		// Offsets of topics the principal may not describe are left out.
-		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(sg.Topics, func(t *kmsg.OffsetFetchResponseGroupTopic) string { return t.Topic }), false)
+		describable := rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, TopicNames(sg.Topics, func(t *kmsg.OffsetFetchResponseGroupTopic) string { return t.Topic }), false)
 		sg.Topics = slices.DeleteFunc(sg.Topics, func(t kmsg.OffsetFetchResponseGroupTopic) bool { return !describable.has(t.Topic) })
 	}
 	for _, t := range refused {

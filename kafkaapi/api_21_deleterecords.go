@@ -33,7 +33,7 @@ func serveDeleteRecords(rc *reqCtx, kreq kmsg.Request) *netpoll.Response {
 	h := rc.h
 	resp := kmsg.NewPtrDeleteRecordsResponse()
 	moved := false
-	deletable := rc.filterAuthorized(acl.OpDelete, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.DeleteRecordsRequestTopic) string { return t.Topic }), false)
+	deletable := rc.filterAuthorized(acl.OpDelete, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.DeleteRecordsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic

@@ -30,7 +30,7 @@ func serveOffsetForLeaderEpoch(rc *reqCtx, kreq kmsg.Request) *netpoll.Response 
 	resp := kmsg.NewPtrOffsetForLeaderEpochResponse()
 	var describable allowed // a broker's follower has ClusterAction; a consumer (KIP-320) Describe on the topic
 	if h.authz != nil && !rc.authorizeAction(acl.Action{Operation: acl.OpClusterAction, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
-		describable = rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetForLeaderEpochRequestTopic) string { return t.Topic }), false)
+		describable = rc.filterAuthorized(acl.OpDescribe, acl.ResourceTopic, TopicNames(req.Topics, func(t *kmsg.OffsetForLeaderEpochRequestTopic) string { return t.Topic }), false)
 	}
 	for _, rt := range req.Topics {
 		st := kmsg.NewOffsetForLeaderEpochResponseTopic()

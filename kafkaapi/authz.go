@@ -92,8 +92,8 @@ func (rc *reqCtx) authorizedOperations(t acl.ResourceType, name string) int32 {
 	return rc.h.authz.AuthorizedOperations(rc.requester(), t, name)
 }
 
-// topicNames lists the topics of a request, once per time they are named.
-func topicNames[T any](ts []T, name func(*T) string) []string {
+// TopicNames lists the topics of a request, once per time they are named.
+func TopicNames[T any](ts []T, name func(*T) string) []string {
 	out := make([]string, len(ts))
 	for i := range ts {
 		out[i] = name(&ts[i])

@@ -67,6 +67,15 @@ func (r *Request) CloseUnparsable(why string) *netpoll.Response {
 // (AuthHelper.authorize), logging the decision; true without an authorizer.
 func (r *Request) Authorize(a acl.Action) bool { return r.rc.authorizeAction(a) }
 
+// AuthorizeResource is Authorize of op on the resource of type t named
+// name.
+func (r *Request) AuthorizeResource(op acl.Operation, t acl.ResourceType, name string) bool {
+	return r.rc.authorize(op, t, name)
+}
+
+// AuthorizeCluster is Authorize of op on the cluster.
+func (r *Request) AuthorizeCluster(op acl.Operation) bool { return r.rc.authorizeCluster(op) }
+
 // AuthorizedOperations is the KIP-430 bitfield of what the principal may
 // do on the resource (AuthHelper.authorizedOperations).
 func (r *Request) AuthorizedOperations(t acl.ResourceType, name string) int32 {

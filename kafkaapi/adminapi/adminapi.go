@@ -10,7 +10,6 @@ import (
 	"samsa/internal/apierr"
 	"samsa/kafkaapi"
 	"samsa/metadata"
-	"samsa/security/acl"
 )
 
 func errf(code *kerr.Error, format string, args ...any) *apierr.Error {
@@ -22,21 +21,6 @@ func codeOf(err error) int16 { return apierr.Code(err) }
 func msgOf(err error) *string { return apierr.Message(err) }
 
 func strptr(s string) *string { return &s }
-
-// authorizeCluster reports whether the request's principal may do op on
-// the cluster.
-func authorizeCluster(rc *kafkaapi.Request, op acl.Operation) bool {
-	return rc.Authorize(acl.Action{Operation: op, Type: acl.ResourceCluster, Name: acl.ClusterName})
-}
-
-// topicNames lists the topics of a request, once per time they are named.
-func topicNames[T any](ts []T, name func(*T) string) []string {
-	out := make([]string, len(ts))
-	for i := range ts {
-		out[i] = name(&ts[i])
-	}
-	return out
-}
 
 // awaitTopics waits until this broker's metadata has every topic of want
 // with that many partitions, each with a leader or with every replica

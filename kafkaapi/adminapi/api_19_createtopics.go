@@ -62,7 +62,7 @@ func serveCreateTopics(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Respons
 	// metadata of a new topic only with DescribeConfigs on it.
 	var creatable, describable kafkaapi.Allowed
 	if h.Authorizer() != nil {
-		names := topicNames(req.Topics, func(t *kmsg.CreateTopicsRequestTopic) string { return t.Topic })
+		names := kafkaapi.TopicNames(req.Topics, func(t *kmsg.CreateTopicsRequestTopic) string { return t.Topic })
 		if !rc.Authorize(acl.Action{Operation: acl.OpCreate, Type: acl.ResourceCluster, Name: acl.ClusterName, QuietDenied: true}) {
 			creatable = rc.FilterAuthorized(acl.OpCreate, acl.ResourceTopic, names, false)
 		}

@@ -34,7 +34,7 @@ func serveDescribeACLs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Respons
 	}
 	resp := kmsg.NewPtrDescribeACLsResponse()
 	switch {
-	case !authorizeCluster(rc, acl.OpDescribe):
+	case !rc.AuthorizeCluster(acl.OpDescribe):
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 	case rc.Handler().Authorizer() == nil:
 		resp.ErrorCode, resp.ErrorMessage = kerr.SecurityDisabled.Code, strptr("No Authorizer is configured on the broker")

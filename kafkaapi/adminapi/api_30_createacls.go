@@ -42,7 +42,7 @@ func serveCreateACLs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response 
 	resp := kmsg.NewPtrCreateACLsResponse()
 	resp.Results = make([]kmsg.CreateACLsResponseResult, len(bindings))
 	switch {
-	case !authorizeCluster(rc, acl.OpAlter):
+	case !rc.AuthorizeCluster(acl.OpAlter):
 		for i := range resp.Results {
 			resp.Results[i].ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		}

@@ -36,7 +36,7 @@ func serveDeleteACLs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response 
 	resp := kmsg.NewPtrDeleteACLsResponse()
 	resp.Results = make([]kmsg.DeleteACLsResponseResult, len(filters))
 	switch {
-	case !authorizeCluster(rc, acl.OpAlter):
+	case !rc.AuthorizeCluster(acl.OpAlter):
 		for i := range resp.Results {
 			resp.Results[i].ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		}

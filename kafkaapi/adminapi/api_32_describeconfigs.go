@@ -60,7 +60,7 @@ func configsDenied(rc *kafkaapi.Request, op acl.Operation, t kmsg.ConfigResource
 			return kerr.TopicAuthorizationFailed
 		}
 	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
-		if !authorizeCluster(rc, op) {
+		if !rc.AuthorizeCluster(op) {
 			return kerr.ClusterAuthorizationFailed
 		}
 	}

@@ -30,7 +30,7 @@ func serveDescribeLogDirs(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Resp
 	req := kreq.(*kmsg.DescribeLogDirsRequest)
 	h := rc.Handler()
 	resp := kmsg.NewPtrDescribeLogDirsResponse()
-	if !authorizeCluster(rc, acl.OpDescribe) {
+	if !rc.AuthorizeCluster(acl.OpDescribe) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v3+; before, no directories at all
 		return rc.Respond(resp)
 	}

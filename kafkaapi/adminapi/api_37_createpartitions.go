@@ -38,7 +38,7 @@ func serveCreatePartitions(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Res
 		count[rt.Topic]++
 	}
 	grown := map[string]int32{} // topics grown, to their new count
-	alterable := rc.FilterAuthorized(acl.OpAlter, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.CreatePartitionsRequestTopic) string { return t.Topic }), false)
+	alterable := rc.FilterAuthorized(acl.OpAlter, acl.ResourceTopic, kafkaapi.TopicNames(req.Topics, func(t *kmsg.CreatePartitionsRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		if count[rt.Topic] == 0 {
 			continue // a duplicate, answered at its first entry

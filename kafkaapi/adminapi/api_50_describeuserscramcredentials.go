@@ -30,7 +30,7 @@ const errorProcessingDescribe = "Error processing describe user SCRAM credential
 func serveDescribeUserSCRAM(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := kmsg.NewPtrDescribeUserSCRAMCredentialsResponse()
-	if !authorizeCluster(rc, acl.OpDescribe) {
+	if !rc.AuthorizeCluster(acl.OpDescribe) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		resp.ErrorMessage = strptr(kerr.ClusterAuthorizationFailed.Description)
 		return rc.Respond(resp)

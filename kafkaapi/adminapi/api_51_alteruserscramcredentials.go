@@ -65,7 +65,7 @@ func serveAlterUserSCRAM(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Respo
 	if cl := h.Cluster(); cl != nil && cl.Controller() == nil {
 		return refuse(kerr.NotController)
 	}
-	if !authorizeCluster(rc, acl.OpAlter) {
+	if !rc.AuthorizeCluster(acl.OpAlter) {
 		return refuse(kerr.ClusterAuthorizationFailed)
 	}
 

@@ -28,7 +28,7 @@ func init() { kafkaapi.Register(11, 0, 9, serveJoinGroup) }
 
 func serveJoinGroup(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.JoinGroupRequest)
-	if !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group) {
+	if !rc.AuthorizeResource(acl.OpRead, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrJoinGroupResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		if rc.Version() < 7 {

@@ -20,7 +20,7 @@ func init() { kafkaapi.Register(12, 0, 4, serveHeartbeat) }
 
 func serveHeartbeat(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.HeartbeatRequest)
-	if !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group) {
+	if !rc.AuthorizeResource(acl.OpRead, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrHeartbeatResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		return rc.Respond(resp)

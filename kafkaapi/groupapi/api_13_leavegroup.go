@@ -21,7 +21,7 @@ func init() { kafkaapi.Register(13, 0, 5, serveLeaveGroup) }
 
 func serveLeaveGroup(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.LeaveGroupRequest)
-	if !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group) {
+	if !rc.AuthorizeResource(acl.OpRead, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrLeaveGroupResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		return rc.Respond(resp)

@@ -30,7 +30,7 @@ func serveSyncGroup(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 			// KafkaApis answers this before it authorizes (KIP-559).
 			resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
 			return rc.Respond(resp)
-		case !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group):
+		case !rc.AuthorizeResource(acl.OpRead, acl.ResourceGroup, req.Group):
 			resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 			return rc.Respond(resp)
 		}

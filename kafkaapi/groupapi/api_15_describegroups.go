@@ -30,7 +30,7 @@ func serveDescribeGroups(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Respo
 	sub := *req
 	sub.Groups = nil
 	for _, g := range req.Groups {
-		if authorize(rc, acl.OpDescribe, acl.ResourceGroup, g) {
+		if rc.AuthorizeResource(acl.OpDescribe, acl.ResourceGroup, g) {
 			sub.Groups = append(sub.Groups, g)
 			continue
 		}

@@ -25,12 +25,12 @@ func serveOffsetDelete(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Respons
 	if rc.Handler().Authorizer() == nil {
 		return rc.Respond(rc.Handler().Groups().OffsetDelete(req))
 	}
-	if !authorize(rc, acl.OpDelete, acl.ResourceGroup, req.Group) {
+	if !rc.AuthorizeResource(acl.OpDelete, acl.ResourceGroup, req.Group) {
 		resp := kmsg.NewPtrOffsetDeleteResponse()
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		return rc.Respond(resp)
 	}
-	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.OffsetDeleteRequestTopic) string { return t.Topic }), false)
+	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, kafkaapi.TopicNames(req.Topics, func(t *kmsg.OffsetDeleteRequestTopic) string { return t.Topic }), false)
 	sub := *req
 	sub.Topics = nil
 	var refused []kmsg.OffsetDeleteResponseTopic

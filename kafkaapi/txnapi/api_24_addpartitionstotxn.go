@@ -34,15 +34,15 @@ func init() { kafkaapi.Register(24, 0, 5, serveAddPartitionsToTxn) }
 
 func serveAddPartitionsToTxn(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.AddPartitionsToTxnRequest)
-	if rc.Version() >= 4 && !authorizeCluster(rc, acl.OpClusterAction) {
+	if rc.Version() >= 4 && !rc.AuthorizeCluster(acl.OpClusterAction) {
 		resp := kmsg.NewPtrAddPartitionsToTxnResponse()
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		return rc.Respond(resp)
 	}
 	snap := rc.Handler().Cache().Load()
 	exists := func(topic string, p int32) bool { _, ok := snap.Partition(topic, p); return ok }
-	writeTxn := func(id string) bool { return authorize(rc, acl.OpWrite, acl.ResourceTransactionalID, id) }
-	writable := rc.FilterAuthorized(acl.OpWrite, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.AddPartitionsToTxnRequestTopic) string { return t.Topic }), false)
+	writeTxn := func(id string) bool { return rc.AuthorizeResource(acl.OpWrite, acl.ResourceTransactionalID, id) }
+	writable := rc.FilterAuthorized(acl.OpWrite, acl.ResourceTopic, kafkaapi.TopicNames(req.Topics, func(t *kmsg.AddPartitionsToTxnRequestTopic) string { return t.Topic }), false)
 	writeTopic := func(topic string) bool { return !metadata.IsInternal(topic) && writable.Has(topic) }
 	return rc.Respond(rc.Handler().Txns().HandleAddPartitionsToTxn(req, exists, writeTxn, writeTopic))
 }

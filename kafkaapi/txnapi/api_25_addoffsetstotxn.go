@@ -34,9 +34,9 @@ func serveAddOffsetsToTxn(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Resp
 		return rc.Respond(resp)
 	}
 	switch {
-	case !authorize(rc, acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
+	case !rc.AuthorizeResource(acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
 		return refuse(kerr.TransactionalIDAuthorizationFailed)
-	case !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group):
+	case !rc.AuthorizeResource(acl.OpRead, acl.ResourceGroup, req.Group):
 		return refuse(kerr.GroupAuthorizationFailed)
 	}
 	return rc.Respond(rc.Handler().Txns().HandleAddOffsetsToTxn(req, coordtopic.Offsets, rc.Handler().Groups().PartitionFor(req.Group)))

@@ -28,7 +28,7 @@ func init() { kafkaapi.Register(26, 0, 4, serveEndTxn) }
 
 func serveEndTxn(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.EndTxnRequest)
-	if !authorize(rc, acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID) {
+	if !rc.AuthorizeResource(acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID) {
 		resp := kmsg.NewPtrEndTxnResponse()
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 		return rc.Respond(resp)

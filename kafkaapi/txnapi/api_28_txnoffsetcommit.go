@@ -71,11 +71,11 @@ func serveTxnOffsetCommit(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Resp
 		}
 	}
 	var codes []*kerr.Error
-	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic }), false)
+	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, kafkaapi.TopicNames(req.Topics, func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic }), false)
 	switch {
-	case !authorize(rc, acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
+	case !rc.AuthorizeResource(acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
 		codes = slices.Repeat([]*kerr.Error{kerr.TransactionalIDAuthorizationFailed}, len(tc.Offsets))
-	case !authorize(rc, acl.OpRead, acl.ResourceGroup, req.Group):
+	case !rc.AuthorizeResource(acl.OpRead, acl.ResourceGroup, req.Group):
 		codes = slices.Repeat([]*kerr.Error{kerr.GroupAuthorizationFailed}, len(tc.Offsets))
 	case req.Group == "":
 		codes = slices.Repeat([]*kerr.Error{kerr.InvalidGroupID}, len(tc.Offsets))

@@ -25,7 +25,7 @@ func init() { kafkaapi.Register(61, 0, 0, serveDescribeProducers) }
 func serveDescribeProducers(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll.Response {
 	req := kreq.(*kmsg.DescribeProducersRequest)
 	resp := kmsg.NewPtrDescribeProducersResponse()
-	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, topicNames(req.Topics, func(t *kmsg.DescribeProducersRequestTopic) string { return t.Topic }), false)
+	readable := rc.FilterAuthorized(acl.OpRead, acl.ResourceTopic, kafkaapi.TopicNames(req.Topics, func(t *kmsg.DescribeProducersRequestTopic) string { return t.Topic }), false)
 	for _, rt := range req.Topics {
 		st := kmsg.NewDescribeProducersResponseTopic()
 		st.Topic = rt.Topic

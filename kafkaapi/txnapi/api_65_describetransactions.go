@@ -29,7 +29,7 @@ func serveDescribeTransactions(rc *kafkaapi.Request, kreq kmsg.Request) *netpoll
 	ask := *req
 	ask.TransactionalIDs = nil
 	for _, id := range req.TransactionalIDs {
-		if authorize(rc, acl.OpDescribe, acl.ResourceTransactionalID, id) {
+		if rc.AuthorizeResource(acl.OpDescribe, acl.ResourceTransactionalID, id) {
 			ask.TransactionalIDs = append(ask.TransactionalIDs, id)
 		}
 	}
